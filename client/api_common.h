@@ -1,0 +1,41 @@
+// Shared helpers of the exported CUDA functions (client/api_*.cc).
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include "client/errors.h"
+#include "client/export.h"
+#include "client/runtime.h"
+
+namespace rcuda::client {
+
+// The calling thread's current device's session, or nullptr with *error set.
+inline Session* CurrentSession(cudaError_t* error) {
+  Runtime& rt = Runtime::Get();
+  if (!rt.config_status().ok()) {
+    *error = cudaErrorInvalidValue;
+    return nullptr;
+  }
+  Session* s = rt.current_session();
+  if (!s) *error = cudaErrorInvalidDevice;
+  return s;
+}
+
+// The server's handle for a stream argument. rcuda handles the default
+// streams (0, cudaStreamLegacy, cudaStreamPerThread) on the server's
+// legacy stream.
+inline bool RemoteStream(cudaStream_t stream, uint64_t* handle) {
+  if (stream == nullptr || stream == cudaStreamLegacy || stream == cudaStreamPerThread) {
+    *handle = 0;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace rcuda::client
+
+// Declares `session` for the current device, or returns its error.
+#define RCUDA_CURRENT_SESSION(session)                                    \
+  cudaError_t session##_error = cudaSuccess;                              \
+  ::rcuda::client::Session* session = ::rcuda::client::CurrentSession(&session##_error); \
+  if (!session) return ::rcuda::client::Fail(session##_error)

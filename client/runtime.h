@@ -1,0 +1,52 @@
+// The process-wide state of the client library: the virtual devices (one
+// Session each, from RCUDA_DEVICE_COUNT / RCUDA_DEVICE_<i>), the calling
+// thread's current device, and host memory the program allocated through
+// CUDA (cudaMallocHost), which stays on the client.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "client/session.h"
+#include "common/status.h"
+
+namespace rcuda::client {
+
+class Runtime {
+ public:
+  static Runtime& Get();
+
+  int device_count() const { return static_cast<int>(sessions_.size()); }
+  // The configuration error, if RCUDA_DEVICE_* could not be parsed.
+  const Status& config_status() const { return config_status_; }
+
+  // nullptr when `device` is out of range.
+  Session* session(int device) const;
+  // The calling thread's current device (cudaSetDevice), 0 by default.
+  int current_device() const;
+  void set_current_device(int device);
+  Session* current_session() const { return session(current_device()); }
+
+  // Finds the session whose device memory contains [ptr, ptr + size),
+  // trying the current device first; nullptr if none.
+  Session* SessionOwning(const void* ptr, size_t size) const;
+
+  // Host memory from cudaMallocHost/cudaHostAlloc.
+  void* AllocateHost(size_t size, unsigned flags);
+  bool FreeHost(void* ptr);
+  bool IsHostAllocation(const void* ptr, unsigned* flags = nullptr) const;
+
+ private:
+  Runtime();
+
+  Status config_status_;
+  std::vector<std::unique_ptr<Session>> sessions_;
+  mutable std::mutex host_mu_;
+  std::unordered_map<const void*, std::pair<size_t, unsigned>> host_allocations_;
+};
+
+}  // namespace rcuda::client

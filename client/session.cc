@@ -1,0 +1,409 @@
+#include "client/session.h"
+
+#include <errno.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "client/errors.h"
+#include "client/log.h"
+#include "common/env.h"
+#include "protocol/tcp_transport.h"
+#include "protocol/version.h"
+
+namespace rcuda::client {
+namespace {
+
+std::string Hostname() {
+  char name[256] = {};
+  gethostname(name, sizeof name - 1);
+  return name;
+}
+
+std::string ProgramName() { return program_invocation_short_name ? program_invocation_short_name : "?"; }
+
+}  // namespace
+
+Session::Session(int device, Endpoint endpoint) : device_(device), endpoint_(std::move(endpoint)) {}
+
+Session::~Session() = default;
+
+Status Session::Connect() {
+  std::lock_guard lock(mu_);
+  return ConnectLocked();
+}
+
+Status Session::ConnectLocked() {
+  if (!sticky_.ok()) return sticky_;
+  if (connected_) return Status::Ok();
+  const std::string where = "rcuda server " + endpoint_.host + ":" + std::to_string(endpoint_.port) + " (GPU " +
+                            std::to_string(endpoint_.gpu) + ")";
+  TcpOptions options;
+  options.connect_timeout = std::chrono::milliseconds(GetEnvInt("RCUDA_CONNECT_TIMEOUT_MS", 5000));
+  Status s = TcpConnect(endpoint_.host, endpoint_.port, options, &connection_);
+  if (!s.ok()) {
+    sticky_ = Status(cudaErrorDevicesUnavailable, "cannot reach " + where + ": " + s.message());
+    Log(LogLevel::kError, sticky_.message());
+    return sticky_;
+  }
+  next_id_ = 0;
+  builder_.Clear();
+  auto host = builder_.CreateString(Hostname());
+  auto program = builder_.CreateString(ProgramName());
+  auto token = builder_.CreateString(GetEnvOr("RCUDA_TOKEN", ""));
+  wire::HelloBuilder hello(builder_);
+  hello.add_protocol_version(kProtocolVersion);
+  hello.add_client_host(host);
+  hello.add_client_pid(static_cast<uint32_t>(getpid()));
+  hello.add_program(program);
+  hello.add_gpu(endpoint_.gpu);
+  hello.add_token(token);
+  auto body = hello.Finish();
+  connected_ = true;  // SendLocked/ReceiveLocked need it; undone on failure
+  const wire::Reply* reply = nullptr;
+  s = CallLocked(wire::Request::Hello, body.Union(), &reply);
+  const wire::HelloReply* hr = reply ? reply->body_as_HelloReply() : nullptr;
+  if (!s.ok() || !hr || !hr->accepted()) {
+    std::string why = hr && hr->message() ? hr->message()->str() : s.message();
+    connected_ = false;
+    connection_.reset();
+    sticky_ = Status(cudaErrorDevicesUnavailable, where + " refused the session: " + why);
+    Log(LogLevel::kError, sticky_.message());
+    return sticky_;
+  }
+  const wire::DeviceInfo* d = hr->device();
+  if (!d || !d->props() || d->props()->size() != sizeof(cudaDeviceProp)) {
+    connected_ = false;
+    connection_.reset();
+    sticky_ = Status(cudaErrorDevicesUnavailable, where + " sent an unusable device description");
+    Log(LogLevel::kError, sticky_.message());
+    return sticky_;
+  }
+  info_.name = d->name() ? d->name()->str() : "";
+  info_.props.assign(d->props()->begin(), d->props()->end());
+  info_.attributes.clear();
+  if (d->attributes()) info_.attributes.assign(d->attributes()->begin(), d->attributes()->end());
+  info_.driver_version = d->driver_version();
+  info_.backend = d->backend() ? d->backend()->str() : "";
+  info_.test_device = d->test_device();
+  info_.arch = d->arch();
+  info_.memory_limit = hr->memory_limit();
+  Log(LogLevel::kInfo, "device " + std::to_string(device_) + " is " + info_.name + " on " + where);
+  if (info_.test_device) {
+    Log(LogLevel::kWarn, "device " + std::to_string(device_) + " is rcuda's TEST backend (host memory and host "
+                         "kernels, not a GPU); results are test equipment output, not GPU results");
+  }
+  return Status::Ok();
+}
+
+Status Session::BreakLocked(const Status& cause) {
+  if (sticky_.ok()) {
+    sticky_ = Status(cudaErrorDevicesUnavailable, "lost the connection to rcuda server " + endpoint_.host + ":" +
+                                                      std::to_string(endpoint_.port) + " (GPU " +
+                                                      std::to_string(endpoint_.gpu) + "): " + cause.message());
+    Log(LogLevel::kError, sticky_.message());
+  }
+  if (connection_) connection_->Shutdown();
+  connected_ = false;
+  return sticky_;
+}
+
+Status Session::NoteError(const Status& status) {
+  if (!status.ok() && IsSticky(status.code()) && sticky_.ok()) {
+    sticky_ = status;
+    Log(LogLevel::kError, "device " + std::to_string(device_) + ": " + status.message());
+  }
+  return status;
+}
+
+Status Session::SendLocked(wire::Request type, flatbuffers::Offset<void> body, std::span<const ConstBuffer> bulk) {
+  wire::MessageBuilder message(builder_);
+  message.add_id(++next_id_);
+  message.add_request_type(type);
+  message.add_request(body);
+  builder_.Finish(message.Finish());
+  Status s = WriteFrame(*connection_, std::span(builder_.GetBufferPointer(), builder_.GetSize()), bulk);
+  builder_.Clear();
+  if (!s.ok()) return BreakLocked(s);
+  return Status::Ok();
+}
+
+Status Session::ReceiveLocked(const wire::Reply** reply_out, void* bulk_dst, uint64_t bulk_bytes) {
+  FrameHeader header;
+  Status s = ReadFrame(*connection_, &header, &reply_);
+  if (!s.ok()) return BreakLocked(s);
+  const wire::Reply* reply = VerifiedReply(reply_);
+  if (!reply) return BreakLocked(Status::Corruption("malformed reply"));
+  if (reply->id() != next_id_) {
+    return BreakLocked(Status::Corruption("reply " + std::to_string(reply->id()) + " to message " +
+                                          std::to_string(next_id_)));
+  }
+  if (header.bulk_bytes) {
+    if (header.bulk_bytes != bulk_bytes || !bulk_dst) {
+      return BreakLocked(Status::Corruption("unexpected bulk data in a reply"));
+    }
+    s = connection_->ReadExact(bulk_dst, bulk_bytes);
+    if (!s.ok()) return BreakLocked(s);
+  }
+  if (reply_out) *reply_out = reply;
+  Status async_error;
+  if (reply->async_error() != 0) {
+    async_error = Status(reply->async_error(), reply->async_message() ? reply->async_message()->str() : "");
+    Log(LogLevel::kDebug, "asynchronous error from device " + std::to_string(device_) + ": " + async_error.message());
+  }
+  if (reply->error() != 0) {
+    NoteError(async_error);
+    return NoteError(Status(reply->error(), reply->message() ? reply->message()->str() : ""));
+  }
+  return NoteError(async_error);
+}
+
+Status Session::CallLocked(wire::Request type, flatbuffers::Offset<void> body, const wire::Reply** reply) {
+  RCUDA_RETURN_IF_ERROR(SendLocked(type, body));
+  return ReceiveLocked(reply);
+}
+
+Status Session::Malloc(uint64_t size, uint64_t* ptr) {
+  std::lock_guard lock(mu_);
+  RCUDA_RETURN_IF_ERROR(ConnectLocked());
+  auto body = wire::CreateMemAlloc(builder_, size);
+  const wire::Reply* reply = nullptr;
+  Status s = CallLocked(wire::Request::MemAlloc, body.Union(), &reply);
+  const wire::MemAllocReply* r = reply ? reply->body_as_MemAllocReply() : nullptr;
+  if (reply && reply->error() == 0) {
+    if (!r) return BreakLocked(Status::Corruption("MemAlloc reply without a pointer"));
+    *ptr = r->ptr();
+    allocations_.Add(r->ptr(), size, AllocationTable::Kind::kMalloc);
+  }
+  return s;
+}
+
+Status Session::Free(uint64_t ptr) {
+  std::lock_guard lock(mu_);
+  RCUDA_RETURN_IF_ERROR(ConnectLocked());
+  if (ptr != 0 && !allocations_.RemoveMalloc(ptr)) {
+    return Status(cudaErrorInvalidValue, "cudaFree of a pointer that cudaMalloc did not return");
+  }
+  auto body = wire::CreateMemFree(builder_, ptr);
+  return CallLocked(wire::Request::MemFree, body.Union());
+}
+
+Status Session::MemGetInfo(uint64_t* free, uint64_t* total) {
+  std::lock_guard lock(mu_);
+  RCUDA_RETURN_IF_ERROR(ConnectLocked());
+  auto body = wire::CreateMemGetInfo(builder_);
+  const wire::Reply* reply = nullptr;
+  Status s = CallLocked(wire::Request::MemGetInfo, body.Union(), &reply);
+  const wire::MemGetInfoReply* r = reply ? reply->body_as_MemGetInfoReply() : nullptr;
+  if (reply && reply->error() == 0) {
+    if (!r) return BreakLocked(Status::Corruption("MemGetInfo reply without a body"));
+    *free = r->free();
+    *total = r->total();
+  }
+  return s;
+}
+
+Status Session::CopyToDevice(uint64_t dst, const void* src, uint64_t size, uint64_t stream) {
+  std::lock_guard lock(mu_);
+  RCUDA_RETURN_IF_ERROR(ConnectLocked());
+  if (size == 0) return Status::Ok();
+  if (!allocations_.Contains(dst, size)) {
+    return Status(cudaErrorInvalidValue, "cudaMemcpy destination is not inside a device allocation");
+  }
+  auto body = wire::CreateMemcpyHtoD(builder_, dst, size, stream);
+  ConstBuffer bulk{src, size};
+  return SendLocked(wire::Request::MemcpyHtoD, body.Union(), std::span(&bulk, 1));
+}
+
+Status Session::CopyFromDevice(void* dst, uint64_t src, uint64_t size, uint64_t stream) {
+  std::lock_guard lock(mu_);
+  RCUDA_RETURN_IF_ERROR(ConnectLocked());
+  if (size == 0) return Status::Ok();
+  if (!allocations_.Contains(src, size)) {
+    return Status(cudaErrorInvalidValue, "cudaMemcpy source is not inside a device allocation");
+  }
+  auto body = wire::CreateMemcpyDtoH(builder_, src, size, stream);
+  RCUDA_RETURN_IF_ERROR(SendLocked(wire::Request::MemcpyDtoH, body.Union()));
+  return ReceiveLocked(nullptr, dst, size);
+}
+
+Status Session::CopyOnDevice(uint64_t dst, uint64_t src, uint64_t size, uint64_t stream) {
+  std::lock_guard lock(mu_);
+  RCUDA_RETURN_IF_ERROR(ConnectLocked());
+  if (size == 0) return Status::Ok();
+  if (!allocations_.Contains(dst, size) || !allocations_.Contains(src, size)) {
+    return Status(cudaErrorInvalidValue, "device-to-device cudaMemcpy outside the device allocations");
+  }
+  auto body = wire::CreateMemcpyDtoD(builder_, dst, src, size, stream);
+  return SendLocked(wire::Request::MemcpyDtoD, body.Union());
+}
+
+Status Session::Memset(uint64_t dst, int value, uint64_t size, uint64_t stream) {
+  std::lock_guard lock(mu_);
+  RCUDA_RETURN_IF_ERROR(ConnectLocked());
+  if (size == 0) return Status::Ok();
+  if (!allocations_.Contains(dst, size)) {
+    return Status(cudaErrorInvalidValue, "cudaMemset outside the device allocations");
+  }
+  auto body = wire::CreateMemset(builder_, dst, static_cast<uint32_t>(value) & 0xff, size, stream);
+  return SendLocked(wire::Request::Memset, body.Union());
+}
+
+Status Session::ModuleLocked(const Module& module, RemoteModule** out) {
+  if (module.index < modules_.size() && modules_[module.index]) {
+    *out = modules_[module.index].get();
+    return (*out)->status;
+  }
+  if (modules_.size() <= module.index) modules_.resize(module.index + 1);
+  auto remote = std::make_unique<RemoteModule>();
+  if (module.image.empty()) {
+    remote->status = Status(cudaErrorInvalidKernelImage, "the program registered a fatbinary rcuda cannot read");
+  } else {
+    std::vector<flatbuffers::Offset<flatbuffers::String>> fns, vars;
+    for (const Function* f : module.functions) fns.push_back(builder_.CreateString(f->device_name));
+    for (const Variable* v : module.variables) vars.push_back(builder_.CreateString(v->device_name));
+    auto body = wire::CreateModuleLoadDirect(builder_, module.index + 1, &fns, &vars);
+    ConstBuffer bulk{module.image.data(), module.image.size()};
+    RCUDA_RETURN_IF_ERROR(SendLocked(wire::Request::ModuleLoad, body.Union(), std::span(&bulk, 1)));
+    const wire::Reply* reply = nullptr;
+    Status s = ReceiveLocked(&reply);
+    if (!reply) return s;  // the session broke
+    if (reply->error() != 0) {
+      remote->status = Status(reply->error(), "loading a module failed: " +
+                                                  (reply->message() ? reply->message()->str() : std::string()));
+      Log(LogLevel::kError, "device " + std::to_string(device_) + ": " + remote->status.message());
+    } else {
+      const wire::ModuleLoadReply* r = reply->body_as_ModuleLoadReply();
+      if (!r || !r->functions() || !r->variables() || r->functions()->size() != module.functions.size() ||
+          r->variables()->size() != module.variables.size()) {
+        return BreakLocked(Status::Corruption("ModuleLoad reply does not match the request"));
+      }
+      for (const auto* f : *r->functions()) {
+        RemoteFunction rf;
+        rf.found = f->found();
+        rf.handle = f->handle();
+        if (f->param_offsets() && f->param_sizes() && f->param_offsets()->size() == f->param_sizes()->size()) {
+          for (size_t i = 0; i < f->param_offsets()->size(); ++i) {
+            KernelParamInfo p{f->param_offsets()->Get(i), f->param_sizes()->Get(i)};
+            rf.params.push_back(p);
+            rf.param_bytes = std::max(rf.param_bytes, p.offset + p.size);
+          }
+        }
+        rf.max_threads_per_block = f->max_threads_per_block();
+        rf.shared_size_bytes = f->shared_size_bytes();
+        rf.const_size_bytes = f->const_size_bytes();
+        rf.local_size_bytes = f->local_size_bytes();
+        rf.num_regs = f->num_regs();
+        rf.ptx_version = f->ptx_version();
+        rf.binary_version = f->binary_version();
+        rf.max_dynamic_shared_size_bytes = f->max_dynamic_shared_size_bytes();
+        remote->functions.push_back(std::move(rf));
+      }
+      for (const auto* v : *r->variables()) {
+        remote->variables.push_back(RemoteVariable{v->found(), v->address(), v->size()});
+        if (v->found()) allocations_.Add(v->address(), v->size(), AllocationTable::Kind::kVariable);
+      }
+      // The module loaded; `s` may still carry an error of earlier
+      // asynchronous work, which the caller reports.
+      modules_[module.index] = std::move(remote);
+      *out = modules_[module.index].get();
+      return s;
+    }
+  }
+  modules_[module.index] = std::move(remote);
+  *out = modules_[module.index].get();
+  return (*out)->status;
+}
+
+Status Session::FunctionLocked(const Function& function, RemoteFunction** out) {
+  RemoteModule* module = nullptr;
+  RCUDA_RETURN_IF_ERROR(ModuleLocked(*function.module, &module));
+  RemoteFunction* f = &module->functions[function.index];
+  if (!f->found) {
+    return Status(cudaErrorInvalidDeviceFunction,
+                  "kernel " + function.device_name + " has no code for device " + std::to_string(device_));
+  }
+  *out = f;
+  return Status::Ok();
+}
+
+Status Session::GetFunction(const Function& function, RemoteFunction* out) {
+  std::lock_guard lock(mu_);
+  RCUDA_RETURN_IF_ERROR(ConnectLocked());
+  RemoteFunction* f = nullptr;
+  RCUDA_RETURN_IF_ERROR(FunctionLocked(function, &f));
+  *out = *f;
+  return Status::Ok();
+}
+
+Status Session::GetVariable(const Variable& variable, RemoteVariable* out) {
+  std::lock_guard lock(mu_);
+  RCUDA_RETURN_IF_ERROR(ConnectLocked());
+  RemoteModule* module = nullptr;
+  RCUDA_RETURN_IF_ERROR(ModuleLocked(*variable.module, &module));
+  const RemoteVariable& v = module->variables[variable.index];
+  if (!v.found) return Status(cudaErrorInvalidSymbol, "variable " + variable.device_name + " not found on the device");
+  *out = v;
+  return Status::Ok();
+}
+
+Status Session::Launch(const Function& function, dim3 grid, dim3 block, void** args, size_t shared_bytes,
+                       uint64_t stream) {
+  std::lock_guard lock(mu_);
+  RCUDA_RETURN_IF_ERROR(ConnectLocked());
+  if (function.module->has_managed) {
+    return Status(cudaErrorNotSupported, "kernel " + function.device_name +
+                                             " belongs to a module with __managed__ variables, which rcuda does not "
+                                             "support yet");
+  }
+  RemoteFunction* f = nullptr;
+  RCUDA_RETURN_IF_ERROR(FunctionLocked(function, &f));
+  // The launch checks CUDA makes synchronously, made here so that the
+  // program sees them at the launch (cudaGetLastError), not later.
+  uint64_t threads = uint64_t(block.x) * block.y * block.z;
+  if (grid.x == 0 || grid.y == 0 || grid.z == 0 || threads == 0 ||
+      block.x > static_cast<unsigned>(info_.attribute(cudaDevAttrMaxBlockDimX)) ||
+      block.y > static_cast<unsigned>(info_.attribute(cudaDevAttrMaxBlockDimY)) ||
+      block.z > static_cast<unsigned>(info_.attribute(cudaDevAttrMaxBlockDimZ)) ||
+      grid.x > static_cast<unsigned>(info_.attribute(cudaDevAttrMaxGridDimX)) ||
+      grid.y > static_cast<unsigned>(info_.attribute(cudaDevAttrMaxGridDimY)) ||
+      grid.z > static_cast<unsigned>(info_.attribute(cudaDevAttrMaxGridDimZ)) ||
+      (f->max_threads_per_block > 0 && threads > static_cast<uint64_t>(f->max_threads_per_block))) {
+    return Status(cudaErrorInvalidConfiguration, "invalid launch configuration for " + function.device_name);
+  }
+  params_.assign(f->param_bytes, 0);
+  for (size_t i = 0; i < f->params.size(); ++i) {
+    if (!args || !args[i]) return Status(cudaErrorInvalidValue, "missing kernel argument");
+    std::memcpy(params_.data() + f->params[i].offset, args[i], f->params[i].size);
+  }
+  wire::Dim3 g(grid.x, grid.y, grid.z), b(block.x, block.y, block.z);
+  auto params = builder_.CreateVector(params_);
+  auto body = wire::CreateLaunch(builder_, f->handle, &g, &b, static_cast<uint32_t>(shared_bytes), stream, params);
+  return SendLocked(wire::Request::Launch, body.Union());
+}
+
+Status Session::Synchronize() {
+  std::lock_guard lock(mu_);
+  RCUDA_RETURN_IF_ERROR(ConnectLocked());
+  auto body = wire::CreateDeviceSynchronize(builder_);
+  return CallLocked(wire::Request::DeviceSynchronize, body.Union());
+}
+
+Status Session::Reset() {
+  std::lock_guard lock(mu_);
+  // Closing the connection ends the worker, which frees everything.
+  connection_.reset();
+  connected_ = false;
+  sticky_ = Status::Ok();
+  allocations_.Clear();
+  modules_.clear();
+  return Status::Ok();
+}
+
+bool Session::OwnsRange(uint64_t ptr, uint64_t size) {
+  std::lock_guard lock(mu_);
+  return allocations_.Contains(ptr, size);
+}
+
+}  // namespace rcuda::client

@@ -1,0 +1,44 @@
+# Third-party dependencies, all from Debian packages (see scripts/install-deps.sh).
+# Everything is linked header-only or statically, so that a build made on one
+# machine runs on a GPU machine that has none of these packages installed.
+
+find_package(Threads REQUIRED)
+find_package(CUDAToolkit REQUIRED)
+find_package(FlatBuffers CONFIG REQUIRED)
+find_package(fmt CONFIG REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+find_program(FLATC flatc REQUIRED)
+find_package(Python3 REQUIRED COMPONENTS Interpreter)
+
+# Asio standalone is header-only.
+find_path(ASIO_INCLUDE_DIR asio.hpp REQUIRED)
+add_library(rcuda_asio INTERFACE)
+target_include_directories(rcuda_asio SYSTEM INTERFACE ${ASIO_INCLUDE_DIR})
+target_compile_definitions(rcuda_asio INTERFACE ASIO_STANDALONE ASIO_NO_DEPRECATED)
+target_link_libraries(rcuda_asio INTERFACE Threads::Threads)
+
+# spdlog in header-only mode over header-only fmt: no shared library to carry.
+find_path(SPDLOG_INCLUDE_DIR spdlog/spdlog.h REQUIRED)
+add_library(rcuda_spdlog INTERFACE)
+target_include_directories(rcuda_spdlog SYSTEM INTERFACE ${SPDLOG_INCLUDE_DIR})
+target_compile_definitions(rcuda_spdlog INTERFACE SPDLOG_FMT_EXTERNAL)
+target_link_libraries(rcuda_spdlog INTERFACE fmt::fmt-header-only Threads::Threads)
+
+# flatbuffers runtime: headers only (we never use reflection).
+get_target_property(FLATBUFFERS_INCLUDE_DIR flatbuffers::flatbuffers INTERFACE_INCLUDE_DIRECTORIES)
+add_library(rcuda_flatbuffers INTERFACE)
+target_include_directories(rcuda_flatbuffers SYSTEM INTERFACE ${FLATBUFFERS_INCLUDE_DIR})
+
+# Compression used by nvcc for fatbinary entries; linked statically.
+find_library(ZSTD_STATIC libzstd.a REQUIRED)
+find_library(LZ4_STATIC liblz4.a REQUIRED)
+
+# CUDA headers only: rcuda never links the real runtime or driver.
+# The driver (libcuda.so.1) and NVML are opened with dlopen at run time.
+add_library(rcuda_cuda_headers INTERFACE)
+target_include_directories(rcuda_cuda_headers SYSTEM INTERFACE ${CUDAToolkit_INCLUDE_DIRS})
+
+set(RCUDA_NVCC ${CUDAToolkit_NVCC_EXECUTABLE})
+if(NOT RCUDA_NVCC)
+  set(RCUDA_NVCC ${CUDAToolkit_BIN_DIR}/nvcc)
+endif()

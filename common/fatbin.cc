@@ -1,0 +1,348 @@
+#include "common/fatbin.h"
+
+#include <elf.h>
+#include <lz4.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+
+namespace rcuda {
+namespace {
+
+template <class T>
+bool ReadAt(std::string_view data, size_t offset, T* out) {
+  if (offset > data.size() || data.size() - offset < sizeof(T)) return false;
+  std::memcpy(out, data.data() + offset, sizeof(T));
+  return true;
+}
+
+constexpr size_t kFatbinHeaderSize = 16;
+constexpr uint32_t kElfMachineCuda = 190;
+constexpr uint32_t kSectionTypeNvInfo = 0x70000000;
+constexpr uint8_t kAttrKparamInfo = 0x17;
+
+}  // namespace
+
+size_t FatbinarySize(const void* data) {
+  uint32_t magic;
+  std::memcpy(&magic, data, sizeof magic);
+  if (magic != kFatbinMagic) return 0;
+  uint16_t header_size;
+  uint64_t body_size;
+  std::memcpy(&header_size, static_cast<const char*>(data) + 6, sizeof header_size);
+  std::memcpy(&body_size, static_cast<const char*>(data) + 8, sizeof body_size);
+  return header_size + body_size;
+}
+
+Status ParseFatbinary(std::string_view fatbin, std::vector<FatbinEntry>* entries) {
+  entries->clear();
+  uint32_t magic;
+  uint16_t header_size;
+  uint64_t body_size;
+  if (!ReadAt(fatbin, 0, &magic) || magic != kFatbinMagic) {
+    return Status::Corruption("fatbinary: bad magic");
+  }
+  if (!ReadAt(fatbin, 6, &header_size) || !ReadAt(fatbin, 8, &body_size) ||
+      header_size < kFatbinHeaderSize) {
+    return Status::Corruption("fatbinary: truncated header");
+  }
+  if (body_size > fatbin.size() - header_size) {
+    return Status::Corruption("fatbinary: size field exceeds data");
+  }
+  size_t offset = header_size;
+  const size_t end = header_size + body_size;
+  while (offset < end) {
+    uint16_t kind;
+    uint32_t entry_header_size, arch;
+    uint64_t payload_size, flags, uncompressed;
+    if (!ReadAt(fatbin, offset, &kind) || !ReadAt(fatbin, offset + 4, &entry_header_size) ||
+        !ReadAt(fatbin, offset + 8, &payload_size) || !ReadAt(fatbin, offset + 28, &arch) ||
+        !ReadAt(fatbin, offset + 40, &flags) || !ReadAt(fatbin, offset + 56, &uncompressed)) {
+      return Status::Corruption("fatbinary: truncated entry header");
+    }
+    if (entry_header_size < 64 || entry_header_size > end - offset ||
+        payload_size > end - offset - entry_header_size) {
+      return Status::Corruption("fatbinary: entry exceeds fatbinary");
+    }
+    FatbinEntry entry;
+    entry.kind = static_cast<FatbinEntry::Kind>(kind);
+    entry.arch = arch;
+    entry.flags = flags;
+    entry.uncompressed_size = (flags & (0x2000 | 0x8000)) ? uncompressed : 0;
+    entry.payload = fatbin.substr(offset + entry_header_size, payload_size);
+    if (kind == FatbinEntry::kPtx || kind == FatbinEntry::kCubin) entries->push_back(entry);
+    offset += entry_header_size + payload_size;
+  }
+  return Status::Ok();
+}
+
+Status EntryContent(const FatbinEntry& entry, std::string* content) {
+  if (entry.zstd()) {
+    // The payload is padded: find the frame's real size first.
+    size_t frame = ZSTD_findFrameCompressedSize(entry.payload.data(), entry.payload.size());
+    if (ZSTD_isError(frame)) return Status::Corruption("fatbinary: bad zstd frame");
+    content->resize(entry.uncompressed_size);
+    size_t n = ZSTD_decompress(content->data(), content->size(), entry.payload.data(), frame);
+    if (ZSTD_isError(n) || n != entry.uncompressed_size) {
+      return Status::Corruption("fatbinary: zstd decompression failed");
+    }
+    return Status::Ok();
+  }
+  if (entry.lz4()) {
+    content->resize(entry.uncompressed_size);
+    // A raw LZ4 block; the padding after it makes the compressed size
+    // uncertain, which LZ4_decompress_safe_partial tolerates.
+    int n = LZ4_decompress_safe_partial(entry.payload.data(), content->data(),
+                                        static_cast<int>(entry.payload.size()),
+                                        static_cast<int>(content->size()),
+                                        static_cast<int>(content->size()));
+    if (n < 0 || static_cast<uint64_t>(n) != entry.uncompressed_size) {
+      return Status::Corruption("fatbinary: lz4 decompression failed");
+    }
+    return Status::Ok();
+  }
+  content->assign(entry.payload);
+  return Status::Ok();
+}
+
+const CubinKernel* ModuleImage::FindKernel(std::string_view name) const {
+  for (const auto& k : kernels)
+    if (k.name == name) return &k;
+  return nullptr;
+}
+
+const CubinVariable* ModuleImage::FindVariable(std::string_view name) const {
+  for (const auto& v : variables)
+    if (v.name == name) return &v;
+  return nullptr;
+}
+
+namespace {
+
+// Reads the KPARAM_INFO records of one .nv.info.<kernel> section.
+Status ParseKernelInfo(std::string_view info, CubinKernel* kernel) {
+  std::map<uint32_t, KernelParamInfo> by_ordinal;
+  size_t pos = 0;
+  while (pos + 4 <= info.size()) {
+    uint8_t format = static_cast<uint8_t>(info[pos]);
+    uint8_t attribute = static_cast<uint8_t>(info[pos + 1]);
+    uint16_t value16 = 0;
+    ReadAt(info, pos + 2, &value16);
+    if (format == 4) {  // EIFMT_SVAL: u16 length, then the value
+      size_t value_at = pos + 4;
+      if (value16 > info.size() - value_at) return Status::Corruption("cubin: truncated .nv.info record");
+      if (attribute == kAttrKparamInfo && value16 >= 12) {
+        uint16_t ordinal = 0, offset = 0;
+        uint32_t packed = 0;
+        ReadAt(info, value_at + 4, &ordinal);
+        ReadAt(info, value_at + 6, &offset);
+        ReadAt(info, value_at + 8, &packed);
+        by_ordinal[ordinal] = KernelParamInfo{offset, (packed >> 18) & 0x3fff};
+      }
+      pos = value_at + value16;
+    } else if (format >= 1 && format <= 3) {  // no value, or an inline u16
+      pos += 4;
+    } else {
+      return Status::Corruption("cubin: unknown .nv.info record format " + std::to_string(format));
+    }
+  }
+  kernel->params.clear();
+  uint32_t expected = 0;
+  for (const auto& [ordinal, param] : by_ordinal) {
+    if (ordinal != expected++) return Status::Corruption("cubin: gap in kernel parameter ordinals");
+    kernel->params.push_back(param);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ParseCubin(std::string_view elf, ModuleImage* image) {
+  Elf64_Ehdr eh;
+  if (!ReadAt(elf, 0, &eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+      eh.e_ident[EI_CLASS] != ELFCLASS64) {
+    return Status::Corruption("cubin: not an ELF64 file");
+  }
+  if (eh.e_machine != kElfMachineCuda) return Status::Corruption("cubin: not a CUDA ELF");
+  if (eh.e_shentsize != sizeof(Elf64_Shdr)) return Status::Corruption("cubin: bad section header size");
+  std::vector<Elf64_Shdr> sections(eh.e_shnum);
+  for (size_t i = 0; i < sections.size(); ++i) {
+    if (!ReadAt(elf, eh.e_shoff + i * sizeof(Elf64_Shdr), &sections[i])) {
+      return Status::Corruption("cubin: truncated section headers");
+    }
+  }
+  auto section_data = [&](const Elf64_Shdr& s) -> std::string_view {
+    if (s.sh_type == SHT_NOBITS || s.sh_offset > elf.size() || s.sh_size > elf.size() - s.sh_offset) return {};
+    return elf.substr(s.sh_offset, s.sh_size);
+  };
+  auto string_at = [&](const Elf64_Shdr& table, uint32_t index) -> std::string_view {
+    std::string_view strings = section_data(table);
+    if (index >= strings.size()) return {};
+    std::string_view rest = strings.substr(index);
+    return rest.substr(0, rest.find('\0'));
+  };
+  if (eh.e_shstrndx >= sections.size()) return Status::Corruption("cubin: bad section name table");
+  const Elf64_Shdr& shstr = sections[eh.e_shstrndx];
+
+  image->kernels.clear();
+  image->variables.clear();
+  for (const auto& s : sections) {
+    std::string_view name = string_at(shstr, s.sh_name);
+    if (s.sh_type == kSectionTypeNvInfo && name.starts_with(".nv.info.")) {
+      CubinKernel kernel;
+      kernel.name = std::string(name.substr(9));
+      RCUDA_RETURN_IF_ERROR(ParseKernelInfo(section_data(s), &kernel));
+      image->kernels.push_back(std::move(kernel));
+    }
+  }
+  // Kernels without parameters have no .nv.info.<name> section on some
+  // toolchains: take every function symbol that has a .text.<name> section.
+  for (const auto& s : sections) {
+    if (s.sh_type != SHT_SYMTAB) continue;
+    if (s.sh_link >= sections.size() || s.sh_entsize != sizeof(Elf64_Sym)) continue;
+    const Elf64_Shdr& strtab = sections[s.sh_link];
+    std::string_view symbols = section_data(s);
+    for (size_t off = 0; off + sizeof(Elf64_Sym) <= symbols.size(); off += sizeof(Elf64_Sym)) {
+      Elf64_Sym sym;
+      std::memcpy(&sym, symbols.data() + off, sizeof sym);
+      std::string_view sym_name = string_at(strtab, sym.st_name);
+      if (sym_name.empty() || sym.st_shndx == SHN_UNDEF || sym.st_shndx >= sections.size()) continue;
+      const Elf64_Shdr& home = sections[sym.st_shndx];
+      std::string_view home_name = string_at(shstr, home.sh_name);
+      int type = ELF64_ST_TYPE(sym.st_info);
+      if (type == STT_FUNC && home_name == ".text." + std::string(sym_name)) {
+        if (!image->FindKernel(sym_name)) image->kernels.push_back(CubinKernel{std::string(sym_name), {}});
+      } else if (type == STT_OBJECT &&
+                 (home_name.starts_with(".nv.global") || home_name.starts_with(".nv.constant"))) {
+        // .nv.constant0.* are kernel parameter banks, never user variables.
+        if (home_name.starts_with(".nv.constant0")) continue;
+        CubinVariable var;
+        var.name = std::string(sym_name);
+        var.size = sym.st_size;
+        var.constant = home_name.starts_with(".nv.constant");
+        std::string_view data = section_data(home);
+        if (!data.empty() && sym.st_value <= data.size() && sym.st_size <= data.size() - sym.st_value) {
+          var.init = std::string(data.substr(sym.st_value, sym.st_size));
+        }
+        image->variables.push_back(std::move(var));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+// PTX parameter types and their sizes in bytes.
+uint32_t PtxTypeSize(std::string_view type) {
+  if (type == ".pred") return 1;
+  if (type.size() < 3) return 0;
+  int bits = std::atoi(std::string(type.substr(2)).c_str());
+  return bits > 0 ? static_cast<uint32_t>(bits / 8) : 0;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+// Parses one parameter declaration such as ".param .u64 p" or
+// ".param .align 8 .b8 p[16]" into its size and alignment.
+bool ParsePtxParam(std::string_view decl, uint32_t* size, uint32_t* align) {
+  decl = Trim(decl);
+  if (!decl.starts_with(".param")) return false;
+  decl.remove_prefix(6);
+  *align = 0;
+  std::vector<std::string_view> words;
+  while (!(decl = Trim(decl)).empty()) {
+    size_t n = 0;
+    while (n < decl.size() && !std::isspace(static_cast<unsigned char>(decl[n]))) ++n;
+    words.push_back(decl.substr(0, n));
+    decl.remove_prefix(n);
+  }
+  size_t i = 0;
+  if (i < words.size() && words[i] == ".ptr") ++i;  // .ptr .global .align N
+  while (i < words.size() && (words[i] == ".global" || words[i] == ".const" || words[i] == ".local" ||
+                              words[i] == ".shared")) {
+    ++i;
+  }
+  if (i + 1 < words.size() && words[i] == ".align") {
+    *align = static_cast<uint32_t>(std::atoi(std::string(words[i + 1]).c_str()));
+    i += 2;
+  }
+  if (i + 1 >= words.size()) return false;
+  uint32_t elem = PtxTypeSize(words[i]);
+  if (elem == 0) return false;
+  std::string_view var = words[i + 1];
+  uint32_t count = 1;
+  if (size_t bracket = var.find('['); bracket != std::string_view::npos) {
+    count = static_cast<uint32_t>(std::atoi(std::string(var.substr(bracket + 1)).c_str()));
+  }
+  *size = elem * count;
+  if (*align == 0) *align = elem;
+  return true;
+}
+
+}  // namespace
+
+Status ParsePtx(std::string_view ptx, ModuleImage* image) {
+  image->kernels.clear();
+  image->variables.clear();
+  size_t pos = 0;
+  while ((pos = ptx.find(".entry", pos)) != std::string_view::npos) {
+    pos += 6;
+    size_t open = ptx.find('(', pos);
+    size_t brace = ptx.find('{', pos);
+    std::string_view name_part = Trim(ptx.substr(pos, std::min(open, brace) - pos));
+    CubinKernel kernel;
+    kernel.name = std::string(name_part);
+    if (open != std::string_view::npos && open < brace) {
+      size_t close = ptx.find(')', open);
+      if (close == std::string_view::npos) return Status::Corruption("ptx: unterminated parameter list");
+      std::string_view list = ptx.substr(open + 1, close - open - 1);
+      uint32_t offset = 0;
+      while (!list.empty()) {
+        size_t comma = list.find(',');
+        std::string_view decl = list.substr(0, comma);
+        uint32_t size, align;
+        if (!ParsePtxParam(decl, &size, &align)) {
+          return Status::Corruption("ptx: cannot parse parameter '" + std::string(Trim(decl)) + "'");
+        }
+        offset = (offset + align - 1) / align * align;
+        kernel.params.push_back(KernelParamInfo{offset, size});
+        offset += size;
+        if (comma == std::string_view::npos) break;
+        list.remove_prefix(comma + 1);
+      }
+      pos = close;
+    }
+    image->kernels.push_back(std::move(kernel));
+  }
+  return Status::Ok();
+}
+
+Status LoadModuleImage(std::string_view fatbin, uint32_t arch, ModuleImage* image) {
+  std::vector<FatbinEntry> entries;
+  RCUDA_RETURN_IF_ERROR(ParseFatbinary(fatbin, &entries));
+  const FatbinEntry* best = nullptr;
+  for (const auto& e : entries) {
+    if (e.kind != FatbinEntry::kCubin || e.arch > arch) continue;
+    if (!best || e.arch > best->arch) best = &e;
+  }
+  if (!best) {
+    for (const auto& e : entries)
+      if (e.kind == FatbinEntry::kPtx && (!best || e.arch > best->arch)) best = &e;
+  }
+  if (!best) return Status(209, "fatbinary has no cubin or PTX usable for sm_" + std::to_string(arch));
+  std::string content;
+  RCUDA_RETURN_IF_ERROR(EntryContent(*best, &content));
+  if (best->kind == FatbinEntry::kCubin) return ParseCubin(content, image);
+  return ParsePtx(content, image);
+}
+
+}  // namespace rcuda

@@ -1,0 +1,73 @@
+#include "protocol/frame.h"
+
+#include <algorithm>
+#include <array>
+
+namespace rcuda {
+
+Status WriteFrame(Connection& connection, std::span<const uint8_t> message,
+                  std::span<const ConstBuffer> bulk) {
+  FrameHeader header{kFrameMagic, static_cast<uint32_t>(message.size()), 0};
+  for (const auto& b : bulk) header.bulk_bytes += b.size;
+  constexpr size_t kInline = 6;
+  if (bulk.size() <= kInline) {
+    std::array<ConstBuffer, 2 + kInline> parts;
+    parts[0] = {&header, sizeof header};
+    parts[1] = {message.data(), message.size()};
+    std::copy(bulk.begin(), bulk.end(), parts.begin() + 2);
+    return connection.WriteAll(std::span(parts.data(), 2 + bulk.size()));
+  }
+  std::vector<ConstBuffer> parts{{&header, sizeof header}, {message.data(), message.size()}};
+  parts.insert(parts.end(), bulk.begin(), bulk.end());
+  return connection.WriteAll(parts);
+}
+
+Status WriteFrameStart(Connection& connection, std::span<const uint8_t> message, uint64_t bulk_bytes,
+                       ConstBuffer first) {
+  FrameHeader header{kFrameMagic, static_cast<uint32_t>(message.size()), bulk_bytes};
+  std::array<ConstBuffer, 3> parts{ConstBuffer{&header, sizeof header}, ConstBuffer{message.data(), message.size()},
+                                   first};
+  return connection.WriteAll(parts);
+}
+
+Status ReadFrame(Connection& connection, FrameHeader* header, std::vector<uint8_t>* message, bool* peer_left) {
+  if (peer_left) *peer_left = false;
+  Status s = connection.ReadExact(header, sizeof *header);
+  if (!s.ok()) {
+    if (peer_left) *peer_left = true;
+    return s;
+  }
+  if (header->magic != kFrameMagic) {
+    return Status::Corruption("bad frame magic from " + connection.PeerName());
+  }
+  if (header->message_bytes == 0 || header->message_bytes > kMaxMessageBytes) {
+    return Status::Corruption("frame message size " + std::to_string(header->message_bytes) + " out of range from " +
+                              connection.PeerName());
+  }
+  message->resize(header->message_bytes);
+  return connection.ReadExact(message->data(), message->size());
+}
+
+Status DiscardBulk(Connection& connection, uint64_t bytes) {
+  std::array<char, 64 << 10> sink;
+  while (bytes) {
+    size_t n = std::min<uint64_t>(bytes, sink.size());
+    RCUDA_RETURN_IF_ERROR(connection.ReadExact(sink.data(), n));
+    bytes -= n;
+  }
+  return Status::Ok();
+}
+
+const wire::Message* VerifiedMessage(std::span<const uint8_t> bytes) {
+  flatbuffers::Verifier verifier(bytes.data(), bytes.size());
+  if (!verifier.VerifyBuffer<wire::Message>(nullptr)) return nullptr;
+  return flatbuffers::GetRoot<wire::Message>(bytes.data());
+}
+
+const wire::Reply* VerifiedReply(std::span<const uint8_t> bytes) {
+  flatbuffers::Verifier verifier(bytes.data(), bytes.size());
+  if (!verifier.VerifyBuffer<wire::Reply>(nullptr)) return nullptr;
+  return flatbuffers::GetRoot<wire::Reply>(bytes.data());
+}
+
+}  // namespace rcuda

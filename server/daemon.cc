@@ -1,0 +1,330 @@
+#include "server/daemon.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+#include <fstream>
+#include <thread>
+
+#include "common/env.h"
+#include "protocol/frame.h"
+#include "protocol/tcp_transport.h"
+#include "server/fd_passing.h"
+
+namespace rcuda {
+namespace {
+
+constexpr uint32_t kMaxHelloBytes = 60 << 10;
+
+std::string JsonEscape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string DescribeExit(int status) {
+  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return std::string("signal ") + strsignal(WTERMSIG(status));
+  return "status " + std::to_string(status);
+}
+
+}  // namespace
+
+Daemon::Daemon(DaemonOptions options) : options_(std::move(options)) {}
+
+Daemon::~Daemon() { Stop(); }
+
+Status Daemon::Run() {
+  RCUDA_RETURN_IF_ERROR(TcpListen(options_.listen_address, options_.port, &listener_));
+  uint16_t port = listener_->Port();
+  options_.port = port;
+  if (!options_.port_file.empty()) {
+    std::string tmp = options_.port_file + ".tmp";
+    std::ofstream(tmp) << port << "\n";
+    std::rename(tmp.c_str(), options_.port_file.c_str());
+  }
+  spdlog::info("rcuda-server listening on {}:{} with the {} backend{}", options_.listen_address, port,
+               options_.executor.backend,
+               options_.executor.backend == "test" ? " (TEST BACKEND: host memory and host kernels, not a GPU)" : "");
+  {
+    std::lock_guard lock(mu_);
+    for (int gpu : options_.gpus) gpus_in_use_[gpu] = true;
+  }
+  WriteStatusFile();
+  std::thread reaper([this] { ReapLoop(); });
+
+  while (!stopping_) {
+    std::unique_ptr<Connection> connection;
+    Status s = listener_->Accept(&connection);
+    if (!s.ok()) {
+      if (stopping_) break;
+      spdlog::warn("{}", s.message());
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
+    {
+      std::lock_guard lock(mu_);
+      ++intakes_;
+    }
+    std::thread([this, c = std::move(connection)]() mutable { Intake(std::move(c)); }).detach();
+  }
+
+  // Shut down: end every worker; their sessions' GPU memory is freed as they exit.
+  {
+    std::unique_lock lock(mu_);
+    for (auto& [gpu, workers] : warm_) {
+      for (auto& w : workers) {
+        close(w.control_fd);
+        kill(w.pid, SIGTERM);
+      }
+    }
+    for (auto& [pid, session] : sessions_) kill(pid, SIGTERM);
+    cv_.wait_for(lock, std::chrono::seconds(5), [&] { return intakes_ == 0; });
+  }
+  cv_.notify_all();
+  reaper.join();
+  spdlog::info("rcuda-server stopped");
+  return Status::Ok();
+}
+
+void Daemon::Stop() {
+  if (stopping_.exchange(true)) return;
+  if (listener_) listener_->Close();
+  cv_.notify_all();
+}
+
+void Daemon::Intake(std::unique_ptr<Connection> connection) {
+  std::string peer = connection->PeerName();
+  // A client that connects and says nothing must not hold a thread forever.
+  std::mutex timer_mu;
+  std::condition_variable timer_cv;
+  bool done = false;
+  std::thread timer([&] {
+    std::unique_lock lock(timer_mu);
+    if (!timer_cv.wait_for(lock, options_.hello_timeout, [&] { return done; })) connection->Shutdown();
+  });
+  FrameHeader header;
+  std::vector<uint8_t> hello;
+  Status s = ReadFrame(*connection, &header, &hello);
+  {
+    std::lock_guard lock(timer_mu);
+    done = true;
+  }
+  timer_cv.notify_all();
+  timer.join();
+
+  const wire::Message* message = s.ok() ? VerifiedMessage(hello) : nullptr;
+  if (!s.ok()) {
+    spdlog::warn("connection from {} dropped before its handshake: {}", peer, s.message());
+  } else if (!message || message->request_type() != wire::Request::Hello || header.bulk_bytes ||
+             hello.size() > kMaxHelloBytes) {
+    spdlog::warn("connection from {} dropped: its first message is not a valid Hello", peer);
+  } else {
+    int gpu = message->request_as_Hello()->gpu();
+    s = Dispatch(*connection, gpu, hello);
+    if (!s.ok()) spdlog::error("session from {} could not start: {}", peer, s.message());
+  }
+  std::lock_guard lock(mu_);
+  --intakes_;
+  cv_.notify_all();
+}
+
+Status Daemon::Dispatch(Connection& connection, int gpu, std::span<const uint8_t> hello) {
+  if (gpu < 0 || gpu > 1024) return Status::InvalidValue("GPU index out of range");
+  Worker worker;
+  {
+    std::lock_guard lock(mu_);
+    if (options_.max_sessions && static_cast<int>(sessions_.size()) >= options_.max_sessions) {
+      return Status::Unavailable("session limit reached");
+    }
+    gpus_in_use_[gpu] = true;
+    auto& spares = warm_[gpu];
+    if (!spares.empty()) {
+      worker = spares.back();
+      spares.pop_back();
+    }
+  }
+  if (worker.pid < 0) RCUDA_RETURN_IF_ERROR(SpawnWorker(gpu, &worker));
+  Status s = SendSession(worker.control_fd, connection.NativeHandle(), hello);
+  close(worker.control_fd);
+  if (!s.ok()) {
+    kill(worker.pid, SIGTERM);
+    return s;
+  }
+  {
+    std::lock_guard lock(mu_);
+    Session session{++next_session_, gpu, worker.pid, connection.PeerName(), NowUnixSeconds()};
+    sessions_[worker.pid] = session;
+    spdlog::info("session {} from {} on GPU {}: worker pid {}", session.id, session.peer, gpu, worker.pid);
+  }
+  WriteStatusFile();
+  cv_.notify_all();  // the reaper replaces the warm worker we took
+  return Status::Ok();
+}
+
+Status Daemon::SpawnWorker(int gpu, Worker* worker) {
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) {
+    return Status::IoError(std::string("socketpair: ") + std::strerror(errno));
+  }
+  // Everything the child needs is prepared before fork: between fork and
+  // exec only async-signal-safe calls are allowed in a threaded process.
+  std::vector<std::string> args = {"rcuda-server",
+                                   "--worker-control-fd", std::to_string(fds[1]),
+                                   "--worker-gpu", std::to_string(gpu),
+                                   "--backend", options_.executor.backend,
+                                   "--port", std::to_string(options_.port),
+                                   "--log-level", options_.log_level,
+                                   "--test-memory", std::to_string(options_.executor.test_memory_bytes)};
+  for (const auto& plugin : options_.executor.test_kernel_plugins) {
+    args.push_back("--test-kernels");
+    args.push_back(plugin);
+  }
+  if (!options_.auth_key_file.empty()) {
+    args.push_back("--auth-key-file");
+    args.push_back(options_.auth_key_file);
+  }
+  if (!options_.node_name.empty()) {
+    args.push_back("--node-name");
+    args.push_back(options_.node_name);
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t parent = getpid();
+
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return Status::IoError(std::string("fork: ") + std::strerror(errno));
+  }
+  if (pid == 0) {
+    // A worker must not outlive its daemon: stopping the server ends its
+    // sessions.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(1);
+    fcntl(fds[1], F_SETFD, 0);  // keep the control socket across exec
+    sigset_t all;
+    sigemptyset(&all);
+    sigprocmask(SIG_SETMASK, &all, nullptr);
+    execv("/proc/self/exe", argv.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  worker->pid = pid;
+  worker->control_fd = fds[0];
+  worker->gpu = gpu;
+  return Status::Ok();
+}
+
+void Daemon::KeepWarm() {
+  std::vector<int> needed;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [gpu, in_use] : gpus_in_use_) {
+      int have = static_cast<int>(warm_[gpu].size());
+      for (int i = have; i < options_.warm_workers; ++i) needed.push_back(gpu);
+    }
+  }
+  for (int gpu : needed) {
+    Worker w;
+    Status s = SpawnWorker(gpu, &w);
+    if (!s.ok()) {
+      spdlog::error("cannot start a warm worker for GPU {}: {}", gpu, s.message());
+      continue;
+    }
+    std::lock_guard lock(mu_);
+    warm_[gpu].push_back(w);
+  }
+}
+
+void Daemon::ReapLoop() {
+  while (true) {
+    if (!stopping_) KeepWarm();
+    bool changed = false;
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+      std::lock_guard lock(mu_);
+      auto it = sessions_.find(pid);
+      if (it != sessions_.end()) {
+        spdlog::info("session {} ended (worker pid {}, {})", it->second.id, pid, DescribeExit(status));
+        sessions_.erase(it);
+        changed = true;
+        continue;
+      }
+      // A warm worker that died before serving (e.g. the GPU failed to open
+      // and it exited, or someone killed it): forget it; KeepWarm replaces it.
+      for (auto& [gpu, workers] : warm_) {
+        for (size_t i = 0; i < workers.size(); ++i) {
+          if (workers[i].pid == pid) {
+            spdlog::warn("warm worker pid {} for GPU {} exited ({})", pid, gpu, DescribeExit(status));
+            close(workers[i].control_fd);
+            workers.erase(workers.begin() + i);
+            break;
+          }
+        }
+      }
+    }
+    if (changed) WriteStatusFile();
+    std::unique_lock lock(mu_);
+    if (stopping_ && sessions_.empty() && intakes_ == 0) {
+      bool warm_left = false;
+      for (auto& [gpu, workers] : warm_) warm_left |= !workers.empty();
+      if (!warm_left) break;
+    }
+    cv_.wait_for(lock, std::chrono::milliseconds(100));
+    if (stopping_) {
+      // Give workers a moment to exit after SIGTERM, then stop waiting.
+      static auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      if (std::chrono::steady_clock::now() > deadline) break;
+    }
+  }
+}
+
+void Daemon::WriteStatusFile() {
+  if (options_.status_file.empty()) return;
+  // Under the lock, so that concurrent updates cannot interleave their files.
+  std::lock_guard lock(mu_);
+  std::string json;
+  {
+    json = "{\"server_pid\":" + std::to_string(getpid()) + ",\"port\":" + std::to_string(options_.port) +
+           ",\"backend\":\"" + JsonEscape(options_.executor.backend) + "\",\"sessions\":[";
+    bool first = true;
+    for (const auto& [pid, s] : sessions_) {
+      if (!first) json += ",";
+      first = false;
+      json += "{\"id\":" + std::to_string(s.id) + ",\"gpu\":" + std::to_string(s.gpu) +
+              ",\"worker_pid\":" + std::to_string(pid) + ",\"peer\":\"" + JsonEscape(s.peer) +
+              "\",\"lease\":\"\",\"started_unix\":" + std::to_string(s.started_unix) + "}";
+    }
+    json += "]}\n";
+  }
+  std::string tmp = options_.status_file + ".tmp." + std::to_string(getpid());
+  {
+    std::ofstream out(tmp);
+    out << json;
+  }
+  std::rename(tmp.c_str(), options_.status_file.c_str());
+}
+
+}  // namespace rcuda

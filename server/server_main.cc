@@ -1,0 +1,138 @@
+// rcuda-server: the daemon on every GPU node. See README.md for options.
+//
+// The same binary is the per-session worker: the daemon starts
+// `rcuda-server --worker-control-fd N --worker-gpu G ...`, which opens the GPU
+// and waits for the daemon to hand it a session.
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "common/log.h"
+#include "protocol/tcp_transport.h"
+#include "protocol/version.h"
+#include "server/daemon.h"
+#include "server/fd_passing.h"
+#include "server/session_worker.h"
+
+namespace {
+
+using namespace rcuda;
+
+std::string ReadKeyFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string key = ss.str();
+  while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back()))) key.pop_back();
+  return key;
+}
+
+int RunWorker(int control_fd, int gpu, const ExecutorOptions& executor_options, SessionPolicy policy) {
+  // Open the GPU before there is a session: that is what makes this worker
+  // warm. A failure is kept and reported to the client in the handshake.
+  std::unique_ptr<Executor> executor;
+  Status open = CreateExecutor(executor_options, &executor);
+  if (open.ok()) open = executor->Open(gpu);
+  if (!open.ok()) spdlog::error("worker for GPU {}: {}", gpu, open.message());
+
+  int client_fd = -1;
+  std::vector<uint8_t> hello;
+  bool closed = false;
+  Status s = ReceiveSession(control_fd, &client_fd, &hello, &closed);
+  close(control_fd);
+  if (!s.ok()) {
+    if (!closed) spdlog::error("worker: {}", s.message());
+    return closed ? 0 : 1;
+  }
+  std::unique_ptr<Connection> connection;
+  s = TcpAdopt(client_fd, &connection);
+  if (!s.ok()) {
+    spdlog::error("worker: {}", s.message());
+    return 1;
+  }
+  policy.gpu = gpu;
+  SessionWorker worker(std::move(connection), std::move(executor), open, std::move(policy));
+  s = worker.Run(hello);
+  if (!s.ok()) {
+    spdlog::warn("session ended: {}", s.message());
+    return 2;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"rcuda-server: serves CUDA calls of remote programs on this node's GPUs"};
+  DaemonOptions options;
+  std::string test_memory = std::to_string(options.executor.test_memory_bytes);
+  int worker_control_fd = -1;
+  int worker_gpu = 0;
+  app.add_option("--listen", options.listen_address, "Address to listen on")->capture_default_str();
+  app.add_option("--port", options.port, "TCP port (0 picks a free one)")->capture_default_str();
+  app.add_option("--backend", options.executor.backend,
+                 "cuda (the GPUs, via the CUDA driver) or test (TEST EQUIPMENT: host memory, host kernels)")
+      ->check(CLI::IsMember({"cuda", "test"}))
+      ->capture_default_str();
+  app.add_option("--test-kernels", options.executor.test_kernel_plugins,
+                 "Test backend: shared object of host kernels (repeatable)");
+  app.add_option("--test-memory", options.executor.test_memory_bytes, "Test backend: bytes of simulated GPU memory")
+      ->capture_default_str();
+  app.add_option("--warm-workers", options.warm_workers, "Workers kept ready per GPU in use")->capture_default_str();
+  app.add_option("--gpus", options.gpus, "GPUs to keep warm workers for from the start")->capture_default_str();
+  app.add_option("--max-sessions", options.max_sessions, "Concurrent sessions allowed (0: no limit)")
+      ->capture_default_str();
+  app.add_option("--port-file", options.port_file, "Write the bound port to this file");
+  app.add_option("--status-file", options.status_file, "Keep a JSON list of sessions in this file");
+  app.add_option("--auth-key-file", options.auth_key_file,
+                 "Require lease tokens signed with the key in this file (shared with ssgmd)");
+  app.add_option("--node-name", options.node_name, "This node's name in lease tokens");
+  app.add_option("--log-level", options.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app.add_option("--worker-control-fd", worker_control_fd, "(internal) run as a session worker")->group("");
+  app.add_option("--worker-gpu", worker_gpu, "(internal) the worker's GPU")->group("");
+  app.set_version_flag("--version", std::string("rcuda-server ") + kRcudaVersion);
+  CLI11_PARSE(app, argc, argv);
+
+  signal(SIGPIPE, SIG_IGN);
+  SessionPolicy policy;
+  policy.port = options.port;
+  policy.node_name = options.node_name;
+  if (!options.auth_key_file.empty()) {
+    policy.auth_key = ReadKeyFile(options.auth_key_file);
+    if (policy.auth_key.empty()) {
+      std::fprintf(stderr, "rcuda-server: the key file %s is empty or unreadable\n", options.auth_key_file.c_str());
+      return 2;
+    }
+  }
+
+  if (worker_control_fd >= 0) {
+    InitLogging("rcuda-worker " + std::to_string(getpid()), options.log_level);
+    return RunWorker(worker_control_fd, worker_gpu, options.executor, policy);
+  }
+
+  InitLogging("rcuda-server", options.log_level);
+  // SIGTERM and SIGINT stop the daemon cleanly, from a thread of their own.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  Daemon daemon(options);
+  std::thread signal_thread([&] {
+    int sig;
+    sigwait(&stop_signals, &sig);
+    spdlog::info("stopping on {}", strsignal(sig));
+    daemon.Stop();
+  });
+  signal_thread.detach();
+  Status s = daemon.Run();
+  if (!s.ok()) {
+    spdlog::error("{}", s.message());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,388 @@
+#include "server/session_worker.h"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <cstring>
+
+#include "protocol/version.h"
+
+namespace rcuda {
+namespace {
+
+constexpr int kInvalidValue = 1;
+constexpr uint64_t kMaxFatbinBytes = 2ull << 30;
+constexpr size_t kMaxParamBytes = 32 << 10;  // CUDA's limit is 32764 bytes
+
+Dim3 ToDim3(const wire::Dim3* d) { return d ? Dim3{d->x(), d->y(), d->z()} : Dim3{}; }
+
+std::string Hex(uint64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+}  // namespace
+
+SessionWorker::SessionWorker(std::unique_ptr<Connection> connection, std::unique_ptr<Executor> executor,
+                             Status open_status, SessionPolicy policy)
+    : connection_(std::move(connection)),
+      executor_(std::move(executor)),
+      open_status_(std::move(open_status)),
+      policy_(std::move(policy)) {}
+
+Status SessionWorker::Run(std::span<const uint8_t> hello) {
+  RCUDA_RETURN_IF_ERROR(Handshake(hello));
+  FrameHeader header;
+  while (true) {
+    bool peer_left = false;
+    Status s = ReadFrame(*connection_, &header, &frame_, &peer_left);
+    if (!s.ok()) {
+      // The client closing its end between frames is how a session ends.
+      if (peer_left) {
+        spdlog::info("client left: {}", s.message());
+        return Status::Ok();
+      }
+      return s;
+    }
+    const wire::Message* message = VerifiedMessage(frame_);
+    if (!message) return Status::Corruption("malformed message from " + connection_->PeerName());
+    if (message->id() != next_id_ + 1) {
+      return Status::Corruption("message id " + std::to_string(message->id()) + " out of sequence (expected " +
+                                std::to_string(next_id_ + 1) + ")");
+    }
+    next_id_ = message->id();
+    RCUDA_RETURN_IF_ERROR(Serve(*message, header.bulk_bytes));
+  }
+}
+
+Status SessionWorker::Handshake(std::span<const uint8_t> hello_bytes) {
+  FrameHeader header{kFrameMagic, 0, 0};
+  if (hello_bytes.empty()) {
+    RCUDA_RETURN_IF_ERROR(ReadFrame(*connection_, &header, &frame_));
+  } else {
+    frame_.assign(hello_bytes.begin(), hello_bytes.end());
+  }
+  const wire::Message* message = VerifiedMessage(frame_);
+  if (!message || message->request_type() != wire::Request::Hello || header.bulk_bytes != 0) {
+    return Status::Corruption("the first message is not a valid Hello");
+  }
+  next_id_ = message->id();
+  const wire::Hello* hello = message->request_as_Hello();
+  std::string program = hello->program() ? hello->program()->str() : "?";
+  spdlog::info("session from {} (program '{}', pid {}, host '{}') asks for GPU {}", connection_->PeerName(), program,
+               hello->client_pid(), hello->client_host() ? hello->client_host()->str() : "?", hello->gpu());
+
+  auto refuse = [&](const std::string& why) -> Status {
+    builder_.Clear();
+    auto text = builder_.CreateString(why);
+    auto server_version = builder_.CreateString(kRcudaVersion);
+    wire::HelloReplyBuilder reply(builder_);
+    reply.add_protocol_version(kProtocolVersion);
+    reply.add_accepted(false);
+    reply.add_message(text);
+    reply.add_server_version(server_version);
+    auto body = reply.Finish();
+    Status s = SendReply(message->id(), Status(Status::kDevicesUnavailable, why), wire::ReplyBody::HelloReply,
+                         body.Union());
+    return s.ok() ? Status::Unavailable("session refused: " + why) : s;
+  };
+
+  if (hello->protocol_version() != kProtocolVersion) {
+    return refuse("protocol version mismatch: client speaks rcuda protocol " +
+                  std::to_string(hello->protocol_version()) + ", server speaks " + std::to_string(kProtocolVersion));
+  }
+  if (!policy_.auth_key.empty()) {
+    return refuse("this server requires lease tokens, which this build cannot check yet");
+  }
+  if (hello->gpu() != policy_.gpu) {
+    return refuse("internal error: session for GPU " + std::to_string(hello->gpu()) + " routed to a worker of GPU " +
+                  std::to_string(policy_.gpu));
+  }
+  Status s = open_status_;
+  DeviceDescription device;
+  if (s.ok()) s = executor_->Describe(&device);
+  if (!s.ok()) return refuse("cannot open GPU " + std::to_string(hello->gpu()) + ": " + s.message());
+
+  builder_.Clear();
+  auto name = builder_.CreateString(device.name);
+  auto props = builder_.CreateVector(device.props);
+  auto attributes = builder_.CreateVector(device.attributes);
+  auto backend = builder_.CreateString(device.backend);
+  wire::DeviceInfoBuilder info(builder_);
+  info.add_name(name);
+  info.add_props(props);
+  info.add_attributes(attributes);
+  info.add_driver_version(device.driver_version);
+  info.add_backend(backend);
+  info.add_test_device(device.test_device);
+  info.add_arch(device.arch);
+  auto info_offset = info.Finish();
+  auto server_version = builder_.CreateString(kRcudaVersion);
+  wire::HelloReplyBuilder reply(builder_);
+  reply.add_protocol_version(kProtocolVersion);
+  reply.add_accepted(true);
+  reply.add_device(info_offset);
+  reply.add_server_version(server_version);
+  reply.add_memory_limit(memory_limit_);
+  auto body = reply.Finish();
+  spdlog::info("session accepted on {} ({} backend)", device.name, device.backend);
+  return SendReply(message->id(), Status::Ok(), wire::ReplyBody::HelloReply, body.Union());
+}
+
+Status SessionWorker::Serve(const wire::Message& m, uint64_t bulk_bytes) {
+  // Only these requests carry bulk data; anything else with bulk is malformed.
+  wire::Request type = m.request_type();
+  if (bulk_bytes && type != wire::Request::MemcpyHtoD && type != wire::Request::ModuleLoad) {
+    return Status::Corruption("unexpected bulk data with request " + std::to_string(static_cast<int>(type)));
+  }
+  switch (type) {
+    case wire::Request::MemAlloc: return HandleMemAlloc(m);
+    case wire::Request::MemFree: return HandleMemFree(m);
+    case wire::Request::MemGetInfo: return HandleMemGetInfo(m);
+    case wire::Request::MemcpyHtoD: return HandleMemcpyHtoD(m, bulk_bytes);
+    case wire::Request::MemcpyDtoH: return HandleMemcpyDtoH(m);
+    case wire::Request::MemcpyDtoD: return HandleMemcpyDtoD(m);
+    case wire::Request::Memset: return HandleMemset(m);
+    case wire::Request::ModuleLoad: return HandleModuleLoad(m, bulk_bytes);
+    case wire::Request::ModuleUnload: return HandleModuleUnload(m);
+    case wire::Request::Launch: return HandleLaunch(m);
+    case wire::Request::DeviceSynchronize: return HandleDeviceSynchronize(m);
+    case wire::Request::DeviceReset: return HandleDeviceReset(m);
+    case wire::Request::Hello: return Status::Corruption("a second Hello in one session");
+    default:
+      return Status::Corruption("unknown request type " + std::to_string(static_cast<int>(type)));
+  }
+}
+
+Status SessionWorker::SendReply(uint64_t id, const Status& result, wire::ReplyBody body_type,
+                                flatbuffers::Offset<void> body, std::span<const ConstBuffer> bulk) {
+  auto message = result.ok() ? 0 : builder_.CreateString(result.message());
+  auto async_message = async_error_.ok() ? 0 : builder_.CreateString(async_error_.message());
+  wire::ReplyBuilder reply(builder_);
+  reply.add_id(id);
+  reply.add_error(result.code());
+  if (!result.ok()) reply.add_message(message);
+  reply.add_async_error(async_error_.code());
+  if (!async_error_.ok()) reply.add_async_message(async_message);
+  if (body_type != wire::ReplyBody::NONE) {
+    reply.add_body_type(body_type);
+    reply.add_body(body);
+  }
+  builder_.Finish(reply.Finish());
+  async_error_ = Status::Ok();
+  Status s = WriteFrame(*connection_, std::span(builder_.GetBufferPointer(), builder_.GetSize()), bulk);
+  builder_.Clear();
+  return s;
+}
+
+void SessionWorker::RecordAsyncError(const Status& status) {
+  if (status.ok()) return;
+  spdlog::debug("asynchronous error: {}", status.ToString());
+  if (async_error_.ok()) async_error_ = status;
+}
+
+Status SessionWorker::HandleMemAlloc(const wire::Message& m) {
+  uint64_t size = m.request_as_MemAlloc()->size();
+  builder_.Clear();
+  if (memory_limit_ && size > memory_limit_ - std::min(memory_limit_, allocations_.malloc_bytes())) {
+    return SendReply(m.id(), Status::OutOfMemory("allocation of " + std::to_string(size) +
+                                                 " bytes exceeds the session's memory grant of " +
+                                                 std::to_string(memory_limit_) + " bytes"));
+  }
+  uint64_t ptr = 0;
+  Status s = executor_->Allocate(size, &ptr);
+  if (s.ok()) allocations_.Add(ptr, size, AllocationTable::Kind::kMalloc);
+  builder_.Clear();
+  auto body = wire::CreateMemAllocReply(builder_, ptr);
+  return SendReply(m.id(), s, wire::ReplyBody::MemAllocReply, body.Union());
+}
+
+Status SessionWorker::HandleMemFree(const wire::Message& m) {
+  uint64_t ptr = m.request_as_MemFree()->ptr();
+  builder_.Clear();
+  if (ptr == 0) return SendReply(m.id(), Status::Ok());  // cudaFree(nullptr) is a no-op
+  if (!allocations_.RemoveMalloc(ptr)) {
+    return SendReply(m.id(), Status::InvalidValue("cudaFree of " + Hex(ptr) + ", which this session did not allocate"));
+  }
+  return SendReply(m.id(), executor_->Free(ptr));
+}
+
+Status SessionWorker::HandleMemGetInfo(const wire::Message& m) {
+  uint64_t free = 0, total = 0;
+  Status s = executor_->MemGetInfo(&free, &total);
+  if (s.ok() && memory_limit_) {
+    // A session held to a grant sees a GPU of the grant's size.
+    total = memory_limit_;
+    free = std::min(free, memory_limit_ - std::min(memory_limit_, allocations_.malloc_bytes()));
+  }
+  builder_.Clear();
+  auto body = wire::CreateMemGetInfoReply(builder_, free, total);
+  return SendReply(m.id(), s, wire::ReplyBody::MemGetInfoReply, body.Union());
+}
+
+Status SessionWorker::HandleMemcpyHtoD(const wire::Message& m, uint64_t bulk_bytes) {
+  const auto* r = m.request_as_MemcpyHtoD();
+  if (r->size() != bulk_bytes) return Status::Corruption("MemcpyHtoD size does not match its bulk data");
+  if (!allocations_.Contains(r->dst(), r->size())) {
+    RecordAsyncError(Status::InvalidValue("cudaMemcpy to " + Hex(r->dst()) + " (" + std::to_string(r->size()) +
+                                          " bytes): not inside memory this session allocated"));
+    return DiscardBulk(*connection_, bulk_bytes);
+  }
+  uint64_t consumed = 0;
+  Status transport;  // a transport failure ends the session
+  Status s = executor_->CopyToDevice(r->dst(), r->size(), r->stream(), [&](void* dst, size_t n) {
+    transport = connection_->ReadExact(dst, n);
+    if (transport.ok()) consumed += n;
+    return transport;
+  });
+  RCUDA_RETURN_IF_ERROR(transport);
+  if (!s.ok()) {
+    RecordAsyncError(s);
+    return DiscardBulk(*connection_, bulk_bytes - consumed);
+  }
+  return Status::Ok();
+}
+
+Status SessionWorker::HandleMemcpyDtoH(const wire::Message& m) {
+  const auto* r = m.request_as_MemcpyDtoH();
+  builder_.Clear();
+  if (!allocations_.Contains(r->src(), r->size())) {
+    return SendReply(m.id(), Status::InvalidValue("cudaMemcpy from " + Hex(r->src()) + " (" +
+                                                  std::to_string(r->size()) +
+                                                  " bytes): not inside memory this session allocated"));
+  }
+  if (r->size() == 0) return SendReply(m.id(), Status::Ok());
+  // The reply goes out with the first chunk, once the copy is known to work;
+  // its frame announces the whole size.
+  bool started = false;
+  uint64_t sent = 0;
+  Status transport;
+  Status s = executor_->CopyFromDevice(r->src(), r->size(), r->stream(), [&](const void* src, size_t n) {
+    if (!started) {
+      started = true;
+      builder_.Clear();
+      auto async_message = async_error_.ok() ? 0 : builder_.CreateString(async_error_.message());
+      wire::ReplyBuilder reply(builder_);
+      reply.add_id(m.id());
+      reply.add_async_error(async_error_.code());
+      if (!async_error_.ok()) reply.add_async_message(async_message);
+      builder_.Finish(reply.Finish());
+      async_error_ = Status::Ok();
+      transport = WriteFrameStart(*connection_, std::span(builder_.GetBufferPointer(), builder_.GetSize()),
+                                  r->size(), ConstBuffer{src, n});
+    } else {
+      ConstBuffer part{src, n};
+      transport = connection_->WriteAll(std::span(&part, 1));
+    }
+    if (transport.ok()) sent += n;
+    return transport;
+  });
+  RCUDA_RETURN_IF_ERROR(transport);
+  if (!started) return SendReply(m.id(), s);
+  if (!s.ok()) {
+    // The frame promised r->size() bytes: keep the stream in step, and let
+    // the client learn of the failure with its next reply.
+    RecordAsyncError(s);
+    std::vector<char> zeros(std::min<uint64_t>(r->size() - sent, 1 << 20));
+    while (sent < r->size()) {
+      size_t n = std::min<uint64_t>(zeros.size(), r->size() - sent);
+      ConstBuffer part{zeros.data(), n};
+      RCUDA_RETURN_IF_ERROR(connection_->WriteAll(std::span(&part, 1)));
+      sent += n;
+    }
+  }
+  return Status::Ok();
+}
+
+Status SessionWorker::HandleMemcpyDtoD(const wire::Message& m) {
+  const auto* r = m.request_as_MemcpyDtoD();
+  if (!allocations_.Contains(r->dst(), r->size()) || !allocations_.Contains(r->src(), r->size())) {
+    RecordAsyncError(Status::InvalidValue("device-to-device cudaMemcpy " + Hex(r->src()) + " -> " + Hex(r->dst()) +
+                                          ": not inside memory this session allocated"));
+    return Status::Ok();
+  }
+  RecordAsyncError(executor_->CopyOnDevice(r->dst(), r->src(), r->size(), r->stream()));
+  return Status::Ok();
+}
+
+Status SessionWorker::HandleMemset(const wire::Message& m) {
+  const auto* r = m.request_as_Memset();
+  if (!allocations_.Contains(r->dst(), r->size())) {
+    RecordAsyncError(Status::InvalidValue("cudaMemset of " + Hex(r->dst()) + " (" + std::to_string(r->size()) +
+                                          " bytes): not inside memory this session allocated"));
+    return Status::Ok();
+  }
+  RecordAsyncError(executor_->Memset(r->dst(), static_cast<uint8_t>(r->value()), r->size(), r->stream()));
+  return Status::Ok();
+}
+
+Status SessionWorker::HandleModuleLoad(const wire::Message& m, uint64_t bulk_bytes) {
+  const auto* r = m.request_as_ModuleLoad();
+  if (bulk_bytes == 0 || bulk_bytes > kMaxFatbinBytes) return Status::Corruption("ModuleLoad without a sane fatbinary");
+  std::string fatbin(bulk_bytes, '\0');
+  RCUDA_RETURN_IF_ERROR(connection_->ReadExact(fatbin.data(), fatbin.size()));
+  std::vector<std::string> functions, variables;
+  if (r->functions())
+    for (const auto* f : *r->functions()) functions.push_back(f->str());
+  if (r->variables())
+    for (const auto* v : *r->variables()) variables.push_back(v->str());
+  uint64_t module = 0;
+  ModuleDescription description;
+  Status s = executor_->LoadModule(fatbin, functions, variables, &module, &description);
+  builder_.Clear();
+  if (!s.ok()) return SendReply(m.id(), s);
+  std::vector<flatbuffers::Offset<wire::FunctionInfo>> fns;
+  for (const auto& f : description.functions) {
+    std::vector<uint32_t> offsets, sizes;
+    for (const auto& p : f.params) {
+      offsets.push_back(p.offset);
+      sizes.push_back(p.size);
+    }
+    fns.push_back(wire::CreateFunctionInfoDirect(
+        builder_, f.found, f.handle, &offsets, &sizes, f.max_threads_per_block, f.shared_size_bytes,
+        f.const_size_bytes, f.local_size_bytes, f.num_regs, f.ptx_version, f.binary_version,
+        f.max_dynamic_shared_size_bytes));
+  }
+  std::vector<flatbuffers::Offset<wire::VariableInfo>> vars;
+  for (const auto& v : description.variables) {
+    if (v.found) allocations_.Add(v.address, v.size, AllocationTable::Kind::kVariable);
+    vars.push_back(wire::CreateVariableInfo(builder_, v.found, v.address, v.size));
+  }
+  auto body = wire::CreateModuleLoadReplyDirect(builder_, &fns, &vars);
+  return SendReply(m.id(), s, wire::ReplyBody::ModuleLoadReply, body.Union());
+}
+
+Status SessionWorker::HandleModuleUnload(const wire::Message& m) {
+  RecordAsyncError(executor_->UnloadModule(m.request_as_ModuleUnload()->module_id()));
+  return Status::Ok();
+}
+
+Status SessionWorker::HandleLaunch(const wire::Message& m) {
+  const auto* r = m.request_as_Launch();
+  std::span<const uint8_t> params;
+  if (r->params()) params = std::span(r->params()->data(), r->params()->size());
+  if (params.size() > kMaxParamBytes) {
+    RecordAsyncError(Status(kInvalidValue, "kernel parameters exceed 32 KiB"));
+    return Status::Ok();
+  }
+  RecordAsyncError(executor_->Launch(r->function(), ToDim3(r->grid()), ToDim3(r->block()), r->shared_bytes(),
+                                     r->stream(), params));
+  return Status::Ok();
+}
+
+Status SessionWorker::HandleDeviceSynchronize(const wire::Message& m) {
+  Status s = executor_->Synchronize();
+  builder_.Clear();
+  return SendReply(m.id(), s);
+}
+
+Status SessionWorker::HandleDeviceReset(const wire::Message& m) {
+  // The client resets by ending the session and opening a new one; a reset
+  // inside a session frees what it holds.
+  Status s = executor_->Synchronize();
+  builder_.Clear();
+  return SendReply(m.id(), s);
+}
+
+}  // namespace rcuda
