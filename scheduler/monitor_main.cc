@@ -1,0 +1,103 @@
+// rcuda-gpu-monitor: reports this node's GPUs and rcuda-server sessions to
+// ssgmd. See docs/scheduler.md.
+#include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+
+#include "common/env.h"
+#include "common/log.h"
+#include "scheduler/json.h"
+#include "scheduler/line_client.h"
+#include "scheduler/monitor.h"
+#include "scheduler/units.h"
+#include "scheduler/wire.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void OnSignal(int) { g_stop = true; }
+
+std::string HostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0 || !name[0]) return "localhost";
+  return name;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace rcuda::sched;
+  CLI::App app{"rcuda-gpu-monitor: reports this node's GPUs and rcuda-server sessions to ssgmd"};
+  app.set_config("--config", "", "configuration file (key = value; keys are the long option names)");
+  std::string scheduler, inventory, interval = "1s", log_level = "info";
+  MonitorOptions options;
+  int server_port = 8308;
+  bool once = false;
+  app.add_option("--scheduler", scheduler, "ssgmd address, host[:port] (default: $SSGM_SERVER)");
+  app.add_option("--node-name", options.node_name, "this node's name; must match rcuda-server --node-name "
+                                                   "(default: the host name)");
+  app.add_option("--advertise-host", options.advertise_host, "address clients use to reach this node's "
+                                                             "rcuda-server (default: the node name)");
+  app.add_option("--server-port", server_port, "rcuda-server's port, unless its status file says")
+      ->capture_default_str();
+  app.add_option("--server-status-file", options.server_status_file,
+                 "rcuda-server's --status-file (sessions; without it the server's state is unknown)");
+  app.add_option("--inventory", inventory, "read the GPUs from this file instead of NVML (machines without a GPU)");
+  app.add_option("--interval", interval, "report period (e.g. 1s, 200ms)")->capture_default_str();
+  app.add_flag("--once", once, "print one report as JSON on stdout and exit (nothing is sent)");
+  app.add_option("--log-level", log_level)->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  rcuda::InitLogging("rcuda-gpu-monitor", log_level);
+  auto fail = [](const std::string& message) {
+    spdlog::critical("{}", message);
+    return 1;
+  };
+  if (options.node_name.empty()) options.node_name = HostName();
+  if (options.advertise_host.empty()) options.advertise_host = options.node_name;
+  if (!IsValidNodeName(options.node_name)) return fail("bad node name '" + options.node_name + "'");
+  if (server_port <= 0 || server_port > 65535) return fail("bad --server-port");
+  options.server_port = uint16_t(server_port);
+  rcuda::Status s = ParseDurationMs(interval, &options.interval_ms);
+  if (s.ok() && options.interval_ms <= 0) s = rcuda::Status::InvalidValue("--interval must be positive");
+  if (!s.ok()) return fail(s.message());
+
+  std::unique_ptr<GpuSource> source;
+  if (!inventory.empty()) {
+    source = NewInventoryGpuSource(inventory);
+    spdlog::warn("GPU figures come from the inventory file {}, NOT from NVML: test equipment, not measurements",
+                 inventory);
+  } else {
+    s = OpenNvmlGpuSource(&source);
+    if (!s.ok()) return fail(s.message());
+    spdlog::info("reading the GPUs through NVML");
+  }
+  if (!once) {
+    if (scheduler.empty()) scheduler = rcuda::GetEnvOr("SSGM_SERVER", "");
+    if (scheduler.empty()) return fail("no scheduler: give --scheduler host[:port] or set SSGM_SERVER");
+    s = ParseHostPort(scheduler, kDefaultSsgmdPort, &options.scheduler_host, &options.scheduler_port);
+    if (!s.ok()) return fail(s.message());
+  }
+  Monitor monitor(options, std::move(source));
+
+  if (once) {
+    NodeReport report;
+    s = monitor.BuildReport(&report);
+    if (!s.ok()) return fail(s.message());
+    Json json = Json::Object();
+    EncodeNodeReport(report, &json);
+    std::cout << json.Dump() << std::endl;
+    return 0;
+  }
+
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGPIPE, SIG_IGN);
+  monitor.Run(&g_stop);
+  spdlog::info("stopping");
+  return 0;
+}

@@ -1,0 +1,89 @@
+// ssgmd: the scheduler daemon. See docs/scheduler.md.
+#include <CLI/CLI.hpp>
+#include <asio.hpp>
+
+#include <csignal>
+#include <fstream>
+
+#include "common/log.h"
+#include "protocol/lease_token.h"
+#include "scheduler/ssgmd_service.h"
+#include "scheduler/units.h"
+#include "scheduler/wire.h"
+
+namespace {
+
+int Fail(const std::string& message) {
+  spdlog::critical("{}", message);
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace rcuda::sched;
+  CLI::App app{"ssgmd: the rcuda GPU scheduler daemon (leases of GPU memory partitions)"};
+  app.set_config("--config", "", "configuration file (key = value; keys are the long option names)");
+  SsgmdOptions options;
+  std::string port_file, journal = "/var/lib/rcuda/ssgmd.journal", key_file, policy = "best-fit";
+  std::string reserve = "0", node_timeout = "5s", default_ttl = "300s", max_ttl = "24h", max_wait = "1h";
+  std::string log_level = "info";
+  int port = kDefaultSsgmdPort;
+  size_t max_queue = options.scheduler.max_queue;
+  app.add_option("--listen", options.listen_address, "address to listen on")->capture_default_str();
+  app.add_option("--port", port, "TCP port (0: pick a free one)")->capture_default_str();
+  app.add_option("--port-file", port_file, "write the port actually bound to this file");
+  app.add_option("--journal", journal, "journal file (\"none\": leases do not survive a restart)")
+      ->capture_default_str();
+  app.add_option("--auth-key-file", key_file, "key shared with the rcuda-servers, to sign lease tokens");
+  app.add_option("--policy", policy, "best-fit, spread, least-loaded or round-robin")->capture_default_str();
+  app.add_option("--gpu-reserve", reserve, "memory per GPU kept out of every partition (e.g. 512M)")
+      ->capture_default_str();
+  app.add_option("--node-timeout", node_timeout, "a node whose monitor is silent this long gets no new leases")
+      ->capture_default_str();
+  app.add_option("--default-ttl", default_ttl, "a lease's time to live when the request names none")
+      ->capture_default_str();
+  app.add_option("--max-ttl", max_ttl, "longest time to live a request may ask for")->capture_default_str();
+  app.add_option("--max-wait", max_wait, "longest a blocking request waits")->capture_default_str();
+  app.add_option("--max-gpus-per-request", options.max_gpus_per_request)->capture_default_str();
+  app.add_option("--max-queue", max_queue, "blocking requests that may wait at once")->capture_default_str();
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  rcuda::InitLogging("ssgmd", log_level);
+  if (port < 0 || port > 65535) return Fail("bad --port");
+  options.port = uint16_t(port);
+  options.journal_path = journal == "none" ? "" : journal;
+  options.scheduler.max_queue = max_queue;
+  rcuda::Status s = ParsePolicy(policy, &options.scheduler.policy);
+  if (s.ok()) s = ParseBytes(reserve, &options.scheduler.gpu_reserve_bytes);
+  if (s.ok()) s = ParseDurationMs(node_timeout, &options.scheduler.node_timeout_ms);
+  if (s.ok()) s = ParseDurationMs(default_ttl, &options.default_ttl_ms);
+  if (s.ok()) s = ParseDurationMs(max_ttl, &options.max_ttl_ms);
+  if (s.ok()) s = ParseDurationMs(max_wait, &options.max_wait_ms);
+  if (s.ok() && !key_file.empty()) s = rcuda::ReadLeaseKeyFile(key_file, &options.lease_key);
+  if (!s.ok()) return Fail(s.message());
+  if (options.default_ttl_ms <= 0 || options.default_ttl_ms > options.max_ttl_ms) {
+    return Fail("default-ttl must be positive and at most max-ttl");
+  }
+
+  std::signal(SIGPIPE, SIG_IGN);
+  asio::io_context io(1);
+  SsgmdService service(io, options);
+  s = service.Start();
+  if (!s.ok()) return Fail(s.message());
+  if (!port_file.empty()) {
+    std::string temp = port_file + ".tmp";
+    std::ofstream(temp) << service.Port() << "\n";
+    if (std::rename(temp.c_str(), port_file.c_str()) != 0) return Fail("cannot write " + port_file);
+  }
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const asio::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("signal {}: stopping", signal);
+    service.Stop();
+    io.stop();
+  });
+  io.run();
+  return service.failed() ? 1 : 0;
+}

@@ -1,0 +1,50 @@
+// ssgmd's network side: accepts ssgm and monitor connections (one JSON line
+// per message, wire.h), feeds the Scheduler, journals its lease changes with
+// group commit and answers each request once the records its answer depends
+// on are durable. One thread runs everything except the journal's writer.
+#pragma once
+
+#include <asio.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "scheduler/scheduler.h"
+
+namespace rcuda::sched {
+
+struct SsgmdOptions {
+  std::string listen_address = "0.0.0.0";
+  uint16_t port = 8309;          // 0 picks a free port (tests)
+  std::string journal_path;      // empty: no journal (leases die with the process)
+  std::string lease_key;         // empty: no tokens are issued
+  SchedulerOptions scheduler;
+  int64_t default_ttl_ms = 300'000;
+  int64_t max_ttl_ms = 86'400'000;
+  int64_t max_wait_ms = 3'600'000;
+  int max_gpus_per_request = 16;
+  uint64_t compact_min_records = 10'000;  // compact the journal beyond this many records...
+  uint64_t compact_live_factor = 4;       // ...and beyond this many times the live leases
+};
+
+class SsgmdService {
+ public:
+  SsgmdService(asio::io_context& io, SsgmdOptions options);
+  ~SsgmdService();
+
+  // Replays the journal, binds the port, starts accepting.
+  Status Start();
+  uint16_t Port() const;
+  // Stops accepting, makes the journal durable; the io_context then runs out.
+  void Stop();
+  // Set when the journal failed: ssgmd must exit (it can no longer promise durability).
+  bool failed() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace rcuda::sched
