@@ -66,9 +66,12 @@ int main(int argc, char** argv) {
     if (print_stats) {
       std::fprintf(stderr,
                    "gpu_blastp: query %s length %zu: scan %.3f s (device %.3f s, upload %.3f s), %llu ungapped HSPs, "
-                   "%llu preliminary + %llu traceback gapped extensions in %.3f s, %zu hits, length adjustment %lld\n",
+                   "GPU preliminary gapped %llu in %.3f s (%llu overflows), gapped stage used %llu preliminary + "
+                   "%llu traceback extensions in %.3f s, %zu hits, length adjustment %lld\n",
                    q.id.c_str(), q.residues.size(), stats.scan.seconds, stats.scan.device_seconds,
                    stats.scan.upload_seconds, static_cast<unsigned long long>(stats.scan.hsps),
+                   static_cast<unsigned long long>(stats.gpu_preliminary), stats.gpu_preliminary_seconds,
+                   static_cast<unsigned long long>(stats.gpu_overflows),
                    static_cast<unsigned long long>(stats.preliminary_extensions),
                    static_cast<unsigned long long>(stats.traceback_extensions), stats.gapped_seconds, hits.size(),
                    static_cast<long long>(stats.length_adjustment));
