@@ -17,6 +17,7 @@ function(rcuda_add_cuda_program name)
   add_executable(${name} ${A_SOURCES})
   set_target_properties(${name} PROPERTIES
     CUDA_RUNTIME_LIBRARY Shared
+    CUDA_STANDARD 17
     CUDA_ARCHITECTURES ${RCUDA_CUDA_ARCH}
     RUNTIME_OUTPUT_DIRECTORY ${A_OUTPUT_DIR})
   target_compile_options(${name} PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-Wno-deprecated-gpu-targets>)

@@ -23,7 +23,12 @@ bool ReadAt(std::string_view data, size_t offset, T* out) {
 constexpr size_t kFatbinHeaderSize = 16;
 constexpr uint32_t kElfMachineCuda = 190;
 constexpr uint32_t kSectionTypeNvInfo = 0x70000000;
+// Kernel parameter records. The classic form packs the size into bits 18-31
+// of its last word (at most 16383 bytes); kernels with larger parameters
+// (CUDA 12.1 allows 32764 bytes) get the second form, with a plain 32-bit
+// size. Both: u16 ordinal @4, u16 offset @6.
 constexpr uint8_t kAttrKparamInfo = 0x17;
+constexpr uint8_t kAttrKparamInfoLarge = 0x45;
 
 }  // namespace
 
@@ -135,13 +140,14 @@ Status ParseKernelInfo(std::string_view info, CubinKernel* kernel) {
     if (format == 4) {  // EIFMT_SVAL: u16 length, then the value
       size_t value_at = pos + 4;
       if (value16 > info.size() - value_at) return Status::Corruption("cubin: truncated .nv.info record");
-      if (attribute == kAttrKparamInfo && value16 >= 12) {
+      if ((attribute == kAttrKparamInfo || attribute == kAttrKparamInfoLarge) && value16 >= 12) {
         uint16_t ordinal = 0, offset = 0;
-        uint32_t packed = 0;
+        uint32_t word = 0;
         ReadAt(info, value_at + 4, &ordinal);
         ReadAt(info, value_at + 6, &offset);
-        ReadAt(info, value_at + 8, &packed);
-        by_ordinal[ordinal] = KernelParamInfo{offset, (packed >> 18) & 0x3fff};
+        ReadAt(info, value_at + 8, &word);
+        uint32_t size = attribute == kAttrKparamInfo ? (word >> 18) & 0x3fff : word;
+        by_ordinal[ordinal] = KernelParamInfo{offset, size};
       }
       pos = value_at + value16;
     } else if (format >= 1 && format <= 3) {  // no value, or an inline u16

@@ -1,0 +1,16 @@
+// TEST EQUIPMENT: host versions of micro.cu's kernels for rcuda's test
+// backend, so that CI can run the benchmark's code path (its figures on the
+// test backend measure nothing about GPUs and are not reported).
+#include "server/test_kernel_api.h"
+
+using namespace rcuda::testk;
+
+RCUDA_TEST_KERNEL("_Z12empty_kernelv", empty_kernel) { return 0; }
+
+RCUDA_TEST_KERNEL("_Z5touchPi", touch) {
+  int* p = Param<int*>(launch, 0);
+  ForEachThread(launch, [&](rcuda_dim3, rcuda_dim3 ti) { p[ti.x] += 1; });
+  return 0;
+}
+
+RCUDA_TEST_KERNELS_PLUGIN()

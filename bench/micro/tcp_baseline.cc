@@ -1,0 +1,90 @@
+// The floor under rcuda's TCP transport: raw loopback TCP between two
+// processes (TCP_NODELAY), measured in the same run as rcuda's figures.
+// Prints "METRIC tcp_pingpong_p50 <us> us", "... _p99", and
+// "METRIC tcp_stream <GB/s> GB/s".
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void Full(ssize_t (*op)(int, void*, size_t), int fd, void* buf, size_t n) {
+  char* p = static_cast<char*>(buf);
+  while (n) {
+    ssize_t r = op(fd, p, n);
+    if (r <= 0) std::exit(1);
+    p += r;
+    n -= r;
+  }
+}
+ssize_t Read(int fd, void* b, size_t n) { return read(fd, b, n); }
+ssize_t Write(int fd, void* b, size_t n) { return write(fd, b, n); }
+
+void Tune(int fd) {
+  int one = 1, buf = 4 << 20;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool quick = argc > 1 && !std::strcmp(argv[1], "--quick");
+  int rounds = quick ? 2000 : 20000;
+  size_t stream_bytes = (quick ? 256ull : 1024ull) << 20;
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  listen(listener, 1);
+  std::vector<char> chunk(4 << 20);
+  if (fork() == 0) {
+    int fd = accept(listener, nullptr, nullptr);
+    Tune(fd);
+    char msg[64];
+    for (int i = 0; i < rounds; ++i) {
+      Full(Read, fd, msg, sizeof msg);
+      Full(Write, fd, msg, sizeof msg);
+    }
+    for (size_t got = 0; got < stream_bytes; got += chunk.size()) Full(Read, fd, chunk.data(), chunk.size());
+    Full(Write, fd, msg, 1);
+    _exit(0);
+  }
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  Tune(fd);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return 1;
+  char msg[64] = {};
+  std::vector<double> lat;
+  for (int i = 0; i < rounds; ++i) {
+    auto t = Clock::now();
+    Full(Write, fd, msg, sizeof msg);
+    Full(Read, fd, msg, sizeof msg);
+    lat.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
+  }
+  std::sort(lat.begin(), lat.end());
+  std::printf("METRIC tcp_pingpong_p50 %.3f us\n", lat[lat.size() / 2]);
+  std::printf("METRIC tcp_pingpong_p99 %.3f us\n", lat[lat.size() * 99 / 100]);
+  auto t = Clock::now();
+  for (size_t sent = 0; sent < stream_bytes; sent += chunk.size()) Full(Write, fd, chunk.data(), chunk.size());
+  Full(Read, fd, msg, 1);
+  double s = std::chrono::duration<double>(Clock::now() - t).count();
+  std::printf("METRIC tcp_stream %.3f GB/s\n", stream_bytes / s / 1e9);
+  wait(nullptr);
+  return 0;
+}

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Every GPU check of rcuda, in one go, on a machine with an NVIDIA GPU:
+#
+#   tests/gpu/run.sh [build-dir] [--quick] [--only REGEX] [--skip-bench]
+#
+# - starts rcuda-server --backend cuda on 127.0.0.1 (a free port);
+# - runs each CUDA test program (build/tests/cuda/*) natively and through
+#   rcuda-run with the same RCUDA_TEST_SEED, and compares their CHECKSUM lines;
+# - runs the microbenchmarks natively, through rcuda and over raw loopback TCP
+#   and prints the ratios (bench/micro/compare.sh);
+# - runs the extra checks in tests/gpu/extra.d/*.sh if any (each prints
+#   "PASS name" or "FAIL name ...");
+# - prints one line per program and a final "N passed, M failed".
+#
+# The build may come from another machine (see scripts/build-gpu-bundle.sh).
+# Logs go to /tmp/rcuda-gpu; when $OUT is set (the device tool), the summary
+# and a tarball of the logs are copied there at the end.
+set -u
+build=build
+quick=0
+only=""
+skip_bench=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1 ;;
+    --only) only=$2; shift ;;
+    --skip-bench) skip_bench=1 ;;
+    *) build=$1 ;;
+  esac
+  shift
+done
+build=$(cd "$build" && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=/tmp/rcuda-gpu
+rm -rf "$out"
+mkdir -p "$out/logs"
+summary="$out/summary.txt"
+: >"$summary"
+
+say() { echo "$*" | tee -a "$summary"; }
+
+# The real CUDA runtime, for the native runs.
+native_lib=""
+for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib /usr/local/cuda-13*/lib64 \
+  $(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__file__))' 2>/dev/null)/cuda_runtime/lib \
+  $(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__file__))' 2>/dev/null)/cu13/lib; do
+  if [ -e "$d/libcudart.so.13" ]; then native_lib=$d; break; fi
+done
+say "== rcuda GPU checks on $(hostname) ($(date -u +%FT%TZ))"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | sed 's/^/GPU: /' | tee -a "$summary"
+say "native libcudart: ${native_lib:-NOT FOUND}"
+
+port_file="$out/server.port"
+rm -f "$port_file"
+# RCUDA_GPU_RUN_BACKEND=test dry-runs this script without a GPU (test
+# equipment: nothing it prints is a GPU result).
+backend=${RCUDA_GPU_RUN_BACKEND:-cuda}
+plugins=()
+if [ "$backend" = test ]; then
+  for p in "$build"/lib/*test_kernels*.so; do plugins+=(--test-kernels "$p"); done
+fi
+"$build/bin/rcuda-server" --backend "$backend" "${plugins[@]}" --listen 127.0.0.1 --port 0 --port-file "$port_file" \
+  --log-level info >"$out/logs/server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
+for _ in $(seq 1 100); do [ -s "$port_file" ] && break; sleep 0.1; done
+if [ ! -s "$port_file" ]; then
+  say "FAIL rcuda-server did not start:"
+  tail -20 "$out/logs/server.log" | tee -a "$summary"
+  exit 1
+fi
+port=$(cat "$port_file")
+export RCUDA_DEVICE_COUNT=1 RCUDA_DEVICE_0="127.0.0.1@$port"
+say "rcuda-server ($backend backend) on port $port"
+
+passed=0
+failed=0
+run_timed() {  # run_timed LOG CMD... ; sets rc and secs
+  local log=$1 start end
+  shift
+  start=$(date +%s%N)
+  timeout "${RCUDA_GPU_PROGRAM_TIMEOUT:-120}" "$@" >"$log" 2>&1
+  rc=$?
+  end=$(date +%s%N)
+  secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
+}
+
+printf '%-28s %-8s %-8s %-18s %-18s %8s %8s\n' program native remote native-checksum remote-checksum nat_s rem_s | tee -a "$summary"
+for program in "$build"/tests/cuda/*; do
+  [ -x "$program" ] && [ -f "$program" ] || continue
+  name=$(basename "$program")
+  [ -n "$only" ] && ! [[ $name =~ $only ]] && continue
+  seed=$(od -An -N8 -tu8 /dev/urandom | tr -d ' ')
+  export RCUDA_TEST_SEED=$seed
+  nlog="$out/logs/$name.native.log"
+  rlog="$out/logs/$name.remote.log"
+  if [ -n "$native_lib" ]; then
+    LD_LIBRARY_PATH="$native_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" run_timed "$nlog" "$program"
+    nrc=$rc nsecs=$secs
+  else
+    nrc=-1 nsecs=0
+    echo "no native runtime" >"$nlog"
+  fi
+  run_timed "$rlog" "$build/bin/rcuda-run" -- "$program"
+  rrc=$rc rsecs=$secs
+  nsum=$(grep -m1 '^CHECKSUM' "$nlog" | awk '{print $2}')
+  rsum=$(grep -m1 '^CHECKSUM' "$rlog" | awk '{print $2}')
+  verdict=FAIL
+  if [ "$rrc" = 0 ] && { [ "$nrc" != 0 ] || [ "$nsum" = "$rsum" ]; }; then verdict=PASS; fi
+  [ "$nrc" != 0 ] && [ "$nrc" != -1 ] && verdict="$verdict(native-failed)"
+  if [[ $verdict == PASS ]]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+  printf '%-28s %-8s %-8s %-18s %-18s %8.2f %8.2f %s\n' "$name" "rc=$nrc" "rc=$rrc" "${nsum:--}" "${rsum:--}" \
+    "$nsecs" "$rsecs" "$verdict" | tee -a "$summary"
+  if [[ $verdict != PASS ]]; then
+    grep -h -m3 -E 'FAIL|error|rcuda:' "$rlog" | sed 's/^/    remote: /' | tee -a "$summary"
+    grep -h -m2 -E 'FAIL|error' "$nlog" | sed 's/^/    native: /' | tee -a "$summary"
+  fi
+done
+unset RCUDA_TEST_SEED
+
+if [ -d "$root/tests/gpu/extra.d" ]; then
+  for check in "$root"/tests/gpu/extra.d/*.sh; do
+    [ -f "$check" ] || continue
+    name=$(basename "$check" .sh)
+    [ -n "$only" ] && ! [[ $name =~ $only ]] && continue
+    RCUDA_BUILD_DIR=$build NATIVE_CUDART_DIR=$native_lib RCUDA_PORT=$port OUT_DIR=$out timeout 300 \
+      bash "$check" >"$out/logs/extra-$name.log" 2>&1
+    rc=$?
+    if [ $rc = 0 ]; then passed=$((passed + 1)); say "PASS extra/$name"; else
+      failed=$((failed + 1)); say "FAIL extra/$name (rc=$rc)"; tail -5 "$out/logs/extra-$name.log" | sed 's/^/    /' | tee -a "$summary"; fi
+  done
+fi
+
+if [ $skip_bench = 0 ] && [ -x "$build/bin/micro_bench" ]; then
+  args=()
+  [ $quick = 1 ] && args+=(--quick)
+  NATIVE_CUDART_DIR=$native_lib "$root/bench/micro/compare.sh" "$build" "${args[@]}" 2>&1 | tee "$out/micro.txt" |
+    tee -a "$summary"
+fi
+
+say "$passed passed, $failed failed"
+if [ -n "${OUT:-}" ] && [ -d "${OUT:-}" ]; then
+  cp "$summary" "$OUT/summary.txt"
+  tar -czf "$OUT/gpu-logs.tar.gz" -C "$out" logs micro.txt 2>/dev/null
+fi
+[ $failed = 0 ]
