@@ -163,6 +163,8 @@ done
 total=$(( repeats * $(echo ${lengths//,/ } | wc -w) * $(echo $active_scenarios | wc -w) * $(echo $threads_list | wc -w) ))
 n=0
 skipped=0
+failed_runs=0
+: >"$out/ok_runs.txt"
 for rep in $(seq 1 "$repeats"); do
   for len in ${lengths//,/ }; do
     for s in $active_scenarios; do
@@ -189,6 +191,10 @@ for rep in $(seq 1 "$repeats"); do
         result=$(blast_run_once "$csv" "$s" "$machine" "$db_residues" "$len" "$t" "$rep" \
                  "$out/runs/$name.tsv" "$out/runs/$name.log" "$((left - 5))" -- "${cmd[@]}")
         last_seconds[$s.$len.$t]=${result%% s,*}
+        case $result in
+          *", ok") echo "$name" >>"$out/ok_runs.txt" ;;
+          *) failed_runs=$((failed_runs + 1)) ;;
+        esac
         blast_log "[$n/$total] $name: $result; $(remaining) s left"
       done
     done
@@ -196,9 +202,11 @@ for rep in $(seq 1 "$repeats"); do
 done
 
 # --- 4. every GPU run of a query printed the same hits ----------------------
+[ $failed_runs -eq 0 ] || { echo "full: FAIL: $failed_runs runs failed (see runs/*.log)" >>"$check"; check_status=1; }
 for len in ${lengths//,/ }; do
-  files=("$out"/runs/*.q$len.t*.r*.tsv)
-  [ -f "${files[0]}" ] || continue
+  files=()
+  for name in $(grep "\.q$len\.t" "$out/ok_runs.txt"); do files+=("$out/runs/$name.tsv"); done
+  [ ${#files[@]} -gt 0 ] || continue
   same=1
   for f in "${files[@]}"; do cmp -s "${files[0]}" "$f" || { same=0; echo "full q$len: FAIL: $(basename "$f") differs from $(basename "${files[0]}")" >>"$check"; }; done
   [ $same -eq 1 ] && echo "full q$len: all ${#files[@]} runs identical ($(wc -l <"${files[0]}") hits)" >>"$check"
