@@ -84,14 +84,35 @@ if [[ " $scenarios " == *" remote "* ]] && [ -z "$endpoint" ]; then
 fi
 echo "remote endpoint: ${endpoint:-none}" >>"$meta"
 
+# The real CUDA runtime for native runs (gpu_blastp is built with
+# -cudart=shared): the loader's default, else the usual places.
+native_lib=${BLAST_NATIVE_CUDART_DIR:-}
+if [ -z "$native_lib" ] && ! ldd "$build/bin/gpu_blastp" 2>/dev/null | grep -q "libcudart.so.13 => /"; then
+  for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib /usr/local/cuda-13*/lib64 \
+    $(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__file__))' 2>/dev/null)/cuda_runtime/lib \
+    $(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__file__))' 2>/dev/null)/cu13/lib; do
+    if [ -e "$d/libcudart.so.13" ]; then native_lib=$d; break; fi
+  done
+  # CPU mode makes no CUDA call: without a real runtime, rcuda's library
+  # can stand in to let the program load (native runs will then fail).
+  [ -z "$native_lib" ] && echo "native libcudart.so.13: NOT FOUND, native runs will fail" >>"$meta"
+fi
+native_env=(env)
+[ -n "$native_lib" ] && native_env=(env "LD_LIBRARY_PATH=$native_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
+echo "native libcudart: ${native_lib:-loader default} $(ldd "$build/bin/gpu_blastp" 2>/dev/null | grep libcudart)" >>"$meta"
+cpu_env=("${native_env[@]}")
+if [ ${#native_env[@]} -eq 1 ] && ! ldd "$build/bin/gpu_blastp" 2>/dev/null | grep -q "libcudart.so.13 => /"; then
+  cpu_env=(env "LD_LIBRARY_PATH=$build/lib/rcuda")
+fi
+
 # gpu_blastp_cmd SCENARIO THREADS QUERY DB: the command line of one run.
 gpu_blastp_cmd() {
   local scenario=$1 t=$2 q=$3 db=$4
   case $scenario in
-    native) cmd=("$build/bin/gpu_blastp" --mode gpu) ;;
+    native) cmd=("${native_env[@]}" "$build/bin/gpu_blastp" --mode gpu) ;;
     remote) cmd=(env RCUDA_DEVICE_COUNT=1 "RCUDA_DEVICE_0=$endpoint" "$build/bin/rcuda-run" --
                  "$build/bin/gpu_blastp" --mode gpu) ;;
-    cpu) cmd=("$build/bin/gpu_blastp" --mode cpu) ;;
+    cpu) cmd=("${cpu_env[@]}" "$build/bin/gpu_blastp" --mode cpu) ;;
   esac
   cmd+=(--threads "$t" --query "$q" --db "$db" --stats)
 }
