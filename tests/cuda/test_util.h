@@ -212,6 +212,15 @@ inline void ExpectBytes(const void* p, size_t n, unsigned char value, const char
   }
 }
 
+// After a query (cudaStreamQuery, cudaEventQuery) answered
+// cudaErrorNotReady: whether the runtime also records that as the last error
+// is not specified, so read it away, accepting only those two answers.
+inline void ClearNotReady() {
+  cudaError_t err = cudaGetLastError();
+  if (err != cudaSuccess && err != cudaErrorNotReady)
+    Fail("cudaGetLastError after a query that answered cudaErrorNotReady gave %s", ErrorText(err));
+}
+
 inline int BlocksFor(size_t n, int block) { return static_cast<int>((n + block - 1) / block); }
 
 // A reusable barrier for host threads (std::barrier needs C++20 in nvcc's

@@ -1,0 +1,99 @@
+// stream_concurrency: work that CUDA lets run concurrently does run
+// concurrently: a kernel on a non-blocking stream waits (up to 2 s) for a
+// flag that a later kernel on the legacy default stream sets; the same
+// between two blocking streams, and between the per-thread default streams of
+// two host threads. On a GPU each wait ends in microseconds. A remoting layer
+// that serializes these streams (or makes the legacy stream wait for a
+// non-blocking one) makes the waiter time out, which a real program
+// relying on concurrency would see as a hang.
+// (CUDA does not promise concurrent progress in general; for one-block kernels
+// on an otherwise idle GPU it is what every GPU does.)
+#include <thread>
+
+#include "test_util.h"
+#include "common_kernels.cuh"
+
+constexpr long long kTimeoutNs = 2000LL * 1000 * 1000;
+
+static void CheckSeen(const int* result, int expect, const char* what) {
+  CHECKF(result[0] == 1, "%s: the waiting kernel timed out after 2 s (flag was %d, expected %d): the two streams "
+         "did not run concurrently", what, result[1], expect);
+}
+
+int main() {
+  rtest::Rng rng = rtest::Init("stream_concurrency");
+  rtest::Checksum sum;
+
+  int* flag;
+  int* result;
+  CUDA_CHECK(cudaMalloc(&flag, 4 * sizeof(int)));
+  CUDA_CHECK(cudaMalloc(&result, 8 * sizeof(int)));
+  int host[2];
+
+  // Non-blocking stream waits for the legacy stream.
+  {
+    cudaStream_t nb;
+    CUDA_CHECK(cudaStreamCreateWithFlags(&nb, cudaStreamNonBlocking));
+    CUDA_CHECK(cudaMemset(flag, 0, 4 * sizeof(int)));
+    CUDA_CHECK(cudaDeviceSynchronize());
+    const int expect = static_cast<int>(rng.Int(1, 1 << 30));
+    waitForFlag<<<1, 32, 0, nb>>>(flag, expect, result, kTimeoutNs);
+    CUDA_CHECK_LAUNCH();
+    setFlag<<<1, 32>>>(flag, expect);  // legacy stream: must not wait for nb
+    CUDA_CHECK_LAUNCH();
+    CUDA_CHECK(cudaStreamSynchronize(nb));
+    CUDA_CHECK(cudaMemcpy(host, result, sizeof host, cudaMemcpyDeviceToHost));
+    CheckSeen(host, expect, "non-blocking stream waiting for the legacy stream");
+    sum.AddValue(host[1] == expect);
+    CUDA_CHECK(cudaStreamDestroy(nb));
+  }
+
+  // Two blocking streams are independent of each other.
+  {
+    cudaStream_t a, b;
+    CUDA_CHECK(cudaStreamCreate(&a));
+    CUDA_CHECK(cudaStreamCreate(&b));
+    CUDA_CHECK(cudaMemset(flag, 0, 4 * sizeof(int)));
+    CUDA_CHECK(cudaDeviceSynchronize());
+    const int expect = static_cast<int>(rng.Int(1, 1 << 30));
+    waitForFlag<<<1, 32, 0, a>>>(flag + 1, expect, result + 2, kTimeoutNs);
+    CUDA_CHECK_LAUNCH();
+    setFlag<<<1, 32, 0, b>>>(flag + 1, expect);
+    CUDA_CHECK_LAUNCH();
+    CUDA_CHECK(cudaDeviceSynchronize());
+    CUDA_CHECK(cudaMemcpy(host, result + 2, sizeof host, cudaMemcpyDeviceToHost));
+    CheckSeen(host, expect, "two blocking streams");
+    sum.AddValue(host[1] == expect);
+    CUDA_CHECK(cudaStreamDestroy(a));
+    CUDA_CHECK(cudaStreamDestroy(b));
+  }
+
+  // The per-thread default streams of two host threads.
+  {
+    CUDA_CHECK(cudaMemset(flag, 0, 4 * sizeof(int)));
+    CUDA_CHECK(cudaDeviceSynchronize());
+    const int expect = static_cast<int>(rng.Int(1, 1 << 30));
+    rtest::Barrier launched(2);
+    std::thread waiter([&] {
+      waitForFlag<<<1, 32, 0, cudaStreamPerThread>>>(flag + 2, expect, result + 4, kTimeoutNs);
+      CUDA_CHECK_LAUNCH();
+      launched.Wait();
+      CUDA_CHECK(cudaStreamSynchronize(cudaStreamPerThread));
+    });
+    std::thread setter([&] {
+      launched.Wait();  // the waiter is queued first
+      setFlag<<<1, 32, 0, cudaStreamPerThread>>>(flag + 2, expect);
+      CUDA_CHECK_LAUNCH();
+      CUDA_CHECK(cudaStreamSynchronize(cudaStreamPerThread));
+    });
+    waiter.join();
+    setter.join();
+    CUDA_CHECK(cudaMemcpy(host, result + 4, sizeof host, cudaMemcpyDeviceToHost));
+    CheckSeen(host, expect, "the per-thread default streams of two host threads");
+    sum.AddValue(host[1] == expect);
+  }
+
+  CUDA_CHECK(cudaFree(flag));
+  CUDA_CHECK(cudaFree(result));
+  return rtest::Pass(sum);
+}
