@@ -9,6 +9,7 @@
 #include "client/errors.h"
 #include "client/log.h"
 #include "common/env.h"
+#include "common/kernel_params.h"
 #include "protocol/tcp_transport.h"
 #include "protocol/version.h"
 
@@ -287,7 +288,6 @@ Status Session::ModuleLocked(const Module& module, RemoteModule** out) {
           for (size_t i = 0; i < f->param_offsets()->size(); ++i) {
             KernelParamInfo p{f->param_offsets()->Get(i), f->param_sizes()->Get(i)};
             rf.params.push_back(p);
-            rf.param_bytes = std::max(rf.param_bytes, p.offset + p.size);
           }
         }
         rf.max_threads_per_block = f->max_threads_per_block();
@@ -360,7 +360,9 @@ Status Session::Launch(const Function& function, dim3 grid, dim3 block, void** a
   RemoteFunction* f = nullptr;
   RCUDA_RETURN_IF_ERROR(FunctionLocked(function, &f));
   // The launch checks CUDA makes synchronously, made here so that the
-  // program sees them at the launch (cudaGetLastError), not later.
+  // program sees them at the launch (cudaGetLastError), not later. CUDA 13
+  // reports them as cudaErrorInvalidValue (seen natively on an H100 for a
+  // block of 2048 threads), so rcuda does too.
   uint64_t threads = uint64_t(block.x) * block.y * block.z;
   if (grid.x == 0 || grid.y == 0 || grid.z == 0 || threads == 0 ||
       block.x > static_cast<unsigned>(info_.attribute(cudaDevAttrMaxBlockDimX)) ||
@@ -370,13 +372,9 @@ Status Session::Launch(const Function& function, dim3 grid, dim3 block, void** a
       grid.y > static_cast<unsigned>(info_.attribute(cudaDevAttrMaxGridDimY)) ||
       grid.z > static_cast<unsigned>(info_.attribute(cudaDevAttrMaxGridDimZ)) ||
       (f->max_threads_per_block > 0 && threads > static_cast<uint64_t>(f->max_threads_per_block))) {
-    return Status(cudaErrorInvalidConfiguration, "invalid launch configuration for " + function.device_name);
+    return Status(cudaErrorInvalidValue, "invalid launch configuration for " + function.device_name);
   }
-  params_.assign(f->param_bytes, 0);
-  for (size_t i = 0; i < f->params.size(); ++i) {
-    if (!args || !args[i]) return Status(cudaErrorInvalidValue, "missing kernel argument");
-    std::memcpy(params_.data() + f->params[i].offset, args[i], f->params[i].size);
-  }
+  RCUDA_RETURN_IF_ERROR(PackKernelParams(f->params, args, &params_));
   wire::Dim3 g(grid.x, grid.y, grid.z), b(block.x, block.y, block.z);
   auto params = builder_.CreateVector(params_);
   auto body = wire::CreateLaunch(builder_, f->handle, &g, &b, static_cast<uint32_t>(shared_bytes), stream, params);

@@ -44,7 +44,6 @@ struct RemoteFunction {
   bool found = false;
   uint64_t handle = 0;
   std::vector<KernelParamInfo> params;
-  uint32_t param_bytes = 0;  // size of the packed parameter buffer
   int max_threads_per_block = 0;
   int shared_size_bytes = 0;
   int const_size_bytes = 0;

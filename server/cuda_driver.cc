@@ -10,11 +10,11 @@ Status CudaDriver::Load() {
   using GetProcAddress = CUresult (*)(const char*, void**, int, cuuint64_t, CUdriverProcAddressQueryResult*);
   auto get_proc = reinterpret_cast<GetProcAddress>(dlsym(lib, "cuGetProcAddress_v2"));
   if (!get_proc) return Status(35, "the CUDA driver lacks cuGetProcAddress_v2 (driver too old for CUDA 13)");
-#define RCUDA_DRIVER_RESOLVE(name)                                                                  \
-  {                                                                                                 \
-    void* fn = nullptr;                                                                             \
-    CUdriverProcAddressQueryResult found;                                                           \
-    if (get_proc(#name, &fn, 13000, CU_GET_PROC_ADDRESS_DEFAULT, &found) != CUDA_SUCCESS || !fn) { \
+#define RCUDA_DRIVER_RESOLVE(name, version)                                                           \
+  {                                                                                                   \
+    void* fn = nullptr;                                                                               \
+    CUdriverProcAddressQueryResult found;                                                             \
+    if (get_proc(#name, &fn, version, CU_GET_PROC_ADDRESS_DEFAULT, &found) != CUDA_SUCCESS || !fn) { \
       return Status(35, "the CUDA driver lacks " #name);                                            \
     }                                                                                               \
     this->name = reinterpret_cast<decltype(this->name)>(fn);                                        \

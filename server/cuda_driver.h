@@ -1,10 +1,14 @@
 // The CUDA driver API, opened at run time with dlopen("libcuda.so.1") so that
 // rcuda-server also runs (with the test backend) where no driver exists.
-// Entry points are resolved with cuGetProcAddress for CUDA 13.0 semantics
-// (legacy default stream), which also picks the right _v2/_v3 variants.
+// Each entry point is resolved with cuGetProcAddress at the ABI version
+// named next to it, whose prototype is cudaTypedefs.h's PFN_<name>_v<version>:
+// asking for "CUDA 13" wholesale would, for instance, return
+// cuCtxSynchronize_v2, which takes a context argument. Legacy default stream
+// semantics throughout.
 #pragma once
 
 #include <cuda.h>
+#include <cudaTypedefs.h>
 
 #include <string>
 
@@ -13,45 +17,45 @@
 namespace rcuda {
 
 #define RCUDA_DRIVER_FUNCTIONS(X) \
-  X(cuInit)                       \
-  X(cuDriverGetVersion)           \
-  X(cuDeviceGet)                  \
-  X(cuDeviceGetCount)             \
-  X(cuDeviceGetName)              \
-  X(cuDeviceGetUuid)              \
-  X(cuDeviceTotalMem)             \
-  X(cuDeviceGetAttribute)         \
-  X(cuDevicePrimaryCtxRetain)     \
-  X(cuDevicePrimaryCtxRelease)    \
-  X(cuCtxSetCurrent)              \
-  X(cuCtxSynchronize)             \
-  X(cuMemAlloc)                   \
-  X(cuMemFree)                    \
-  X(cuMemGetInfo)                 \
-  X(cuMemHostAlloc)               \
-  X(cuMemFreeHost)                \
-  X(cuMemcpyHtoDAsync)            \
-  X(cuMemcpyDtoHAsync)            \
-  X(cuMemcpyDtoDAsync)            \
-  X(cuMemsetD8Async)              \
-  X(cuLibraryLoadData)            \
-  X(cuLibraryUnload)              \
-  X(cuLibraryGetKernel)           \
-  X(cuLibraryGetGlobal)           \
-  X(cuKernelGetFunction)          \
-  X(cuFuncGetParamInfo)           \
-  X(cuFuncGetAttribute)           \
-  X(cuLaunchKernel)               \
-  X(cuStreamSynchronize)          \
-  X(cuEventCreate)                \
-  X(cuEventRecord)                \
-  X(cuEventSynchronize)           \
-  X(cuEventDestroy)               \
-  X(cuGetErrorName)               \
-  X(cuGetErrorString)
+  X(cuInit, 2000)                       \
+  X(cuDriverGetVersion, 2020)           \
+  X(cuDeviceGet, 2000)                  \
+  X(cuDeviceGetCount, 2000)             \
+  X(cuDeviceGetName, 2000)              \
+  X(cuDeviceGetUuid, 11040)              \
+  X(cuDeviceTotalMem, 3020)             \
+  X(cuDeviceGetAttribute, 2000)         \
+  X(cuDevicePrimaryCtxRetain, 7000)     \
+  X(cuDevicePrimaryCtxRelease, 11000)    \
+  X(cuCtxSetCurrent, 4000)              \
+  X(cuCtxSynchronize, 2000)             \
+  X(cuMemAlloc, 3020)                   \
+  X(cuMemFree, 3020)                    \
+  X(cuMemGetInfo, 3020)                 \
+  X(cuMemHostAlloc, 2020)               \
+  X(cuMemFreeHost, 2000)                \
+  X(cuMemcpyHtoDAsync, 3020)            \
+  X(cuMemcpyDtoHAsync, 3020)            \
+  X(cuMemcpyDtoDAsync, 3020)            \
+  X(cuMemsetD8Async, 3020)              \
+  X(cuLibraryLoadData, 12000)            \
+  X(cuLibraryUnload, 12000)              \
+  X(cuLibraryGetKernel, 12000)           \
+  X(cuLibraryGetGlobal, 12000)           \
+  X(cuKernelGetFunction, 12000)          \
+  X(cuFuncGetParamInfo, 12040)           \
+  X(cuFuncGetAttribute, 2020)           \
+  X(cuLaunchKernel, 4000)               \
+  X(cuStreamSynchronize, 2000)          \
+  X(cuEventCreate, 2000)                \
+  X(cuEventRecord, 2000)                \
+  X(cuEventSynchronize, 2000)           \
+  X(cuEventDestroy, 4000)               \
+  X(cuGetErrorName, 6000)               \
+  X(cuGetErrorString, 6000)
 
 struct CudaDriver {
-#define RCUDA_DRIVER_MEMBER(name) decltype(&::name) name = nullptr;
+#define RCUDA_DRIVER_MEMBER(name, version) PFN_##name##_v##version name = nullptr;
   RCUDA_DRIVER_FUNCTIONS(RCUDA_DRIVER_MEMBER)
 #undef RCUDA_DRIVER_MEMBER
 

@@ -1,11 +1,25 @@
 #!/usr/bin/env python3
 """Generates the cudaError_t name and description table from the CUDA
-headers' enum cudaError (driver_types.h): each value's name, and the first
-sentence of its documentation comment as its description."""
+toolkit: the values and names from enum cudaError (driver_types.h), and each
+description as the toolkit's own runtime gives it (cudaGetErrorString of the
+libcudart.so.13 named as the third argument, called through ctypes at build
+time; it needs no GPU), so that programs print the messages they print
+natively. Without that library, the first sentence of the value's
+documentation comment stands in."""
+import ctypes
 import re
 import sys
 
 header, output = sys.argv[1], sys.argv[2]
+toolkit_runtime = None
+if len(sys.argv) > 3:
+    try:
+        toolkit_runtime = ctypes.CDLL(sys.argv[3])
+        toolkit_runtime.cudaGetErrorString.restype = ctypes.c_char_p
+        toolkit_runtime.cudaGetErrorString.argtypes = [ctypes.c_int]
+    except OSError as e:
+        print(f"gen_error_table.py: {e}; using the header's descriptions", file=sys.stderr)
+        toolkit_runtime = None
 text = open(header).read()
 body = re.search(r"enum __device_builtin__ cudaError\s*\{(.*?)\};", text, re.S).group(1)
 entries = []
@@ -14,6 +28,8 @@ for m in re.finditer(r"/\*\*(.*?)\*/\s*(cudaError\w+|cudaSuccess)\s*=\s*(\d+)", 
     doc = re.sub(r"\\deprecated\s*", "", doc)
     doc = re.sub(r"::(\w+)", r"\1", doc).strip()
     sentence = re.split(r"(?<=\.)\s", doc, maxsplit=1)[0].rstrip(".")
+    if toolkit_runtime:
+        sentence = toolkit_runtime.cudaGetErrorString(int(m.group(3))).decode()
     sentence = sentence.replace("\\", "\\\\").replace('"', '\\"')
     entries.append((int(m.group(3)), m.group(2), sentence))
 if len(entries) < 100:
