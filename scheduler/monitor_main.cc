@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdio>
 #include <iostream>
 
 #include "common/env.h"
@@ -50,6 +51,8 @@ int main(int argc, char** argv) {
   app.add_option("--interval", interval, "report period (e.g. 1s, 200ms)")->capture_default_str();
   app.add_flag("--once", once, "print one report as JSON on stdout and exit (nothing is sent)");
   app.add_option("--log-level", log_level)->capture_default_str();
+  bool check_config = false;
+  app.add_flag("--check-config", check_config, "validate the options and configuration, print them, and exit");
   CLI11_PARSE(app, argc, argv);
 
   rcuda::InitLogging("rcuda-gpu-monitor", log_level);
@@ -66,6 +69,22 @@ int main(int argc, char** argv) {
   if (s.ok() && options.interval_ms <= 0) s = rcuda::Status::InvalidValue("--interval must be positive");
   if (!s.ok()) return fail(s.message());
 
+  if (check_config) {
+    if (scheduler.empty()) scheduler = rcuda::GetEnvOr("SSGM_SERVER", "");
+    std::string host;
+    uint16_t port = 0;
+    if (scheduler.empty() && !once) return fail("no scheduler: give --scheduler host[:port] or set SSGM_SERVER");
+    if (!scheduler.empty()) {
+      s = ParseHostPort(scheduler, kDefaultSsgmdPort, &host, &port);
+      if (!s.ok()) return fail(s.message());
+    }
+    std::printf("scheduler %s:%u\nnode-name %s\nadvertise-host %s\nserver-port %u\nserver-status-file %s\n"
+                "gpus from %s\ninterval %lld ms\n",
+                host.c_str(), port, options.node_name.c_str(), options.advertise_host.c_str(), options.server_port,
+                options.server_status_file.empty() ? "(none: server state unknown)" : options.server_status_file.c_str(),
+                inventory.empty() ? "NVML" : ("inventory file " + inventory).c_str(), (long long)options.interval_ms);
+    return 0;
+  }
   std::unique_ptr<GpuSource> source;
   if (!inventory.empty()) {
     source = NewInventoryGpuSource(inventory);

@@ -3,6 +3,7 @@
 #include <asio.hpp>
 
 #include <csignal>
+#include <cstdio>
 #include <fstream>
 
 #include "common/log.h"
@@ -48,6 +49,8 @@ int main(int argc, char** argv) {
   app.add_option("--max-gpus-per-request", options.max_gpus_per_request)->capture_default_str();
   app.add_option("--max-queue", max_queue, "blocking requests that may wait at once")->capture_default_str();
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+  bool check_config = false;
+  app.add_flag("--check-config", check_config, "validate the options and configuration, print them, and exit");
   CLI11_PARSE(app, argc, argv);
 
   rcuda::InitLogging("ssgmd", log_level);
@@ -67,6 +70,17 @@ int main(int argc, char** argv) {
     return Fail("default-ttl must be positive and at most max-ttl");
   }
 
+  if (check_config) {
+    std::printf("listen %s:%d\njournal %s\ntokens %s\npolicy %s\ngpu-reserve %s\nnode-timeout %lld ms\n"
+                "default-ttl %lld ms\nmax-ttl %lld ms\nmax-wait %lld ms\nmax-gpus-per-request %d\nmax-queue %zu\n",
+                options.listen_address.c_str(), port, options.journal_path.empty() ? "none" : options.journal_path.c_str(),
+                options.lease_key.empty() ? "off (no auth-key-file)" : ("on, key from " + key_file).c_str(),
+                PolicyName(options.scheduler.policy), FormatBytes(options.scheduler.gpu_reserve_bytes).c_str(),
+                (long long)options.scheduler.node_timeout_ms, (long long)options.default_ttl_ms,
+                (long long)options.max_ttl_ms, (long long)options.max_wait_ms, options.max_gpus_per_request,
+                options.scheduler.max_queue);
+    return 0;
+  }
   std::signal(SIGPIPE, SIG_IGN);
   asio::io_context io(1);
   SsgmdService service(io, options);
