@@ -264,7 +264,12 @@ Json& Json::Push(Json value) {
 void AppendJsonString(std::string_view text, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
   *out += '"';
-  for (char c : text) {
+  size_t plain_from = 0;  // runs of bytes that need no escape are appended at once
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c != '"' && c != '\\' && uint8_t(c) >= 0x20) continue;
+    out->append(text.data() + plain_from, i - plain_from);
+    plain_from = i + 1;
     switch (c) {
       case '"': *out += "\\\""; break;
       case '\\': *out += "\\\\"; break;
@@ -272,15 +277,12 @@ void AppendJsonString(std::string_view text, std::string* out) {
       case '\r': *out += "\\r"; break;
       case '\t': *out += "\\t"; break;
       default:
-        if (uint8_t(c) < 0x20) {
-          *out += "\\u00";
-          *out += kHex[uint8_t(c) >> 4];
-          *out += kHex[uint8_t(c) & 15];
-        } else {
-          *out += c;
-        }
+        *out += "\\u00";
+        *out += kHex[uint8_t(c) >> 4];
+        *out += kHex[uint8_t(c) & 15];
     }
   }
+  out->append(text.data() + plain_from, text.size() - plain_from);
   *out += '"';
 }
 

@@ -120,6 +120,14 @@ class SsgmdService::Impl {
   void CloseConnection(const std::shared_ptr<Connection>& conn);
   void DeliverNotices();
   void OnCommitted(uint64_t seq);
+  // Sends the replies a finished commit unblocked, without waiting for the
+  // commit's own handler to come up behind everything already queued.
+  void PollCommitted() {
+    if (journal_) {
+      uint64_t committed = journal_->committed();
+      if (committed > committed_seq_) OnCommitted(committed);
+    }
+  }
   void ScheduleFlush();
   void ArmTimer();
   void OnTimer();
@@ -237,6 +245,7 @@ void SsgmdService::Impl::Accept() {
       });
       return;
     }
+    PollCommitted();
     asio::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     auto conn = std::make_shared<Connection>(std::move(socket), next_connection_id_++);
@@ -264,6 +273,7 @@ void SsgmdService::Impl::Read(const std::shared_ptr<Connection>& conn) {
       return;
     }
     uint64_t arrival = SteadyNs();
+    PollCommitted();
     auto data = conn->input.data();
     std::string line(asio::buffers_begin(data), asio::buffers_begin(data) + n - 1);
     conn->input.consume(n);

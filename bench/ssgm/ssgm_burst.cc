@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <random>
@@ -208,6 +209,22 @@ Json Ask(uint16_t port, const std::string& message) {
 
 double Us(uint64_t ns) { return double(ns) / 1000.0; }
 
+// CPU seconds (user + system) a process has used, from /proc/<pid>/stat.
+double CpuSeconds(pid_t pid) {
+  std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  size_t close = text.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(text.substr(close + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && (fields >> field); ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return double(utime + stime) / double(sysconf(_SC_CLK_TCK));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -314,11 +331,13 @@ int main(int argc, char** argv) {
     int hold = o.hold_max_ms > 0 ? int(rng() % uint64_t(o.hold_max_ms + 1)) : 0;
     clients.push_back(std::make_shared<BurstClient>(io, endpoint, request, hold, ledger, results));
   }
+  double ssgmd_cpu_before = CpuSeconds(ssgmd);
   Clock::time_point start = Clock::now();
   for (auto& client : clients) client->Start();
   clients.clear();
   io.run();
   Clock::time_point end = Clock::now();
+  double ssgmd_cpu = CpuSeconds(ssgmd) - ssgmd_cpu_before;
 
   Json stats = Ask(port, R"({"op":"stats"})");
   Json status = Ask(port, R"({"op":"status","leases":false})");
@@ -372,6 +391,8 @@ int main(int argc, char** argv) {
   } else {
     std::printf("journal: off\n");
   }
+  std::printf("ssgmd CPU during the run: %.2f s (%.0f us per request+release)\n", ssgmd_cpu,
+              results.granted ? ssgmd_cpu * 1e6 / results.granted : 0.0);
   bool over_granted = ledger.violations() > 0;
   std::printf("over-grant check: %s (peak held on one GPU %s of %s); ssgmd invariants: %s; leases left: %lld\n",
               over_granted ? "FAILED" : "ok", rcuda::sched::FormatBytes(ledger.peak()).c_str(),
