@@ -50,14 +50,22 @@ __global__ void combine(Vec32 vec, Mixed mixed, Aligned16 aligned, Nested nested
 
 static char RandomChar(rtest::Rng& rng) { return static_cast<char>(rng.Int(-128, 127)); }
 
+// Hex of a field's bytes, for failure messages.
+static std::string Hex(const void* p, size_t n) {
+  std::string s;
+  char buf[4];
+  for (size_t i = 0; i < n; ++i) {
+    std::snprintf(buf, sizeof buf, "%02x", static_cast<const unsigned char*>(p)[i]);
+    s += buf;
+  }
+  return s;
+}
+
 static void CheckEcho(const Echo& got, const Echo& want, bool tags) {
   auto same = [](const void* a, const void* b, size_t n) { return std::memcmp(a, b, n) == 0; };
-#define FIELD(f) CHECKF(same(&got.f, &want.f, sizeof want.f), "field " #f " arrived wrong")
-  FIELD(small.c);
-  FIELD(small.i);
-  FIELD(packed.a);
-  FIELD(packed.b);
-  FIELD(packed.c);
+#define FIELD(f)                                                                                         \
+  CHECKF(same(&got.f, &want.f, sizeof want.f), "field " #f " arrived as %s, expected %s (%s)",          \
+         Hex(&got.f, sizeof got.f).c_str(), Hex(&want.f, sizeof want.f).c_str(), tags ? "echoTags" : "echoStructs")
   FIELD(aligned.v[0]);
   FIELD(aligned.v[1]);
   FIELD(aligned.v[2]);
@@ -70,6 +78,11 @@ static void CheckEcho(const Echo& got, const Echo& want, bool tags) {
     FIELD(tag1);
     FIELD(tag2);
   } else {
+    FIELD(small.c);
+    FIELD(small.i);
+    FIELD(packed.a);
+    FIELD(packed.b);
+    FIELD(packed.c);
     FIELD(mixed.a);
     FIELD(mixed.d);
     FIELD(mixed.s);
