@@ -3,7 +3,8 @@
 // since the last flush to a writer thread, which writes it with one write()
 // and makes it durable with one fdatasync(), then reports the sequence number
 // now on disk. While one batch syncs, the next accumulates, so durability
-// costs one sync per batch rather than per record.
+// costs one sync per batch rather than per record, and a batch is as large as
+// what arrived during the previous sync.
 //
 // On disk each record is one line, "<crc32c, 8 hex digits> <record>\n". After
 // a crash the last line may be torn; Open() cuts it off. A damaged line
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "scheduler/latency_recorder.h"
 
 namespace rcuda::sched {
 
@@ -35,13 +37,19 @@ class Journal {
     uint64_t rewrites = 0;  // compactions
     uint64_t sync_ns_total = 0;
     uint64_t sync_ns_max = 0;
+    uint64_t sync_ns_p50 = 0;  // over the last 65,536 batches
+    uint64_t sync_ns_p99 = 0;
   };
   // Runs on the writer thread after each batch: the highest sequence number
   // now durable, or the error that stopped the journal.
   using CommitCallback = std::function<void(uint64_t committed_seq, const Status& status)>;
 
   // Reads every intact record of the journal at `path` (created if absent).
-  static Status Open(const std::string& path, std::vector<std::string>* records, std::unique_ptr<Journal>* journal);
+  // With `sync` false, a record is committed once written, which Flush()
+  // does on the caller's thread: it survives the process being killed, not
+  // the machine crashing.
+  static Status Open(const std::string& path, std::vector<std::string>* records, std::unique_ptr<Journal>* journal,
+                     bool sync = true);
   ~Journal();  // makes everything appended durable, then stops the writer
 
   void SetCommitCallback(CommitCallback callback);  // before the first Append
@@ -54,10 +62,15 @@ class Journal {
   // appended so far (compaction: `records` must describe the state including
   // those). Later appends go to the new file.
   void Rewrite(const std::vector<std::string>& records);
-  // Flushes and waits until everything appended so far is durable.
+  // Waits until everything flushed so far is durable (and, with sync,
+  // flushes first).
   Status Sync();
 
   uint64_t appended() const { return appended_; }
+  // Records appended but not yet handed to the writer.
+  bool HasUnflushed() const { return appended_ > flushed_; }
+  // Everything handed to the writer is durable: a Flush() now starts at once.
+  bool WriterIdle() const { return committed() >= flushed_; }
   uint64_t committed() const { return committed_.load(std::memory_order_acquire); }
   // Records in the file since it was opened or last rewritten.
   uint64_t records_in_file() const { return records_in_file_; }
@@ -71,12 +84,13 @@ class Journal {
     uint64_t last_seq = 0;  // durable once this op is
   };
 
-  Journal(std::string path, int fd);
+  Journal(std::string path, int fd, bool sync);
   void WriterLoop();
   Status RewriteFile(const std::string& data);
 
   const std::string path_;
   int fd_;
+  const bool sync_;
   CommitCallback callback_;
 
   // Event-loop side.
@@ -95,6 +109,7 @@ class Journal {
   bool stop_ = false;
   Status failure_;
   Stats stats_;
+  LatencyRecorder sync_latency_;
   std::atomic<uint64_t> committed_{0};
   std::thread writer_;
 };

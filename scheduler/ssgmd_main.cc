@@ -36,6 +36,11 @@ int main(int argc, char** argv) {
   app.add_option("--port-file", port_file, "write the port actually bound to this file");
   app.add_option("--journal", journal, "journal file (\"none\": leases do not survive a restart)")
       ->capture_default_str();
+  std::string journal_sync = "fdatasync";
+  app.add_option("--journal-sync", journal_sync,
+                 "fdatasync (each batch synced: survives machine crashes) or none (written only: survives ssgmd "
+                 "crashes, not machine crashes)")
+      ->capture_default_str();
   app.add_option("--auth-key-file", key_file, "key shared with the rcuda-servers, to sign lease tokens");
   app.add_option("--policy", policy, "best-fit, spread, least-loaded or round-robin")->capture_default_str();
   app.add_option("--gpu-reserve", reserve, "memory per GPU kept out of every partition (e.g. 512M)")
@@ -59,6 +64,9 @@ int main(int argc, char** argv) {
   options.journal_path = journal == "none" ? "" : journal;
   options.scheduler.max_queue = max_queue;
   rcuda::Status s = ParsePolicy(policy, &options.scheduler.policy);
+  if (journal_sync == "fdatasync") options.journal_sync = true;
+  else if (journal_sync == "none") options.journal_sync = false;
+  else s = rcuda::Status::InvalidValue("--journal-sync must be fdatasync or none");
   if (s.ok()) s = ParseBytes(reserve, &options.scheduler.gpu_reserve_bytes);
   if (s.ok()) s = ParseDurationMs(node_timeout, &options.scheduler.node_timeout_ms);
   if (s.ok()) s = ParseDurationMs(default_ttl, &options.default_ttl_ms);
@@ -71,6 +79,7 @@ int main(int argc, char** argv) {
   }
 
   if (check_config) {
+    std::printf("journal-sync %s\n", options.journal_sync ? "fdatasync" : "none");
     std::printf("listen %s:%d\njournal %s\ntokens %s\npolicy %s\ngpu-reserve %s\nnode-timeout %lld ms\n"
                 "default-ttl %lld ms\nmax-ttl %lld ms\nmax-wait %lld ms\nmax-gpus-per-request %d\nmax-queue %zu\n",
                 options.listen_address.c_str(), port, options.journal_path.empty() ? "none" : options.journal_path.c_str(),

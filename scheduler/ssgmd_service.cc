@@ -64,6 +64,7 @@ struct Outgoing {
   uint64_t wait_seq = 0;  // journal sequence that must be durable first
   std::string text;
   uint64_t start_ns = 0;
+  uint64_t ready_ns = 0;  // when the reply was made (it then waits for its commit)
   int kind = kOther;
 };
 
@@ -129,6 +130,7 @@ class SsgmdService::Impl {
     }
   }
   void ScheduleFlush();
+  void MaybeCompact();
   void ArmTimer();
   void OnTimer();
   void Housekeeping();
@@ -157,6 +159,7 @@ class SsgmdService::Impl {
   std::deque<std::pair<uint64_t, std::weak_ptr<Connection>>> blocked_;  // replies waiting for a commit
   std::set<std::string> live_nodes_;
   LatencyRecorder latency_[kLatencyKinds];
+  LatencyRecorder commit_wait_;  // how long replies waited for the journal, from being made to being written
   uint64_t malformed_ = 0;
 };
 
@@ -164,7 +167,10 @@ Status SsgmdService::Impl::Start() {
   RaiseDescriptorLimit();
   if (!options_.journal_path.empty()) {
     std::vector<std::string> records;
-    RCUDA_RETURN_IF_ERROR(Journal::Open(options_.journal_path, &records, &journal_));
+    RCUDA_RETURN_IF_ERROR(Journal::Open(options_.journal_path, &records, &journal_, options_.journal_sync));
+    if (!options_.journal_sync) {
+      spdlog::warn("journal-sync = none: leases survive ssgmd crashes and restarts, not a crash of this machine");
+    }
     observer_ = std::make_unique<JournalObserver>(journal_.get(), [this] { ScheduleFlush(); });
     scheduler_ = std::make_unique<Scheduler>(options_.scheduler, observer_.get());
     // Replay restores leases without telling the observer: nothing is re-journaled.
@@ -322,6 +328,7 @@ void SsgmdService::Impl::HandleLine(const std::shared_ptr<Connection>& conn, std
     reply.Set("stats", StatsJson());
     if (reset) {
       for (auto& recorder : latency_) recorder.Reset();
+      commit_wait_.Reset();
     }
     Reply(conn, std::move(reply), echo, arrival_ns, kOther);
   } else {
@@ -497,6 +504,7 @@ void SsgmdService::Impl::Reply(const std::shared_ptr<Connection>& conn, Json rep
   out.text = reply.Dump();
   out.text += '\n';
   out.start_ns = start_ns;
+  out.ready_ns = SteadyNs();
   out.kind = kind;
   conn->out.push_back(std::move(out));
   if (conn->out.back().wait_seq > committed_seq_) {
@@ -514,6 +522,7 @@ void SsgmdService::Impl::TryWrite(const std::shared_ptr<Connection>& conn) {
     Outgoing& out = conn->out.front();
     conn->writing_buffer += out.text;
     latency_[out.kind].Add(now - out.start_ns);
+    if (out.wait_seq > 0) commit_wait_.Add(now - out.ready_ns);
     conn->out.pop_front();
   }
   if (conn->writing_buffer.empty()) {
@@ -588,23 +597,41 @@ void SsgmdService::Impl::DeliverNotices() {
 }
 
 void SsgmdService::Impl::ScheduleFlush() {
+  // Group commit. An idle writer gets the record at once; while it syncs,
+  // records accumulate and go as one batch the moment that sync ends
+  // (OnCommitted), so a batch holds what arrived during one sync. The posted
+  // flush is the backstop: it runs behind every handler already queued, i.e.
+  // at the end of this event-loop turn at the latest.
+  if (journal_->WriterIdle()) {
+    journal_->Flush();
+    MaybeCompact();
+    PollCommitted();  // without fdatasync the records are committed already
+    return;
+  }
   if (flush_posted_) return;
   flush_posted_ = true;
-  // Posted behind every handler already queued: the records of this whole
-  // event-loop turn go to the disk as one batch.
   asio::post(io_, [this] {
     flush_posted_ = false;
-    if (!journal_) return;
-    journal_->Flush();
-    uint64_t live = scheduler_->leases().size();
-    if (journal_->records_in_file() > std::max(options_.compact_min_records, options_.compact_live_factor * live)) {
-      journal_->Rewrite(SnapshotRecords(*scheduler_, WallMs()));
+    if (journal_ && journal_->HasUnflushed()) {
+      journal_->Flush();
+      MaybeCompact();
     }
   });
 }
 
+void SsgmdService::Impl::MaybeCompact() {
+  uint64_t live = scheduler_->leases().size();
+  if (journal_->records_in_file() > std::max(options_.compact_min_records, options_.compact_live_factor * live)) {
+    journal_->Rewrite(SnapshotRecords(*scheduler_, WallMs()));
+  }
+}
+
 void SsgmdService::Impl::OnCommitted(uint64_t seq) {
   committed_seq_ = std::max(committed_seq_, seq);
+  if (journal_->HasUnflushed() && journal_->WriterIdle()) {
+    journal_->Flush();
+    MaybeCompact();
+  }
   while (!blocked_.empty() && blocked_.front().first <= committed_seq_) {
     if (auto conn = blocked_.front().second.lock()) TryWrite(conn);
     blocked_.pop_front();
@@ -679,6 +706,10 @@ Json SsgmdService::Impl::StatsJson() const {
     journal.Set("rewrites", js.rewrites);
     journal.Set("avg_sync_us", js.batches ? js.sync_ns_total / js.batches / 1000 : 0);
     journal.Set("max_sync_us", js.sync_ns_max / 1000);
+    journal.Set("p50_sync_us", js.sync_ns_p50 / 1000);
+    journal.Set("p99_sync_us", js.sync_ns_p99 / 1000);
+    journal.Set("reply_wait_p50_us", commit_wait_.Percentile(50) / 1000);
+    journal.Set("reply_wait_p99_us", commit_wait_.Percentile(99) / 1000);
   }
   stats.Set("journal", std::move(journal));
   stats.Set("connections", uint64_t(connections_.size()));

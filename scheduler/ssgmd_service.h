@@ -19,6 +19,9 @@ struct SsgmdOptions {
   std::string listen_address = "0.0.0.0";
   uint16_t port = 8309;          // 0 picks a free port (tests)
   std::string journal_path;      // empty: no journal (leases die with the process)
+  // fdatasync each batch (survives machine crashes); false: write() only
+  // (survives ssgmd being killed, not the machine crashing).
+  bool journal_sync = true;
   std::string lease_key;         // empty: no tokens are issued
   SchedulerOptions scheduler;
   int64_t default_ttl_ms = 300'000;

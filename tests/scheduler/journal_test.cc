@@ -189,3 +189,28 @@ TEST_CASE("replaying lease records rebuilds the scheduler's leases", "[journal][
   broken = {"{\"t\":\"mystery\"}"};
   CHECK_FALSE(ReplayJournal(broken, &from_snapshot, &stats).ok());
 }
+
+TEST_CASE("without fdatasync a flushed record is committed at once and survives a reopen", "[journal]") {
+  std::string path = TempPath("nosync");
+  {
+    std::vector<std::string> records;
+    std::unique_ptr<Journal> journal;
+    REQUIRE(Journal::Open(path, &records, &journal, /*sync=*/false).ok());
+    journal->Append("a");
+    journal->Append("b");
+    CHECK(journal->committed() == 0);
+    journal->Flush();
+    CHECK(journal->committed() == 2);  // written on this thread, nothing to wait for
+    CHECK(journal->WriterIdle());
+    journal->Rewrite({"snap"});
+    journal->Append("c");
+    journal->Flush();  // after the rewrite, into the new file
+    CHECK(journal->committed() == 3);
+  }
+  std::vector<std::string> records;
+  std::unique_ptr<Journal> journal;
+  REQUIRE(Journal::Open(path, &records, &journal).ok());
+  CHECK(records == std::vector<std::string>{"snap", "c"});
+  journal.reset();
+  std::remove(path.c_str());
+}

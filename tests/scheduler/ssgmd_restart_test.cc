@@ -65,8 +65,11 @@ struct ClientOutcome {
 TEST_CASE("ssgmd killed -9 mid-burst and restarted loses no lease and grants none twice", "[integration][restart]") {
   constexpr int kClients = 80;
   constexpr int kPerGpu = 8;  // 8 GiB GPUs, 1 GiB leases
+  // Both journal modes survive the process being killed.
+  std::string sync_mode = GENERATE(std::string("fdatasync"), std::string("none"));
+  INFO("journal-sync " << sync_mode);
   Cluster cluster;
-  cluster.StartSsgmd();
+  cluster.StartSsgmd({"--journal-sync", sync_mode});
   cluster.StartMonitor("n1", "0 8G 8G 0 A\n1 8G 8G 0 B\n2 8G 8G 0 C\n3 8G 8G 0 D\n");
   REQUIRE(WaitUntil(5000, [&] { return cluster.NodeLive("n1"); }));
 
@@ -109,7 +112,7 @@ TEST_CASE("ssgmd killed -9 mid-burst and restarted loses no lease and grants non
   Clock::time_point killed_at = Clock::now();
   cluster.KillSsgmd(SIGKILL);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  cluster.StartSsgmd();
+  cluster.StartSsgmd({"--journal-sync", sync_mode});
   Clock::time_point restarted_at = Clock::now();
   for (auto& t : clients) t.join();
 
