@@ -194,6 +194,7 @@ void Journal::Flush() {
   Op op;
   op.data.swap(buffer_);
   op.last_seq = appended_;
+  op.flushed_ns = NowNs();
   flushed_ = appended_;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -230,6 +231,7 @@ Journal::Stats Journal::stats() const {
   Stats stats = stats_;
   stats.sync_ns_p50 = sync_latency_.Percentile(50);
   stats.sync_ns_p99 = sync_latency_.Percentile(99);
+  stats.pickup_ns_p99 = pickup_latency_.Percentile(99);
   return stats;
 }
 
@@ -263,6 +265,7 @@ void Journal::WriterLoop() {
     Status status = failed ? Status::IoError("journal stopped after an earlier error") : Status::Ok();
     uint64_t last_seq = 0, records = 0, rewrites = 0;
     uint64_t started = NowNs();
+    uint64_t pickup = ops.front().flushed_ns ? started - ops.front().flushed_ns : 0;
     // Consecutive appends become one write().
     std::string appends;
     for (Op& op : ops) {
@@ -290,9 +293,11 @@ void Journal::WriterLoop() {
       stats_.sync_ns_total += elapsed;
       stats_.sync_ns_max = std::max(stats_.sync_ns_max, elapsed);
       sync_latency_.Add(elapsed);
+      pickup_latency_.Add(pickup);
       uint64_t previous = committed_.load();
       while (previous < last_seq && !committed_.compare_exchange_weak(previous, last_seq)) {
       }
+      committed_at_ns_.store(NowNs(), std::memory_order_release);
     } else if (failure_.ok()) {
       failure_ = status;
     }

@@ -39,6 +39,7 @@ class Journal {
     uint64_t sync_ns_max = 0;
     uint64_t sync_ns_p50 = 0;  // over the last 65,536 batches
     uint64_t sync_ns_p99 = 0;
+    uint64_t pickup_ns_p99 = 0;  // from Flush() to the writer thread taking the batch
   };
   // Runs on the writer thread after each batch: the highest sequence number
   // now durable, or the error that stopped the journal.
@@ -72,6 +73,8 @@ class Journal {
   // Everything handed to the writer is durable: a Flush() now starts at once.
   bool WriterIdle() const { return committed() >= flushed_; }
   uint64_t committed() const { return committed_.load(std::memory_order_acquire); }
+  // Steady-clock time (ns) at which the latest commit completed.
+  uint64_t committed_at_ns() const { return committed_at_ns_.load(std::memory_order_acquire); }
   // Records in the file since it was opened or last rewritten.
   uint64_t records_in_file() const { return records_in_file_; }
   Stats stats() const;
@@ -82,6 +85,7 @@ class Journal {
     bool rewrite = false;
     std::string data;       // framed records
     uint64_t last_seq = 0;  // durable once this op is
+    uint64_t flushed_ns = 0;
   };
 
   Journal(std::string path, int fd, bool sync);
@@ -110,7 +114,9 @@ class Journal {
   Status failure_;
   Stats stats_;
   LatencyRecorder sync_latency_;
+  LatencyRecorder pickup_latency_;
   std::atomic<uint64_t> committed_{0};
+  std::atomic<uint64_t> committed_at_ns_{0};
   std::thread writer_;
 };
 

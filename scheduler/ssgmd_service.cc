@@ -126,7 +126,10 @@ class SsgmdService::Impl {
   void PollCommitted() {
     if (journal_) {
       uint64_t committed = journal_->committed();
-      if (committed > committed_seq_) OnCommitted(committed);
+      if (committed > committed_seq_) {
+        notice_delay_.Add(SteadyNs() - std::min(SteadyNs(), journal_->committed_at_ns()));
+        OnCommitted(committed);
+      }
     }
   }
   void ScheduleFlush();
@@ -159,7 +162,8 @@ class SsgmdService::Impl {
   std::deque<std::pair<uint64_t, std::weak_ptr<Connection>>> blocked_;  // replies waiting for a commit
   std::set<std::string> live_nodes_;
   LatencyRecorder latency_[kLatencyKinds];
-  LatencyRecorder commit_wait_;  // how long replies waited for the journal, from being made to being written
+  LatencyRecorder commit_wait_;
+  LatencyRecorder notice_delay_;  // from a commit completing to the event loop acting on it  // how long replies waited for the journal, from being made to being written
   uint64_t malformed_ = 0;
 };
 
@@ -329,6 +333,7 @@ void SsgmdService::Impl::HandleLine(const std::shared_ptr<Connection>& conn, std
     if (reset) {
       for (auto& recorder : latency_) recorder.Reset();
       commit_wait_.Reset();
+      notice_delay_.Reset();
     }
     Reply(conn, std::move(reply), echo, arrival_ns, kOther);
   } else {
@@ -708,6 +713,8 @@ Json SsgmdService::Impl::StatsJson() const {
     journal.Set("max_sync_us", js.sync_ns_max / 1000);
     journal.Set("p50_sync_us", js.sync_ns_p50 / 1000);
     journal.Set("p99_sync_us", js.sync_ns_p99 / 1000);
+    journal.Set("writer_pickup_p99_us", js.pickup_ns_p99 / 1000);
+    journal.Set("commit_noticed_p99_us", notice_delay_.Percentile(99) / 1000);
     journal.Set("reply_wait_p50_us", commit_wait_.Percentile(50) / 1000);
     journal.Set("reply_wait_p99_us", commit_wait_.Percentile(99) / 1000);
   }

@@ -394,9 +394,12 @@ int main(int argc, char** argv) {
                 (long long)journal.Find("batches")->AsInt(), (long long)journal.Find("records")->AsInt(),
                 (long long)journal.Find("p50_sync_us")->AsInt(), (long long)journal.Find("p99_sync_us")->AsInt(),
                 (long long)journal.Find("max_sync_us")->AsInt());
-    std::printf("replies waiting for their journal commit: p50 %lld us, p99 %lld us\n",
+    std::printf("replies waiting for their journal commit: p50 %lld us, p99 %lld us (writer thread pickup p99 %lld "
+                "us, commit noticed by the event loop p99 %lld us)\n",
                 (long long)journal.Find("reply_wait_p50_us")->AsInt(),
-                (long long)journal.Find("reply_wait_p99_us")->AsInt());
+                (long long)journal.Find("reply_wait_p99_us")->AsInt(),
+                (long long)journal.Find("writer_pickup_p99_us")->AsInt(),
+                (long long)journal.Find("commit_noticed_p99_us")->AsInt());
   } else {
     std::printf("journal: off\n");
   }
