@@ -176,19 +176,23 @@ void Journal::Flush() {
     // leave at once instead of after a wake-up of the writer thread (which
     // takes milliseconds when the CPUs are busy). Pending writer work (a
     // rewrite) goes first, to keep the order.
-    Sync();
-    Status status = WriteFully(fd_, buffer_, path_);
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!status.ok()) {
-      if (failure_.ok()) failure_ = status;
-    } else {
-      stats_.batches += 1;
-      stats_.records += appended_ - flushed_;
-      sync_latency_.Add(0);
-      committed_.store(appended_, std::memory_order_release);
-    }
+    Status status = Sync();
+    if (status.ok()) status = WriteFully(fd_, buffer_, path_);
+    uint64_t records = appended_ - flushed_;
     buffer_.clear();
     flushed_ = appended_;
+    std::unique_lock<std::mutex> lock(mu_);
+    if (status.ok()) {
+      stats_.batches += 1;
+      stats_.records += records;
+      sync_latency_.Add(0);
+      committed_.store(appended_, std::memory_order_release);
+      return;
+    }
+    if (failure_.ok()) failure_ = status;
+    CommitCallback callback = callback_;
+    lock.unlock();
+    if (callback) callback(committed(), status);
     return;
   }
   Op op;

@@ -162,8 +162,8 @@ class SsgmdService::Impl {
   std::deque<std::pair<uint64_t, std::weak_ptr<Connection>>> blocked_;  // replies waiting for a commit
   std::set<std::string> live_nodes_;
   LatencyRecorder latency_[kLatencyKinds];
-  LatencyRecorder commit_wait_;
-  LatencyRecorder notice_delay_;  // from a commit completing to the event loop acting on it  // how long replies waited for the journal, from being made to being written
+  LatencyRecorder commit_wait_;   // how long replies waited for the journal, from being made to being written
+  LatencyRecorder notice_delay_;  // from a commit completing to the event loop acting on it
   uint64_t malformed_ = 0;
 };
 
@@ -620,6 +620,7 @@ void SsgmdService::Impl::ScheduleFlush() {
     if (journal_ && journal_->HasUnflushed()) {
       journal_->Flush();
       MaybeCompact();
+      PollCommitted();
     }
   });
 }
@@ -632,11 +633,12 @@ void SsgmdService::Impl::MaybeCompact() {
 }
 
 void SsgmdService::Impl::OnCommitted(uint64_t seq) {
-  committed_seq_ = std::max(committed_seq_, seq);
   if (journal_->HasUnflushed() && journal_->WriterIdle()) {
     journal_->Flush();
     MaybeCompact();
   }
+  // Without fdatasync the flush above committed at once.
+  committed_seq_ = std::max({committed_seq_, seq, journal_->committed()});
   while (!blocked_.empty() && blocked_.front().first <= committed_seq_) {
     if (auto conn = blocked_.front().second.lock()) TryWrite(conn);
     blocked_.pop_front();
