@@ -179,7 +179,7 @@ def plot(summary, path):
         ax.set_yscale('log')
         ax.set_xlabel('query length (residues)')
         ax.set_ylabel('time (s, median)')
-        ax.set_title(f'GPU-BLAST: database of {db / 1e6:.0f}M residues')
+        ax.set_title(f'GPU-BLAST: database of {db:,} residues')
         ax.grid(True, which='both', alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=6.5, loc='upper left')
