@@ -21,17 +21,6 @@ inline Session* CurrentSession(cudaError_t* error) {
   return s;
 }
 
-// The server's handle for a stream argument. rcuda handles the default
-// streams (0, cudaStreamLegacy, cudaStreamPerThread) on the server's
-// legacy stream.
-inline bool RemoteStream(cudaStream_t stream, uint64_t* handle) {
-  if (stream == nullptr || stream == cudaStreamLegacy || stream == cudaStreamPerThread) {
-    *handle = 0;
-    return true;
-  }
-  return false;
-}
-
 }  // namespace rcuda::client
 
 // Declares `session` for the current device, or returns its error.

@@ -1,6 +1,10 @@
 // Devices: counting and selecting them, and their properties, fetched once
 // per device in the session handshake and answered locally afterwards.
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 
 #include "client/api_common.h"
 
@@ -110,6 +114,169 @@ RCUDA_EXPORT cudaChannelFormatDesc cudaCreateChannelDesc(int x, int y, int z, in
   desc.w = w;
   desc.f = f;
   return desc;
+}
+
+}  // extern "C"
+
+// ---- Limits, flags, PCI identity, peers ------------------------------------
+
+namespace {
+
+std::mutex device_flags_mu;
+std::map<int, unsigned>& DeviceFlags() {
+  static auto* flags = new std::map<int, unsigned>;
+  return *flags;
+}
+
+}  // namespace
+
+extern "C" {
+
+RCUDA_EXPORT cudaError_t cudaDeviceGetLimit(size_t* value, cudaLimit limit) {
+  if (!value) return Fail(cudaErrorInvalidValue);
+  RCUDA_CURRENT_SESSION(session);
+  std::vector<int64_t> values;
+  rcuda::Status s = session->Call(rcuda::CallOp::kDeviceGetLimit, {limit}, &values);
+  if (!s.ok()) return Return(s);
+  *value = values.empty() ? 0 : static_cast<size_t>(values[0]);
+  return cudaSuccess;
+}
+
+RCUDA_EXPORT cudaError_t cudaDeviceSetLimit(cudaLimit limit, size_t value) {
+  RCUDA_CURRENT_SESSION(session);
+  std::vector<int64_t> values;
+  return Return(session->Call(rcuda::CallOp::kDeviceSetLimit, {limit, static_cast<int64_t>(value)}, &values));
+}
+
+RCUDA_EXPORT cudaError_t cudaDeviceSetCacheConfig(cudaFuncCache config) {
+  RCUDA_CURRENT_SESSION(session);
+  std::vector<int64_t> values;
+  return Return(session->Call(rcuda::CallOp::kDeviceSetCacheConfig, {config}, &values));
+}
+
+RCUDA_EXPORT cudaError_t cudaDeviceGetCacheConfig(cudaFuncCache* config) {
+  if (!config) return Fail(cudaErrorInvalidValue);
+  RCUDA_CURRENT_SESSION(session);
+  std::vector<int64_t> values;
+  rcuda::Status s = session->Call(rcuda::CallOp::kDeviceGetCacheConfig, {}, &values);
+  if (!s.ok()) return Return(s);
+  *config = static_cast<cudaFuncCache>(values.empty() ? 0 : values[0]);
+  return cudaSuccess;
+}
+
+// The PCI address is the GPU's on its own server; two servers' GPUs may
+// share one, and cudaDeviceGetByPCIBusId then finds the first.
+RCUDA_EXPORT cudaError_t cudaDeviceGetPCIBusId(char* bus_id, int len, int device) {
+  if (!bus_id || len <= 0) return Fail(cudaErrorInvalidValue);
+  cudaError_t error;
+  Session* s = ConnectedSession(device, &error);
+  if (!s) return Fail(error);
+  const DeviceInfo& d = s->device_info();
+  std::snprintf(bus_id, len, "%08X:%02X:%02X.0", d.attribute(cudaDevAttrPciDomainId), d.attribute(cudaDevAttrPciBusId),
+                d.attribute(cudaDevAttrPciDeviceId));
+  return cudaSuccess;
+}
+
+RCUDA_EXPORT cudaError_t cudaDeviceGetByPCIBusId(int* device, const char* bus_id) {
+  if (!device || !bus_id) return Fail(cudaErrorInvalidValue);
+  unsigned domain = 0, bus = 0, dev = 0;
+  if (std::sscanf(bus_id, "%x:%x:%x", &domain, &bus, &dev) != 3) {
+    domain = 0;
+    if (std::sscanf(bus_id, "%x:%x", &bus, &dev) != 2) return Fail(cudaErrorInvalidValue);
+  }
+  Runtime& rt = Runtime::Get();
+  for (int i = 0; i < rt.device_count(); ++i) {
+    cudaError_t error;
+    Session* s = ConnectedSession(i, &error);
+    if (!s) continue;
+    const DeviceInfo& d = s->device_info();
+    if (static_cast<unsigned>(d.attribute(cudaDevAttrPciDomainId)) == domain &&
+        static_cast<unsigned>(d.attribute(cudaDevAttrPciBusId)) == bus &&
+        static_cast<unsigned>(d.attribute(cudaDevAttrPciDeviceId)) == dev) {
+      *device = i;
+      return cudaSuccess;
+    }
+  }
+  return Fail(cudaErrorInvalidDevice);
+}
+
+RCUDA_EXPORT cudaError_t cudaSetDeviceFlags(unsigned int flags) {
+  if (flags & ~(cudaDeviceScheduleMask | cudaDeviceMapHost | cudaDeviceLmemResizeToMax | cudaDeviceSyncMemops)) {
+    return Fail(cudaErrorInvalidValue);
+  }
+  // Scheduling flags only change how the host thread waits on the GPU's
+  // machine; rcuda's waits are network waits either way. Recorded, reported.
+  std::lock_guard lock(device_flags_mu);
+  DeviceFlags()[Runtime::Get().current_device()] = flags;
+  return cudaSuccess;
+}
+
+RCUDA_EXPORT cudaError_t cudaGetDeviceFlags(unsigned int* flags) {
+  if (!flags) return Fail(cudaErrorInvalidValue);
+  std::lock_guard lock(device_flags_mu);
+  auto it = DeviceFlags().find(Runtime::Get().current_device());
+  *flags = it == DeviceFlags().end() ? cudaDeviceScheduleAuto : it->second;
+  return cudaSuccess;
+}
+
+RCUDA_EXPORT cudaError_t cudaInitDevice(int device, unsigned int device_flags, unsigned int flags) {
+  cudaError_t error;
+  if (!ConnectedSession(device, &error)) return Fail(error);
+  if (device_flags) {
+    std::lock_guard lock(device_flags_mu);
+    DeviceFlags()[device] = device_flags;
+  }
+  return cudaSuccess;
+}
+
+RCUDA_EXPORT cudaError_t cudaChooseDevice(int* device, const cudaDeviceProp* prop) {
+  if (!device || !prop) return Fail(cudaErrorInvalidValue);
+  // The device whose compute capability is closest to the requested one.
+  Runtime& rt = Runtime::Get();
+  int best = -1, best_score = 0;
+  for (int i = 0; i < rt.device_count(); ++i) {
+    cudaError_t error;
+    Session* s = ConnectedSession(i, &error);
+    if (!s) continue;
+    const DeviceInfo& d = s->device_info();
+    int cc = d.attribute(cudaDevAttrComputeCapabilityMajor) * 10 + d.attribute(cudaDevAttrComputeCapabilityMinor);
+    int want = prop->major * 10 + prop->minor;
+    int score = -std::abs(cc - want);
+    if (best < 0 || score > best_score) {
+      best = i;
+      best_score = score;
+    }
+  }
+  if (best < 0) return Fail(cudaErrorNoDevice);
+  *device = best;
+  return cudaSuccess;
+}
+
+// Peer access lets a kernel dereference another GPU's memory, which rcuda
+// cannot offer between its virtual devices (they may sit on different
+// machines). Copies between devices work regardless (cudaMemcpyPeer).
+RCUDA_EXPORT cudaError_t cudaDeviceCanAccessPeer(int* can_access, int device, int peer) {
+  Runtime& rt = Runtime::Get();
+  if (!can_access || !rt.session(device) || !rt.session(peer)) return Fail(cudaErrorInvalidDevice);
+  *can_access = 0;
+  return cudaSuccess;
+}
+
+RCUDA_EXPORT cudaError_t cudaDeviceEnablePeerAccess(int peer, unsigned int flags) {
+  if (!Runtime::Get().session(peer)) return Fail(cudaErrorInvalidDevice);
+  return Fail(cudaErrorPeerAccessUnsupported);
+}
+
+RCUDA_EXPORT cudaError_t cudaDeviceDisablePeerAccess(int peer) {
+  if (!Runtime::Get().session(peer)) return Fail(cudaErrorInvalidDevice);
+  return Fail(cudaErrorPeerAccessNotEnabled);
+}
+
+RCUDA_EXPORT cudaError_t cudaDeviceGetP2PAttribute(int* value, cudaDeviceP2PAttr attr, int src, int dst) {
+  Runtime& rt = Runtime::Get();
+  if (!value || !rt.session(src) || !rt.session(dst) || src == dst) return Fail(cudaErrorInvalidDevice);
+  *value = 0;
+  return cudaSuccess;
 }
 
 }  // extern "C"

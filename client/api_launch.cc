@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "client/api_common.h"
+#include "client/launch.h"
 #include "client/registry.h"
 
 using namespace rcuda::client;
@@ -20,12 +21,14 @@ struct CallConfiguration {
 thread_local std::vector<CallConfiguration> call_stack;
 
 cudaError_t LaunchFunction(const Function* function, dim3 grid, dim3 block, void** args, size_t shared_bytes,
-                           cudaStream_t stream) {
-  if (!function) return Fail(cudaErrorInvalidDeviceFunction);
-  RCUDA_CURRENT_SESSION(session);
-  uint64_t remote_stream;
-  if (!RemoteStream(stream, &remote_stream)) return Fail(cudaErrorInvalidResourceHandle);
-  return Return(session->Launch(*function, grid, block, args, shared_bytes, remote_stream));
+                           cudaStream_t stream, bool per_thread) {
+  return LaunchOnStream(function, grid, block, args, shared_bytes, stream, LaunchExtras{}, per_thread);
+}
+
+// cudaLaunchKernel takes a host stub, or a cudaKernel_t (our Function).
+const Function* ToFunction(const void* func) {
+  if (const Function* f = Registry::Get().FindFunction(func)) return f;
+  return Registry::Get().IsFunction(func) ? static_cast<const Function*>(func) : nullptr;
 }
 
 }  // namespace
@@ -60,22 +63,22 @@ RCUDA_EXPORT cudaError_t __cudaGetKernel(cudaKernel_t* kernel, const void* host_
 
 RCUDA_EXPORT cudaError_t __cudaLaunchKernel(cudaKernel_t kernel, dim3 grid, dim3 block, void** args,
                                             size_t shared_bytes, cudaStream_t stream) {
-  return LaunchFunction(reinterpret_cast<const Function*>(kernel), grid, block, args, shared_bytes, stream);
+  return LaunchFunction(reinterpret_cast<const Function*>(kernel), grid, block, args, shared_bytes, stream, false);
 }
 
 RCUDA_EXPORT cudaError_t __cudaLaunchKernel_ptsz(cudaKernel_t kernel, dim3 grid, dim3 block, void** args,
                                                  size_t shared_bytes, cudaStream_t stream) {
-  return LaunchFunction(reinterpret_cast<const Function*>(kernel), grid, block, args, shared_bytes, stream);
+  return LaunchFunction(reinterpret_cast<const Function*>(kernel), grid, block, args, shared_bytes, stream, true);
 }
 
 RCUDA_EXPORT cudaError_t cudaLaunchKernel(const void* func, dim3 grid, dim3 block, void** args, size_t shared_bytes,
                                           cudaStream_t stream) {
-  return LaunchFunction(Registry::Get().FindFunction(func), grid, block, args, shared_bytes, stream);
+  return LaunchFunction(ToFunction(func), grid, block, args, shared_bytes, stream, false);
 }
 
 RCUDA_EXPORT cudaError_t cudaLaunchKernel_ptsz(const void* func, dim3 grid, dim3 block, void** args,
                                                size_t shared_bytes, cudaStream_t stream) {
-  return LaunchFunction(Registry::Get().FindFunction(func), grid, block, args, shared_bytes, stream);
+  return LaunchFunction(ToFunction(func), grid, block, args, shared_bytes, stream, true);
 }
 
 }  // extern "C"

@@ -1,76 +1,22 @@
 // Device memory (on the server), host memory (stays on the client), copies,
-// memsets and module variables (symbols).
+// memsets, module variables (symbols), memory pools and pointer queries.
 #include <cstring>
+#include <map>
+#include <mutex>
 
 #include "client/api_common.h"
+
+#include <driver_functions.h>
+#include "client/copy.h"
+#include "client/objects.h"
 #include "client/registry.h"
 
 using namespace rcuda::client;
+using rcuda::CallOp;
 
 namespace {
 
 uint64_t Addr(const void* p) { return reinterpret_cast<uint64_t>(p); }
-
-cudaError_t UnknownPointer();
-
-// What cudaMemcpyDefault means for a pair of pointers: rcuda knows every
-// device allocation, so anything else is host memory.
-cudaMemcpyKind InferKind(const void* dst, const void* src, size_t count, Session** dst_session,
-                         Session** src_session) {
-  Runtime& rt = Runtime::Get();
-  *dst_session = rt.SessionOwning(dst, count);
-  *src_session = rt.SessionOwning(src, count);
-  if (*dst_session && *src_session) return cudaMemcpyDeviceToDevice;
-  if (*dst_session) return cudaMemcpyHostToDevice;
-  if (*src_session) return cudaMemcpyDeviceToHost;
-  return cudaMemcpyHostToHost;
-}
-
-cudaError_t Copy(void* dst, const void* src, size_t count, cudaMemcpyKind kind, cudaStream_t stream) {
-  if (count == 0) return cudaSuccess;
-  if (!dst || !src) return Fail(cudaErrorInvalidValue);
-  uint64_t remote_stream;
-  if (!RemoteStream(stream, &remote_stream)) return Fail(cudaErrorInvalidResourceHandle);
-  Session* dst_session = nullptr;
-  Session* src_session = nullptr;
-  Runtime& rt = Runtime::Get();
-  switch (kind) {
-    case cudaMemcpyDefault:
-      kind = InferKind(dst, src, count, &dst_session, &src_session);
-      break;
-    case cudaMemcpyHostToDevice:
-      dst_session = rt.SessionOwning(dst, count);
-      break;
-    case cudaMemcpyDeviceToHost:
-      src_session = rt.SessionOwning(src, count);
-      break;
-    case cudaMemcpyDeviceToDevice:
-      dst_session = rt.SessionOwning(dst, count);
-      src_session = rt.SessionOwning(src, count);
-      break;
-    case cudaMemcpyHostToHost:
-      break;
-    default:
-      return Fail(cudaErrorInvalidMemcpyDirection);
-  }
-  switch (kind) {
-    case cudaMemcpyHostToHost:
-      std::memmove(dst, src, count);
-      return cudaSuccess;
-    case cudaMemcpyHostToDevice:
-      if (!dst_session) return Fail(UnknownPointer());
-      return Return(dst_session->CopyToDevice(Addr(dst), src, count, remote_stream));
-    case cudaMemcpyDeviceToHost:
-      if (!src_session) return Fail(UnknownPointer());
-      return Return(src_session->CopyFromDevice(dst, Addr(src), count, remote_stream));
-    case cudaMemcpyDeviceToDevice:
-      if (!dst_session || !src_session) return Fail(UnknownPointer());
-      if (dst_session != src_session) return Fail(cudaErrorNotSupported);  // peer copies: not yet
-      return Return(dst_session->CopyOnDevice(Addr(dst), Addr(src), count, remote_stream));
-    default:
-      return Fail(cudaErrorInvalidMemcpyDirection);
-  }
-}
 
 // Resolves a symbol (the host shadow of a __device__/__constant__ variable)
 // to its address and size on the current device.
@@ -88,16 +34,158 @@ cudaError_t ResolveSymbol(const void* symbol, uint64_t* address, uint64_t* size)
   return cudaSuccess;
 }
 
-// The error for a device pointer no session knows: the current device's
-// standing error if it has one (an unreachable server, say), else
-// cudaErrorInvalidValue.
-cudaError_t UnknownPointer() {
-  Session* session = Runtime::Get().current_session();
-  if (session) {
-    rcuda::Status s = session->Connect();
-    if (!s.ok()) return static_cast<cudaError_t>(s.code());
+cudaError_t ToSymbol(const void* symbol, const void* src, size_t count, size_t offset, cudaMemcpyKind kind,
+                     cudaStream_t stream, bool per_thread, bool async) {
+  if (kind != cudaMemcpyHostToDevice && kind != cudaMemcpyDeviceToDevice && kind != cudaMemcpyDefault) {
+    return Fail(cudaErrorInvalidMemcpyDirection);
   }
-  return cudaErrorInvalidValue;
+  uint64_t address, size;
+  cudaError_t e = ResolveSymbol(symbol, &address, &size);
+  if (e != cudaSuccess) return Fail(e);
+  if (offset > size || count > size - offset) return Fail(cudaErrorInvalidValue);
+  return CopyMemory(Linear(reinterpret_cast<void*>(address + offset), src, count, kind, stream, per_thread, async));
+}
+
+cudaError_t FromSymbol(void* dst, const void* symbol, size_t count, size_t offset, cudaMemcpyKind kind,
+                       cudaStream_t stream, bool per_thread, bool async) {
+  if (kind != cudaMemcpyDeviceToHost && kind != cudaMemcpyDeviceToDevice && kind != cudaMemcpyDefault) {
+    return Fail(cudaErrorInvalidMemcpyDirection);
+  }
+  uint64_t address, size;
+  cudaError_t e = ResolveSymbol(symbol, &address, &size);
+  if (e != cudaSuccess) return Fail(e);
+  if (offset > size || count > size - offset) return Fail(cudaErrorInvalidValue);
+  return CopyMemory(Linear(dst, reinterpret_cast<const void*>(address + offset), count, kind, stream, per_thread, async));
+}
+
+CopySpec Pitched2D(void* dst, size_t dpitch, const void* src, size_t spitch, size_t width, size_t height,
+                   cudaMemcpyKind kind, cudaStream_t stream, bool per_thread, bool async) {
+  CopySpec c;
+  c.dst = dst;
+  c.dst_pitch = dpitch;
+  c.dst_slice = height;
+  c.src = src;
+  c.src_pitch = spitch;
+  c.src_slice = height;
+  c.width = width;
+  c.height = height;
+  c.kind = kind;
+  c.stream = stream;
+  c.per_thread = per_thread;
+  c.async = async;
+  return c;
+}
+
+cudaError_t Copy3D(const cudaMemcpy3DParms* p, cudaStream_t stream, bool per_thread, bool async) {
+  if (!p) return Fail(cudaErrorInvalidValue);
+  if (p->srcArray || p->dstArray) return Fail(cudaErrorNotSupported);  // CUDA arrays: not supported by rcuda
+  auto at = [](const cudaPitchedPtr& ptr, const cudaPos& pos) {
+    return static_cast<char*>(ptr.ptr) + (pos.z * ptr.ysize + pos.y) * ptr.pitch + pos.x;
+  };
+  CopySpec c;
+  c.dst = at(p->dstPtr, p->dstPos);
+  c.dst_pitch = p->dstPtr.pitch;
+  c.dst_slice = p->dstPtr.ysize;
+  c.src = at(p->srcPtr, p->srcPos);
+  c.src_pitch = p->srcPtr.pitch;
+  c.src_slice = p->srcPtr.ysize;
+  c.width = p->extent.width;
+  c.height = p->extent.height;
+  c.depth = p->extent.depth;
+  c.kind = p->kind;
+  c.stream = stream;
+  c.per_thread = per_thread;
+  c.async = async;
+  return CopyMemory(c);
+}
+
+cudaError_t Set3D(cudaPitchedPtr ptr, int value, cudaExtent extent, cudaStream_t stream, bool per_thread) {
+  SetSpec m;
+  m.dst = ptr.ptr;
+  m.pitch = ptr.pitch;
+  m.slice = ptr.ysize;
+  m.value = value;
+  m.width = extent.width;
+  m.height = extent.height;
+  m.depth = extent.depth;
+  m.stream = stream;
+  m.per_thread = per_thread;
+  return SetMemory(m);
+}
+
+cudaError_t Set2D(void* ptr, size_t pitch, int value, size_t width, size_t height, cudaStream_t stream,
+                  bool per_thread) {
+  SetSpec m;
+  m.dst = ptr;
+  m.pitch = pitch;
+  m.slice = height;
+  m.value = value;
+  m.width = width;
+  m.height = height;
+  m.stream = stream;
+  m.per_thread = per_thread;
+  return SetMemory(m);
+}
+
+// ---- Memory pools: client handles for the server's pools -------------------
+
+struct PoolObject {
+  Session* session;
+  int64_t remote;
+};
+
+std::mutex pools_mu;
+std::map<std::pair<Session*, int64_t>, PoolObject*>& Pools() {
+  static auto* pools = new std::map<std::pair<Session*, int64_t>, PoolObject*>;
+  return *pools;
+}
+
+cudaMemPool_t PoolHandle(Session* session, int64_t remote) {
+  std::lock_guard lock(pools_mu);
+  PoolObject*& p = Pools()[{session, remote}];
+  if (!p) p = new PoolObject{session, remote};
+  return reinterpret_cast<cudaMemPool_t>(p);
+}
+
+PoolObject* FindPool(cudaMemPool_t pool) {
+  std::lock_guard lock(pools_mu);
+  for (auto& [key, p] : Pools())
+    if (reinterpret_cast<cudaMemPool_t>(p) == pool) return p;
+  return nullptr;
+}
+
+cudaError_t MallocAsync(void** ptr, size_t size, cudaMemPool_t pool, cudaStream_t stream, bool per_thread) {
+  if (!ptr) return Fail(cudaErrorInvalidValue);
+  StreamRef ref;
+  cudaError_t e = ResolveStream(stream, per_thread, &ref);
+  if (e != cudaSuccess) return Fail(e);
+  if (ref.object && ref.object->capture) return Fail(cudaErrorStreamCaptureUnsupported);
+  int64_t remote_pool = 0;
+  if (pool) {
+    PoolObject* p = FindPool(pool);
+    if (!p || p->session != ref.session) return Fail(cudaErrorInvalidValue);
+    remote_pool = p->remote;
+  }
+  std::vector<int64_t> values;
+  rcuda::Status s = ref.session->Call(CallOp::kMallocAsync,
+                                      {static_cast<int64_t>(size), static_cast<int64_t>(ref.remote), remote_pool},
+                                      &values);
+  if (!s.ok()) return Return(s);
+  if (values.empty()) return Fail(cudaErrorUnknown);
+  *ptr = reinterpret_cast<void*>(values[0]);
+  return cudaSuccess;
+}
+
+cudaError_t FreeAsync(void* ptr, cudaStream_t stream, bool per_thread) {
+  if (!ptr) return cudaSuccess;
+  StreamRef ref;
+  cudaError_t e = ResolveStream(stream, per_thread, &ref);
+  if (e != cudaSuccess) return Fail(e);
+  if (ref.object && ref.object->capture) return Fail(cudaErrorStreamCaptureUnsupported);
+  Session* owner = Runtime::Get().SessionOwning(ptr, 0);
+  if (!owner || owner != ref.session) return Fail(cudaErrorInvalidValue);
+  return Return(owner->Call(CallOp::kFreeAsync, {static_cast<int64_t>(Addr(ptr)), static_cast<int64_t>(ref.remote)},
+                            nullptr));
 }
 
 }  // namespace
@@ -135,6 +223,27 @@ RCUDA_EXPORT cudaError_t cudaMemGetInfo(size_t* free, size_t* total) {
   return cudaSuccess;
 }
 
+RCUDA_EXPORT cudaError_t cudaMallocPitch(void** dev_ptr, size_t* pitch, size_t width, size_t height) {
+  if (!dev_ptr || !pitch) return Fail(cudaErrorInvalidValue);
+  RCUDA_CURRENT_SESSION(session);
+  uint64_t ptr = 0, p = 0;
+  rcuda::Status s = session->MallocPitch(width, height, &ptr, &p);
+  if (!s.ok()) return Return(s);
+  *dev_ptr = reinterpret_cast<void*>(ptr);
+  *pitch = p;
+  return cudaSuccess;
+}
+
+RCUDA_EXPORT cudaError_t cudaMalloc3D(cudaPitchedPtr* pitched, cudaExtent extent) {
+  if (!pitched) return Fail(cudaErrorInvalidValue);
+  void* ptr = nullptr;
+  size_t pitch = 0;
+  cudaError_t e = cudaMallocPitch(&ptr, &pitch, extent.width, extent.height * extent.depth);
+  if (e != cudaSuccess) return e;
+  *pitched = make_cudaPitchedPtr(ptr, pitch, extent.width, extent.height);
+  return cudaSuccess;
+}
+
 RCUDA_EXPORT cudaError_t cudaMallocHost(void** ptr, size_t size) {
   if (!ptr) return Fail(cudaErrorInvalidValue);
   *ptr = Runtime::Get().AllocateHost(size, cudaHostAllocDefault);
@@ -155,24 +264,145 @@ RCUDA_EXPORT cudaError_t cudaFreeHost(void* ptr) {
   return Runtime::Get().FreeHost(ptr) ? cudaSuccess : Fail(cudaErrorInvalidValue);
 }
 
-RCUDA_EXPORT cudaError_t cudaMemcpy(void* dst, const void* src, size_t count, cudaMemcpyKind kind) {
-  return Copy(dst, src, count, kind, nullptr);
+// Registering host memory is honoured: it makes asynchronous copies from
+// and to it asynchronous, as pinning does. Mapping it into the GPU's address
+// space (cudaHostGetDevicePointer) is not possible across machines: that
+// export is unsupported (client/api/exports.tsv), as is managed memory.
+RCUDA_EXPORT cudaError_t cudaHostRegister(void* ptr, size_t size, unsigned int flags) {
+  if (!ptr || size == 0) return Fail(cudaErrorInvalidValue);
+  if (flags & (cudaHostRegisterIoMemory | cudaHostRegisterReadOnly)) return Fail(cudaErrorNotSupported);
+  if (!Runtime::Get().RegisterHost(ptr, size, flags)) return Fail(cudaErrorHostMemoryAlreadyRegistered);
+  return cudaSuccess;
 }
 
+RCUDA_EXPORT cudaError_t cudaHostUnregister(void* ptr) {
+  return Runtime::Get().UnregisterHost(ptr) ? cudaSuccess : Fail(cudaErrorHostMemoryNotRegistered);
+}
+
+RCUDA_EXPORT cudaError_t cudaHostGetFlags(unsigned int* flags, void* host) {
+  if (!flags) return Fail(cudaErrorInvalidValue);
+  if (!Runtime::Get().IsPinned(host, 1, nullptr, flags)) return Fail(cudaErrorInvalidValue);
+  return cudaSuccess;
+}
+
+RCUDA_EXPORT cudaError_t cudaPointerGetAttributes(cudaPointerAttributes* attributes, const void* ptr) {
+  if (!attributes) return Fail(cudaErrorInvalidValue);
+  std::memset(attributes, 0, sizeof *attributes);
+  Runtime& rt = Runtime::Get();
+  if (Session* s = rt.SessionOwning(ptr, 0)) {
+    attributes->type = cudaMemoryTypeDevice;
+    attributes->device = s->device();
+    attributes->devicePointer = const_cast<void*>(ptr);
+    return cudaSuccess;
+  }
+  if (rt.IsPinned(ptr, 1)) {
+    attributes->type = cudaMemoryTypeHost;
+    attributes->device = rt.current_device();
+    attributes->hostPointer = const_cast<void*>(ptr);
+    return cudaSuccess;
+  }
+  attributes->type = cudaMemoryTypeUnregistered;
+  attributes->device = -2;
+  return cudaSuccess;
+}
+
+// ---- Copies and memsets ---------------------------------------------------
+
+RCUDA_EXPORT cudaError_t cudaMemcpy(void* dst, const void* src, size_t count, cudaMemcpyKind kind) {
+  return CopyMemory(Linear(dst, src, count, kind, nullptr, false, false));
+}
 RCUDA_EXPORT cudaError_t cudaMemcpy_ptds(void* dst, const void* src, size_t count, cudaMemcpyKind kind) {
-  return Copy(dst, src, count, kind, cudaStreamPerThread);
+  return CopyMemory(Linear(dst, src, count, kind, nullptr, true, false));
+}
+RCUDA_EXPORT cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t count, cudaMemcpyKind kind,
+                                         cudaStream_t stream) {
+  return CopyMemory(Linear(dst, src, count, kind, stream, false, true));
+}
+RCUDA_EXPORT cudaError_t cudaMemcpyAsync_ptsz(void* dst, const void* src, size_t count, cudaMemcpyKind kind,
+                                              cudaStream_t stream) {
+  return CopyMemory(Linear(dst, src, count, kind, stream, true, true));
+}
+
+RCUDA_EXPORT cudaError_t cudaMemcpy2D(void* dst, size_t dpitch, const void* src, size_t spitch, size_t width,
+                                      size_t height, cudaMemcpyKind kind) {
+  return CopyMemory(Pitched2D(dst, dpitch, src, spitch, width, height, kind, nullptr, false, false));
+}
+RCUDA_EXPORT cudaError_t cudaMemcpy2D_ptds(void* dst, size_t dpitch, const void* src, size_t spitch, size_t width,
+                                           size_t height, cudaMemcpyKind kind) {
+  return CopyMemory(Pitched2D(dst, dpitch, src, spitch, width, height, kind, nullptr, true, false));
+}
+RCUDA_EXPORT cudaError_t cudaMemcpy2DAsync(void* dst, size_t dpitch, const void* src, size_t spitch, size_t width,
+                                           size_t height, cudaMemcpyKind kind, cudaStream_t stream) {
+  return CopyMemory(Pitched2D(dst, dpitch, src, spitch, width, height, kind, stream, false, true));
+}
+RCUDA_EXPORT cudaError_t cudaMemcpy2DAsync_ptsz(void* dst, size_t dpitch, const void* src, size_t spitch,
+                                                size_t width, size_t height, cudaMemcpyKind kind,
+                                                cudaStream_t stream) {
+  return CopyMemory(Pitched2D(dst, dpitch, src, spitch, width, height, kind, stream, true, true));
+}
+
+RCUDA_EXPORT cudaError_t cudaMemcpy3D(const cudaMemcpy3DParms* p) { return Copy3D(p, nullptr, false, false); }
+RCUDA_EXPORT cudaError_t cudaMemcpy3D_ptds(const cudaMemcpy3DParms* p) { return Copy3D(p, nullptr, true, false); }
+RCUDA_EXPORT cudaError_t cudaMemcpy3DAsync(const cudaMemcpy3DParms* p, cudaStream_t stream) {
+  return Copy3D(p, stream, false, true);
+}
+RCUDA_EXPORT cudaError_t cudaMemcpy3DAsync_ptsz(const cudaMemcpy3DParms* p, cudaStream_t stream) {
+  return Copy3D(p, stream, true, true);
+}
+
+RCUDA_EXPORT cudaError_t cudaMemcpyPeer(void* dst, int dst_device, const void* src, int src_device, size_t count) {
+  Runtime& rt = Runtime::Get();
+  if (!rt.session(dst_device) || !rt.session(src_device)) return Fail(cudaErrorInvalidDevice);
+  return CopyMemory(Linear(dst, src, count, cudaMemcpyDeviceToDevice, nullptr, false, false));
+}
+RCUDA_EXPORT cudaError_t cudaMemcpyPeerAsync(void* dst, int dst_device, const void* src, int src_device, size_t count,
+                                             cudaStream_t stream) {
+  Runtime& rt = Runtime::Get();
+  if (!rt.session(dst_device) || !rt.session(src_device)) return Fail(cudaErrorInvalidDevice);
+  return CopyMemory(Linear(dst, src, count, cudaMemcpyDeviceToDevice, stream, false, true));
 }
 
 RCUDA_EXPORT cudaError_t cudaMemset(void* dev_ptr, int value, size_t count) {
-  if (count == 0) return cudaSuccess;
-  Session* session = Runtime::Get().SessionOwning(dev_ptr, count);
-  if (!session) return Fail(UnknownPointer());
-  return Return(session->Memset(Addr(dev_ptr), value, count, 0));
+  return Set2D(dev_ptr, count, value, count, 1, nullptr, false);
+}
+RCUDA_EXPORT cudaError_t cudaMemset_ptds(void* dev_ptr, int value, size_t count) {
+  return Set2D(dev_ptr, count, value, count, 1, nullptr, true);
+}
+RCUDA_EXPORT cudaError_t cudaMemsetAsync(void* dev_ptr, int value, size_t count, cudaStream_t stream) {
+  return Set2D(dev_ptr, count, value, count, 1, stream, false);
+}
+RCUDA_EXPORT cudaError_t cudaMemsetAsync_ptsz(void* dev_ptr, int value, size_t count, cudaStream_t stream) {
+  return Set2D(dev_ptr, count, value, count, 1, stream, true);
+}
+RCUDA_EXPORT cudaError_t cudaMemset2D(void* dev_ptr, size_t pitch, int value, size_t width, size_t height) {
+  return Set2D(dev_ptr, pitch, value, width, height, nullptr, false);
+}
+RCUDA_EXPORT cudaError_t cudaMemset2D_ptds(void* dev_ptr, size_t pitch, int value, size_t width, size_t height) {
+  return Set2D(dev_ptr, pitch, value, width, height, nullptr, true);
+}
+RCUDA_EXPORT cudaError_t cudaMemset2DAsync(void* dev_ptr, size_t pitch, int value, size_t width, size_t height,
+                                           cudaStream_t stream) {
+  return Set2D(dev_ptr, pitch, value, width, height, stream, false);
+}
+RCUDA_EXPORT cudaError_t cudaMemset2DAsync_ptsz(void* dev_ptr, size_t pitch, int value, size_t width, size_t height,
+                                                cudaStream_t stream) {
+  return Set2D(dev_ptr, pitch, value, width, height, stream, true);
+}
+RCUDA_EXPORT cudaError_t cudaMemset3D(cudaPitchedPtr ptr, int value, cudaExtent extent) {
+  return Set3D(ptr, value, extent, nullptr, false);
+}
+RCUDA_EXPORT cudaError_t cudaMemset3D_ptds(cudaPitchedPtr ptr, int value, cudaExtent extent) {
+  return Set3D(ptr, value, extent, nullptr, true);
+}
+RCUDA_EXPORT cudaError_t cudaMemset3DAsync(cudaPitchedPtr ptr, int value, cudaExtent extent, cudaStream_t stream) {
+  return Set3D(ptr, value, extent, stream, false);
+}
+RCUDA_EXPORT cudaError_t cudaMemset3DAsync_ptsz(cudaPitchedPtr ptr, int value, cudaExtent extent,
+                                                cudaStream_t stream) {
+  return Set3D(ptr, value, extent, stream, true);
 }
 
-RCUDA_EXPORT cudaError_t cudaMemset_ptds(void* dev_ptr, int value, size_t count) {
-  return cudaMemset(dev_ptr, value, count);
-}
+// ---- Symbols ---------------------------------------------------------------
 
 RCUDA_EXPORT cudaError_t cudaGetSymbolAddress(void** dev_ptr, const void* symbol) {
   if (!dev_ptr) return Fail(cudaErrorInvalidValue);
@@ -193,36 +423,139 @@ RCUDA_EXPORT cudaError_t cudaGetSymbolSize(size_t* size, const void* symbol) {
 
 RCUDA_EXPORT cudaError_t cudaMemcpyToSymbol(const void* symbol, const void* src, size_t count, size_t offset,
                                             cudaMemcpyKind kind) {
-  if (kind != cudaMemcpyHostToDevice && kind != cudaMemcpyDeviceToDevice && kind != cudaMemcpyDefault) {
-    return Fail(cudaErrorInvalidMemcpyDirection);
-  }
-  uint64_t address, size;
-  cudaError_t e = ResolveSymbol(symbol, &address, &size);
-  if (e != cudaSuccess) return Fail(e);
-  if (offset > size || count > size - offset) return Fail(cudaErrorInvalidValue);
-  return Copy(reinterpret_cast<void*>(address + offset), src, count, kind, nullptr);
+  return ToSymbol(symbol, src, count, offset, kind, nullptr, false, false);
 }
-
 RCUDA_EXPORT cudaError_t cudaMemcpyToSymbol_ptds(const void* symbol, const void* src, size_t count, size_t offset,
                                                  cudaMemcpyKind kind) {
-  return cudaMemcpyToSymbol(symbol, src, count, offset, kind);
+  return ToSymbol(symbol, src, count, offset, kind, nullptr, true, false);
 }
-
+RCUDA_EXPORT cudaError_t cudaMemcpyToSymbolAsync(const void* symbol, const void* src, size_t count, size_t offset,
+                                                 cudaMemcpyKind kind, cudaStream_t stream) {
+  return ToSymbol(symbol, src, count, offset, kind, stream, false, true);
+}
+RCUDA_EXPORT cudaError_t cudaMemcpyToSymbolAsync_ptsz(const void* symbol, const void* src, size_t count,
+                                                      size_t offset, cudaMemcpyKind kind, cudaStream_t stream) {
+  return ToSymbol(symbol, src, count, offset, kind, stream, true, true);
+}
 RCUDA_EXPORT cudaError_t cudaMemcpyFromSymbol(void* dst, const void* symbol, size_t count, size_t offset,
                                               cudaMemcpyKind kind) {
-  if (kind != cudaMemcpyDeviceToHost && kind != cudaMemcpyDeviceToDevice && kind != cudaMemcpyDefault) {
-    return Fail(cudaErrorInvalidMemcpyDirection);
-  }
-  uint64_t address, size;
-  cudaError_t e = ResolveSymbol(symbol, &address, &size);
-  if (e != cudaSuccess) return Fail(e);
-  if (offset > size || count > size - offset) return Fail(cudaErrorInvalidValue);
-  return Copy(dst, reinterpret_cast<const void*>(address + offset), count, kind, nullptr);
+  return FromSymbol(dst, symbol, count, offset, kind, nullptr, false, false);
 }
-
 RCUDA_EXPORT cudaError_t cudaMemcpyFromSymbol_ptds(void* dst, const void* symbol, size_t count, size_t offset,
                                                    cudaMemcpyKind kind) {
-  return cudaMemcpyFromSymbol(dst, symbol, count, offset, kind);
+  return FromSymbol(dst, symbol, count, offset, kind, nullptr, true, false);
+}
+RCUDA_EXPORT cudaError_t cudaMemcpyFromSymbolAsync(void* dst, const void* symbol, size_t count, size_t offset,
+                                                   cudaMemcpyKind kind, cudaStream_t stream) {
+  return FromSymbol(dst, symbol, count, offset, kind, stream, false, true);
+}
+RCUDA_EXPORT cudaError_t cudaMemcpyFromSymbolAsync_ptsz(void* dst, const void* symbol, size_t count, size_t offset,
+                                                        cudaMemcpyKind kind, cudaStream_t stream) {
+  return FromSymbol(dst, symbol, count, offset, kind, stream, true, true);
+}
+
+// ---- Stream-ordered allocation and memory pools ---------------------------
+
+RCUDA_EXPORT cudaError_t cudaMallocAsync(void** ptr, size_t size, cudaStream_t stream) {
+  return MallocAsync(ptr, size, nullptr, stream, false);
+}
+RCUDA_EXPORT cudaError_t cudaMallocAsync_ptsz(void** ptr, size_t size, cudaStream_t stream) {
+  return MallocAsync(ptr, size, nullptr, stream, true);
+}
+RCUDA_EXPORT cudaError_t cudaMallocFromPoolAsync(void** ptr, size_t size, cudaMemPool_t pool, cudaStream_t stream) {
+  if (!pool) return Fail(cudaErrorInvalidValue);
+  return MallocAsync(ptr, size, pool, stream, false);
+}
+RCUDA_EXPORT cudaError_t cudaMallocFromPoolAsync_ptsz(void** ptr, size_t size, cudaMemPool_t pool,
+                                                      cudaStream_t stream) {
+  if (!pool) return Fail(cudaErrorInvalidValue);
+  return MallocAsync(ptr, size, pool, stream, true);
+}
+RCUDA_EXPORT cudaError_t cudaFreeAsync(void* ptr, cudaStream_t stream) { return FreeAsync(ptr, stream, false); }
+RCUDA_EXPORT cudaError_t cudaFreeAsync_ptsz(void* ptr, cudaStream_t stream) { return FreeAsync(ptr, stream, true); }
+
+static cudaError_t DevicePool(cudaMemPool_t* pool, int device, CallOp op) {
+  if (!pool) return Fail(cudaErrorInvalidValue);
+  Session* session = Runtime::Get().session(device);
+  if (!session) return Fail(cudaErrorInvalidDevice);
+  std::vector<int64_t> values;
+  rcuda::Status s = session->Call(op, {}, &values);
+  if (!s.ok()) return Return(s);
+  if (values.empty()) return Fail(cudaErrorUnknown);
+  *pool = PoolHandle(session, values[0]);
+  return cudaSuccess;
+}
+
+RCUDA_EXPORT cudaError_t cudaDeviceGetDefaultMemPool(cudaMemPool_t* pool, int device) {
+  return DevicePool(pool, device, CallOp::kDeviceGetDefaultMemPool);
+}
+RCUDA_EXPORT cudaError_t cudaDeviceGetMemPool(cudaMemPool_t* pool, int device) {
+  return DevicePool(pool, device, CallOp::kDeviceGetMemPool);
+}
+RCUDA_EXPORT cudaError_t cudaDeviceSetMemPool(int device, cudaMemPool_t pool) {
+  Session* session = Runtime::Get().session(device);
+  PoolObject* p = FindPool(pool);
+  if (!session) return Fail(cudaErrorInvalidDevice);
+  if (!p || p->session != session) return Fail(cudaErrorInvalidValue);
+  std::vector<int64_t> values;
+  return Return(session->Call(CallOp::kDeviceSetMemPool, {p->remote}, &values));
+}
+
+RCUDA_EXPORT cudaError_t cudaMemPoolCreate(cudaMemPool_t* pool, const cudaMemPoolProps* props) {
+  if (!pool || !props) return Fail(cudaErrorInvalidValue);
+  if (props->location.type != cudaMemLocationTypeDevice) return Fail(cudaErrorNotSupported);
+  Session* session = Runtime::Get().session(props->location.id);
+  if (!session) return Fail(cudaErrorInvalidDevice);
+  std::vector<int64_t> values;
+  // On its server the device is that server's GPU.
+  rcuda::Status s = session->Call(CallOp::kMemPoolCreate,
+                                  {props->location.type, session->endpoint().gpu, props->allocType,
+                                   props->handleTypes},
+                                  &values);
+  if (!s.ok()) return Return(s);
+  if (values.empty()) return Fail(cudaErrorUnknown);
+  *pool = PoolHandle(session, values[0]);
+  return cudaSuccess;
+}
+
+RCUDA_EXPORT cudaError_t cudaMemPoolDestroy(cudaMemPool_t pool) {
+  PoolObject* p = FindPool(pool);
+  if (!p) return Fail(cudaErrorInvalidValue);
+  std::vector<int64_t> values;
+  return Return(p->session->Call(CallOp::kMemPoolDestroy, {p->remote}, &values));
+}
+
+// Pool attributes: the reuse policies are int, the rest 64-bit.
+static bool WideAttribute(cudaMemPoolAttr attr) { return attr >= cudaMemPoolAttrReleaseThreshold; }
+
+RCUDA_EXPORT cudaError_t cudaMemPoolSetAttribute(cudaMemPool_t pool, cudaMemPoolAttr attr, void* value) {
+  PoolObject* p = FindPool(pool);
+  if (!p || !value) return Fail(cudaErrorInvalidValue);
+  int64_t v = WideAttribute(attr) ? static_cast<int64_t>(*static_cast<uint64_t*>(value)) : *static_cast<int*>(value);
+  std::vector<int64_t> values;
+  return Return(p->session->Call(CallOp::kMemPoolSetAttribute, {p->remote, attr, v}, &values));
+}
+
+RCUDA_EXPORT cudaError_t cudaMemPoolGetAttribute(cudaMemPool_t pool, cudaMemPoolAttr attr, void* value) {
+  PoolObject* p = FindPool(pool);
+  if (!p || !value) return Fail(cudaErrorInvalidValue);
+  std::vector<int64_t> values;
+  rcuda::Status s = p->session->Call(CallOp::kMemPoolGetAttribute, {p->remote, attr}, &values);
+  if (!s.ok()) return Return(s);
+  if (values.empty()) return Fail(cudaErrorUnknown);
+  if (WideAttribute(attr)) {
+    *static_cast<uint64_t*>(value) = static_cast<uint64_t>(values[0]);
+  } else {
+    *static_cast<int*>(value) = static_cast<int>(values[0]);
+  }
+  return cudaSuccess;
+}
+
+RCUDA_EXPORT cudaError_t cudaMemPoolTrimTo(cudaMemPool_t pool, size_t keep) {
+  PoolObject* p = FindPool(pool);
+  if (!p) return Fail(cudaErrorInvalidValue);
+  std::vector<int64_t> values;
+  return Return(p->session->Call(CallOp::kMemPoolTrimTo, {p->remote, static_cast<int64_t>(keep)}, &values));
 }
 
 }  // extern "C"

@@ -38,6 +38,7 @@ void Registry::AddFunction(Module* module, const void* host_stub, const char* de
   auto f = std::make_unique<Function>(Function{module, module->functions.size(), host_stub, device_name});
   module->functions.push_back(f.get());
   by_stub_[host_stub] = f.get();
+  by_object_[f.get()] = f.get();
   functions_.push_back(std::move(f));
 }
 
@@ -56,6 +57,11 @@ Function* Registry::FindFunction(const void* host_stub) const {
   std::shared_lock lock(mu_);
   auto it = by_stub_.find(host_stub);
   return it == by_stub_.end() ? nullptr : it->second;
+}
+
+bool Registry::IsFunction(const void* p) const {
+  std::shared_lock lock(mu_);
+  return by_object_.count(p) != 0;
 }
 
 Variable* Registry::FindVariable(const void* host_shadow) const {

@@ -53,6 +53,8 @@ class Registry {
 
   // nullptr when unknown.
   Function* FindFunction(const void* host_stub) const;
+  // Whether `p` is one of the registry's Function objects (a cudaKernel_t).
+  bool IsFunction(const void* p) const;
   Variable* FindVariable(const void* host_shadow) const;
   Module* module(size_t index) const;
   size_t module_count() const;
@@ -64,6 +66,7 @@ class Registry {
   std::vector<std::unique_ptr<Variable>> variables_;
   std::unordered_map<const void*, Function*> by_stub_;
   std::unordered_map<const void*, Variable*> by_shadow_;
+  std::unordered_map<const void*, Function*> by_object_;
 };
 
 }  // namespace rcuda::client

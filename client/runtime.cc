@@ -71,24 +71,48 @@ void* Runtime::AllocateHost(size_t size, unsigned flags) {
   void* p = mmap(nullptr, size ? size : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return nullptr;
   std::lock_guard lock(host_mu_);
-  host_allocations_[p] = {size ? size : 1, flags};
+  host_ranges_[static_cast<const char*>(p)] = HostRange{size ? size : 1, flags, false};
   return p;
 }
 
 bool Runtime::FreeHost(void* ptr) {
   std::lock_guard lock(host_mu_);
-  auto it = host_allocations_.find(ptr);
-  if (it == host_allocations_.end()) return false;
-  munmap(ptr, it->second.first);
-  host_allocations_.erase(it);
+  auto it = host_ranges_.find(static_cast<const char*>(ptr));
+  if (it == host_ranges_.end() || it->second.registered) return false;
+  munmap(ptr, it->second.size);
+  host_ranges_.erase(it);
   return true;
 }
 
-bool Runtime::IsHostAllocation(const void* ptr, unsigned* flags) const {
+bool Runtime::RegisterHost(void* ptr, size_t size, unsigned flags) {
   std::lock_guard lock(host_mu_);
-  auto it = host_allocations_.find(ptr);
-  if (it == host_allocations_.end()) return false;
-  if (flags) *flags = it->second.second;
+  const char* p = static_cast<const char*>(ptr);
+  // Overlapping registrations are an error in CUDA.
+  auto it = host_ranges_.upper_bound(p);
+  if (it != host_ranges_.end() && it->first < p + size) return false;
+  if (it != host_ranges_.begin() && std::prev(it)->first + std::prev(it)->second.size > p) return false;
+  host_ranges_[p] = HostRange{size, flags, true};
+  return true;
+}
+
+bool Runtime::UnregisterHost(void* ptr) {
+  std::lock_guard lock(host_mu_);
+  auto it = host_ranges_.find(static_cast<const char*>(ptr));
+  if (it == host_ranges_.end() || !it->second.registered) return false;
+  host_ranges_.erase(it);
+  return true;
+}
+
+bool Runtime::IsPinned(const void* ptr, size_t size, const void** base, unsigned* flags) const {
+  std::lock_guard lock(host_mu_);
+  const char* p = static_cast<const char*>(ptr);
+  auto it = host_ranges_.upper_bound(p);
+  if (it == host_ranges_.begin()) return false;
+  --it;
+  size_t offset = p - it->first;
+  if (offset >= it->second.size || size > it->second.size - offset) return false;
+  if (base) *base = it->first;
+  if (flags) *flags = it->second.flags;
   return true;
 }
 

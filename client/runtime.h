@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <mutex>
+#include <map>
 #include <unordered_map>
 #include <vector>
 
@@ -35,10 +36,15 @@ class Runtime {
   // trying the current device first; nullptr if none.
   Session* SessionOwning(const void* ptr, size_t size) const;
 
-  // Host memory from cudaMallocHost/cudaHostAlloc.
+  // Host memory from cudaMallocHost/cudaHostAlloc, and memory the program
+  // registered with cudaHostRegister: "pinned" memory, for which
+  // asynchronous copies are truly asynchronous.
   void* AllocateHost(size_t size, unsigned flags);
   bool FreeHost(void* ptr);
-  bool IsHostAllocation(const void* ptr, unsigned* flags = nullptr) const;
+  bool RegisterHost(void* ptr, size_t size, unsigned flags);
+  bool UnregisterHost(void* ptr);
+  // Whether [ptr, ptr + size) is pinned; *base and *flags describe its range.
+  bool IsPinned(const void* ptr, size_t size, const void** base = nullptr, unsigned* flags = nullptr) const;
 
  private:
   Runtime();
@@ -46,7 +52,12 @@ class Runtime {
   Status config_status_;
   std::vector<std::unique_ptr<Session>> sessions_;
   mutable std::mutex host_mu_;
-  std::unordered_map<const void*, std::pair<size_t, unsigned>> host_allocations_;
+  struct HostRange {
+    size_t size;
+    unsigned flags;
+    bool registered;  // cudaHostRegister (not ours to free)
+  };
+  std::map<const char*, HostRange> host_ranges_;
 };
 
 }  // namespace rcuda::client

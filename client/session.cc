@@ -90,6 +90,9 @@ Status Session::ConnectLocked() {
   info_.test_device = d->test_device();
   info_.arch = d->arch();
   info_.memory_limit = hr->memory_limit();
+  session_key_ = hr->session_key() ? hr->session_key()->str() : "";
+  priority_least_ = hr->stream_priority_least();
+  priority_greatest_ = hr->stream_priority_greatest();
   Log(LogLevel::kInfo, "device " + std::to_string(device_) + " is " + info_.name + " on " + where);
   if (info_.test_device) {
     Log(LogLevel::kWarn, "device " + std::to_string(device_) + " is rcuda's TEST backend (host memory and host "
@@ -131,6 +134,26 @@ Status Session::SendLocked(wire::Request type, flatbuffers::Offset<void> body, s
 }
 
 Status Session::ReceiveLocked(const wire::Reply** reply_out, void* bulk_dst, uint64_t bulk_bytes) {
+  return ReceiveWithLocked(reply_out, [&](uint64_t bytes) -> Status {
+    if (bytes != bulk_bytes || !bulk_dst) return Status::Corruption("unexpected bulk data in a reply");
+    return connection_->ReadExact(bulk_dst, bulk_bytes);
+  });
+}
+
+Status Session::ReceiveIntoLocked(const HostRegion& r) {
+  return ReceiveWithLocked(nullptr, [&](uint64_t bytes) -> Status {
+    if (bytes != r.bytes()) return Status::Corruption("unexpected bulk data in a reply");
+    if (r.pitch == r.width && (r.depth == 1 || r.slice_height == r.height)) {
+      return connection_->ReadExact(r.base, bytes);
+    }
+    for (uint64_t z = 0; z < r.depth; ++z)
+      for (uint64_t y = 0; y < r.height; ++y)
+        RCUDA_RETURN_IF_ERROR(connection_->ReadExact(r.base + (z * r.slice_height + y) * r.pitch, r.width));
+    return Status::Ok();
+  });
+}
+
+Status Session::ReceiveWithLocked(const wire::Reply** reply_out, const std::function<Status(uint64_t)>& read_bulk) {
   FrameHeader header;
   Status s = ReadFrame(*connection_, &header, &reply_);
   if (!s.ok()) return BreakLocked(s);
@@ -141,10 +164,7 @@ Status Session::ReceiveLocked(const wire::Reply** reply_out, void* bulk_dst, uin
                                           std::to_string(next_id_)));
   }
   if (header.bulk_bytes) {
-    if (header.bulk_bytes != bulk_bytes || !bulk_dst) {
-      return BreakLocked(Status::Corruption("unexpected bulk data in a reply"));
-    }
-    s = connection_->ReadExact(bulk_dst, bulk_bytes);
+    s = read_bulk(header.bulk_bytes);
     if (!s.ok()) return BreakLocked(s);
   }
   if (reply_out) *reply_out = reply;
@@ -206,6 +226,9 @@ Status Session::MemGetInfo(uint64_t* free, uint64_t* total) {
 }
 
 Status Session::CopyToDevice(uint64_t dst, const void* src, uint64_t size, uint64_t stream) {
+  // A host function still to run in some stream may write this memory
+  // first: the stream would read it after that, so rcuda reads it after too.
+  RCUDA_RETURN_IF_ERROR(WaitForHostFunctions());
   std::lock_guard lock(mu_);
   RCUDA_RETURN_IF_ERROR(ConnectLocked());
   if (size == 0) return Status::Ok();
@@ -337,6 +360,12 @@ Status Session::GetFunction(const Function& function, RemoteFunction* out) {
   return Status::Ok();
 }
 
+void Session::NoteMaxDynamicShared(const Function& function, int bytes) {
+  std::lock_guard lock(mu_);
+  RemoteFunction* f = nullptr;
+  if (FunctionLocked(function, &f).ok()) f->max_dynamic_shared_size_bytes = bytes;
+}
+
 Status Session::GetVariable(const Variable& variable, RemoteVariable* out) {
   std::lock_guard lock(mu_);
   RCUDA_RETURN_IF_ERROR(ConnectLocked());
@@ -350,6 +379,11 @@ Status Session::GetVariable(const Variable& variable, RemoteVariable* out) {
 
 Status Session::Launch(const Function& function, dim3 grid, dim3 block, void** args, size_t shared_bytes,
                        uint64_t stream) {
+  return LaunchWith(function, grid, block, args, shared_bytes, stream, LaunchExtras{});
+}
+
+Status Session::LaunchWith(const Function& function, dim3 grid, dim3 block, void** args, size_t shared_bytes,
+                           uint64_t stream, const LaunchExtras& extras) {
   std::lock_guard lock(mu_);
   RCUDA_RETURN_IF_ERROR(ConnectLocked());
   if (function.module->has_managed) {
@@ -374,10 +408,18 @@ Status Session::Launch(const Function& function, dim3 grid, dim3 block, void** a
       (f->max_threads_per_block > 0 && threads > static_cast<uint64_t>(f->max_threads_per_block))) {
     return Status(cudaErrorInvalidValue, "invalid launch configuration for " + function.device_name);
   }
+  if (f->max_dynamic_shared_size_bytes > 0 && shared_bytes > static_cast<size_t>(f->max_dynamic_shared_size_bytes)) {
+    return Status(cudaErrorInvalidValue, "kernel " + function.device_name + " asks for " +
+                                             std::to_string(shared_bytes) + " bytes of dynamic shared memory, over " +
+                                             std::to_string(f->max_dynamic_shared_size_bytes));
+  }
   RCUDA_RETURN_IF_ERROR(PackKernelParams(f->params, args, &params_));
   wire::Dim3 g(grid.x, grid.y, grid.z), b(block.x, block.y, block.z);
+  wire::Dim3 cluster(extras.cluster.x, extras.cluster.y, extras.cluster.z);
   auto params = builder_.CreateVector(params_);
-  auto body = wire::CreateLaunch(builder_, f->handle, &g, &b, static_cast<uint32_t>(shared_bytes), stream, params);
+  auto body = wire::CreateLaunch(builder_, f->handle, &g, &b, static_cast<uint32_t>(shared_bytes), stream, params,
+                                 extras.cooperative, extras.cluster.x ? &cluster : nullptr, extras.priority,
+                                 extras.has_priority);
   return SendLocked(wire::Request::Launch, body.Union());
 }
 
@@ -396,7 +438,13 @@ Status Session::Reset() {
   sticky_ = Status::Ok();
   allocations_.Clear();
   modules_.clear();
+  host_channel_ = std::make_unique<HostChannelClient>();
   return Status::Ok();
+}
+
+bool Session::FindAllocation(uint64_t ptr, uint64_t* base, uint64_t* size) {
+  std::lock_guard lock(mu_);
+  return allocations_.Find(ptr, base, size);
 }
 
 bool Session::OwnsRange(uint64_t ptr, uint64_t size) {

@@ -10,13 +10,16 @@
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "client/host_channel.h"
 #include "client/registry.h"
+#include "protocol/call_ops.h"
 #include "common/allocation_table.h"
 #include "common/endpoint.h"
 #include "common/fatbin.h"
@@ -60,6 +63,44 @@ struct RemoteVariable {
   uint64_t size = 0;
 };
 
+// Device memory as a strided copy sees it.
+struct DeviceRegion {
+  uint64_t ptr = 0, pitch = 0, slice_height = 0;
+};
+
+struct Extent {
+  uint64_t width = 0, height = 1, depth = 1;  // width in bytes
+  uint64_t bytes() const { return width * height * depth; }
+};
+
+struct LaunchExtras {
+  bool cooperative = false;
+  dim3 cluster{0, 0, 0};
+  bool has_priority = false;
+  int priority = 0;
+};
+
+// A graph node as sent to the server (client/graph.cc builds these).
+struct RemoteGraphNode {
+  enum class Type : uint8_t { kEmpty, kKernel, kMemcpy, kMemset, kHost, kEventRecord, kEventWait };
+  enum class Direction : uint8_t { kHostToDevice, kDeviceToHost, kDeviceToDevice };
+  Type type = Type::kEmpty;
+  std::vector<uint32_t> dependencies;
+  uint64_t function = 0;
+  dim3 grid, block;
+  uint32_t shared_bytes = 0;
+  std::vector<uint8_t> params;
+  Direction direction = Direction::kDeviceToDevice;
+  DeviceRegion dst, src;  // device sides (host sides are staging on the server)
+  Extent extent;
+  uint64_t pending = 0;   // device-to-host: the host channel entry
+  DeviceRegion set_dst;
+  uint32_t set_value = 0;
+  uint8_t set_element_size = 1;
+  uint64_t host_id = 0;
+  uint64_t event = 0;
+};
+
 class Session {
  public:
   Session(int device, Endpoint endpoint);
@@ -90,10 +131,60 @@ class Session {
 
   // The kernel's description on this GPU (loads its module if needed).
   Status GetFunction(const Function& function, RemoteFunction* out);
+  // Records a raised dynamic shared memory limit (cudaFuncSetAttribute).
+  void NoteMaxDynamicShared(const Function& function, int bytes);
   Status GetVariable(const Variable& variable, RemoteVariable* out);
 
   // The client's copy of the session's device memory map.
   bool OwnsRange(uint64_t ptr, uint64_t size);
+  // The allocation containing ptr, if any.
+  bool FindAllocation(uint64_t ptr, uint64_t* base, uint64_t* size);
+
+  // ---- Streams, events, host work ---------------------------------------
+  // The host channel, opened (and attached) on first use.
+  Status EnsureHostChannel();
+  HostChannelClient& host_channel() { return *host_channel_; }
+  // Waits for the host functions launched into streams to have run.
+  Status WaitForHostFunctions();
+  int stream_priority_least() const { return priority_least_; }
+  int stream_priority_greatest() const { return priority_greatest_; }
+
+  Status StreamCreate(unsigned flags, int priority, uint64_t* stream);
+  Status StreamDestroy(uint64_t stream);
+  Status StreamSynchronize(uint64_t stream);
+  Status StreamQuery(uint64_t stream);  // cudaErrorNotReady while busy
+  Status StreamWaitEvent(uint64_t stream, uint64_t event, unsigned flags);
+  Status EventCreate(unsigned flags, uint64_t* event);
+  Status EventDestroy(uint64_t event);
+  Status EventRecord(uint64_t event, uint64_t stream, unsigned flags);
+  Status EventSynchronize(uint64_t event);
+  Status EventQuery(uint64_t event);
+  Status EventElapsedTime(uint64_t start, uint64_t end, float* milliseconds);
+  // Runs `fn` on the client when `stream` reaches this point.
+  Status HostFunction(uint64_t stream, std::function<void()> fn);
+
+  // Strided copies and memsets (1D is width = bytes).
+  Status CopyToDevice3D(const DeviceRegion& dst, const HostRegion& src, uint64_t stream);
+  // async: the data lands when the stream reaches the copy (host channel);
+  // otherwise this returns once it has landed.
+  Status CopyFromDevice3D(const HostRegion& dst, const DeviceRegion& src, uint64_t stream, bool async);
+  Status CopyOnDevice3D(const DeviceRegion& dst, const DeviceRegion& src, const Extent& extent, uint64_t stream);
+  Status Memset3D(const DeviceRegion& dst, int value, const Extent& extent, uint64_t stream);
+  Status MallocPitch(uint64_t width, uint64_t height, uint64_t* ptr, uint64_t* pitch);
+
+  Status LaunchWith(const Function& function, dim3 grid, dim3 block, void** args, size_t shared_bytes,
+                    uint64_t stream, const LaunchExtras& extras);
+  // Packs a kernel's arguments for this GPU (graph kernel nodes).
+  Status PackArguments(const Function& function, void** args, uint64_t* handle, std::vector<uint8_t>* params);
+
+  // The generic calls (protocol/call_ops.h); `values` nullptr: async.
+  Status Call(CallOp op, std::initializer_list<int64_t> args, std::vector<int64_t>* values);
+
+  Status GraphInstantiate(const std::vector<RemoteGraphNode>& nodes, uint64_t* exec);
+  Status GraphLaunch(uint64_t exec, uint64_t stream, std::span<const ConstBuffer> inputs);
+  Status GraphExecDestroy(uint64_t exec);
+  Status GraphExecKernelNodeSetParams(uint64_t exec, uint32_t node, const RemoteGraphNode& kernel);
+  Status GraphExecUpdate(uint64_t exec, const std::vector<RemoteGraphNode>& nodes);
 
  private:
   struct RemoteModule {
@@ -113,8 +204,15 @@ class Session {
   // into `bulk_dst`, which must hold exactly `bulk_bytes`. Returns the
   // request's error, else an error of earlier asynchronous requests.
   Status ReceiveLocked(const wire::Reply** reply, void* bulk_dst = nullptr, uint64_t bulk_bytes = 0);
+  // The same, with the reply's bulk (if any) read by `read_bulk`.
+  Status ReceiveWithLocked(const wire::Reply** reply, const std::function<Status(uint64_t)>& read_bulk);
   // Send + receive for requests without bulk either way.
   Status CallLocked(wire::Request type, flatbuffers::Offset<void> body, const wire::Reply** reply = nullptr);
+  // ReceiveLocked for a reply whose bulk goes to a strided host region.
+  Status ReceiveIntoLocked(const HostRegion& dst);
+  flatbuffers::Offset<wire::GraphNode> BuildNodeLocked(const RemoteGraphNode& node);
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<wire::GraphNode>>> BuildNodesLocked(
+      const std::vector<RemoteGraphNode>& nodes);
   // Marks the session broken (transport failure): every later call fails.
   Status BreakLocked(const Status& cause);
   Status NoteError(const Status& status);
@@ -132,6 +230,10 @@ class Session {
   std::vector<uint8_t> params_;
   AllocationTable allocations_;
   std::vector<std::unique_ptr<RemoteModule>> modules_;  // by Module::index
+  std::string session_key_;
+  int priority_least_ = 0, priority_greatest_ = 0;
+  std::mutex channel_mu_;
+  std::unique_ptr<HostChannelClient> host_channel_ = std::make_unique<HostChannelClient>();
 };
 
 }  // namespace rcuda::client

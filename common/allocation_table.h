@@ -21,6 +21,8 @@ class AllocationTable {
   bool RemoveMalloc(uint64_t base, uint64_t* size = nullptr);
   // True when [ptr, ptr + size) lies inside one range.
   bool Contains(uint64_t ptr, uint64_t size) const;
+  // The range containing ptr.
+  bool Find(uint64_t ptr, uint64_t* base, uint64_t* size) const;
   void Clear() { ranges_.clear(); malloc_bytes_ = 0; }
 
   // Bytes currently held through cudaMalloc (module variables excluded).

@@ -29,6 +29,8 @@ constexpr uint32_t kSectionTypeNvInfo = 0x70000000;
 // size. Both: u16 ordinal @4, u16 offset @6.
 constexpr uint8_t kAttrKparamInfo = 0x17;
 constexpr uint8_t kAttrKparamInfoLarge = 0x45;
+// __launch_bounds__: u32 x, y, z.
+constexpr uint8_t kAttrMaxThreads = 0x05;
 
 }  // namespace
 
@@ -149,6 +151,13 @@ Status ParseKernelInfo(std::string_view info, CubinKernel* kernel) {
         uint32_t size = attribute == kAttrKparamInfo ? (word >> 18) & 0x3fff : word;
         by_ordinal[ordinal] = KernelParamInfo{offset, size};
       }
+      if (attribute == kAttrMaxThreads && value16 >= 12) {
+        uint32_t x = 0, y = 0, z = 0;
+        ReadAt(info, value_at, &x);
+        ReadAt(info, value_at + 4, &y);
+        ReadAt(info, value_at + 8, &z);
+        kernel->max_threads = x * std::max(y, 1u) * std::max(z, 1u);
+      }
       pos = value_at + value16;
     } else if (format >= 1 && format <= 3) {  // no value, or an inline u16
       pos += 4;
@@ -221,7 +230,7 @@ Status ParseCubin(std::string_view elf, ModuleImage* image) {
       std::string_view home_name = string_at(shstr, home.sh_name);
       int type = ELF64_ST_TYPE(sym.st_info);
       if (type == STT_FUNC && home_name == ".text." + std::string(sym_name)) {
-        if (!image->FindKernel(sym_name)) image->kernels.push_back(CubinKernel{std::string(sym_name), {}});
+        if (!image->FindKernel(sym_name)) image->kernels.push_back(CubinKernel{std::string(sym_name), {}, 0});
       } else if (type == STT_OBJECT &&
                  (home_name.starts_with(".nv.global") || home_name.starts_with(".nv.constant"))) {
         // .nv.constant0.* are kernel parameter banks, never user variables.
@@ -237,6 +246,43 @@ Status ParseCubin(std::string_view elf, ModuleImage* image) {
         image->variables.push_back(std::move(var));
       }
     }
+  }
+  // Registers: EIATTR_REGCOUNT records (symbol index, count) in the
+  // module-wide .nv.info section, whose sh_link is the symbol table.
+  for (const auto& s : sections) {
+    if (s.sh_type != kSectionTypeNvInfo || string_at(shstr, s.sh_name) != ".nv.info") continue;
+    if (s.sh_link >= sections.size()) continue;
+    const Elf64_Shdr& symtab = sections[s.sh_link];
+    if (symtab.sh_link >= sections.size()) continue;
+    std::string_view info = section_data(s), symbols = section_data(symtab);
+    for (size_t pos = 0; pos + 4 <= info.size();) {
+      uint8_t format = static_cast<uint8_t>(info[pos]), attribute = static_cast<uint8_t>(info[pos + 1]);
+      uint16_t length = 0;
+      ReadAt(info, pos + 2, &length);
+      if (format != 4) {
+        pos += 4;
+        continue;
+      }
+      if (attribute == 0x2f && length >= 8) {
+        uint32_t symbol = 0, count = 0;
+        ReadAt(info, pos + 4, &symbol);
+        ReadAt(info, pos + 8, &count);
+        Elf64_Sym sym;
+        if (ReadAt(symbols, symbol * sizeof(Elf64_Sym), &sym)) {
+          std::string_view sym_name = string_at(sections[symtab.sh_link], sym.st_name);
+          for (auto& k : image->kernels)
+            if (k.name == sym_name) k.registers = count;
+        }
+      }
+      pos += 4 + length;
+    }
+  }
+  // Static shared memory: the size of the kernel's .nv.shared.<name>.
+  for (const auto& s : sections) {
+    std::string_view name = string_at(shstr, s.sh_name);
+    if (!name.starts_with(".nv.shared.")) continue;
+    for (auto& k : image->kernels)
+      if (name.substr(11) == k.name) k.static_shared_bytes = s.sh_size >= 1024 ? s.sh_size - 1024 : s.sh_size;
   }
   return Status::Ok();
 }

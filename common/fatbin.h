@@ -56,6 +56,12 @@ struct KernelParamInfo {
 struct CubinKernel {
   std::string name;                     // mangled
   std::vector<KernelParamInfo> params;  // in ordinal order
+  // From .nv.shared.<name>, less the 1 KiB that sm_90 cubins reserve in
+  // every kernel's shared memory (the driver reports that part separately,
+  // as cudaDevAttrReservedSharedMemoryPerBlock).
+  uint64_t static_shared_bytes = 0;
+  uint32_t registers = 0;               // EIATTR_REGCOUNT of .nv.info
+  uint32_t max_threads = 0;             // __launch_bounds__ (EIATTR_MAX_THREADS), 0 if none
 };
 
 struct CubinVariable {

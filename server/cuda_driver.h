@@ -51,6 +51,57 @@ namespace rcuda {
   X(cuEventRecord, 2000)                \
   X(cuEventSynchronize, 2000)           \
   X(cuEventDestroy, 4000)               \
+  X(cuStreamCreateWithPriority, 5050)   \
+  X(cuStreamDestroy, 4000)              \
+  X(cuStreamQuery, 2000)                \
+  X(cuStreamWaitEvent, 3020)            \
+  X(cuStreamGetPriority, 5050)          \
+  X(cuStreamGetFlags, 5050)             \
+  X(cuCtxGetStreamPriorityRange, 5050)  \
+  X(cuEventElapsedTime, 2000)           \
+  X(cuEventQuery, 2000)                 \
+  X(cuEventRecordWithFlags, 11010)      \
+  X(cuLaunchHostFunc, 10000)            \
+  X(cuMemcpy3DAsync, 3020)              \
+  X(cuMemsetD2D8Async, 3020)            \
+  X(cuMemsetD2D16Async, 3020)           \
+  X(cuMemsetD2D32Async, 3020)           \
+  X(cuMemAllocPitch, 3020)              \
+  X(cuGraphCreate, 10000)               \
+  X(cuGraphAddKernelNode, 12000)        \
+  X(cuGraphAddMemcpyNode, 10000)        \
+  X(cuGraphAddMemsetNode, 10000)        \
+  X(cuGraphAddHostNode, 10000)          \
+  X(cuGraphAddEventRecordNode, 11010)   \
+  X(cuGraphAddEventWaitNode, 11010)     \
+  X(cuGraphAddEmptyNode, 10000)         \
+  X(cuGraphInstantiateWithFlags, 11040) \
+  X(cuGraphLaunch, 10000)               \
+  X(cuGraphExecDestroy, 10000)          \
+  X(cuGraphDestroy, 10000)              \
+  X(cuGraphExecKernelNodeSetParams, 12000) \
+  X(cuGraphExecUpdate, 12000)           \
+  X(cuCtxGetLimit, 3010)                \
+  X(cuCtxSetLimit, 3010)                \
+  X(cuFuncSetAttribute, 9000)           \
+  X(cuFuncSetCacheConfig, 3000)         \
+  X(cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags, 7000) \
+  X(cuOccupancyAvailableDynamicSMemPerBlock, 10020) \
+  X(cuMemPoolCreate, 11020)             \
+  X(cuMemPoolDestroy, 11020)            \
+  X(cuMemPoolSetAttribute, 11020)       \
+  X(cuMemPoolGetAttribute, 11020)       \
+  X(cuMemPoolTrimTo, 11020)             \
+  X(cuDeviceGetDefaultMemPool, 11020)   \
+  X(cuDeviceGetMemPool, 11020)          \
+  X(cuDeviceSetMemPool, 11020)          \
+  X(cuMemAllocFromPoolAsync, 11020)     \
+  X(cuMemFreeAsync, 11020)              \
+  X(cuCtxSetCacheConfig, 3020)          \
+  X(cuCtxGetCacheConfig, 3020)          \
+  X(cuLaunchKernelEx, 11060)            \
+  X(cuOccupancyMaxPotentialClusterSize, 11070) \
+  X(cuOccupancyMaxActiveClusters, 11070) \
   X(cuGetErrorName, 6000)               \
   X(cuGetErrorString, 6000)
 

@@ -40,6 +40,27 @@ std::string JsonEscape(const std::string& s) {
   return out;
 }
 
+// A session key: 128 random bits, hex.
+std::string RandomKey() {
+  unsigned char bytes[16];
+  std::ifstream urandom("/dev/urandom", std::ios::binary);
+  urandom.read(reinterpret_cast<char*>(bytes), sizeof bytes);
+  static const char* hex = "0123456789abcdef";
+  std::string key;
+  for (unsigned char b : bytes) {
+    key += hex[b >> 4];
+    key += hex[b & 15];
+  }
+  return key;
+}
+
+// Compares keys in time independent of where they differ.
+bool KeysEqual(const std::string& a, const std::string& b) {
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
 std::string DescribeExit(int status) {
   if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
   if (WIFSIGNALED(status)) return std::string("signal ") + strsignal(WTERMSIG(status));
@@ -137,6 +158,9 @@ void Daemon::Intake(std::unique_ptr<Connection> connection) {
   } else if (!message || message->request_type() != wire::Request::Hello || header.bulk_bytes ||
              hello.size() > kMaxHelloBytes) {
     spdlog::warn("connection from {} dropped: its first message is not a valid Hello", peer);
+  } else if (const auto* key = message->request_as_Hello()->attach_key(); key && key->size()) {
+    s = Attach(*connection, key->str(), hello);
+    if (!s.ok()) spdlog::warn("host channel from {} refused: {}", peer, s.message());
   } else {
     int gpu = message->request_as_Hello()->gpu();
     s = Dispatch(*connection, gpu, hello);
@@ -163,21 +187,33 @@ Status Daemon::Dispatch(Connection& connection, int gpu, std::span<const uint8_t
     }
   }
   if (worker.pid < 0) RCUDA_RETURN_IF_ERROR(SpawnWorker(gpu, &worker));
-  Status s = SendSession(worker.control_fd, connection.NativeHandle(), hello);
-  close(worker.control_fd);
+  std::string key = RandomKey();
+  Status s = SendSession(worker.control_fd, connection.NativeHandle(), key, hello);
   if (!s.ok()) {
+    close(worker.control_fd);
     kill(worker.pid, SIGTERM);
     return s;
   }
   {
     std::lock_guard lock(mu_);
-    Session session{++next_session_, gpu, worker.pid, connection.PeerName(), NowUnixSeconds()};
+    Session session{++next_session_, gpu,           worker.pid, connection.PeerName(), NowUnixSeconds(),
+                    worker.control_fd, key};
     sessions_[worker.pid] = session;
     spdlog::info("session {} from {} on GPU {}: worker pid {}", session.id, session.peer, gpu, worker.pid);
   }
   WriteStatusFile();
   cv_.notify_all();  // the reaper replaces the warm worker we took
   return Status::Ok();
+}
+
+Status Daemon::Attach(Connection& connection, const std::string& key, std::span<const uint8_t> hello) {
+  std::lock_guard lock(mu_);
+  for (const auto& [pid, session] : sessions_) {
+    if (session.key.size() == key.size() && KeysEqual(session.key, key)) {
+      return SendSession(session.control_fd, connection.NativeHandle(), "", hello);
+    }
+  }
+  return Status::InvalidValue("no session with that key");
 }
 
 Status Daemon::SpawnWorker(int gpu, Worker* worker) {
@@ -268,6 +304,7 @@ void Daemon::ReapLoop() {
       auto it = sessions_.find(pid);
       if (it != sessions_.end()) {
         spdlog::info("session {} ended (worker pid {}, {})", it->second.id, pid, DescribeExit(status));
+        close(it->second.control_fd);
         sessions_.erase(it);
         changed = true;
         continue;

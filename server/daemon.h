@@ -58,10 +58,13 @@ class Daemon {
     pid_t worker_pid;
     std::string peer;
     int64_t started_unix;
+    int control_fd;   // to hand the worker its host channel
+    std::string key;  // the client presents it to attach that channel
   };
 
   void Intake(std::unique_ptr<Connection> connection);
   Status Dispatch(Connection& connection, int gpu, std::span<const uint8_t> hello);
+  Status Attach(Connection& connection, const std::string& key, std::span<const uint8_t> hello);
   Status SpawnWorker(int gpu, Worker* worker);
   void KeepWarm();
   void ReapLoop();

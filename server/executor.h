@@ -69,6 +69,64 @@ using ChunkWriter = std::function<Status(const void* src, size_t size)>;
 // Stream handle 0 is the legacy default stream.
 inline constexpr uint64_t kLegacyStream = 0;
 
+// How stream-ordered work reaches the client: the session's host channel.
+// Both calls block until the client has done its part, which is what keeps
+// the stream in order behind them. They may be called from driver threads.
+class HostChannel {
+ public:
+  virtual ~HostChannel() = default;
+  // Runs the client's host function `id`.
+  virtual Status RunHostFunction(uint64_t id) = 0;
+  // Hands `size` bytes to the client's pending copy `id`.
+  virtual Status DeliverToHost(uint64_t id, const void* data, size_t size) = 0;
+};
+
+// A strided copy. The host side, when there is one, is packed: width *
+// height * depth bytes, rows in order.
+struct Copy3D {
+  uint64_t dst = 0, dst_pitch = 0, dst_height = 0;
+  uint64_t src = 0, src_pitch = 0, src_height = 0;
+  uint64_t width = 0, height = 1, depth = 1;
+  uint64_t packed_bytes() const { return width * height * depth; }
+};
+
+struct Set3D {
+  uint64_t dst = 0, pitch = 0, slice_height = 0;
+  uint32_t value = 0;        // the element's value
+  uint32_t element_size = 1;  // 1, 2 or 4 bytes
+  uint64_t width = 0, height = 1, depth = 1;  // width in bytes
+};
+
+struct LaunchOptions {
+  bool cooperative = false;
+  Dim3 cluster{0, 0, 0};  // all zero: no cluster
+  bool has_priority = false;
+  int32_t priority = 0;
+};
+
+// A node of a graph the client built. Dependencies point to earlier nodes.
+struct GraphNodeSpec {
+  enum class Type { kEmpty, kKernel, kMemcpy, kMemset, kHost, kEventRecord, kEventWait };
+  enum class Direction { kHostToDevice, kDeviceToHost, kDeviceToDevice };
+  Type type = Type::kEmpty;
+  std::vector<uint32_t> dependencies;
+  // kKernel
+  uint64_t function = 0;
+  Dim3 grid, block;
+  uint32_t shared_bytes = 0;
+  std::vector<uint8_t> params;
+  // kMemcpy: the host side of a host copy is staging the executor owns
+  Direction direction = Direction::kDeviceToDevice;
+  Copy3D copy;
+  uint64_t pending = 0;  // kDeviceToHost: where the data goes, each launch
+  // kMemset
+  Set3D set;
+  // kHost
+  uint64_t host_id = 0;
+  // kEventRecord / kEventWait
+  uint64_t event = 0;
+};
+
 class Executor {
  public:
   virtual ~Executor() = default;
@@ -99,9 +157,54 @@ class Executor {
   virtual Status UnloadModule(uint64_t module) = 0;
 
   virtual Status Launch(uint64_t function, Dim3 grid, Dim3 block, uint32_t shared_bytes, uint64_t stream,
-                        std::span<const uint8_t> params) = 0;
+                        std::span<const uint8_t> params, const LaunchOptions& options) = 0;
 
   virtual Status Synchronize() = 0;
+
+  // ---- Issue 3: the rest of the runtime API ------------------------------
+
+  // Where stream-ordered host work goes; set by the session before use.
+  void set_host_channel(HostChannel* channel) { host_channel_ = channel; }
+
+  virtual Status StreamPriorityRange(int32_t* least, int32_t* greatest) = 0;
+
+  // Strided copies; see Copy3D. CopyToDevice3D reads the packed host data
+  // through `read`; CopyFromDevice3D (synchronous) writes it through `write`;
+  // CopyFromDevice3DAsync delivers it over the host channel to `pending` in
+  // stream order.
+  virtual Status CopyToDevice3D(const Copy3D& copy, uint64_t stream, const ChunkReader& read) = 0;
+  virtual Status CopyFromDevice3D(const Copy3D& copy, uint64_t stream, const ChunkWriter& write) = 0;
+  virtual Status CopyFromDevice3DAsync(const Copy3D& copy, uint64_t stream, uint64_t pending) = 0;
+  virtual Status CopyOnDevice3D(const Copy3D& copy, uint64_t stream) = 0;
+  virtual Status Memset3D(const Set3D& set, uint64_t stream) = 0;
+  virtual Status AllocatePitch(uint64_t width, uint64_t height, uint64_t* ptr, uint64_t* pitch) = 0;
+
+  virtual Status StreamCreate(uint32_t flags, int32_t priority, uint64_t* stream) = 0;
+  virtual Status StreamDestroy(uint64_t stream) = 0;
+  virtual Status StreamSynchronize(uint64_t stream) = 0;
+  virtual Status StreamQuery(uint64_t stream) = 0;  // 600 (cudaErrorNotReady) while busy
+  virtual Status StreamWaitEvent(uint64_t stream, uint64_t event, uint32_t flags) = 0;
+  virtual Status EventCreate(uint32_t flags, uint64_t* event) = 0;
+  virtual Status EventDestroy(uint64_t event) = 0;
+  virtual Status EventRecord(uint64_t event, uint64_t stream, uint32_t flags) = 0;
+  virtual Status EventSynchronize(uint64_t event) = 0;
+  virtual Status EventQuery(uint64_t event) = 0;  // 600 while pending
+  virtual Status EventElapsedTime(uint64_t start, uint64_t end, float* milliseconds) = 0;
+  virtual Status LaunchHostFunction(uint64_t stream, uint64_t id) = 0;
+
+  // Graphs. GraphLaunch reads the packed host data of the graph's
+  // host-to-device memcpy nodes, in node order, through `read`.
+  virtual Status GraphInstantiate(const std::vector<GraphNodeSpec>& nodes, uint64_t* exec) = 0;
+  virtual Status GraphLaunch(uint64_t exec, uint64_t stream, uint64_t input_bytes, const ChunkReader& read) = 0;
+  virtual Status GraphExecDestroy(uint64_t exec) = 0;
+  virtual Status GraphExecKernelNodeSetParams(uint64_t exec, uint32_t node, const GraphNodeSpec& kernel) = 0;
+  virtual Status GraphExecUpdate(uint64_t exec, const std::vector<GraphNodeSpec>& nodes) = 0;
+
+  // The generic wire::Call operations (protocol/call_ops.h).
+  virtual Status Call(uint32_t op, std::span<const int64_t> args, std::vector<int64_t>* values) = 0;
+
+ protected:
+  HostChannel* host_channel_ = nullptr;
 };
 
 struct ExecutorOptions {

@@ -9,13 +9,17 @@
 
 namespace rcuda {
 
-Status SendSession(int control_fd, int client_fd, std::span<const uint8_t> hello) {
+Status SendSession(int control_fd, int client_fd, const std::string& key, std::span<const uint8_t> hello) {
+  uint32_t key_length = static_cast<uint32_t>(key.size());
   uint32_t length = static_cast<uint32_t>(hello.size());
-  iovec iov[2] = {{&length, sizeof length}, {const_cast<uint8_t*>(hello.data()), hello.size()}};
+  iovec iov[4] = {{&key_length, sizeof key_length},
+                  {const_cast<char*>(key.data()), key.size()},
+                  {&length, sizeof length},
+                  {const_cast<uint8_t*>(hello.data()), hello.size()}};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   msghdr msg{};
   msg.msg_iov = iov;
-  msg.msg_iovlen = 2;
+  msg.msg_iovlen = 4;
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
   cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
@@ -25,15 +29,15 @@ Status SendSession(int control_fd, int client_fd, std::span<const uint8_t> hello
   std::memcpy(CMSG_DATA(cmsg), &client_fd, sizeof(int));
   // A SOCK_SEQPACKET socket delivers the message whole or not at all.
   ssize_t n = sendmsg(control_fd, &msg, MSG_NOSIGNAL);
-  if (n != static_cast<ssize_t>(sizeof length + hello.size())) {
+  if (n != static_cast<ssize_t>(2 * sizeof length + key.size() + hello.size())) {
     return Status::IoError(std::string("handing the session to its worker failed: ") + std::strerror(errno));
   }
   return Status::Ok();
 }
 
-Status ReceiveSession(int control_fd, int* client_fd, std::vector<uint8_t>* hello, bool* closed) {
+Status ReceiveSession(int control_fd, int* client_fd, std::string* key, std::vector<uint8_t>* hello, bool* closed) {
   *closed = false;
-  std::vector<uint8_t> buffer(sizeof(uint32_t) + (1 << 16));
+  std::vector<uint8_t> buffer(2 * sizeof(uint32_t) + 256 + (1 << 16));
   iovec iov{buffer.data(), buffer.size()};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   msghdr msg{};
@@ -55,10 +59,18 @@ Status ReceiveSession(int control_fd, int* client_fd, std::vector<uint8_t>* hell
   cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
   if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS) return Status::IoError("session message without a descriptor");
   std::memcpy(client_fd, CMSG_DATA(cmsg), sizeof(int));
-  uint32_t length;
-  std::memcpy(&length, buffer.data(), sizeof length);
-  if (length != n - sizeof length) return Status::IoError("truncated session message");
-  hello->assign(buffer.begin() + sizeof length, buffer.begin() + n);
+  uint32_t key_length, length;
+  std::memcpy(&key_length, buffer.data(), sizeof key_length);
+  size_t at = sizeof key_length;
+  if (key_length > 256 || at + key_length + sizeof length > static_cast<size_t>(n)) {
+    return Status::IoError("truncated session message");
+  }
+  key->assign(reinterpret_cast<const char*>(buffer.data()) + at, key_length);
+  at += key_length;
+  std::memcpy(&length, buffer.data() + at, sizeof length);
+  at += sizeof length;
+  if (length != n - at) return Status::IoError("truncated session message");
+  hello->assign(buffer.begin() + at, buffer.begin() + n);
   return Status::Ok();
 }
 

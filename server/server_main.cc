@@ -40,10 +40,10 @@ int RunWorker(int control_fd, int gpu, const ExecutorOptions& executor_options, 
   if (!open.ok()) spdlog::error("worker for GPU {}: {}", gpu, open.message());
 
   int client_fd = -1;
+  std::string key;
   std::vector<uint8_t> hello;
   bool closed = false;
-  Status s = ReceiveSession(control_fd, &client_fd, &hello, &closed);
-  close(control_fd);
+  Status s = ReceiveSession(control_fd, &client_fd, &key, &hello, &closed);
   if (!s.ok()) {
     if (!closed) spdlog::error("worker: {}", s.message());
     return closed ? 0 : 1;
@@ -55,6 +55,9 @@ int RunWorker(int control_fd, int gpu, const ExecutorOptions& executor_options, 
     return 1;
   }
   policy.gpu = gpu;
+  // The control socket stays open: the session's host channel arrives on it.
+  policy.control_fd = control_fd;
+  policy.session_key = key;
   SessionWorker worker(std::move(connection), std::move(executor), open, std::move(policy));
   s = worker.Run(hello);
   if (!s.ok()) {

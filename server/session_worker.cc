@@ -1,11 +1,15 @@
 #include "server/session_worker.h"
 
+#include <sys/socket.h>
+
 #include <spdlog/spdlog.h>
 
 #include <array>
 #include <cstring>
 
+#include "protocol/tcp_transport.h"
 #include "protocol/version.h"
+#include "server/fd_passing.h"
 
 namespace rcuda {
 namespace {
@@ -31,8 +35,50 @@ SessionWorker::SessionWorker(std::unique_ptr<Connection> connection, std::unique
       open_status_(std::move(open_status)),
       policy_(std::move(policy)) {}
 
+SessionWorker::~SessionWorker() {
+  host_channel_.Close();
+  if (policy_.control_fd >= 0) shutdown(policy_.control_fd, SHUT_RDWR);
+  if (attach_thread_.joinable()) attach_thread_.join();
+}
+
+void SessionWorker::AttachLoop() {
+  while (true) {
+    int fd = -1;
+    std::string key;
+    std::vector<uint8_t> hello;
+    bool closed = false;
+    if (!ReceiveSession(policy_.control_fd, &fd, &key, &hello, &closed).ok()) return;
+    std::unique_ptr<Connection> connection;
+    if (!TcpAdopt(fd, &connection).ok()) continue;
+    const wire::Message* message = VerifiedMessage(hello);
+    const wire::Hello* h = message ? message->request_as_Hello() : nullptr;
+    bool ok = h && h->attach_key() && h->attach_key()->str() == policy_.session_key && !host_channel_.attached();
+    flatbuffers::FlatBufferBuilder builder(256);
+    auto text = builder.CreateString(ok ? "" : "bad or repeated host channel attachment");
+    wire::HelloReplyBuilder reply(builder);
+    reply.add_protocol_version(kProtocolVersion);
+    reply.add_accepted(ok);
+    reply.add_message(text);
+    auto body = reply.Finish();
+    wire::ReplyBuilder envelope(builder);
+    envelope.add_id(message ? message->id() : 0);
+    envelope.add_error(ok ? 0 : Status::kInvalidValue);
+    envelope.add_body_type(wire::ReplyBody::HelloReply);
+    envelope.add_body(body.Union());
+    builder.Finish(envelope.Finish());
+    if (!WriteFrame(*connection, std::span(builder.GetBufferPointer(), builder.GetSize())).ok() || !ok) {
+      spdlog::warn("refused a host channel attachment from {}", connection->PeerName());
+      continue;
+    }
+    spdlog::debug("host channel attached from {}", connection->PeerName());
+    host_channel_.Attach(std::move(connection));
+  }
+}
+
 Status SessionWorker::Run(std::span<const uint8_t> hello) {
   RCUDA_RETURN_IF_ERROR(Handshake(hello));
+  if (executor_) executor_->set_host_channel(&host_channel_);
+  if (policy_.control_fd >= 0) attach_thread_ = std::thread([this] { AttachLoop(); });
   FrameHeader header;
   while (true) {
     bool peer_left = false;
@@ -119,12 +165,18 @@ Status SessionWorker::Handshake(std::span<const uint8_t> hello_bytes) {
   info.add_arch(device.arch);
   auto info_offset = info.Finish();
   auto server_version = builder_.CreateString(kRcudaVersion);
+  auto session_key = builder_.CreateString(policy_.session_key);
+  int32_t least = 0, greatest = 0;
+  executor_->StreamPriorityRange(&least, &greatest);
   wire::HelloReplyBuilder reply(builder_);
   reply.add_protocol_version(kProtocolVersion);
   reply.add_accepted(true);
   reply.add_device(info_offset);
   reply.add_server_version(server_version);
   reply.add_memory_limit(memory_limit_);
+  reply.add_session_key(session_key);
+  reply.add_stream_priority_least(least);
+  reply.add_stream_priority_greatest(greatest);
   auto body = reply.Finish();
   spdlog::info("session accepted on {} ({} backend)", device.name, device.backend);
   return SendReply(message->id(), Status::Ok(), wire::ReplyBody::HelloReply, body.Union());
@@ -133,7 +185,8 @@ Status SessionWorker::Handshake(std::span<const uint8_t> hello_bytes) {
 Status SessionWorker::Serve(const wire::Message& m, uint64_t bulk_bytes) {
   // Only these requests carry bulk data; anything else with bulk is malformed.
   wire::Request type = m.request_type();
-  if (bulk_bytes && type != wire::Request::MemcpyHtoD && type != wire::Request::ModuleLoad) {
+  if (bulk_bytes && type != wire::Request::MemcpyHtoD && type != wire::Request::ModuleLoad &&
+      type != wire::Request::Memcpy3D && type != wire::Request::GraphLaunch) {
     return Status::Corruption("unexpected bulk data with request " + std::to_string(static_cast<int>(type)));
   }
   switch (type) {
@@ -149,6 +202,27 @@ Status SessionWorker::Serve(const wire::Message& m, uint64_t bulk_bytes) {
     case wire::Request::Launch: return HandleLaunch(m);
     case wire::Request::DeviceSynchronize: return HandleDeviceSynchronize(m);
     case wire::Request::DeviceReset: return HandleDeviceReset(m);
+    case wire::Request::Memcpy3D: return HandleMemcpy3D(m, bulk_bytes);
+    case wire::Request::Memset3D: return HandleMemset3D(m);
+    case wire::Request::MallocPitch: return HandleMallocPitch(m);
+    case wire::Request::StreamCreate: return HandleStreamCreate(m);
+    case wire::Request::StreamDestroy: return HandleStreamDestroy(m);
+    case wire::Request::StreamSynchronize: return HandleStreamSynchronize(m);
+    case wire::Request::StreamQuery: return HandleStreamQuery(m);
+    case wire::Request::StreamWaitEvent: return HandleStreamWaitEvent(m);
+    case wire::Request::EventCreate: return HandleEventCreate(m);
+    case wire::Request::EventDestroy: return HandleEventDestroy(m);
+    case wire::Request::EventRecord: return HandleEventRecord(m);
+    case wire::Request::EventSynchronize: return HandleEventSynchronize(m);
+    case wire::Request::EventQuery: return HandleEventQuery(m);
+    case wire::Request::EventElapsedTime: return HandleEventElapsedTime(m);
+    case wire::Request::HostFunction: return HandleHostFunction(m);
+    case wire::Request::GraphInstantiate: return HandleGraphInstantiate(m);
+    case wire::Request::GraphLaunch: return HandleGraphLaunch(m, bulk_bytes);
+    case wire::Request::GraphExecDestroy: return HandleGraphExecDestroy(m);
+    case wire::Request::GraphExecKernelNodeSetParams: return HandleGraphExecKernelNodeSetParams(m);
+    case wire::Request::GraphExecUpdate: return HandleGraphExecUpdate(m);
+    case wire::Request::Call: return HandleCall(m);
     case wire::Request::Hello: return Status::Corruption("a second Hello in one session");
     default:
       return Status::Corruption("unknown request type " + std::to_string(static_cast<int>(type)));
@@ -253,24 +327,31 @@ Status SessionWorker::HandleMemcpyDtoH(const wire::Message& m) {
                                                   " bytes): not inside memory this session allocated"));
   }
   if (r->size() == 0) return SendReply(m.id(), Status::Ok());
+  return StreamReply(m.id(), r->size(), [&](const ChunkWriter& write) {
+    return executor_->CopyFromDevice(r->src(), r->size(), r->stream(), write);
+  });
+}
+
+Status SessionWorker::StreamReply(uint64_t id, uint64_t bytes,
+                                  const std::function<Status(const ChunkWriter&)>& produce) {
   // The reply goes out with the first chunk, once the copy is known to work;
   // its frame announces the whole size.
   bool started = false;
   uint64_t sent = 0;
   Status transport;
-  Status s = executor_->CopyFromDevice(r->src(), r->size(), r->stream(), [&](const void* src, size_t n) {
+  Status s = produce([&](const void* src, size_t n) {
     if (!started) {
       started = true;
       builder_.Clear();
       auto async_message = async_error_.ok() ? 0 : builder_.CreateString(async_error_.message());
       wire::ReplyBuilder reply(builder_);
-      reply.add_id(m.id());
+      reply.add_id(id);
       reply.add_async_error(async_error_.code());
       if (!async_error_.ok()) reply.add_async_message(async_message);
       builder_.Finish(reply.Finish());
       async_error_ = Status::Ok();
-      transport = WriteFrameStart(*connection_, std::span(builder_.GetBufferPointer(), builder_.GetSize()),
-                                  r->size(), ConstBuffer{src, n});
+      transport = WriteFrameStart(*connection_, std::span(builder_.GetBufferPointer(), builder_.GetSize()), bytes,
+                                  ConstBuffer{src, n});
     } else {
       ConstBuffer part{src, n};
       transport = connection_->WriteAll(std::span(&part, 1));
@@ -279,14 +360,17 @@ Status SessionWorker::HandleMemcpyDtoH(const wire::Message& m) {
     return transport;
   });
   RCUDA_RETURN_IF_ERROR(transport);
-  if (!started) return SendReply(m.id(), s);
-  if (!s.ok()) {
-    // The frame promised r->size() bytes: keep the stream in step, and let
-    // the client learn of the failure with its next reply.
-    RecordAsyncError(s);
-    std::vector<char> zeros(std::min<uint64_t>(r->size() - sent, 1 << 20));
-    while (sent < r->size()) {
-      size_t n = std::min<uint64_t>(zeros.size(), r->size() - sent);
+  if (!started) {
+    builder_.Clear();
+    return SendReply(id, s.ok() ? Status::Corruption("copy produced no data") : s);
+  }
+  if (!s.ok() || sent != bytes) {
+    // The frame promised `bytes`: keep the stream in step, and let the
+    // client learn of the failure with its next reply.
+    RecordAsyncError(s.ok() ? Status(Status::kUnknown, "short device-to-host copy") : s);
+    std::vector<char> zeros(std::min<uint64_t>(bytes - sent, 1 << 20));
+    while (sent < bytes) {
+      size_t n = std::min<uint64_t>(zeros.size(), bytes - sent);
       ConstBuffer part{zeros.data(), n};
       RCUDA_RETURN_IF_ERROR(connection_->WriteAll(std::span(&part, 1)));
       sent += n;
@@ -366,8 +450,13 @@ Status SessionWorker::HandleLaunch(const wire::Message& m) {
     RecordAsyncError(Status(kInvalidValue, "kernel parameters exceed 32 KiB"));
     return Status::Ok();
   }
+  LaunchOptions options;
+  options.cooperative = r->cooperative();
+  if (r->cluster()) options.cluster = ToDim3(r->cluster());
+  options.has_priority = r->has_priority();
+  options.priority = r->priority();
   RecordAsyncError(executor_->Launch(r->function(), ToDim3(r->grid()), ToDim3(r->block()), r->shared_bytes(),
-                                     r->stream(), params));
+                                     r->stream(), params, options));
   return Status::Ok();
 }
 

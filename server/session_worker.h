@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,7 @@
 #include "protocol/transport.h"
 #include "common/allocation_table.h"
 #include "server/executor.h"
+#include "server/host_channel.h"
 
 namespace rcuda {
 
@@ -25,6 +28,10 @@ struct SessionPolicy {
   std::string node_name;
   uint16_t port = 0;
   int gpu = 0;  // the GPU this worker's executor opened
+  // The daemon's control socket: the session's host channel arrives on it.
+  int control_fd = -1;
+  // The key the client presents to attach its host channel.
+  std::string session_key;
 };
 
 class SessionWorker {
@@ -40,6 +47,7 @@ class SessionWorker {
   // Returns OK when the client left cleanly, otherwise why the session was
   // ended.
   Status Run(std::span<const uint8_t> hello);
+  ~SessionWorker();
 
  private:
   Status Handshake(std::span<const uint8_t> hello);
@@ -57,6 +65,42 @@ class SessionWorker {
   Status HandleLaunch(const wire::Message& m);
   Status HandleDeviceSynchronize(const wire::Message& m);
   Status HandleDeviceReset(const wire::Message& m);
+  // session_worker_streams.cc
+  Status HandleMemcpy3D(const wire::Message& m, uint64_t bulk_bytes);
+  Status HandleMemset3D(const wire::Message& m);
+  Status HandleMallocPitch(const wire::Message& m);
+  Status HandleStreamCreate(const wire::Message& m);
+  Status HandleStreamDestroy(const wire::Message& m);
+  Status HandleStreamSynchronize(const wire::Message& m);
+  Status HandleStreamQuery(const wire::Message& m);
+  Status HandleStreamWaitEvent(const wire::Message& m);
+  Status HandleEventCreate(const wire::Message& m);
+  Status HandleEventDestroy(const wire::Message& m);
+  Status HandleEventRecord(const wire::Message& m);
+  Status HandleEventSynchronize(const wire::Message& m);
+  Status HandleEventQuery(const wire::Message& m);
+  Status HandleEventElapsedTime(const wire::Message& m);
+  Status HandleHostFunction(const wire::Message& m);
+  Status HandleGraphInstantiate(const wire::Message& m);
+  Status HandleGraphLaunch(const wire::Message& m, uint64_t bulk_bytes);
+  Status HandleGraphExecDestroy(const wire::Message& m);
+  Status HandleGraphExecKernelNodeSetParams(const wire::Message& m);
+  Status HandleGraphExecUpdate(const wire::Message& m);
+  Status HandleCall(const wire::Message& m);
+
+  // Converts a graph from the wire, checking its device memory ranges.
+  Status GraphSpecs(const flatbuffers::Vector<flatbuffers::Offset<wire::GraphNode>>* nodes,
+                    std::vector<GraphNodeSpec>* specs);
+  Status NodeSpec(const wire::GraphNode& node, GraphNodeSpec* spec);
+  // Whether a strided region lies in the session's device memory.
+  bool OwnsStrided(uint64_t base, uint64_t pitch, uint64_t slice_height, uint64_t width, uint64_t height,
+                   uint64_t depth) const;
+  // Receives the session's host channel from the daemon.
+  void AttachLoop();
+  // Sends a reply whose bulk is produced piecewise (synchronous
+  // device-to-host copies); pads with zeros if production fails midway.
+  Status StreamReply(uint64_t id, uint64_t bytes,
+                     const std::function<Status(const ChunkWriter&)>& produce);
 
   // Sends the Reply to message `id`, with `result` as its error and any
   // pending asynchronous error. `body` is finished by the caller's builder.
@@ -75,6 +119,8 @@ class SessionWorker {
   uint64_t memory_limit_ = 0;  // 0 = no limit beyond the GPU's
   uint64_t next_id_ = 0;
   Status async_error_;
+  ClientHostChannel host_channel_;
+  std::thread attach_thread_;
   flatbuffers::FlatBufferBuilder builder_{1024};
   std::vector<uint8_t> frame_;
 };

@@ -84,21 +84,21 @@ int main() {
   // cudaPeekAtLastError does not clear it, cudaGetLastError does.
   {
     fillIndex<<<1, 2048>>>(d, n, 0);
-    CUDA_EXPECT(cudaPeekAtLastError(), cudaErrorInvalidConfiguration);
-    CUDA_EXPECT(cudaPeekAtLastError(), cudaErrorInvalidConfiguration);
-    CUDA_EXPECT(cudaGetLastError(), cudaErrorInvalidConfiguration);
+    CUDA_EXPECT_CONFIG_ERROR(cudaPeekAtLastError());
+    CUDA_EXPECT_CONFIG_ERROR(cudaPeekAtLastError());
+    CUDA_EXPECT_CONFIG_ERROR(cudaGetLastError());
     CUDA_EXPECT(cudaGetLastError(), cudaSuccess);
     CUDA_EXPECT(cudaPeekAtLastError(), cudaSuccess);
     CheckContextWorks(rng, sum, "a launch of 2048 threads per block");
 
     fillIndex<<<dim3(1, 70000), 32>>>(d, n, 0);
-    CUDA_EXPECT(cudaGetLastError(), cudaErrorInvalidConfiguration);
+    CUDA_EXPECT_CONFIG_ERROR(cudaGetLastError());
     fillIndex<<<1, dim3(32, 32, 2)>>>(d, n, 0);
-    CUDA_EXPECT(cudaGetLastError(), cudaErrorInvalidConfiguration);
+    CUDA_EXPECT_CONFIG_ERROR(cudaGetLastError());
     fillIndex<<<1, dim3(1, 1, 65)>>>(d, n, 0);
-    CUDA_EXPECT(cudaGetLastError(), cudaErrorInvalidConfiguration);
+    CUDA_EXPECT_CONFIG_ERROR(cudaGetLastError());
     fillIndex<<<0, 32>>>(d, n, 0);
-    CUDA_EXPECT(cudaGetLastError(), cudaErrorInvalidConfiguration);
+    CUDA_EXPECT_CONFIG_ERROR(cudaGetLastError());
     CUDA_EXPECT(cudaGetLastError(), cudaSuccess);
 
     // More dynamic shared memory than any block can have.

@@ -72,7 +72,7 @@ static void Worker(int id, uint64_t seed, int* shared, int deviceCount, rtest::B
   if (id != 0) CUDA_EXPECT(cudaGetLastError(), cudaSuccess);
   barrier->Wait();
   if (id == 0) {
-    CUDA_EXPECT(cudaGetLastError(), cudaErrorInvalidConfiguration);
+    CUDA_EXPECT_CONFIG_ERROR(cudaGetLastError());
     CUDA_EXPECT(cudaGetLastError(), cudaSuccess);
   }
   CUDA_CHECK(cudaStreamDestroy(s));

@@ -266,6 +266,20 @@ class Barrier {
                     ::rtest::ErrorText(rtest_err_), cudaGetErrorName(expected));                             \
   } while (0)
 
+// A refused launch configuration. CUDA 13 reports it as
+// cudaErrorInvalidValue (seen natively on an H100 for a 2048-thread block);
+// older runtimes said cudaErrorInvalidConfiguration. Either is a correct
+// refusal; which one is printed, so native and remote runs can be compared.
+#define CUDA_EXPECT_CONFIG_ERROR(call)                                                                      \
+  do {                                                                                                      \
+    cudaError_t rtest_err_ = (call);                                                                        \
+    if (rtest_err_ != cudaErrorInvalidValue && rtest_err_ != cudaErrorInvalidConfiguration)                 \
+      ::rtest::Fail("%s:%d: %s returned %s, expected a launch configuration error", __FILE__, __LINE__,     \
+                    #call, ::rtest::ErrorText(rtest_err_));                                                 \
+    std::printf("NOTE %s:%d: launch configuration error reported as %s\n", __FILE__, __LINE__,              \
+                cudaGetErrorName(rtest_err_));                                                              \
+  } while (0)
+
 // After a <<<>>> launch: the launch itself must have been accepted.
 #define CUDA_CHECK_LAUNCH() CUDA_CHECK(cudaGetLastError())
 

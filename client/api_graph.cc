@@ -1,0 +1,341 @@
+// The graph API (graphs live on the client; see client/graph.h).
+#include <cstring>
+
+#include "client/api_common.h"
+
+#include <driver_functions.h>
+#include "client/graph.h"
+#include "client/objects.h"
+
+using namespace rcuda::client;
+
+namespace {
+
+// Validates a node's graph and dependencies, then adds it.
+cudaError_t AddNode(cudaGraphNode_t* out, cudaGraph_t graph, const cudaGraphNode_t* deps, size_t count,
+                    cudaGraphNodeType type, GraphNodeObject** node) {
+  GraphObject* g = FindGraph(graph);
+  if (!out || !g || (count && !deps)) return cudaErrorInvalidValue;
+  for (size_t i = 0; i < count; ++i) {
+    GraphNodeObject* d = FindNode(deps[i]);
+    if (!d || d->graph != g) return cudaErrorInvalidValue;
+  }
+  *node = g->Add(type, deps, count);
+  *out = reinterpret_cast<cudaGraphNode_t>(*node);
+  return cudaSuccess;
+}
+
+// Removes a node that could not be filled in.
+void Drop(GraphObject* graph, GraphNodeObject* node) {
+  auto& nodes = graph->nodes;
+  for (auto it = nodes.begin(); it != nodes.end(); ++it) {
+    if (it->get() == node) {
+      nodes.erase(it);
+      return;
+    }
+  }
+}
+
+template <class Fill>
+cudaError_t AddFilled(cudaGraphNode_t* out, cudaGraph_t graph, const cudaGraphNode_t* deps, size_t count,
+                      cudaGraphNodeType type, Fill fill) {
+  GraphNodeObject* node = nullptr;
+  cudaError_t e = AddNode(out, graph, deps, count, type, &node);
+  if (e != cudaSuccess) return Fail(e);
+  e = fill(node);
+  if (e != cudaSuccess) {
+    Drop(node->graph, node);
+    *out = nullptr;
+    return Fail(e);
+  }
+  return cudaSuccess;
+}
+
+template <class T>
+cudaError_t ListOut(const std::vector<GraphNodeObject*>& nodes, T* out, size_t* count) {
+  if (!count) return Fail(cudaErrorInvalidValue);
+  if (!out) {
+    *count = nodes.size();
+    return cudaSuccess;
+  }
+  size_t n = std::min(*count, nodes.size());
+  for (size_t i = 0; i < n; ++i) out[i] = reinterpret_cast<T>(nodes[i]);
+  for (size_t i = n; i < *count; ++i) out[i] = nullptr;
+  *count = n;
+  return cudaSuccess;
+}
+
+}  // namespace
+
+extern "C" {
+
+RCUDA_EXPORT cudaError_t cudaGraphCreate(cudaGraph_t* graph, unsigned int flags) {
+  if (!graph || flags) return Fail(cudaErrorInvalidValue);
+  *graph = reinterpret_cast<cudaGraph_t>(NewGraph());
+  return cudaSuccess;
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphDestroy(cudaGraph_t graph) {
+  GraphObject* g = FindGraph(graph);
+  if (!g) return Fail(cudaErrorInvalidValue);
+  DeleteGraph(g);
+  return cudaSuccess;
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphAddEmptyNode(cudaGraphNode_t* node, cudaGraph_t graph,
+                                               const cudaGraphNode_t* deps, size_t count) {
+  return AddFilled(node, graph, deps, count, cudaGraphNodeTypeEmpty, [](GraphNodeObject*) { return cudaSuccess; });
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphAddKernelNode(cudaGraphNode_t* node, cudaGraph_t graph,
+                                                const cudaGraphNode_t* deps, size_t count,
+                                                const cudaKernelNodeParams* params) {
+  if (!params) return Fail(cudaErrorInvalidValue);
+  return AddFilled(node, graph, deps, count, cudaGraphNodeTypeKernel,
+                   [&](GraphNodeObject* n) { return SetKernelNode(n, *params); });
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphAddMemcpyNode(cudaGraphNode_t* node, cudaGraph_t graph,
+                                                const cudaGraphNode_t* deps, size_t count,
+                                                const cudaMemcpy3DParms* params) {
+  if (!params) return Fail(cudaErrorInvalidValue);
+  return AddFilled(node, graph, deps, count, cudaGraphNodeTypeMemcpy,
+                   [&](GraphNodeObject* n) { return SetMemcpyNode(n, *params); });
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphAddMemcpyNode1D(cudaGraphNode_t* node, cudaGraph_t graph,
+                                                  const cudaGraphNode_t* deps, size_t count, void* dst,
+                                                  const void* src, size_t bytes, cudaMemcpyKind kind) {
+  cudaMemcpy3DParms p{};
+  p.srcPtr = make_cudaPitchedPtr(const_cast<void*>(src), bytes, bytes, 1);
+  p.dstPtr = make_cudaPitchedPtr(dst, bytes, bytes, 1);
+  p.extent = make_cudaExtent(bytes, 1, 1);
+  p.kind = kind;
+  return AddFilled(node, graph, deps, count, cudaGraphNodeTypeMemcpy,
+                   [&](GraphNodeObject* n) { return SetMemcpyNode(n, p); });
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphAddMemsetNode(cudaGraphNode_t* node, cudaGraph_t graph,
+                                                const cudaGraphNode_t* deps, size_t count,
+                                                const cudaMemsetParams* params) {
+  if (!params) return Fail(cudaErrorInvalidValue);
+  return AddFilled(node, graph, deps, count, cudaGraphNodeTypeMemset,
+                   [&](GraphNodeObject* n) { return SetMemsetNode(n, *params); });
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphAddHostNode(cudaGraphNode_t* node, cudaGraph_t graph,
+                                              const cudaGraphNode_t* deps, size_t count,
+                                              const cudaHostNodeParams* params) {
+  if (!params || !params->fn) return Fail(cudaErrorInvalidValue);
+  cudaHostFn_t fn = params->fn;
+  void* data = params->userData;
+  return AddFilled(node, graph, deps, count, cudaGraphNodeTypeHost, [&](GraphNodeObject* n) {
+    n->host_fn = [fn, data] { fn(data); };
+    return cudaSuccess;
+  });
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphAddEventRecordNode(cudaGraphNode_t* node, cudaGraph_t graph,
+                                                     const cudaGraphNode_t* deps, size_t count, cudaEvent_t event) {
+  if (!FindEvent(event)) return Fail(cudaErrorInvalidResourceHandle);
+  return AddFilled(node, graph, deps, count, cudaGraphNodeTypeEventRecord, [&](GraphNodeObject* n) {
+    n->event = event;
+    return cudaSuccess;
+  });
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphAddEventWaitNode(cudaGraphNode_t* node, cudaGraph_t graph,
+                                                   const cudaGraphNode_t* deps, size_t count, cudaEvent_t event) {
+  if (!FindEvent(event)) return Fail(cudaErrorInvalidResourceHandle);
+  return AddFilled(node, graph, deps, count, cudaGraphNodeTypeWaitEvent, [&](GraphNodeObject* n) {
+    n->event = event;
+    return cudaSuccess;
+  });
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphAddDependencies(cudaGraph_t graph, const cudaGraphNode_t* from,
+                                                  const cudaGraphNode_t* to, const cudaGraphEdgeData* edges,
+                                                  size_t count) {
+  GraphObject* g = FindGraph(graph);
+  if (!g || (count && (!from || !to))) return Fail(cudaErrorInvalidValue);
+  for (size_t i = 0; i < count; ++i) {
+    GraphNodeObject* a = FindNode(from[i]);
+    GraphNodeObject* b = FindNode(to[i]);
+    if (!a || !b || a->graph != g || b->graph != g || a == b) return Fail(cudaErrorInvalidValue);
+    if (std::find(b->dependencies.begin(), b->dependencies.end(), a) != b->dependencies.end()) {
+      return Fail(cudaErrorInvalidValue);  // the edge exists already
+    }
+  }
+  for (size_t i = 0; i < count; ++i) FindNode(to[i])->dependencies.push_back(FindNode(from[i]));
+  return cudaSuccess;
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphRemoveDependencies(cudaGraph_t graph, const cudaGraphNode_t* from,
+                                                     const cudaGraphNode_t* to, const cudaGraphEdgeData* edges,
+                                                     size_t count) {
+  GraphObject* g = FindGraph(graph);
+  if (!g || (count && (!from || !to))) return Fail(cudaErrorInvalidValue);
+  for (size_t i = 0; i < count; ++i) {
+    GraphNodeObject* a = FindNode(from[i]);
+    GraphNodeObject* b = FindNode(to[i]);
+    if (!a || !b || b->graph != g) return Fail(cudaErrorInvalidValue);
+    auto it = std::find(b->dependencies.begin(), b->dependencies.end(), a);
+    if (it == b->dependencies.end()) return Fail(cudaErrorInvalidValue);
+    b->dependencies.erase(it);
+  }
+  return cudaSuccess;
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphGetNodes(cudaGraph_t graph, cudaGraphNode_t* nodes, size_t* count) {
+  GraphObject* g = FindGraph(graph);
+  if (!g) return Fail(cudaErrorInvalidValue);
+  std::vector<GraphNodeObject*> all;
+  for (auto& n : g->nodes) all.push_back(n.get());
+  return ListOut(all, nodes, count);
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphGetRootNodes(cudaGraph_t graph, cudaGraphNode_t* nodes, size_t* count) {
+  GraphObject* g = FindGraph(graph);
+  if (!g) return Fail(cudaErrorInvalidValue);
+  std::vector<GraphNodeObject*> roots;
+  for (auto& n : g->nodes)
+    if (n->dependencies.empty()) roots.push_back(n.get());
+  return ListOut(roots, nodes, count);
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphGetEdges(cudaGraph_t graph, cudaGraphNode_t* from, cudaGraphNode_t* to,
+                                           cudaGraphEdgeData* edges, size_t* count) {
+  GraphObject* g = FindGraph(graph);
+  if (!g || !count) return Fail(cudaErrorInvalidValue);
+  std::vector<std::pair<GraphNodeObject*, GraphNodeObject*>> all;
+  for (auto& n : g->nodes)
+    for (GraphNodeObject* d : n->dependencies) all.emplace_back(d, n.get());
+  if (!from && !to) {
+    *count = all.size();
+    return cudaSuccess;
+  }
+  if (!from || !to) return Fail(cudaErrorInvalidValue);
+  size_t n = std::min(*count, all.size());
+  for (size_t i = 0; i < n; ++i) {
+    from[i] = reinterpret_cast<cudaGraphNode_t>(all[i].first);
+    to[i] = reinterpret_cast<cudaGraphNode_t>(all[i].second);
+    if (edges) std::memset(&edges[i], 0, sizeof edges[i]);
+  }
+  *count = n;
+  return cudaSuccess;
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphNodeGetType(cudaGraphNode_t node, cudaGraphNodeType* type) {
+  GraphNodeObject* n = FindNode(node);
+  if (!n || !type) return Fail(cudaErrorInvalidValue);
+  *type = n->type;
+  return cudaSuccess;
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphNodeGetDependencies(cudaGraphNode_t node, cudaGraphNode_t* deps,
+                                                      cudaGraphEdgeData* edges, size_t* count) {
+  GraphNodeObject* n = FindNode(node);
+  if (!n) return Fail(cudaErrorInvalidValue);
+  return ListOut(n->dependencies, deps, count);
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphNodeGetDependentNodes(cudaGraphNode_t node, cudaGraphNode_t* dependents,
+                                                        cudaGraphEdgeData* edges, size_t* count) {
+  GraphNodeObject* n = FindNode(node);
+  if (!n) return Fail(cudaErrorInvalidValue);
+  std::vector<GraphNodeObject*> out;
+  for (auto& m : n->graph->nodes)
+    if (std::find(m->dependencies.begin(), m->dependencies.end(), n) != m->dependencies.end()) out.push_back(m.get());
+  return ListOut(out, dependents, count);
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphKernelNodeGetParams(cudaGraphNode_t node, cudaKernelNodeParams* params) {
+  GraphNodeObject* n = FindNode(node);
+  if (!n || !params || n->type != cudaGraphNodeTypeKernel) return Fail(cudaErrorInvalidValue);
+  params->func = const_cast<void*>(n->function->host_stub);
+  params->gridDim = n->grid;
+  params->blockDim = n->block;
+  params->sharedMemBytes = n->shared_bytes;
+  params->kernelParams = n->param_pointers.data();
+  params->extra = nullptr;
+  return cudaSuccess;
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphKernelNodeSetParams(cudaGraphNode_t node, const cudaKernelNodeParams* params) {
+  GraphNodeObject* n = FindNode(node);
+  if (!n || !params || n->type != cudaGraphNodeTypeKernel) return Fail(cudaErrorInvalidValue);
+  return Fail(SetKernelNode(n, *params));
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphInstantiate(cudaGraphExec_t* exec, cudaGraph_t graph, unsigned long long flags) {
+  GraphObject* g = FindGraph(graph);
+  if (!exec || !g) return Fail(cudaErrorInvalidValue);
+  GraphExecObject* x = nullptr;
+  cudaError_t e = Instantiate(g, &x);
+  if (e != cudaSuccess) return Fail(e);
+  *exec = reinterpret_cast<cudaGraphExec_t>(x);
+  return cudaSuccess;
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphInstantiateWithFlags(cudaGraphExec_t* exec, cudaGraph_t graph,
+                                                       unsigned long long flags) {
+  return cudaGraphInstantiate(exec, graph, flags);
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t stream) {
+  GraphExecObject* x = FindExec(exec);
+  if (!x) return Fail(cudaErrorInvalidValue);
+  return Fail(Launch(x, stream, false));
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphLaunch_ptsz(cudaGraphExec_t exec, cudaStream_t stream) {
+  GraphExecObject* x = FindExec(exec);
+  if (!x) return Fail(cudaErrorInvalidValue);
+  return Fail(Launch(x, stream, true));
+}
+
+// Instantiated graphs are on the GPU's server already; uploading them ahead
+// of their first launch has nothing left to do.
+RCUDA_EXPORT cudaError_t cudaGraphUpload(cudaGraphExec_t exec, cudaStream_t stream) {
+  return FindExec(exec) ? cudaSuccess : Fail(cudaErrorInvalidValue);
+}
+RCUDA_EXPORT cudaError_t cudaGraphUpload_ptsz(cudaGraphExec_t exec, cudaStream_t stream) {
+  return cudaGraphUpload(exec, stream);
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec) {
+  GraphExecObject* x = FindExec(exec);
+  if (!x) return Fail(cudaErrorInvalidValue);
+  return Fail(DestroyExec(x));
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphExecKernelNodeSetParams(cudaGraphExec_t exec, cudaGraphNode_t node,
+                                                          const cudaKernelNodeParams* params) {
+  GraphExecObject* x = FindExec(exec);
+  GraphNodeObject* n = FindNode(node);
+  if (!x || !n || !params || n->type != cudaGraphNodeTypeKernel) return Fail(cudaErrorInvalidValue);
+  auto it = std::find(x->order.begin(), x->order.end(), n);
+  if (it == x->order.end()) return Fail(cudaErrorInvalidValue);
+  // A scratch node holds the new parameters; the graph's node keeps its own.
+  GraphNodeObject scratch = *n;
+  cudaError_t e = SetKernelNode(&scratch, *params);
+  if (e != cudaSuccess) return Fail(e);
+  RemoteGraphNode r;
+  if ((e = DescribeKernel(x->session, scratch, &r)) != cudaSuccess) return Fail(e);
+  return Return(x->session->GraphExecKernelNodeSetParams(x->remote, static_cast<uint32_t>(it - x->order.begin()), r));
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphExecUpdate(cudaGraphExec_t exec, cudaGraph_t graph,
+                                             cudaGraphExecUpdateResultInfo* info) {
+  GraphExecObject* x = FindExec(exec);
+  GraphObject* g = FindGraph(graph);
+  if (!x || !g) return Fail(cudaErrorInvalidValue);
+  cudaError_t e = UpdateExec(x, g);
+  if (info) {
+    std::memset(info, 0, sizeof *info);
+    info->result = e == cudaSuccess ? cudaGraphExecUpdateSuccess : cudaGraphExecUpdateErrorTopologyChanged;
+  }
+  return Fail(e);
+}
+
+}  // extern "C"

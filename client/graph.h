@@ -1,0 +1,97 @@
+// CUDA graphs, kept on the client. A graph built with the graph API or by
+// stream capture is a set of nodes here; instantiating it sends it whole to
+// the server, which builds the driver graph, and each launch is one message.
+// Host memory in a graph (memcpy nodes to or from host memory, host nodes)
+// stays on the client: its host-to-device data travels with each launch and
+// its device-to-host data and host calls come back over the host channel, in
+// graph order.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "client/host_channel.h"
+#include "client/registry.h"
+#include "client/session.h"
+
+namespace rcuda::client {
+
+struct GraphObject;
+
+struct GraphNodeObject {
+  GraphObject* graph;
+  cudaGraphNodeType type = cudaGraphNodeTypeEmpty;
+  std::vector<GraphNodeObject*> dependencies;
+  // Kernel: the arguments are copied (packed) when the node is made.
+  const Function* function = nullptr;
+  dim3 grid, block;
+  unsigned shared_bytes = 0;
+  std::vector<uint8_t> params;
+  std::vector<void*> param_pointers;  // into params, for GetParams
+  // Memcpy
+  RemoteGraphNode::Direction direction = RemoteGraphNode::Direction::kDeviceToDevice;
+  DeviceRegion dst, src;  // device sides
+  HostRegion host;        // the host side of a host copy
+  Extent extent;
+  // Memset
+  uint32_t value = 0;
+  unsigned element_size = 1;
+  // Host
+  std::function<void()> host_fn;
+  // Event record / wait
+  cudaEvent_t event = nullptr;
+};
+
+struct GraphObject {
+  std::vector<std::unique_ptr<GraphNodeObject>> nodes;
+
+  GraphNodeObject* Add(cudaGraphNodeType type, const cudaGraphNode_t* deps, size_t count);
+  bool Owns(const GraphNodeObject* node) const;
+};
+
+struct GraphExecObject {
+  Session* session;
+  uint64_t remote;
+  std::vector<GraphNodeObject*> order;  // nodes in the order sent
+  std::vector<HostRegion> inputs;       // host sources of host-to-device copies
+  std::vector<uint64_t> channel_entries;
+};
+
+// A stream capture in progress, shared by the streams that joined it.
+struct Capture {
+  GraphObject* graph;
+  cudaStreamCaptureMode mode;
+  unsigned long long id;
+  cudaError_t error = cudaSuccess;  // set when the capture is invalidated
+};
+
+struct StreamObject;
+// Adds a node for an operation on a capturing stream, after the stream's
+// current nodes, and makes it the stream's current node.
+GraphNodeObject* CaptureNode(StreamObject* stream, cudaGraphNodeType type);
+
+// Checked lookups of the handles the program passes in.
+GraphObject* FindGraph(cudaGraph_t graph);
+GraphNodeObject* FindNode(cudaGraphNode_t node);
+GraphExecObject* FindExec(cudaGraphExec_t exec);
+GraphObject* NewGraph();
+void DeleteGraph(GraphObject* graph);
+
+// Fills a kernel node from the program's parameters.
+cudaError_t SetKernelNode(GraphNodeObject* node, const cudaKernelNodeParams& params);
+// Fills a memcpy node from cudaMemcpy3DParms (linear memory only).
+cudaError_t SetMemcpyNode(GraphNodeObject* node, const cudaMemcpy3DParms& params);
+cudaError_t SetMemsetNode(GraphNodeObject* node, const cudaMemsetParams& params);
+
+// Instantiates `graph` on the current device.
+cudaError_t Instantiate(GraphObject* graph, GraphExecObject** exec);
+cudaError_t Launch(GraphExecObject* exec, cudaStream_t stream, bool per_thread);
+cudaError_t DestroyExec(GraphExecObject* exec);
+cudaError_t UpdateExec(GraphExecObject* exec, GraphObject* graph);
+// The kernel node's description for the server.
+cudaError_t DescribeKernel(Session* session, const GraphNodeObject& node, RemoteGraphNode* out);
+
+}  // namespace rcuda::client

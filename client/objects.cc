@@ -1,0 +1,95 @@
+#include "client/objects.h"
+
+#include <map>
+#include <mutex>
+#include <unordered_set>
+
+#include "client/errors.h"
+#include "client/runtime.h"
+
+namespace rcuda::client {
+namespace {
+
+std::mutex& Mu() {
+  static std::mutex* mu = new std::mutex;
+  return *mu;
+}
+std::unordered_set<const void*>& Live() {
+  static auto* live = new std::unordered_set<const void*>;
+  return *live;
+}
+
+// The per-thread default stream of each device, created on first use: a
+// blocking stream, as CUDA's is.
+thread_local std::map<Session*, StreamObject*> per_thread_streams;
+
+}  // namespace
+
+StreamObject* NewStream(Session* session, uint64_t remote, unsigned flags, int priority) {
+  auto* s = new StreamObject{session, remote, flags, priority, nullptr, {}};
+  std::lock_guard lock(Mu());
+  Live().insert(s);
+  return s;
+}
+
+void DeleteStream(StreamObject* stream) {
+  {
+    std::lock_guard lock(Mu());
+    Live().erase(stream);
+  }
+  delete stream;
+}
+
+StreamObject* FindStream(cudaStream_t handle) {
+  std::lock_guard lock(Mu());
+  return Live().count(handle) ? reinterpret_cast<StreamObject*>(handle) : nullptr;
+}
+
+EventObject* NewEvent(Session* session, uint64_t remote, unsigned flags) {
+  auto* e = new EventObject{session, remote, flags, nullptr, {}};
+  std::lock_guard lock(Mu());
+  Live().insert(e);
+  return e;
+}
+
+void DeleteEvent(EventObject* event) {
+  {
+    std::lock_guard lock(Mu());
+    Live().erase(event);
+  }
+  delete event;
+}
+
+EventObject* FindEvent(cudaEvent_t handle) {
+  std::lock_guard lock(Mu());
+  return Live().count(handle) ? reinterpret_cast<EventObject*>(handle) : nullptr;
+}
+
+cudaError_t ResolveStream(cudaStream_t handle, bool per_thread, StreamRef* ref) {
+  Runtime& rt = Runtime::Get();
+  if (handle == cudaStreamPerThread || (handle == nullptr && per_thread)) {
+    Session* session = rt.current_session();
+    if (!session) return cudaErrorInvalidDevice;
+    StreamObject*& s = per_thread_streams[session];
+    if (!s) {
+      uint64_t remote = 0;
+      Status status = session->StreamCreate(0, 0, &remote);
+      if (!status.ok()) return static_cast<cudaError_t>(status.code());
+      s = NewStream(session, remote, 0, 0);
+    }
+    *ref = StreamRef{session, s->remote, s};
+    return cudaSuccess;
+  }
+  if (handle == nullptr || handle == cudaStreamLegacy) {
+    Session* session = rt.current_session();
+    if (!session) return cudaErrorInvalidDevice;
+    *ref = StreamRef{session, 0, nullptr};
+    return cudaSuccess;
+  }
+  StreamObject* s = FindStream(handle);
+  if (!s) return cudaErrorInvalidResourceHandle;
+  *ref = StreamRef{s->session, s->remote, s};
+  return cudaSuccess;
+}
+
+}  // namespace rcuda::client
