@@ -15,6 +15,7 @@
 
 #include "common/env.h"
 #include "protocol/frame.h"
+#include "protocol/lease_token.h"
 #include "protocol/tcp_transport.h"
 #include "server/fd_passing.h"
 
@@ -74,6 +75,7 @@ Daemon::Daemon(DaemonOptions options) : options_(std::move(options)) {}
 Daemon::~Daemon() { Stop(); }
 
 Status Daemon::Run() {
+  if (!options_.auth_key_file.empty()) RCUDA_RETURN_IF_ERROR(ReadLeaseKeyFile(options_.auth_key_file, &auth_key_));
   RCUDA_RETURN_IF_ERROR(TcpListen(options_.listen_address, options_.port, &listener_));
   uint16_t port = listener_->Port();
   options_.port = port;
@@ -197,13 +199,24 @@ Status Daemon::Dispatch(Connection& connection, int gpu, std::span<const uint8_t
   {
     std::lock_guard lock(mu_);
     Session session{++next_session_, gpu,           worker.pid, connection.PeerName(), NowUnixSeconds(),
-                    worker.control_fd, key};
+                    worker.control_fd, key, LeaseOf(hello)};
     sessions_[worker.pid] = session;
     spdlog::info("session {} from {} on GPU {}: worker pid {}", session.id, session.peer, gpu, worker.pid);
   }
   WriteStatusFile();
   cv_.notify_all();  // the reaper replaces the warm worker we took
   return Status::Ok();
+}
+
+// The lease a session's token names, for the status file (the worker makes
+// the authoritative check).
+std::string Daemon::LeaseOf(std::span<const uint8_t> hello) const {
+  if (auth_key_.empty()) return "";
+  const wire::Message* message = VerifiedMessage(hello);
+  const wire::Hello* h = message ? message->request_as_Hello() : nullptr;
+  LeaseClaims claims;
+  if (!h || !h->token() || !VerifyLeaseToken(h->token()->str(), auth_key_, NowUnixSeconds(), &claims).ok()) return "";
+  return claims.lease_id;
 }
 
 Status Daemon::Attach(Connection& connection, const std::string& key, std::span<const uint8_t> hello) {
@@ -352,7 +365,7 @@ void Daemon::WriteStatusFile() {
       first = false;
       json += "{\"id\":" + std::to_string(s.id) + ",\"gpu\":" + std::to_string(s.gpu) +
               ",\"worker_pid\":" + std::to_string(pid) + ",\"peer\":\"" + JsonEscape(s.peer) +
-              "\",\"lease\":\"\",\"started_unix\":" + std::to_string(s.started_unix) + "}";
+              "\",\"lease\":\"" + JsonEscape(s.lease) + "\",\"started_unix\":" + std::to_string(s.started_unix) + "}";
     }
     json += "]}\n";
   }

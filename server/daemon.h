@@ -60,18 +60,20 @@ class Daemon {
     int64_t started_unix;
     int control_fd;   // to hand the worker its host channel
     std::string key;  // the client presents it to attach that channel
+    std::string lease;  // the ssgmd lease it holds, if any
   };
 
   void Intake(std::unique_ptr<Connection> connection);
   Status Dispatch(Connection& connection, int gpu, std::span<const uint8_t> hello);
   Status Attach(Connection& connection, const std::string& key, std::span<const uint8_t> hello);
+  std::string LeaseOf(std::span<const uint8_t> hello) const;
   Status SpawnWorker(int gpu, Worker* worker);
   void KeepWarm();
   void ReapLoop();
   void WriteStatusFile();
 
   DaemonOptions options_;
-  std::string auth_key_;
+  std::string auth_key_;  // to name sessions' leases in the status file
   std::unique_ptr<Listener> listener_;
   std::atomic<bool> stopping_{false};
 

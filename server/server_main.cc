@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "protocol/lease_token.h"
 #include "protocol/tcp_transport.h"
 #include "protocol/version.h"
 #include "server/daemon.h"
@@ -21,15 +22,6 @@
 namespace {
 
 using namespace rcuda;
-
-std::string ReadKeyFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string key = ss.str();
-  while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back()))) key.pop_back();
-  return key;
-}
 
 int RunWorker(int control_fd, int gpu, const ExecutorOptions& executor_options, SessionPolicy policy) {
   // Open the GPU before there is a session: that is what makes this worker
@@ -105,9 +97,9 @@ int main(int argc, char** argv) {
   policy.port = options.port;
   policy.node_name = options.node_name;
   if (!options.auth_key_file.empty()) {
-    policy.auth_key = ReadKeyFile(options.auth_key_file);
-    if (policy.auth_key.empty()) {
-      std::fprintf(stderr, "rcuda-server: the key file %s is empty or unreadable\n", options.auth_key_file.c_str());
+    Status s = ReadLeaseKeyFile(options.auth_key_file, &policy.auth_key);
+    if (!s.ok()) {
+      std::fprintf(stderr, "rcuda-server: %s\n", s.message().c_str());
       return 2;
     }
   }

@@ -7,6 +7,8 @@
 #include <array>
 #include <cstring>
 
+#include "common/env.h"
+#include "protocol/lease_token.h"
 #include "protocol/tcp_transport.h"
 #include "protocol/version.h"
 #include "server/fd_passing.h"
@@ -139,7 +141,20 @@ Status SessionWorker::Handshake(std::span<const uint8_t> hello_bytes) {
                   std::to_string(hello->protocol_version()) + ", server speaks " + std::to_string(kProtocolVersion));
   }
   if (!policy_.auth_key.empty()) {
-    return refuse("this server requires lease tokens, which this build cannot check yet");
+    // A lease from ssgmd: a valid, unexpired token that grants this
+    // server's GPU, whose memory grant becomes the session's limit.
+    std::string token = hello->token() ? hello->token()->str() : "";
+    if (token.empty()) return refuse("this server requires a lease token (RCUDA_TOKEN from ssgm request)");
+    LeaseClaims claims;
+    Status v = VerifyLeaseToken(token, policy_.auth_key, NowUnixSeconds(), &claims);
+    if (!v.ok()) return refuse("lease token refused: " + v.message());
+    const LeaseGrant* grant = FindGrant(claims, policy_.node_name, policy_.port, hello->gpu());
+    if (!grant) {
+      return refuse("lease " + claims.lease_id + " does not grant GPU " + std::to_string(hello->gpu()) +
+                    " of this server (port " + std::to_string(policy_.port) + ")");
+    }
+    memory_limit_ = grant->mem_bytes;
+    spdlog::info("session holds lease {} ({} bytes of GPU memory)", claims.lease_id, memory_limit_);
   }
   if (hello->gpu() != policy_.gpu) {
     return refuse("internal error: session for GPU " + std::to_string(hello->gpu()) + " routed to a worker of GPU " +
