@@ -10,7 +10,7 @@ while IFS=$'\t' read -r name path; do
   case "$path" in */tests/cuda/*|*/bin/*) targets+=("$name") ;; esac
 done <build-gpu/cuda-programs.txt
 for t in $(cmake --build build-gpu --target help | awk '/^\.\.\. /{print $2}'); do
-  case "$t" in ssgmd|ssgm|rcuda-gpu-monitor|gpu_blastp*|blast*|makedb*|*_test_kernels) targets+=("$t") ;; esac
+  case "$t" in ssgmd|ssgm|rcuda-gpu-monitor|scheduler_integration_tests|lease_alloc|gpu_blastp*|blast*|makedb*) targets+=("$t") ;; esac
 done
 cmake --build build-gpu -j"${JOBS:-2}" --target "${targets[@]}"
 find build-gpu/bin build-gpu/lib build-gpu/tests/cuda -type f -perm -u+x -exec strip --strip-unneeded {} + 2>/dev/null || true

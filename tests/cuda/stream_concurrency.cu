@@ -30,6 +30,16 @@ int main() {
   CUDA_CHECK(cudaMalloc(&result, 8 * sizeof(int)));
   int host[2];
 
+  // Load both kernels first: with CUDA's lazy module loading (the default),
+  // a kernel's first launch loads it, and loading waits for the GPU to go
+  // idle, which would serialize the very launches this program checks.
+  CUDA_CHECK(cudaMemset(flag, 0, 4 * sizeof(int)));
+  setFlag<<<1, 32>>>(flag, 1);
+  CUDA_CHECK_LAUNCH();
+  waitForFlag<<<1, 32>>>(flag, 1, result, kTimeoutNs);
+  CUDA_CHECK_LAUNCH();
+  CUDA_CHECK(cudaDeviceSynchronize());
+
   // Non-blocking stream waits for the legacy stream.
   {
     cudaStream_t nb;

@@ -123,8 +123,8 @@ if [ -d "$root/tests/gpu/extra.d" ]; then
     [ -f "$check" ] || continue
     name=$(basename "$check" .sh)
     [ -n "$only" ] && ! [[ $name =~ $only ]] && continue
-    RCUDA_BUILD_DIR=$build NATIVE_CUDART_DIR=$native_lib RCUDA_PORT=$port OUT_DIR=$out timeout 300 \
-      bash "$check" >"$out/logs/extra-$name.log" 2>&1
+    RCUDA_BUILD_DIR=$build NATIVE_CUDART_DIR=$native_lib RCUDA_PORT=$port OUT_DIR=$out \
+      timeout "${RCUDA_GPU_EXTRA_TIMEOUT:-300}" bash "$check" >"$out/logs/extra-$name.log" 2>&1
     rc=$?
     if [ $rc = 0 ]; then passed=$((passed + 1)); say "PASS extra/$name"; else
       failed=$((failed + 1)); say "FAIL extra/$name (rc=$rc)"; tail -5 "$out/logs/extra-$name.log" | sed 's/^/    /' | tee -a "$summary"; fi
@@ -141,6 +141,6 @@ fi
 say "$passed passed, $failed failed"
 if [ -n "${OUT:-}" ] && [ -d "${OUT:-}" ]; then
   cp "$summary" "$OUT/summary.txt"
-  tar -czf "$OUT/gpu-logs.tar.gz" -C "$out" logs micro.txt 2>/dev/null
+  tar -czf "$OUT/gpu-logs.tar.gz" -C "$out" logs micro.txt blast 2>/dev/null
 fi
 [ $failed = 0 ]

@@ -15,7 +15,7 @@ BIN=$BUILD/bin
 BACKEND=${RCUDA_E2E_BACKEND:-test}
 
 need=("$BIN/ssgmd" "$BIN/ssgm" "$BIN/rcuda-gpu-monitor" "$BIN/rcuda-server" "$BIN/rcuda-run"
-      "$BUILD/lib/rcuda/libcudart.so.13" "$BUILD/tests/cuda/vector_add" "$BUILD/tests/cuda/lease_alloc")
+      "$BUILD/lib/rcuda/libcudart.so.13" "$BUILD/tests/cuda/vector_add" "$BUILD/bin/lease_alloc")
 [ "$BACKEND" = test ] && need+=("$BUILD/lib/librcuda_test_kernels.so")
 missing=()
 for f in "${need[@]}"; do [ -e "$f" ] || missing+=("$f"); done
@@ -85,7 +85,7 @@ echo "e2e_rcuda: lease $LEASE on $RCUDA_DEVICE_0"
 "$BIN/rcuda-run" "$BUILD/tests/cuda/vector_add" > "$T/vector_add.log" 2>&1 ||
   fail "vector_add through rcuda-run with the lease failed"
 echo "e2e_rcuda: vector_add passed on the leased GPU"
-"$BIN/rcuda-run" "$BUILD/tests/cuda/lease_alloc" $((1 << 30)) > "$T/lease_alloc.log" 2>&1 ||
+"$BIN/rcuda-run" "$BUILD/bin/lease_alloc" $((1 << 30)) > "$T/lease_alloc.log" 2>&1 ||
   fail "the session is not held to its 1 GiB partition: $(cat "$T/lease_alloc.log")"
 echo "e2e_rcuda: cudaMalloc past the 1 GiB partition refused"
 RCUDA_DEVICE_0="${RCUDA_DEVICE_0%:*}:1" "$BIN/rcuda-run" "$BUILD/tests/cuda/vector_add" > "$T/other-gpu.log" 2>&1 &&

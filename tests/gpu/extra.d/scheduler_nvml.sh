@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# rcuda-gpu-monitor reads the real GPU through NVML (issue 4).
+set -eu
+B=$RCUDA_BUILD_DIR
+report=$("$B/bin/rcuda-gpu-monitor" --once --node-name gpu-check)
+echo "$report"
+echo "$report" | grep -q '"source": *"nvml"' || { echo "FAIL: the report does not come from NVML"; exit 1; }
+"$B/bin/scheduler_integration_tests" "[nvml]"

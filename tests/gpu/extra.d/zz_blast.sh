@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The GPU-BLAST columns (issue 5): native GPU and remote GPU through rcuda,
+# checked against CPU mode first. Results land in $OUT_DIR/blast.
+set -eu
+BLAST_BUDGET_S=${BLAST_BUDGET_S:-200} bash "$(dirname "$0")/../../../bench/blast/gpu_columns.sh" \
+  "$RCUDA_BUILD_DIR" "$OUT_DIR/blast"
