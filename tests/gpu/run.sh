@@ -34,7 +34,9 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 out=/tmp/rcuda-gpu
 rm -rf "$out"
 mkdir -p "$out/logs"
-summary="$out/summary.txt"
+# With $OUT (the device tool), the summary is written there as it grows, so
+# that it comes back even if the run is cut short.
+summary="${OUT:-$out}/summary.txt"
 : >"$summary"
 
 say() { echo "$*" | tee -a "$summary"; }
@@ -140,7 +142,6 @@ fi
 
 say "$passed passed, $failed failed"
 if [ -n "${OUT:-}" ] && [ -d "${OUT:-}" ]; then
-  cp "$summary" "$OUT/summary.txt"
   tar -czf "$OUT/gpu-logs.tar.gz" -C "$out" logs micro.txt blast 2>/dev/null
 fi
 [ $failed = 0 ]
