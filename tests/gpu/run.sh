@@ -120,6 +120,13 @@ for program in "$build"/tests/cuda/*; do
 done
 unset RCUDA_TEST_SEED
 
+if [ $skip_bench = 0 ] && [ -x "$build/bin/micro_bench" ]; then
+  args=()
+  [ $quick = 1 ] && args+=(--quick)
+  NATIVE_CUDART_DIR=$native_lib "$root/bench/micro/compare.sh" "$build" "${args[@]}" 2>&1 | tee "$out/micro.txt" |
+    tee -a "$summary"
+fi
+
 if [ -d "$root/tests/gpu/extra.d" ]; then
   for check in "$root"/tests/gpu/extra.d/*.sh; do
     [ -f "$check" ] || continue
@@ -131,13 +138,6 @@ if [ -d "$root/tests/gpu/extra.d" ]; then
     if [ $rc = 0 ]; then passed=$((passed + 1)); say "PASS extra/$name"; else
       failed=$((failed + 1)); say "FAIL extra/$name (rc=$rc)"; tail -5 "$out/logs/extra-$name.log" | sed 's/^/    /' | tee -a "$summary"; fi
   done
-fi
-
-if [ $skip_bench = 0 ] && [ -x "$build/bin/micro_bench" ]; then
-  args=()
-  [ $quick = 1 ] && args+=(--quick)
-  NATIVE_CUDART_DIR=$native_lib "$root/bench/micro/compare.sh" "$build" "${args[@]}" 2>&1 | tee "$out/micro.txt" |
-    tee -a "$summary"
 fi
 
 say "$passed passed, $failed failed"
