@@ -199,7 +199,7 @@ for rep in $(seq 1 "$repeats"); do
         if [ -z "$expect" ]; then
           expect=0
           for k in "${!last_seconds[@]}"; do
-            [[ $k == *".$len."* ]] && expect=$(awk -v a="$expect" -v b="${last_seconds[$k]}" 'BEGIN { print (b > a ? b : a) }')
+            [[ $k == *".$len."* ]] && expect=$(awk -v a="$expect" -v b="${last_seconds[$k]}" 'BEGIN { m = a; if (b + 0 > a + 0) m = b; print m }')
           done
         fi
         if awk -v l="$left" -v e="$expect" 'BEGIN { exit !(l < e * 1.2 + 10) }'; then
