@@ -80,6 +80,9 @@ Status ParseFatbinary(std::string_view fatbin, std::vector<FatbinEntry>* entries
     entry.arch = arch;
     entry.flags = flags;
     entry.uncompressed_size = (flags & (0x2000 | 0x8000)) ? uncompressed : 0;
+    uint32_t compressed = 0;
+    ReadAt(fatbin, offset + 16, &compressed);
+    entry.compressed_size = compressed;
     entry.payload = fatbin.substr(offset + entry_header_size, payload_size);
     if (kind == FatbinEntry::kPtx || kind == FatbinEntry::kCubin) entries->push_back(entry);
     offset += entry_header_size + payload_size;
@@ -87,11 +90,23 @@ Status ParseFatbinary(std::string_view fatbin, std::vector<FatbinEntry>* entries
   return Status::Ok();
 }
 
+// A decompressed entry larger than this is taken for damage: real cubins
+// and PTX are far smaller, and the size decides an allocation.
+constexpr uint64_t kMaxEntryContent = 1ull << 30;
+
 Status EntryContent(const FatbinEntry& entry, std::string* content) {
+  if ((entry.zstd() || entry.lz4()) && entry.uncompressed_size > kMaxEntryContent) {
+    return Status::Corruption("fatbinary: entry claims " + std::to_string(entry.uncompressed_size) +
+                              " bytes decompressed");
+  }
   if (entry.zstd()) {
     // The payload is padded: find the frame's real size first.
     size_t frame = ZSTD_findFrameCompressedSize(entry.payload.data(), entry.payload.size());
     if (ZSTD_isError(frame)) return Status::Corruption("fatbinary: bad zstd frame");
+    unsigned long long declared = ZSTD_getFrameContentSize(entry.payload.data(), frame);
+    if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != entry.uncompressed_size) {
+      return Status::Corruption("fatbinary: zstd frame size disagrees with the entry header");
+    }
     content->resize(entry.uncompressed_size);
     size_t n = ZSTD_decompress(content->data(), content->size(), entry.payload.data(), frame);
     if (ZSTD_isError(n) || n != entry.uncompressed_size) {
@@ -100,16 +115,20 @@ Status EntryContent(const FatbinEntry& entry, std::string* content) {
     return Status::Ok();
   }
   if (entry.lz4()) {
-    content->resize(entry.uncompressed_size);
-    // A raw LZ4 block; the padding after it makes the compressed size
-    // uncertain, which LZ4_decompress_safe_partial tolerates.
-    int n = LZ4_decompress_safe_partial(entry.payload.data(), content->data(),
-                                        static_cast<int>(entry.payload.size()),
-                                        static_cast<int>(content->size()),
-                                        static_cast<int>(content->size()));
-    if (n < 0 || static_cast<uint64_t>(n) != entry.uncompressed_size) {
-      return Status::Corruption("fatbinary: lz4 decompression failed");
+    // A raw LZ4 block of exactly compressed_size bytes (padding follows);
+    // decoding all of it must give exactly the claimed size. LZ4 expands at
+    // most 255-fold, which bounds a believable claim.
+    if (entry.compressed_size == 0 || entry.compressed_size > entry.payload.size() ||
+        entry.uncompressed_size > 255ull * entry.compressed_size + 16) {
+      return Status::Corruption("fatbinary: lz4 entry sizes are inconsistent");
     }
+    content->resize(entry.uncompressed_size + 1);  // room to notice a longer stream
+    int n = LZ4_decompress_safe(entry.payload.data(), content->data(), static_cast<int>(entry.compressed_size),
+                                static_cast<int>(content->size()));
+    if (n < 0 || static_cast<uint64_t>(n) != entry.uncompressed_size) {
+      return Status::Corruption("fatbinary: lz4 decompression failed or gave the wrong size");
+    }
+    content->resize(entry.uncompressed_size);
     return Status::Ok();
   }
   content->assign(entry.payload);
@@ -169,6 +188,9 @@ Status ParseKernelInfo(std::string_view info, CubinKernel* kernel) {
   uint32_t expected = 0;
   for (const auto& [ordinal, param] : by_ordinal) {
     if (ordinal != expected++) return Status::Corruption("cubin: gap in kernel parameter ordinals");
+    if (uint64_t(param.offset) + param.size > kMaxKernelParamBytes) {
+      return Status::Corruption("cubin: kernel parameters beyond CUDA's 32764-byte limit");
+    }
     kernel->params.push_back(param);
   }
   return Status::Ok();
@@ -340,11 +362,124 @@ bool ParsePtxParam(std::string_view decl, uint32_t* size, uint32_t* align) {
   return true;
 }
 
+// One PTX literal (decimal, 0x hex, 0f/0d float bits) as an integer of
+// `size` bytes.
+bool ParsePtxLiteral(std::string_view text, uint32_t size, uint64_t* bits) {
+  text = Trim(text);
+  if (text.empty()) return false;
+  std::string t(text);
+  char* end = nullptr;
+  if (t.size() > 2 && t[0] == '0' && (t[1] == 'f' || t[1] == 'F' || t[1] == 'd' || t[1] == 'D')) {
+    *bits = std::strtoull(t.c_str() + 2, &end, 16);
+  } else if (t[0] == '-') {
+    *bits = static_cast<uint64_t>(std::strtoll(t.c_str(), &end, 0));
+  } else {
+    *bits = std::strtoull(t.c_str(), &end, 0);
+  }
+  if (!end || *end != '\0') return false;
+  if (size < 8) *bits &= (uint64_t{1} << (8 * size)) - 1;
+  return true;
+}
+
+// A module-scope variable: "[.visible] .global|.const [.align N] .type
+// name[count] [= value | {values}]". Returns false for what is not one.
+Status ParsePtxVariable(std::string_view decl, ModuleImage* image) {
+  std::vector<std::string_view> words;
+  std::string_view init;
+  if (size_t eq = decl.find('='); eq != std::string_view::npos) {
+    init = Trim(decl.substr(eq + 1));
+    decl = decl.substr(0, eq);
+  }
+  while (!(decl = Trim(decl)).empty()) {
+    size_t n = 0;
+    while (n < decl.size() && !std::isspace(static_cast<unsigned char>(decl[n]))) ++n;
+    words.push_back(decl.substr(0, n));
+    decl.remove_prefix(n);
+  }
+  size_t i = 0;
+  while (i < words.size() && (words[i] == ".visible" || words[i] == ".weak" || words[i] == ".common")) ++i;
+  if (i < words.size() && words[i] == ".extern") return Status::Ok();  // declared elsewhere
+  if (i >= words.size() || (words[i] != ".global" && words[i] != ".const")) return Status::Ok();
+  bool constant = words[i] == ".const";
+  ++i;
+  if (i + 1 < words.size() && words[i] == ".align") i += 2;
+  if (i + 1 >= words.size()) return Status::Corruption("ptx: cannot parse variable declaration");
+  uint32_t elem = PtxTypeSize(words[i]);
+  std::string_view name = words[i + 1];
+  uint64_t count = 1;
+  if (size_t bracket = name.find('['); bracket != std::string_view::npos) {
+    count = std::strtoull(std::string(name.substr(bracket + 1)).c_str(), nullptr, 10);
+    name = name.substr(0, bracket);
+  }
+  if (elem == 0 || count == 0) return Status::Corruption("ptx: cannot size variable " + std::string(name));
+  CubinVariable var;
+  var.name = std::string(name);
+  var.size = elem * count;
+  var.constant = constant;
+  if (!init.empty()) {
+    // Values in order; braces of multi-dimensional arrays only group them.
+    std::string values(init);
+    for (char& c : values)
+      if (c == '{' || c == '}') c = ' ';
+    var.init.assign(var.size, '\0');
+    size_t at = 0;
+    std::string_view rest = values;
+    while (!Trim(rest).empty()) {
+      size_t comma = rest.find(',');
+      std::string_view item = Trim(rest.substr(0, comma));
+      uint64_t bits;
+      if (!ParsePtxLiteral(item, elem, &bits) || at + elem > var.size) {
+        return Status::Corruption("ptx: initializer of " + var.name + " not understood: '" + std::string(item) + "'");
+      }
+      std::memcpy(var.init.data() + at, &bits, elem);  // little-endian, as the GPU
+      at += elem;
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  image->variables.push_back(std::move(var));
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ParsePtx(std::string_view ptx, ModuleImage* image) {
   image->kernels.clear();
   image->variables.clear();
+  // Module-scope variables: statements at brace depth 0 that declare
+  // .global or .const storage.
+  {
+    int depth = 0, init_depth = 0;
+    size_t start = 0;
+    for (size_t i = 0; i < ptx.size(); ++i) {
+      char c = ptx[i];
+      // Braces after '=' belong to an initializer, not to a function body.
+      if (c == '{' && depth == 0 && (init_depth > 0 || ptx.substr(start, i - start).find('=') != std::string_view::npos)) {
+        ++init_depth;
+        continue;
+      }
+      if (c == '}' && init_depth > 0) {
+        --init_depth;
+        continue;
+      }
+      if (c == '{') ++depth;
+      if (c == '}') --depth;
+      if (c == ';' && depth == 0) {
+        std::string_view statement = Trim(ptx.substr(start, i - start));
+        // Comments and directives before the declaration end at a newline.
+        if (size_t nl = statement.rfind('\n'); nl != std::string_view::npos) {
+          std::string_view last_line = Trim(statement.substr(nl + 1));
+          if (last_line.starts_with(".global") || last_line.starts_with(".const") ||
+              last_line.starts_with(".visible") || last_line.starts_with(".extern") || last_line.starts_with(".weak")) {
+            statement = last_line;
+          }
+        }
+        RCUDA_RETURN_IF_ERROR(ParsePtxVariable(statement, image));
+        start = i + 1;
+      }
+      if (depth == 0 && c == '}') start = i + 1;
+    }
+  }
   size_t pos = 0;
   while ((pos = ptx.find(".entry", pos)) != std::string_view::npos) {
     pos += 6;

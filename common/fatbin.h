@@ -36,6 +36,7 @@ struct FatbinEntry {
   uint32_t arch;               // e.g. 90
   uint64_t flags;
   uint64_t uncompressed_size;  // 0 when the entry is not compressed
+  uint32_t compressed_size;    // the compressed stream's exact size (before padding)
   std::string_view payload;    // as stored (compressed or not)
 
   bool lz4() const { return flags & 0x2000; }
@@ -52,6 +53,9 @@ struct KernelParamInfo {
   uint32_t offset;
   uint32_t size;
 };
+
+// CUDA's limit on a kernel's parameters (CUDA 12.1 and later).
+inline constexpr uint32_t kMaxKernelParamBytes = 32764;
 
 struct CubinKernel {
   std::string name;                     // mangled
@@ -82,8 +86,8 @@ struct ModuleImage {
 // Reads kernels (with parameter layout) and variables out of an ELF cubin.
 Status ParseCubin(std::string_view elf, ModuleImage* image);
 
-// Reads kernels and their parameter layout out of PTX text (.entry lists).
-// Variables are read as names and sizes only.
+// Reads kernels and their parameter layout out of PTX text (.entry lists),
+// and the module's .global/.const variables with their initializers.
 Status ParsePtx(std::string_view ptx, ModuleImage* image);
 
 // Picks the best entry of a fatbinary for `arch` (a cubin of that arch, else

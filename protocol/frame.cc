@@ -32,11 +32,16 @@ Status WriteFrameStart(Connection& connection, std::span<const uint8_t> message,
 
 Status ReadFrame(Connection& connection, FrameHeader* header, std::vector<uint8_t>* message, bool* peer_left) {
   if (peer_left) *peer_left = false;
-  Status s = connection.ReadExact(header, sizeof *header);
+  // The first byte apart: a peer that closes between frames has left; one
+  // that stops inside a header sent a truncated frame. (Both reads are
+  // served from the connection's read-ahead buffer.)
+  Status s = connection.ReadExact(header, 1);
   if (!s.ok()) {
     if (peer_left) *peer_left = true;
     return s;
   }
+  s = connection.ReadExact(reinterpret_cast<char*>(header) + 1, sizeof *header - 1);
+  if (!s.ok()) return Status::Corruption("truncated frame header from " + connection.PeerName() + ": " + s.message());
   if (header->magic != kFrameMagic) {
     return Status::Corruption("bad frame magic from " + connection.PeerName());
   }
