@@ -10,7 +10,7 @@
 #include "client/log.h"
 #include "common/env.h"
 #include "common/kernel_params.h"
-#include "protocol/tcp_transport.h"
+#include "client/transport_choice.h"
 #include "protocol/version.h"
 
 namespace rcuda::client {
@@ -40,9 +40,8 @@ Status Session::ConnectLocked() {
   if (connected_) return Status::Ok();
   const std::string where = "rcuda server " + endpoint_.host + ":" + std::to_string(endpoint_.port) + " (GPU " +
                             std::to_string(endpoint_.gpu) + ")";
-  TcpOptions options;
-  options.connect_timeout = std::chrono::milliseconds(GetEnvInt("RCUDA_CONNECT_TIMEOUT_MS", 5000));
-  Status s = TcpConnect(endpoint_.host, endpoint_.port, options, &connection_);
+  Status s = ConnectTransport(endpoint_, std::chrono::milliseconds(GetEnvInt("RCUDA_CONNECT_TIMEOUT_MS", 5000)),
+                              &connection_);
   if (!s.ok()) {
     sticky_ = Status(cudaErrorDevicesUnavailable, "cannot reach " + where + ": " + s.message());
     Log(LogLevel::kError, sticky_.message());

@@ -7,7 +7,7 @@
 #include "client/session.h"
 #include "common/env.h"
 #include "common/kernel_params.h"
-#include "protocol/tcp_transport.h"
+#include "client/transport_choice.h"
 #include "protocol/version.h"
 
 namespace rcuda::client {
@@ -48,9 +48,8 @@ Status Session::EnsureHostChannel() {
   if (host_channel_->started()) return host_channel_->status();
   RCUDA_RETURN_IF_ERROR(Connect());
   std::unique_ptr<Connection> connection;
-  TcpOptions options;
-  options.connect_timeout = std::chrono::milliseconds(GetEnvInt("RCUDA_CONNECT_TIMEOUT_MS", 5000));
-  Status s = TcpConnect(endpoint_.host, endpoint_.port, options, &connection);
+  Status s = ConnectTransport(endpoint_, std::chrono::milliseconds(GetEnvInt("RCUDA_CONNECT_TIMEOUT_MS", 5000)),
+                              &connection);
   if (!s.ok()) return Status(cudaErrorDevicesUnavailable, "cannot open the host channel: " + s.message());
   flatbuffers::FlatBufferBuilder builder(256);
   auto key = builder.CreateString(session_key_);

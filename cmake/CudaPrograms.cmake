@@ -30,7 +30,9 @@ endfunction()
 # rcuda_add_remote_test(<test-name> PROGRAM <target> [ARGS <args...>] [TIMEOUT <s>] [ENV <k=v...>])
 # A CTest test that starts rcuda-server with the TEST backend (host memory,
 # host kernels from the rcuda_test_kernels plugin), runs the program through
-# rcuda-run against it and passes if the program exits 0.
+# rcuda-run against it and passes if the program exits 0. Two variants: the
+# client picks its transport itself (shared memory, the server being local),
+# and remote_tcp.<name> forces TCP.
 function(rcuda_add_remote_test test_name)
   cmake_parse_arguments(A "" "PROGRAM;TIMEOUT" "ARGS;ENV" ${ARGN})
   if(NOT A_TIMEOUT)
@@ -41,5 +43,11 @@ function(rcuda_add_remote_test test_name)
   set_tests_properties(remote.${test_name} PROPERTIES
     TIMEOUT ${A_TIMEOUT}
     ENVIRONMENT "RCUDA_BUILD_DIR=${CMAKE_BINARY_DIR};${A_ENV}"
+    LABELS "integration")
+  add_test(NAME remote_tcp.${test_name}
+    COMMAND ${CMAKE_SOURCE_DIR}/tests/integration/run_remote.sh $<TARGET_FILE:${A_PROGRAM}> ${A_ARGS})
+  set_tests_properties(remote_tcp.${test_name} PROPERTIES
+    TIMEOUT ${A_TIMEOUT}
+    ENVIRONMENT "RCUDA_BUILD_DIR=${CMAKE_BINARY_DIR};RCUDA_TRANSPORT=tcp;${A_ENV}"
     LABELS "integration")
 endfunction()

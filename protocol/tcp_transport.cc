@@ -97,7 +97,10 @@ class TcpConnection final : public Connection {
 
   std::string PeerName() const override { return peer_; }
 
-  int NativeHandle() const override { return const_cast<asio::ip::tcp::socket&>(socket_).native_handle(); }
+  std::string Kind() const override { return "tcp"; }
+  std::vector<int> HandoffHandles() const override {
+    return {const_cast<asio::ip::tcp::socket&>(socket_).native_handle()};
+  }
 
  private:
   static constexpr size_t kReadAhead = 64 << 10;

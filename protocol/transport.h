@@ -8,6 +8,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
@@ -36,9 +37,16 @@ class Connection {
   // The peer, for logs: "tcp 10.0.0.5:41234".
   virtual std::string PeerName() const = 0;
 
-  // The underlying file descriptor, when the transport has one that can be
-  // handed to another process (a worker); -1 otherwise.
-  virtual int NativeHandle() const { return -1; }
+  // What another process (a session worker) needs to take the connection
+  // over: the transport's name and its file descriptors, in the order the
+  // transport's Adopt function takes them.
+  virtual std::string Kind() const { return "unknown"; }
+  virtual std::vector<int> HandoffHandles() const { return {}; }
+  // The first handoff handle (the socket), or -1.
+  virtual int NativeHandle() const {
+    std::vector<int> handles = HandoffHandles();
+    return handles.empty() ? -1 : handles[0];
+  }
 };
 
 class Listener {

@@ -16,6 +16,7 @@
 #include "common/env.h"
 #include "protocol/frame.h"
 #include "protocol/lease_token.h"
+#include "protocol/shm_transport.h"
 #include "protocol/tcp_transport.h"
 #include "server/fd_passing.h"
 
@@ -79,11 +80,6 @@ Status Daemon::Run() {
   RCUDA_RETURN_IF_ERROR(TcpListen(options_.listen_address, options_.port, &listener_));
   uint16_t port = listener_->Port();
   options_.port = port;
-  if (!options_.port_file.empty()) {
-    std::string tmp = options_.port_file + ".tmp";
-    std::ofstream(tmp) << port << "\n";
-    std::rename(tmp.c_str(), options_.port_file.c_str());
-  }
   spdlog::info("rcuda-server listening on {}:{} with the {} backend{}", options_.listen_address, port,
                options_.executor.backend,
                options_.executor.backend == "test" ? " (TEST BACKEND: host memory and host kernels, not a GPU)" : "");
@@ -93,22 +89,26 @@ Status Daemon::Run() {
   }
   WriteStatusFile();
   std::thread reaper([this] { ReapLoop(); });
-
-  while (!stopping_) {
-    std::unique_ptr<Connection> connection;
-    Status s = listener_->Accept(&connection);
-    if (!s.ok()) {
-      if (stopping_) break;
-      spdlog::warn("{}", s.message());
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      continue;
+  // Clients on this host may come through shared memory (a Unix socket next
+  // to the TCP port).
+  std::thread local_accepts;
+  if (options_.shared_memory) {
+    std::string path = ShmSocketPath(port);
+    Status s = ShmListen(path, &shm_listener_);
+    if (s.ok()) {
+      spdlog::info("local clients: shared memory through {}", path);
+      local_accepts = std::thread([this] { AcceptLoop(shm_listener_.get()); });
+    } else {
+      spdlog::warn("no shared-memory transport: {}", s.message());
     }
-    {
-      std::lock_guard lock(mu_);
-      ++intakes_;
-    }
-    std::thread([this, c = std::move(connection)]() mutable { Intake(std::move(c)); }).detach();
   }
+  if (!options_.port_file.empty()) {
+    std::string tmp = options_.port_file + ".tmp";
+    std::ofstream(tmp) << port << "\n";
+    std::rename(tmp.c_str(), options_.port_file.c_str());
+  }
+  AcceptLoop(listener_.get());
+  if (local_accepts.joinable()) local_accepts.join();
 
   // Shut down: end every worker; their sessions' GPU memory is freed as they exit.
   {
@@ -128,9 +128,28 @@ Status Daemon::Run() {
   return Status::Ok();
 }
 
+void Daemon::AcceptLoop(Listener* listener) {
+  while (!stopping_) {
+    std::unique_ptr<Connection> connection;
+    Status s = listener->Accept(&connection);
+    if (!s.ok()) {
+      if (stopping_) break;
+      spdlog::warn("{}", s.message());
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
+    {
+      std::lock_guard lock(mu_);
+      ++intakes_;
+    }
+    std::thread([this, c = std::move(connection)]() mutable { Intake(std::move(c)); }).detach();
+  }
+}
+
 void Daemon::Stop() {
   if (stopping_.exchange(true)) return;
   if (listener_) listener_->Close();
+  if (shm_listener_) shm_listener_->Close();
   cv_.notify_all();
 }
 
@@ -190,7 +209,8 @@ Status Daemon::Dispatch(Connection& connection, int gpu, std::span<const uint8_t
   }
   if (worker.pid < 0) RCUDA_RETURN_IF_ERROR(SpawnWorker(gpu, &worker));
   std::string key = RandomKey();
-  Status s = SendSession(worker.control_fd, connection.NativeHandle(), key, hello);
+  Status s = SendSession(worker.control_fd, Handoff{connection.Kind(), connection.HandoffHandles(), key,
+                                                    std::vector<uint8_t>(hello.begin(), hello.end())});
   if (!s.ok()) {
     close(worker.control_fd);
     kill(worker.pid, SIGTERM);
@@ -223,7 +243,8 @@ Status Daemon::Attach(Connection& connection, const std::string& key, std::span<
   std::lock_guard lock(mu_);
   for (const auto& [pid, session] : sessions_) {
     if (session.key.size() == key.size() && KeysEqual(session.key, key)) {
-      return SendSession(session.control_fd, connection.NativeHandle(), "", hello);
+      return SendSession(session.control_fd, Handoff{connection.Kind(), connection.HandoffHandles(), "",
+                                                     std::vector<uint8_t>(hello.begin(), hello.end())});
     }
   }
   return Status::InvalidValue("no session with that key");

@@ -35,6 +35,7 @@ struct DaemonOptions {
   std::string log_level = "info";
   int max_sessions = 0;         // 0: no limit
   std::chrono::milliseconds hello_timeout{10000};
+  bool shared_memory = true;    // also accept local clients through shared memory
 };
 
 class Daemon {
@@ -63,6 +64,7 @@ class Daemon {
     std::string lease;  // the ssgmd lease it holds, if any
   };
 
+  void AcceptLoop(Listener* listener);
   void Intake(std::unique_ptr<Connection> connection);
   Status Dispatch(Connection& connection, int gpu, std::span<const uint8_t> hello);
   Status Attach(Connection& connection, const std::string& key, std::span<const uint8_t> hello);
@@ -75,6 +77,7 @@ class Daemon {
   DaemonOptions options_;
   std::string auth_key_;  // to name sessions' leases in the status file
   std::unique_ptr<Listener> listener_;
+  std::unique_ptr<Listener> shm_listener_;
   std::atomic<bool> stopping_{false};
 
   std::mutex mu_;

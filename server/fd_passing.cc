@@ -8,38 +8,63 @@
 #include <cstring>
 
 namespace rcuda {
+namespace {
 
-Status SendSession(int control_fd, int client_fd, const std::string& key, std::span<const uint8_t> hello) {
-  uint32_t key_length = static_cast<uint32_t>(key.size());
-  uint32_t length = static_cast<uint32_t>(hello.size());
-  iovec iov[4] = {{&key_length, sizeof key_length},
-                  {const_cast<char*>(key.data()), key.size()},
-                  {&length, sizeof length},
-                  {const_cast<uint8_t*>(hello.data()), hello.size()}};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+constexpr size_t kMaxFds = 4;
+constexpr size_t kMaxMessage = 64 << 10;
+
+void Put(std::vector<uint8_t>* out, const void* data, size_t size) {
+  uint32_t length = static_cast<uint32_t>(size);
+  const auto* l = reinterpret_cast<const uint8_t*>(&length);
+  out->insert(out->end(), l, l + sizeof length);
+  const auto* d = static_cast<const uint8_t*>(data);
+  out->insert(out->end(), d, d + size);
+}
+
+bool Get(const std::vector<uint8_t>& in, size_t* at, std::vector<uint8_t>* field) {
+  uint32_t length;
+  if (in.size() - *at < sizeof length) return false;
+  std::memcpy(&length, in.data() + *at, sizeof length);
+  *at += sizeof length;
+  if (in.size() - *at < length) return false;
+  field->assign(in.begin() + *at, in.begin() + *at + length);
+  *at += length;
+  return true;
+}
+
+}  // namespace
+
+Status SendSession(int control_fd, const Handoff& h) {
+  if (h.fds.empty() || h.fds.size() > kMaxFds) return Status::InvalidValue("bad descriptor count for a handoff");
+  std::vector<uint8_t> payload;
+  Put(&payload, h.kind.data(), h.kind.size());
+  Put(&payload, h.key.data(), h.key.size());
+  Put(&payload, h.hello.data(), h.hello.size());
+  if (payload.size() > kMaxMessage) return Status::InvalidValue("handoff too large");
+  iovec iov{payload.data(), payload.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(kMaxFds * sizeof(int))] = {};
   msghdr msg{};
-  msg.msg_iov = iov;
-  msg.msg_iovlen = 4;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
   msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
+  msg.msg_controllen = CMSG_SPACE(h.fds.size() * sizeof(int));
   cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
   cmsg->cmsg_level = SOL_SOCKET;
   cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(cmsg), &client_fd, sizeof(int));
+  cmsg->cmsg_len = CMSG_LEN(h.fds.size() * sizeof(int));
+  std::memcpy(CMSG_DATA(cmsg), h.fds.data(), h.fds.size() * sizeof(int));
   // A SOCK_SEQPACKET socket delivers the message whole or not at all.
-  ssize_t n = sendmsg(control_fd, &msg, MSG_NOSIGNAL);
-  if (n != static_cast<ssize_t>(2 * sizeof length + key.size() + hello.size())) {
-    return Status::IoError(std::string("handing the session to its worker failed: ") + std::strerror(errno));
+  if (sendmsg(control_fd, &msg, MSG_NOSIGNAL) != static_cast<ssize_t>(payload.size())) {
+    return Status::IoError(std::string("handing the connection to its worker failed: ") + std::strerror(errno));
   }
   return Status::Ok();
 }
 
-Status ReceiveSession(int control_fd, int* client_fd, std::string* key, std::vector<uint8_t>* hello, bool* closed) {
+Status ReceiveSession(int control_fd, Handoff* h, bool* closed) {
   *closed = false;
-  std::vector<uint8_t> buffer(2 * sizeof(uint32_t) + 256 + (1 << 16));
+  std::vector<uint8_t> buffer(kMaxMessage);
   iovec iov{buffer.data(), buffer.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  alignas(cmsghdr) char control[CMSG_SPACE(kMaxFds * sizeof(int))] = {};
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
@@ -53,24 +78,21 @@ Status ReceiveSession(int control_fd, int* client_fd, std::string* key, std::vec
     *closed = true;
     return Status::IoError("the daemon closed the control socket");
   }
-  if (n < static_cast<ssize_t>(sizeof(uint32_t))) {
-    return Status::IoError(std::string("receiving a session failed: ") + std::strerror(errno));
-  }
+  if (n < 0) return Status::IoError(std::string("receiving a connection failed: ") + std::strerror(errno));
   cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS) return Status::IoError("session message without a descriptor");
-  std::memcpy(client_fd, CMSG_DATA(cmsg), sizeof(int));
-  uint32_t key_length, length;
-  std::memcpy(&key_length, buffer.data(), sizeof key_length);
-  size_t at = sizeof key_length;
-  if (key_length > 256 || at + key_length + sizeof length > static_cast<size_t>(n)) {
-    return Status::IoError("truncated session message");
+  if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS) return Status::IoError("handoff without descriptors");
+  size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+  h->fds.resize(count);
+  std::memcpy(h->fds.data(), CMSG_DATA(cmsg), count * sizeof(int));
+  buffer.resize(n);
+  size_t at = 0;
+  std::vector<uint8_t> kind, key;
+  if (!Get(buffer, &at, &kind) || !Get(buffer, &at, &key) || !Get(buffer, &at, &h->hello) || at != buffer.size()) {
+    for (int fd : h->fds) close(fd);
+    return Status::IoError("malformed handoff");
   }
-  key->assign(reinterpret_cast<const char*>(buffer.data()) + at, key_length);
-  at += key_length;
-  std::memcpy(&length, buffer.data() + at, sizeof length);
-  at += sizeof length;
-  if (length != n - at) return Status::IoError("truncated session message");
-  hello->assign(buffer.begin() + at, buffer.begin() + n);
+  h->kind.assign(kind.begin(), kind.end());
+  h->key.assign(key.begin(), key.end());
   return Status::Ok();
 }
 

@@ -1,5 +1,6 @@
 // Handing a client's connection from the daemon to a worker process over a
-// Unix socket (SCM_RIGHTS), together with the connection's first message and
+// Unix socket (SCM_RIGHTS): the transport's kind and file descriptors
+// (Connection::Kind, HandoffHandles), the connection's first message, and
 // the session key (empty for a host channel attachment).
 #pragma once
 
@@ -12,10 +13,17 @@
 
 namespace rcuda {
 
-Status SendSession(int control_fd, int client_fd, const std::string& key, std::span<const uint8_t> hello);
-// Blocks until the daemon hands over a session. A closed control socket (the
-// daemon decided it no longer needs this warm worker) is reported as an error
-// with *closed set.
-Status ReceiveSession(int control_fd, int* client_fd, std::string* key, std::vector<uint8_t>* hello, bool* closed);
+struct Handoff {
+  std::string kind;        // "tcp" | "shm"
+  std::vector<int> fds;    // as the transport's Adopt takes them
+  std::string key;
+  std::vector<uint8_t> hello;
+};
+
+Status SendSession(int control_fd, const Handoff& handoff);
+// Blocks until the daemon hands over a connection. A closed control socket
+// (the daemon decided it no longer needs this warm worker) is reported as an
+// error with *closed set.
+Status ReceiveSession(int control_fd, Handoff* handoff, bool* closed);
 
 }  // namespace rcuda

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "protocol/adopt.h"
 #include "protocol/lease_token.h"
 #include "protocol/tcp_transport.h"
 #include "protocol/version.h"
@@ -31,17 +32,15 @@ int RunWorker(int control_fd, int gpu, const ExecutorOptions& executor_options, 
   if (open.ok()) open = executor->Open(gpu);
   if (!open.ok()) spdlog::error("worker for GPU {}: {}", gpu, open.message());
 
-  int client_fd = -1;
-  std::string key;
-  std::vector<uint8_t> hello;
+  Handoff handoff;
   bool closed = false;
-  Status s = ReceiveSession(control_fd, &client_fd, &key, &hello, &closed);
+  Status s = ReceiveSession(control_fd, &handoff, &closed);
   if (!s.ok()) {
     if (!closed) spdlog::error("worker: {}", s.message());
     return closed ? 0 : 1;
   }
   std::unique_ptr<Connection> connection;
-  s = TcpAdopt(client_fd, &connection);
+  s = AdoptConnection(handoff.kind, handoff.fds, &connection);
   if (!s.ok()) {
     spdlog::error("worker: {}", s.message());
     return 1;
@@ -49,9 +48,9 @@ int RunWorker(int control_fd, int gpu, const ExecutorOptions& executor_options, 
   policy.gpu = gpu;
   // The control socket stays open: the session's host channel arrives on it.
   policy.control_fd = control_fd;
-  policy.session_key = key;
+  policy.session_key = handoff.key;
   SessionWorker worker(std::move(connection), std::move(executor), open, std::move(policy));
-  s = worker.Run(hello);
+  s = worker.Run(handoff.hello);
   if (!s.ok()) {
     spdlog::warn("session ended: {}", s.message());
     return 2;
@@ -87,12 +86,16 @@ int main(int argc, char** argv) {
                  "Require lease tokens signed with the key in this file (shared with ssgmd)");
   app.add_option("--node-name", options.node_name, "This node's name in lease tokens");
   app.add_option("--log-level", options.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  bool no_shm = false;
+  app.add_flag("--no-shared-memory", no_shm,
+               "Do not offer the shared-memory transport to local clients (Unix socket in $RCUDA_SOCKET_DIR)");
   app.add_option("--worker-control-fd", worker_control_fd, "(internal) run as a session worker")->group("");
   app.add_option("--worker-gpu", worker_gpu, "(internal) the worker's GPU")->group("");
   app.set_version_flag("--version", std::string("rcuda-server ") + kRcudaVersion);
   CLI11_PARSE(app, argc, argv);
 
   signal(SIGPIPE, SIG_IGN);
+  options.shared_memory = !no_shm;
   SessionPolicy policy;
   policy.port = options.port;
   policy.node_name = options.node_name;

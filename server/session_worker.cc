@@ -9,7 +9,7 @@
 
 #include "common/env.h"
 #include "protocol/lease_token.h"
-#include "protocol/tcp_transport.h"
+#include "protocol/adopt.h"
 #include "protocol/version.h"
 #include "server/fd_passing.h"
 
@@ -45,13 +45,12 @@ SessionWorker::~SessionWorker() {
 
 void SessionWorker::AttachLoop() {
   while (true) {
-    int fd = -1;
-    std::string key;
-    std::vector<uint8_t> hello;
+    Handoff handoff;
     bool closed = false;
-    if (!ReceiveSession(policy_.control_fd, &fd, &key, &hello, &closed).ok()) return;
+    if (!ReceiveSession(policy_.control_fd, &handoff, &closed).ok()) return;
     std::unique_ptr<Connection> connection;
-    if (!TcpAdopt(fd, &connection).ok()) continue;
+    if (!AdoptConnection(handoff.kind, handoff.fds, &connection).ok()) continue;
+    const std::vector<uint8_t>& hello = handoff.hello;
     const wire::Message* message = VerifiedMessage(hello);
     const wire::Hello* h = message ? message->request_as_Hello() : nullptr;
     bool ok = h && h->attach_key() && h->attach_key()->str() == policy_.session_key && !host_channel_.attached();
