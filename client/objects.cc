@@ -21,7 +21,11 @@ std::unordered_set<const void*>& Live() {
 
 // The per-thread default stream of each device, created on first use: a
 // blocking stream, as CUDA's is.
-thread_local std::map<Session*, StreamObject*> per_thread_streams;
+struct PerThreadStream {
+  StreamObject* stream = nullptr;
+  uint64_t generation = 0;
+};
+thread_local std::map<Session*, PerThreadStream> per_thread_streams;
 
 }  // namespace
 
@@ -70,14 +74,17 @@ cudaError_t ResolveStream(cudaStream_t handle, bool per_thread, StreamRef* ref) 
   if (handle == cudaStreamPerThread || (handle == nullptr && per_thread)) {
     Session* session = rt.current_session();
     if (!session) return cudaErrorInvalidDevice;
-    StreamObject*& s = per_thread_streams[session];
-    if (!s) {
+    PerThreadStream& p = per_thread_streams[session];
+    if (!p.stream || p.generation != session->generation()) {
+      // First use on this thread, or the device was reset since.
       uint64_t remote = 0;
       Status status = session->StreamCreate(0, 0, &remote);
       if (!status.ok()) return static_cast<cudaError_t>(status.code());
-      s = NewStream(session, remote, 0, 0);
+      if (p.stream) DeleteStream(p.stream);
+      p.stream = NewStream(session, remote, 0, 0);
+      p.generation = session->generation();
     }
-    *ref = StreamRef{session, s->remote, s};
+    *ref = StreamRef{session, p.stream->remote, p.stream};
     return cudaSuccess;
   }
   if (handle == nullptr || handle == cudaStreamLegacy) {

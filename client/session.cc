@@ -438,6 +438,7 @@ Status Session::Reset() {
   allocations_.Clear();
   modules_.clear();
   host_channel_ = std::make_unique<HostChannelClient>();
+  ++generation_;
   return Status::Ok();
 }
 

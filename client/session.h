@@ -9,6 +9,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -107,6 +108,9 @@ class Session {
   ~Session();
 
   int device() const { return device_; }
+  // Counts cudaDeviceReset calls: objects made in an earlier generation
+  // (the per-thread default streams) belong to a session that is gone.
+  uint64_t generation() const { return generation_.load(); }
   const Endpoint& endpoint() const { return endpoint_; }
 
   // Connects and shakes hands on first use; afterwards returns the
@@ -231,6 +235,7 @@ class Session {
   AllocationTable allocations_;
   std::vector<std::unique_ptr<RemoteModule>> modules_;  // by Module::index
   std::string session_key_;
+  std::atomic<uint64_t> generation_{0};
   int priority_least_ = 0, priority_greatest_ = 0;
   std::mutex channel_mu_;
   std::unique_ptr<HostChannelClient> host_channel_ = std::make_unique<HostChannelClient>();
