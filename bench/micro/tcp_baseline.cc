@@ -1,7 +1,7 @@
-// The floor under rcuda's TCP transport: raw loopback TCP between two
-// processes (TCP_NODELAY), measured in the same run as rcuda's figures.
-// Prints "METRIC tcp_pingpong_p50 <us> us", "... _p99", and
-// "METRIC tcp_stream <GB/s> GB/s".
+// The floors under rcuda's transports, measured in the same run as rcuda's
+// figures: raw loopback TCP between two processes (TCP_NODELAY) and a
+// single-threaded host memcpy. Prints "METRIC tcp_pingpong_p50 <us> us",
+// "... _p99", "METRIC tcp_stream <GB/s> GB/s" and "METRIC memcpy <GB/s> GB/s".
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -86,5 +86,15 @@ int main(int argc, char** argv) {
   double s = std::chrono::duration<double>(Clock::now() - t).count();
   std::printf("METRIC tcp_stream %.3f GB/s\n", stream_bytes / s / 1e9);
   wait(nullptr);
+  // Host memcpy, the floor of the shared-memory transport (which copies
+  // each byte twice, once into the ring and once out of it).
+  std::vector<char> from(256 << 20, 1), to(256 << 20, 0);
+  double best = 0;
+  for (int i = 0; i < 5; ++i) {
+    auto t0 = Clock::now();
+    std::memcpy(to.data(), from.data(), from.size());
+    best = std::max(best, from.size() / std::chrono::duration<double>(Clock::now() - t0).count() / 1e9);
+  }
+  std::printf("METRIC memcpy %.3f GB/s\n", best + to[12345] * 0);
   return 0;
 }
