@@ -1,0 +1,38 @@
+// TEST EQUIPMENT: host kernels of fault_probe.cu for rcuda-server's test
+// backend (server/test_kernel_api.h). Loaded with
+// --test-kernels librcuda_fault_test_kernels.so.
+#include <chrono>
+#include <thread>
+
+#include "server/test_kernel_api.h"
+
+using namespace rcuda::testk;
+
+RCUDA_TEST_KERNEL("fault_vec_add", fault_vec_add) {
+  auto a = Param<const float*>(launch, 0);
+  auto b = Param<const float*>(launch, 1);
+  auto c = Param<float*>(launch, 2);
+  auto n = Param<int>(launch, 3);
+  ForEachThread(launch, [&](rcuda_dim3 bi, rcuda_dim3 ti) {
+    int i = static_cast<int>(bi.x * launch->block.x + ti.x);
+    if (i < n) c[i] = a[i] + b[i];
+  });
+  return 0;
+}
+
+RCUDA_TEST_KERNEL("fault_sleep", fault_sleep) {
+  auto ns = Param<long long>(launch, 0);
+  std::this_thread::sleep_for(std::chrono::nanoseconds(ns));
+  return 0;
+}
+
+// Really writes through the wild pointer it is given, without asking
+// is_device_range first: the worker process dies of SIGSEGV, which is what
+// the fault test wants (a crashing tenant).
+RCUDA_TEST_KERNEL("fault_crash", fault_crash) {
+  auto p = Param<int*>(launch, 0);
+  *reinterpret_cast<volatile int*>(p) = 1;
+  return 0;
+}
+
+RCUDA_TEST_KERNELS_PLUGIN()
