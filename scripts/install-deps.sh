@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that rcuda's build, tests and benchmarks need.
+# Idempotent: when every package is present it changes nothing (and needs
+# neither the network nor root). Runs apt-get as root directly, else through
+# sudo.
+#
+#   scripts/install-deps.sh
+#
+# The CUDA 13.0 toolkit is not a Debian package: it is expected in
+# /usr/local/cuda (or at $CUDA_HOME); this script only checks that it is there.
+set -euo pipefail
+
+packages=(
+  # build
+  cmake g++ make python3 binutils
+  libasio-dev libflatbuffers-dev flatbuffers-compiler libspdlog-dev libfmt-dev libcli11-dev
+  libibverbs-dev libzstd-dev liblz4-dev
+  # tests
+  catch2 procps bc
+  # benchmarks (the BLAST comparison and its plots)
+  ncbi-blast+ python3-matplotlib
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages are installed"
+else
+  echo "install-deps: installing ${missing[*]}"
+  if [ "$(id -u)" -eq 0 ]; then
+    sudo=()
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo=(sudo)
+  else
+    echo "install-deps: not root and no sudo: install these packages as root: ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update
+  "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+cuda=${CUDA_HOME:-/usr/local/cuda}
+if [ ! -x "$cuda/bin/nvcc" ]; then
+  echo "install-deps: the CUDA 13.0 toolkit is missing: no $cuda/bin/nvcc." >&2
+  echo "install-deps: install it from NVIDIA (https://developer.nvidia.com/cuda-downloads, Debian 12," >&2
+  echo "install-deps: e.g. the cuda-toolkit-13-0 package of NVIDIA's repository) or set CUDA_HOME." >&2
+  exit 2
+fi
+version=$("$cuda/bin/nvcc" --version | sed -n 's/.*release \([0-9.]*\).*/\1/p')
+case "$version" in
+  13.*) echo "install-deps: CUDA toolkit $version in $cuda" ;;
+  *) echo "install-deps: warning: $cuda has CUDA $version; rcuda is built and tested with 13.0" >&2 ;;
+esac
