@@ -12,7 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -96,23 +95,70 @@ void Prepend(const char* variable, const std::string& value, char separator) {
   setenv(variable, joined.c_str(), 1);
 }
 
+void Usage(FILE* out) {
+  std::fprintf(out,
+               "usage: rcuda-run [options] [--] program [args...]\n"
+               "Runs an unmodified CUDA program (built with nvcc -cudart=shared) on remote GPUs.\n"
+               "  -d, --device host[@port][:gpu]  a GPU, once per virtual device\n"
+               "                                  (default: RCUDA_DEVICE_COUNT/RCUDA_DEVICE_<i>, else 127.0.0.1)\n"
+               "  --log-level L                   client log level: error, warn, info, debug (RCUDA_LOG_LEVEL)\n"
+               "  --lib DIR                       directory of rcuda's libcudart.so.13 (default: ../lib/rcuda)\n"
+               "  --version, -h/--help\n");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"rcuda-run: run an unmodified CUDA program (built with -cudart=shared) on remote GPUs"};
+  // Options come first; the program and its arguments follow verbatim
+  // (after an optional "--"), whatever they look like.
   std::vector<std::string> devices;
   std::string log_level;
   std::string library_dir;
   std::vector<std::string> command;
-  app.add_option("-d,--device", devices,
-                 "A GPU as host[@port][:gpu], once per virtual device (default: RCUDA_DEVICE_* or 127.0.0.1)");
-  app.add_option("--log-level", log_level, "Client log level: error, warn, info, debug (RCUDA_LOG_LEVEL)");
-  app.add_option("--lib", library_dir, "Directory holding rcuda's libcudart.so.13 (default: ../lib/rcuda)");
-  app.add_option("command", command, "The program and its arguments")->required();
-  app.prefix_command();
-  app.set_version_flag("--version", std::string("rcuda-run ") + rcuda::kRcudaVersion);
-  CLI11_PARSE(app, argc, argv);
-  for (auto& extra : app.remaining()) command.push_back(extra);
+  int i = 1;
+  for (; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](const char* name) -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "rcuda-run: %s needs a value\n", name);
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--") {
+      ++i;
+      break;
+    } else if (a == "-d" || a == "--device") {
+      devices.push_back(value("--device"));
+    } else if (a.rfind("--device=", 0) == 0) {
+      devices.push_back(a.substr(9));
+    } else if (a == "--log-level") {
+      log_level = value("--log-level");
+    } else if (a.rfind("--log-level=", 0) == 0) {
+      log_level = a.substr(12);
+    } else if (a == "--lib") {
+      library_dir = value("--lib");
+    } else if (a.rfind("--lib=", 0) == 0) {
+      library_dir = a.substr(6);
+    } else if (a == "--version") {
+      std::printf("rcuda-run %s\n", rcuda::kRcudaVersion);
+      return 0;
+    } else if (a == "-h" || a == "--help") {
+      Usage(stdout);
+      return 0;
+    } else if (!a.empty() && a[0] == '-') {
+      std::fprintf(stderr, "rcuda-run: unknown option %s\n", a.c_str());
+      Usage(stderr);
+      return 2;
+    } else {
+      break;  // the program
+    }
+  }
+  for (; i < argc; ++i) command.push_back(argv[i]);
+  if (command.empty()) {
+    Usage(stderr);
+    return 2;
+  }
 
   if (library_dir.empty()) {
     fs::path self = fs::read_symlink("/proc/self/exe");

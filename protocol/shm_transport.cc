@@ -87,6 +87,10 @@ class ShmConnection final : public Connection {
   }
 
   Status WriteAll(std::span<const ConstBuffer> buffers) override {
+    // Writing into the ring would succeed for a while after the peer died;
+    // a request the client does not wait for must fail then, as a write to
+    // a closed socket does.
+    if (PeerGone()) return Status::IoError("write to " + peer_ + " failed: peer gone");
     for (const auto& b : buffers) {
       const char* p = static_cast<const char*>(b.data);
       size_t n = b.size;

@@ -2,7 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -279,8 +279,6 @@ Status Daemon::SpawnWorker(int gpu, Worker* worker) {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  pid_t parent = getpid();
-
   pid_t pid = fork();
   if (pid < 0) {
     close(fds[0]);
@@ -288,11 +286,15 @@ Status Daemon::SpawnWorker(int gpu, Worker* worker) {
     return Status::IoError(std::string("fork: ") + std::strerror(errno));
   }
   if (pid == 0) {
-    // A worker must not outlive its daemon: stopping the server ends its
-    // sessions.
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() != parent) _exit(1);
-    fcntl(fds[1], F_SETFD, 0);  // keep the control socket across exec
+    // Only the control socket goes to the worker: a copy of another
+    // client's socket kept open here would hide that client's session end
+    // from it. (The worker notices its daemon's end through the control
+    // socket too, which is why there is no PR_SET_PDEATHSIG: that fires when
+    // the forking *thread* ends, and intake threads end at once.)
+    int keep = fds[1];
+    if (keep > 3) syscall(SYS_close_range, 3u, static_cast<unsigned>(keep - 1), 0u);
+    syscall(SYS_close_range, static_cast<unsigned>(keep + 1), ~0u, 0u);
+    fcntl(keep, F_SETFD, 0);  // keep the control socket across exec
     sigset_t all;
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, nullptr);

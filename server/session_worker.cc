@@ -38,6 +38,7 @@ SessionWorker::SessionWorker(std::unique_ptr<Connection> connection, std::unique
       policy_(std::move(policy)) {}
 
 SessionWorker::~SessionWorker() {
+  ending_.store(true);
   host_channel_.Close();
   if (policy_.control_fd >= 0) shutdown(policy_.control_fd, SHUT_RDWR);
   if (attach_thread_.joinable()) attach_thread_.join();
@@ -47,7 +48,14 @@ void SessionWorker::AttachLoop() {
   while (true) {
     Handoff handoff;
     bool closed = false;
-    if (!ReceiveSession(policy_.control_fd, &handoff, &closed).ok()) return;
+    if (!ReceiveSession(policy_.control_fd, &handoff, &closed).ok()) {
+      if (closed && !ending_.load()) {
+        // The daemon is gone (stopped or killed): its sessions end with it.
+        spdlog::warn("the daemon is gone; ending the session");
+        connection_->Shutdown();
+      }
+      return;
+    }
     std::unique_ptr<Connection> connection;
     if (!AdoptConnection(handoff.kind, handoff.fds, &connection).ok()) continue;
     const std::vector<uint8_t>& hello = handoff.hello;

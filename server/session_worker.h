@@ -5,6 +5,7 @@
 // GPU.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -121,6 +122,7 @@ class SessionWorker {
   Status async_error_;
   ClientHostChannel host_channel_;
   std::thread attach_thread_;
+  std::atomic<bool> ending_{false};
   flatbuffers::FlatBufferBuilder builder_{1024};
   std::vector<uint8_t> frame_;
 };
