@@ -159,6 +159,7 @@ done
 if [ -x "$build/bin/gpu_blastp" ] && [ -x "$build/bin/blast_dbgen" ] &&
    { [ "$backend" = cuda ] || [ -f "$build/lib/libgpu_blastp_test_kernels.so" ]; }; then
   say "gpu_blastp: a protein search on a small synthetic database (300,000 residues)"
+  mkdir -p "$work/blast"
   "$build/bin/blast_dbgen" --out "$work/blast" --residues 300000 --query-lengths 200 --gbdb --threads 2 >/dev/null
   if "$build/bin/rcuda-run" "$build/bin/gpu_blastp" --mode gpu --query "$work/blast/q200.fa" \
        --db "$work/blast/db.gbdb" --out "$work/blast/gpu.tsv" --stats; then

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <regex>
 #include <sstream>
@@ -359,10 +360,10 @@ TEST_CASE("malformed frames end their own session only, with the reason in the l
       REQUIRE(reply->body_as_HelloReply()->accepted());
     }
     bad.send(c);
+    CheckClosedByServer(c, server);
     // The line that gives the reason is about this connection: the daemon
     // names it by its port, a worker by its pid (which the daemon logged
-    // with the port when it handed the session over). That the server also
-    // closes the connection is checked by [session-socket-leak].
+    // with the port when it handed the session over).
     std::vector<std::string> words = bad.log_words;
     if (bad.hello_first) {
       pid_t worker = WorkerOfSession(server, c.local_port());
@@ -405,6 +406,7 @@ TEST_CASE("a client of another protocol version is refused with both versions na
   INFO("refusal: " << message);
   CHECK_THAT(message, Catch::Contains("client speaks rcuda protocol " + std::to_string(theirs)));
   CHECK_THAT(message, Catch::Contains("server speaks " + std::to_string(kProtocolVersion)));
+  CheckClosedByServer(c, server);
   CHECK(server.WaitForLogLine({"protocol version mismatch", std::to_string(theirs)}, milliseconds(5000)));
   RequireFreshSessionComputes(server);
 }
@@ -470,13 +472,16 @@ TEST_CASE("a worker that crashes harms no other session", "[worker_crash]") {
   Program other(BuildPaths::Probe(), {"two-phase"}, ClientEnv(server.endpoint()));
   REQUIRE_LINE(other, "PHASE1 OK", &server);
 
-  // The crashing tenant's own program learns of it with an error (checked
-  // by [session-socket-leak], which fails today): here it only has to end
-  // one way or another.
+  // The crashing tenant's own program learns of it with an error.
   server.WaitForWarmWorker();
   Program crasher(BuildPaths::Probe(), {"crash"}, ClientEnv(server.endpoint()));
-  CHECK(server.WaitForLogLine({"ended", "Segmentation fault"}, milliseconds(30000)));
-  crasher.Wait(milliseconds(10000));
+  auto crashed = crasher.Wait(milliseconds(30000));
+  {
+    INFO(Describe(crasher, &server));
+    CHECK(crashed == 0);
+    CHECK(crasher.Line("CRASH"));
+  }
+  CHECK(server.WaitForLogLine({"ended", "Segmentation fault"}, milliseconds(10000)));
   CHECK(server.Alive());
 
   other.SendLine("GO");
@@ -506,7 +511,13 @@ TEST_CASE("a worker killed from outside harms no other session", "[worker_killed
   REQUIRE(kill(victim_worker, SIGKILL) == 0);
   CHECK(WaitUntil([&] { return server.Sessions().size() == 1; }, milliseconds(10000)));
   CHECK(server.Sessions().at(0).id == other_id);
-  // What the victim's program sees is checked by [session-socket-leak].
+  victim.SendLine("GO");
+  auto victim_rc = victim.Wait(milliseconds(30000));
+  {
+    INFO(Describe(victim, &server));
+    CHECK(victim_rc == 0);  // every call of the victim failed
+    CHECK(victim.Line("FAILED 8 OF 8"));
+  }
 
   other.SendLine("GO");
   auto rc = other.Wait(milliseconds(60000));
@@ -517,16 +528,12 @@ TEST_CASE("a worker killed from outside harms no other session", "[worker_killed
   RequireFreshSessionComputes(server);
 }
 
-// Hidden: fails today (see the report of tests/integration). The daemon
-// forks a replacement warm worker right after it hands a session over, while
-// its intake thread still has the client's socket open; accepted sockets
-// are not close-on-exec, and SpawnWorker closes nothing before exec, so the
-// new warm worker keeps a copy of that client's socket (and of the
-// listening socket) for its whole life. When the session's worker then ends
-// (refused handshake, malformed frame, crash, kill), the client sees no end
-// of stream: a program waiting for a reply hangs instead of getting an
-// error. Repeated because the fork races with the intake.
-TEST_CASE("the client sees its session end, whatever ends it", "[.][known-failure][session-socket-leak]") {
+// Regression (CTest fault.regression.session_socket_leak): the daemon forked
+// a replacement warm worker while an intake thread still had a client's
+// socket open, and the new worker kept a copy of it, so when the session's
+// worker ended the client saw no end of stream and hung. Repeated because
+// the fork raced with the intake.
+TEST_CASE("the client sees its session end, whatever ends it", "[session-socket-leak]") {
   TestServer server;
   RequireStarted(server);
   SECTION("refused handshakes close the connection") {
@@ -582,13 +589,11 @@ TEST_CASE("the client sees its session end, whatever ends it", "[.][known-failur
   }
 }
 
-// Hidden: fails today (see the report of tests/integration). A worker the
-// daemon starts on demand (no warm worker ready: concurrent clients, or
-// --warm-workers 0) is forked by the connection's intake thread, and
-// SpawnWorker sets PR_SET_PDEATHSIG, which fires when the forking *thread*
-// ends: the intake thread ends right after handing the session over, so the
-// worker gets SIGTERM and the session dies just after its handshake.
-TEST_CASE("sessions work when no warm worker is ready", "[.][known-failure][on-demand-worker]") {
+// Regression (CTest fault.regression.on_demand_worker): a worker started on
+// demand (no warm worker ready) was forked by the connection's intake thread
+// with PR_SET_PDEATHSIG, which fires when the forking *thread* ends, so it
+// got SIGTERM right after the handshake.
+TEST_CASE("sessions work when no warm worker is ready", "[on-demand-worker]") {
   SECTION("--warm-workers 0") {
     TestServer::Options options;
     options.warm_workers = 0;
@@ -724,17 +729,18 @@ TEST_CASE("rcuda-run refuses a program with the static CUDA runtime and says how
   CHECK_THAT(p.Stderr(), Catch::Contains("-cudart=shared"));
 }
 
-// Hidden: fails today (see the report of tests/integration). rcuda-run
-// collects the program's arguments with CLI11's prefix_command() and then
-// appends app.remaining(), which holds the "--" separator: the program gets
-// an extra trailing "--" argument (`rcuda-run -- prog a` runs `prog a --`).
-TEST_CASE("rcuda-run passes the program exactly its arguments", "[.][known-failure][run-args]") {
+// Regression (CTest fault.regression.run_args): rcuda-run used to append a
+// stray "--" to the program's arguments and, without "--", moved the
+// program's own options behind its other arguments
+// (`rcuda-run prog --mode gpu x` ran `prog gpu x --mode`).
+TEST_CASE("rcuda-run passes the program exactly its arguments", "[run-args]") {
   const std::string probe = BuildPaths::Probe();
   const std::vector<std::vector<std::string>> forms = {
       {probe, "args", "a", "b c"},
       {"--", probe, "args", "a", "b c"},
       {"--log-level", "warn", "--", probe, "args", "a", "b c"},
       {probe, "args", "a", "b c", "--", "-x"},
+      {probe, "args", "--mode", "gpu", "-q", "x"},
   };
   for (const auto& form : forms) {
     std::string shown;
@@ -744,8 +750,11 @@ TEST_CASE("rcuda-run passes the program exactly its arguments", "[.][known-failu
     REQUIRE(p.Wait(milliseconds(30000)) == 0);
     auto line = p.Line("ARGS");
     REQUIRE(line);
-    const bool extra = form.back() == "-x";
-    CHECK(*line == (extra ? "ARGS [args] [a] [b c] [--] [-x]" : "ARGS [args] [a] [b c]"));
+    // Exactly what follows the program's name.
+    std::string expected = "ARGS";
+    auto it = std::find(form.begin(), form.end(), probe);
+    for (++it; it != form.end(); ++it) expected += " [" + *it + "]";
+    CHECK(*line == expected);
   }
 }
 

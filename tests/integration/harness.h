@@ -91,7 +91,8 @@ class TestServer {
   std::vector<pid_t> WorkerProcesses() const;
   // Waits until a warm worker (a worker serving no session) is up, so that
   // the next session is handed to it rather than to a worker started on
-  // demand (see the known failure [on-demand-worker]).
+  // demand: each test then takes the path it means to (on-demand workers
+  // have their own test, [on-demand-worker]).
   bool WaitForWarmWorker(milliseconds timeout = milliseconds(10000)) const;
 
  private:

@@ -268,7 +268,7 @@ TEST_CASE("damaged .nv.info records are errors", "[cubin]") {
   }
 }
 
-TEST_CASE("randomly corrupted cubins give errors or modules, never crashes", "[cubin][corrupt]") {
+TEST_CASE("randomly corrupted cubins give errors or sane modules, never crashes", "[cubin][corrupt]") {
   const std::string original = ReadDataFile("kernels.cubin");
   Elf64_Ehdr eh;
   std::memcpy(&eh, original.data(), sizeof eh);
@@ -297,19 +297,21 @@ TEST_CASE("randomly corrupted cubins give errors or modules, never crashes", "[c
       continue;
     }
     ++loaded;
-    // Initial values are the variable's bytes, or none.
+    // Layouts inside CUDA's parameter limit; initial values are the
+    // variable's bytes, or none.
+    for (const auto& k : image.kernels)
+      for (const auto& p : k.params) REQUIRE(uint64_t{p.offset} + p.size <= 32764);
     for (const auto& v : image.variables) REQUIRE((v.init.empty() || v.init.size() == v.size));
   }
   CHECK(errors > 0);
   CHECK(loaded > 0);
 }
 
-// Hidden: fails today (see the report of tests/unit). ParseKernelInfo takes
-// offsets and sizes from the cubin as they are: a damaged record (the large
-// form has a plain 32-bit size) gives a layout far beyond CUDA's 32764-byte
-// parameter limit, which the client then allocates and packs (and which
-// overflows ParamBufferSize's 32-bit sum: [kernel-params-overflow]).
-TEST_CASE("parameter records beyond CUDA's 32764-byte limit are errors", "[.][known-failure][cubin-param-limit]") {
+// Regression (CTest unit.regression.cubin-param-limit): ParseKernelInfo used
+// to take offsets and sizes as they came, so a damaged record (the large
+// form has a plain 32-bit size) gave a layout far beyond CUDA's 32764-byte
+// parameter limit, which the client then allocated and packed.
+TEST_CASE("parameter records beyond CUDA's 32764-byte limit are errors", "[cubin-param-limit]") {
   for (uint32_t size : {0xfffffff0u, 40000u}) {
     INFO("size " << size);
     std::string cubin = ReadDataFile("kernels.cubin");
@@ -389,11 +391,10 @@ TEST_CASE("PTX parameter declarations", "[ptx]") {
   CHECK_FALSE(ParsePtx(".visible .entry odd(.param .weird x)\n{ ret; }", &image).ok());
 }
 
-// Hidden: fails today (see the report of tests/unit). fatbin.h says ParsePtx
-// reads variables "as names and sizes only", but it reads none, so on the
-// test backend a PTX-only program's __device__/__constant__ variables are
-// not found (cudaMemcpyToSymbol and friends fail).
-TEST_CASE("PTX-only fatbinaries list the module's variables", "[.][known-failure][ptx-variables]") {
+// Regression (CTest unit.regression.ptx-variables): ParsePtx used to read no
+// variables, so on the test backend a PTX-only program's __device__ and
+// __constant__ variables were not found.
+TEST_CASE("PTX-only fatbinaries list the module's variables", "[ptx-variables]") {
   ModuleImage image;
   REQUIRE(LoadModuleImage(ReadDataFile("kernels_ptx_none.fatbin"), 90, &image).ok());
   const CubinVariable* answer = image.FindVariable("answer");
