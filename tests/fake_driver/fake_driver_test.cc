@@ -443,11 +443,16 @@ TEST_CASE("events: queries, timing, stream waits", "[event]") {
 TEST_CASE("a host function holds its stream until it returns", "[host_function]") {
   Session s;
   CUstream st = s.Stream();
+  // The first function returns only once the test lets it, then takes a while
+  // more: the second must still see it finished.
   struct Slow {
+    Gate gate;
     std::atomic<bool> done{false};
     static void CUDA_CB Run(void* data) {
-      std::this_thread::sleep_for(50ms);
-      static_cast<Slow*>(data)->done = true;
+      auto* slow = static_cast<Slow*>(data);
+      Gate::Hold(&slow->gate);
+      std::this_thread::sleep_for(30ms);
+      slow->done = true;
     }
   } slow;
   struct Check {
@@ -460,8 +465,11 @@ TEST_CASE("a host function holds its stream until it returns", "[host_function]"
   } check{&slow};
   REQUIRE(s.drv.cuLaunchHostFunc(st, &Slow::Run, &slow) == CUDA_SUCCESS);
   REQUIRE(s.drv.cuLaunchHostFunc(st, &Check::Run, &check) == CUDA_SUCCESS);
-  CHECK_FALSE(slow.done);  // the call returned before the function ran to its end
+  REQUIRE(slow.gate.WaitReached());  // running on the stream's worker while this thread goes on
+  CHECK(s.drv.cuStreamQuery(st) == CUDA_ERROR_NOT_READY);
+  slow.gate.Open();
   REQUIRE(s.drv.cuStreamSynchronize(st) == CUDA_SUCCESS);
+  CHECK(slow.done);
   CHECK(check.saw_done);
   REQUIRE(s.drv.cuStreamDestroy(st) == CUDA_SUCCESS);
 }
