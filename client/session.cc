@@ -36,8 +36,18 @@ Status Session::Connect() {
 }
 
 Status Session::ConnectLocked() {
+  // One thread shakes hands; the others wait for its outcome.
+  WaitLocked([&] { return !connecting_; });
   if (!sticky_.ok()) return sticky_;
   if (connected_) return Status::Ok();
+  connecting_ = true;
+  struct Done {
+    Session* s;
+    ~Done() {
+      s->connecting_ = false;
+      s->reply_cv_.notify_all();
+    }
+  } done{this};
   const std::string where = "rcuda server " + endpoint_.host + ":" + std::to_string(endpoint_.port) + " (GPU " +
                             std::to_string(endpoint_.gpu) + ")";
   Status s = ConnectTransport(endpoint_, std::chrono::milliseconds(GetEnvInt("RCUDA_CONNECT_TIMEOUT_MS", 5000)),
@@ -120,9 +130,12 @@ Status Session::NoteError(const Status& status) {
   return status;
 }
 
-Status Session::SendLocked(wire::Request type, flatbuffers::Offset<void> body, std::span<const ConstBuffer> bulk) {
+Status Session::SendLocked(wire::Request type, flatbuffers::Offset<void> body, std::span<const ConstBuffer> bulk,
+                           uint64_t* id) {
+  if (!connection_) return sticky_.ok() ? Status(cudaErrorDevicesUnavailable, "no connection") : sticky_;
   wire::MessageBuilder message(builder_);
   message.add_id(++next_id_);
+  if (id) *id = next_id_;
   message.add_request_type(type);
   message.add_request(body);
   builder_.Finish(message.Finish());
@@ -132,40 +145,103 @@ Status Session::SendLocked(wire::Request type, flatbuffers::Offset<void> body, s
   return Status::Ok();
 }
 
-Status Session::ReceiveLocked(const wire::Reply** reply_out, void* bulk_dst, uint64_t bulk_bytes) {
-  return ReceiveWithLocked(reply_out, [&](uint64_t bytes) -> Status {
+Status Session::ReceiveLocked(uint64_t id, const wire::Reply** reply_out, void* bulk_dst, uint64_t bulk_bytes) {
+  Connection* connection = connection_.get();
+  return ReceiveWithLocked(id, reply_out, [=](uint64_t bytes) -> Status {
     if (bytes != bulk_bytes || !bulk_dst) return Status::Corruption("unexpected bulk data in a reply");
-    return connection_->ReadExact(bulk_dst, bulk_bytes);
+    return connection->ReadExact(bulk_dst, bulk_bytes);
   });
 }
 
-Status Session::ReceiveIntoLocked(const HostRegion& r) {
-  return ReceiveWithLocked(nullptr, [&](uint64_t bytes) -> Status {
+Status Session::ReceiveIntoLocked(uint64_t id, const HostRegion& r) {
+  Connection* connection = connection_.get();
+  return ReceiveWithLocked(id, nullptr, [=](uint64_t bytes) -> Status {
     if (bytes != r.bytes()) return Status::Corruption("unexpected bulk data in a reply");
     if (r.pitch == r.width && (r.depth == 1 || r.slice_height == r.height)) {
-      return connection_->ReadExact(r.base, bytes);
+      return connection->ReadExact(r.base, bytes);
     }
     for (uint64_t z = 0; z < r.depth; ++z)
       for (uint64_t y = 0; y < r.height; ++y)
-        RCUDA_RETURN_IF_ERROR(connection_->ReadExact(r.base + (z * r.slice_height + y) * r.pitch, r.width));
+        RCUDA_RETURN_IF_ERROR(connection->ReadExact(r.base + (z * r.slice_height + y) * r.pitch, r.width));
     return Status::Ok();
   });
 }
 
-Status Session::ReceiveWithLocked(const wire::Reply** reply_out, const std::function<Status(uint64_t)>& read_bulk) {
-  FrameHeader header;
-  Status s = ReadFrame(*connection_, &header, &reply_);
-  if (!s.ok()) return BreakLocked(s);
-  const wire::Reply* reply = VerifiedReply(reply_);
-  if (!reply) return BreakLocked(Status::Corruption("malformed reply"));
-  if (reply->id() != next_id_) {
-    return BreakLocked(Status::Corruption("reply " + std::to_string(reply->id()) + " to message " +
-                                          std::to_string(next_id_)));
+namespace {
+// Each thread's last reply; a reply handed out stays valid until the same
+// thread receives the next one.
+thread_local std::vector<uint8_t> t_reply;
+}  // namespace
+
+void Session::WaitLocked(const std::function<bool()>& done) {
+  // mu_ is held by the caller's guard: borrow it for the wait, give it back.
+  std::unique_lock<std::mutex> lock(mu_, std::adopt_lock);
+  reply_cv_.wait(lock, done);
+  lock.release();
+}
+
+// Replies may come in any order: the server answers a request that waits
+// for the GPU when the GPU is done, and the others meanwhile. Whichever
+// waiting thread finds no one reading becomes the reader (mu_ released
+// while it reads), hands each reply to the thread that waits for it, and
+// returns when its own has come; the others sleep on reply_cv_.
+Status Session::ReceiveWithLocked(uint64_t id, const wire::Reply** reply_out,
+                                  const std::function<Status(uint64_t)>& read_bulk) {
+  PendingReply mine;
+  mine.read_bulk = &read_bulk;
+  pending_[id] = &mine;
+  std::unique_lock<std::mutex> lock(mu_, std::adopt_lock);
+  while (!mine.done) {
+    if (reading_ || !connection_) {
+      if (!connection_) {
+        mine.done = true;
+        mine.transport = sticky_.ok() ? Status(cudaErrorDevicesUnavailable, "no connection") : sticky_;
+        break;
+      }
+      reply_cv_.wait(lock);
+      continue;
+    }
+    reading_ = true;
+    Connection* connection = connection_.get();
+    lock.unlock();
+    FrameHeader header;
+    std::vector<uint8_t> frame;
+    Status s = ReadFrame(*connection, &header, &frame);
+    const wire::Reply* reply = s.ok() ? VerifiedReply(frame) : nullptr;
+    if (s.ok() && !reply) s = Status::Corruption("malformed reply");
+    PendingReply* target = nullptr;
+    if (s.ok()) {
+      lock.lock();
+      auto it = pending_.find(reply->id());
+      target = it == pending_.end() ? nullptr : it->second;
+      lock.unlock();
+      if (!target) {
+        s = Status::Corruption("reply " + std::to_string(reply->id()) + " to no pending request");
+      } else if (header.bulk_bytes) {
+        s = *target->read_bulk ? (*target->read_bulk)(header.bulk_bytes)
+                               : Status::Corruption("unexpected bulk data in a reply");
+      }
+    }
+    lock.lock();
+    reading_ = false;
+    if (!s.ok()) {
+      // The session is broken: every waiting thread learns it.
+      Status broken = BreakLocked(s);
+      for (auto& [pid, p] : pending_) {
+        p->done = true;
+        p->transport = broken;
+      }
+    } else {
+      target->frame = std::move(frame);
+      target->done = true;
+    }
+    reply_cv_.notify_all();
   }
-  if (header.bulk_bytes) {
-    s = read_bulk(header.bulk_bytes);
-    if (!s.ok()) return BreakLocked(s);
-  }
+  pending_.erase(id);
+  lock.release();  // back to the caller's guard
+  if (!mine.transport.ok()) return mine.transport;
+  t_reply = std::move(mine.frame);
+  const wire::Reply* reply = flatbuffers::GetRoot<wire::Reply>(t_reply.data());
   if (reply_out) *reply_out = reply;
   Status async_error;
   if (reply->async_error() != 0) {
@@ -180,8 +256,9 @@ Status Session::ReceiveWithLocked(const wire::Reply** reply_out, const std::func
 }
 
 Status Session::CallLocked(wire::Request type, flatbuffers::Offset<void> body, const wire::Reply** reply) {
-  RCUDA_RETURN_IF_ERROR(SendLocked(type, body));
-  return ReceiveLocked(reply);
+  uint64_t id = 0;
+  RCUDA_RETURN_IF_ERROR(SendLocked(type, body, {}, &id));
+  return ReceiveLocked(id, reply);
 }
 
 Status Session::Malloc(uint64_t size, uint64_t* ptr) {
@@ -247,8 +324,9 @@ Status Session::CopyFromDevice(void* dst, uint64_t src, uint64_t size, uint64_t 
     return Status(cudaErrorInvalidValue, "cudaMemcpy source is not inside a device allocation");
   }
   auto body = wire::CreateMemcpyDtoH(builder_, src, size, stream);
-  RCUDA_RETURN_IF_ERROR(SendLocked(wire::Request::MemcpyDtoH, body.Union()));
-  return ReceiveLocked(nullptr, dst, size);
+  uint64_t id = 0;
+  RCUDA_RETURN_IF_ERROR(SendLocked(wire::Request::MemcpyDtoH, body.Union(), {}, &id));
+  return ReceiveLocked(id, nullptr, dst, size);
 }
 
 Status Session::CopyOnDevice(uint64_t dst, uint64_t src, uint64_t size, uint64_t stream) {
@@ -274,11 +352,24 @@ Status Session::Memset(uint64_t dst, int value, uint64_t size, uint64_t stream) 
 }
 
 Status Session::ModuleLocked(const Module& module, RemoteModule** out) {
+  // Another thread may be loading it right now (mu_ is released while a
+  // reply is awaited): wait for that rather than load it twice.
+  WaitLocked([&] { return !(module.index < loading_.size() && loading_[module.index]); });
   if (module.index < modules_.size() && modules_[module.index]) {
     *out = modules_[module.index].get();
     return (*out)->status;
   }
   if (modules_.size() <= module.index) modules_.resize(module.index + 1);
+  if (loading_.size() <= module.index) loading_.resize(module.index + 1, false);
+  loading_[module.index] = true;
+  struct Done {
+    Session* s;
+    size_t i;
+    ~Done() {
+      s->loading_[i] = false;
+      s->reply_cv_.notify_all();
+    }
+  } done{this, module.index};
   auto remote = std::make_unique<RemoteModule>();
   if (module.image.empty()) {
     remote->status = Status(cudaErrorInvalidKernelImage, "the program registered a fatbinary rcuda cannot read");
@@ -288,9 +379,10 @@ Status Session::ModuleLocked(const Module& module, RemoteModule** out) {
     for (const Variable* v : module.variables) vars.push_back(builder_.CreateString(v->device_name));
     auto body = wire::CreateModuleLoadDirect(builder_, module.index + 1, &fns, &vars);
     ConstBuffer bulk{module.image.data(), module.image.size()};
-    RCUDA_RETURN_IF_ERROR(SendLocked(wire::Request::ModuleLoad, body.Union(), std::span(&bulk, 1)));
+    uint64_t id = 0;
+    RCUDA_RETURN_IF_ERROR(SendLocked(wire::Request::ModuleLoad, body.Union(), std::span(&bulk, 1), &id));
     const wire::Reply* reply = nullptr;
-    Status s = ReceiveLocked(&reply);
+    Status s = ReceiveLocked(id, &reply);
     if (!reply) return s;  // the session broke
     if (reply->error() != 0) {
       remote->status = Status(reply->error(), "loading a module failed: " +
@@ -431,6 +523,7 @@ Status Session::Synchronize() {
 
 Status Session::Reset() {
   std::lock_guard lock(mu_);
+  WaitLocked([&] { return !reading_ && pending_.empty(); });
   // Closing the connection ends the worker, which frees everything.
   connection_.reset();
   connected_ = false;

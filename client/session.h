@@ -10,6 +10,8 @@
 #include <cuda_runtime_api.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <unordered_map>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -203,17 +205,21 @@ class Session {
 
   // Sends builder_'s pending request `body` of type `type` as the next
   // message, followed by `bulk`.
-  Status SendLocked(wire::Request type, flatbuffers::Offset<void> body, std::span<const ConstBuffer> bulk = {});
-  // Waits for the reply to the last message. A bulk in the reply is read
-  // into `bulk_dst`, which must hold exactly `bulk_bytes`. Returns the
-  // request's error, else an error of earlier asynchronous requests.
-  Status ReceiveLocked(const wire::Reply** reply, void* bulk_dst = nullptr, uint64_t bulk_bytes = 0);
+  Status SendLocked(wire::Request type, flatbuffers::Offset<void> body, std::span<const ConstBuffer> bulk = {},
+                    uint64_t* id = nullptr);
+  // Waits for the reply to message `id` (mu_ is released while waiting). A
+  // bulk in the reply is read into `bulk_dst`, which must hold exactly
+  // `bulk_bytes`. Returns the request's error, else an error of earlier
+  // asynchronous requests.
+  Status ReceiveLocked(uint64_t id, const wire::Reply** reply, void* bulk_dst = nullptr, uint64_t bulk_bytes = 0);
   // The same, with the reply's bulk (if any) read by `read_bulk`.
-  Status ReceiveWithLocked(const wire::Reply** reply, const std::function<Status(uint64_t)>& read_bulk);
+  Status ReceiveWithLocked(uint64_t id, const wire::Reply** reply, const std::function<Status(uint64_t)>& read_bulk);
+  // Sleeps (mu_ released) until `done` holds; re-checked at every reply.
+  void WaitLocked(const std::function<bool()>& done);
   // Send + receive for requests without bulk either way.
   Status CallLocked(wire::Request type, flatbuffers::Offset<void> body, const wire::Reply** reply = nullptr);
   // ReceiveLocked for a reply whose bulk goes to a strided host region.
-  Status ReceiveIntoLocked(const HostRegion& dst);
+  Status ReceiveIntoLocked(uint64_t id, const HostRegion& dst);
   flatbuffers::Offset<wire::GraphNode> BuildNodeLocked(const RemoteGraphNode& node);
   flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<wire::GraphNode>>> BuildNodesLocked(
       const std::vector<RemoteGraphNode>& nodes);
@@ -230,10 +236,21 @@ class Session {
   DeviceInfo info_;
   uint64_t next_id_ = 0;
   flatbuffers::FlatBufferBuilder builder_{1024};
-  std::vector<uint8_t> reply_;
+  // Threads waiting for replies, by message id (see ReceiveWithLocked).
+  struct PendingReply {
+    const std::function<Status(uint64_t)>* read_bulk = nullptr;
+    std::vector<uint8_t> frame;
+    Status transport;
+    bool done = false;
+  };
+  std::unordered_map<uint64_t, PendingReply*> pending_;
+  bool reading_ = false;
+  bool connecting_ = false;
+  std::condition_variable reply_cv_;
   std::vector<uint8_t> params_;
   AllocationTable allocations_;
   std::vector<std::unique_ptr<RemoteModule>> modules_;  // by Module::index
+  std::vector<bool> loading_;                           // by Module::index
   std::string session_key_;
   std::atomic<uint64_t> generation_{0};
   int priority_least_ = 0, priority_greatest_ = 0;

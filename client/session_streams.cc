@@ -211,13 +211,14 @@ Status Session::CopyFromDevice3D(const HostRegion& dst, const DeviceRegion& src,
   uint64_t pending = async ? host_channel_->AddPendingCopy(dst, /*once=*/true) : 0;
   auto body = wire::CreateMemcpy3D(builder_, wire::CopyDirection::DeviceToHost, 0, dst.width, dst.height, src.ptr,
                                    src.pitch, src.slice_height, e.width, e.height, e.depth, stream, pending);
-  Status s = SendLocked(wire::Request::Memcpy3D, body.Union());
+  uint64_t id = 0;
+  Status s = SendLocked(wire::Request::Memcpy3D, body.Union(), {}, &id);
   if (async) {
     if (!s.ok()) host_channel_->Remove(pending);
     return s;
   }
   RCUDA_RETURN_IF_ERROR(s);
-  return ReceiveIntoLocked(dst);
+  return ReceiveIntoLocked(id, dst);
 }
 
 Status Session::CopyOnDevice3D(const DeviceRegion& dst, const DeviceRegion& src, const Extent& e, uint64_t stream) {

@@ -661,16 +661,56 @@ class CudaExecutor final : public Executor {
       DestroyGraph(fresh.get());
       return drv_.Error(r, "cuGraphExecUpdate");
     }
-    // The exec now refers to the fresh graph's staging and host contexts.
-    DestroyGraph(&g);
-    g.graph = fresh->graph;
-    g.nodes = std::move(fresh->nodes);
-    g.spec_types = std::move(fresh->spec_types);
+    // The exec now uses the fresh graph's staging and host contexts, which
+    // stay alive with it; node handles stay the original graph's (the graph
+    // the exec was instantiated from, which later per-node updates name).
+    for (void* p : g.staging) drv_.cuMemFreeHost(p);
+    g.staging = std::move(fresh->staging);
     g.inputs = std::move(fresh->inputs);
     g.deliveries = std::move(fresh->deliveries);
     g.host_calls = std::move(fresh->host_calls);
-    g.staging = std::move(fresh->staging);
+    drv_.cuGraphDestroy(fresh->graph);
     fresh->graph = nullptr;
+    return Status::Ok();
+  }
+
+  Status Query(WaitTarget target, uint64_t handle) override {
+    if (target == WaitTarget::kStream) return StreamQuery(handle);
+    if (target == WaitTarget::kEvent) return EventQuery(handle);
+    // The device: every stream, the legacy one included.
+    RCUDA_RETURN_IF_ERROR(Check(drv_.cuStreamQuery(CU_STREAM_LEGACY), "cuStreamQuery"));
+    for (const auto& [h, s] : streams_) RCUDA_RETURN_IF_ERROR(Check(drv_.cuStreamQuery(s), "cuStreamQuery"));
+    return Status::Ok();
+  }
+
+  Status PrepareWait(WaitTarget target, uint64_t handle, std::function<Status()>* wait) override {
+    // The returned wait runs on another thread: it captures driver handles,
+    // never the executor's maps, and makes the context current there first.
+    CudaDriver* drv = &drv_;
+    CUcontext ctx = context_;
+    if (target == WaitTarget::kStream) {
+      CUstream s;
+      RCUDA_RETURN_IF_ERROR(StreamOf(handle, &s));
+      *wait = [drv, ctx, s] {
+        drv->cuCtxSetCurrent(ctx);
+        CUresult r = drv->cuStreamSynchronize(s);
+        return r == CUDA_SUCCESS ? Status::Ok() : drv->Error(r, "cuStreamSynchronize");
+      };
+    } else if (target == WaitTarget::kEvent) {
+      CUevent e;
+      RCUDA_RETURN_IF_ERROR(EventOf(handle, &e));
+      *wait = [drv, ctx, e] {
+        drv->cuCtxSetCurrent(ctx);
+        CUresult r = drv->cuEventSynchronize(e);
+        return r == CUDA_SUCCESS ? Status::Ok() : drv->Error(r, "cuEventSynchronize");
+      };
+    } else {
+      *wait = [drv, ctx] {
+        drv->cuCtxSetCurrent(ctx);
+        CUresult r = drv->cuCtxSynchronize();
+        return r == CUDA_SUCCESS ? Status::Ok() : drv->Error(r, "cuCtxSynchronize");
+      };
+    }
     return Status::Ok();
   }
 

@@ -200,6 +200,14 @@ class Executor {
   virtual Status GraphExecKernelNodeSetParams(uint64_t exec, uint32_t node, const GraphNodeSpec& kernel) = 0;
   virtual Status GraphExecUpdate(uint64_t exec, const std::vector<GraphNodeSpec>& nodes) = 0;
 
+  // Waiting for the GPU without holding up the session: Query answers at
+  // once (OK when the target's work is done, 600 while it runs, another
+  // error for a bad handle or a fault); PrepareWait returns a blocking wait
+  // that touches none of the executor's state, to run on another thread.
+  enum class WaitTarget { kDevice, kStream, kEvent };
+  virtual Status Query(WaitTarget target, uint64_t handle) = 0;
+  virtual Status PrepareWait(WaitTarget target, uint64_t handle, std::function<Status()>* wait) = 0;
+
   // The generic wire::Call operations (protocol/call_ops.h).
   virtual Status Call(uint32_t op, std::span<const int64_t> args, std::vector<int64_t>* values) = 0;
 

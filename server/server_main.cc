@@ -51,11 +51,13 @@ int RunWorker(int control_fd, int gpu, const ExecutorOptions& executor_options, 
   policy.session_key = handoff.key;
   SessionWorker worker(std::move(connection), std::move(executor), open, std::move(policy));
   s = worker.Run(handoff.hello);
-  if (!s.ok()) {
-    spdlog::warn("session ended: {}", s.message());
-    return 2;
-  }
-  return 0;
+  if (!s.ok()) spdlog::warn("session ended: {}", s.message());
+  // The process is the session: end it here, without unwinding. Threads of
+  // the wait pool may still be blocked on the GPU, and the driver frees
+  // everything the session held as the process goes.
+  spdlog::default_logger()->flush();
+  std::fflush(nullptr);
+  _exit(s.ok() ? 0 : 2);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <chrono>
 #include <cstring>
 
 #include "common/env.h"
@@ -17,6 +18,7 @@ namespace rcuda {
 namespace {
 
 constexpr int kInvalidValue = 1;
+constexpr int kNotReady = 600;  // cudaErrorNotReady
 constexpr uint64_t kMaxFatbinBytes = 2ull << 30;
 constexpr size_t kMaxParamBytes = 32 << 10;  // CUDA's limit is 32764 bytes
 
@@ -253,29 +255,71 @@ Status SessionWorker::Serve(const wire::Message& m, uint64_t bulk_bytes) {
 
 Status SessionWorker::SendReply(uint64_t id, const Status& result, wire::ReplyBody body_type,
                                 flatbuffers::Offset<void> body, std::span<const ConstBuffer> bulk) {
-  auto message = result.ok() ? 0 : builder_.CreateString(result.message());
-  auto async_message = async_error_.ok() ? 0 : builder_.CreateString(async_error_.message());
-  wire::ReplyBuilder reply(builder_);
+  Status s = FinishReply(&builder_, id, result, body_type, body, bulk);
+  builder_.Clear();
+  return s;
+}
+
+Status SessionWorker::FinishReply(flatbuffers::FlatBufferBuilder* builder, uint64_t id, const Status& result,
+                                  wire::ReplyBody body_type, flatbuffers::Offset<void> body,
+                                  std::span<const ConstBuffer> bulk) {
+  // Replies leave from the session loop and from the wait pool: the
+  // pending asynchronous error goes with whichever is first, and frames
+  // never interleave.
+  Status async_error = TakeAsyncError();
+  auto message = result.ok() ? 0 : builder->CreateString(result.message());
+  auto async_message = async_error.ok() ? 0 : builder->CreateString(async_error.message());
+  wire::ReplyBuilder reply(*builder);
   reply.add_id(id);
   reply.add_error(result.code());
   if (!result.ok()) reply.add_message(message);
-  reply.add_async_error(async_error_.code());
-  if (!async_error_.ok()) reply.add_async_message(async_message);
+  reply.add_async_error(async_error.code());
+  if (!async_error.ok()) reply.add_async_message(async_message);
   if (body_type != wire::ReplyBody::NONE) {
     reply.add_body_type(body_type);
     reply.add_body(body);
   }
-  builder_.Finish(reply.Finish());
+  builder->Finish(reply.Finish());
+  std::lock_guard lock(write_mu_);
+  return WriteFrame(*connection_, std::span(builder->GetBufferPointer(), builder->GetSize()), bulk);
+}
+
+Status SessionWorker::TakeAsyncError() {
+  std::lock_guard lock(async_mu_);
+  Status s = async_error_;
   async_error_ = Status::Ok();
-  Status s = WriteFrame(*connection_, std::span(builder_.GetBufferPointer(), builder_.GetSize()), bulk);
-  builder_.Clear();
   return s;
 }
 
 void SessionWorker::RecordAsyncError(const Status& status) {
   if (status.ok()) return;
   spdlog::debug("asynchronous error: {}", status.ToString());
+  std::lock_guard lock(async_mu_);
   if (async_error_.ok()) async_error_ = status;
+}
+
+Status SessionWorker::WaitThenReply(uint64_t id, Executor::WaitTarget target, uint64_t handle) {
+  // Usually the work is done by the time the request arrives (the network
+  // is slower than short kernels); a bad handle or a fault is known at once
+  // too. Either way the answer goes out now. Otherwise look again for a
+  // little while, then hand the wait to the pool and read on.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
+  Status s;
+  do {
+    s = executor_->Query(target, handle);
+  } while (s.code() == kNotReady && std::chrono::steady_clock::now() < deadline);
+  builder_.Clear();
+  if (s.code() != kNotReady) return SendReply(id, s);
+  std::function<Status()> wait;
+  s = executor_->PrepareWait(target, handle, &wait);
+  if (!s.ok()) return SendReply(id, s);
+  waits_.Run([this, id, wait = std::move(wait)] {
+    Status result = wait();
+    flatbuffers::FlatBufferBuilder builder(256);
+    // A failed write means the client is gone; the session loop sees it too.
+    FinishReply(&builder, id, result, wire::ReplyBody::NONE, 0, {});
+  });
+  return Status::Ok();
 }
 
 Status SessionWorker::HandleMemAlloc(const wire::Message& m) {
@@ -361,17 +405,19 @@ Status SessionWorker::StreamReply(uint64_t id, uint64_t bytes,
   bool started = false;
   uint64_t sent = 0;
   Status transport;
+  std::unique_lock<std::mutex> write_lock(write_mu_, std::defer_lock);
   Status s = produce([&](const void* src, size_t n) {
     if (!started) {
       started = true;
       builder_.Clear();
-      auto async_message = async_error_.ok() ? 0 : builder_.CreateString(async_error_.message());
+      Status async_error = TakeAsyncError();
+      auto async_message = async_error.ok() ? 0 : builder_.CreateString(async_error.message());
       wire::ReplyBuilder reply(builder_);
       reply.add_id(id);
-      reply.add_async_error(async_error_.code());
-      if (!async_error_.ok()) reply.add_async_message(async_message);
+      reply.add_async_error(async_error.code());
+      if (!async_error.ok()) reply.add_async_message(async_message);
       builder_.Finish(reply.Finish());
-      async_error_ = Status::Ok();
+      write_lock.lock();  // held until the whole bulk is out
       transport = WriteFrameStart(*connection_, std::span(builder_.GetBufferPointer(), builder_.GetSize()), bytes,
                                   ConstBuffer{src, n});
     } else {
@@ -386,6 +432,7 @@ Status SessionWorker::StreamReply(uint64_t id, uint64_t bytes,
     builder_.Clear();
     return SendReply(id, s.ok() ? Status::Corruption("copy produced no data") : s);
   }
+  // Still holding write_lock: the padding below belongs to this frame.
   if (!s.ok() || sent != bytes) {
     // The frame promised `bytes`: keep the stream in step, and let the
     // client learn of the failure with its next reply.
@@ -483,9 +530,7 @@ Status SessionWorker::HandleLaunch(const wire::Message& m) {
 }
 
 Status SessionWorker::HandleDeviceSynchronize(const wire::Message& m) {
-  Status s = executor_->Synchronize();
-  builder_.Clear();
-  return SendReply(m.id(), s);
+  return WaitThenReply(m.id(), Executor::WaitTarget::kDevice, 0);
 }
 
 Status SessionWorker::HandleDeviceReset(const wire::Message& m) {

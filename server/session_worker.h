@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "common/allocation_table.h"
 #include "server/executor.h"
 #include "server/host_channel.h"
+#include "server/wait_pool.h"
 
 namespace rcuda {
 
@@ -108,9 +110,16 @@ class SessionWorker {
   Status SendReply(uint64_t id, const Status& result,
                    wire::ReplyBody body_type = wire::ReplyBody::NONE,
                    flatbuffers::Offset<void> body = 0, std::span<const ConstBuffer> bulk = {});
+  // Builds (in `builder`) and writes a reply; safe from any thread.
+  Status FinishReply(flatbuffers::FlatBufferBuilder* builder, uint64_t id, const Status& result,
+                     wire::ReplyBody body_type, flatbuffers::Offset<void> body, std::span<const ConstBuffer> bulk);
   // Records the failure of a request that gets no reply, to report with the
   // next reply.
   void RecordAsyncError(const Status& status);
+  Status TakeAsyncError();
+  // Answers a synchronizing request when the GPU work it waits for is done,
+  // without holding up the session's other requests meanwhile.
+  Status WaitThenReply(uint64_t id, Executor::WaitTarget target, uint64_t handle);
 
   std::unique_ptr<Connection> connection_;
   std::unique_ptr<Executor> executor_;
@@ -119,7 +128,10 @@ class SessionWorker {
   AllocationTable allocations_;
   uint64_t memory_limit_ = 0;  // 0 = no limit beyond the GPU's
   uint64_t next_id_ = 0;
-  Status async_error_;
+  std::mutex async_mu_;
+  Status async_error_;  // guarded by async_mu_
+  std::mutex write_mu_;  // one frame at a time on connection_
+  WaitPool waits_;
   ClientHostChannel host_channel_;
   std::thread attach_thread_;
   std::atomic<bool> ending_{false};

@@ -146,9 +146,7 @@ Status SessionWorker::HandleStreamDestroy(const wire::Message& m) {
 }
 
 Status SessionWorker::HandleStreamSynchronize(const wire::Message& m) {
-  Status s = executor_->StreamSynchronize(m.request_as_StreamSynchronize()->stream());
-  builder_.Clear();
-  return SendReply(m.id(), s);
+  return WaitThenReply(m.id(), Executor::WaitTarget::kStream, m.request_as_StreamSynchronize()->stream());
 }
 
 Status SessionWorker::HandleStreamQuery(const wire::Message& m) {
@@ -183,9 +181,7 @@ Status SessionWorker::HandleEventRecord(const wire::Message& m) {
 }
 
 Status SessionWorker::HandleEventSynchronize(const wire::Message& m) {
-  Status s = executor_->EventSynchronize(m.request_as_EventSynchronize()->event());
-  builder_.Clear();
-  return SendReply(m.id(), s);
+  return WaitThenReply(m.id(), Executor::WaitTarget::kEvent, m.request_as_EventSynchronize()->event());
 }
 
 Status SessionWorker::HandleEventQuery(const wire::Message& m) {

@@ -420,6 +420,18 @@ class TestExecutor final : public Executor {
     return Status::Ok();
   }
 
+  Status Query(WaitTarget target, uint64_t handle) override {
+    if (target == WaitTarget::kStream) return CheckStream(handle);
+    if (target == WaitTarget::kEvent) return events_.count(handle) ? Status::Ok() : BadHandle("event");
+    return Status::Ok();
+  }
+
+  Status PrepareWait(WaitTarget target, uint64_t handle, std::function<Status()>* wait) override {
+    RCUDA_RETURN_IF_ERROR(Query(target, handle));
+    *wait = [] { return Status::Ok(); };
+    return Status::Ok();
+  }
+
   Status Call(uint32_t op, std::span<const int64_t> args, std::vector<int64_t>* values) override {
     auto arg = [&](size_t i) { return i < args.size() ? args[i] : 0; };
     switch (static_cast<CallOp>(op)) {

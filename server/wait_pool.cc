@@ -1,0 +1,41 @@
+#include "server/wait_pool.h"
+
+namespace rcuda {
+
+WaitPool::~WaitPool() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  // A thread still blocked in a GPU wait belongs to a session that is
+  // ending; the process exits with it.
+  for (auto& t : threads_) t.detach();
+}
+
+void WaitPool::Run(std::function<void()> task) {
+  std::lock_guard lock(mu_);
+  tasks_.push_back(std::move(task));
+  if (idle_ == 0) {
+    threads_.emplace_back([this] { Loop(); });
+  } else {
+    cv_.notify_one();
+  }
+}
+
+void WaitPool::Loop() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    ++idle_;
+    cv_.wait(lock, [&] { return stopping_ || !tasks_.empty(); });
+    --idle_;
+    if (stopping_) return;
+    auto task = std::move(tasks_.front());
+    tasks_.pop_front();
+    lock.unlock();
+    task();
+    lock.lock();
+  }
+}
+
+}  // namespace rcuda

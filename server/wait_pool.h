@@ -1,0 +1,35 @@
+// Threads for the requests that wait for the GPU (stream, event and device
+// synchronization). A session's worker hands such a wait to the pool and
+// goes on reading the session's requests, so that one client thread waiting
+// for its stream does not hold up another thread's work, which the first
+// may well be waiting for.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace rcuda {
+
+class WaitPool {
+ public:
+  ~WaitPool();
+  // Runs `task` on a pool thread; starts another thread when all are busy
+  // (waits may depend on each other, so none may queue behind another).
+  void Run(std::function<void()> task);
+
+ private:
+  void Loop();
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  std::vector<std::thread> threads_;
+  int idle_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace rcuda
