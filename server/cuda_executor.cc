@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <deque>
 #include <mutex>
 #include <cstring>
 #include <unordered_map>
@@ -22,6 +23,7 @@ constexpr int kInvalidResourceHandle = 400;
 // i over PCIe (and the other way round for device to host).
 constexpr size_t kStagingChunk = 8 << 20;
 constexpr int kStagingBuffers = 2;
+constexpr size_t kUploadChunks = 16;  // 128 MiB of pinned upload staging at most, per session
 
 class CudaExecutor final : public Executor {
   struct FunctionEntry {
@@ -40,6 +42,16 @@ class CudaExecutor final : public Executor {
     }
     drv_.cuCtxSynchronize();
     pool_.FreeAll(drv_);
+    for (auto* list : {&upload_free_}) {
+      for (auto& b : *list) {
+        drv_.cuEventDestroy(b.event);
+        drv_.cuMemFreeHost(b.host);
+      }
+    }
+    for (auto& b : upload_busy_) {
+      drv_.cuEventDestroy(b.event);
+      drv_.cuMemFreeHost(b.host);
+    }
     for (auto& [id, lib] : libraries_) drv_.cuLibraryUnload(lib);
     drv_.cuDevicePrimaryCtxRelease(device_);
   }
@@ -129,19 +141,17 @@ class CudaExecutor final : public Executor {
     CUstream s;
     RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
     uint64_t done = 0;
-    int index = 0;
     while (done < size) {
-      Staging& buf = staging_[index];
-      index = (index + 1) % kStagingBuffers;
-      // Wait until this buffer's previous copy has left it.
-      CUresult r = drv_.cuEventSynchronize(buf.event);
-      if (r != CUDA_SUCCESS) return drv_.Error(r, "copy to device");
+      Staging buf;
+      RCUDA_RETURN_IF_ERROR(AcquireUpload(&buf));
       size_t n = std::min<uint64_t>(size - done, kStagingChunk);
-      RCUDA_RETURN_IF_ERROR(read(buf.host, n));
-      if ((r = drv_.cuMemcpyHtoDAsync(dst + done, buf.host, n, s)) != CUDA_SUCCESS) {
-        return drv_.Error(r, "cuMemcpyHtoDAsync");
-      }
-      if ((r = drv_.cuEventRecord(buf.event, s)) != CUDA_SUCCESS) return drv_.Error(r, "cuEventRecord");
+      Status st = read(buf.host, n);
+      CUresult r = CUDA_SUCCESS;
+      if (st.ok()) r = drv_.cuMemcpyHtoDAsync(dst + done, buf.host, n, s);
+      if (st.ok() && r == CUDA_SUCCESS) r = drv_.cuEventRecord(buf.event, s);
+      upload_busy_.push_back(buf);  // free again once its event has passed
+      RCUDA_RETURN_IF_ERROR(st);
+      if (r != CUDA_SUCCESS) return drv_.Error(r, "copy to device");
       done += n;
     }
     return Status::Ok();
@@ -379,15 +389,19 @@ class CudaExecutor final : public Executor {
   Status CopyToDevice3D(const Copy3D& c, uint64_t stream, const ChunkReader& read) override {
     CUstream s;
     RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
-    int index = 0;
     for (const Piece& p : Pieces(c)) {
-      Staging& buf = staging_[index];
-      index = (index + 1) % kStagingBuffers;
-      RCUDA_RETURN_IF_ERROR(Check(drv_.cuEventSynchronize(buf.event), "copy to device"));
-      RCUDA_RETURN_IF_ERROR(read(buf.host, p.bytes()));
-      CUDA_MEMCPY3D m = PieceCopy(c, p, buf.host, true);
-      RCUDA_RETURN_IF_ERROR(Check(drv_.cuMemcpy3DAsync(&m, s), "cuMemcpy3DAsync"));
-      RCUDA_RETURN_IF_ERROR(Check(drv_.cuEventRecord(buf.event, s), "cuEventRecord"));
+      Staging buf;
+      RCUDA_RETURN_IF_ERROR(AcquireUpload(&buf));
+      Status st = read(buf.host, p.bytes());
+      CUresult r = CUDA_SUCCESS;
+      if (st.ok()) {
+        CUDA_MEMCPY3D m = PieceCopy(c, p, buf.host, true);
+        r = drv_.cuMemcpy3DAsync(&m, s);
+      }
+      if (st.ok() && r == CUDA_SUCCESS) r = drv_.cuEventRecord(buf.event, s);
+      upload_busy_.push_back(buf);
+      RCUDA_RETURN_IF_ERROR(st);
+      if (r != CUDA_SUCCESS) return drv_.Error(r, "copy to device");
     }
     return Status::Ok();
   }
@@ -1203,11 +1217,48 @@ class CudaExecutor final : public Executor {
 
   Status Check(CUresult r, const char* what) { return r == CUDA_SUCCESS ? Status::Ok() : drv_.Error(r, what); }
 
+  // Staging for host-to-device copies: pinned chunks, each free again once
+  // the copy that reads it has run (its event). The pool grows, up to
+  // kUploadChunks, so that asynchronous uploads behind a busy stream do not
+  // stop the session; at the limit it waits for the oldest chunk.
+  Status AcquireUpload(Staging* out) {
+    while (!upload_busy_.empty()) {
+      CUresult r = drv_.cuEventQuery(upload_busy_.front().event);
+      if (r == CUDA_ERROR_NOT_READY) break;
+      if (r != CUDA_SUCCESS) return drv_.Error(r, "copy to device");
+      upload_free_.push_back(upload_busy_.front());
+      upload_busy_.pop_front();
+    }
+    if (!upload_free_.empty()) {
+      *out = upload_free_.back();
+      upload_free_.pop_back();
+      return Status::Ok();
+    }
+    if (upload_count_ < kUploadChunks) {
+      Staging buf;
+      CUresult r = drv_.cuMemHostAlloc(&buf.host, kStagingChunk, 0);
+      if (r != CUDA_SUCCESS) return drv_.Error(r, "cuMemHostAlloc");
+      if ((r = drv_.cuEventCreate(&buf.event, CU_EVENT_DISABLE_TIMING)) != CUDA_SUCCESS) {
+        drv_.cuMemFreeHost(buf.host);
+        return drv_.Error(r, "cuEventCreate");
+      }
+      ++upload_count_;
+      *out = buf;
+      return Status::Ok();
+    }
+    *out = upload_busy_.front();
+    upload_busy_.pop_front();
+    return Check(drv_.cuEventSynchronize(out->event), "copy to device");
+  }
+
   ExecutorOptions options_;
   CudaDriver drv_;
   CUdevice device_ = 0;
   CUcontext context_ = nullptr;
-  std::array<Staging, kStagingBuffers> staging_;
+  std::array<Staging, kStagingBuffers> staging_;  // device-to-host copies
+  std::vector<Staging> upload_free_;              // host-to-device copies
+  std::deque<Staging> upload_busy_;
+  size_t upload_count_ = 0;
   std::unordered_map<uint64_t, CUlibrary> libraries_;
   std::vector<FunctionEntry> functions_;
   uint64_t next_module_ = 0;
