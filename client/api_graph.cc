@@ -2,8 +2,6 @@
 #include <cstring>
 
 #include "client/api_common.h"
-
-#include <driver_functions.h>
 #include "client/graph.h"
 #include "client/objects.h"
 
@@ -107,9 +105,9 @@ RCUDA_EXPORT cudaError_t cudaGraphAddMemcpyNode1D(cudaGraphNode_t* node, cudaGra
                                                   const cudaGraphNode_t* deps, size_t count, void* dst,
                                                   const void* src, size_t bytes, cudaMemcpyKind kind) {
   cudaMemcpy3DParms p{};
-  p.srcPtr = make_cudaPitchedPtr(const_cast<void*>(src), bytes, bytes, 1);
-  p.dstPtr = make_cudaPitchedPtr(dst, bytes, bytes, 1);
-  p.extent = make_cudaExtent(bytes, 1, 1);
+  p.srcPtr = cudaPitchedPtr{const_cast<void*>(src), bytes, bytes, 1};
+  p.dstPtr = cudaPitchedPtr{dst, bytes, bytes, 1};
+  p.extent = cudaExtent{bytes, 1, 1};
   p.kind = kind;
   return AddFilled(node, graph, deps, count, cudaGraphNodeTypeMemcpy,
                    [&](GraphNodeObject* n) { return SetMemcpyNode(n, p); });

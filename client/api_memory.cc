@@ -5,8 +5,6 @@
 #include <mutex>
 
 #include "client/api_common.h"
-
-#include <driver_functions.h>
 #include "client/copy.h"
 #include "client/objects.h"
 #include "client/registry.h"
@@ -240,7 +238,7 @@ RCUDA_EXPORT cudaError_t cudaMalloc3D(cudaPitchedPtr* pitched, cudaExtent extent
   size_t pitch = 0;
   cudaError_t e = cudaMallocPitch(&ptr, &pitch, extent.width, extent.height * extent.depth);
   if (e != cudaSuccess) return e;
-  *pitched = make_cudaPitchedPtr(ptr, pitch, extent.width, extent.height);
+  *pitched = cudaPitchedPtr{ptr, pitch, extent.width, extent.height};
   return cudaSuccess;
 }
 

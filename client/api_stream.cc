@@ -9,8 +9,6 @@ using namespace rcuda::client;
 
 namespace {
 
-cudaError_t Code(const rcuda::Status& s) { return static_cast<cudaError_t>(s.code()); }
-
 // Query results are not errors: cudaErrorNotReady does not become the
 // thread's last error.
 cudaError_t QueryResult(const rcuda::Status& s) {

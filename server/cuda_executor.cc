@@ -138,7 +138,7 @@ class CudaExecutor final : public Executor {
   }
 
   Status CopyToDevice(uint64_t dst, uint64_t size, uint64_t stream, const ChunkReader& read) override {
-    CUstream s;
+    CUstream s = nullptr;
     RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
     uint64_t done = 0;
     while (done < size) {
@@ -158,7 +158,7 @@ class CudaExecutor final : public Executor {
   }
 
   Status CopyFromDevice(uint64_t src, uint64_t size, uint64_t stream, const ChunkWriter& write) override {
-    CUstream s;
+    CUstream s = nullptr;
     RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
     // Both buffers must be free before they are refilled.
     for (auto& buf : staging_) {
@@ -193,14 +193,14 @@ class CudaExecutor final : public Executor {
   }
 
   Status CopyOnDevice(uint64_t dst, uint64_t src, uint64_t size, uint64_t stream) override {
-    CUstream s;
+    CUstream s = nullptr;
     RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
     CUresult r = drv_.cuMemcpyDtoDAsync(dst, src, size, s);
     return r == CUDA_SUCCESS ? Status::Ok() : drv_.Error(r, "cuMemcpyDtoDAsync");
   }
 
   Status Memset(uint64_t dst, uint8_t value, uint64_t size, uint64_t stream) override {
-    CUstream s;
+    CUstream s = nullptr;
     RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
     CUresult r = drv_.cuMemsetD8Async(dst, value, size, s);
     return r == CUDA_SUCCESS ? Status::Ok() : drv_.Error(r, "cuMemsetD8Async");
@@ -275,7 +275,7 @@ class CudaExecutor final : public Executor {
   Status Launch(uint64_t function, Dim3 grid, Dim3 block, uint32_t shared_bytes, uint64_t stream,
                 std::span<const uint8_t> params, const LaunchOptions& options) override {
     if (function == 0 || function > functions_.size()) return Status(kInvalidResourceHandle, "unknown function");
-    CUstream s;
+    CUstream s = nullptr;
     RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
     const FunctionEntry& f = functions_[function - 1];
     bool plain = !options.cooperative && options.cluster.x == 0 && !options.has_priority;
@@ -387,7 +387,7 @@ class CudaExecutor final : public Executor {
   }
 
   Status CopyToDevice3D(const Copy3D& c, uint64_t stream, const ChunkReader& read) override {
-    CUstream s;
+    CUstream s = nullptr;
     RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
     for (const Piece& p : Pieces(c)) {
       Staging buf;
@@ -407,7 +407,7 @@ class CudaExecutor final : public Executor {
   }
 
   Status CopyFromDevice3D(const Copy3D& c, uint64_t stream, const ChunkWriter& write) override {
-    CUstream s;
+    CUstream s = nullptr;
     RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
     for (auto& buf : staging_) RCUDA_RETURN_IF_ERROR(Check(drv_.cuEventSynchronize(buf.event), "copy from device"));
     std::vector<Piece> pieces = Pieces(c);
@@ -435,7 +435,7 @@ class CudaExecutor final : public Executor {
   // on the stream hands the bytes to the client, so that the program sees
   // them exactly when the stream has reached the copy.
   Status CopyFromDevice3DAsync(const Copy3D& c, uint64_t stream, uint64_t pending) override {
-    CUstream s;
+    CUstream s = nullptr;
     RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
     if (!host_channel_) return Status(Status::kNotSupported, "no host channel");
     auto* delivery = new Delivery{this, nullptr, c.packed_bytes(), pending};
@@ -465,7 +465,7 @@ class CudaExecutor final : public Executor {
   }
 
   Status CopyOnDevice3D(const Copy3D& c, uint64_t stream) override {
-    CUstream s;
+    CUstream s = nullptr;
     RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
     CUDA_MEMCPY3D m = DeviceCopy(c);
     return Check(drv_.cuMemcpy3DAsync(&m, s), "cuMemcpy3DAsync");
@@ -488,7 +488,7 @@ class CudaExecutor final : public Executor {
   }
 
   Status Memset3D(const Set3D& m, uint64_t stream) override {
-    CUstream s;
+    CUstream s = nullptr;
     RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
     for (uint64_t z = 0; z < m.depth; ++z) {
       CUdeviceptr slice = m.dst + z * m.slice_height * m.pitch;
@@ -513,7 +513,7 @@ class CudaExecutor final : public Executor {
   }
 
   Status StreamCreate(uint32_t flags, int32_t priority, uint64_t* stream) override {
-    CUstream s;
+    CUstream s = nullptr;
     RCUDA_RETURN_IF_ERROR(Check(drv_.cuStreamCreateWithPriority(&s, flags, priority), "cuStreamCreateWithPriority"));
     *stream = ++next_handle_;
     streams_[*stream] = s;
@@ -529,27 +529,27 @@ class CudaExecutor final : public Executor {
   }
 
   Status StreamSynchronize(uint64_t stream) override {
-    CUstream s;
+    CUstream s = nullptr;
     RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
     return Check(drv_.cuStreamSynchronize(s), "cuStreamSynchronize");
   }
 
   Status StreamQuery(uint64_t stream) override {
-    CUstream s;
+    CUstream s = nullptr;
     RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
     return Check(drv_.cuStreamQuery(s), "cuStreamQuery");
   }
 
   Status StreamWaitEvent(uint64_t stream, uint64_t event, uint32_t flags) override {
-    CUstream s;
-    CUevent e;
+    CUstream s = nullptr;
+    CUevent e = nullptr;
     RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
     RCUDA_RETURN_IF_ERROR(EventOf(event, &e));
     return Check(drv_.cuStreamWaitEvent(s, e, flags), "cuStreamWaitEvent");
   }
 
   Status EventCreate(uint32_t flags, uint64_t* event) override {
-    CUevent e;
+    CUevent e = nullptr;
     RCUDA_RETURN_IF_ERROR(Check(drv_.cuEventCreate(&e, flags), "cuEventCreate"));
     *event = ++next_handle_;
     events_[*event] = e;
@@ -565,34 +565,34 @@ class CudaExecutor final : public Executor {
   }
 
   Status EventRecord(uint64_t event, uint64_t stream, uint32_t flags) override {
-    CUstream s;
-    CUevent e;
+    CUstream s = nullptr;
+    CUevent e = nullptr;
     RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
     RCUDA_RETURN_IF_ERROR(EventOf(event, &e));
     return Check(drv_.cuEventRecordWithFlags(e, s, flags), "cuEventRecordWithFlags");
   }
 
   Status EventSynchronize(uint64_t event) override {
-    CUevent e;
+    CUevent e = nullptr;
     RCUDA_RETURN_IF_ERROR(EventOf(event, &e));
     return Check(drv_.cuEventSynchronize(e), "cuEventSynchronize");
   }
 
   Status EventQuery(uint64_t event) override {
-    CUevent e;
+    CUevent e = nullptr;
     RCUDA_RETURN_IF_ERROR(EventOf(event, &e));
     return Check(drv_.cuEventQuery(e), "cuEventQuery");
   }
 
   Status EventElapsedTime(uint64_t start, uint64_t end, float* ms) override {
-    CUevent a, b;
+    CUevent a = nullptr, b = nullptr;
     RCUDA_RETURN_IF_ERROR(EventOf(start, &a));
     RCUDA_RETURN_IF_ERROR(EventOf(end, &b));
     return Check(drv_.cuEventElapsedTime(ms, a, b), "cuEventElapsedTime");
   }
 
   Status LaunchHostFunction(uint64_t stream, uint64_t id) override {
-    CUstream s;
+    CUstream s = nullptr;
     RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
     if (!host_channel_) return Status(Status::kNotSupported, "no host channel");
     auto* call = new HostCall{this, id, true};
@@ -621,7 +621,7 @@ class CudaExecutor final : public Executor {
     auto it = graphs_.find(exec);
     if (it == graphs_.end()) return Status(kInvalidResourceHandle, "unknown graph exec");
     GraphExec& g = *it->second;
-    CUstream s;
+    CUstream s = nullptr;
     RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
     uint64_t expected = 0;
     for (const auto& in : g.inputs) expected += in.size;
@@ -703,7 +703,7 @@ class CudaExecutor final : public Executor {
     CudaDriver* drv = &drv_;
     CUcontext ctx = context_;
     if (target == WaitTarget::kStream) {
-      CUstream s;
+      CUstream s = nullptr;
       RCUDA_RETURN_IF_ERROR(StreamOf(handle, &s));
       *wait = [drv, ctx, s] {
         drv->cuCtxSetCurrent(ctx);
@@ -711,7 +711,7 @@ class CudaExecutor final : public Executor {
         return r == CUDA_SUCCESS ? Status::Ok() : drv->Error(r, "cuStreamSynchronize");
       };
     } else if (target == WaitTarget::kEvent) {
-      CUevent e;
+      CUevent e = nullptr;
       RCUDA_RETURN_IF_ERROR(EventOf(handle, &e));
       *wait = [drv, ctx, e] {
         drv->cuCtxSetCurrent(ctx);
@@ -752,18 +752,18 @@ class CudaExecutor final : public Executor {
       case CallOp::kDeviceSetLimit:
         return Check(drv_.cuCtxSetLimit(static_cast<CUlimit>(arg(0)), static_cast<size_t>(arg(1))), "cuCtxSetLimit");
       case CallOp::kFuncSetAttribute: {
-        CUfunction f;
+        CUfunction f = nullptr;
         RCUDA_RETURN_IF_ERROR(function(&f));
         return Check(drv_.cuFuncSetAttribute(f, static_cast<CUfunction_attribute>(arg(1)), static_cast<int>(arg(2))),
                      "cuFuncSetAttribute");
       }
       case CallOp::kFuncSetCacheConfig: {
-        CUfunction f;
+        CUfunction f = nullptr;
         RCUDA_RETURN_IF_ERROR(function(&f));
         return Check(drv_.cuFuncSetCacheConfig(f, static_cast<CUfunc_cache>(arg(1))), "cuFuncSetCacheConfig");
       }
       case CallOp::kOccupancyMaxActiveBlocks: {
-        CUfunction f;
+        CUfunction f = nullptr;
         RCUDA_RETURN_IF_ERROR(function(&f));
         int blocks = 0;
         RCUDA_RETURN_IF_ERROR(Check(drv_.cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(
@@ -774,7 +774,7 @@ class CudaExecutor final : public Executor {
         return Status::Ok();
       }
       case CallOp::kOccupancyAvailableDynamicSMem: {
-        CUfunction f;
+        CUfunction f = nullptr;
         RCUDA_RETURN_IF_ERROR(function(&f));
         size_t bytes = 0;
         RCUDA_RETURN_IF_ERROR(Check(drv_.cuOccupancyAvailableDynamicSMemPerBlock(&bytes, f, static_cast<int>(arg(1)),
@@ -789,19 +789,19 @@ class CudaExecutor final : public Executor {
         props.handleTypes = static_cast<CUmemAllocationHandleType>(arg(3));
         props.location.type = static_cast<CUmemLocationType>(arg(0));
         props.location.id = static_cast<int>(arg(1));
-        CUmemoryPool p;
+        CUmemoryPool p = nullptr;
         RCUDA_RETURN_IF_ERROR(Check(drv_.cuMemPoolCreate(&p, &props), "cuMemPoolCreate"));
         values->push_back(PoolHandle(p));
         return Status::Ok();
       }
       case CallOp::kMemPoolDestroy: {
-        CUmemoryPool p;
+        CUmemoryPool p = nullptr;
         RCUDA_RETURN_IF_ERROR(pool(arg(0), &p));
         pools_.erase(arg(0));
         return Check(drv_.cuMemPoolDestroy(p), "cuMemPoolDestroy");
       }
       case CallOp::kMemPoolSetAttribute: {
-        CUmemoryPool p;
+        CUmemoryPool p = nullptr;
         RCUDA_RETURN_IF_ERROR(pool(arg(0), &p));
         // Threshold and counters are 64-bit, the reuse flags int.
         auto attr = static_cast<CUmemPool_attribute>(arg(1));
@@ -812,7 +812,7 @@ class CudaExecutor final : public Executor {
                      "cuMemPoolSetAttribute");
       }
       case CallOp::kMemPoolGetAttribute: {
-        CUmemoryPool p;
+        CUmemoryPool p = nullptr;
         RCUDA_RETURN_IF_ERROR(pool(arg(0), &p));
         auto attr = static_cast<CUmemPool_attribute>(arg(1));
         cuuint64_t v64 = 0;
@@ -824,13 +824,13 @@ class CudaExecutor final : public Executor {
         return Status::Ok();
       }
       case CallOp::kMemPoolTrimTo: {
-        CUmemoryPool p;
+        CUmemoryPool p = nullptr;
         RCUDA_RETURN_IF_ERROR(pool(arg(0), &p));
         return Check(drv_.cuMemPoolTrimTo(p, static_cast<size_t>(arg(1))), "cuMemPoolTrimTo");
       }
       case CallOp::kDeviceGetDefaultMemPool:
       case CallOp::kDeviceGetMemPool: {
-        CUmemoryPool p;
+        CUmemoryPool p = nullptr;
         CUresult r = static_cast<CallOp>(op) == CallOp::kDeviceGetDefaultMemPool
                          ? drv_.cuDeviceGetDefaultMemPool(&p, device_)
                          : drv_.cuDeviceGetMemPool(&p, device_);
@@ -839,14 +839,14 @@ class CudaExecutor final : public Executor {
         return Status::Ok();
       }
       case CallOp::kDeviceSetMemPool: {
-        CUmemoryPool p;
+        CUmemoryPool p = nullptr;
         RCUDA_RETURN_IF_ERROR(pool(arg(0), &p));
         return Check(drv_.cuDeviceSetMemPool(device_, p), "cuDeviceSetMemPool");
       }
       case CallOp::kMallocAsync: {
-        CUstream s;
+        CUstream s = nullptr;
         RCUDA_RETURN_IF_ERROR(StreamOf(static_cast<uint64_t>(arg(1)), &s));
-        CUmemoryPool p;
+        CUmemoryPool p = nullptr;
         if (arg(2) == 0) {
           RCUDA_RETURN_IF_ERROR(Check(drv_.cuDeviceGetMemPool(&p, device_), "cuDeviceGetMemPool"));
         } else {
@@ -859,7 +859,7 @@ class CudaExecutor final : public Executor {
         return Status::Ok();
       }
       case CallOp::kFreeAsync: {
-        CUstream s;
+        CUstream s = nullptr;
         RCUDA_RETURN_IF_ERROR(StreamOf(static_cast<uint64_t>(arg(1)), &s));
         return Check(drv_.cuMemFreeAsync(static_cast<CUdeviceptr>(arg(0)), s), "cuMemFreeAsync");
       }
@@ -873,7 +873,7 @@ class CudaExecutor final : public Executor {
       }
       case CallOp::kOccupancyMaxPotentialClusterSize:
       case CallOp::kOccupancyMaxActiveClusters: {
-        CUfunction f;
+        CUfunction f = nullptr;
         RCUDA_RETURN_IF_ERROR(function(&f));
         CUlaunchConfig config{};
         config.gridDimX = static_cast<unsigned>(arg(1));
@@ -901,7 +901,7 @@ class CudaExecutor final : public Executor {
         return Status::Ok();
       }
       case CallOp::kStreamGetInfo: {
-        CUstream s;
+        CUstream s = nullptr;
         RCUDA_RETURN_IF_ERROR(StreamOf(static_cast<uint64_t>(arg(0)), &s));
         int priority = 0;
         unsigned flags = 0;
@@ -1148,7 +1148,7 @@ class CudaExecutor final : public Executor {
         }
         case GraphNodeSpec::Type::kEventRecord:
         case GraphNodeSpec::Type::kEventWait: {
-          CUevent e;
+          CUevent e = nullptr;
           Status s = EventOf(n.event, &e);
           if (!s.ok()) {
             DestroyGraph(g);
