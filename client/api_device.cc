@@ -172,7 +172,9 @@ RCUDA_EXPORT cudaError_t cudaDeviceGetPCIBusId(char* bus_id, int len, int device
   Session* s = ConnectedSession(device, &error);
   if (!s) return Fail(error);
   const DeviceInfo& d = s->device_info();
-  std::snprintf(bus_id, len, "%08X:%02X:%02X.0", d.attribute(cudaDevAttrPciDomainId), d.attribute(cudaDevAttrPciBusId),
+  // CUDA's form: a four-digit domain (13 bytes with the terminator), not
+  // NVML's eight.
+  std::snprintf(bus_id, len, "%04X:%02X:%02X.0", d.attribute(cudaDevAttrPciDomainId), d.attribute(cudaDevAttrPciBusId),
                 d.attribute(cudaDevAttrPciDeviceId));
   return cudaSuccess;
 }

@@ -4,7 +4,7 @@
 # rcuda-run, the CUDA test programs, the benchmarks and the examples.
 set -eu
 cd "$(dirname "$0")/.."
-cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DRCUDA_BUILD_SCHEDULER_TESTS=OFF >/dev/null
+cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DRCUDA_BUILD_SCHEDULER_TESTS=ON >/dev/null
 targets=(rcuda-server rcuda-run rcuda_cudart micro_bench tcp_baseline)
 while IFS=$'\t' read -r name path; do
   case "$path" in */tests/cuda/*|*/bin/*) targets+=("$name") ;; esac

@@ -309,7 +309,14 @@ Status SessionWorker::WaitThenReply(uint64_t id, Executor::WaitTarget target, ui
     s = executor_->Query(target, handle);
   } while (s.code() == kNotReady && std::chrono::steady_clock::now() < deadline);
   builder_.Clear();
-  if (s.code() != kNotReady) return SendReply(id, s);
+  if (s.code() != kNotReady) {
+    // Done: still make the synchronizing call the program made (it returns
+    // at once). The driver's stream-ordered allocator learns there that
+    // freed memory is idle; after a mere query cuMemPoolTrimTo keeps it.
+    std::function<Status()> sync;
+    if (s.ok() && executor_->PrepareWait(target, handle, &sync).ok()) s = sync();
+    return SendReply(id, s);
+  }
   std::function<Status()> wait;
   s = executor_->PrepareWait(target, handle, &wait);
   if (!s.ok()) return SendReply(id, s);

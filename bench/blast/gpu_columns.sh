@@ -43,7 +43,7 @@ check="$out/check.txt"
 csv="$out/runs.csv"
 echo "$BLAST_RUNS_HEADER" >"$csv"
 
-remaining() { awk -v e="$(blast_elapsed "$t0")" -v b="$budget" 'BEGIN { r = b - e; printf "%d", r > 1 ? r : 1 }'; }
+remaining() { awk -v e="$(blast_elapsed "$t0")" -v b="$budget" 'BEGIN { r = b - e; printf "%d", (r > 1 ? r : 1) }'; }
 
 for bin in gpu_blastp blast_dbgen; do
   [ -x "$build/bin/$bin" ] || { echo "gpu_columns.sh: $build/bin/$bin not built" >&2; exit 1; }

@@ -59,6 +59,7 @@ int main() {
   CUDA_CHECK(cudaDeviceSetLimit(cudaLimitPrintfFifoSize, 4u << 20));
   CHECKF(Limit(cudaLimitPrintfFifoSize) >= (4u << 20), "printf FIFO %zu after setting 4 MiB", Limit(cudaLimitPrintfFifoSize));
   sum.AddValue(Limit(cudaLimitMallocHeapSize));
+  rtest::Note("malloc heap limit %zu after setting %zu", Limit(cudaLimitMallocHeapSize), heap);
 
   // The kernels need 40000 x 1 KiB of heap at once: more than the default
   // 8 MiB, within the 96 MiB set above.
@@ -104,6 +105,7 @@ int main() {
       CHECKF(found == dev, "cudaDeviceGetByPCIBusId(\"%s\") gave %d, expected %d", shortId, found, dev);
     }
     sum.AddString(busId);
+    rtest::Note("device %d: PCI bus id %s", dev, busId);
   }
   {
     int found = -1;
@@ -145,6 +147,7 @@ int main() {
     CUDA_CHECK(cudaStreamDestroy(tooLow));
     sum.AddValue(least);
     sum.AddValue(greatest);
+    rtest::Note("stream priorities from %d to %d", least, greatest);
   }
 
   CUDA_CHECK(cudaDeviceSetCacheConfig(cudaFuncCachePreferShared));

@@ -213,10 +213,20 @@ TEST_CASE("the server and its workers killed between calls: every later call fai
   REQUIRE_LINE(p, "READY", &server);
   REQUIRE(WaitUntil([&] { return server.Sessions().size() == 1; }, milliseconds(5000)));
   const uint16_t port = server.port();
+  const std::vector<pid_t> workers = server.WorkerProcesses();
+  REQUIRE_FALSE(workers.empty());
   server.KillAll();
-  // The warm workers follow their daemon (they are told when it dies).
-  CHECK(WaitUntil([&] { return ProcessesWith({" --worker-control-fd ", " --port " + std::to_string(port) + " "}).empty(); },
-                  milliseconds(5000)));
+  // The warm workers follow their daemon (they are told when it dies). Wait
+  // on the pids seen before: a dying process's command line is empty before
+  // its file descriptors are closed, so matching command lines would let the
+  // program go on while the session's socket is still open.
+  CHECK(WaitUntil(
+      [&] {
+        for (pid_t w : workers)
+          if (ProcessExists(w)) return false;
+        return ProcessesWith({" --worker-control-fd ", " --port " + std::to_string(port) + " "}).empty();
+      },
+      milliseconds(5000)));
   p.SendLine("GO");
   auto rc = p.Wait(milliseconds(30000));
   INFO(Describe(p));
