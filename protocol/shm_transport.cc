@@ -9,27 +9,143 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <mutex>
+#include <thread>
 
 namespace rcuda {
 namespace {
 
 constexpr uint32_t kSetupMagic = 0x53554352;  // "RCUS"
 constexpr size_t kRingBytes = 8 << 20;        // per direction; a power of two
-// Spinning before sleeping on the futex saves a wake-up when the answer is
-// microseconds away, which it usually is; RCUDA_SHM_SPIN tunes it (0 on
-// hosts whose cores are oversubscribed).
-int SpinIterations() {
-  static const int spins = [] {
-    const char* v = std::getenv("RCUDA_SHM_SPIN");
-    return v ? std::atoi(v) : 2000;
+// Spinning before sleeping on the futex saves a wake-up (a futex wake and a
+// trip through the scheduler, 5 to 20 us in a VM) when the answer is
+// microseconds away, which it usually is: a small copy or a short kernel.
+// RCUDA_SHM_SPIN_US sets how long (0: sleep at once, for hosts whose cores
+// are oversubscribed); by default 50 us, or 5 us on hosts of 1 or 2 cores,
+// where the spinner would hold the core its peer needs.
+int64_t SpinNanos() {
+  static const int64_t nanos = [] {
+    if (const char* v = std::getenv("RCUDA_SHM_SPIN_US")) return std::max<int64_t>(0, std::atoll(v)) * 1000;
+    return std::thread::hardware_concurrency() > 2 ? int64_t{50000} : int64_t{5000};
   }();
-  return spins;
+  return nanos;
 }
+
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// Spins until `ready()` or the spin time has passed; whether it became ready.
+template <class Ready>
+bool SpinUntil(Ready ready) {
+  if (ready()) return true;
+  const int64_t nanos = SpinNanos();
+  if (nanos <= 0) return false;
+  const auto start = std::chrono::steady_clock::now();
+  for (uint32_t i = 1;; ++i) {
+    CpuRelax();
+    if (ready()) return true;
+    if ((i & 63) == 0 && std::chrono::steady_clock::now() - start >= std::chrono::nanoseconds(nanos)) return false;
+  }
+}
+// A ring step copies at most this much before it publishes its progress, so
+// that the peer copies out one piece while this side copies in the next.
+constexpr size_t kMaxStep = 2 << 20;
+// Copies of at least this size are split across the copy threads.
+constexpr size_t kParallelCopyMin = 512 << 10;
+
+// A few threads that share large copies into and out of the rings: one
+// core's memcpy is well below a server's memory bandwidth, and every byte of
+// a bulk transfer is copied on both sides. RCUDA_SHM_COPY_THREADS sets how
+// many threads copy (the caller included; 1: the caller alone); by default a
+// quarter of the cores, at most 4.
+class CopyThreads {
+ public:
+  static CopyThreads& Get() {
+    static CopyThreads* pool = new CopyThreads();  // never destroyed: threads may outlive statics
+    return *pool;
+  }
+
+  void Copy(void* dst, const void* src, size_t n) {
+    // One parallel copy at a time per process, and none in a forked child
+    // (it has no copy threads); anyone else copies alone.
+    std::unique_lock<std::mutex> busy(busy_, std::try_to_lock);
+    if (n < kParallelCopyMin || helpers_ == 0 || !busy.owns_lock() || getpid() != pid_) {
+      std::memcpy(dst, src, n);
+      return;
+    }
+    EnsureStarted();
+    const size_t parts = helpers_ + 1;
+    const size_t piece = (n / parts + 63) & ~size_t{63};
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      dst_ = static_cast<char*>(dst);
+      src_ = static_cast<const char*>(src);
+      size_ = n;
+      piece_ = piece;
+      pending_ = helpers_;
+      ++generation_;
+    }
+    work_.notify_all();
+    std::memcpy(dst, src, std::min(n, piece));  // the caller's part: the first
+    std::unique_lock<std::mutex> lock(mu_);
+    done_.wait(lock, [&] { return pending_ == 0; });
+  }
+
+ private:
+  CopyThreads() : pid_(getpid()) {
+    size_t threads = std::max(1u, std::thread::hardware_concurrency() / 4);
+    if (const char* v = std::getenv("RCUDA_SHM_COPY_THREADS")) threads = std::max(1, std::atoi(v));
+    helpers_ = std::min<size_t>(threads, 16) - 1;
+  }
+
+  void EnsureStarted() {
+    if (started_) return;
+    started_ = true;
+    for (size_t i = 0; i < helpers_; ++i) std::thread([this, i] { Run(i + 1); }).detach();
+  }
+
+  void Run(size_t part) {
+    uint64_t seen = 0;
+    while (true) {
+      std::unique_lock<std::mutex> lock(mu_);
+      work_.wait(lock, [&] { return generation_ != seen; });
+      seen = generation_;
+      char* dst = dst_;
+      const char* src = src_;
+      const size_t begin = std::min(size_, part * piece_);
+      const size_t end = std::min(size_, begin + piece_);
+      lock.unlock();
+      if (end > begin) std::memcpy(dst + begin, src + begin, end - begin);
+      lock.lock();
+      if (--pending_ == 0) done_.notify_one();
+    }
+  }
+
+  const pid_t pid_;
+  size_t helpers_ = 0;
+  bool started_ = false;  // under busy_
+  std::mutex busy_;
+  std::mutex mu_;
+  std::condition_variable work_, done_;
+  uint64_t generation_ = 0;
+  char* dst_ = nullptr;
+  const char* src_ = nullptr;
+  size_t size_ = 0, piece_ = 0, pending_ = 0;
+};
+
 constexpr int kPeerCheckMillis = 100;         // how often a sleeper checks the peer
 
 // One direction of the connection, in shared memory. Positions only grow;
@@ -102,11 +218,11 @@ class ShmConnection final : public Connection {
           RCUDA_RETURN_IF_ERROR(WaitForSpace());
           continue;
         }
-        size_t chunk = std::min<uint64_t>(n, free_bytes);
+        size_t chunk = std::min<uint64_t>({n, free_bytes, kMaxStep});
         size_t at = tail & (kRingBytes - 1);
         size_t first = std::min(chunk, kRingBytes - at);
-        std::memcpy(out_.data + at, p, first);
-        std::memcpy(out_.data, p + first, chunk - first);
+        CopyThreads::Get().Copy(out_.data + at, p, first);
+        if (chunk > first) CopyThreads::Get().Copy(out_.data, p + first, chunk - first);
         h->tail.store(tail + chunk, std::memory_order_release);
         h->data_seq.fetch_add(1, std::memory_order_seq_cst);
         if (h->reader_sleeping.load(std::memory_order_acquire)) FutexWake(&h->data_seq);
@@ -127,11 +243,11 @@ class ShmConnection final : public Connection {
         RCUDA_RETURN_IF_ERROR(WaitForData());
         continue;
       }
-      size_t chunk = std::min<uint64_t>(size, available);
+      size_t chunk = std::min<uint64_t>({size, available, kMaxStep});
       size_t at = head & (kRingBytes - 1);
       size_t first = std::min(chunk, kRingBytes - at);
-      std::memcpy(p, in_.data + at, first);
-      std::memcpy(p + first, in_.data, chunk - first);
+      CopyThreads::Get().Copy(p, in_.data + at, first);
+      if (chunk > first) CopyThreads::Get().Copy(p + first, in_.data, chunk - first);
       h->head.store(head + chunk, std::memory_order_release);
       h->space_seq.fetch_add(1, std::memory_order_seq_cst);
       if (h->writer_sleeping.load(std::memory_order_acquire)) FutexWake(&h->space_seq);
@@ -167,9 +283,8 @@ class ShmConnection final : public Connection {
   // on the futex, waking now and then to notice a peer that died.
   Status WaitForData() {
     RingHeader* h = in_.header;
-    for (int i = 0, n = SpinIterations(); i < n; ++i) {
-      if (h->tail.load(std::memory_order_acquire) != h->head.load(std::memory_order_relaxed)) return Status::Ok();
-    }
+    if (SpinUntil([h] { return h->tail.load(std::memory_order_acquire) != h->head.load(std::memory_order_relaxed); }))
+      return Status::Ok();
     while (true) {
       uint32_t seq = h->data_seq.load(std::memory_order_acquire);
       h->reader_sleeping.store(1, std::memory_order_seq_cst);
@@ -189,8 +304,7 @@ class ShmConnection final : public Connection {
     auto full = [&] {
       return h->tail.load(std::memory_order_relaxed) - h->head.load(std::memory_order_acquire) == kRingBytes;
     };
-    for (int i = 0, n = SpinIterations(); i < n; ++i)
-      if (!full()) return Status::Ok();
+    if (SpinUntil([&] { return !full(); })) return Status::Ok();
     while (true) {
       uint32_t seq = h->space_seq.load(std::memory_order_acquire);
       h->writer_sleeping.store(1, std::memory_order_seq_cst);
