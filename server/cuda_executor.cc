@@ -24,6 +24,9 @@ constexpr int kInvalidResourceHandle = 400;
 constexpr size_t kStagingChunk = 8 << 20;
 constexpr int kStagingBuffers = 2;
 constexpr size_t kUploadChunks = 16;  // 128 MiB of pinned upload staging at most, per session
+// A device-to-host copy behind busy work gets its own pinned buffer up to
+// this size (larger ones hold up the session while they wait).
+constexpr size_t kDeferredCopyMax = 64 << 20;
 
 class CudaExecutor final : public Executor {
   struct FunctionEntry {
@@ -189,6 +192,36 @@ class CudaExecutor final : public Executor {
       write_index = (write_index + 1) % kStagingBuffers;
       if (issued < size) RCUDA_RETURN_IF_ERROR(issue());
     }
+    return Status::Ok();
+  }
+
+  Status PrepareCopyFromDevice(uint64_t src, uint64_t size, uint64_t stream, std::function<Status()>* wait,
+                               const void** data, std::function<void()>* release) override {
+    if (size > kDeferredCopyMax) return Status(Status::kNotSupported, "deferred copy too large");
+    CUstream s = nullptr;
+    RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
+    void* buffer = pool_.Acquire(drv_, size);
+    if (!buffer) return Status(Status::kNotSupported, "no pinned memory for a deferred copy");
+    CUevent done = nullptr;
+    CUresult r = drv_.cuMemcpyDtoHAsync(buffer, src, size, s);
+    if (r == CUDA_SUCCESS) r = drv_.cuEventCreate(&done, CU_EVENT_DISABLE_TIMING);
+    if (r == CUDA_SUCCESS) r = drv_.cuEventRecord(done, s);
+    if (r != CUDA_SUCCESS) {
+      if (done) drv_.cuEventDestroy(done);
+      pool_.Release(buffer);
+      return drv_.Error(r, "cuMemcpyDtoHAsync");
+    }
+    CudaDriver* drv = &drv_;
+    CUcontext ctx = context_;
+    *wait = [drv, ctx, done] {
+      drv->cuCtxSetCurrent(ctx);
+      CUresult result = drv->cuEventSynchronize(done);
+      drv->cuEventDestroy(done);
+      return result == CUDA_SUCCESS ? Status::Ok() : drv->Error(result, "cuMemcpyDtoHAsync");
+    };
+    *data = buffer;
+    PinnedPool* pool = &pool_;
+    *release = [pool, buffer] { pool->Release(buffer); };
     return Status::Ok();
   }
 

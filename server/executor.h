@@ -146,6 +146,17 @@ class Executor {
   // bytes through `write`. An error before the first write means no byte
   // was produced.
   virtual Status CopyFromDevice(uint64_t src, uint64_t size, uint64_t stream, const ChunkWriter& write) = 0;
+  // Device to host for a stream that is still busy, without holding up the
+  // session: queues the copy into host memory the executor owns and returns
+  // a wait to run on another thread (it touches none of the executor's
+  // state), after which `*data` holds the bytes, and a `release` that gives
+  // that memory back (from any thread, after the wait). kNotSupported: copy
+  // with CopyFromDevice instead.
+  virtual Status PrepareCopyFromDevice(uint64_t src, uint64_t size, uint64_t stream, std::function<Status()>* wait,
+                                       const void** data, std::function<void()>* release) {
+    (void)src, (void)size, (void)stream, (void)wait, (void)data, (void)release;
+    return Status(Status::kNotSupported, "deferred device-to-host copies");
+  }
   virtual Status CopyOnDevice(uint64_t dst, uint64_t src, uint64_t size, uint64_t stream) = 0;
   virtual Status Memset(uint64_t dst, uint8_t value, uint64_t size, uint64_t stream) = 0;
 

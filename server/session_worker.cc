@@ -298,16 +298,21 @@ void SessionWorker::RecordAsyncError(const Status& status) {
   if (async_error_.ok()) async_error_ = status;
 }
 
-Status SessionWorker::WaitThenReply(uint64_t id, Executor::WaitTarget target, uint64_t handle) {
-  // Usually the work is done by the time the request arrives (the network
-  // is slower than short kernels); a bad handle or a fault is known at once
-  // too. Either way the answer goes out now. Otherwise look again for a
-  // little while, then hand the wait to the pool and read on.
+Status SessionWorker::LookBriefly(Executor::WaitTarget target, uint64_t handle) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
   Status s;
   do {
     s = executor_->Query(target, handle);
   } while (s.code() == kNotReady && std::chrono::steady_clock::now() < deadline);
+  return s;
+}
+
+Status SessionWorker::WaitThenReply(uint64_t id, Executor::WaitTarget target, uint64_t handle) {
+  // Usually the work is done by the time the request arrives (the network
+  // is slower than short kernels); a bad handle or a fault is known at once
+  // too. Either way the answer goes out now. Otherwise look again for a
+  // little while, then hand the wait to the pool and read on.
+  Status s = LookBriefly(target, handle);
   builder_.Clear();
   if (s.code() != kNotReady) {
     // Done: still make the synchronizing call the program made (it returns
@@ -400,6 +405,26 @@ Status SessionWorker::HandleMemcpyDtoH(const wire::Message& m) {
                                                   " bytes): not inside memory this session allocated"));
   }
   if (r->size() == 0) return SendReply(m.id(), Status::Ok());
+  // Behind busy work, the copy waits on the wait pool: the session's other
+  // host threads go on meanwhile, as they do natively (one may even be about
+  // to launch what the busy work waits for).
+  if (LookBriefly(Executor::WaitTarget::kStream, r->stream()).code() == kNotReady) {
+    std::function<Status()> wait;
+    std::function<void()> release;
+    const void* data = nullptr;
+    if (executor_->PrepareCopyFromDevice(r->src(), r->size(), r->stream(), &wait, &data, &release).ok()) {
+      waits_.Run([this, id = m.id(), size = r->size(), wait = std::move(wait), data, release = std::move(release)] {
+        Status result = wait();
+        flatbuffers::FlatBufferBuilder builder(256);
+        ConstBuffer bytes{data, static_cast<size_t>(size)};
+        // A failed write means the client is gone; the session loop sees it too.
+        FinishReply(&builder, id, result, wire::ReplyBody::NONE, 0,
+                    result.ok() ? std::span<const ConstBuffer>(&bytes, 1) : std::span<const ConstBuffer>());
+        release();
+      });
+      return Status::Ok();
+    }
+  }
   return StreamReply(m.id(), r->size(), [&](const ChunkWriter& write) {
     return executor_->CopyFromDevice(r->src(), r->size(), r->stream(), write);
   });

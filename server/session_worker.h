@@ -115,6 +115,9 @@ class SessionWorker {
                      wire::ReplyBody body_type, flatbuffers::Offset<void> body, std::span<const ConstBuffer> bulk);
   // Records the failure of a request that gets no reply, to report with the
   // next reply.
+  // Queries `target` for up to 50 us: OK once its work is done, 600 while
+  // it still runs, another error for a bad handle or a fault.
+  Status LookBriefly(Executor::WaitTarget target, uint64_t handle);
   void RecordAsyncError(const Status& status);
   Status TakeAsyncError();
   // Answers a synchronizing request when the GPU work it waits for is done,

@@ -2,12 +2,15 @@
 // concurrently: a kernel on a non-blocking stream waits (up to 2 s) for a
 // flag that a later kernel on the legacy default stream sets; the same
 // between two blocking streams, and between the per-thread default streams of
-// two host threads. On a GPU each wait ends in microseconds. A remoting layer
+// two host threads; and a host thread's copy that waits for a busy stream
+// does not hold up another host thread's launch. On a GPU each wait ends in
+// microseconds. A remoting layer
 // that serializes these streams (or makes the legacy stream wait for a
 // non-blocking one) makes the waiter time out, which a real program
 // relying on concurrency would see as a hang.
 // (CUDA does not promise concurrent progress in general; for one-block kernels
 // on an otherwise idle GPU it is what every GPU does.)
+#include <chrono>
 #include <thread>
 
 #include "test_util.h"
@@ -101,6 +104,36 @@ int main() {
     CUDA_CHECK(cudaMemcpy(host, result + 4, sizeof host, cudaMemcpyDeviceToHost));
     CheckSeen(host, expect, "the per-thread default streams of two host threads");
     sum.AddValue(host[1] == expect);
+  }
+
+  // A host thread's copy into pageable memory waits for its busy stream (it
+  // returns once the copy is done); meanwhile another host thread launches
+  // on another stream the kernel that the busy work waits for. A remoting
+  // layer that serves the waiting copy before anything else makes the
+  // waiter time out.
+  {
+    cudaStream_t a, b;
+    CUDA_CHECK(cudaStreamCreateWithFlags(&a, cudaStreamNonBlocking));
+    CUDA_CHECK(cudaStreamCreateWithFlags(&b, cudaStreamNonBlocking));
+    CUDA_CHECK(cudaMemset(flag, 0, 4 * sizeof(int)));
+    CUDA_CHECK(cudaDeviceSynchronize());
+    const int expect = static_cast<int>(rng.Int(1, 1 << 30));
+    waitForFlag<<<1, 32, 0, a>>>(flag + 3, expect, result + 6, kTimeoutNs);
+    CUDA_CHECK_LAUNCH();
+    int copied[2] = {0, 0};
+    std::thread reader([&] {
+      CUDA_CHECK(cudaMemcpyAsync(copied, result + 6, sizeof copied, cudaMemcpyDeviceToHost, a));
+    });
+    // Let the reader get into its copy first.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    setFlag<<<1, 32, 0, b>>>(flag + 3, expect);
+    CUDA_CHECK_LAUNCH();
+    reader.join();
+    CUDA_CHECK(cudaStreamSynchronize(b));
+    CheckSeen(copied, expect, "a copy waiting for its stream in one host thread, a launch in another");
+    sum.AddValue(copied[1] == expect);
+    CUDA_CHECK(cudaStreamDestroy(a));
+    CUDA_CHECK(cudaStreamDestroy(b));
   }
 
   CUDA_CHECK(cudaFree(flag));
