@@ -381,15 +381,22 @@ Status SessionWorker::HandleMemcpyHtoD(const wire::Message& m, uint64_t bulk_byt
                                           " bytes): not inside memory this session allocated"));
     return DiscardBulk(*connection_, bulk_bytes);
   }
+  return ConsumeBulk(bulk_bytes,
+                     [&](const ChunkReader& read) { return executor_->CopyToDevice(r->dst(), r->size(), r->stream(), read); });
+}
+
+Status SessionWorker::ConsumeBulk(uint64_t bulk_bytes, const std::function<Status(const ChunkReader&)>& use) {
   uint64_t consumed = 0;
   Status transport;  // a transport failure ends the session
-  Status s = executor_->CopyToDevice(r->dst(), r->size(), r->stream(), [&](void* dst, size_t n) {
+  Status s = use([&](void* dst, size_t n) {
     transport = connection_->ReadExact(dst, n);
     if (transport.ok()) consumed += n;
     return transport;
   });
   RCUDA_RETURN_IF_ERROR(transport);
   if (!s.ok()) {
+    // The GPU side failed: the error goes with a later reply, and the rest
+    // of the bulk is read and dropped to keep the stream in step.
     RecordAsyncError(s);
     return DiscardBulk(*connection_, bulk_bytes - consumed);
   }

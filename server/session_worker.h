@@ -100,6 +100,10 @@ class SessionWorker {
                    uint64_t depth) const;
   // Receives the session's host channel from the daemon.
   void AttachLoop();
+  // Hands `use` a reader of the request's bulk data (for the executor to
+  // pull in chunks); a GPU-side failure becomes an asynchronous error and
+  // the unread bulk is dropped, a transport failure ends the session.
+  Status ConsumeBulk(uint64_t bulk_bytes, const std::function<Status(const ChunkReader&)>& use);
   // Sends a reply whose bulk is produced piecewise (synchronous
   // device-to-host copies); pads with zeros if production fails midway.
   Status StreamReply(uint64_t id, uint64_t bytes,

@@ -62,19 +62,7 @@ Status SessionWorker::HandleMemcpy3D(const wire::Message& m, uint64_t bulk_bytes
         RecordAsyncError(Status::InvalidValue("strided copy to memory this session did not allocate"));
         return DiscardBulk(*connection_, bulk_bytes);
       }
-      uint64_t consumed = 0;
-      Status transport;
-      Status s = executor_->CopyToDevice3D(c, r->stream(), [&](void* dst, size_t n) {
-        transport = connection_->ReadExact(dst, n);
-        if (transport.ok()) consumed += n;
-        return transport;
-      });
-      RCUDA_RETURN_IF_ERROR(transport);
-      if (!s.ok()) {
-        RecordAsyncError(s);
-        return DiscardBulk(*connection_, bulk_bytes - consumed);
-      }
-      return Status::Ok();
+      return ConsumeBulk(bulk_bytes, [&](const ChunkReader& read) { return executor_->CopyToDevice3D(c, r->stream(), read); });
     }
     case wire::CopyDirection::DeviceToHost: {
       if (bulk_bytes) return Status::Corruption("Memcpy3D device-to-host with bulk data");
@@ -298,19 +286,9 @@ Status SessionWorker::HandleGraphInstantiate(const wire::Message& m) {
 
 Status SessionWorker::HandleGraphLaunch(const wire::Message& m, uint64_t bulk_bytes) {
   const auto* r = m.request_as_GraphLaunch();
-  uint64_t consumed = 0;
-  Status transport;
-  Status s = executor_->GraphLaunch(r->exec(), r->stream(), bulk_bytes, [&](void* dst, size_t n) {
-    transport = connection_->ReadExact(dst, n);
-    if (transport.ok()) consumed += n;
-    return transport;
+  return ConsumeBulk(bulk_bytes, [&](const ChunkReader& read) {
+    return executor_->GraphLaunch(r->exec(), r->stream(), bulk_bytes, read);
   });
-  RCUDA_RETURN_IF_ERROR(transport);
-  if (!s.ok()) {
-    RecordAsyncError(s);
-    return DiscardBulk(*connection_, bulk_bytes - consumed);
-  }
-  return Status::Ok();
 }
 
 Status SessionWorker::HandleGraphExecDestroy(const wire::Message& m) {

@@ -16,18 +16,14 @@ if [ -n "${NATIVE_CUDART_DIR:-}" ]; then
   LD_LIBRARY_PATH="$NATIVE_CUDART_DIR" "$build/bin/micro_bench" "$@" >"$tmp/native" 2>&1 || echo "native micro_bench failed" >&2
 fi
 "$build/bin/rcuda-run" -- "$build/bin/micro_bench" "$@" >"$tmp/remote" 2>&1 || echo "remote micro_bench failed" >&2
-python3 - "$tmp" <<'PY'
+echo "rcuda transport: ${RCUDA_TRANSPORT:-auto (shared memory when the server is on this host, else TCP)}"
+MICRO_DIR=$(cd "$(dirname "$0")" && pwd) python3 - "$tmp" <<'PY'
 import sys, os
 d = sys.argv[1]
+sys.path.insert(0, os.environ["MICRO_DIR"])
+from metrics import load as load_metrics
 def load(name):
-    m = {}
-    p = os.path.join(d, name)
-    if os.path.exists(p):
-        for line in open(p):
-            f = line.split()
-            if len(f) == 4 and f[0] == "METRIC":
-                m[f[1]] = (float(f[2]), f[3])
-    return m
+    return load_metrics(d, name)
 tcp, nat, rem = load("tcp"), load("native"), load("remote")
 dev = [l.strip()[7:] for l in open(os.path.join(d, "remote")) if l.startswith("DEVICE ")]
 print(f"== microbenchmarks (device: {dev[0] if dev else '?'}); ratio = rcuda / native")

@@ -41,18 +41,13 @@ fi
 run_config A RCUDA_SHM_SPIN_US=0 RCUDA_SHM_COPY_THREADS=1
 run_config B RCUDA_SHM_COPY_THREADS=1
 run_config C
-python3 - "$tmp" <<'PY'
+MICRO_DIR=$(cd "$(dirname "$0")" && pwd) python3 - "$tmp" <<'PY'
 import os, sys
 d = sys.argv[1]
+sys.path.insert(0, os.environ["MICRO_DIR"])
+from metrics import load as load_metrics
 def load(name):
-    m = {}
-    p = os.path.join(d, name)
-    if os.path.exists(p):
-        for line in open(p):
-            f = line.split()
-            if len(f) == 4 and f[0] == "METRIC":
-                m[f[1]] = (float(f[2]), f[3])
-    return m
+    return load_metrics(d, name)
 a, b, c = load("A"), load("B"), load("C")
 print("== shared-memory transport settings (A: no spin, 1 copy thread; B: spin, 1 copy thread; C: defaults)")
 print(f"{'metric':22} {'A':>10} {'B':>10} {'C':>10} {'unit':>10} {'B/A':>6} {'C/A':>6}")

@@ -17,16 +17,13 @@ for t in tcp shm; do
   RCUDA_TRANSPORT=$t RCUDA_EXTRA_TEST_KERNELS="$build/lib/libmicro_test_kernels.so" RCUDA_BUILD_DIR="$build" \
     "$root/tests/integration/run_remote.sh" "$build/bin/micro_bench" "$@" >"$tmp/$t" 2>&1 || echo "micro_bench over $t failed" >&2
 done
-python3 - "$tmp" <<'PY'
+MICRO_DIR=$(cd "$(dirname "$0")" && pwd) python3 - "$tmp" <<'PY'
 import os, sys
 d = sys.argv[1]
+sys.path.insert(0, os.environ["MICRO_DIR"])
+from metrics import load as load_metrics
 def load(name):
-    m = {}
-    for line in open(os.path.join(d, name)):
-        f = line.split()
-        if len(f) == 4 and f[0] == "METRIC":
-            m[f[1]] = float(f[2])
-    return m
+    return {k: v for k, (v, _) in load_metrics(d, name).items()}
 base, tcp, shm = load("base"), load("tcp"), load("shm")
 print("== rcuda transports on this machine (TEST backend: test equipment, no GPU involved)")
 print(f"raw loopback TCP: ping-pong p50 {base['tcp_pingpong_p50']:.1f} us, stream {base['tcp_stream']:.2f} GB/s; memcpy {base['memcpy']:.2f} GB/s")
