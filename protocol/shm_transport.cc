@@ -88,7 +88,8 @@ class CopyThreads {
     }
     EnsureStarted();
     const size_t parts = helpers_ + 1;
-    const size_t piece = (n / parts + 63) & ~size_t{63};
+    // Pieces of whole cache lines that together cover all n bytes.
+    const size_t piece = ((n + parts - 1) / parts + 63) & ~size_t{63};
     {
       std::lock_guard<std::mutex> lock(mu_);
       dst_ = static_cast<char*>(dst);
