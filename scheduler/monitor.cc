@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "scheduler/json.h"
 #include "scheduler/line_client.h"
+#include "scheduler/request_auth.h"
 #include "scheduler/server_status_file.h"
 #include "scheduler/wire.h"
 
@@ -82,7 +83,11 @@ void Monitor::Run(const std::atomic<bool>* stop) {
       EncodeNodeReport(report, &message);
       int64_t timeout = std::max<int64_t>(2000, options_.interval_ms);
       if (!client.connected()) s = client.Connect(options_.scheduler_host, options_.scheduler_port, timeout);
-      if (s.ok()) s = client.WriteLine(message.Dump(), timeout);
+      if (s.ok()) {
+        std::string text = message.Dump();
+        if (!options_.client_key.empty()) text = SignRequestLine(text, options_.client_key, UnixMillisNow());
+        s = client.WriteLine(text, timeout);
+      }
       std::string line;
       if (s.ok()) s = client.ReadLine(&line, timeout);
       Json reply;

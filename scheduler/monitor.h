@@ -22,6 +22,7 @@ struct MonitorOptions {
   uint16_t server_port = 8308;  // used when the status file names no port
   std::string server_status_file;  // empty: the server's state is reported as unknown
   int64_t interval_ms = 1000;
+  std::string client_key;  // non-empty: sign each report (ssgmd --client-key-file)
 };
 
 class Monitor {

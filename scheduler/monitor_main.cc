@@ -10,6 +10,7 @@
 
 #include "common/env.h"
 #include "common/log.h"
+#include "protocol/lease_token.h"
 #include "scheduler/json.h"
 #include "scheduler/line_client.h"
 #include "scheduler/monitor.h"
@@ -39,6 +40,9 @@ int main(int argc, char** argv) {
   int server_port = 8308;
   bool once = false;
   app.add_option("--scheduler", scheduler, "ssgmd address, host[:port] (default: $SSGM_SERVER)");
+  std::string client_key_file;
+  app.add_option("--scheduler-key-file", client_key_file,
+                 "ssgmd's client key (its --client-key-file), to sign the reports (default: $SSGM_KEY_FILE)");
   app.add_option("--node-name", options.node_name, "this node's name; must match rcuda-server --node-name "
                                                    "(default: the host name)");
   app.add_option("--advertise-host", options.advertise_host, "address clients use to reach this node's "
@@ -67,6 +71,8 @@ int main(int argc, char** argv) {
   options.server_port = uint16_t(server_port);
   rcuda::Status s = ParseDurationMs(interval, &options.interval_ms);
   if (s.ok() && options.interval_ms <= 0) s = rcuda::Status::InvalidValue("--interval must be positive");
+  if (client_key_file.empty()) client_key_file = rcuda::GetEnvOr("SSGM_KEY_FILE", "");
+  if (s.ok() && !client_key_file.empty()) s = rcuda::ReadLeaseKeyFile(client_key_file, &options.client_key);
   if (!s.ok()) return fail(s.message());
 
   if (check_config) {
@@ -79,10 +85,11 @@ int main(int argc, char** argv) {
       if (!s.ok()) return fail(s.message());
     }
     std::printf("scheduler %s:%u\nnode-name %s\nadvertise-host %s\nserver-port %u\nserver-status-file %s\n"
-                "gpus from %s\ninterval %lld ms\n",
+                "gpus from %s\ninterval %lld ms\nsigned reports %s\n",
                 host.c_str(), port, options.node_name.c_str(), options.advertise_host.c_str(), options.server_port,
                 options.server_status_file.empty() ? "(none: server state unknown)" : options.server_status_file.c_str(),
-                inventory.empty() ? "NVML" : ("inventory file " + inventory).c_str(), (long long)options.interval_ms);
+                inventory.empty() ? "NVML" : ("inventory file " + inventory).c_str(), (long long)options.interval_ms,
+                options.client_key.empty() ? "no (no scheduler-key-file)" : ("yes, key from " + client_key_file).c_str());
     return 0;
   }
   std::unique_ptr<GpuSource> source;

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "scheduler/line_client.h"
+#include "scheduler/request_auth.h"
 
 namespace rcuda::sched {
 
@@ -29,7 +30,11 @@ Status CallSsgmd(const SsgmClientOptions& options, const std::function<Json(int6
     Json message = make_message(elapsed);
     LineClient client;
     Status s = client.Connect(options.host, options.port, options.connect_timeout_ms);
-    if (s.ok()) s = client.WriteLine(message.Dump(), options.connect_timeout_ms);
+    if (s.ok()) {
+      std::string text = message.Dump();
+      if (!options.client_key.empty()) text = SignRequestLine(text, options.client_key, UnixMillisNow());
+      s = client.WriteLine(text, options.connect_timeout_ms);
+    }
     std::string line;
     if (s.ok()) {
       int64_t timeout = wait_ms < 0 ? int64_t(1) << 40 : std::max<int64_t>(0, wait_ms - elapsed) + options.reply_timeout_ms;

@@ -20,6 +20,7 @@ struct SsgmClientOptions {
   int64_t connect_timeout_ms = 2000;
   int64_t retry_for_ms = 30'000;  // keep retrying this long after the first failure
   int64_t reply_timeout_ms = 15'000;  // beyond the request's own wait
+  std::string client_key;  // non-empty: sign each request (request_auth.h)
 };
 
 // `make_message(elapsed_ms)` builds the message for each attempt (a blocking

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "common/env.h"
+#include "protocol/lease_token.h"
 #include "scheduler/line_client.h"
 #include "scheduler/random_id.h"
 #include "scheduler/ssgm_client.h"
@@ -37,6 +38,9 @@ int main(int argc, char** argv) {
   app.add_option("--format", format_text, "line (rCUDA's one line), env (export lines for eval) or json")
       ->capture_default_str();
   app.add_option("--retry-for", retry_for, "keep retrying an unreachable ssgmd this long")->capture_default_str();
+  std::string key_file;
+  app.add_option("--auth-key-file", key_file,
+                 "ssgmd's client key (its --client-key-file), to sign requests (default: $SSGM_KEY_FILE)");
   app.require_subcommand(1);
 
   auto* request = app.add_subcommand("request", "request GPUs, each with a memory partition");
@@ -80,6 +84,8 @@ int main(int argc, char** argv) {
   if (server.empty()) server = rcuda::GetEnvOr("SSGM_SERVER", "127.0.0.1");
   s = ParseHostPort(server, kDefaultSsgmdPort, &client.host, &client.port);
   if (s.ok()) s = ParseDurationMs(retry_for, &client.retry_for_ms);
+  if (key_file.empty()) key_file = rcuda::GetEnvOr("SSGM_KEY_FILE", "");
+  if (s.ok() && !key_file.empty()) s = rcuda::ReadLeaseKeyFile(key_file, &client.client_key);
   if (!s.ok()) return Emit(ErrorOutput(kSsgmBadRequest, s.message()), format);
 
   Json reply;

@@ -42,6 +42,9 @@ int main(int argc, char** argv) {
                  "crashes, not machine crashes)")
       ->capture_default_str();
   app.add_option("--auth-key-file", key_file, "key shared with the rcuda-servers, to sign lease tokens");
+  std::string client_key_file;
+  app.add_option("--client-key-file", client_key_file,
+                 "key shared with ssgm users and monitors: requests not signed with it are refused");
   app.add_option("--policy", policy, "best-fit, spread, least-loaded or round-robin")->capture_default_str();
   app.add_option("--gpu-reserve", reserve, "memory per GPU kept out of every partition (e.g. 512M)")
       ->capture_default_str();
@@ -73,6 +76,7 @@ int main(int argc, char** argv) {
   if (s.ok()) s = ParseDurationMs(max_ttl, &options.max_ttl_ms);
   if (s.ok()) s = ParseDurationMs(max_wait, &options.max_wait_ms);
   if (s.ok() && !key_file.empty()) s = rcuda::ReadLeaseKeyFile(key_file, &options.lease_key);
+  if (s.ok() && !client_key_file.empty()) s = rcuda::ReadLeaseKeyFile(client_key_file, &options.client_key);
   if (!s.ok()) return Fail(s.message());
   if (options.default_ttl_ms <= 0 || options.default_ttl_ms > options.max_ttl_ms) {
     return Fail("default-ttl must be positive and at most max-ttl");
@@ -88,6 +92,8 @@ int main(int argc, char** argv) {
                 (long long)options.scheduler.node_timeout_ms, (long long)options.default_ttl_ms,
                 (long long)options.max_ttl_ms, (long long)options.max_wait_ms, options.max_gpus_per_request,
                 options.scheduler.max_queue);
+    std::printf("client-auth %s\n",
+                options.client_key.empty() ? "off (no client-key-file)" : ("on, key from " + client_key_file).c_str());
     return 0;
   }
   std::signal(SIGPIPE, SIG_IGN);

@@ -1,3 +1,4 @@
+#include "scheduler/request_auth.h"
 #include "scheduler/ssgmd_service.h"
 
 #include <sys/resource.h>
@@ -165,6 +166,7 @@ class SsgmdService::Impl {
   LatencyRecorder commit_wait_;   // how long replies waited for the journal, from being made to being written
   LatencyRecorder notice_delay_;  // from a commit completing to the event loop acting on it
   uint64_t malformed_ = 0;
+  uint64_t unauthenticated_ = 0;
 };
 
 Status SsgmdService::Impl::Start() {
@@ -205,6 +207,9 @@ Status SsgmdService::Impl::Start() {
   }
   if (options_.lease_key.empty()) {
     spdlog::warn("no lease key (auth-key-file): leases carry no token, servers cannot enforce them");
+  }
+  if (options_.client_key.empty()) {
+    spdlog::warn("no client key (client-key-file): anyone who reaches this port can take leases and report nodes");
   }
 
   asio::error_code ec;
@@ -295,6 +300,15 @@ void SsgmdService::Impl::Read(const std::shared_ptr<Connection>& conn) {
 
 void SsgmdService::Impl::HandleLine(const std::shared_ptr<Connection>& conn, std::string_view line,
                                     uint64_t arrival_ns) {
+  if (!options_.client_key.empty()) {
+    Status auth = VerifyRequestLine(line, options_.client_key, UnixMillisNow());
+    if (!auth.ok()) {
+      ++unauthenticated_;
+      spdlog::debug("refused a request from {}: {}", conn->peer, auth.message());
+      Reply(conn, ErrorReply(kSsgmBadRequest, auth.message()), Json(), arrival_ns, kOther);
+      return;
+    }
+  }
   Json message;
   Status parsed = ParseJson(line, &message);
   if (!parsed.ok() || !message.is_object()) {
@@ -702,6 +716,7 @@ Json SsgmdService::Impl::StatsJson() const {
   counters.Set("expired", c.expired);
   counters.Set("renewed", c.renewed);
   counters.Set("malformed", malformed_);
+  counters.Set("unauthenticated", unauthenticated_);
   stats.Set("counters", std::move(counters));
   Json journal = Json::Object();
   journal.Set("enabled", journal_ != nullptr);

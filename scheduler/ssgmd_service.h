@@ -23,6 +23,7 @@ struct SsgmdOptions {
   // (survives ssgmd being killed, not the machine crashing).
   bool journal_sync = true;
   std::string lease_key;         // empty: no tokens are issued
+  std::string client_key;        // non-empty: requests must be signed with it (request_auth.h)
   SchedulerOptions scheduler;
   int64_t default_ttl_ms = 300'000;
   int64_t max_ttl_ms = 86'400'000;

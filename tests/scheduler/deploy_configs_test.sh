@@ -11,6 +11,12 @@ head -c 32 /dev/urandom | base64 > "$T/key"
 "$BIN/ssgmd" --config "$CONFIG/ssgmd.conf" --auth-key-file "$T/key" --check-config > "$T/ssgmd.out"
 grep -q '^policy best-fit$' "$T/ssgmd.out"
 grep -q '^tokens on' "$T/ssgmd.out"
+grep -q '^client-auth off' "$T/ssgmd.out"
+head -c 32 /dev/urandom | base64 > "$T/client.key"
+"$BIN/ssgmd" --config "$CONFIG/ssgmd.conf" --auth-key-file "$T/key" --client-key-file "$T/client.key" \
+  --check-config | grep -q '^client-auth on'
+"$BIN/rcuda-gpu-monitor" --config "$CONFIG/rcuda-gpu-monitor.conf" --scheduler-key-file "$T/client.key" \
+  --check-config | grep -q '^signed reports yes'
 "$BIN/rcuda-gpu-monitor" --config "$CONFIG/rcuda-gpu-monitor.conf" --check-config > "$T/monitor.out"
 grep -q '^scheduler ssgmd.example.org:8309$' "$T/monitor.out"
 "$BIN/rcuda-gpu-monitor" --once --node-name check --inventory "$CONFIG/inventory.example" 2> /dev/null > "$T/report.json"

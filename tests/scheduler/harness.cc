@@ -173,6 +173,7 @@ Json Cluster::Status() {
   rcuda::sched::SsgmClientOptions options;
   options.port = port_;
   options.retry_for_ms = 5000;
+  options.client_key = client_key;
   Json reply;
   rcuda::Status s = rcuda::sched::CallSsgmd(
       options,

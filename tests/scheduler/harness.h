@@ -58,8 +58,10 @@ class Cluster {
 
   // ssgm with --server and the given arguments.
   RunResult Ssgm(const std::vector<std::string>& args);
-  // A status reply from ssgmd (through the client library).
+  // A status reply from ssgmd (through the client library), signed with
+  // `client_key` when it is set (an ssgmd started with --client-key-file).
   rcuda::sched::Json Status();
+  std::string client_key;
   bool NodeLive(const std::string& node);
 
  private:

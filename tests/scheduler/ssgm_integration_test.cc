@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <thread>
 
 #include "harness.h"
@@ -194,6 +195,50 @@ TEST_CASE("malformed requests get SSGM_ERROR=1 and ssgmd goes on", "[integration
   if (flood.ReadLine(&refusal, 2000).ok()) CHECK(refusal.find("\"error\":1") != std::string::npos);
   CHECK(cluster.Ssgm({"request", "--mem", "1G"}).exit_code == 0);
   CHECK(cluster.Status().Find("stats")->Find("counters")->Find("malformed")->AsInt() >= 13);
+}
+
+TEST_CASE("with a client key, ssgmd serves only signed requests and reports", "[integration][auth]") {
+  Cluster cluster;
+  cluster.client_key = "client-key-for-the-integration-test-0123";
+  WriteFile(cluster.Path("client.key"), cluster.client_key + "\n");
+  WriteFile(cluster.Path("wrong.key"), "a-wrong-key-of-sufficient-length\n");
+  cluster.StartSsgmd({"--client-key-file", cluster.Path("client.key")});
+
+  // A monitor without the key is not heard: its node never goes live.
+  pid_t unsigned_monitor = cluster.StartMonitor("n0", kTwoGpus);
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  CHECK_FALSE(cluster.NodeLive("n0"));
+  cluster.StopMonitor(unsigned_monitor);
+  // One with the key is.
+  cluster.StartMonitor("n1", kTwoGpus, {"--scheduler-key-file", cluster.Path("client.key")});
+  REQUIRE(WaitUntil(5000, [&] { return cluster.NodeLive("n1"); }));
+
+  // ssgm without the key, or with another: refused with SSGM_ERROR=1, saying why.
+  RunResult refused = cluster.Ssgm({"request", "--mem", "1G"});
+  CHECK(refused.exit_code == 1);
+  CHECK_THAT(refused.err, Catch::Contains("unauthenticated"));
+  RunResult wrong = cluster.Ssgm({"--auth-key-file", cluster.Path("wrong.key"), "request", "--mem", "1G"});
+  CHECK(wrong.exit_code == 1);
+  CHECK_THAT(wrong.err, Catch::Contains("signature"));
+  // A request line sent by hand, unsigned: refused, and the connection goes on.
+  rcuda::sched::LineClient client;
+  REQUIRE(client.Connect("127.0.0.1", cluster.port(), 2000).ok());
+  REQUIRE(client.WriteLine(R"({"op":"request","mem":1024})", 2000).ok());
+  std::string line;
+  REQUIRE(client.ReadLine(&line, 2000).ok());
+  CHECK(line.find("\"error\":1") != std::string::npos);
+
+  // With the key (option or SSGM_KEY_FILE): granted and released.
+  RunResult granted =
+      cluster.Ssgm({"--auth-key-file", cluster.Path("client.key"), "--format", "json", "request", "--mem", "1G"});
+  INFO(granted.err);
+  REQUIRE(granted.exit_code == 0);
+  std::string lease = ParseOut(granted).Find("lease")->AsString();
+  RunResult released = Run({"/bin/sh", "-c", "SSGM_KEY_FILE=" + cluster.Path("client.key") + " " + BinPath("ssgm") +
+                                                 " --server " + cluster.server() + " --format json release " + lease});
+  CHECK(released.exit_code == 0);
+  CHECK(ParseOut(released).Find("released")->AsBool());
+  CHECK(cluster.Status().Find("stats")->Find("counters")->Find("unauthenticated")->AsInt() >= 4);
 }
 
 TEST_CASE("a holder that dies loses its lease at its time to live", "[integration]") {

@@ -1,0 +1,34 @@
+// Requests to ssgmd signed with a key that ssgmd shares with the cluster's
+// ssgm users and monitors (ssgmd --client-key-file). Without it, anyone who
+// can reach ssgmd can take leases, and with them tokens that the servers
+// accept, or register a node of their own.
+//
+// A signed line is the request's JSON object with two more members at its
+// end: "ts", the sender's clock in unix milliseconds, and "auth", the
+// lowercase hex HMAC-SHA256 of the line as it stands without the "auth"
+// member. ssgmd checks the MAC over the exact bytes (no re-encoding) and
+// refuses a line whose "ts" is more than kMaxRequestSkewMs away from its own
+// clock, so a recorded line is good for a minute at most. The key travels
+// nowhere; the requests themselves are not encrypted.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace rcuda::sched {
+
+inline constexpr int64_t kMaxRequestSkewMs = 60'000;
+
+// `line` is one JSON object, as Json::Dump writes it.
+std::string SignRequestLine(std::string_view line, std::string_view key, int64_t now_unix_ms);
+
+// OK when `line` is signed with `key` and its "ts" is within the skew;
+// otherwise a message that says what is wrong (never which bytes of the MAC).
+Status VerifyRequestLine(std::string_view line, std::string_view key, int64_t now_unix_ms);
+
+int64_t UnixMillisNow();
+
+}  // namespace rcuda::sched
