@@ -79,10 +79,15 @@ class CopyThreads {
   }
 
   void Copy(void* dst, const void* src, size_t n) {
-    // One parallel copy at a time per process, and none in a forked child
-    // (it has no copy threads); anyone else copies alone.
+    // Small copies (every request and reply) take no lock. One parallel copy
+    // at a time per process, and none in a forked child (it has no copy
+    // threads); anyone else copies alone.
+    if (n < kParallelCopyMin || helpers_ == 0) {
+      std::memcpy(dst, src, n);
+      return;
+    }
     std::unique_lock<std::mutex> busy(busy_, std::try_to_lock);
-    if (n < kParallelCopyMin || helpers_ == 0 || !busy.owns_lock() || getpid() != pid_) {
+    if (!busy.owns_lock() || getpid() != pid_) {
       std::memcpy(dst, src, n);
       return;
     }

@@ -4,7 +4,6 @@
 #include <cstdlib>
 
 #include "protocol/hmac_sha256.h"
-#include "scheduler/json.h"
 
 namespace rcuda::sched {
 namespace {
@@ -40,7 +39,7 @@ std::string SignRequestLine(std::string_view line, std::string_view key, int64_t
   return body + std::string(kAuthMember) + mac + "\"}";
 }
 
-Status VerifyRequestLine(std::string_view line, std::string_view key, int64_t now_unix_ms) {
+Status VerifyRequestLine(std::string_view line, std::string_view key, int64_t now_unix_ms, Json* message) {
   const size_t tail = kAuthMember.size() + kMacHexChars + 2;  // ,"auth":"<hex>"}
   if (line.size() < tail + 2 || line.substr(line.size() - 2) != "\"}" ||
       line.substr(line.size() - tail, kAuthMember.size()) != kAuthMember) {
@@ -65,6 +64,7 @@ Status VerifyRequestLine(std::string_view line, std::string_view key, int64_t no
                                 " s away from this ssgmd's clock (at most " +
                                 std::to_string(kMaxRequestSkewMs / 1000) + " s allowed)");
   }
+  if (message) *message = std::move(object);
   return Status::Ok();
 }
 

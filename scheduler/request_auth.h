@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "scheduler/json.h"
 
 namespace rcuda::sched {
 
@@ -25,9 +26,10 @@ inline constexpr int64_t kMaxRequestSkewMs = 60'000;
 // `line` is one JSON object, as Json::Dump writes it.
 std::string SignRequestLine(std::string_view line, std::string_view key, int64_t now_unix_ms);
 
-// OK when `line` is signed with `key` and its "ts" is within the skew;
-// otherwise a message that says what is wrong (never which bytes of the MAC).
-Status VerifyRequestLine(std::string_view line, std::string_view key, int64_t now_unix_ms);
+// OK when `line` is signed with `key` and its "ts" is within the skew, and
+// then *message (if given) is the request's object, parsed; otherwise a
+// message that says what is wrong (never which bytes of the MAC).
+Status VerifyRequestLine(std::string_view line, std::string_view key, int64_t now_unix_ms, Json* message = nullptr);
 
 int64_t UnixMillisNow();
 

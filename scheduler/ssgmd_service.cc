@@ -300,17 +300,21 @@ void SsgmdService::Impl::Read(const std::shared_ptr<Connection>& conn) {
 
 void SsgmdService::Impl::HandleLine(const std::shared_ptr<Connection>& conn, std::string_view line,
                                     uint64_t arrival_ns) {
+  Json message;
+  Status parsed;
   if (!options_.client_key.empty()) {
-    Status auth = VerifyRequestLine(line, options_.client_key, UnixMillisNow());
+    // Verifying parses the request too (the signed object is the request
+    // less its "auth" member).
+    Status auth = VerifyRequestLine(line, options_.client_key, UnixMillisNow(), &message);
     if (!auth.ok()) {
       ++unauthenticated_;
       spdlog::debug("refused a request from {}: {}", conn->peer, auth.message());
       Reply(conn, ErrorReply(kSsgmBadRequest, auth.message()), Json(), arrival_ns, kOther);
       return;
     }
+  } else {
+    parsed = ParseJson(line, &message);
   }
-  Json message;
-  Status parsed = ParseJson(line, &message);
   if (!parsed.ok() || !message.is_object()) {
     ++malformed_;
     spdlog::debug("malformed message from {}: {}", conn->peer, parsed.ok() ? "not an object" : parsed.message());

@@ -318,8 +318,13 @@ Status SessionWorker::WaitThenReply(uint64_t id, Executor::WaitTarget target, ui
     // Done: still make the synchronizing call the program made (it returns
     // at once). The driver's stream-ordered allocator learns there that
     // freed memory is idle; after a mere query cuMemPoolTrimTo keeps it.
-    std::function<Status()> sync;
-    if (s.ok() && executor_->PrepareWait(target, handle, &sync).ok()) s = sync();
+    if (s.ok()) {
+      switch (target) {
+        case Executor::WaitTarget::kDevice: s = executor_->Synchronize(); break;
+        case Executor::WaitTarget::kStream: s = executor_->StreamSynchronize(handle); break;
+        case Executor::WaitTarget::kEvent: s = executor_->EventSynchronize(handle); break;
+      }
+    }
     return SendReply(id, s);
   }
   std::function<Status()> wait;

@@ -17,6 +17,10 @@ const std::string kLine = R"({"op":"request","gpus":1,"mem":1073741824,"key":"k1
 TEST_CASE("a signed request verifies and is still the same JSON object plus ts and auth", "[auth]") {
   std::string signed_line = SignRequestLine(kLine, kKey, kNow);
   CHECK(VerifyRequestLine(signed_line, kKey, kNow).ok());
+  Json verified;
+  REQUIRE(VerifyRequestLine(signed_line, kKey, kNow, &verified).ok());
+  CHECK(verified.Find("op")->AsString() == "request");
+  CHECK(verified.Find("auth") == nullptr);
   Json object;
   REQUIRE(rcuda::sched::ParseJson(signed_line, &object).ok());
   CHECK(object.Find("op")->AsString() == "request");
