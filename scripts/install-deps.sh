@@ -14,7 +14,12 @@ packages=(
   # build
   cmake g++ make python3 binutils
   libasio-dev libflatbuffers-dev flatbuffers-compiler libspdlog-dev libfmt-dev libcli11-dev
-  libibverbs-dev libzstd-dev liblz4-dev
+  libibverbs-dev libzstd-dev liblz4-dev libssl-dev
+  # faas/: S3 (libcurl's SigV4), Redis Streams, function definitions, HTTP, JSON
+  libcurl4-openssl-dev libhiredis-dev redis-server libyaml-cpp-dev libcpp-httplib-dev nlohmann-json3-dev
+  bubblewrap
+  # fuzzing and the sanitizer build
+  clang libfuzzer-14-dev libclang-rt-14-dev
   # tests
   catch2 procps bc
   # benchmarks (the BLAST comparison and its plots)
