@@ -96,7 +96,7 @@ Status Session::ConnectLocked() {
                                             : s.message();
     connected_ = false;
     connection_.reset();
-    sticky_ = Status(cudaErrorDevicesUnavailable, where + " refused the session: " + why);
+    sticky_ = Status(cudaErrorDevicesUnavailable, where + (expired ? " did not answer: " : " refused the session: ") + why);
     Log(LogLevel::kError, sticky_.message());
     return sticky_;
   }
