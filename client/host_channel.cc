@@ -1,7 +1,8 @@
 #include "client/host_channel.h"
 
+#include <unistd.h>
+
 #include "client/log.h"
-#include "protocol/frame.h"
 
 namespace rcuda::client {
 
@@ -56,81 +57,87 @@ Status HostChannelClient::WaitForHostFunctions() {
   return status_;
 }
 
+void HostChannelClient::Stop(const Status& why) {
+  std::lock_guard lock(mu_);
+  if (status_.ok()) status_ = why.ok() ? Status::IoError("host channel closed") : why;
+  idle_cv_.notify_all();
+}
+
+void HostChannelClient::Fail(const Status& why) {
+  Stop(why);
+  if (started_.load()) connection_->Shutdown();  // started_ is set once connection_ is
+}
+
+void HostChannelClient::AbandonInForkedChild() {
+  if (!connection_) return;
+  for (int fd : connection_->HandoffHandles()) close(fd);
+}
+
 void HostChannelClient::Serve() {
   std::vector<uint8_t> frame;
   flatbuffers::FlatBufferBuilder builder(64);
-  while (true) {
-    FrameHeader header;
-    bool peer_left = false;
-    Status s = ReadFrame(*connection_, &header, &frame, &peer_left);
-    if (!s.ok()) {
-      std::lock_guard lock(mu_);
-      status_ = s.ok() ? Status::IoError("host channel closed") : s;
-      idle_cv_.notify_all();
-      return;
-    }
-    flatbuffers::Verifier verifier(frame.data(), frame.size());
-    if (!verifier.VerifyBuffer<wire::ChannelMessage>(nullptr)) {
-      Log(LogLevel::kError, "malformed message on the host channel; closing it");
-      connection_->Shutdown();
-      return;
-    }
-    const auto* m = flatbuffers::GetRoot<wire::ChannelMessage>(frame.data());
-    Entry entry;
-    bool known;
-    {
-      std::lock_guard lock(mu_);
-      auto it = entries_.find(m->id());
-      known = it != entries_.end();
-      if (known) {
-        entry = it->second;
-        if (entry.once) entries_.erase(it);
-      }
-    }
-    int error = 0;
-    if (!known || (m->kind() == 2) != entry.is_copy) {
-      Log(LogLevel::kError, "the server named an unknown host channel entry");
-      error = 1;
-      s = DiscardBulk(*connection_, header.bulk_bytes);
-    } else if (entry.is_copy) {
-      // The packed rows go straight into the program's memory.
-      const HostRegion& r = entry.region;
-      if (header.bulk_bytes != r.bytes()) {
-        Log(LogLevel::kError, "host channel data does not match its copy");
-        error = 1;
-        s = DiscardBulk(*connection_, header.bulk_bytes);
-      } else if (r.pitch == r.width && (r.depth == 1 || r.slice_height == r.height)) {
-        s = connection_->ReadExact(r.base, r.bytes());
-      } else {
-        for (uint64_t z = 0; z < r.depth && s.ok(); ++z)
-          for (uint64_t y = 0; y < r.height && s.ok(); ++y)
-            s = connection_->ReadExact(r.base + (z * r.slice_height + y) * r.pitch, r.width);
-      }
-    } else {
-      s = DiscardBulk(*connection_, header.bulk_bytes);
-      if (s.ok()) entry.fn();
-      if (entry.once) {
-        std::lock_guard lock(mu_);
-        --pending_functions_;
-        idle_cv_.notify_all();
-      }
-    }
-    if (!s.ok()) {
-      std::lock_guard lock(mu_);
-      status_ = s.ok() ? Status::IoError("host channel closed") : s;
-      idle_cv_.notify_all();
-      return;
-    }
-    builder.Clear();
-    builder.Finish(wire::CreateHostAck(builder, m->id(), error));
-    s = WriteFrame(*connection_, std::span(builder.GetBufferPointer(), builder.GetSize()));
-    if (!s.ok()) {
-      std::lock_guard lock(mu_);
-      status_ = s.ok() ? Status::IoError("host channel closed") : s;
-      idle_cv_.notify_all();
-      return;
+  Status s;
+  while (s.ok()) s = ServeOne(frame, builder);
+  // However the channel ends, whoever waits for a host function learns it:
+  // the function will not run.
+  Stop(s);
+  connection_->Shutdown();
+}
+
+Status HostChannelClient::ServeOne(std::vector<uint8_t>& frame, flatbuffers::FlatBufferBuilder& builder) {
+  FrameHeader header;
+  RCUDA_RETURN_IF_ERROR(ReadFrame(*connection_, &header, &frame));
+  flatbuffers::Verifier verifier(frame.data(), frame.size());
+  if (!verifier.VerifyBuffer<wire::ChannelMessage>(nullptr)) {
+    Status s = Status::Corruption("malformed message on the host channel from " + connection_->PeerName());
+    Log(LogLevel::kError, s.message() + "; closing it");
+    return s;
+  }
+  const auto* m = flatbuffers::GetRoot<wire::ChannelMessage>(frame.data());
+  Entry entry;
+  bool known;
+  {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(m->id());
+    known = it != entries_.end();
+    if (known) {
+      entry = it->second;
+      if (entry.once) entries_.erase(it);
     }
   }
+  int error = 0;
+  Status s;
+  if (!known || (m->kind() == 2) != entry.is_copy) {
+    Log(LogLevel::kError, "the server named an unknown host channel entry");
+    error = 1;
+    s = DiscardBulk(*connection_, header.bulk_bytes);
+  } else if (entry.is_copy) {
+    // The packed rows go straight into the program's memory.
+    const HostRegion& r = entry.region;
+    if (header.bulk_bytes != r.bytes()) {
+      Log(LogLevel::kError, "host channel data does not match its copy");
+      error = 1;
+      s = DiscardBulk(*connection_, header.bulk_bytes);
+    } else if (r.pitch == r.width && (r.depth == 1 || r.slice_height == r.height)) {
+      s = connection_->ReadExact(r.base, r.bytes());
+    } else {
+      for (uint64_t z = 0; z < r.depth && s.ok(); ++z)
+        for (uint64_t y = 0; y < r.height && s.ok(); ++y)
+          s = connection_->ReadExact(r.base + (z * r.slice_height + y) * r.pitch, r.width);
+    }
+  } else {
+    s = DiscardBulk(*connection_, header.bulk_bytes);
+    if (s.ok()) entry.fn();
+    if (entry.once) {
+      std::lock_guard lock(mu_);
+      --pending_functions_;
+      idle_cv_.notify_all();
+    }
+  }
+  RCUDA_RETURN_IF_ERROR(s);
+  builder.Clear();
+  builder.Finish(wire::CreateHostAck(builder, m->id(), error));
+  return WriteFrame(*connection_, std::span(builder.GetBufferPointer(), builder.GetSize()));
 }
 
 }  // namespace rcuda::client

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "protocol/frame.h"
 #include "protocol/transport.h"
 
 namespace rcuda::client {
@@ -46,8 +47,18 @@ class HostChannelClient {
 
   // Waits until every host function launched into a stream has run. Host
   // memory that such a function may write is read only after this, as the
-  // stream would read it (see Session::CopyToDevice).
+  // stream would read it (see Session::CopyToDevice). Ends with the
+  // channel's error when the channel fails (a malformed message, the server
+  // gone) or the session breaks (Fail).
   Status WaitForHostFunctions();
+
+  // The session broke: waiters get `why`, and the channel is shut down.
+  void Fail(const Status& why);
+
+  // In a forked child: closes this process's copies of the channel's
+  // descriptors; the object is never destroyed (its serving thread is the
+  // parent's, and the channel the parent's session's).
+  void AbandonInForkedChild();
 
  private:
   struct Entry {
@@ -58,6 +69,10 @@ class HostChannelClient {
   };
 
   void Serve();
+  // One message of the channel; an error ends the channel.
+  Status ServeOne(std::vector<uint8_t>& frame, flatbuffers::FlatBufferBuilder& builder);
+  // Records why the channel ended (the first reason) and wakes waiters.
+  void Stop(const Status& why);
 
   std::unique_ptr<Connection> connection_;
   std::thread thread_;

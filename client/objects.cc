@@ -99,4 +99,7 @@ cudaError_t ResolveStream(cudaStream_t handle, bool per_thread, StreamRef* ref) 
   return cudaSuccess;
 }
 
+void LockObjectsForFork() { Mu().lock(); }
+void UnlockObjectsAfterFork() { Mu().unlock(); }
+
 }  // namespace rcuda::client

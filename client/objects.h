@@ -56,4 +56,8 @@ struct StreamRef {
 };
 cudaError_t ResolveStream(cudaStream_t handle, bool per_thread, StreamRef* ref);
 
+// fork(): the table of live objects is locked across it (client/runtime.cc).
+void LockObjectsForFork();
+void UnlockObjectsAfterFork();
+
 }  // namespace rcuda::client

@@ -1,11 +1,13 @@
 #include "client/runtime.h"
 
+#include <pthread.h>
 #include <sys/mman.h>
 
 #include <cstdlib>
 #include <cstring>
 
 #include "client/log.h"
+#include "client/objects.h"
 #include "common/env.h"
 
 namespace rcuda::client {
@@ -46,6 +48,28 @@ Runtime::Runtime() {
     }
   }
   if (!config_status_.ok()) Log(LogLevel::kError, "bad device configuration: " + config_status_.message());
+  pthread_atfork(&Runtime::PrepareFork, &Runtime::ParentAfterFork, &Runtime::ChildAfterFork);
+}
+
+void Runtime::PrepareFork() {
+  Runtime& rt = Get();
+  for (auto& s : rt.sessions_) s->LockForFork();
+  rt.host_mu_.lock();
+  LockObjectsForFork();
+}
+
+void Runtime::ParentAfterFork() {
+  Runtime& rt = Get();
+  UnlockObjectsAfterFork();
+  rt.host_mu_.unlock();
+  for (auto it = rt.sessions_.rbegin(); it != rt.sessions_.rend(); ++it) (*it)->UnlockAfterFork();
+}
+
+void Runtime::ChildAfterFork() {
+  Runtime& rt = Get();
+  UnlockObjectsAfterFork();
+  rt.host_mu_.unlock();
+  for (auto it = rt.sessions_.rbegin(); it != rt.sessions_.rend(); ++it) (*it)->ResetInForkedChild();
 }
 
 Session* Runtime::session(int device) const {

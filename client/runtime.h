@@ -49,6 +49,15 @@ class Runtime {
  private:
   Runtime();
 
+  // pthread_atfork handlers. A forked child must not use the parent's
+  // connections (the same message ids on the same stream would end the
+  // parent's sessions): each of its sessions starts afresh on its first
+  // call (Session::ResetInForkedChild). The locks are held across fork()
+  // so that none is left locked in the child by a thread it does not have.
+  static void PrepareFork();
+  static void ParentAfterFork();
+  static void ChildAfterFork();
+
   Status config_status_;
   std::vector<std::unique_ptr<Session>> sessions_;
   mutable std::mutex host_mu_;

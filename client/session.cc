@@ -7,7 +7,9 @@
 #include <cstring>
 
 #include "client/errors.h"
+#include "client/handshake_deadline.h"
 #include "client/log.h"
+#include "client/param_layout.h"
 #include "common/env.h"
 #include "common/kernel_params.h"
 #include "client/transport_choice.h"
@@ -23,6 +25,15 @@ std::string Hostname() {
 }
 
 std::string ProgramName() { return program_invocation_short_name ? program_invocation_short_name : "?"; }
+
+// In a forked child: closes this process's copies of a connection's
+// descriptors and leaves the object alone (never destroyed: shutting the
+// connection down would end the parent's session too).
+void AbandonConnection(std::unique_ptr<Connection> connection) {
+  if (!connection) return;
+  for (int fd : connection->HandoffHandles()) close(fd);
+  (void)connection.release();
+}
 
 }  // namespace
 
@@ -48,8 +59,7 @@ Status Session::ConnectLocked() {
       s->reply_cv_.notify_all();
     }
   } done{this};
-  const std::string where = "rcuda server " + endpoint_.host + ":" + std::to_string(endpoint_.port) + " (GPU " +
-                            std::to_string(endpoint_.gpu) + ")";
+  const std::string where = ServerName();
   Status s = ConnectTransport(endpoint_, std::chrono::milliseconds(GetEnvInt("RCUDA_CONNECT_TIMEOUT_MS", 5000)),
                               &connection_);
   if (!s.ok()) {
@@ -71,14 +81,22 @@ Status Session::ConnectLocked() {
   hello.add_token(token);
   auto body = hello.Finish();
   connected_ = true;  // SendLocked/ReceiveLocked need it; undone on failure
-  const wire::Reply* reply = nullptr;
-  s = CallLocked(wire::Request::Hello, body.Union(), &reply);
-  const wire::HelloReply* hr = reply ? reply->body_as_HelloReply() : nullptr;
+  const wire::HelloReply* hr = nullptr;
+  const std::chrono::milliseconds limit = HandshakeTimeout();
+  bool expired = false;
+  {
+    HandshakeDeadline deadline(connection_.get(), limit);
+    s = CallForLocked(wire::Request::Hello, body.Union(), &hr);
+    expired = deadline.expired();
+  }
   if (!s.ok() || !hr || !hr->accepted()) {
-    std::string why = hr && hr->message() ? hr->message()->str() : s.message();
+    std::string why = expired ? "no answer to the handshake within " + std::to_string(limit.count()) +
+                                    " ms (RCUDA_HANDSHAKE_TIMEOUT_MS)"
+                      : hr && hr->message() ? hr->message()->str()
+                                            : s.message();
     connected_ = false;
     connection_.reset();
-    sticky_ = Status(cudaErrorDevicesUnavailable, where + " refused the session: " + why);
+    sticky_ = Status(cudaErrorDevicesUnavailable, where + (expired ? " did not answer: " : " refused the session: ") + why);
     Log(LogLevel::kError, sticky_.message());
     return sticky_;
   }
@@ -110,16 +128,34 @@ Status Session::ConnectLocked() {
   return Status::Ok();
 }
 
+std::string Session::ServerName() const {
+  return "rcuda server " + endpoint_.host + ":" + std::to_string(endpoint_.port) + " (GPU " +
+         std::to_string(endpoint_.gpu) + ")";
+}
+
 Status Session::BreakLocked(const Status& cause) {
   if (sticky_.ok()) {
-    sticky_ = Status(cudaErrorDevicesUnavailable, "lost the connection to rcuda server " + endpoint_.host + ":" +
-                                                      std::to_string(endpoint_.port) + " (GPU " +
-                                                      std::to_string(endpoint_.gpu) + "): " + cause.message());
+    sticky_ = Status(cudaErrorDevicesUnavailable, "lost the connection to " + ServerName() + ": " + cause.message());
     Log(LogLevel::kError, sticky_.message());
   }
   if (connection_) connection_->Shutdown();
+  // Whoever waits for host functions of this session waits no more.
+  host_channel_->Fail(sticky_);
   connected_ = false;
   return sticky_;
+}
+
+Status Session::CheckBodyLocked(const wire::Reply* reply, wire::ReplyBody type, const void** body) {
+  *body = nullptr;
+  if (reply->body_type() != type || !reply->body()) {
+    return BreakLocked(Status::Corruption(std::string("a reply to request ") + std::to_string(reply->id()) +
+                                          " without its " + wire::EnumNameReplyBody(type) + " (it carries " +
+                                          (reply->body() ? wire::EnumNameReplyBody(reply->body_type())
+                                                         : "no body") +
+                                          ")"));
+  }
+  *body = reply->body();
+  return Status::Ok();
 }
 
 Status Session::NoteError(const Status& status) {
@@ -265,11 +301,9 @@ Status Session::Malloc(uint64_t size, uint64_t* ptr) {
   std::lock_guard lock(mu_);
   RCUDA_RETURN_IF_ERROR(ConnectLocked());
   auto body = wire::CreateMemAlloc(builder_, size);
-  const wire::Reply* reply = nullptr;
-  Status s = CallLocked(wire::Request::MemAlloc, body.Union(), &reply);
-  const wire::MemAllocReply* r = reply ? reply->body_as_MemAllocReply() : nullptr;
-  if (reply && reply->error() == 0) {
-    if (!r) return BreakLocked(Status::Corruption("MemAlloc reply without a pointer"));
+  const wire::MemAllocReply* r = nullptr;
+  Status s = CallForLocked(wire::Request::MemAlloc, body.Union(), &r);
+  if (r) {
     *ptr = r->ptr();
     allocations_.Add(r->ptr(), size, AllocationTable::Kind::kMalloc);
   }
@@ -290,11 +324,9 @@ Status Session::MemGetInfo(uint64_t* free, uint64_t* total) {
   std::lock_guard lock(mu_);
   RCUDA_RETURN_IF_ERROR(ConnectLocked());
   auto body = wire::CreateMemGetInfo(builder_);
-  const wire::Reply* reply = nullptr;
-  Status s = CallLocked(wire::Request::MemGetInfo, body.Union(), &reply);
-  const wire::MemGetInfoReply* r = reply ? reply->body_as_MemGetInfoReply() : nullptr;
-  if (reply && reply->error() == 0) {
-    if (!r) return BreakLocked(Status::Corruption("MemGetInfo reply without a body"));
+  const wire::MemGetInfoReply* r = nullptr;
+  Status s = CallForLocked(wire::Request::MemGetInfo, body.Union(), &r);
+  if (r) {
     *free = r->free();
     *total = r->total();
   }
@@ -381,37 +413,20 @@ Status Session::ModuleLocked(const Module& module, RemoteModule** out) {
     ConstBuffer bulk{module.image.data(), module.image.size()};
     uint64_t id = 0;
     RCUDA_RETURN_IF_ERROR(SendLocked(wire::Request::ModuleLoad, body.Union(), std::span(&bulk, 1), &id));
-    const wire::Reply* reply = nullptr;
-    Status s = ReceiveLocked(id, &reply);
-    if (!reply) return s;  // the session broke
-    if (reply->error() != 0) {
-      remote->status = Status(reply->error(), "loading a module failed: " +
-                                                  (reply->message() ? reply->message()->str() : std::string()));
+    const wire::ModuleLoadReply* r = nullptr;
+    Status s = ReceiveForLocked(id, &r);
+    if (!r && !sticky_.ok()) return s;  // the session broke
+    if (!r) {
+      remote->status = Status(s.code(), "loading a module failed: " + s.message());
       Log(LogLevel::kError, "device " + std::to_string(device_) + ": " + remote->status.message());
     } else {
-      const wire::ModuleLoadReply* r = reply->body_as_ModuleLoadReply();
-      if (!r || !r->functions() || !r->variables() || r->functions()->size() != module.functions.size() ||
+      if (!r->functions() || !r->variables() || r->functions()->size() != module.functions.size() ||
           r->variables()->size() != module.variables.size()) {
         return BreakLocked(Status::Corruption("ModuleLoad reply does not match the request"));
       }
-      for (const auto* f : *r->functions()) {
+      for (size_t i = 0; i < module.functions.size(); ++i) {
         RemoteFunction rf;
-        rf.found = f->found();
-        rf.handle = f->handle();
-        if (f->param_offsets() && f->param_sizes() && f->param_offsets()->size() == f->param_sizes()->size()) {
-          for (size_t i = 0; i < f->param_offsets()->size(); ++i) {
-            KernelParamInfo p{f->param_offsets()->Get(i), f->param_sizes()->Get(i)};
-            rf.params.push_back(p);
-          }
-        }
-        rf.max_threads_per_block = f->max_threads_per_block();
-        rf.shared_size_bytes = f->shared_size_bytes();
-        rf.const_size_bytes = f->const_size_bytes();
-        rf.local_size_bytes = f->local_size_bytes();
-        rf.num_regs = f->num_regs();
-        rf.ptx_version = f->ptx_version();
-        rf.binary_version = f->binary_version();
-        rf.max_dynamic_shared_size_bytes = f->max_dynamic_shared_size_bytes();
+        RCUDA_RETURN_IF_ERROR(DescribeFunctionLocked(*module.functions[i], *r->functions()->Get(i), &rf));
         remote->functions.push_back(std::move(rf));
       }
       for (const auto* v : *r->variables()) {
@@ -428,6 +443,32 @@ Status Session::ModuleLocked(const Module& module, RemoteModule** out) {
   modules_[module.index] = std::move(remote);
   *out = modules_[module.index].get();
   return (*out)->status;
+}
+
+Status Session::DescribeFunctionLocked(const Function& function, const wire::FunctionInfo& f, RemoteFunction* rf) {
+  rf->found = f.found();
+  rf->handle = f.handle();
+  const auto* offsets = f.param_offsets();
+  const auto* sizes = f.param_sizes();
+  if (rf->found) {
+    // The layout says how many bytes to read through each of the program's
+    // argument pointers: it must be one the program's kernel can have.
+    if ((offsets ? offsets->size() : 0) != (sizes ? sizes->size() : 0)) {
+      return BreakLocked(Status::Corruption("kernel " + function.device_name + ": parameter offsets and sizes differ"));
+    }
+    for (size_t i = 0; offsets && i < offsets->size(); ++i) rf->params.push_back({offsets->Get(i), sizes->Get(i)});
+    Status layout = CheckParamLayout(function.device_name, rf->params, ProgramParamLayout(function));
+    if (!layout.ok()) return BreakLocked(layout);
+  }
+  rf->max_threads_per_block = f.max_threads_per_block();
+  rf->shared_size_bytes = f.shared_size_bytes();
+  rf->const_size_bytes = f.const_size_bytes();
+  rf->local_size_bytes = f.local_size_bytes();
+  rf->num_regs = f.num_regs();
+  rf->ptx_version = f.ptx_version();
+  rf->binary_version = f.binary_version();
+  rf->max_dynamic_shared_size_bytes = f.max_dynamic_shared_size_bytes();
+  return Status::Ok();
 }
 
 Status Session::FunctionLocked(const Function& function, RemoteFunction** out) {
@@ -543,6 +584,42 @@ bool Session::FindAllocation(uint64_t ptr, uint64_t* base, uint64_t* size) {
 bool Session::OwnsRange(uint64_t ptr, uint64_t size) {
   std::lock_guard lock(mu_);
   return allocations_.Contains(ptr, size);
+}
+
+void Session::LockForFork() {
+  channel_mu_.lock();
+  mu_.lock();
+}
+
+void Session::UnlockAfterFork() {
+  mu_.unlock();
+  channel_mu_.unlock();
+}
+
+void Session::ResetInForkedChild() {
+  // The threads that were reading replies or serving the host channel are
+  // the parent's; the child has only the thread that forked.
+  const bool had_session = connection_ != nullptr;
+  AbandonConnection(std::move(connection_));
+  host_channel_.release()->AbandonInForkedChild();
+  host_channel_ = std::make_unique<HostChannelClient>();
+  connected_ = false;
+  connecting_ = false;
+  reading_ = false;
+  pending_.clear();
+  sticky_ = Status::Ok();
+  next_id_ = 0;
+  builder_.Clear();
+  allocations_.Clear();
+  modules_.clear();
+  loading_.clear();
+  ++generation_;
+  if (had_session) {
+    Log(LogLevel::kInfo, "forked child: device " + std::to_string(device_) +
+                             " will open a session of its own; the parent's memory, streams and events are not "
+                             "the child's");
+  }
+  UnlockAfterFork();
 }
 
 }  // namespace rcuda::client

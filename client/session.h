@@ -192,6 +192,18 @@ class Session {
   Status GraphExecKernelNodeSetParams(uint64_t exec, uint32_t node, const RemoteGraphNode& kernel);
   Status GraphExecUpdate(uint64_t exec, const std::vector<RemoteGraphNode>& nodes);
 
+  // ---- fork() (client/runtime.cc registers the handlers) -----------------
+  // The forking thread holds the session's locks across fork(), so that the
+  // child's copies are not held by threads it does not have.
+  void LockForFork();
+  void UnlockAfterFork();
+  // In the child, with the locks held: forgets the parent's connections
+  // without touching them (they carry the parent's session, which must go
+  // on), so that the child's next call opens a session of its own; then
+  // unlocks. The parent's allocations, modules and streams are not the
+  // child's.
+  void ResetInForkedChild();
+
  private:
   struct RemoteModule {
     Status status;  // the outcome of loading it
@@ -202,6 +214,10 @@ class Session {
   Status ConnectLocked();
   Status ModuleLocked(const Module& module, RemoteModule** out);
   Status FunctionLocked(const Function& function, RemoteFunction** out);
+  // A kernel as the server described it, its parameter layout checked
+  // (client/param_layout.h); a layout that cannot be the kernel's breaks
+  // the session.
+  Status DescribeFunctionLocked(const Function& function, const wire::FunctionInfo& info, RemoteFunction* out);
 
   // Sends builder_'s pending request `body` of type `type` as the next
   // message, followed by `bulk`.
@@ -218,6 +234,22 @@ class Session {
   void WaitLocked(const std::function<bool()>& done);
   // Send + receive for requests without bulk either way.
   Status CallLocked(wire::Request type, flatbuffers::Offset<void> body, const wire::Reply** reply = nullptr);
+  // Reading a reply's body, checked. When the request succeeded (the
+  // reply's error is 0), its reply must carry the body the request calls
+  // for: one without it (a union type with no table, which the flatbuffers
+  // verifier lets through, or a table of another type) comes from a broken
+  // or hostile server, and breaks the session with an error naming the
+  // server. *body is then never null; when the request failed it is null
+  // and the status says why. Every read of a reply body goes through these,
+  // never through reply->body_as_*().
+  template <class T>
+  Status CallForLocked(wire::Request type, flatbuffers::Offset<void> request, const T** body);
+  template <class T>
+  Status ReceiveForLocked(uint64_t id, const T** body);
+  // The reply's body of `type`, or the session broken.
+  Status CheckBodyLocked(const wire::Reply* reply, wire::ReplyBody type, const void** body);
+  // "rcuda server host:port (GPU n)", for messages.
+  std::string ServerName() const;
   // ReceiveLocked for a reply whose bulk goes to a strided host region.
   Status ReceiveIntoLocked(uint64_t id, const HostRegion& dst);
   flatbuffers::Offset<wire::GraphNode> BuildNodeLocked(const RemoteGraphNode& node);
@@ -257,5 +289,25 @@ class Session {
   std::mutex channel_mu_;
   std::unique_ptr<HostChannelClient> host_channel_ = std::make_unique<HostChannelClient>();
 };
+
+template <class T>
+Status Session::CallForLocked(wire::Request type, flatbuffers::Offset<void> request, const T** body) {
+  uint64_t id = 0;
+  *body = nullptr;
+  RCUDA_RETURN_IF_ERROR(SendLocked(type, request, {}, &id));
+  return ReceiveForLocked(id, body);
+}
+
+template <class T>
+Status Session::ReceiveForLocked(uint64_t id, const T** body) {
+  *body = nullptr;
+  const wire::Reply* reply = nullptr;
+  Status s = ReceiveLocked(id, &reply);
+  if (!reply || reply->error() != 0) return s;
+  const void* b = nullptr;
+  RCUDA_RETURN_IF_ERROR(CheckBodyLocked(reply, wire::ReplyBodyTraits<T>::enum_value, &b));
+  *body = static_cast<const T*>(b);
+  return s;  // OK, or an error of earlier asynchronous work
+}
 
 }  // namespace rcuda::client

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "client/errors.h"
+#include "client/handshake_deadline.h"
 #include "client/log.h"
 #include "client/session.h"
 #include "common/env.h"
@@ -32,6 +33,25 @@ std::vector<ConstBuffer> Rows(const HostRegion& r) {
   for (uint64_t z = 0; z < r.depth; ++z)
     for (uint64_t y = 0; y < r.height; ++y) rows.push_back({r.base + (z * r.slice_height + y) * r.pitch, r.width});
   return rows;
+}
+
+// How many values a successful call returns (protocol/call_ops.h).
+size_t CallResults(CallOp op) {
+  switch (op) {
+    case CallOp::kStreamGetInfo: return 2;
+    case CallOp::kDeviceGetLimit:
+    case CallOp::kOccupancyMaxActiveBlocks:
+    case CallOp::kOccupancyAvailableDynamicSMem:
+    case CallOp::kMemPoolCreate:
+    case CallOp::kMemPoolGetAttribute:
+    case CallOp::kDeviceGetDefaultMemPool:
+    case CallOp::kDeviceGetMemPool:
+    case CallOp::kMallocAsync:
+    case CallOp::kDeviceGetCacheConfig:
+    case CallOp::kOccupancyMaxPotentialClusterSize:
+    case CallOp::kOccupancyMaxActiveClusters: return 1;
+    default: return 0;
+  }
 }
 
 bool OwnsStrided(AllocationTable& table, const DeviceRegion& d, const Extent& e) {
@@ -64,14 +84,23 @@ Status Session::EnsureHostChannel() {
   message.add_request_type(wire::Request::Hello);
   message.add_request(body.Union());
   builder.Finish(message.Finish());
-  s = WriteFrame(*connection, std::span(builder.GetBufferPointer(), builder.GetSize()));
   FrameHeader header;
   std::vector<uint8_t> frame;
-  if (s.ok()) s = ReadFrame(*connection, &header, &frame);
+  bool expired = false;
+  {
+    HandshakeDeadline deadline(connection.get(), HandshakeTimeout());
+    s = WriteFrame(*connection, std::span(builder.GetBufferPointer(), builder.GetSize()));
+    if (s.ok()) s = ReadFrame(*connection, &header, &frame);
+    if (s.ok() && header.bulk_bytes) s = Status::Corruption("unexpected bulk data in a reply");
+    expired = deadline.expired();
+  }
   const wire::Reply* reply = s.ok() ? VerifiedReply(frame) : nullptr;
-  const wire::HelloReply* hr = reply ? reply->body_as_HelloReply() : nullptr;
+  const wire::HelloReply* hr = reply ? reply->body_as_HelloReply() : nullptr;  // null when absent
   if (!hr || !hr->accepted()) {
-    std::string why = hr && hr->message() ? hr->message()->str() : s.ok() ? "malformed reply" : s.message();
+    std::string why = expired ? "no answer to the handshake within " + std::to_string(HandshakeTimeout().count()) + " ms"
+                      : hr && hr->message() ? hr->message()->str()
+                      : s.ok()              ? "malformed reply"
+                                            : s.message();
     Log(LogLevel::kError, "the server refused the host channel: " + why);
     return Status(cudaErrorDevicesUnavailable, "host channel refused: " + why);
   }
@@ -83,9 +112,9 @@ Status Session::StreamCreate(unsigned flags, int priority, uint64_t* stream) {
   std::lock_guard lock(mu_);
   RCUDA_RETURN_IF_ERROR(ConnectLocked());
   auto body = wire::CreateStreamCreate(builder_, flags, priority);
-  const wire::Reply* reply = nullptr;
-  Status s = CallLocked(wire::Request::StreamCreate, body.Union(), &reply);
-  if (reply && reply->error() == 0 && reply->body_as_HandleReply()) *stream = reply->body_as_HandleReply()->handle();
+  const wire::HandleReply* r = nullptr;
+  Status s = CallForLocked(wire::Request::StreamCreate, body.Union(), &r);
+  if (r) *stream = r->handle();
   return s;
 }
 
@@ -121,9 +150,9 @@ Status Session::EventCreate(unsigned flags, uint64_t* event) {
   std::lock_guard lock(mu_);
   RCUDA_RETURN_IF_ERROR(ConnectLocked());
   auto body = wire::CreateEventCreate(builder_, flags);
-  const wire::Reply* reply = nullptr;
-  Status s = CallLocked(wire::Request::EventCreate, body.Union(), &reply);
-  if (reply && reply->error() == 0 && reply->body_as_HandleReply()) *event = reply->body_as_HandleReply()->handle();
+  const wire::HandleReply* r = nullptr;
+  Status s = CallForLocked(wire::Request::EventCreate, body.Union(), &r);
+  if (r) *event = r->handle();
   return s;
 }
 
@@ -159,11 +188,9 @@ Status Session::EventElapsedTime(uint64_t start, uint64_t end, float* millisecon
   std::lock_guard lock(mu_);
   RCUDA_RETURN_IF_ERROR(ConnectLocked());
   auto body = wire::CreateEventElapsedTime(builder_, start, end);
-  const wire::Reply* reply = nullptr;
-  Status s = CallLocked(wire::Request::EventElapsedTime, body.Union(), &reply);
-  if (reply && reply->error() == 0 && reply->body_as_ElapsedTimeReply()) {
-    *milliseconds = reply->body_as_ElapsedTimeReply()->milliseconds();
-  }
+  const wire::ElapsedTimeReply* r = nullptr;
+  Status s = CallForLocked(wire::Request::EventElapsedTime, body.Union(), &r);
+  if (r) *milliseconds = r->milliseconds();
   return s;
 }
 
@@ -185,7 +212,11 @@ Status Session::WaitForHostFunctions() {
     if (!host_channel_->started()) return Status::Ok();
     channel = host_channel_.get();
   }
-  return channel->WaitForHostFunctions();
+  Status s = channel->WaitForHostFunctions();
+  if (s.ok()) return s;
+  // The host functions will not run: the session cannot go on.
+  std::lock_guard lock(mu_);
+  return BreakLocked(Status(s.code(), "host channel: " + s.message()));
 }
 
 Status Session::CopyToDevice3D(const DeviceRegion& dst, const HostRegion& src, uint64_t stream) {
@@ -248,11 +279,9 @@ Status Session::MallocPitch(uint64_t width, uint64_t height, uint64_t* ptr, uint
   std::lock_guard lock(mu_);
   RCUDA_RETURN_IF_ERROR(ConnectLocked());
   auto body = wire::CreateMallocPitch(builder_, width, height);
-  const wire::Reply* reply = nullptr;
-  Status s = CallLocked(wire::Request::MallocPitch, body.Union(), &reply);
-  const auto* r = reply ? reply->body_as_MallocPitchReply() : nullptr;
-  if (reply && reply->error() == 0) {
-    if (!r) return BreakLocked(Status::Corruption("MallocPitch reply without a body"));
+  const wire::MallocPitchReply* r = nullptr;
+  Status s = CallForLocked(wire::Request::MallocPitch, body.Union(), &r);
+  if (r) {
     *ptr = r->ptr();
     *pitch = r->pitch();
     allocations_.Add(r->ptr(), r->pitch() * height, AllocationTable::Kind::kMalloc);
@@ -278,14 +307,18 @@ Status Session::Call(CallOp op, std::initializer_list<int64_t> args, std::vector
   }
   auto body = wire::CreateCallDirect(builder_, static_cast<uint32_t>(op), &a);
   if (!values) return SendLocked(wire::Request::Call, body.Union());
-  const wire::Reply* reply = nullptr;
-  Status s = CallLocked(wire::Request::Call, body.Union(), &reply);
+  const wire::CallReply* r = nullptr;
+  Status s = CallForLocked(wire::Request::Call, body.Union(), &r);
   values->clear();
-  if (reply && reply->error() == 0 && reply->body_as_CallReply() && reply->body_as_CallReply()->values()) {
-    values->assign(reply->body_as_CallReply()->values()->begin(), reply->body_as_CallReply()->values()->end());
+  if (!r) return s;
+  if (r->values()) values->assign(r->values()->begin(), r->values()->end());
+  if (values->size() < CallResults(op)) {
+    return BreakLocked(Status::Corruption("a reply to call " + std::to_string(static_cast<uint32_t>(op)) + " with " +
+                                          std::to_string(values->size()) + " values instead of " +
+                                          std::to_string(CallResults(op))));
   }
   // Stream-ordered allocations join the client's memory map too.
-  if (op == CallOp::kMallocAsync && reply && reply->error() == 0 && !values->empty()) {
+  if (op == CallOp::kMallocAsync) {
     allocations_.Add(static_cast<uint64_t>((*values)[0]), static_cast<uint64_t>(*args.begin()),
                      AllocationTable::Kind::kMalloc);
   }
@@ -334,9 +367,9 @@ Status Session::GraphInstantiate(const std::vector<RemoteGraphNode>& nodes, uint
   RCUDA_RETURN_IF_ERROR(ConnectLocked());
   auto list = BuildNodesLocked(nodes);
   auto body = wire::CreateGraphInstantiate(builder_, list);
-  const wire::Reply* reply = nullptr;
-  Status s = CallLocked(wire::Request::GraphInstantiate, body.Union(), &reply);
-  if (reply && reply->error() == 0 && reply->body_as_HandleReply()) *exec = reply->body_as_HandleReply()->handle();
+  const wire::HandleReply* r = nullptr;
+  Status s = CallForLocked(wire::Request::GraphInstantiate, body.Union(), &r);
+  if (r) *exec = r->handle();
   return s;
 }
 

@@ -2,6 +2,7 @@
 
 #include <linux/futex.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -13,18 +14,18 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <mutex>
+#include <deque>
 #include <thread>
+
+#include "protocol/shm_copy_threads.h"
+#include "protocol/shm_socket.h"
 
 namespace rcuda {
 namespace {
 
-constexpr uint32_t kSetupMagic = 0x53554352;  // "RCUS"
-constexpr size_t kRingBytes = 8 << 20;        // per direction; a power of two
 // Spinning before sleeping on the futex saves a wake-up (a futex wake and a
 // trip through the scheduler, 5 to 20 us in a VM) when the answer is
 // microseconds away, which it usually is: a small copy or a short kernel.
@@ -60,103 +61,20 @@ bool SpinUntil(Ready ready) {
     if ((i & 63) == 0 && std::chrono::steady_clock::now() - start >= std::chrono::nanoseconds(nanos)) return false;
   }
 }
+
 // A ring step copies at most this much before it publishes its progress, so
 // that the peer copies out one piece while this side copies in the next.
 constexpr size_t kMaxStep = 2 << 20;
-// Copies of at least this size are split across the copy threads.
-constexpr size_t kParallelCopyMin = 512 << 10;
+constexpr int kPeerCheckMillis = 100;  // how often a sleeper checks the peer
+// A client must send its set-up message at once; at most this many may be
+// waiting for theirs (the oldest is dropped to make room).
+constexpr auto kSetupTimeout = std::chrono::seconds(5);
+constexpr size_t kMaxPendingSetups = 64;
 
-// A few threads that share large copies into and out of the rings: one
-// core's memcpy is well below a server's memory bandwidth, and every byte of
-// a bulk transfer is copied on both sides. RCUDA_SHM_COPY_THREADS sets how
-// many threads copy (the caller included; 1: the caller alone); by default a
-// quarter of the cores, at most 4.
-class CopyThreads {
- public:
-  static CopyThreads& Get() {
-    static CopyThreads* pool = new CopyThreads();  // never destroyed: threads may outlive statics
-    return *pool;
-  }
-
-  void Copy(void* dst, const void* src, size_t n) {
-    // Small copies (every request and reply) take no lock. One parallel copy
-    // at a time per process, and none in a forked child (it has no copy
-    // threads); anyone else copies alone.
-    if (n < kParallelCopyMin || helpers_ == 0) {
-      std::memcpy(dst, src, n);
-      return;
-    }
-    std::unique_lock<std::mutex> busy(busy_, std::try_to_lock);
-    if (!busy.owns_lock() || getpid() != pid_) {
-      std::memcpy(dst, src, n);
-      return;
-    }
-    EnsureStarted();
-    const size_t parts = helpers_ + 1;
-    // Pieces of whole cache lines that together cover all n bytes.
-    const size_t piece = ((n + parts - 1) / parts + 63) & ~size_t{63};
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      dst_ = static_cast<char*>(dst);
-      src_ = static_cast<const char*>(src);
-      size_ = n;
-      piece_ = piece;
-      pending_ = helpers_;
-      ++generation_;
-    }
-    work_.notify_all();
-    std::memcpy(dst, src, std::min(n, piece));  // the caller's part: the first
-    std::unique_lock<std::mutex> lock(mu_);
-    done_.wait(lock, [&] { return pending_ == 0; });
-  }
-
- private:
-  CopyThreads() : pid_(getpid()) {
-    size_t threads = std::max(1u, std::thread::hardware_concurrency() / 4);
-    if (const char* v = std::getenv("RCUDA_SHM_COPY_THREADS")) threads = std::max(1, std::atoi(v));
-    helpers_ = std::min<size_t>(threads, 16) - 1;
-  }
-
-  void EnsureStarted() {
-    if (started_) return;
-    started_ = true;
-    for (size_t i = 0; i < helpers_; ++i) std::thread([this, i] { Run(i + 1); }).detach();
-  }
-
-  void Run(size_t part) {
-    uint64_t seen = 0;
-    while (true) {
-      std::unique_lock<std::mutex> lock(mu_);
-      work_.wait(lock, [&] { return generation_ != seen; });
-      seen = generation_;
-      char* dst = dst_;
-      const char* src = src_;
-      const size_t begin = std::min(size_, part * piece_);
-      const size_t end = std::min(size_, begin + piece_);
-      lock.unlock();
-      if (end > begin) std::memcpy(dst + begin, src + begin, end - begin);
-      lock.lock();
-      if (--pending_ == 0) done_.notify_one();
-    }
-  }
-
-  const pid_t pid_;
-  size_t helpers_ = 0;
-  bool started_ = false;  // under busy_
-  std::mutex busy_;
-  std::mutex mu_;
-  std::condition_variable work_, done_;
-  uint64_t generation_ = 0;
-  char* dst_ = nullptr;
-  const char* src_ = nullptr;
-  size_t size_ = 0, piece_ = 0, pending_ = 0;
-};
-
-constexpr int kPeerCheckMillis = 100;         // how often a sleeper checks the peer
-
-// One direction of the connection, in shared memory. Positions only grow;
-// the ring holds tail - head bytes. The sequence words are what the futexes
-// wait on: `data_seq` moves when bytes were added, `space_seq` when removed.
+// One direction of the connection, in shared memory. The sequence words are
+// what the futexes wait on: `data_seq` moves when bytes were added,
+// `space_seq` when removed. Each side writes its own position and only reads
+// the peer's; it never trusts what it reads there.
 struct alignas(64) RingHeader {
   std::atomic<uint64_t> head;  // read position (consumer)
   char pad0[56];
@@ -169,8 +87,9 @@ struct alignas(64) RingHeader {
   char pad2[48];
 };
 static_assert(std::atomic<uint64_t>::is_always_lock_free && std::atomic<uint32_t>::is_always_lock_free);
-
-constexpr size_t kRegionBytes = 2 * (sizeof(RingHeader) + kRingBytes);
+static_assert(sizeof(RingHeader) == kShmRingHeaderBytes);
+static_assert(offsetof(RingHeader, head) == kShmHeadOffset && offsetof(RingHeader, tail) == kShmTailOffset);
+static_assert((kShmRingBytes & (kShmRingBytes - 1)) == 0 && kMaxStep < kShmRingBytes);
 
 void FutexWait(std::atomic<uint32_t>* word, uint32_t expected, int millis) {
   timespec timeout{millis / 1000, (millis % 1000) * 1000000L};
@@ -195,15 +114,20 @@ class ShmConnection final : public Connection {
     char* base = static_cast<char*>(region);
     Ring rings[2];
     for (int i = 0; i < 2; ++i) {
-      char* at = base + i * (sizeof(RingHeader) + kRingBytes);
+      char* at = base + i * (sizeof(RingHeader) + kShmRingBytes);
       rings[i] = Ring{reinterpret_cast<RingHeader*>(at), at + sizeof(RingHeader)};
     }
     out_ = rings[client ? 0 : 1];
     in_ = rings[client ? 1 : 0];
+    // Where this side is: zero for a new region; where the daemon left off
+    // for a worker that adopts the connection (any value is safe: only the
+    // distance to the peer's position matters, and it is checked).
+    write_pos_ = out_.header->tail.load(std::memory_order_acquire);
+    read_pos_ = in_.header->head.load(std::memory_order_acquire);
   }
 
   ~ShmConnection() override {
-    munmap(region_, kRegionBytes);
+    munmap(region_, kShmRegionBytes);
     close(memfd_);
     close(socket_);
   }
@@ -218,18 +142,20 @@ class ShmConnection final : public Connection {
       size_t n = b.size;
       while (n) {
         RingHeader* h = out_.header;
-        uint64_t tail = h->tail.load(std::memory_order_relaxed);
-        uint64_t free_bytes = kRingBytes - (tail - h->head.load(std::memory_order_acquire));
+        const uint64_t used = write_pos_ - h->head.load(std::memory_order_acquire);
+        if (used > kShmRingBytes) return Damaged();
+        const uint64_t free_bytes = kShmRingBytes - used;
         if (free_bytes == 0) {
           RCUDA_RETURN_IF_ERROR(WaitForSpace());
           continue;
         }
         size_t chunk = std::min<uint64_t>({n, free_bytes, kMaxStep});
-        size_t at = tail & (kRingBytes - 1);
-        size_t first = std::min(chunk, kRingBytes - at);
-        CopyThreads::Get().Copy(out_.data + at, p, first);
-        if (chunk > first) CopyThreads::Get().Copy(out_.data, p + first, chunk - first);
-        h->tail.store(tail + chunk, std::memory_order_release);
+        size_t at = write_pos_ & (kShmRingBytes - 1);
+        size_t first = std::min(chunk, kShmRingBytes - at);
+        ShmCopyThreads::Get().Copy(out_.data + at, p, first);
+        if (chunk > first) ShmCopyThreads::Get().Copy(out_.data, p + first, chunk - first);
+        write_pos_ += chunk;
+        h->tail.store(write_pos_, std::memory_order_release);
         h->data_seq.fetch_add(1, std::memory_order_seq_cst);
         if (h->reader_sleeping.load(std::memory_order_acquire)) FutexWake(&h->data_seq);
         p += chunk;
@@ -243,18 +169,19 @@ class ShmConnection final : public Connection {
     char* p = static_cast<char*>(data);
     while (size) {
       RingHeader* h = in_.header;
-      uint64_t head = h->head.load(std::memory_order_relaxed);
-      uint64_t available = h->tail.load(std::memory_order_acquire) - head;
+      const uint64_t available = h->tail.load(std::memory_order_acquire) - read_pos_;
+      if (available > kShmRingBytes) return Damaged();
       if (available == 0) {
         RCUDA_RETURN_IF_ERROR(WaitForData());
         continue;
       }
       size_t chunk = std::min<uint64_t>({size, available, kMaxStep});
-      size_t at = head & (kRingBytes - 1);
-      size_t first = std::min(chunk, kRingBytes - at);
-      CopyThreads::Get().Copy(p, in_.data + at, first);
-      if (chunk > first) CopyThreads::Get().Copy(p + first, in_.data, chunk - first);
-      h->head.store(head + chunk, std::memory_order_release);
+      size_t at = read_pos_ & (kShmRingBytes - 1);
+      size_t first = std::min(chunk, kShmRingBytes - at);
+      ShmCopyThreads::Get().Copy(p, in_.data + at, first);
+      if (chunk > first) ShmCopyThreads::Get().Copy(p + first, in_.data, chunk - first);
+      read_pos_ += chunk;
+      h->head.store(read_pos_, std::memory_order_release);
       h->space_seq.fetch_add(1, std::memory_order_seq_cst);
       if (h->writer_sleeping.load(std::memory_order_acquire)) FutexWake(&h->space_seq);
       p += chunk;
@@ -275,6 +202,13 @@ class ShmConnection final : public Connection {
   std::vector<int> HandoffHandles() const override { return {socket_, memfd_}; }
 
  private:
+  // The peer wrote a position that no correct peer writes: the stream is
+  // lost, and the connection with it.
+  Status Damaged() {
+    Shutdown();
+    return Status::Corruption("shared-memory ring damaged by " + peer_ + " (a position out of range)");
+  }
+
   // Whether the peer has gone: its end of the Unix socket closed.
   bool PeerGone() {
     if (shut_down_.load()) return true;
@@ -286,30 +220,29 @@ class ShmConnection final : public Connection {
   }
 
   // Spins a little (a reply usually comes within microseconds), then sleeps
-  // on the futex, waking now and then to notice a peer that died.
+  // on the futex, waking now and then to notice a peer that died. Returns
+  // once the peer's position moved (ReadExact checks it).
   Status WaitForData() {
     RingHeader* h = in_.header;
-    if (SpinUntil([h] { return h->tail.load(std::memory_order_acquire) != h->head.load(std::memory_order_relaxed); }))
-      return Status::Ok();
+    auto moved = [&] { return h->tail.load(std::memory_order_acquire) != read_pos_; };
+    if (SpinUntil(moved)) return Status::Ok();
     while (true) {
       uint32_t seq = h->data_seq.load(std::memory_order_acquire);
       h->reader_sleeping.store(1, std::memory_order_seq_cst);
-      if (h->tail.load(std::memory_order_seq_cst) != h->head.load(std::memory_order_relaxed)) {
+      if (moved()) {
         h->reader_sleeping.store(0);
         return Status::Ok();
       }
       FutexWait(&h->data_seq, seq, kPeerCheckMillis);
       h->reader_sleeping.store(0);
-      if (h->tail.load(std::memory_order_acquire) != h->head.load(std::memory_order_relaxed)) return Status::Ok();
+      if (moved()) return Status::Ok();
       if (PeerGone()) return Status::IoError("connection closed by " + peer_);
     }
   }
 
   Status WaitForSpace() {
     RingHeader* h = out_.header;
-    auto full = [&] {
-      return h->tail.load(std::memory_order_relaxed) - h->head.load(std::memory_order_acquire) == kRingBytes;
-    };
+    auto full = [&] { return write_pos_ - h->head.load(std::memory_order_acquire) == kShmRingBytes; };
     if (SpinUntil([&] { return !full(); })) return Status::Ok();
     while (true) {
       uint32_t seq = h->space_seq.load(std::memory_order_acquire);
@@ -330,15 +263,32 @@ class ShmConnection final : public Connection {
   void* region_;
   std::string peer_;
   Ring out_{}, in_{};
+  uint64_t write_pos_ = 0;  // this side's producer position in out_ (writers are serialized)
+  uint64_t read_pos_ = 0;   // this side's consumer position in in_ (readers are serialized)
   std::atomic<bool> shut_down_{false};
 };
 
-Status MapRegion(int memfd, void** region) {
+// Maps the region. A region that the other process handed over (`peer's`)
+// is checked first: exactly the region's size, and sealed so that it can
+// never shrink (a mapped page beyond the end of the file is a SIGBUS).
+Status MapRegion(int memfd, bool peers, void** region) {
   struct stat st;
-  if (fstat(memfd, &st) != 0 || static_cast<size_t>(st.st_size) != kRegionBytes) {
-    return Status::InvalidValue("shared memory region of the wrong size");
+  if (fstat(memfd, &st) != 0 || !S_ISREG(st.st_mode) || static_cast<size_t>(st.st_size) != kShmRegionBytes) {
+    return Status::InvalidValue("shared memory region of the wrong kind or size");
   }
-  void* p = mmap(nullptr, kRegionBytes, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+  if (peers) {
+    int seals = fcntl(memfd, F_GET_SEALS);
+    if (seals < 0 || (seals & kShmRequiredSeals) != kShmRequiredSeals) {
+      return Status::InvalidValue("shared memory region not sealed against resizing (seals " +
+                                  std::to_string(seals) + ")");
+    }
+    // Sealed now, so the size cannot have changed since fstat; look again
+    // all the same, in case it did in between.
+    if (fstat(memfd, &st) != 0 || static_cast<size_t>(st.st_size) != kShmRegionBytes) {
+      return Status::InvalidValue("shared memory region of the wrong size");
+    }
+  }
+  void* p = mmap(nullptr, kShmRegionBytes, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
   if (p == MAP_FAILED) return Status::IoError(std::string("mmap: ") + std::strerror(errno));
   *region = p;
   return Status::Ok();
@@ -352,89 +302,163 @@ Status UnixAddress(const std::string& path, sockaddr_un* addr) {
   return Status::Ok();
 }
 
+// Receives a client's set-up message from `s` without waiting: *memfd is
+// set when it came, stays -1 when nothing is there yet.
+Status ReceiveSetup(int s, int* memfd) {
+  *memfd = -1;
+  uint32_t magic = 0;
+  iovec iov{&magic, sizeof magic};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n = recvmsg(s, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return Status::Ok();
+  cmsghdr* cmsg = n == static_cast<ssize_t>(sizeof magic) ? CMSG_FIRSTHDR(&msg) : nullptr;
+  int fd = -1;
+  if (cmsg && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS &&
+      cmsg->cmsg_len == CMSG_LEN(sizeof(int))) {
+    std::memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
+  }
+  if (fd < 0 || magic != kShmSetupMagic || (msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC))) {
+    if (fd >= 0) close(fd);
+    return Status::Corruption("a local client sent no valid shared-memory set-up");
+  }
+  *memfd = fd;
+  return Status::Ok();
+}
+
+// Accepts local clients. A client's set-up message (its memfd) is due at
+// once, but one that sends nothing must not hold up the others: accepted
+// sockets wait in `pending_` (for kSetupTimeout at most) while the listener
+// goes on accepting and polls them all.
 class ShmListener final : public Listener {
  public:
-  ShmListener(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
-  ~ShmListener() override { Close(); }
+  ShmListener(int fd, std::string path) : fd_(fd), wake_(eventfd(0, EFD_CLOEXEC)), path_(std::move(path)) {}
+  ~ShmListener() override {
+    Close();
+    for (const auto& p : pending_) close(p.fd);
+    if (wake_ >= 0) close(wake_);
+  }
 
   Status Accept(std::unique_ptr<Connection>* connection) override {
-    int s = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (s < 0) return Status::IoError(std::string("accept: ") + std::strerror(errno));
-    // The client sends the magic with its memfd attached.
-    uint32_t magic = 0;
-    iovec iov{&magic, sizeof magic};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    // A client that connects and sends nothing must not stall the accept
-    // loop: the set-up message is due at once.
-    timeval tv{5, 0};
-    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ssize_t n = recvmsg(s, &msg, MSG_CMSG_CLOEXEC);
-    cmsghdr* cmsg = n == static_cast<ssize_t>(sizeof magic) ? CMSG_FIRSTHDR(&msg) : nullptr;
-    if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS || magic != kSetupMagic) {
-      close(s);
-      return Status::Corruption("a local client sent no shared-memory set-up");
+    using Clock = std::chrono::steady_clock;
+    while (true) {
+      if (closed_.load()) return Status::IoError("the shared-memory listener is closed");
+      const auto now = Clock::now();
+      while (!pending_.empty() && pending_.front().deadline <= now) {
+        close(pending_.front().fd);
+        pending_.pop_front();
+      }
+      std::vector<pollfd> fds{{fd_, POLLIN, 0}, {wake_, POLLIN, 0}};
+      for (const auto& p : pending_) fds.push_back({p.fd, POLLIN, 0});
+      int timeout = -1;
+      if (!pending_.empty()) {
+        timeout = static_cast<int>(
+            std::chrono::ceil<std::chrono::milliseconds>(pending_.front().deadline - now).count());
+      }
+      if (poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) {
+        return Status::IoError(std::string("poll: ") + std::strerror(errno));
+      }
+      if (closed_.load()) return Status::IoError("the shared-memory listener is closed");
+      // Pending clients first: whoever sent its set-up is served.
+      for (size_t i = 2; i < fds.size(); ++i) {
+        if (!fds[i].revents) continue;
+        int s = fds[i].fd;
+        int memfd = -1;
+        Status st = ReceiveSetup(s, &memfd);
+        if (st.ok() && memfd < 0) continue;  // spurious: nothing yet
+        pending_.erase(std::find_if(pending_.begin(), pending_.end(), [&](const Pending& p) { return p.fd == s; }));
+        if (!st.ok()) {
+          close(s);
+          return st;
+        }
+        return ShmAdopt(s, memfd, connection);
+      }
+      if (fds[0].revents) {
+        int s = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (s < 0) {
+          if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED) continue;
+          return Status::IoError(std::string("accept: ") + std::strerror(errno));
+        }
+        if (pending_.size() >= kMaxPendingSetups) {
+          close(pending_.front().fd);
+          pending_.pop_front();
+        }
+        pending_.push_back(Pending{s, Clock::now() + kSetupTimeout});
+      }
     }
-    int memfd;
-    std::memcpy(&memfd, CMSG_DATA(cmsg), sizeof memfd);
-    timeval none{0, 0};
-    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
-    Status st = ShmAdopt(s, memfd, connection);
-    return st;
   }
 
   uint16_t Port() const override { return 0; }
 
   void Close() override {
-    if (fd_ < 0) return;
+    if (closed_.exchange(true)) return;
+    uint64_t one = 1;
+    if (wake_ >= 0 && write(wake_, &one, sizeof one) < 0) {
+      // Nothing more to do: shutdown below wakes a poller too.
+    }
     ::shutdown(fd_, SHUT_RDWR);
     close(fd_);
     unlink(path_.c_str());
-    fd_ = -1;
   }
 
  private:
+  struct Pending {
+    int fd;
+    std::chrono::steady_clock::time_point deadline;
+  };
+
   int fd_;
+  int wake_;  // an eventfd that Close() signals
   std::string path_;
+  std::atomic<bool> closed_{false};
+  std::deque<Pending> pending_;  // only the accepting thread touches it
 };
 
 }  // namespace
 
-std::string ShmSocketPath(uint16_t port) {
-  const char* dir = std::getenv("RCUDA_SOCKET_DIR");
-  return std::string(dir && *dir ? dir : "/tmp") + "/rcuda-server-" + std::to_string(port) + ".sock";
-}
-
-Status ShmConnect(const std::string& socket_path, std::unique_ptr<Connection>* connection) {
+Status ShmConnect(const std::string& socket_path, std::unique_ptr<Connection>* connection, bool* absent) {
+  if (absent) *absent = false;
   sockaddr_un addr;
   RCUDA_RETURN_IF_ERROR(UnixAddress(socket_path, &addr));
   int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0) return Status::IoError(std::string("socket: ") + std::strerror(errno));
   if (connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    if (absent) *absent = errno == ENOENT || errno == ECONNREFUSED || errno == ENOTDIR;
     Status st = Status::Unavailable("cannot connect to " + socket_path + ": " + std::strerror(errno));
     close(s);
     return st;
   }
-  int memfd = memfd_create("rcuda-shm", MFD_CLOEXEC);
-  if (memfd < 0 || ftruncate(memfd, kRegionBytes) != 0) {
-    Status st = Status::IoError(std::string("memfd: ") + std::strerror(errno));
+  // Nothing (the lease token, data) goes to a listener this user does not
+  // trust: whoever created the socket may not be rcuda-server.
+  uid_t uid = 0;
+  pid_t pid = 0;
+  Status st = PeerCredentials(s, &uid, &pid)
+                  ? CheckServerUid(uid, geteuid(), ExpectedServerUid())
+                  : Status::Unavailable("cannot tell who listens on " + socket_path);
+  if (!st.ok()) {
+    close(s);
+    return Status(st.code(), socket_path + ": " + st.message());
+  }
+  int memfd = memfd_create("rcuda-shm", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (memfd < 0 || ftruncate(memfd, kShmRegionBytes) != 0 || fcntl(memfd, F_ADD_SEALS, kShmRequiredSeals) != 0) {
+    st = Status::IoError(std::string("memfd: ") + std::strerror(errno));
     if (memfd >= 0) close(memfd);
     close(s);
     return st;
   }
   void* region = nullptr;
-  Status st = MapRegion(memfd, &region);
+  st = MapRegion(memfd, /*peers=*/false, &region);
   if (!st.ok()) {
     close(memfd);
     close(s);
     return st;
   }
   // ftruncate zero-fills: both rings start empty.
-  uint32_t magic = kSetupMagic;
+  uint32_t magic = kShmSetupMagic;
   iovec iov{&magic, sizeof magic};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   msghdr msg{};
@@ -449,19 +473,20 @@ Status ShmConnect(const std::string& socket_path, std::unique_ptr<Connection>* c
   std::memcpy(CMSG_DATA(cmsg), &memfd, sizeof memfd);
   if (sendmsg(s, &msg, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof magic)) {
     st = Status::IoError(std::string("sending the shared-memory set-up failed: ") + std::strerror(errno));
-    munmap(region, kRegionBytes);
+    munmap(region, kShmRegionBytes);
     close(memfd);
     close(s);
     return st;
   }
-  *connection = std::make_unique<ShmConnection>(s, memfd, region, /*client=*/true, "shm " + socket_path);
+  *connection = std::make_unique<ShmConnection>(s, memfd, region, /*client=*/true,
+                                                "shm " + socket_path + " (server pid " + std::to_string(pid) + ")");
   return Status::Ok();
 }
 
 Status ShmListen(const std::string& socket_path, std::unique_ptr<Listener>* listener) {
   sockaddr_un addr;
   RCUDA_RETURN_IF_ERROR(UnixAddress(socket_path, &addr));
-  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (s < 0) return Status::IoError(std::string("socket: ") + std::strerror(errno));
   unlink(socket_path.c_str());  // a stale socket of an earlier server
   if (bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(s, SOMAXCONN) != 0) {
@@ -475,19 +500,26 @@ Status ShmListen(const std::string& socket_path, std::unique_ptr<Listener>* list
 }
 
 Status ShmAdopt(int socket_fd, int memfd, std::unique_ptr<Connection>* connection) {
+  // The server side: the client's credentials name the session in logs.
+  uid_t uid = 0;
+  pid_t pid = 0;
+  if (!PeerCredentials(socket_fd, &uid, &pid)) {
+    close(memfd);
+    close(socket_fd);
+    return Status::InvalidValue("a local client without credentials");
+  }
+  const std::string peer = "shm uid " + std::to_string(uid) + " pid " + std::to_string(pid);
   void* region = nullptr;
-  Status st = MapRegion(memfd, &region);
+  Status st = MapRegion(memfd, /*peers=*/true, &region);
   if (!st.ok()) {
     close(memfd);
     close(socket_fd);
-    return st;
+    return Status(st.code(), peer + ": " + st.message());
   }
-  ucred cred{};
-  socklen_t len = sizeof cred;
-  std::string peer = "shm (local client)";
-  if (getsockopt(socket_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-    peer = "shm pid " + std::to_string(cred.pid);
-  }
+  // The accepted socket was non-blocking for the set-up; the connection
+  // polls it, and a blocking one is what the worker expects.
+  int flags = fcntl(socket_fd, F_GETFL);
+  if (flags >= 0) fcntl(socket_fd, F_SETFL, flags & ~O_NONBLOCK);
   *connection = std::make_unique<ShmConnection>(socket_fd, memfd, region, /*client=*/false, peer);
   return Status::Ok();
 }

@@ -93,8 +93,10 @@ Status Daemon::Run() {
   // to the TCP port).
   std::thread local_accepts;
   if (options_.shared_memory) {
-    std::string path = ShmSocketPath(port);
-    Status s = ShmListen(path, &shm_listener_);
+    std::string path, note;
+    Status s = ShmServerSocketPath(port, &path, &note);
+    if (!note.empty()) spdlog::warn("shared memory: {}", note);
+    if (s.ok()) s = ShmListen(path, &shm_listener_);
     if (s.ok()) {
       spdlog::info("local clients: shared memory through {}", path);
       local_accepts = std::thread([this] { AcceptLoop(shm_listener_.get()); });
