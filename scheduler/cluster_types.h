@@ -54,6 +54,7 @@ struct Grant {
 struct Lease {
   std::string id;
   std::string key;           // idempotency key; empty when the request had none
+  std::string secret_sha256; // hex SHA-256 of the holder's secret (lease_secret.h); empty: operators only
   uint64_t mem_bytes = 0;    // per GPU
   int64_t ttl_ms = 0;
   int64_t created_ms = 0;    // unix time, milliseconds

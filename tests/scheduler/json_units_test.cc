@@ -76,3 +76,14 @@ TEST_CASE("durations parse to milliseconds", "[units]") {
   CHECK_FALSE(ParseDurationMs("soon", &ms).ok());
   CHECK_FALSE(ParseDurationMs("5d", &ms).ok());
 }
+
+TEST_CASE("an object may hold at most 1024 members", "[json][security]") {
+  std::string object = "{";
+  for (int i = 0; i < 1024; ++i) object += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":" + std::to_string(i);
+  Json value;
+  REQUIRE(ParseJson(object + "}", &value).ok());
+  CHECK(value.members().size() == 1024);
+  rcuda::Status s = ParseJson(object + ",\"one-more\":0}", &value);
+  CHECK_FALSE(s.ok());
+  CHECK(s.message().find("too many members") != std::string::npos);
+}
