@@ -59,6 +59,9 @@ struct Lease {
   int64_t ttl_ms = 0;
   int64_t created_ms = 0;    // unix time, milliseconds
   int64_t expires_ms = 0;    // unix time, milliseconds
+  // The latest expiry the lease ever had: its tokens may be valid until then
+  // (a renewal may shorten the lease, not a token already handed out).
+  int64_t tokens_until_ms = 0;
   std::vector<Grant> grants;
 };
 

@@ -66,7 +66,7 @@ uint64_t NowNs() {
 
 }  // namespace
 
-Status ParseJournalContent(std::string_view content, std::vector<std::string>* records, size_t* intact_bytes) {
+Status ParseJournal(std::string_view content, std::vector<std::string>* records, size_t* intact_bytes) {
   records->clear();
   *intact_bytes = 0;
   size_t pos = 0;
@@ -128,7 +128,7 @@ Status Journal::Open(const std::string& path, std::vector<std::string>* records,
     content.append(chunk, size_t(n));
   }
   size_t good_end = 0;  // bytes of intact records from the start
-  Status parsed = ParseJournalContent(content, records, &good_end);
+  Status parsed = ParseJournal(content, records, &good_end);
   if (!parsed.ok()) {
     ::close(fd);
     return Status::Corruption("journal " + path + ": " + parsed.message());

@@ -127,6 +127,6 @@ std::string FrameJournalRecord(std::string_view record);
 // file; a plain function for tests and fuzzing). *intact_bytes: how much of
 // `content` is intact records (a torn last line is not). A damaged line
 // followed by an intact one is Corruption.
-Status ParseJournalContent(std::string_view content, std::vector<std::string>* records, size_t* intact_bytes);
+Status ParseJournal(std::string_view content, std::vector<std::string>* records, size_t* intact_bytes);
 
 }  // namespace rcuda::sched

@@ -111,8 +111,10 @@ Status ReplayJournal(const std::vector<std::string>& records, Scheduler* schedul
         return fail("bad end record");
       }
       auto ended = scheduler->leases().find(id);
-      if (revocations && why == "released" && ended != scheduler->leases().end()) {
-        revocations->Restore(id, LeaseNodes(ended->second), TokenExpiryUnix(ended->second.expires_ms));
+      LeaseEnd end = why == "released" ? LeaseEnd::kReleased : LeaseEnd::kExpired;
+      if (revocations && ended != scheduler->leases().end() && EndRevokesTokens(ended->second, end)) {
+        const Lease& lease = ended->second;
+        revocations->Restore(id, LeaseNodes(lease), TokenExpiryUnix(std::max(lease.expires_ms, lease.tokens_until_ms)));
         ++stats->revocations;
       }
       scheduler->RestoreEnd(id);

@@ -6,6 +6,10 @@ namespace rcuda::sched {
 
 int64_t TokenExpiryUnix(int64_t expires_ms) { return (expires_ms + 999) / 1000; }
 
+bool EndRevokesTokens(const Lease& lease, LeaseEnd why) {
+  return why == LeaseEnd::kReleased || lease.tokens_until_ms > lease.expires_ms;
+}
+
 std::vector<std::string> LeaseNodes(const Lease& lease) {
   std::vector<std::string> nodes;
   for (const Grant& grant : lease.grants) {
@@ -17,7 +21,7 @@ std::vector<std::string> LeaseNodes(const Lease& lease) {
 RevocationList::RevocationList(std::string epoch) : epoch_(std::move(epoch)) {}
 
 void RevocationList::Add(const Lease& lease, int64_t now_ms) {
-  int64_t until = TokenExpiryUnix(lease.expires_ms);
+  int64_t until = TokenExpiryUnix(std::max(lease.expires_ms, lease.tokens_until_ms));
   if (until * 1000 <= now_ms) return;  // its tokens are dead already
   Restore(lease.id, LeaseNodes(lease), until);
 }

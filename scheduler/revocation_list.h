@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "scheduler/cluster_types.h"
+#include "scheduler/scheduler.h"
 
 namespace rcuda::sched {
 
@@ -55,6 +57,33 @@ class RevocationList {
   uint64_t next_seq_ = 1;
   std::map<uint64_t, Revocation> by_seq_;
   std::set<std::pair<int64_t, uint64_t>> by_until_;  // (until_unix, seq), to prune
+};
+
+// Whether a lease that ended leaves tokens that are still valid: it was
+// released, or it expired after a renewal had shortened it.
+bool EndRevokesTokens(const Lease& lease, LeaseEnd why);
+
+// Revokes the tokens of each lease that ends while they may be valid, then
+// tells `next` (the journal; may be null).
+class RevokingObserver : public StateObserver {
+ public:
+  RevokingObserver(RevocationList* revocations, StateObserver* next, std::function<int64_t()> now_ms)
+      : revocations_(revocations), next_(next), now_ms_(std::move(now_ms)) {}
+  void LeaseGranted(const Lease& lease) override {
+    if (next_) next_->LeaseGranted(lease);
+  }
+  void LeaseRenewed(const Lease& lease) override {
+    if (next_) next_->LeaseRenewed(lease);
+  }
+  void LeaseEnded(const Lease& lease, LeaseEnd why) override {
+    if (EndRevokesTokens(lease, why)) revocations_->Add(lease, now_ms_());
+    if (next_) next_->LeaseEnded(lease, why);
+  }
+
+ private:
+  RevocationList* revocations_;
+  StateObserver* next_;
+  std::function<int64_t()> now_ms_;
 };
 
 // When a lease's tokens expire: the token carries whole seconds, rounded up.

@@ -138,6 +138,7 @@ Lease Scheduler::CreateLease(const LeaseRequest& request, const std::vector<std:
   lease.ttl_ms = request.ttl_ms;
   lease.created_ms = now_ms;
   lease.expires_ms = now_ms + request.ttl_ms;
+  lease.tokens_until_ms = lease.expires_ms;
   for (const auto& [node, index] : placement) {
     Grant grant;
     grant.node = node->name;
@@ -343,6 +344,7 @@ Status Scheduler::Renew(const std::string& lease_id, int64_t ttl_ms, int64_t now
   if (ttl_ms > 0) lease.ttl_ms = ttl_ms;
   expiries_.erase({lease.expires_ms, lease_id});
   lease.expires_ms = now_ms + lease.ttl_ms;
+  lease.tokens_until_ms = std::max(lease.tokens_until_ms, lease.expires_ms);
   expiries_.emplace(lease.expires_ms, lease_id);
   ++counters_.renewed;
   if (observer_) observer_->LeaseRenewed(lease);
@@ -417,7 +419,9 @@ int64_t Scheduler::NextWakeMs() const {
   return next;
 }
 
-void Scheduler::RestoreLease(const Lease& lease) {
+void Scheduler::RestoreLease(const Lease& restored) {
+  Lease lease = restored;
+  lease.tokens_until_ms = std::max(lease.tokens_until_ms, lease.expires_ms);
   RemoveLease(lease.id, nullptr);
   Allocate(lease, +1);
   if (!lease.key.empty()) lease_by_key_[lease.key] = lease.id;
@@ -430,6 +434,7 @@ void Scheduler::RestoreRenew(const std::string& lease_id, int64_t expires_ms, in
   if (it == leases_.end()) return;
   expiries_.erase({it->second.expires_ms, lease_id});
   it->second.expires_ms = expires_ms;
+  it->second.tokens_until_ms = std::max(it->second.tokens_until_ms, expires_ms);
   if (ttl_ms > 0) it->second.ttl_ms = ttl_ms;
   expiries_.emplace(expires_ms, lease_id);
 }

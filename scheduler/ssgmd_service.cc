@@ -65,6 +65,10 @@ Json ErrorReply(int code, const std::string& message) {
   return reply;
 }
 
+// Answers made for one connection and not yet written; beyond this, ssgmd
+// reads no more of its requests until they are.
+constexpr size_t kMaxPendingReplies = 64;
+
 struct Outgoing {
   uint64_t wait_seq = 0;  // journal sequence that must be durable first
   std::string text;
@@ -82,6 +86,7 @@ struct Connection {
   bool writing = false;
   bool closed = false;
   bool close_after_write = false;
+  bool read_paused = false;  // kMaxPendingReplies made and not yet written: read no more until they leave
   uint64_t id;
   std::unordered_set<uint64_t> waiting;  // requesters of this connection in the queue
   std::string peer;
@@ -168,6 +173,7 @@ class SsgmdService::Impl {
 
   std::unique_ptr<Journal> journal_;
   std::unique_ptr<JournalObserver> observer_;
+  std::unique_ptr<RevokingObserver> revoking_;  // before the journal: ended leases' tokens are revoked
   std::unique_ptr<Scheduler> scheduler_;
   uint64_t committed_seq_ = 0;
   bool flush_posted_ = false;
@@ -200,7 +206,8 @@ Status SsgmdService::Impl::Start() {
       spdlog::warn("journal-sync = none: leases survive ssgmd crashes and restarts, not a crash of this machine");
     }
     observer_ = std::make_unique<JournalObserver>(journal_.get(), [this] { ScheduleFlush(); });
-    scheduler_ = std::make_unique<Scheduler>(options_.scheduler, observer_.get());
+    revoking_ = std::make_unique<RevokingObserver>(&revocations_, observer_.get(), WallMs);
+    scheduler_ = std::make_unique<Scheduler>(options_.scheduler, revoking_.get());
     // Replay restores leases without telling the observer: nothing is re-journaled.
     ReplayStats stats;
     RCUDA_RETURN_IF_ERROR(ReplayJournal(records, scheduler_.get(), &revocations_, &stats));
@@ -227,7 +234,8 @@ Status SsgmdService::Impl::Start() {
     committed_seq_ = journal_->committed();
   } else {
     spdlog::warn("no journal configured: leases will not survive a restart");
-    scheduler_ = std::make_unique<Scheduler>(options_.scheduler, nullptr);
+    revoking_ = std::make_unique<RevokingObserver>(&revocations_, nullptr, WallMs);
+    scheduler_ = std::make_unique<Scheduler>(options_.scheduler, revoking_.get());
   }
   if (options_.lease_key.empty()) {
     spdlog::warn("no lease key (auth-key-file): leases carry no token, servers cannot enforce them");
@@ -322,7 +330,11 @@ void SsgmdService::Impl::Read(const std::shared_ptr<Connection>& conn) {
     conn->input.consume(n);
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (!line.empty()) HandleLine(conn, line, arrival);
-    if (!conn->closed && !conn->close_after_write) Read(conn);
+    if (conn->closed || conn->close_after_write) return;
+    // A peer that sends without reading its answers would make ssgmd hold
+    // them all: stop reading it until they are written (TryWrite resumes).
+    if (conn->out.size() >= kMaxPendingReplies) conn->read_paused = true;
+    else Read(conn);
   });
 }
 
@@ -433,12 +445,9 @@ void SsgmdService::Impl::HandleRelease(const std::shared_ptr<Connection>& conn, 
             parsed.echo, arrival_ns, kRelease);
       return;
     }
-    Lease released = found->second;
-    int64_t now = WallMs();
-    scheduler_->Release(parsed.lease, now, &existed);
-    // Its tokens stay valid until their expiry: the servers are told to stop
-    // honouring them (through each node's monitor).
-    revocations_.Add(released, now);
+    // Its tokens stay valid until their expiry: RevokingObserver tells the
+    // servers (through each node's monitor) to stop honouring them.
+    scheduler_->Release(parsed.lease, WallMs(), &existed);
   }
   Json reply = Json::Object();
   reply.Set("error", int64_t(kSsgmOk));
@@ -582,6 +591,10 @@ void SsgmdService::Impl::TryWrite(const std::shared_ptr<Connection>& conn) {
     latency_[out.kind].Add(now - out.start_ns);
     if (out.wait_seq > 0) commit_wait_.Add(now - out.ready_ns);
     conn->out.pop_front();
+  }
+  if (conn->read_paused && !conn->closed && conn->out.size() < kMaxPendingReplies) {
+    conn->read_paused = false;
+    Read(conn);
   }
   if (conn->writing_buffer.empty()) {
     if (conn->close_after_write && conn->out.empty()) CloseConnection(conn);
@@ -745,17 +758,7 @@ Json SsgmdService::Impl::StatsJson() const {
     entry.Set("max_us", recorder.max() / 1000);
     stats.Set(std::string(kLatencyKindNames[kind]) + "_latency", std::move(entry));
   }
-  const SchedulerCounters& c = scheduler_->counters();
-  Json counters = Json::Object();
-  counters.Set("granted", c.granted);
-  counters.Set("granted_after_wait", c.granted_after_wait);
-  counters.Set("repeated", c.repeated);
-  counters.Set("busy", c.busy);
-  counters.Set("refused", c.refused);
-  counters.Set("timed_out", c.timed_out);
-  counters.Set("released", c.released);
-  counters.Set("expired", c.expired);
-  counters.Set("renewed", c.renewed);
+  Json counters = SchedulerCountersJson(scheduler_->counters());
   counters.Set("malformed", malformed_);
   counters.Set("unauthenticated", unauthenticated_);
   counters.Set("forbidden", forbidden_);
@@ -764,16 +767,7 @@ Json SsgmdService::Impl::StatsJson() const {
   Json journal = Json::Object();
   journal.Set("enabled", journal_ != nullptr);
   if (journal_) {
-    Journal::Stats js = journal_->stats();
-    journal.Set("path", journal_->path());
-    journal.Set("batches", js.batches);
-    journal.Set("records", js.records);
-    journal.Set("rewrites", js.rewrites);
-    journal.Set("avg_sync_us", js.batches ? js.sync_ns_total / js.batches / 1000 : 0);
-    journal.Set("max_sync_us", js.sync_ns_max / 1000);
-    journal.Set("p50_sync_us", js.sync_ns_p50 / 1000);
-    journal.Set("p99_sync_us", js.sync_ns_p99 / 1000);
-    journal.Set("writer_pickup_p99_us", js.pickup_ns_p99 / 1000);
+    journal = JournalStatsJson(*journal_);
     journal.Set("commit_noticed_p99_us", notice_delay_.Percentile(99) / 1000);
     journal.Set("reply_wait_p50_us", commit_wait_.Percentile(50) / 1000);
     journal.Set("reply_wait_p99_us", commit_wait_.Percentile(99) / 1000);

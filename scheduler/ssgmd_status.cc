@@ -59,4 +59,34 @@ Json BuildStatusReply(const Scheduler& scheduler, const StatusView& view, int64_
   return reply;
 }
 
+Json SchedulerCountersJson(const SchedulerCounters& c) {
+  Json counters = Json::Object();
+  counters.Set("granted", c.granted);
+  counters.Set("granted_after_wait", c.granted_after_wait);
+  counters.Set("repeated", c.repeated);
+  counters.Set("busy", c.busy);
+  counters.Set("refused", c.refused);
+  counters.Set("timed_out", c.timed_out);
+  counters.Set("released", c.released);
+  counters.Set("expired", c.expired);
+  counters.Set("renewed", c.renewed);
+  return counters;
+}
+
+Json JournalStatsJson(const Journal& journal) {
+  Journal::Stats js = journal.stats();
+  Json out = Json::Object();
+  out.Set("enabled", true);
+  out.Set("path", journal.path());
+  out.Set("batches", js.batches);
+  out.Set("records", js.records);
+  out.Set("rewrites", js.rewrites);
+  out.Set("avg_sync_us", js.batches ? js.sync_ns_total / js.batches / 1000 : 0);
+  out.Set("max_sync_us", js.sync_ns_max / 1000);
+  out.Set("p50_sync_us", js.sync_ns_p50 / 1000);
+  out.Set("p99_sync_us", js.sync_ns_p99 / 1000);
+  out.Set("writer_pickup_p99_us", js.pickup_ns_p99 / 1000);
+  return out;
+}
+
 }  // namespace rcuda::sched

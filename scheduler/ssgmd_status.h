@@ -1,10 +1,12 @@
-// The body of ssgmd's reply to {"op":"status"}: nodes, GPUs, leases, queue.
+// The body of ssgmd's reply to {"op":"status"} (nodes, GPUs, leases, queue), and
+// the pieces of its "stats" that need no daemon state.
 // Lease ids and idempotency keys are shown to operators only: a key is what
 // a repeated request presents, and ids name leases in releases and renewals.
 #pragma once
 
 #include <cstdint>
 
+#include "scheduler/journal.h"
 #include "scheduler/json.h"
 #include "scheduler/scheduler.h"
 
@@ -18,5 +20,9 @@ struct StatusView {
 
 // Everything but "stats", which the daemon adds.
 Json BuildStatusReply(const Scheduler& scheduler, const StatusView& view, int64_t now_ms);
+
+// Pieces of "stats": the scheduler's counters, and the journal's batches and sync times.
+Json SchedulerCountersJson(const SchedulerCounters& counters);
+Json JournalStatsJson(const Journal& journal);
 
 }  // namespace rcuda::sched

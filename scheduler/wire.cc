@@ -89,6 +89,7 @@ Json EncodeLease(const Lease& lease) {
   json.Set("ttl_ms", lease.ttl_ms);
   json.Set("created_ms", lease.created_ms);
   json.Set("expires_ms", lease.expires_ms);
+  if (lease.tokens_until_ms > lease.expires_ms) json.Set("tokens_until_ms", lease.tokens_until_ms);
   Json grants = Json::Array();
   for (const auto& grant : lease.grants) grants.Push(EncodeGrant(grant));
   json.Set("grants", std::move(grants));
@@ -104,6 +105,8 @@ Status DecodeLease(const Json& json, Lease* lease) {
   RCUDA_RETURN_IF_ERROR(GetInt(json, "ttl_ms", &lease->ttl_ms));
   RCUDA_RETURN_IF_ERROR(GetInt(json, "created_ms", &lease->created_ms));
   RCUDA_RETURN_IF_ERROR(GetInt(json, "expires_ms", &lease->expires_ms));
+  lease->tokens_until_ms = lease->expires_ms;
+  RCUDA_RETURN_IF_ERROR(GetOptionalInt(json, "tokens_until_ms", &lease->tokens_until_ms));
   if (!IsValidLeaseId(lease->id)) return Status::InvalidValue("bad lease id");
   if (!lease->key.empty() && !IsValidKey(lease->key)) return Status::InvalidValue("bad idempotency key");
   if (!lease->secret_sha256.empty() && !IsSecretHash(lease->secret_sha256)) {

@@ -219,25 +219,25 @@ TEST_CASE("journal content: intact records, a torn tail, damage in the middle", 
   std::vector<std::string> records;
   size_t intact = 0;
   std::string good = FrameJournalRecord("a") + FrameJournalRecord("b");
-  REQUIRE(ParseJournalContent(good, &records, &intact).ok());
+  REQUIRE(ParseJournal(good, &records, &intact).ok());
   CHECK(records == std::vector<std::string>{"a", "b"});
   CHECK(intact == good.size());
   // Torn last record, with or without its newline: cut off.
   std::string torn = FrameJournalRecord("c");
-  REQUIRE(ParseJournalContent(good + torn.substr(0, 5), &records, &intact).ok());
+  REQUIRE(ParseJournal(good + torn.substr(0, 5), &records, &intact).ok());
   CHECK(records.size() == 2);
   CHECK(intact == good.size());
   std::string bad_crc = torn;
   bad_crc[0] = bad_crc[0] == '0' ? '1' : '0';
-  REQUIRE(ParseJournalContent(good + bad_crc, &records, &intact).ok());
+  REQUIRE(ParseJournal(good + bad_crc, &records, &intact).ok());
   CHECK(intact == good.size());
   // Damage followed by an intact record: refused, nothing returned.
-  CHECK_FALSE(ParseJournalContent(FrameJournalRecord("a") + bad_crc + FrameJournalRecord("d"), &records, &intact).ok());
+  CHECK_FALSE(ParseJournal(FrameJournalRecord("a") + bad_crc + FrameJournalRecord("d"), &records, &intact).ok());
   CHECK(records.empty());
   // Garbage of every sort is at worst a torn tail.
   for (std::string junk : {std::string("\n\n\n"), std::string(9, ' '), std::string("zzzzzzzz x\n"),
                            std::string("\0\0\0\0\0\0\0\0 \n", 11)}) {
-    CHECK(ParseJournalContent(junk, &records, &intact).ok());
+    CHECK(ParseJournal(junk, &records, &intact).ok());
     CHECK(records.empty());
   }
 }

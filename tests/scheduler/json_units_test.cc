@@ -87,3 +87,12 @@ TEST_CASE("an object may hold at most 1024 members", "[json][security]") {
   CHECK_FALSE(s.ok());
   CHECK(s.message().find("too many members") != std::string::npos);
 }
+
+TEST_CASE("numbers beyond int64 have no integer value (found by the fuzz targets)", "[json][security]") {
+  Json value;
+  REQUIRE(ParseJson("[1e300,-1e300,9223372036854775808]", &value).ok());
+  for (const Json& item : value.items()) {
+    CHECK_FALSE(item.is_integer());
+    CHECK(item.AsInt() == 0);  // was an undefined double-to-int64 conversion
+  }
+}

@@ -14,6 +14,7 @@
 
 #include "harness.h"
 #include "scheduler/json.h"
+#include "scheduler/line_client.h"
 
 using namespace sched_test;
 using rcuda::sched::Json;
@@ -237,4 +238,25 @@ TEST_CASE("a released lease is revoked on its nodes, and stays so across an ssgm
   REQUIRE(cluster.Ssgm({"release", lease2}, SecretEnv(second.Find("secret")->AsString())).exit_code == 0);
   CHECK(WaitUntil(5000, [&] { return ReadFile(n1_file).find("\n" + lease2 + " ") != std::string::npos; }));
   CHECK(ReadFile(n1_file).find("\n" + lease + " ") != std::string::npos);
+}
+
+TEST_CASE("a peer that sends many requests before reading gets every answer, in order", "[integration][security]") {
+  // ssgmd stops reading a connection with 64 answers unwritten and resumes as
+  // they leave; the peer still gets all of them.
+  Cluster cluster;
+  cluster.StartSsgmd();
+  rcuda::sched::LineClient client;
+  REQUIRE(client.Connect("127.0.0.1", cluster.port(), 2000).ok());
+  constexpr int kRequests = 500;
+  std::string burst;
+  for (int i = 0; i < kRequests; ++i) burst += R"({"op":"stats","id":)" + std::to_string(i) + "}\n";
+  burst.pop_back();  // WriteLine adds the last newline
+  REQUIRE(client.WriteLine(burst, 5000).ok());
+  for (int i = 0; i < kRequests; ++i) {
+    std::string line;
+    REQUIRE(client.ReadLine(&line, 5000).ok());
+    Json reply;
+    REQUIRE(rcuda::sched::ParseJson(line, &reply).ok());
+    REQUIRE(reply.Find("id")->AsInt() == i);
+  }
 }

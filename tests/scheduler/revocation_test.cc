@@ -221,3 +221,77 @@ TEST_CASE("rcuda-server's revocations: re-read on change, last good list kept", 
   CHECK(revocations.IsRevoked("L2"));
   std::remove(path.c_str());
 }
+
+TEST_CASE("a renewal that shortens a lease does not shorten its revocation", "[revocation][ttl]") {
+  SchedulerOptions options;
+  options.new_lease_id = [] { return std::string("L1"); };
+  struct Collect : StateObserver {
+    std::vector<std::string> records;
+    void LeaseGranted(const Lease& l) override { records.push_back(GrantRecord(l)); }
+    void LeaseRenewed(const Lease& l) override { records.push_back(RenewRecord(l)); }
+    void LeaseEnded(const Lease& l, LeaseEnd why) override { records.push_back(EndRecord(l, why)); }
+  } collect;
+  Scheduler scheduler(options, &collect);
+  NodeReport node;
+  node.node = "n1";
+  node.host = "10.0.0.1";
+  node.gpus.push_back({0, "GPU", "", 10ull << 30, 10ull << 30, 0});
+  scheduler.UpdateNode(node, 1'000'000);
+  LeaseRequest request;
+  request.mem_bytes = 1ull << 30;
+  request.ttl_ms = 600'000;  // the first token says 1600 s
+  REQUIRE(scheduler.Submit(request, 1'000'000).outcome == Outcome::kGranted);
+  Lease renewed;
+  REQUIRE(scheduler.Renew("L1", 10'000, 1'001'000, &renewed).ok());  // the lease now ends at 1011 s
+  CHECK(renewed.expires_ms == 1'011'000);
+  CHECK(renewed.tokens_until_ms == 1'600'000);
+  RevocationList live("e");
+  live.Add(renewed, 1'002'000);
+  CHECK(live.entries().begin()->second.until_unix == 1600);
+  // The same after a restart: from the journal, and from a snapshot.
+  Scheduler replayed(options, nullptr);
+  RevocationList from_journal("e2");
+  ReplayStats stats;
+  REQUIRE(ReplayJournal(collect.records, &replayed, &from_journal, &stats).ok());
+  CHECK(replayed.leases().at("L1").tokens_until_ms == 1'600'000);
+  Scheduler from_snapshot(options, nullptr);
+  REQUIRE(ReplayJournal(SnapshotRecords(replayed, nullptr, 1'002'000), &from_snapshot, nullptr, &stats).ok());
+  CHECK(from_snapshot.leases().at("L1").tokens_until_ms == 1'600'000);
+  bool existed = false;
+  scheduler.Release("L1", 1'002'000, &existed);
+  REQUIRE(ReplayJournal(collect.records, &replayed, &from_journal, &stats).ok());
+  REQUIRE(from_journal.size() == 1);
+  CHECK(from_journal.entries().begin()->second.until_unix == 1600);
+}
+
+TEST_CASE("ssgmd revokes on release, and on an expiry that leaves tokens alive", "[revocation][ttl]") {
+  RevocationList revocations("e");
+  int64_t now = 1'000'000;
+  RevokingObserver observer(&revocations, nullptr, [&] { return now; });
+  SchedulerOptions options;
+  int next = 0;
+  options.new_lease_id = [&] { return "L" + std::to_string(++next); };
+  Scheduler scheduler(options, &observer);
+  NodeReport node;
+  node.node = "n1";
+  node.host = "10.0.0.1";
+  node.gpus.push_back({0, "GPU", "", 10ull << 30, 10ull << 30, 0});
+  scheduler.UpdateNode(node, now);
+  LeaseRequest request;
+  request.mem_bytes = 1ull << 30;
+  request.ttl_ms = 60'000;
+  for (int i = 0; i < 3; ++i) REQUIRE(scheduler.Submit(request, now).outcome == Outcome::kGranted);
+  Lease renewed;
+  REQUIRE(scheduler.Renew("L2", 1'000, now, &renewed).ok());  // shortened: its first token says 1060 s
+  bool existed = false;
+  scheduler.Release("L1", now, &existed);
+  CHECK(revocations.size() == 1);
+  now = 1'030'000;
+  scheduler.Tick(now);  // L2 expires with a live token; L3 lives on
+  REQUIRE(revocations.size() == 2);
+  CHECK(revocations.entries().rbegin()->second.lease_id == "L2");
+  CHECK(revocations.entries().rbegin()->second.until_unix == 1060);
+  now = 1'061'000;
+  scheduler.Tick(now);  // L3 expires as granted: its tokens with it, nothing to revoke
+  CHECK(revocations.size() == 2);
+}
