@@ -1,5 +1,6 @@
 #include "protocol/lease_token.h"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -139,7 +140,8 @@ Status ParsePayload(std::string_view payload, LeaseClaims* claims) {
   for (size_t i = 1; i < lines.size(); ++i) {
     std::vector<std::string_view> fields = Split(lines[i], ' ');
     if (fields[0] == "id" && fields.size() == 2 && !have_id) {
-      if (!PercentDecode(fields[1], &parsed.lease_id) || parsed.lease_id.empty()) {
+      if (!PercentDecode(fields[1], &parsed.lease_id) || parsed.lease_id.empty() ||
+          parsed.lease_id.size() > kMaxLeaseIdBytes) {
         return Status::InvalidValue("lease token: bad lease id");
       }
       have_id = true;
@@ -147,9 +149,11 @@ Status ParsePayload(std::string_view payload, LeaseClaims* claims) {
       if (!ParseInteger(fields[1], &parsed.expires_unix)) return Status::InvalidValue("lease token: bad expiry");
       have_expiry = true;
     } else if (fields[0] == "grant" && fields.size() == 5) {
+      if (parsed.grants.size() == kMaxLeaseTokenGrants) return Status::InvalidValue("lease token: too many grants");
       LeaseGrant grant;
       if (!PercentDecode(fields[1], &grant.node) || !ParseInteger(fields[2], &grant.port) ||
-          !ParseInteger(fields[3], &grant.gpu) || grant.gpu < 0 || !ParseInteger(fields[4], &grant.mem_bytes)) {
+          !ParseInteger(fields[3], &grant.gpu) || grant.gpu < 0 || !ParseInteger(fields[4], &grant.mem_bytes) ||
+          grant.node.empty()) {
         return Status::InvalidValue("lease token: bad grant line");
       }
       parsed.grants.push_back(std::move(grant));
@@ -180,9 +184,10 @@ std::string SignLeaseToken(const LeaseClaims& claims, std::string_view key) {
 
 Status VerifyLeaseToken(std::string_view token, std::string_view key, int64_t now_unix, LeaseClaims* claims) {
   if (key.empty()) return Status::InvalidValue("lease token: no key to verify with");
+  if (token.size() > kMaxLeaseTokenBytes) return Status::InvalidValue("lease token: too long");
   if (!token.starts_with(kTokenPrefix)) return Status::InvalidValue("lease token: not an rcuda lease token");
   size_t dot = token.rfind('.');
-  if (dot < kTokenPrefix.size()) return Status::InvalidValue("lease token: malformed");
+  if (dot == std::string_view::npos || dot < kTokenPrefix.size()) return Status::InvalidValue("lease token: malformed");
   std::string_view signed_part = token.substr(0, dot);
   std::string mac;
   if (!Base64UrlDecode(token.substr(dot + 1), &mac)) return Status::InvalidValue("lease token: malformed signature");
@@ -206,10 +211,50 @@ Status VerifyLeaseToken(std::string_view token, std::string_view key, int64_t no
 }
 
 const LeaseGrant* FindGrant(const LeaseClaims& claims, std::string_view node_name, uint16_t port, int gpu) {
+  if (node_name.empty()) return nullptr;
   for (const LeaseGrant& grant : claims.grants) {
-    if (grant.port == port && grant.gpu == gpu && (node_name.empty() || grant.node == node_name)) return &grant;
+    if (grant.port == port && grant.gpu == gpu && grant.node == node_name) return &grant;
   }
   return nullptr;
+}
+
+namespace {
+constexpr std::string_view kRevokedHeader = "rcuda-revoked-leases 1";
+}  // namespace
+
+std::string FormatRevokedLeases(const RevokedLeases& revoked) {
+  std::string text(kRevokedHeader);
+  text += '\n';
+  for (const auto& [lease_id, until] : revoked) {
+    text += PercentEncode(lease_id);
+    text += ' ';
+    text += std::to_string(until);
+    text += '\n';
+  }
+  return text;
+}
+
+Status ParseRevokedLeases(std::string_view text, int64_t now_unix, RevokedLeases* revoked) {
+  if (text.size() > kMaxRevokedLeasesFileBytes) return Status::InvalidValue("revoked leases: file too large");
+  std::vector<std::string_view> lines = Split(text, '\n');
+  if (!lines.empty() && lines.back().empty()) lines.pop_back();  // the last line's newline
+  if (lines.empty() || lines[0] != kRevokedHeader) return Status::InvalidValue("revoked leases: unknown format");
+  if (lines.size() - 1 > kMaxRevokedLeases) return Status::InvalidValue("revoked leases: too many entries");
+  RevokedLeases parsed;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    std::vector<std::string_view> fields = Split(lines[i], ' ');
+    std::string lease_id;
+    int64_t until = 0;
+    if (fields.size() != 2 || !PercentDecode(fields[0], &lease_id) || lease_id.empty() ||
+        lease_id.size() > kMaxLeaseIdBytes || !ParseInteger(fields[1], &until)) {
+      return Status::InvalidValue("revoked leases: bad line " + std::to_string(i + 1));
+    }
+    if (until <= now_unix) continue;
+    int64_t& kept = parsed[lease_id];
+    kept = std::max(kept, until);
+  }
+  *revoked = std::move(parsed);
+  return Status::Ok();
 }
 
 Status ReadLeaseKeyFile(const std::string& path, std::string* key) {

@@ -14,6 +14,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,14 +37,38 @@ struct LeaseClaims {
   int64_t expires_unix;  // the token is valid while now < expires_unix
 };
 
+// Bounds on what a token may be: a token arrives from any client, in its Hello.
+inline constexpr size_t kMaxLeaseTokenBytes = 16 << 10;
+inline constexpr size_t kMaxLeaseTokenGrants = 256;
+inline constexpr size_t kMaxLeaseIdBytes = 128;
+
 std::string SignLeaseToken(const LeaseClaims& claims, std::string_view key);
 
-// Checks the signature (constant-time compare) and the expiry; fills *claims.
+// Checks the size, the signature (constant-time compare, before anything of
+// the payload is decoded) and the expiry; fills *claims. A plain function of
+// its arguments: the lease-token fuzz target calls it.
 Status VerifyLeaseToken(std::string_view token, std::string_view key, int64_t now_unix, LeaseClaims* claims);
 
-// The grant of `claims` that entitles a session on (port, gpu) of this server;
-// node_name empty = any node. nullptr when there is none.
+// The grant of `claims` that entitles a session on (port, gpu) of the node
+// `node_name`. nullptr when there is none, and always when node_name is empty:
+// the servers share one key, so a server that does not know its own node
+// name cannot tell its grants from another node's.
 const LeaseGrant* FindGrant(const LeaseClaims& claims, std::string_view node_name, uint16_t port, int gpu);
+
+// Revoked leases: leases released before their tokens expired, whose tokens a
+// server must no longer honour. rcuda-gpu-monitor writes the file from what
+// ssgmd tells it; rcuda-server reads it (--revoked-leases-file). Text:
+//   rcuda-revoked-leases 1
+//   <lease id, percent-encoded> <until: unix seconds>      (one line per lease)
+// An entry matters until its time (the lease's last token is dead then).
+using RevokedLeases = std::map<std::string, int64_t, std::less<>>;  // lease id -> until (unix seconds)
+inline constexpr size_t kMaxRevokedLeasesFileBytes = size_t(64) << 20;
+inline constexpr size_t kMaxRevokedLeases = size_t(1) << 20;
+std::string FormatRevokedLeases(const RevokedLeases& revoked);
+// Parses the file's text; entries whose time is past `now_unix` are left out.
+// Refuses (and fills nothing) a text over the size or count bounds, or with a
+// malformed line: a reader keeps what it had rather than act on half a file.
+Status ParseRevokedLeases(std::string_view text, int64_t now_unix, RevokedLeases* revoked);
 
 // Reads the key shared by ssgmd and the servers: the file's content with
 // trailing whitespace and newlines stripped. Keys shorter than 16 bytes are

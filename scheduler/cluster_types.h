@@ -54,10 +54,14 @@ struct Grant {
 struct Lease {
   std::string id;
   std::string key;           // idempotency key; empty when the request had none
+  std::string secret_sha256; // hex SHA-256 of the holder's secret (lease_secret.h); empty: operators only
   uint64_t mem_bytes = 0;    // per GPU
   int64_t ttl_ms = 0;
   int64_t created_ms = 0;    // unix time, milliseconds
   int64_t expires_ms = 0;    // unix time, milliseconds
+  // The latest expiry the lease ever had: its tokens may be valid until then
+  // (a renewal may shorten the lease, not a token already handed out).
+  int64_t tokens_until_ms = 0;
   std::vector<Grant> grants;
 };
 

@@ -123,4 +123,10 @@ class Journal {
 // Frames one record as it is stored: "<crc> <record>\n". Exposed for tests.
 std::string FrameJournalRecord(std::string_view record);
 
+// Splits a journal file's content into its records (what Open does with the
+// file; a plain function for tests and fuzzing). *intact_bytes: how much of
+// `content` is intact records (a torn last line is not). A damaged line
+// followed by an intact one is Corruption.
+Status ParseJournal(std::string_view content, std::vector<std::string>* records, size_t* intact_bytes);
+
 }  // namespace rcuda::sched

@@ -10,6 +10,11 @@ namespace rcuda::sched {
 namespace {
 
 constexpr int kMaxDepth = 64;
+// Members of one object. Json::Set looks a member up linearly (objects here
+// are small), so an object of 100,000 members in a 1 MiB request line would
+// cost the event loop minutes of comparisons; no message has more than a few
+// dozen members.
+constexpr size_t kMaxObjectMembers = 1024;
 
 class Parser {
  public:
@@ -81,6 +86,7 @@ class Parser {
       Json member;
       RCUDA_RETURN_IF_ERROR(ParseValue(&member, depth + 1));
       object.Set(std::move(key), std::move(member));
+      if (object.members().size() > kMaxObjectMembers) return Error("an object with too many members");
       SkipSpace();
       if (pos_ < text_.size() && text_[pos_] == ',') { ++pos_; continue; }
       if (pos_ < text_.size() && text_[pos_] == '}') { ++pos_; break; }

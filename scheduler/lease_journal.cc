@@ -29,7 +29,19 @@ std::string EndRecord(const Lease& lease, LeaseEnd why) {
   return record.Dump();
 }
 
-std::vector<std::string> SnapshotRecords(const Scheduler& scheduler, int64_t now_ms) {
+std::string RevokedRecord(const Revocation& revocation) {
+  Json record = Json::Object();
+  record.Set("t", "revoked");
+  record.Set("id", revocation.lease_id);
+  Json nodes = Json::Array();
+  for (const auto& node : revocation.nodes) nodes.Push(node);
+  record.Set("nodes", std::move(nodes));
+  record.Set("until_unix", revocation.until_unix);
+  return record.Dump();
+}
+
+std::vector<std::string> SnapshotRecords(const Scheduler& scheduler, const RevocationList* revocations,
+                                         int64_t now_ms) {
   std::vector<std::string> records;
   Json header = Json::Object();
   header.Set("t", "snapshot");
@@ -37,10 +49,35 @@ std::vector<std::string> SnapshotRecords(const Scheduler& scheduler, int64_t now
   header.Set("at_ms", now_ms);
   records.push_back(header.Dump());
   for (const auto& [id, lease] : scheduler.leases()) records.push_back(GrantRecord(lease));
+  if (revocations) {
+    for (const auto& [seq, revocation] : revocations->entries()) {
+      if (revocation.until_unix * 1000 > now_ms) records.push_back(RevokedRecord(revocation));
+    }
+  }
   return records;
 }
 
-Status ReplayJournal(const std::vector<std::string>& records, Scheduler* scheduler, ReplayStats* stats) {
+namespace {
+
+Status DecodeRevoked(const Json& record, std::string* id, std::vector<std::string>* nodes, int64_t* until_unix) {
+  RCUDA_RETURN_IF_ERROR(GetString(record, "id", id));
+  RCUDA_RETURN_IF_ERROR(GetInt(record, "until_unix", until_unix));
+  const Json* list = record.Find("nodes");
+  if (!IsValidLeaseId(*id) || !list || !list->is_array() || list->items().empty() ||
+      list->items().size() > kMaxGrantsPerLease) {
+    return Status::InvalidValue("bad revoked record");
+  }
+  for (const Json& node : list->items()) {
+    if (!node.is_string() || !IsValidNodeName(node.AsString())) return Status::InvalidValue("bad revoked record");
+    nodes->push_back(node.AsString());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ReplayJournal(const std::vector<std::string>& records, Scheduler* scheduler, RevocationList* revocations,
+                     ReplayStats* stats) {
   *stats = ReplayStats{};
   for (size_t i = 0; i < records.size(); ++i) {
     auto fail = [&](const std::string& why) {
@@ -69,10 +106,27 @@ Status ReplayJournal(const std::vector<std::string>& records, Scheduler* schedul
       scheduler->RestoreRenew(id, expires_ms, ttl_ms);
       ++stats->renews;
     } else if (type == "end") {
-      std::string id;
-      if (!GetString(record, "id", &id).ok()) return fail("bad end record");
+      std::string id, why;
+      if (!GetString(record, "id", &id).ok() || !GetOptionalString(record, "why", &why).ok()) {
+        return fail("bad end record");
+      }
+      auto ended = scheduler->leases().find(id);
+      LeaseEnd end = why == "released" ? LeaseEnd::kReleased : LeaseEnd::kExpired;
+      if (revocations && ended != scheduler->leases().end() && EndRevokesTokens(ended->second, end)) {
+        const Lease& lease = ended->second;
+        revocations->Restore(id, LeaseNodes(lease), TokenExpiryUnix(std::max(lease.expires_ms, lease.tokens_until_ms)));
+        ++stats->revocations;
+      }
       scheduler->RestoreEnd(id);
       ++stats->ends;
+    } else if (type == "revoked") {
+      std::string id;
+      std::vector<std::string> nodes;
+      int64_t until_unix = 0;
+      Status decoded = DecodeRevoked(record, &id, &nodes, &until_unix);
+      if (!decoded.ok()) return fail(decoded.message());
+      if (revocations) revocations->Restore(id, std::move(nodes), until_unix);
+      ++stats->revocations;
     } else if (type == "snapshot") {
       // Informational: the grants that follow are the whole state.
     } else {

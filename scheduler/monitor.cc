@@ -1,6 +1,7 @@
 #include "scheduler/monitor.h"
 
 #include <chrono>
+#include <ctime>
 #include <thread>
 
 #include "common/log.h"
@@ -13,6 +14,10 @@
 namespace rcuda::sched {
 
 namespace {
+
+// Bounds: one reply's size, and the replies fetched in one interval.
+constexpr size_t kMaxReplyBytes = size_t(16) << 20;
+constexpr int kMaxRevocationRounds = 64;
 
 int64_t SteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -65,9 +70,49 @@ Status Monitor::BuildReport(NodeReport* report) {
   return Status::Ok();
 }
 
+Status Monitor::Exchange(LineClient* client, const NodeReport& report, MonitorRevocations* revocations,
+                         bool* more) {
+  *more = false;
+  Json message = Json::Object();
+  message.Set("op", "report");
+  EncodeNodeReport(report, &message);
+  if (revocations) revocations->AddRequestFields(&message);
+  int64_t timeout = std::max<int64_t>(2000, options_.interval_ms);
+  Status s;
+  if (!client->connected()) s = client->Connect(options_.scheduler_host, options_.scheduler_port, timeout);
+  if (s.ok()) {
+    std::string text = message.Dump();
+    if (!options_.client_key.empty()) text = SignRequestLine(text, options_.client_key, UnixMillisNow());
+    s = client->WriteLine(text, timeout);
+  }
+  std::string line;
+  if (s.ok()) s = client->ReadLine(&line, timeout, kMaxReplyBytes);
+  Json reply;
+  if (s.ok()) s = ParseJson(line, &reply);
+  if (s.ok()) {
+    const Json* error = reply.Find("error");
+    if (!error || !error->is_integer() || error->AsInt() != 0) {
+      const Json* why = reply.Find("message");
+      s = Status::InvalidValue("ssgmd refused the report: " +
+                               (why && why->is_string() ? why->AsString() : line.substr(0, 200)));
+    }
+  }
+  if (s.ok() && revocations) {
+    int64_t now = ::time(nullptr);
+    s = revocations->TakeReply(reply, now, more);
+    Status written = revocations->Write(now);
+    if (s.ok()) s = written;
+  }
+  return s;
+}
+
 void Monitor::Run(const std::atomic<bool>* stop) {
   LineClient client;
   StateLog log;
+  std::unique_ptr<MonitorRevocations> revocations;
+  if (!options_.revoked_leases_file.empty()) {
+    revocations = std::make_unique<MonitorRevocations>(options_.revoked_leases_file);
+  }
   std::string where = options_.scheduler_host + ":" + std::to_string(options_.scheduler_port);
   int64_t next = SteadyMs();
   while (!stop->load()) {
@@ -78,27 +123,10 @@ void Monitor::Run(const std::atomic<bool>* stop) {
       // whose GPUs cannot be read should get.
       log.Problem("cannot read the GPUs, not reporting: " + s.message());
     } else {
-      Json message = Json::Object();
-      message.Set("op", "report");
-      EncodeNodeReport(report, &message);
-      int64_t timeout = std::max<int64_t>(2000, options_.interval_ms);
-      if (!client.connected()) s = client.Connect(options_.scheduler_host, options_.scheduler_port, timeout);
-      if (s.ok()) {
-        std::string text = message.Dump();
-        if (!options_.client_key.empty()) text = SignRequestLine(text, options_.client_key, UnixMillisNow());
-        s = client.WriteLine(text, timeout);
-      }
-      std::string line;
-      if (s.ok()) s = client.ReadLine(&line, timeout);
-      Json reply;
-      if (s.ok()) s = ParseJson(line, &reply);
-      if (s.ok()) {
-        const Json* error = reply.Find("error");
-        if (!error || !error->is_integer() || error->AsInt() != 0) {
-          const Json* why = reply.Find("message");
-          s = Status::InvalidValue("ssgmd refused the report: " +
-                                   (why && why->is_string() ? why->AsString() : line));
-        }
+      // A backlog of revocations comes in several replies: ask again at once.
+      bool more = true;
+      for (int round = 0; s.ok() && more && round < kMaxRevocationRounds; ++round) {
+        s = Exchange(&client, report, revocations.get(), &more);
       }
       if (s.ok()) {
         log.Fine("reporting node " + report.node + " (" + std::to_string(report.gpus.size()) + " GPU(s), server " +

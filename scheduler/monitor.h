@@ -11,6 +11,8 @@
 #include "common/status.h"
 #include "scheduler/cluster_types.h"
 #include "scheduler/gpu_source.h"
+#include "scheduler/line_client.h"
+#include "scheduler/monitor_revocations.h"
 
 namespace rcuda::sched {
 
@@ -22,7 +24,8 @@ struct MonitorOptions {
   uint16_t server_port = 8308;  // used when the status file names no port
   std::string server_status_file;  // empty: the server's state is reported as unknown
   int64_t interval_ms = 1000;
-  std::string client_key;  // non-empty: sign each report (ssgmd --client-key-file)
+  std::string client_key;  // non-empty: sign each report (ssgmd's node key, or its client key)
+  std::string revoked_leases_file;  // non-empty: keep it up to date for rcuda-server (monitor_revocations.h)
 };
 
 class Monitor {
@@ -34,6 +37,9 @@ class Monitor {
   void Run(const std::atomic<bool>* stop);
 
  private:
+  // Sends one report and reads ssgmd's answer; *more: ssgmd has more revocations.
+  Status Exchange(LineClient* client, const NodeReport& report, MonitorRevocations* revocations, bool* more);
+
   MonitorOptions options_;
   std::unique_ptr<GpuSource> source_;
 };

@@ -11,6 +11,7 @@
 #include "common/env.h"
 #include "common/log.h"
 #include "protocol/lease_token.h"
+#include "scheduler/host_name.h"
 #include "scheduler/json.h"
 #include "scheduler/line_client.h"
 #include "scheduler/monitor.h"
@@ -42,7 +43,8 @@ int main(int argc, char** argv) {
   app.add_option("--scheduler", scheduler, "ssgmd address, host[:port] (default: $SSGM_SERVER)");
   std::string client_key_file;
   app.add_option("--scheduler-key-file", client_key_file,
-                 "ssgmd's client key (its --client-key-file), to sign the reports (default: $SSGM_KEY_FILE)");
+                 "ssgmd's node key (its --node-key-file; without one, its --client-key-file), to sign the reports "
+                 "(default: $SSGM_KEY_FILE)");
   app.add_option("--node-name", options.node_name, "this node's name; must match rcuda-server --node-name "
                                                    "(default: the host name)");
   app.add_option("--advertise-host", options.advertise_host, "address clients use to reach this node's "
@@ -51,6 +53,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--server-status-file", options.server_status_file,
                  "rcuda-server's --status-file (sessions; without it the server's state is unknown)");
+  app.add_option("--revoked-leases-file", options.revoked_leases_file,
+                 "keep the leases released early here, for rcuda-server's --revoked-leases-file");
   app.add_option("--inventory", inventory, "read the GPUs from this file instead of NVML (machines without a GPU)");
   app.add_option("--interval", interval, "report period (e.g. 1s, 200ms)")->capture_default_str();
   app.add_flag("--once", once, "print one report as JSON on stdout and exit (nothing is sent)");
@@ -67,6 +71,10 @@ int main(int argc, char** argv) {
   if (options.node_name.empty()) options.node_name = HostName();
   if (options.advertise_host.empty()) options.advertise_host = options.node_name;
   if (!IsValidNodeName(options.node_name)) return fail("bad node name '" + options.node_name + "'");
+  // What clients will connect to, and what ssgm prints for shells to evaluate.
+  if (rcuda::Status h = NormalizeAdvertisedHost(options.advertise_host, &options.advertise_host); !h.ok()) {
+    return fail("--advertise-host: " + h.message());
+  }
   if (server_port <= 0 || server_port > 65535) return fail("bad --server-port");
   options.server_port = uint16_t(server_port);
   rcuda::Status s = ParseDurationMs(interval, &options.interval_ms);
@@ -84,6 +92,9 @@ int main(int argc, char** argv) {
       s = ParseHostPort(scheduler, kDefaultSsgmdPort, &host, &port);
       if (!s.ok()) return fail(s.message());
     }
+    std::printf("revoked-leases-file %s\n", options.revoked_leases_file.empty()
+                                                 ? "(none: the server is not told of released leases)"
+                                                 : options.revoked_leases_file.c_str());
     std::printf("scheduler %s:%u\nnode-name %s\nadvertise-host %s\nserver-port %u\nserver-status-file %s\n"
                 "gpus from %s\ninterval %lld ms\nsigned reports %s\n",
                 host.c_str(), port, options.node_name.c_str(), options.advertise_host.c_str(), options.server_port,

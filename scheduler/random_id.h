@@ -1,6 +1,6 @@
-// Random identifiers from the kernel's CSPRNG: lease ids (unguessable, so a
-// lease can only be released or renewed by whoever was given it) and ssgm's
-// automatic idempotency keys.
+// Random identifiers from the kernel's CSPRNG: lease ids, lease secrets
+// (lease_secret.h: what entitles a holder to renew and release its lease),
+// ssgm's automatic idempotency keys and ssgmd's run epoch.
 #pragma once
 
 #include <string>

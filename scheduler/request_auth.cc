@@ -39,31 +39,54 @@ std::string SignRequestLine(std::string_view line, std::string_view key, int64_t
   return body + std::string(kAuthMember) + mac + "\"}";
 }
 
-Status VerifyRequestLine(std::string_view line, std::string_view key, int64_t now_unix_ms, Json* message) {
+bool SplitSignedLine(std::string_view line, std::string* signed_part, std::string_view* mac_hex) {
   const size_t tail = kAuthMember.size() + kMacHexChars + 2;  // ,"auth":"<hex>"}
   if (line.size() < tail + 2 || line.substr(line.size() - 2) != "\"}" ||
       line.substr(line.size() - tail, kAuthMember.size()) != kAuthMember) {
-    return Status::InvalidValue("unauthenticated request: this ssgmd needs requests signed with its client key "
-                                "(ssgm --auth-key-file, or SSGM_KEY_FILE)");
+    return false;
   }
-  std::string_view mac = line.substr(line.size() - kMacHexChars - 2, kMacHexChars);
-  std::string signed_part(line.substr(0, line.size() - tail));
-  signed_part += '}';
-  if (!ConstantTimeEqual(MacHex(key, signed_part), mac)) {
-    return Status::InvalidValue("unauthenticated request: its signature does not match this ssgmd's client key");
-  }
-  Json object;
-  int64_t ts = 0;
-  if (!ParseJson(signed_part, &object).ok() || !object.is_object() || !object.Find("ts") ||
-      !object.Find("ts")->is_integer()) {
+  *mac_hex = line.substr(line.size() - kMacHexChars - 2, kMacHexChars);
+  signed_part->assign(line.substr(0, line.size() - tail));
+  *signed_part += '}';
+  return true;
+}
+
+bool SignatureMatches(std::string_view signed_part, std::string_view mac_hex, std::string_view key) {
+  return !key.empty() && ConstantTimeEqual(MacHex(key, signed_part), mac_hex);
+}
+
+Status CheckRequestTime(const Json& object, int64_t now_unix_ms) {
+  const Json* ts = object.is_object() ? object.Find("ts") : nullptr;
+  if (!ts || !ts->is_integer()) {
     return Status::InvalidValue("unauthenticated request: signed, but without a \"ts\" time");
   }
-  ts = object.Find("ts")->AsInt();
-  if (std::llabs(now_unix_ms - ts) > kMaxRequestSkewMs) {
-    return Status::InvalidValue("unauthenticated request: its time is " + std::to_string((now_unix_ms - ts) / 1000) +
+  // Saturating difference: a hostile "ts" near INT64_MIN must not overflow.
+  int64_t when = ts->AsInt();
+  bool in_window = when >= now_unix_ms - kMaxRequestSkewMs && when <= now_unix_ms + kMaxRequestSkewMs;
+  if (!in_window) {
+    long double away = (static_cast<long double>(now_unix_ms) - static_cast<long double>(when)) / 1000;
+    return Status::InvalidValue("unauthenticated request: its time is " + std::to_string(static_cast<long long>(away)) +
                                 " s away from this ssgmd's clock (at most " +
                                 std::to_string(kMaxRequestSkewMs / 1000) + " s allowed)");
   }
+  return Status::Ok();
+}
+
+Status VerifyRequestLine(std::string_view line, std::string_view key, int64_t now_unix_ms, Json* message) {
+  std::string signed_part;
+  std::string_view mac;
+  if (!SplitSignedLine(line, &signed_part, &mac)) {
+    return Status::InvalidValue("unauthenticated request: this ssgmd needs requests signed with its client key "
+                                "(ssgm --auth-key-file, or SSGM_KEY_FILE)");
+  }
+  if (!SignatureMatches(signed_part, mac, key)) {
+    return Status::InvalidValue("unauthenticated request: its signature does not match this ssgmd's client key");
+  }
+  Json object;
+  if (!ParseJson(signed_part, &object).ok() || !object.is_object()) {
+    return Status::InvalidValue("unauthenticated request: signed, but without a \"ts\" time");
+  }
+  RCUDA_RETURN_IF_ERROR(CheckRequestTime(object, now_unix_ms));
   if (message) *message = std::move(object);
   return Status::Ok();
 }

@@ -31,6 +31,16 @@ std::string SignRequestLine(std::string_view line, std::string_view key, int64_t
 // message that says what is wrong (never which bytes of the MAC).
 Status VerifyRequestLine(std::string_view line, std::string_view key, int64_t now_unix_ms, Json* message = nullptr);
 
+// The pieces of VerifyRequestLine, for a verifier with several keys
+// (request_parser.h). SplitSignedLine: false when the line ends in no "auth"
+// member; else *signed_part is the signed object's text (the line without
+// that member) and *mac_hex the MAC's digits.
+bool SplitSignedLine(std::string_view line, std::string* signed_part, std::string_view* mac_hex);
+// Constant-time check of the MAC against `key`.
+bool SignatureMatches(std::string_view signed_part, std::string_view mac_hex, std::string_view key);
+// The signed object's "ts" is an integer within kMaxRequestSkewMs of now.
+Status CheckRequestTime(const Json& object, int64_t now_unix_ms);
+
 int64_t UnixMillisNow();
 
 }  // namespace rcuda::sched

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 
+#include "protocol/hmac_sha256.h"
 #include "scheduler/random_id.h"
 #include "scheduler/units.h"
 
@@ -32,6 +33,9 @@ Decision Busy(std::string message) {
   d.message = std::move(message);
   return d;
 }
+
+// A repeat must come from the holder: the same secret, compared in constant time.
+bool SameSecret(const std::string& a, const std::string& b) { return ConstantTimeEqual(a, b); }
 
 bool SameShape(const LeaseRequest& request, const Lease& lease) {
   return int(lease.grants.size()) == request.gpus && lease.mem_bytes == request.mem_bytes;
@@ -129,10 +133,12 @@ Lease Scheduler::CreateLease(const LeaseRequest& request, const std::vector<std:
     lease.id = options_.new_lease_id();
   } while (leases_.count(lease.id));
   lease.key = request.key;
+  lease.secret_sha256 = request.secret_sha256;
   lease.mem_bytes = request.mem_bytes;
   lease.ttl_ms = request.ttl_ms;
   lease.created_ms = now_ms;
   lease.expires_ms = now_ms + request.ttl_ms;
+  lease.tokens_until_ms = lease.expires_ms;
   for (const auto& [node, index] : placement) {
     Grant grant;
     grant.node = node->name;
@@ -162,6 +168,11 @@ Decision Scheduler::Submit(const LeaseRequest& request, int64_t now_ms) {
   if (!request.key.empty()) {
     if (auto found = lease_by_key_.find(request.key); found != lease_by_key_.end()) {
       const Lease& lease = leases_.at(found->second);
+      if (!SameSecret(request.secret_sha256, lease.secret_sha256)) {
+        ++counters_.refused;
+        return Refused("idempotency key '" + request.key + "' belongs to another holder's lease (a repeat must "
+                       "carry the lease's secret)");
+      }
       if (!SameShape(request, lease)) {
         ++counters_.refused;
         return Refused("idempotency key '" + request.key + "' belongs to lease " + lease.id +
@@ -176,6 +187,10 @@ Decision Scheduler::Submit(const LeaseRequest& request, int64_t now_ms) {
     }
     if (auto found = waiter_by_key_.find(request.key); found != waiter_by_key_.end()) {
       Waiter& waiter = *found->second;
+      if (!SameSecret(request.secret_sha256, waiter.request.secret_sha256)) {
+        ++counters_.refused;
+        return Refused("idempotency key '" + request.key + "' belongs to another holder's waiting request");
+      }
       if (waiter.request.gpus != request.gpus || waiter.request.mem_bytes != request.mem_bytes) {
         ++counters_.refused;
         return Refused("idempotency key '" + request.key + "' belongs to a waiting request for other GPUs or memory");
@@ -329,6 +344,7 @@ Status Scheduler::Renew(const std::string& lease_id, int64_t ttl_ms, int64_t now
   if (ttl_ms > 0) lease.ttl_ms = ttl_ms;
   expiries_.erase({lease.expires_ms, lease_id});
   lease.expires_ms = now_ms + lease.ttl_ms;
+  lease.tokens_until_ms = std::max(lease.tokens_until_ms, lease.expires_ms);
   expiries_.emplace(lease.expires_ms, lease_id);
   ++counters_.renewed;
   if (observer_) observer_->LeaseRenewed(lease);
@@ -403,7 +419,9 @@ int64_t Scheduler::NextWakeMs() const {
   return next;
 }
 
-void Scheduler::RestoreLease(const Lease& lease) {
+void Scheduler::RestoreLease(const Lease& restored) {
+  Lease lease = restored;
+  lease.tokens_until_ms = std::max(lease.tokens_until_ms, lease.expires_ms);
   RemoveLease(lease.id, nullptr);
   Allocate(lease, +1);
   if (!lease.key.empty()) lease_by_key_[lease.key] = lease.id;
@@ -416,6 +434,7 @@ void Scheduler::RestoreRenew(const std::string& lease_id, int64_t expires_ms, in
   if (it == leases_.end()) return;
   expiries_.erase({it->second.expires_ms, lease_id});
   it->second.expires_ms = expires_ms;
+  it->second.tokens_until_ms = std::max(it->second.tokens_until_ms, expires_ms);
   if (ttl_ms > 0) it->second.ttl_ms = ttl_ms;
   expiries_.emplace(expires_ms, lease_id);
 }

@@ -15,7 +15,8 @@
 // - A request no known GPU could ever hold (memory beyond every GPU's
 //   capacity, or more GPUs than can hold it) is refused at once.
 // - An idempotency key maps to its live lease (or its waiting request); a
-//   repeat gets the same lease, or takes over the wait.
+//   repeat gets the same lease, or takes over the wait, only when it carries
+//   the same secret (its hash): knowing a key is not enough to take a lease.
 #pragma once
 
 #include <cstdint>
@@ -48,6 +49,7 @@ struct LeaseRequest {
   int64_t ttl_ms = 0;
   int64_t wait_ms = 0;     // 0: answer at once (non-blocking)
   std::string key;         // idempotency key, optional
+  std::string secret_sha256;  // the holder's secret, hashed (lease_secret.h); a repeat must match it
   uint64_t requester = 0;  // opaque; names the waiter in later Notices
 };
 

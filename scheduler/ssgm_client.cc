@@ -11,6 +11,10 @@ namespace rcuda::sched {
 
 namespace {
 
+// The longest reply read: a status of some 100,000 leases; an endless line
+// from a hostile peer ends there.
+constexpr size_t kMaxReplyBytes = size_t(64) << 20;
+
 int64_t SteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
@@ -38,7 +42,7 @@ Status CallSsgmd(const SsgmClientOptions& options, const std::function<Json(int6
     std::string line;
     if (s.ok()) {
       int64_t timeout = wait_ms < 0 ? int64_t(1) << 40 : std::max<int64_t>(0, wait_ms - elapsed) + options.reply_timeout_ms;
-      s = client.ReadLine(&line, timeout);
+      s = client.ReadLine(&line, timeout, kMaxReplyBytes);
     }
     if (s.ok()) {
       s = ParseJson(line, reply);

@@ -4,10 +4,13 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "common/env.h"
 #include "protocol/lease_token.h"
+#include "scheduler/lease_secret.h"
 #include "scheduler/line_client.h"
 #include "scheduler/random_id.h"
 #include "scheduler/ssgm_client.h"
@@ -19,9 +22,25 @@ namespace {
 
 using namespace rcuda::sched;
 
+// A lease secret from a file: its content less trailing whitespace.
+rcuda::Status ReadSecretFile(const std::string& path, std::string* secret) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return rcuda::Status::InvalidValue("cannot read the secret file '" + path + "'");
+  std::ostringstream content;
+  content << file.rdbuf();
+  std::string text = content.str().substr(0, 4096);
+  size_t end = text.find_last_not_of(" \t\r\n");
+  text.resize(end == std::string::npos ? 0 : end + 1);
+  if (!IsValidLeaseSecret(text)) {
+    return rcuda::Status::InvalidValue("the secret in '" + path + "' is not 16 to 128 characters of [A-Za-z0-9._~+/=-]");
+  }
+  *secret = std::move(text);
+  return rcuda::Status::Ok();
+}
+
 int Emit(const SsgmOutput& output, OutputFormat format) {
   if (output.error != kSsgmOk && format != OutputFormat::kJson) {
-    std::fprintf(stderr, "ssgm: %s\n", output.message.c_str());
+    std::fprintf(stderr, "ssgm: %s\n", Printable(output.message).c_str());
   }
   std::string text = Render(output, format);
   std::fwrite(text.data(), 1, text.size(), stdout);
@@ -41,6 +60,10 @@ int main(int argc, char** argv) {
   std::string key_file;
   app.add_option("--auth-key-file", key_file,
                  "ssgmd's client key (its --client-key-file), to sign requests (default: $SSGM_KEY_FILE)");
+  std::string operator_key_file, secret_file;
+  app.add_option("--operator-key-file", operator_key_file,
+                 "ssgmd's operator key: sign with it instead (any lease may then be renewed or released, and status "
+                 "shows lease ids; default: $SSGM_OPERATOR_KEY_FILE)");
   app.require_subcommand(1);
 
   auto* request = app.add_subcommand("request", "request GPUs, each with a memory partition");
@@ -53,16 +76,20 @@ int main(int argc, char** argv) {
   request->add_option("--ttl", ttl, "lease time to live (seconds, or 500ms, 5m...); default: ssgmd's");
   request->add_option("--key", key, "idempotency key: a repeat gets the same lease (default: a random one, so "
                                     "ssgm's own retries are safe)");
+  request->add_option("--secret-file", secret_file,
+                      "the lease's secret (default: a random one); a repeat with --key must give the same");
   request->fallthrough();
 
   auto* release = app.add_subcommand("release", "release a lease (releasing twice is fine)");
   std::string lease;
   release->add_option("lease", lease, "the lease (SSGM_JOB_ID)")->required();
+  release->add_option("--secret-file", secret_file, "the lease's secret (default: $SSGM_LEASE_SECRET)");
   release->fallthrough();
 
   auto* renew = app.add_subcommand("renew", "extend a lease's time to live; prints a fresh token");
   renew->add_option("lease", lease, "the lease (SSGM_JOB_ID)")->required();
   renew->add_option("--ttl", ttl, "new time to live (default: the lease's own)");
+  renew->add_option("--secret-file", secret_file, "the lease's secret (default: $SSGM_LEASE_SECRET)");
   renew->fallthrough();
 
   auto* status = app.add_subcommand("status", "show nodes, GPUs, leases and the queue");
@@ -85,7 +112,19 @@ int main(int argc, char** argv) {
   s = ParseHostPort(server, kDefaultSsgmdPort, &client.host, &client.port);
   if (s.ok()) s = ParseDurationMs(retry_for, &client.retry_for_ms);
   if (key_file.empty()) key_file = rcuda::GetEnvOr("SSGM_KEY_FILE", "");
+  if (operator_key_file.empty()) operator_key_file = rcuda::GetEnvOr("SSGM_OPERATOR_KEY_FILE", "");
+  // An operator signs with the operator key alone.
+  if (!operator_key_file.empty()) key_file = operator_key_file;
   if (s.ok() && !key_file.empty()) s = rcuda::ReadLeaseKeyFile(key_file, &client.client_key);
+  std::string secret;
+  if (s.ok() && !secret_file.empty()) s = ReadSecretFile(secret_file, &secret);
+  if (s.ok() && secret.empty() && (*release || *renew)) {
+    secret = rcuda::GetEnvOr("SSGM_LEASE_SECRET", "");
+    if (!secret.empty() && !IsValidLeaseSecret(secret)) {
+      s = rcuda::Status::InvalidValue("SSGM_LEASE_SECRET is not 16 to 128 characters of [A-Za-z0-9._~+/=-]");
+    }
+  }
+  if (s.ok() && (*release || *renew) && !IsValidLeaseId(lease)) s = rcuda::Status::InvalidValue("bad lease id");
   if (!s.ok()) return Emit(ErrorOutput(kSsgmBadRequest, s.message()), format);
 
   Json reply;
@@ -105,6 +144,9 @@ int main(int argc, char** argv) {
     }
     if (!s.ok()) return Emit(ErrorOutput(kSsgmBadRequest, s.message()), format);
     if (key.empty()) key = "auto-" + RandomHex(12);
+    // The holder's secret travels with every attempt, so a retry (same key)
+    // gets the lease back; ssgmd keeps only its hash.
+    if (secret.empty()) secret = NewLeaseSecret();
     auto make = [&](int64_t elapsed_ms) {
       Json message = Json::Object();
       message.Set("op", "request");
@@ -114,11 +156,12 @@ int main(int argc, char** argv) {
       message.Set("wait_ms", wait_ms <= 0 ? wait_ms : std::max<int64_t>(1, wait_ms - elapsed_ms));
       if (ttl_ms > 0) message.Set("ttl_ms", ttl_ms);
       message.Set("key", key);
+      message.Set("secret", secret);
       return message;
     };
     s = CallSsgmd(client, make, wait_ms, &reply);
     if (!s.ok()) return Emit(ErrorOutput(kSsgmUnreachable, s.message()), format);
-    return Emit(LeaseOutput(reply), format);
+    return Emit(LeaseOutput(reply, secret), format);
   }
   if (*release || *renew) {
     int64_t ttl_ms = 0;
@@ -128,12 +171,13 @@ int main(int argc, char** argv) {
       Json message = Json::Object();
       message.Set("op", *release ? "release" : "renew");
       message.Set("lease", lease);
+      if (!secret.empty()) message.Set("secret", secret);
       if (ttl_ms > 0) message.Set("ttl_ms", ttl_ms);
       return message;
     };
     s = CallSsgmd(client, make, 0, &reply);
     if (!s.ok()) return Emit(ErrorOutput(kSsgmUnreachable, s.message()), format);
-    return Emit(*release ? ReleaseOutput(reply) : LeaseOutput(reply), format);
+    return Emit(*release ? ReleaseOutput(reply) : LeaseOutput(reply, secret), format);
   }
   // status
   auto make = [&](int64_t) {

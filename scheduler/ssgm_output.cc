@@ -3,6 +3,8 @@
 #include <cstdio>
 
 #include "common/endpoint.h"
+#include "protocol/lease_token.h"
+#include "scheduler/lease_secret.h"
 #include "scheduler/units.h"
 #include "scheduler/wire.h"
 
@@ -17,10 +19,51 @@ int64_t IntOr(const Json& object, std::string_view key, int64_t fallback) {
 
 std::string StringOr(const Json& object, std::string_view key, std::string fallback = "") {
   const Json* member = object.Find(key);
-  return member && member->is_string() ? member->AsString() : fallback;
+  return member && member->is_string() ? Printable(member->AsString()) : fallback;
+}
+
+// Characters a POSIX shell takes literally in a word (no expansion, quoting,
+// separation or globbing that matters in an assignment).
+bool IsShellInert(std::string_view value) {
+  if (value.empty()) return false;
+  for (char c : value) {
+    bool inert = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                 c == '-' || c == ':' || c == '@' || c == '/' || c == '+' || c == ',' || c == '%' || c == '=' ||
+                 c == '[' || c == ']';
+    if (!inert) return false;
+  }
+  return true;
+}
+
+bool IsTokenText(std::string_view token) {
+  if (token.size() > kMaxLeaseTokenBytes) return false;
+  for (char c : token) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-';
+    if (!ok) return false;
+  }
+  return true;
 }
 
 }  // namespace
+
+std::string ShellQuote(std::string_view value) {
+  std::string quoted = "'";
+  for (char c : value) {
+    if (c == '\'') quoted += "'\\''";
+    else quoted += c;
+  }
+  quoted += '\'';
+  return quoted;
+}
+
+std::string Printable(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return out;
+}
 
 Status ParseOutputFormat(std::string_view text, OutputFormat* format) {
   if (text == "line") *format = OutputFormat::kLine;
@@ -40,15 +83,24 @@ SsgmOutput ErrorOutput(int error, const std::string& message) {
   return out;
 }
 
-SsgmOutput LeaseOutput(const Json& reply) {
+SsgmOutput LeaseOutput(const Json& reply, const std::string& secret) {
   int error = int(IntOr(reply, "error", kSsgmBadRequest));
   if (error != kSsgmOk) return ErrorOutput(error, StringOr(reply, "message", "(no message)"));
   const Json* devices = reply.Find("devices");
-  if (!devices || !devices->is_array() || devices->items().empty()) {
-    return ErrorOutput(kSsgmBadRequest, "ssgmd granted a lease without devices");
+  if (!devices || !devices->is_array() || devices->items().empty() || devices->items().size() > kMaxGrantsPerLease) {
+    return ErrorOutput(kSsgmBadRequest, "ssgmd granted a lease without devices, or with too many");
   }
   SsgmOutput out;
   std::string lease = StringOr(reply, "lease");
+  std::string token = StringOr(reply, "token");
+  std::string lease_secret = secret.empty() ? StringOr(reply, "secret") : secret;
+  // What shells will evaluate is checked here, whatever ssgmd (or someone
+  // between it and us) sent.
+  if (!IsValidLeaseId(lease)) return ErrorOutput(kSsgmBadRequest, "ssgmd sent a bad lease id");
+  if (!IsTokenText(token)) return ErrorOutput(kSsgmBadRequest, "ssgmd sent a bad token");
+  if (!lease_secret.empty() && !IsValidLeaseSecret(lease_secret)) {
+    return ErrorOutput(kSsgmBadRequest, "ssgmd sent a bad lease secret");
+  }
   out.variables.emplace_back("SSGM_ERROR", "0");
   out.variables.emplace_back("SSGM_JOB_ID", lease);
   out.variables.emplace_back("RCUDA_DEVICE_COUNT", std::to_string(devices->items().size()));
@@ -72,10 +124,14 @@ SsgmOutput LeaseOutput(const Json& reply) {
   out.json.Set("devices", std::move(devices_json));
   out.json.Set("mem", IntOr(reply, "mem", 0));
   out.json.Set("expires_unix", (IntOr(reply, "expires_ms", 0) + 999) / 1000);
-  std::string token = StringOr(reply, "token");
   if (!token.empty()) {
     out.variables.emplace_back("RCUDA_TOKEN", token);
     out.json.Set("token", token);
+  }
+  // Needed to renew and release the lease (ssgm reads it back from the environment).
+  if (!lease_secret.empty()) {
+    out.variables.emplace_back("SSGM_LEASE_SECRET", lease_secret);
+    out.json.Set("secret", lease_secret);
   }
   if (const Json* repeated = reply.Find("repeated"); repeated && repeated->is_bool()) {
     out.json.Set("repeated", repeated->AsBool());
@@ -89,6 +145,7 @@ SsgmOutput ReleaseOutput(const Json& reply) {
   if (error != kSsgmOk) return ErrorOutput(error, StringOr(reply, "message", "(no message)"));
   SsgmOutput out;
   std::string lease = StringOr(reply, "lease");
+  if (!IsValidLeaseId(lease)) return ErrorOutput(kSsgmBadRequest, "ssgmd sent a bad lease id");
   out.variables.emplace_back("SSGM_ERROR", "0");
   out.variables.emplace_back("SSGM_JOB_ID", lease);
   out.json.Set("error", int64_t(0));
@@ -102,16 +159,19 @@ std::string Render(const SsgmOutput& output, OutputFormat format) {
   std::string text;
   switch (format) {
     case OutputFormat::kLine:
+      // rCUDA's format, byte for byte, for the values LeaseOutput lets
+      // through; anything else would be quoted rather than evaluated.
       for (size_t i = 0; i < output.variables.size(); ++i) {
         if (i) text += ';';
-        text += output.variables[i].first + "=" + output.variables[i].second;
+        const std::string& value = output.variables[i].second;
+        text += output.variables[i].first + "=" + (IsShellInert(value) ? value : ShellQuote(value));
       }
       text += '\n';
       break;
     case OutputFormat::kEnv:
-      // Quoted: an IPv6 endpoint "[::1]@8308:0" must not meet the shell's
-      // globbing. Values never hold a quote (node names, hex ids, base64url).
-      for (const auto& [name, value] : output.variables) text += "export " + name + "='" + value + "';\n";
+      // Every value quoted (an IPv6 endpoint "[::1]@8308:0" must not meet
+      // the shell's globbing either).
+      for (const auto& [name, value] : output.variables) text += "export " + name + "=" + ShellQuote(value) + ";\n";
       break;
     case OutputFormat::kJson:
       text = output.json.Dump() + "\n";
@@ -161,7 +221,7 @@ std::string RenderStatusTable(const Json& status) {
         }
       }
       std::snprintf(line, sizeof line, "lease %s  %s per GPU on %s  expires in %lld s\n",
-                    StringOr(lease, "id").c_str(), FormatBytes(uint64_t(IntOr(lease, "mem", 0))).c_str(),
+                    StringOr(lease, "id", "(id: operators only)").c_str(), FormatBytes(uint64_t(IntOr(lease, "mem", 0))).c_str(),
                     where.c_str(), (long long)((IntOr(lease, "expires_ms", 0) - IntOr(status, "now_ms", 0)) / 1000));
       out += line;
     }

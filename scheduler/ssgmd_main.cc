@@ -19,6 +19,20 @@ int Fail(const std::string& message) {
   return 1;
 }
 
+// Each key protects something else (docs/security.md): one file given for two
+// purposes would hand one group the other's power.
+rcuda::Status CheckKeysDistinct(const rcuda::sched::SsgmdOptions& o) {
+  auto same = [](const std::string& a, const std::string& b) { return !a.empty() && a == b; };
+  if (same(o.lease_key, o.client_key) || same(o.lease_key, o.node_key) || same(o.lease_key, o.operator_key)) {
+    return rcuda::Status::InvalidValue("the lease key (auth-key-file) must differ from the client, node and operator "
+                                       "keys: whoever holds it can make tokens");
+  }
+  if (same(o.operator_key, o.client_key) || same(o.operator_key, o.node_key)) {
+    return rcuda::Status::InvalidValue("the operator key must differ from the client and node keys");
+  }
+  return rcuda::Status::Ok();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -42,9 +56,17 @@ int main(int argc, char** argv) {
                  "crashes, not machine crashes)")
       ->capture_default_str();
   app.add_option("--auth-key-file", key_file, "key shared with the rcuda-servers, to sign lease tokens");
-  std::string client_key_file;
+  std::string client_key_file, node_key_file, operator_key_file;
   app.add_option("--client-key-file", client_key_file,
-                 "key shared with ssgm users and monitors: requests not signed with it are refused");
+                 "key shared with ssgm users (and monitors, without a node key): requests not signed with it are "
+                 "refused");
+  app.add_option("--node-key-file", node_key_file,
+                 "key shared with the monitors: reports not signed with it are refused");
+  app.add_option("--operator-key-file", operator_key_file,
+                 "key of the operators: requests signed with it may renew and release any lease and see lease ids");
+  app.add_option("--max-revocations", options.max_revocations,
+                 "released leases with live tokens kept at most; beyond, new requests are busy")
+      ->capture_default_str();
   app.add_option("--policy", policy, "best-fit, spread, least-loaded or round-robin")->capture_default_str();
   app.add_option("--gpu-reserve", reserve, "memory per GPU kept out of every partition (e.g. 512M)")
       ->capture_default_str();
@@ -77,6 +99,13 @@ int main(int argc, char** argv) {
   if (s.ok()) s = ParseDurationMs(max_wait, &options.max_wait_ms);
   if (s.ok() && !key_file.empty()) s = rcuda::ReadLeaseKeyFile(key_file, &options.lease_key);
   if (s.ok() && !client_key_file.empty()) s = rcuda::ReadLeaseKeyFile(client_key_file, &options.client_key);
+  if (s.ok() && !node_key_file.empty()) s = rcuda::ReadLeaseKeyFile(node_key_file, &options.node_key);
+  if (s.ok() && !operator_key_file.empty()) s = rcuda::ReadLeaseKeyFile(operator_key_file, &options.operator_key);
+  if (s.ok()) s = CheckKeysDistinct(options);
+  if (s.ok() && (options.max_gpus_per_request < 1 || options.max_gpus_per_request > int(kMaxGrantsPerLease))) {
+    s = rcuda::Status::InvalidValue("max-gpus-per-request must be 1 to " + std::to_string(kMaxGrantsPerLease));
+  }
+  if (s.ok() && options.max_revocations < 1) s = rcuda::Status::InvalidValue("max-revocations must be at least 1");
   if (!s.ok()) return Fail(s.message());
   if (options.default_ttl_ms <= 0 || options.default_ttl_ms > options.max_ttl_ms) {
     return Fail("default-ttl must be positive and at most max-ttl");
@@ -94,6 +123,12 @@ int main(int argc, char** argv) {
                 options.scheduler.max_queue);
     std::printf("client-auth %s\n",
                 options.client_key.empty() ? "off (no client-key-file)" : ("on, key from " + client_key_file).c_str());
+    std::printf("node-auth %s\n", options.node_key.empty() ? "off (no node-key-file: reports need the client key)"
+                                                           : ("on, key from " + node_key_file).c_str());
+    std::printf("operators %s\nmax-revocations %zu\n",
+                options.operator_key.empty() ? "none (no operator-key-file)"
+                                             : ("key from " + operator_key_file).c_str(),
+                options.max_revocations);
     return 0;
   }
   std::signal(SIGPIPE, SIG_IGN);

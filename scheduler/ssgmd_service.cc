@@ -1,4 +1,3 @@
-#include "scheduler/request_auth.h"
 #include "scheduler/ssgmd_service.h"
 
 #include <sys/resource.h>
@@ -17,6 +16,11 @@
 #include "scheduler/json.h"
 #include "scheduler/latency_recorder.h"
 #include "scheduler/lease_journal.h"
+#include "scheduler/lease_secret.h"
+#include "scheduler/random_id.h"
+#include "scheduler/request_parser.h"
+#include "scheduler/revocation_list.h"
+#include "scheduler/ssgmd_status.h"
 #include "scheduler/units.h"
 #include "scheduler/wire.h"
 
@@ -61,6 +65,10 @@ Json ErrorReply(int code, const std::string& message) {
   return reply;
 }
 
+// Answers made for one connection and not yet written; beyond this, ssgmd
+// reads no more of its requests until they are.
+constexpr size_t kMaxPendingReplies = 64;
+
 struct Outgoing {
   uint64_t wait_seq = 0;  // journal sequence that must be durable first
   std::string text;
@@ -78,6 +86,7 @@ struct Connection {
   bool writing = false;
   bool closed = false;
   bool close_after_write = false;
+  bool read_paused = false;  // kMaxPendingReplies made and not yet written: read no more until they leave
   uint64_t id;
   std::unordered_set<uint64_t> waiting;  // requesters of this connection in the queue
   std::string peer;
@@ -87,6 +96,7 @@ struct PendingRequester {
   std::weak_ptr<Connection> connection;
   Json echo;  // the request's "id", given back in the reply
   uint64_t arrival_ns = 0;
+  std::string made_secret;  // a secret ssgmd made for this request (it had none): sent with the grant
 };
 
 }  // namespace
@@ -94,7 +104,21 @@ struct PendingRequester {
 class SsgmdService::Impl {
  public:
   Impl(asio::io_context& io, SsgmdOptions options)
-      : io_(io), options_(std::move(options)), acceptor_(io), timer_(io), housekeeping_(io), accept_retry_(io) {}
+      : io_(io),
+        options_(std::move(options)),
+        acceptor_(io),
+        timer_(io),
+        housekeeping_(io),
+        accept_retry_(io),
+        revocations_(RandomHex(8)) {
+    keys_.client = options_.client_key;
+    keys_.node = options_.node_key;
+    keys_.operator_key = options_.operator_key;
+    limits_.default_ttl_ms = options_.default_ttl_ms;
+    limits_.max_ttl_ms = options_.max_ttl_ms;
+    limits_.max_wait_ms = options_.max_wait_ms;
+    limits_.max_gpus_per_request = options_.max_gpus_per_request;
+  }
 
   Status Start();
   uint16_t Port() const { return acceptor_.is_open() ? acceptor_.local_endpoint().port() : 0; }
@@ -105,17 +129,16 @@ class SsgmdService::Impl {
   void Accept();
   void Read(const std::shared_ptr<Connection>& conn);
   void HandleLine(const std::shared_ptr<Connection>& conn, std::string_view line, uint64_t arrival_ns);
-  void HandleRequest(const std::shared_ptr<Connection>& conn, const Json& message, const Json& echo,
-                     uint64_t arrival_ns);
-  void HandleRelease(const std::shared_ptr<Connection>& conn, const Json& message, const Json& echo,
-                     uint64_t arrival_ns);
-  void HandleRenew(const std::shared_ptr<Connection>& conn, const Json& message, const Json& echo,
-                   uint64_t arrival_ns);
-  void HandleReport(const std::shared_ptr<Connection>& conn, const Json& message, const Json& echo,
-                    uint64_t arrival_ns);
-  Json StatusReply(bool with_leases) const;
+  void HandleRequest(const std::shared_ptr<Connection>& conn, const ParsedRequest& parsed, uint64_t arrival_ns);
+  void HandleRelease(const std::shared_ptr<Connection>& conn, const ParsedRequest& parsed, uint64_t arrival_ns);
+  void HandleRenew(const std::shared_ptr<Connection>& conn, const ParsedRequest& parsed, uint64_t arrival_ns);
+  void HandleReport(const std::shared_ptr<Connection>& conn, const ParsedRequest& parsed, uint64_t arrival_ns);
+  void HandleStats(const std::shared_ptr<Connection>& conn, const ParsedRequest& parsed, uint64_t arrival_ns);
+  // Whether the sender may renew or release `lease`: its secret, or the operator key.
+  bool MayActOn(const Lease& lease, const ParsedRequest& parsed) const;
+  Json RevocationsFor(const ParsedRequest& parsed);
   Json StatsJson() const;
-  Json LeaseReply(const Lease& lease, bool repeated, uint64_t queued_us) const;
+  Json LeaseReply(const Lease& lease, bool repeated, uint64_t queued_us, const std::string& made_secret = "") const;
 
   void Reply(const std::shared_ptr<Connection>& conn, Json reply, const Json& echo, uint64_t start_ns, int kind);
   void TryWrite(const std::shared_ptr<Connection>& conn);
@@ -150,6 +173,7 @@ class SsgmdService::Impl {
 
   std::unique_ptr<Journal> journal_;
   std::unique_ptr<JournalObserver> observer_;
+  std::unique_ptr<RevokingObserver> revoking_;  // before the journal: ended leases' tokens are revoked
   std::unique_ptr<Scheduler> scheduler_;
   uint64_t committed_seq_ = 0;
   bool flush_posted_ = false;
@@ -162,11 +186,15 @@ class SsgmdService::Impl {
   std::unordered_map<uint64_t, PendingRequester> requesters_;
   std::deque<std::pair<uint64_t, std::weak_ptr<Connection>>> blocked_;  // replies waiting for a commit
   std::set<std::string> live_nodes_;
+  RequestKeys keys_;
+  RequestLimits limits_;
+  RevocationList revocations_;
   LatencyRecorder latency_[kLatencyKinds];
   LatencyRecorder commit_wait_;   // how long replies waited for the journal, from being made to being written
   LatencyRecorder notice_delay_;  // from a commit completing to the event loop acting on it
   uint64_t malformed_ = 0;
   uint64_t unauthenticated_ = 0;
+  uint64_t forbidden_ = 0;
 };
 
 Status SsgmdService::Impl::Start() {
@@ -178,13 +206,16 @@ Status SsgmdService::Impl::Start() {
       spdlog::warn("journal-sync = none: leases survive ssgmd crashes and restarts, not a crash of this machine");
     }
     observer_ = std::make_unique<JournalObserver>(journal_.get(), [this] { ScheduleFlush(); });
-    scheduler_ = std::make_unique<Scheduler>(options_.scheduler, observer_.get());
+    revoking_ = std::make_unique<RevokingObserver>(&revocations_, observer_.get(), WallMs);
+    scheduler_ = std::make_unique<Scheduler>(options_.scheduler, revoking_.get());
     // Replay restores leases without telling the observer: nothing is re-journaled.
     ReplayStats stats;
-    RCUDA_RETURN_IF_ERROR(ReplayJournal(records, scheduler_.get(), &stats));
-    spdlog::info("journal {}: {} records replayed ({} grants, {} renewals, {} ends): {} live leases",
+    RCUDA_RETURN_IF_ERROR(ReplayJournal(records, scheduler_.get(), &revocations_, &stats));
+    revocations_.Prune(WallMs());
+    spdlog::info("journal {}: {} records replayed ({} grants, {} renewals, {} ends): {} live leases, {} revoked "
+                 "leases with live tokens",
                  options_.journal_path, stats.records, stats.grants, stats.renews, stats.ends,
-                 scheduler_->leases().size());
+                 scheduler_->leases().size(), revocations_.size());
     journal_->SetCommitCallback([this](uint64_t seq, const Status& status) {
       if (!status.ok()) {
         failed_ = true;
@@ -198,12 +229,13 @@ Status SsgmdService::Impl::Start() {
       asio::post(io_, [this, seq] { OnCommitted(seq); });
     });
     // Start from a compact file: the replayed state only.
-    journal_->Rewrite(SnapshotRecords(*scheduler_, WallMs()));
+    journal_->Rewrite(SnapshotRecords(*scheduler_, &revocations_, WallMs()));
     RCUDA_RETURN_IF_ERROR(journal_->Sync());
     committed_seq_ = journal_->committed();
   } else {
     spdlog::warn("no journal configured: leases will not survive a restart");
-    scheduler_ = std::make_unique<Scheduler>(options_.scheduler, nullptr);
+    revoking_ = std::make_unique<RevokingObserver>(&revocations_, nullptr, WallMs);
+    scheduler_ = std::make_unique<Scheduler>(options_.scheduler, revoking_.get());
   }
   if (options_.lease_key.empty()) {
     spdlog::warn("no lease key (auth-key-file): leases carry no token, servers cannot enforce them");
@@ -211,6 +243,10 @@ Status SsgmdService::Impl::Start() {
   if (options_.client_key.empty()) {
     spdlog::warn("no client key (client-key-file): anyone who reaches this port can take leases and report nodes");
   }
+  if (options_.node_key.empty()) {
+    spdlog::warn("no node key (node-key-file): any client may report a node, and so advertise a host for it");
+  }
+  if (options_.operator_key.empty()) spdlog::info("no operator key (operator-key-file): status shows no lease ids");
 
   asio::error_code ec;
   tcp::endpoint endpoint(asio::ip::make_address(options_.listen_address, ec), options_.port);
@@ -294,114 +330,97 @@ void SsgmdService::Impl::Read(const std::shared_ptr<Connection>& conn) {
     conn->input.consume(n);
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (!line.empty()) HandleLine(conn, line, arrival);
-    if (!conn->closed && !conn->close_after_write) Read(conn);
+    if (conn->closed || conn->close_after_write) return;
+    // A peer that sends without reading its answers would make ssgmd hold
+    // them all: stop reading it until they are written (TryWrite resumes).
+    if (conn->out.size() >= kMaxPendingReplies) conn->read_paused = true;
+    else Read(conn);
   });
 }
 
 void SsgmdService::Impl::HandleLine(const std::shared_ptr<Connection>& conn, std::string_view line,
                                     uint64_t arrival_ns) {
-  Json message;
-  Status parsed;
-  if (!options_.client_key.empty()) {
-    // Verifying parses the request too (the signed object is the request
-    // less its "auth" member).
-    Status auth = VerifyRequestLine(line, options_.client_key, UnixMillisNow(), &message);
-    if (!auth.ok()) {
-      ++unauthenticated_;
-      spdlog::debug("refused a request from {}: {}", conn->peer, auth.message());
-      Reply(conn, ErrorReply(kSsgmBadRequest, auth.message()), Json(), arrival_ns, kOther);
-      return;
+  ParsedRequest parsed;
+  Status s = ParseRequestLine(line, keys_, limits_, WallMs(), &parsed);
+  if (!s.ok()) {
+    switch (parsed.failure) {
+      case RequestFailure::kUnauthenticated: ++unauthenticated_; break;
+      case RequestFailure::kForbidden: ++forbidden_; break;
+      default: ++malformed_; break;
     }
-  } else {
-    parsed = ParseJson(line, &message);
-  }
-  if (!parsed.ok() || !message.is_object()) {
-    ++malformed_;
-    spdlog::debug("malformed message from {}: {}", conn->peer, parsed.ok() ? "not an object" : parsed.message());
-    Reply(conn, ErrorReply(kSsgmBadRequest, "malformed request: " + (parsed.ok() ? "not a JSON object" : parsed.message())),
-          Json(), arrival_ns, kOther);
+    // A refused report is worth a warning: a node goes unheard (or someone poses as one).
+    if (parsed.op == RequestOp::kReport) {
+      spdlog::warn("refused a report from {}: {}", conn->peer, s.message());
+    } else {
+      spdlog::debug("refused a request from {}: {}", conn->peer, s.message());
+    }
+    Reply(conn, ErrorReply(kSsgmBadRequest, s.message()), parsed.echo, arrival_ns, kOther);
     return;
   }
-  Json echo;
-  if (const Json* id = message.Find("id")) echo = *id;
-  std::string op;
-  if (!GetString(message, "op", &op).ok()) {
-    ++malformed_;
-    Reply(conn, ErrorReply(kSsgmBadRequest, "malformed request: no \"op\""), echo, arrival_ns, kOther);
-    return;
-  }
-  if (op == "request") {
-    HandleRequest(conn, message, echo, arrival_ns);
-  } else if (op == "release") {
-    HandleRelease(conn, message, echo, arrival_ns);
-  } else if (op == "renew") {
-    HandleRenew(conn, message, echo, arrival_ns);
-  } else if (op == "report") {
-    HandleReport(conn, message, echo, arrival_ns);
-  } else if (op == "status") {
-    bool with_leases = true;
-    GetOptionalBool(message, "leases", &with_leases);
-    Reply(conn, StatusReply(with_leases), echo, arrival_ns, kOther);
-  } else if (op == "stats") {
-    bool reset = false;
-    GetOptionalBool(message, "reset", &reset);
-    Json reply = Json::Object();
-    reply.Set("error", int64_t(kSsgmOk));
-    reply.Set("stats", StatsJson());
-    if (reset) {
-      for (auto& recorder : latency_) recorder.Reset();
-      commit_wait_.Reset();
-      notice_delay_.Reset();
+  switch (parsed.op) {
+    case RequestOp::kRequest: HandleRequest(conn, parsed, arrival_ns); break;
+    case RequestOp::kRelease: HandleRelease(conn, parsed, arrival_ns); break;
+    case RequestOp::kRenew: HandleRenew(conn, parsed, arrival_ns); break;
+    case RequestOp::kReport: HandleReport(conn, parsed, arrival_ns); break;
+    case RequestOp::kStats: HandleStats(conn, parsed, arrival_ns); break;
+    case RequestOp::kStatus: {
+      StatusView view;
+      view.with_leases = parsed.with_leases;
+      view.identity = parsed.is_operator();
+      view.tokens = !options_.lease_key.empty();
+      Json reply = BuildStatusReply(*scheduler_, view, WallMs());
+      reply.Set("stats", StatsJson());
+      Reply(conn, std::move(reply), parsed.echo, arrival_ns, kOther);
+      break;
     }
-    Reply(conn, std::move(reply), echo, arrival_ns, kOther);
-  } else {
-    ++malformed_;
-    Reply(conn, ErrorReply(kSsgmBadRequest, "unknown op '" + op + "'"), echo, arrival_ns, kOther);
   }
 }
 
-void SsgmdService::Impl::HandleRequest(const std::shared_ptr<Connection>& conn, const Json& message, const Json& echo,
+void SsgmdService::Impl::HandleStats(const std::shared_ptr<Connection>& conn, const ParsedRequest& parsed,
+                                     uint64_t arrival_ns) {
+  Json reply = Json::Object();
+  reply.Set("error", int64_t(kSsgmOk));
+  reply.Set("stats", StatsJson());
+  if (parsed.reset) {
+    for (auto& recorder : latency_) recorder.Reset();
+    commit_wait_.Reset();
+    notice_delay_.Reset();
+  }
+  Reply(conn, std::move(reply), parsed.echo, arrival_ns, kOther);
+}
+
+bool SsgmdService::Impl::MayActOn(const Lease& lease, const ParsedRequest& parsed) const {
+  return parsed.is_operator() || LeaseSecretMatches(lease, parsed.secret);
+}
+
+void SsgmdService::Impl::HandleRequest(const std::shared_ptr<Connection>& conn, const ParsedRequest& parsed,
                                        uint64_t arrival_ns) {
-  int64_t gpus = 1, mem = 0, wait_ms = 0, ttl_ms = options_.default_ttl_ms;
-  std::string key;
-  Status s = GetOptionalInt(message, "gpus", &gpus);
-  if (s.ok()) s = GetInt(message, "mem", &mem);
-  if (s.ok()) s = GetOptionalInt(message, "wait_ms", &wait_ms);
-  if (s.ok()) s = GetOptionalInt(message, "ttl_ms", &ttl_ms);
-  if (s.ok()) s = GetOptionalString(message, "key", &key);
-  if (s.ok() && (gpus < 1 || gpus > options_.max_gpus_per_request)) {
-    s = Status::InvalidValue("gpus must be 1 to " + std::to_string(options_.max_gpus_per_request));
-  }
-  if (s.ok() && mem <= 0) s = Status::InvalidValue("mem must be a positive number of bytes");
-  if (s.ok() && (ttl_ms <= 0 || ttl_ms > options_.max_ttl_ms)) {
-    s = Status::InvalidValue("ttl_ms must be 1 to " + std::to_string(options_.max_ttl_ms) + " (max-ttl)");
-  }
-  if (s.ok() && !key.empty() && !IsValidKey(key)) {
-    s = Status::InvalidValue("an idempotency key is 1 to 200 printable characters without spaces");
-  }
-  if (!s.ok()) {
-    ++malformed_;
-    Reply(conn, ErrorReply(kSsgmBadRequest, "bad request: " + s.message()), echo, arrival_ns, kRequestNow);
+  const Json& echo = parsed.echo;
+  if (revocations_.size() >= options_.max_revocations) {
+    // Forgetting a revocation early would let a released lease's token work
+    // again; new leases wait instead until older tokens expire.
+    Reply(conn, ErrorReply(kSsgmBusy, "too many released leases whose tokens are still valid; try again later"), echo,
+          arrival_ns, kRequestNow);
     return;
   }
-  // A negative wait means "as long as ssgmd allows".
-  if (wait_ms < 0 || wait_ms > options_.max_wait_ms) wait_ms = options_.max_wait_ms;
-
+  // The holder's secret: its own, or one made here and sent with the grant.
+  std::string made_secret = parsed.secret.empty() ? NewLeaseSecret() : "";
   LeaseRequest request;
-  request.gpus = int(gpus);
-  request.mem_bytes = uint64_t(mem);
-  request.ttl_ms = ttl_ms;
-  request.wait_ms = wait_ms;
-  request.key = key;
+  request.gpus = parsed.gpus;
+  request.mem_bytes = parsed.mem_bytes;
+  request.ttl_ms = parsed.ttl_ms;
+  request.wait_ms = parsed.wait_ms;
+  request.key = parsed.key;
+  request.secret_sha256 = HashLeaseSecret(parsed.secret.empty() ? made_secret : parsed.secret);
   request.requester = next_requester_++;
   Decision decision = scheduler_->Submit(request, WallMs());
   switch (decision.outcome) {
     case Outcome::kGranted:
-      Reply(conn, LeaseReply(decision.lease, decision.repeated, 0), echo, arrival_ns, kRequestNow);
+      Reply(conn, LeaseReply(decision.lease, decision.repeated, 0, made_secret), echo, arrival_ns, kRequestNow);
       break;
     case Outcome::kQueued:
       conn->waiting.insert(request.requester);
-      requesters_[request.requester] = PendingRequester{conn, echo, arrival_ns};
+      requesters_[request.requester] = PendingRequester{conn, echo, arrival_ns, made_secret};
       break;
     case Outcome::kBusy:
       Reply(conn, ErrorReply(kSsgmBusy, decision.message), echo, arrival_ns, kRequestNow);
@@ -414,57 +433,58 @@ void SsgmdService::Impl::HandleRequest(const std::shared_ptr<Connection>& conn, 
   ArmTimer();
 }
 
-void SsgmdService::Impl::HandleRelease(const std::shared_ptr<Connection>& conn, const Json& message, const Json& echo,
+void SsgmdService::Impl::HandleRelease(const std::shared_ptr<Connection>& conn, const ParsedRequest& parsed,
                                        uint64_t arrival_ns) {
-  std::string lease_id;
-  if (!GetString(message, "lease", &lease_id).ok() || lease_id.empty()) {
-    ++malformed_;
-    Reply(conn, ErrorReply(kSsgmBadRequest, "release needs \"lease\""), echo, arrival_ns, kRelease);
-    return;
-  }
+  auto found = scheduler_->leases().find(parsed.lease);
   bool existed = false;
-  scheduler_->Release(lease_id, WallMs(), &existed);
+  if (found != scheduler_->leases().end()) {
+    if (!MayActOn(found->second, parsed)) {
+      ++forbidden_;
+      Reply(conn, ErrorReply(kSsgmBadRequest, "releasing lease " + parsed.lease + " needs its secret "
+                                              "(SSGM_LEASE_SECRET) or the operator key"),
+            parsed.echo, arrival_ns, kRelease);
+      return;
+    }
+    // Its tokens stay valid until their expiry: RevokingObserver tells the
+    // servers (through each node's monitor) to stop honouring them.
+    scheduler_->Release(parsed.lease, WallMs(), &existed);
+  }
   Json reply = Json::Object();
   reply.Set("error", int64_t(kSsgmOk));
-  reply.Set("lease", lease_id);
+  reply.Set("lease", parsed.lease);
   reply.Set("released", existed);
-  Reply(conn, std::move(reply), echo, arrival_ns, kRelease);
+  Reply(conn, std::move(reply), parsed.echo, arrival_ns, kRelease);
   DeliverNotices();
   ArmTimer();
 }
 
-void SsgmdService::Impl::HandleRenew(const std::shared_ptr<Connection>& conn, const Json& message, const Json& echo,
+void SsgmdService::Impl::HandleRenew(const std::shared_ptr<Connection>& conn, const ParsedRequest& parsed,
                                      uint64_t arrival_ns) {
-  std::string lease_id;
-  int64_t ttl_ms = 0;
-  Status s = GetString(message, "lease", &lease_id);
-  if (s.ok()) s = GetOptionalInt(message, "ttl_ms", &ttl_ms);
-  if (s.ok() && (ttl_ms < 0 || ttl_ms > options_.max_ttl_ms)) {
-    s = Status::InvalidValue("ttl_ms must be 1 to " + std::to_string(options_.max_ttl_ms));
-  }
-  if (!s.ok()) {
-    ++malformed_;
-    Reply(conn, ErrorReply(kSsgmBadRequest, "bad renew: " + s.message()), echo, arrival_ns, kRenew);
+  auto found = scheduler_->leases().find(parsed.lease);
+  if (found != scheduler_->leases().end() && !MayActOn(found->second, parsed)) {
+    ++forbidden_;
+    Reply(conn, ErrorReply(kSsgmBadRequest, "renewing lease " + parsed.lease + " needs its secret "
+                                            "(SSGM_LEASE_SECRET) or the operator key"),
+          parsed.echo, arrival_ns, kRenew);
     return;
   }
   Lease renewed;
-  s = scheduler_->Renew(lease_id, ttl_ms, WallMs(), &renewed);
+  Status s = scheduler_->Renew(parsed.lease, parsed.ttl_ms, WallMs(), &renewed);
   if (!s.ok()) {
-    Reply(conn, ErrorReply(kSsgmBadRequest, s.message()), echo, arrival_ns, kRenew);
+    Reply(conn, ErrorReply(kSsgmBadRequest, s.message()), parsed.echo, arrival_ns, kRenew);
   } else {
-    Reply(conn, LeaseReply(renewed, false, 0), echo, arrival_ns, kRenew);
+    Reply(conn, LeaseReply(renewed, false, 0), parsed.echo, arrival_ns, kRenew);
   }
   ArmTimer();
 }
 
-void SsgmdService::Impl::HandleReport(const std::shared_ptr<Connection>& conn, const Json& message, const Json& echo,
+void SsgmdService::Impl::HandleReport(const std::shared_ptr<Connection>& conn, const ParsedRequest& parsed,
                                       uint64_t arrival_ns) {
-  NodeReport report;
-  Status s = DecodeNodeReport(message, &report);
-  if (!s.ok()) {
+  const NodeReport& report = parsed.report;
+  if (scheduler_->nodes().size() >= kMaxNodes && !scheduler_->nodes().count(report.node)) {
     ++malformed_;
-    spdlog::warn("bad report from {}: {}", conn->peer, s.message());
-    Reply(conn, ErrorReply(kSsgmBadRequest, "bad report: " + s.message()), echo, arrival_ns, kReport);
+    Reply(conn, ErrorReply(kSsgmBadRequest, "bad report: ssgmd knows " + std::to_string(kMaxNodes) + " nodes already"),
+          parsed.echo, arrival_ns, kReport);
     return;
   }
   int64_t now = WallMs();
@@ -472,9 +492,31 @@ void SsgmdService::Impl::HandleReport(const std::shared_ptr<Connection>& conn, c
   NoteNodeLiveness(now);
   Json reply = Json::Object();
   reply.Set("error", int64_t(kSsgmOk));
-  Reply(conn, std::move(reply), echo, arrival_ns, kReport);
+  if (parsed.wants_revocations) reply.Set("revoked", RevocationsFor(parsed));
+  Reply(conn, std::move(reply), parsed.echo, arrival_ns, kReport);
   DeliverNotices();
   ArmTimer();
+}
+
+Json SsgmdService::Impl::RevocationsFor(const ParsedRequest& parsed) {
+  // Sequence numbers are this run's: a monitor that knew another run's starts over.
+  uint64_t after = parsed.revoked_epoch == revocations_.epoch() ? parsed.revoked_after : 0;
+  uint64_t last_seq = 0;
+  bool more = false;
+  auto entries = revocations_.Since(parsed.report.node, after, options_.revocations_per_reply, &last_seq, &more);
+  Json revoked = Json::Object();
+  revoked.Set("epoch", revocations_.epoch());
+  revoked.Set("seq", last_seq);
+  revoked.Set("more", more);
+  Json leases = Json::Array();
+  for (const Revocation* entry : entries) {
+    Json item = Json::Object();
+    item.Set("lease", entry->lease_id);
+    item.Set("until_unix", entry->until_unix);
+    leases.Push(std::move(item));
+  }
+  revoked.Set("leases", std::move(leases));
+  return revoked;
 }
 
 void SsgmdService::Impl::NoteNodeLiveness(int64_t now_ms) {
@@ -496,7 +538,8 @@ void SsgmdService::Impl::NoteNodeLiveness(int64_t now_ms) {
   }
 }
 
-Json SsgmdService::Impl::LeaseReply(const Lease& lease, bool repeated, uint64_t queued_us) const {
+Json SsgmdService::Impl::LeaseReply(const Lease& lease, bool repeated, uint64_t queued_us,
+                                    const std::string& made_secret) const {
   Json reply = Json::Object();
   reply.Set("error", int64_t(kSsgmOk));
   reply.Set("lease", lease.id);
@@ -513,6 +556,7 @@ Json SsgmdService::Impl::LeaseReply(const Lease& lease, bool repeated, uint64_t 
     for (const auto& grant : lease.grants) claims.grants.push_back({grant.node, grant.port, grant.gpu, grant.mem_bytes});
     reply.Set("token", SignLeaseToken(claims, options_.lease_key));
   }
+  if (!made_secret.empty()) reply.Set("secret", made_secret);
   if (repeated) reply.Set("repeated", true);
   reply.Set("queued_us", queued_us);
   return reply;
@@ -547,6 +591,10 @@ void SsgmdService::Impl::TryWrite(const std::shared_ptr<Connection>& conn) {
     latency_[out.kind].Add(now - out.start_ns);
     if (out.wait_seq > 0) commit_wait_.Add(now - out.ready_ns);
     conn->out.pop_front();
+  }
+  if (conn->read_paused && !conn->closed && conn->out.size() < kMaxPendingReplies) {
+    conn->read_paused = false;
+    Read(conn);
   }
   if (conn->writing_buffer.empty()) {
     if (conn->close_after_write && conn->out.empty()) CloseConnection(conn);
@@ -604,7 +652,7 @@ void SsgmdService::Impl::DeliverNotices() {
     Json reply;
     switch (notice.decision.outcome) {
       case Outcome::kGranted:
-        reply = LeaseReply(notice.decision.lease, notice.decision.repeated, queued_us);
+        reply = LeaseReply(notice.decision.lease, notice.decision.repeated, queued_us, pending.made_secret);
         break;
       case Outcome::kRefused:
         reply = ErrorReply(kSsgmBadRequest, notice.decision.message);
@@ -644,9 +692,10 @@ void SsgmdService::Impl::ScheduleFlush() {
 }
 
 void SsgmdService::Impl::MaybeCompact() {
-  uint64_t live = scheduler_->leases().size();
+  // A snapshot holds the live leases and the revocations in force.
+  uint64_t live = scheduler_->leases().size() + revocations_.size();
   if (journal_->records_in_file() > std::max(options_.compact_min_records, options_.compact_live_factor * live)) {
-    journal_->Rewrite(SnapshotRecords(*scheduler_, WallMs()));
+    journal_->Rewrite(SnapshotRecords(*scheduler_, &revocations_, WallMs()));
   }
 }
 
@@ -690,6 +739,7 @@ void SsgmdService::Impl::Housekeeping() {
   if (stopping_) return;
   int64_t now = WallMs();
   NoteNodeLiveness(now);
+  revocations_.Prune(now);
   if (scheduler_->NextWakeMs() <= now) OnTimer();
   housekeeping_.expires_after(std::chrono::seconds(1));
   housekeeping_.async_wait([this](const asio::error_code& ec) {
@@ -708,33 +758,16 @@ Json SsgmdService::Impl::StatsJson() const {
     entry.Set("max_us", recorder.max() / 1000);
     stats.Set(std::string(kLatencyKindNames[kind]) + "_latency", std::move(entry));
   }
-  const SchedulerCounters& c = scheduler_->counters();
-  Json counters = Json::Object();
-  counters.Set("granted", c.granted);
-  counters.Set("granted_after_wait", c.granted_after_wait);
-  counters.Set("repeated", c.repeated);
-  counters.Set("busy", c.busy);
-  counters.Set("refused", c.refused);
-  counters.Set("timed_out", c.timed_out);
-  counters.Set("released", c.released);
-  counters.Set("expired", c.expired);
-  counters.Set("renewed", c.renewed);
+  Json counters = SchedulerCountersJson(scheduler_->counters());
   counters.Set("malformed", malformed_);
   counters.Set("unauthenticated", unauthenticated_);
+  counters.Set("forbidden", forbidden_);
+  counters.Set("revoked_live", uint64_t(revocations_.size()));
   stats.Set("counters", std::move(counters));
   Json journal = Json::Object();
   journal.Set("enabled", journal_ != nullptr);
   if (journal_) {
-    Journal::Stats js = journal_->stats();
-    journal.Set("path", journal_->path());
-    journal.Set("batches", js.batches);
-    journal.Set("records", js.records);
-    journal.Set("rewrites", js.rewrites);
-    journal.Set("avg_sync_us", js.batches ? js.sync_ns_total / js.batches / 1000 : 0);
-    journal.Set("max_sync_us", js.sync_ns_max / 1000);
-    journal.Set("p50_sync_us", js.sync_ns_p50 / 1000);
-    journal.Set("p99_sync_us", js.sync_ns_p99 / 1000);
-    journal.Set("writer_pickup_p99_us", js.pickup_ns_p99 / 1000);
+    journal = JournalStatsJson(*journal_);
     journal.Set("commit_noticed_p99_us", notice_delay_.Percentile(99) / 1000);
     journal.Set("reply_wait_p50_us", commit_wait_.Percentile(50) / 1000);
     journal.Set("reply_wait_p99_us", commit_wait_.Percentile(99) / 1000);
@@ -742,56 +775,6 @@ Json SsgmdService::Impl::StatsJson() const {
   stats.Set("journal", std::move(journal));
   stats.Set("connections", uint64_t(connections_.size()));
   return stats;
-}
-
-Json SsgmdService::Impl::StatusReply(bool with_leases) const {
-  int64_t now = WallMs();
-  Json reply = Json::Object();
-  reply.Set("error", int64_t(kSsgmOk));
-  reply.Set("policy", PolicyName(options_.scheduler.policy));
-  reply.Set("now_ms", now);
-  reply.Set("tokens", !options_.lease_key.empty());
-  Json nodes = Json::Array();
-  for (const auto& [name, node] : scheduler_->nodes()) {
-    Json n = Json::Object();
-    n.Set("node", name);
-    n.Set("host", node.report.host);
-    n.Set("port", int64_t(node.report.port));
-    n.Set("source", node.report.source);
-    n.Set("server", ServerStateName(node.report.server));
-    n.Set("live", scheduler_->NodeIsLive(node, now));
-    n.Set("reported", node.reported);
-    if (node.reported) n.Set("last_report_ms_ago", now - node.last_report_ms);
-    Json gpus = Json::Array();
-    for (const auto& [index, gpu] : node.gpus) {
-      Json g = Json::Object();
-      g.Set("index", int64_t(index));
-      g.Set("name", gpu.report.name);
-      g.Set("present", gpu.present);
-      g.Set("total", gpu.report.total_bytes);
-      g.Set("capacity", gpu.capacity_bytes);
-      g.Set("allocated", gpu.allocated_bytes);
-      g.Set("free_reported", gpu.report.free_bytes);
-      g.Set("util", int64_t(gpu.report.utilization_percent));
-      g.Set("leases", int64_t(gpu.leases));
-      g.Set("sessions", int64_t(gpu.sessions));
-      gpus.Push(std::move(g));
-    }
-    n.Set("gpus", std::move(gpus));
-    nodes.Push(std::move(n));
-  }
-  reply.Set("nodes", std::move(nodes));
-  reply.Set("lease_count", uint64_t(scheduler_->leases().size()));
-  if (with_leases) {
-    Json leases = Json::Array();
-    for (const auto& [id, lease] : scheduler_->leases()) leases.Push(EncodeLease(lease));
-    reply.Set("leases", std::move(leases));
-  }
-  reply.Set("queue", uint64_t(scheduler_->queue_length()));
-  Status invariants = scheduler_->CheckInvariants();
-  reply.Set("invariants", invariants.ok() ? std::string("ok") : invariants.message());
-  reply.Set("stats", StatsJson());
-  return reply;
 }
 
 SsgmdService::SsgmdService(asio::io_context& io, SsgmdOptions options)

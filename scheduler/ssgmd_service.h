@@ -24,6 +24,12 @@ struct SsgmdOptions {
   bool journal_sync = true;
   std::string lease_key;         // empty: no tokens are issued
   std::string client_key;        // non-empty: requests must be signed with it (request_auth.h)
+  std::string node_key;          // non-empty: reports must be signed with it (request_parser.h)
+  std::string operator_key;      // non-empty: requests signed with it act on any lease, see lease ids
+  // Released leases whose tokens are still alive: beyond this many, new
+  // requests are answered busy until older tokens expire (never forgotten early).
+  size_t max_revocations = 1'000'000;
+  size_t revocations_per_reply = 4096;  // in one reply to a monitor's report
   SchedulerOptions scheduler;
   int64_t default_ttl_ms = 300'000;
   int64_t max_ttl_ms = 86'400'000;

@@ -28,11 +28,21 @@ enum SsgmError : int {
 inline constexpr uint16_t kDefaultSsgmdPort = 8309;
 // Longest request line ssgmd reads; a longer one is refused and the connection closed.
 inline constexpr size_t kMaxLineBytes = 1 << 20;
+// What one report or lease may hold: bounds on what a peer makes ssgmd keep.
+inline constexpr size_t kMaxGpusPerReport = 1024;
+inline constexpr size_t kMaxSessionsPerReport = 16384;
+inline constexpr size_t kMaxGrantsPerLease = 256;
+inline constexpr size_t kMaxNodes = 10000;  // nodes ssgmd keeps; reports of further nodes are refused
+inline constexpr size_t kMaxReportTextBytes = 1024;  // GPU names, UUIDs, source, session peers
 
 Json EncodeGrant(const Grant& grant);
 Status DecodeGrant(const Json& json, Grant* grant);
+// The whole lease, secret hash included: the journal's form.
 Json EncodeLease(const Lease& lease);
 Status DecodeLease(const Json& json, Lease* lease);
+// A lease as `ssgm status` shows it: memory, GPUs and expiry; its id and
+// idempotency key only with `identity` (operators), never its secret hash.
+Json EncodeLeaseSummary(const Lease& lease, bool identity);
 // Writes the report's members into `object` (which may already hold "op").
 void EncodeNodeReport(const NodeReport& report, Json* object);
 Status DecodeNodeReport(const Json& json, NodeReport* report);
@@ -42,5 +52,10 @@ Status DecodeNodeReport(const Json& json, NodeReport* report);
 bool IsValidNodeName(std::string_view name);
 // Idempotency keys: printable ASCII without spaces, 1 to 200 characters.
 bool IsValidKey(std::string_view key);
+// Lease ids: letters, digits and . _ - only, 1 to 64 characters (ssgmd makes
+// 16 hex digits).
+bool IsValidLeaseId(std::string_view id);
+// Printable ASCII (no control characters), at most `max_bytes`.
+bool IsPrintableText(std::string_view text, size_t max_bytes);
 
 }  // namespace rcuda::sched

@@ -77,6 +77,9 @@ Daemon::~Daemon() { Stop(); }
 
 Status Daemon::Run() {
   if (!options_.auth_key_file.empty()) RCUDA_RETURN_IF_ERROR(ReadLeaseKeyFile(options_.auth_key_file, &auth_key_));
+  if (!options_.revoked_leases_file.empty()) {
+    revocations_ = std::make_unique<LeaseRevocations>(options_.revoked_leases_file);
+  }
   RCUDA_RETURN_IF_ERROR(TcpListen(options_.listen_address, options_.port, &listener_));
   uint16_t port = listener_->Port();
   options_.port = port;
@@ -196,6 +199,9 @@ void Daemon::Intake(std::unique_ptr<Connection> connection) {
 
 Status Daemon::Dispatch(Connection& connection, int gpu, std::span<const uint8_t> hello) {
   if (gpu < 0 || gpu > 1024) return Status::InvalidValue("GPU index out of range");
+  std::string lease = LeaseOf(hello);
+  if (revocations_) revocations_->Refresh();
+  if (revocations_ && revocations_->IsRevoked(lease)) return Status::InvalidValue("lease " + lease + " was released");
   Worker worker;
   {
     std::lock_guard lock(mu_);
@@ -221,7 +227,7 @@ Status Daemon::Dispatch(Connection& connection, int gpu, std::span<const uint8_t
   {
     std::lock_guard lock(mu_);
     Session session{++next_session_, gpu,           worker.pid, connection.PeerName(), NowUnixSeconds(),
-                    worker.control_fd, key, LeaseOf(hello)};
+                    worker.control_fd, key, lease};
     sessions_[worker.pid] = session;
     spdlog::info("session {} from {} on GPU {}: worker pid {}", session.id, session.peer, gpu, worker.pid);
   }
@@ -337,8 +343,18 @@ void Daemon::ReapLoop() {
     bool changed = false;
     int status;
     pid_t pid;
+    if (revocations_) {  // a released lease's sessions end at once
+      revocations_->Refresh();
+      std::lock_guard lock(mu_);
+      for (const auto& [worker_pid, s] : sessions_) {
+        if (!revocations_->ShouldEnd(worker_pid, s.lease)) continue;
+        spdlog::warn("session {}: lease {} was released; ending its worker {}", s.id, s.lease, worker_pid);
+        kill(worker_pid, SIGKILL);
+      }
+    }
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
       std::lock_guard lock(mu_);
+      if (revocations_) revocations_->SessionEnded(pid);
       auto it = sessions_.find(pid);
       if (it != sessions_.end()) {
         spdlog::info("session {} ended (worker pid {}, {})", it->second.id, pid, DescribeExit(status));

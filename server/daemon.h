@@ -19,6 +19,7 @@
 #include "common/status.h"
 #include "protocol/transport.h"
 #include "server/executor.h"
+#include "server/lease_revocations.h"
 
 namespace rcuda {
 
@@ -32,6 +33,7 @@ struct DaemonOptions {
   std::string status_file;      // JSON list of sessions, for rcuda-gpu-monitor
   std::string auth_key_file;
   std::string node_name;
+  std::string revoked_leases_file;  // leases whose tokens are no longer honoured (lease_revocations.h)
   std::string log_level = "info";
   int max_sessions = 0;         // 0: no limit
   std::chrono::milliseconds hello_timeout{10000};
@@ -76,6 +78,7 @@ class Daemon {
 
   DaemonOptions options_;
   std::string auth_key_;  // to name sessions' leases in the status file
+  std::unique_ptr<LeaseRevocations> revocations_;  // with --revoked-leases-file
   std::unique_ptr<Listener> listener_;
   std::unique_ptr<Listener> shm_listener_;
   std::atomic<bool> stopping_{false};

@@ -87,6 +87,8 @@ int main(int argc, char** argv) {
   app.add_option("--auth-key-file", options.auth_key_file,
                  "Require lease tokens signed with the key in this file (shared with ssgmd)");
   app.add_option("--node-name", options.node_name, "This node's name in lease tokens");
+  app.add_option("--revoked-leases-file", options.revoked_leases_file,
+                 "Refuse, and end the sessions of, leases listed here (written by rcuda-gpu-monitor)");
   app.add_option("--log-level", options.log_level, "trace, debug, info, warn, error")->capture_default_str();
   bool no_shm = false;
   app.add_flag("--no-shared-memory", no_shm,
@@ -103,6 +105,9 @@ int main(int argc, char** argv) {
   policy.node_name = options.node_name;
   if (!options.auth_key_file.empty()) {
     Status s = ReadLeaseKeyFile(options.auth_key_file, &policy.auth_key);
+    if (s.ok() && options.node_name.empty()) {
+      s = Status::InvalidValue("--auth-key-file needs --node-name: tokens are checked against this node's name");
+    }
     if (!s.ok()) {
       std::fprintf(stderr, "rcuda-server: %s\n", s.message().c_str());
       return 2;

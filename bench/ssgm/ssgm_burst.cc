@@ -143,6 +143,7 @@ class BurstClient : public std::enable_shared_from_this<BurstClient> {
       self->results_.granted++;
       self->results_.last_grant = now;
       self->lease_ = reply.Find("lease")->AsString();
+      self->secret_ = reply.Find("secret") ? reply.Find("secret")->AsString() : "";  // made by ssgmd: none was sent
       self->mem_ = uint64_t(reply.Find("mem")->AsInt());
       const Json& device = reply.Find("devices")->items()[0];
       self->gpu_ = device.Find("node")->AsString() + ":" + std::to_string(device.Find("gpu")->AsInt());
@@ -155,7 +156,7 @@ class BurstClient : public std::enable_shared_from_this<BurstClient> {
   void Release() {
     auto self = shared_from_this();
     ledger_.Drop(gpu_, mem_);
-    release_ = R"({"op":"release","lease":")" + lease_ + "\"}\n";
+    release_ = R"({"op":"release","lease":")" + lease_ + R"(","secret":")" + secret_ + "\"}\n";
     asio::async_write(socket_, asio::buffer(release_), [self](const asio::error_code& ec, size_t) {
       if (ec) return self->Fail("send release: " + ec.message());
       asio::async_read_until(self->socket_, self->input_, '\n', [self](const asio::error_code& ec, size_t n) {
@@ -186,7 +187,7 @@ class BurstClient : public std::enable_shared_from_this<BurstClient> {
   tcp::socket socket_;
   asio::steady_timer timer_;
   tcp::endpoint endpoint_;
-  std::string request_, release_, lease_, gpu_;
+  std::string request_, release_, lease_, secret_, gpu_;
   int hold_ms_;
   uint64_t mem_ = 0;
   Ledger& ledger_;

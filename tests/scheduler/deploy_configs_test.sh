@@ -15,10 +15,25 @@ grep -q '^client-auth off' "$T/ssgmd.out"
 head -c 32 /dev/urandom | base64 > "$T/client.key"
 "$BIN/ssgmd" --config "$CONFIG/ssgmd.conf" --auth-key-file "$T/key" --client-key-file "$T/client.key" \
   --check-config | grep -q '^client-auth on'
-"$BIN/rcuda-gpu-monitor" --config "$CONFIG/rcuda-gpu-monitor.conf" --scheduler-key-file "$T/client.key" \
+head -c 32 /dev/urandom | base64 > "$T/node.key"
+head -c 32 /dev/urandom | base64 > "$T/operator.key"
+"$BIN/ssgmd" --config "$CONFIG/ssgmd.conf" --auth-key-file "$T/key" --client-key-file "$T/client.key" \
+  --node-key-file "$T/node.key" --operator-key-file "$T/operator.key" --check-config > "$T/ssgmd-keys.out"
+grep -q '^node-auth on' "$T/ssgmd-keys.out"
+grep -q '^operators key from' "$T/ssgmd-keys.out"
+grep -q '^max-revocations 1000000$' "$T/ssgmd-keys.out"
+# One file for two keys is refused (the lease key's holders could make tokens).
+if "$BIN/ssgmd" --config "$CONFIG/ssgmd.conf" --auth-key-file "$T/key" --client-key-file "$T/key" \
+    --check-config 2> /dev/null; then
+  echo "the lease key was accepted as the client key" >&2
+  exit 1
+fi
+"$BIN/rcuda-gpu-monitor" --config "$CONFIG/rcuda-gpu-monitor.conf" --node-name deploy-check \
+  --scheduler-key-file "$T/client.key" \
   --check-config | grep -q '^signed reports yes'
-"$BIN/rcuda-gpu-monitor" --config "$CONFIG/rcuda-gpu-monitor.conf" --check-config > "$T/monitor.out"
+"$BIN/rcuda-gpu-monitor" --config "$CONFIG/rcuda-gpu-monitor.conf" --node-name deploy-check --check-config > "$T/monitor.out"
 grep -q '^scheduler ssgmd.example.org:8309$' "$T/monitor.out"
+grep -q '^revoked-leases-file /run/rcuda-monitor/revoked-leases$' "$T/monitor.out"
 "$BIN/rcuda-gpu-monitor" --once --node-name check --inventory "$CONFIG/inventory.example" 2> /dev/null > "$T/report.json"
 grep -q '"total":85899345920' "$T/report.json"
 # A key shorter than 16 bytes is refused.
@@ -28,5 +43,7 @@ if "$BIN/ssgmd" --config "$CONFIG/ssgmd.conf" --auth-key-file "$T/short" --check
   exit 1
 fi
 # The server's environment file defines RCUDA_SERVER_ARGS with the options the monitor relies on.
-( . "$CONFIG/rcuda-server.conf"; case "$RCUDA_SERVER_ARGS" in *--auth-key-file*--node-name*--status-file*) ;; *) exit 1 ;; esac )
+( . "$CONFIG/rcuda-server.conf"; case "$RCUDA_SERVER_ARGS" in
+    *--auth-key-file*--node-name*--status-file*--revoked-leases-file\ /run/rcuda-monitor/revoked-leases*) ;;
+    *) exit 1 ;; esac )
 echo "deploy configs: ok"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The scheduler end to end (issue 4): a lease from ssgm, a CUDA program
 # through rcuda-run on the granted endpoint with the lease's token, then the
-# release. Also: sessions with a forged or expired token are refused.
+# release. Also: sessions with a forged or expired token are refused, and a
+# released lease's token is revoked on the node: its running session ends and
+# no new one starts with it (issue 9).
 #
 #   tests/scheduler/e2e_rcuda.sh BUILD_DIR
 #
@@ -48,7 +50,8 @@ head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/key"
 
 # rcuda-server, enforcing leases signed with the shared key.
 server_args=(--listen 127.0.0.1 --port 0 --port-file "$T/server.port" --backend "$BACKEND"
-             --auth-key-file "$T/key" --node-name "$NODE" --status-file "$T/server-status.json")
+             --auth-key-file "$T/key" --node-name "$NODE" --status-file "$T/server-status.json"
+             --revoked-leases-file "$T/revoked-leases")
 [ "$BACKEND" = test ] && server_args+=(--test-kernels "$BUILD/lib/librcuda_test_kernels.so")
 "$BIN/rcuda-server" "${server_args[@]}" > "$T/server.log" 2>&1 &
 PIDS+=($!)
@@ -62,7 +65,8 @@ wait_for_file "$T/ssgmd.port" 100 || fail "ssgmd did not start"
 export SSGM_SERVER=127.0.0.1:$(cat "$T/ssgmd.port")
 
 monitor_args=(--scheduler "$SSGM_SERVER" --node-name "$NODE" --advertise-host 127.0.0.1
-              --server-port "$SERVER_PORT" --server-status-file "$T/server-status.json" --interval 200ms)
+              --server-port "$SERVER_PORT" --server-status-file "$T/server-status.json" --interval 200ms
+              --revoked-leases-file "$T/revoked-leases")
 if [ "$BACKEND" = test ]; then
   echo "0 16G 16G 0 rcuda test backend (inventory)" > "$T/inventory"
   monitor_args+=(--inventory "$T/inventory")
@@ -81,6 +85,8 @@ eval "$("$BIN/ssgm" request --gpus 1 --mem 1G --format env)"
 case "$RCUDA_DEVICE_0" in 127.0.0.1@"$SERVER_PORT":*) ;; *) fail "unexpected endpoint $RCUDA_DEVICE_0" ;; esac
 [ -n "${RCUDA_TOKEN:-}" ] || fail "no RCUDA_TOKEN"
 LEASE=$SSGM_JOB_ID
+SECRET=${SSGM_LEASE_SECRET:-}
+[ -n "$SECRET" ] || fail "no SSGM_LEASE_SECRET"
 echo "e2e_rcuda: lease $LEASE on $RCUDA_DEVICE_0"
 "$BIN/rcuda-run" "$BUILD/tests/cuda/vector_add" > "$T/vector_add.log" 2>&1 ||
   fail "vector_add through rcuda-run with the lease failed"
@@ -108,9 +114,25 @@ sleep 2.2
   fail "a session with an expired token was accepted"
 echo "e2e_rcuda: forged, missing and expired tokens refused"
 
-# Release the first lease (twice: idempotent); the short one expired by
-# itself; nothing is left behind.
-"$BIN/ssgm" release "$LEASE" > /dev/null || fail "ssgm release $LEASE"
-"$BIN/ssgm" release "$LEASE" > /dev/null || fail "second ssgm release $LEASE"
+# A session of the first lease that stays open, then the release: ssgmd
+# revokes the lease, the monitor writes it down, the server ends the session
+# and refuses the token from then on.
+RCUDA_TOKEN=$GOOD_TOKEN "$BIN/rcuda-run" "$BUILD/bin/lease_alloc" --hold "$T/held" > "$T/held.log" 2>&1 &
+HOLDER=$!
+PIDS+=($HOLDER)
+wait_for_file "$T/held" 200 || fail "the holding session did not start: $(cat "$T/held.log")"
+"$BIN/ssgm" release "$LEASE" > /dev/null 2>&1 && fail "a release with another lease's secret was accepted"
+SSGM_LEASE_SECRET=$SECRET "$BIN/ssgm" release "$LEASE" > /dev/null || fail "ssgm release $LEASE"
+SSGM_LEASE_SECRET=$SECRET "$BIN/ssgm" release "$LEASE" > /dev/null || fail "second ssgm release $LEASE"
+for _ in $(seq 100); do grep -q "^$LEASE " "$T/revoked-leases" 2>/dev/null && break; sleep 0.1; done
+grep -q "^$LEASE " "$T/revoked-leases" || fail "the released lease never reached the node's revoked-leases file"
+wait "$HOLDER" || fail "the released lease's session was not ended: $(cat "$T/held.log")"
+grep -q "SESSION ENDED" "$T/held.log" || fail "the holder did not see its session end: $(cat "$T/held.log")"
+echo "e2e_rcuda: the released lease's running session was ended"
+RCUDA_TOKEN=$GOOD_TOKEN "$BIN/rcuda-run" "$BUILD/tests/cuda/vector_add" > "$T/revoked.log" 2>&1 &&
+  fail "a session with a released lease's token was accepted"
+grep -q "lease $LEASE was released" "$T/server.log" || fail "the server did not say why it refused the token"
+echo "e2e_rcuda: the released lease's token is refused"
+# The short one expired by itself; nothing is left behind.
 "$BIN/ssgm" --format json status | grep -q '"lease_count":0' || fail "leases left after the release"
 echo "e2e_rcuda: PASS"

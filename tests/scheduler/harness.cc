@@ -15,6 +15,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "scheduler/line_client.h"
+#include "scheduler/request_auth.h"
 #include "scheduler/ssgm_client.h"
 
 extern char** environ;
@@ -40,7 +42,8 @@ void WriteFile(const std::string& path, const std::string& content) {
 
 namespace {
 
-pid_t SpawnRedirected(const std::vector<std::string>& argv, const std::string& out_path, const std::string& err_path) {
+pid_t SpawnRedirected(const std::vector<std::string>& argv, const std::string& out_path, const std::string& err_path,
+                      const std::vector<std::string>& extra_env = {}) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -52,8 +55,21 @@ pid_t SpawnRedirected(const std::vector<std::string>& argv, const std::string& o
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e; ++e) {
+    std::string entry(*e);
+    bool replaced = false;
+    for (const auto& extra : extra_env) {
+      replaced |= entry.substr(0, entry.find('=') + 1) == extra.substr(0, extra.find('=') + 1);
+    }
+    if (!replaced) env_strings.push_back(entry);
+  }
+  env_strings.insert(env_strings.end(), extra_env.begin(), extra_env.end());
+  std::vector<char*> env;
+  for (auto& e : env_strings) env.push_back(e.data());
+  env.push_back(nullptr);
   pid_t pid = -1;
-  int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), env.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::runtime_error("cannot start " + argv[0]);
   return pid;
@@ -75,11 +91,11 @@ int WaitExit(pid_t pid) {
   return -1;
 }
 
-RunResult Run(const std::vector<std::string>& argv) {
+RunResult Run(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env) {
   static std::atomic<int> counter{0};
   std::string base = "/tmp/sched_run_" + std::to_string(getpid()) + "_" + std::to_string(counter++);
   auto start = std::chrono::steady_clock::now();
-  pid_t pid = SpawnRedirected(argv, base + ".out", base + ".err");
+  pid_t pid = SpawnRedirected(argv, base + ".out", base + ".err", extra_env);
   RunResult result;
   result.exit_code = WaitExit(pid);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -163,10 +179,23 @@ void Cluster::StopMonitor(pid_t pid) {
   std::erase(monitors_, pid);
 }
 
-RunResult Cluster::Ssgm(const std::vector<std::string>& args) {
+RunResult Cluster::Ssgm(const std::vector<std::string>& args, const std::vector<std::string>& extra_env) {
   std::vector<std::string> argv = {BinPath("ssgm"), "--server", server()};
   argv.insert(argv.end(), args.begin(), args.end());
-  return Run(argv);
+  return Run(argv, extra_env);
+}
+
+Json Cluster::Ask(const std::string& line, const std::string& key) {
+  rcuda::sched::LineClient client;
+  rcuda::Status s = client.Connect("127.0.0.1", port_, 2000);
+  std::string text = key.empty() ? line : rcuda::sched::SignRequestLine(line, key, rcuda::sched::UnixMillisNow());
+  if (s.ok()) s = client.WriteLine(text, 2000);
+  std::string reply_line;
+  if (s.ok()) s = client.ReadLine(&reply_line, 5000);
+  Json reply;
+  if (s.ok()) s = rcuda::sched::ParseJson(reply_line, &reply);
+  if (!s.ok()) throw std::runtime_error("ask ssgmd: " + s.ToString());
+  return reply;
 }
 
 Json Cluster::Status() {

@@ -27,8 +27,9 @@ std::string BinPath(const std::string& program);
 pid_t Spawn(const std::vector<std::string>& argv, const std::string& log_path);
 // Waits for it; returns its exit code (128 + signal if killed).
 int WaitExit(pid_t pid);
-// Runs a program to completion, capturing its output.
-RunResult Run(const std::vector<std::string>& argv);
+// Runs a program to completion, capturing its output; `extra_env` entries
+// ("NAME=value") are added to (or replace those of) this process's environment.
+RunResult Run(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env = {});
 std::string ReadFile(const std::string& path);
 void WriteFile(const std::string& path, const std::string& content);
 // Polls `predicate` every 20 ms until true or the timeout passes.
@@ -56,12 +57,14 @@ class Cluster {
                      const std::vector<std::string>& extra = {});
   void StopMonitor(pid_t pid);
 
-  // ssgm with --server and the given arguments.
-  RunResult Ssgm(const std::vector<std::string>& args);
+  // ssgm with --server and the given arguments (and environment entries).
+  RunResult Ssgm(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {});
   // A status reply from ssgmd (through the client library), signed with
   // `client_key` when it is set (an ssgmd started with --client-key-file).
   rcuda::sched::Json Status();
   std::string client_key;
+  // Sends one line to ssgmd (signed with `key` when not empty) and returns its reply.
+  rcuda::sched::Json Ask(const std::string& line, const std::string& key = "");
   bool NodeLive(const std::string& node);
 
  private:

@@ -169,7 +169,7 @@ TEST_CASE("replaying lease records rebuilds the scheduler's leases", "[journal][
 
   Scheduler replayed(options, nullptr);
   ReplayStats stats;
-  REQUIRE(ReplayJournal(collect.records, &replayed, &stats).ok());
+  REQUIRE(ReplayJournal(collect.records, &replayed, nullptr, &stats).ok());
   CHECK(stats.grants == 3);
   CHECK(stats.ends == 2);
   CHECK(stats.renews == 1);
@@ -180,14 +180,14 @@ TEST_CASE("replaying lease records rebuilds the scheduler's leases", "[journal][
 
   // A snapshot of the replayed state replays to the same state.
   Scheduler from_snapshot(options, nullptr);
-  REQUIRE(ReplayJournal(SnapshotRecords(replayed, 7000), &from_snapshot, &stats).ok());
+  REQUIRE(ReplayJournal(SnapshotRecords(replayed, nullptr, 7000), &from_snapshot, nullptr, &stats).ok());
   CHECK(from_snapshot.leases().size() == 1);
   CHECK(from_snapshot.leases().count("lease3") == 1);
 
   std::vector<std::string> broken = {"{\"t\":\"grant\"}"};
-  CHECK_FALSE(ReplayJournal(broken, &from_snapshot, &stats).ok());
+  CHECK_FALSE(ReplayJournal(broken, &from_snapshot, nullptr, &stats).ok());
   broken = {"{\"t\":\"mystery\"}"};
-  CHECK_FALSE(ReplayJournal(broken, &from_snapshot, &stats).ok());
+  CHECK_FALSE(ReplayJournal(broken, &from_snapshot, nullptr, &stats).ok());
 }
 
 TEST_CASE("without fdatasync a flushed record is committed at once and survives a reopen", "[journal]") {
@@ -213,4 +213,49 @@ TEST_CASE("without fdatasync a flushed record is committed at once and survives 
   CHECK(records == std::vector<std::string>{"snap", "c"});
   journal.reset();
   std::remove(path.c_str());
+}
+
+TEST_CASE("journal content: intact records, a torn tail, damage in the middle", "[journal][security]") {
+  std::vector<std::string> records;
+  size_t intact = 0;
+  std::string good = FrameJournalRecord("a") + FrameJournalRecord("b");
+  REQUIRE(ParseJournal(good, &records, &intact).ok());
+  CHECK(records == std::vector<std::string>{"a", "b"});
+  CHECK(intact == good.size());
+  // Torn last record, with or without its newline: cut off.
+  std::string torn = FrameJournalRecord("c");
+  REQUIRE(ParseJournal(good + torn.substr(0, 5), &records, &intact).ok());
+  CHECK(records.size() == 2);
+  CHECK(intact == good.size());
+  std::string bad_crc = torn;
+  bad_crc[0] = bad_crc[0] == '0' ? '1' : '0';
+  REQUIRE(ParseJournal(good + bad_crc, &records, &intact).ok());
+  CHECK(intact == good.size());
+  // Damage followed by an intact record: refused, nothing returned.
+  CHECK_FALSE(ParseJournal(FrameJournalRecord("a") + bad_crc + FrameJournalRecord("d"), &records, &intact).ok());
+  CHECK(records.empty());
+  // Garbage of every sort is at worst a torn tail.
+  for (std::string junk : {std::string("\n\n\n"), std::string(9, ' '), std::string("zzzzzzzz x\n"),
+                           std::string("\0\0\0\0\0\0\0\0 \n", 11)}) {
+    CHECK(ParseJournal(junk, &records, &intact).ok());
+    CHECK(records.empty());
+  }
+}
+
+TEST_CASE("replay refuses records whose values are out of range", "[journal][replay][security]") {
+  SchedulerOptions options;
+  Scheduler scheduler(options, nullptr);
+  ReplayStats stats;
+  const std::string lease_tail = R"(,"ttl_ms":1,"created_ms":0,"expires_ms":1,"grants":[{"node":"n","host":"h","port":1,"gpu":0,"mem":1}]}})";
+  for (std::string bad : {R"({"t":"grant","lease":{"id":"x","mem":-1)" + lease_tail,
+                          R"({"t":"grant","lease":{"id":"a b","mem":1)" + lease_tail,
+                          R"({"t":"grant","lease":{"id":"x","secret_sha256":"zz","mem":1)" + lease_tail,
+                          std::string(R"({"t":"grant","lease":{"id":"x","mem":1,"ttl_ms":1,"created_ms":0,)"
+                                      R"("expires_ms":1,"grants":[{"node":"n","host":"h';x","port":1,"gpu":0,"mem":1}]}})"),
+                          std::string(R"({"t":"end"})"), std::string(R"([])"), std::string("{")}) {
+    INFO(bad);
+    CHECK_FALSE(ReplayJournal({bad}, &scheduler, nullptr, &stats).ok());
+  }
+  CHECK(scheduler.leases().empty());
+  CHECK(scheduler.CheckInvariants().ok());
 }

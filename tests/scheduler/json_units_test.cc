@@ -76,3 +76,23 @@ TEST_CASE("durations parse to milliseconds", "[units]") {
   CHECK_FALSE(ParseDurationMs("soon", &ms).ok());
   CHECK_FALSE(ParseDurationMs("5d", &ms).ok());
 }
+
+TEST_CASE("an object may hold at most 1024 members", "[json][security]") {
+  std::string object = "{";
+  for (int i = 0; i < 1024; ++i) object += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":" + std::to_string(i);
+  Json value;
+  REQUIRE(ParseJson(object + "}", &value).ok());
+  CHECK(value.members().size() == 1024);
+  rcuda::Status s = ParseJson(object + ",\"one-more\":0}", &value);
+  CHECK_FALSE(s.ok());
+  CHECK(s.message().find("too many members") != std::string::npos);
+}
+
+TEST_CASE("numbers beyond int64 have no integer value (found by the fuzz targets)", "[json][security]") {
+  Json value;
+  REQUIRE(ParseJson("[1e300,-1e300,9223372036854775808]", &value).ok());
+  for (const Json& item : value.items()) {
+    CHECK_FALSE(item.is_integer());
+    CHECK(item.AsInt() == 0);  // was an undefined double-to-int64 conversion
+  }
+}

@@ -83,7 +83,9 @@ TEST_CASE("FindGrant matches node, port and GPU", "[token]") {
   const rcuda::LeaseGrant* grant = rcuda::FindGrant(claims, "gpu-node2", 9000, 3);
   REQUIRE(grant != nullptr);
   CHECK(grant->node == "gpu-node2");
-  CHECK(rcuda::FindGrant(claims, "", 8308, 0) == &claims.grants[0]);  // any node
+  // A server that does not know its node name honours no grant: the servers
+  // share one key, so "any node" let a token for node 1 open node 2's GPU 0.
+  CHECK(rcuda::FindGrant(claims, "", 8308, 0) == nullptr);
   // Another GPU's token: same node and port, other GPU.
   CHECK(rcuda::FindGrant(claims, "gpu-node1", 8308, 1) == nullptr);
   CHECK(rcuda::FindGrant(claims, "gpu-node1", 9000, 0) == nullptr);
@@ -112,4 +114,39 @@ TEST_CASE("the key file is read with trailing whitespace stripped", "[token]") {
   CHECK_FALSE(rcuda::ReadLeaseKeyFile(path, &key).ok());
   std::remove(path.c_str());
   CHECK_FALSE(rcuda::ReadLeaseKeyFile("/nonexistent/key", &key).ok());
+}
+
+TEST_CASE("hostile tokens: oversized, too many grants, bad fields, far expiry", "[token][security]") {
+  rcuda::LeaseClaims claims;
+  // A huge token is refused before any hashing or decoding.
+  std::string huge = "rct1." + std::string(rcuda::kMaxLeaseTokenBytes, 'A') + ".AAAA";
+  rcuda::Status s = rcuda::VerifyLeaseToken(huge, kKey, 0, &claims);
+  CHECK_FALSE(s.ok());
+  CHECK(s.message().find("too long") != std::string::npos);
+  // Even correctly signed, a token with more grants than any lease may hold.
+  rcuda::LeaseClaims many = SampleClaims();
+  many.grants.assign(rcuda::kMaxLeaseTokenGrants + 1, many.grants[0]);
+  CHECK_FALSE(rcuda::VerifyLeaseToken(rcuda::SignLeaseToken(many, kKey), kKey, 0, &claims).ok());
+  // Signed tokens with fields out of range.
+  for (auto mutate : std::vector<void (*)(rcuda::LeaseClaims*)>{
+           [](rcuda::LeaseClaims* c) { c->lease_id = ""; },
+           [](rcuda::LeaseClaims* c) { c->lease_id = std::string(rcuda::kMaxLeaseIdBytes + 1, 'x'); },
+           [](rcuda::LeaseClaims* c) { c->grants[0].node = ""; },
+           [](rcuda::LeaseClaims* c) { c->grants[0].gpu = -1; },
+           [](rcuda::LeaseClaims* c) { c->grants.clear(); }}) {
+    rcuda::LeaseClaims bad = SampleClaims();
+    mutate(&bad);
+    CHECK_FALSE(rcuda::VerifyLeaseToken(rcuda::SignLeaseToken(bad, kKey), kKey, 0, &claims).ok());
+  }
+  // Expiry at the ends of int64: no overflow, plain comparison.
+  rcuda::LeaseClaims old = SampleClaims();
+  old.expires_unix = INT64_MIN;
+  CHECK_FALSE(rcuda::VerifyLeaseToken(rcuda::SignLeaseToken(old, kKey), kKey, 0, &claims).ok());
+  // Non-canonical base64 (unused bits set) and bytes outside the alphabet.
+  std::string token = rcuda::SignLeaseToken(SampleClaims(), kKey);
+  CHECK_FALSE(rcuda::VerifyLeaseToken(token + "=", kKey, 0, &claims).ok());
+  CHECK_FALSE(rcuda::VerifyLeaseToken(token.substr(0, token.size() - 1) + "/", kKey, 0, &claims).ok());
+  std::string with_nul = token;
+  with_nul[8] = '\0';
+  CHECK_FALSE(rcuda::VerifyLeaseToken(with_nul, kKey, 0, &claims).ok());
 }

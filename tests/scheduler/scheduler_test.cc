@@ -240,6 +240,51 @@ TEST_CASE("a repeat of a waiting request takes over its place in the queue", "[s
   CHECK(notices[1].decision.lease.key == "k");
 }
 
+TEST_CASE("a repeat must carry its holder's secret: knowing the key is not enough", "[scheduler][idempotency][security]") {
+  Fixture f;
+  f.scheduler->UpdateNode(MakeNode("a", {10}), f.now);
+  auto ask = [&](uint64_t gib, int64_t wait_ms, const std::string& secret_hash, uint64_t requester = 0) {
+    LeaseRequest request;
+    request.mem_bytes = gib * GiB;
+    request.ttl_ms = 60000;
+    request.wait_ms = wait_ms;
+    request.key = "guessable-job-1";
+    request.secret_sha256 = secret_hash;
+    request.requester = requester ? requester : ++f.next_requester;
+    return f.scheduler->Submit(request, f.now);
+  };
+  const std::string holder(64, 'a'), intruder(64, 'b');
+  Decision granted = ask(4, 0, holder);
+  REQUIRE(granted.outcome == Outcome::kGranted);
+  CHECK(granted.lease.secret_sha256 == holder);
+  Decision stolen = ask(4, 0, intruder);
+  CHECK(stolen.outcome == Outcome::kRefused);
+  CHECK(stolen.lease.id.empty());  // neither the lease nor its token
+  CHECK(stolen.message.find(granted.lease.id) == std::string::npos);
+  Decision repeat = ask(4, 0, holder);
+  REQUIRE(repeat.outcome == Outcome::kGranted);
+  CHECK(repeat.repeated);
+
+  // A waiting request cannot be taken over either.
+  Fixture g;
+  g.scheduler->UpdateNode(MakeNode("a", {10}), g.now);
+  REQUIRE(g.Ask(10).outcome == Outcome::kGranted);
+  LeaseRequest waiting;
+  waiting.mem_bytes = 4 * GiB;
+  waiting.ttl_ms = 60000;
+  waiting.wait_ms = 5000;
+  waiting.key = "k";
+  waiting.secret_sha256 = holder;
+  waiting.requester = 1;
+  REQUIRE(g.scheduler->Submit(waiting, g.now).outcome == Outcome::kQueued);
+  LeaseRequest takeover = waiting;
+  takeover.secret_sha256 = intruder;
+  takeover.requester = 2;
+  CHECK(g.scheduler->Submit(takeover, g.now).outcome == Outcome::kRefused);
+  CHECK(g.scheduler->TakeNotices().empty());  // the holder still waits
+  CHECK(g.scheduler->queue_length() == 1);
+}
+
 TEST_CASE("an unrenewed lease expires at its time to live and its memory serves the queue", "[scheduler][ttl]") {
   Fixture f;
   f.scheduler->UpdateNode(MakeNode("a", {10}), f.now);

@@ -80,10 +80,12 @@ TEST_CASE("release is idempotent and renew gives a fresh expiry", "[integration]
   StartCluster(cluster);
   Json granted = ParseOut(cluster.Ssgm({"--format", "json", "request", "--mem", "1G", "--ttl", "60"}));
   std::string lease = granted.Find("lease")->AsString();
-  Json renewed = ParseOut(cluster.Ssgm({"--format", "json", "renew", lease, "--ttl", "600"}));
+  std::vector<std::string> secret = {"SSGM_LEASE_SECRET=" + granted.Find("secret")->AsString()};
+  Json renewed = ParseOut(cluster.Ssgm({"--format", "json", "renew", lease, "--ttl", "600"}, secret));
   CHECK(renewed.Find("expires_unix")->AsInt() >= granted.Find("expires_unix")->AsInt() + 500);
-  RunResult first = cluster.Ssgm({"--format", "json", "release", lease});
-  RunResult second = cluster.Ssgm({"--format", "json", "release", lease});
+  CHECK(renewed.Find("secret")->AsString() == granted.Find("secret")->AsString());
+  RunResult first = cluster.Ssgm({"--format", "json", "release", lease}, secret);
+  RunResult second = cluster.Ssgm({"--format", "json", "release", lease}, secret);
   CHECK(first.exit_code == 0);
   CHECK(second.exit_code == 0);
   CHECK(ParseOut(first).Find("released")->AsBool());
@@ -111,10 +113,13 @@ TEST_CASE("non-blocking requests are busy at once; blocking ones wait and are se
   REQUIRE(WaitUntil(5000, [&] { return cluster.Status().Find("queue")->AsInt() == 2; }));
   // Releasing the 8 GiB lease would fit the second (1G) but not the first
   // (10G): the second must not overtake.
-  CHECK(cluster.Ssgm({"release", b.Find("lease")->AsString()}).exit_code == 0);
+  auto secret_of = [](const Json& lease) {
+    return std::vector<std::string>{"SSGM_LEASE_SECRET=" + lease.Find("secret")->AsString()};
+  };
+  CHECK(cluster.Ssgm({"release", b.Find("lease")->AsString()}, secret_of(b)).exit_code == 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   CHECK(cluster.Status().Find("queue")->AsInt() == 2);
-  CHECK(cluster.Ssgm({"release", a.Find("lease")->AsString()}).exit_code == 0);
+  CHECK(cluster.Ssgm({"release", a.Find("lease")->AsString()}, secret_of(a)).exit_code == 0);
   CHECK(WaitExit(first) == 0);
   CHECK(WaitExit(second) == 0);
   CHECK(ReadFile(cluster.Path("first.out")).find("SSGM_ERROR=0;") != std::string::npos);
@@ -150,13 +155,19 @@ TEST_CASE("an impossible request is refused at once in both modes", "[integratio
 TEST_CASE("a request repeated with the same key gets the same lease", "[integration]") {
   Cluster cluster;
   StartCluster(cluster);
-  Json first = ParseOut(cluster.Ssgm({"--format", "json", "request", "--mem", "4G", "--key", "job-42"}));
-  Json again = ParseOut(cluster.Ssgm({"--format", "json", "request", "--mem", "4G", "--key", "job-42"}));
+  // A repeat from another invocation carries the same secret (--secret-file).
+  WriteFile(cluster.Path("secret"), "job-42-secret-0123456789\n");
+  std::vector<std::string> args = {"--format", "json", "request", "--mem", "4G", "--key", "job-42",
+                                   "--secret-file", cluster.Path("secret")};
+  Json first = ParseOut(cluster.Ssgm(args));
+  Json again = ParseOut(cluster.Ssgm(args));
+  REQUIRE(again.Find("lease"));
   CHECK(first.Find("lease")->AsString() == again.Find("lease")->AsString());
   CHECK(again.Find("repeated")->AsBool());
   CHECK(first.Find("token")->AsString() == again.Find("token")->AsString());
   CHECK(cluster.Status().Find("lease_count")->AsInt() == 1);
-  CHECK(cluster.Ssgm({"request", "--mem", "5G", "--key", "job-42"}).exit_code == 1);
+  CHECK(cluster.Ssgm({"request", "--mem", "5G", "--key", "job-42", "--secret-file", cluster.Path("secret")})
+            .exit_code == 1);
 }
 
 TEST_CASE("malformed requests get SSGM_ERROR=1 and ssgmd goes on", "[integration]") {
@@ -234,8 +245,10 @@ TEST_CASE("with a client key, ssgmd serves only signed requests and reports", "[
   INFO(granted.err);
   REQUIRE(granted.exit_code == 0);
   std::string lease = ParseOut(granted).Find("lease")->AsString();
-  RunResult released = Run({"/bin/sh", "-c", "SSGM_KEY_FILE=" + cluster.Path("client.key") + " " + BinPath("ssgm") +
-                                                 " --server " + cluster.server() + " --format json release " + lease});
+  std::string secret = ParseOut(granted).Find("secret")->AsString();
+  RunResult released = Run({"/bin/sh", "-c", "SSGM_KEY_FILE=" + cluster.Path("client.key") + " SSGM_LEASE_SECRET=" +
+                                                 secret + " " + BinPath("ssgm") + " --server " + cluster.server() +
+                                                 " --format json release " + lease});
   CHECK(released.exit_code == 0);
   CHECK(ParseOut(released).Find("released")->AsBool());
   CHECK(cluster.Status().Find("stats")->Find("counters")->Find("unauthenticated")->AsInt() >= 4);

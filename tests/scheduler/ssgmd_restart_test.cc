@@ -92,17 +92,21 @@ TEST_CASE("ssgmd killed -9 mid-burst and restarted loses no lease and grants non
         return;
       }
       out.lease = reply.Find("lease")->AsString();
+      // The lease's secret: renew and release need it, from a restarted ssgmd too.
+      std::vector<std::string> secret_env = {"SSGM_LEASE_SECRET=" + reply.Find("secret")->AsString()};
       int gpu = int(reply.Find("devices")->items()[0].Find("gpu")->AsInt());
       out.granted_at = Clock::now();
       ledger.Take(gpu, out.lease);
       ++granted;
       std::this_thread::sleep_for(std::chrono::milliseconds(200 + rng() % 500));
       // Still known to ssgmd (across the restart, for many): not lost.
-      out.renew_exit = Run({BinPath("ssgm"), "--server", server, "--retry-for", "30s", "renew", out.lease}).exit_code;
+      out.renew_exit =
+          Run({BinPath("ssgm"), "--server", server, "--retry-for", "30s", "renew", out.lease}, secret_env).exit_code;
       out.released_at = Clock::now();
       ledger.Drop(gpu);
       RunResult rel = Run({BinPath("ssgm"), "--server", server, "--format", "json", "--retry-for", "30s", "release",
-                           out.lease});
+                           out.lease},
+                          secret_env);
       out.release_exit = rel.exit_code;
       out.released = rel.out.find("\"released\":true") != std::string::npos;
     });

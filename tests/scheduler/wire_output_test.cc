@@ -1,5 +1,12 @@
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
 #include "protocol/lease_token.h"
 #include "scheduler/gpu_source.h"
 #include "scheduler/line_client.h"
@@ -137,4 +144,101 @@ TEST_CASE("scheduler addresses parse with optional ports and IPv6 brackets", "[o
   CHECK_FALSE(ParseHostPort("host:0", 8309, &host, &port).ok());
   CHECK_FALSE(ParseHostPort("host:x", 8309, &host, &port).ok());
   CHECK_FALSE(ParseHostPort(":80", 8309, &host, &port).ok());
+}
+
+namespace {
+
+// Runs `script` in /bin/sh with $1 = `text` and returns its stdout.
+std::string RunShell(const std::string& script, const std::string& text) {
+  std::string out_path = "/tmp/wire_output_test_" + std::to_string(getpid()) + ".out";
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (!std::freopen(out_path.c_str(), "w", stdout)) _exit(127);
+    execl("/bin/sh", "sh", "-c", script.c_str(), "sh", text.c_str(), (char*)nullptr);
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  std::ifstream file(out_path);
+  std::ostringstream out;
+  out << file.rdbuf();
+  std::remove(out_path.c_str());
+  return out.str();
+}
+
+Json ReplyWith(const std::string& lease, const std::string& host, const std::string& token,
+               const std::string& secret) {
+  Json device = Json::Object();
+  device.Set("node", "n1");
+  device.Set("host", host);
+  device.Set("port", int64_t(8308));
+  device.Set("gpu", int64_t(0));
+  device.Set("mem", int64_t(1));
+  Json devices = Json::Array();
+  devices.Push(device);
+  Json reply = Json::Object();
+  reply.Set("error", int64_t(0));
+  reply.Set("lease", lease);
+  reply.Set("devices", devices);
+  reply.Set("token", token);
+  if (!secret.empty()) reply.Set("secret", secret);
+  return reply;
+}
+
+}  // namespace
+
+TEST_CASE("ssgm prints the lease's secret, for renew and release", "[output][security]") {
+  Json reply = ReplyWith("abc123", "10.0.0.7", "rct1.x.y", "");
+  SsgmOutput out = LeaseOutput(reply, "0123456789abcdef0123456789abcdef");
+  REQUIRE(out.error == 0);
+  CHECK(Render(out, OutputFormat::kLine) ==
+        "SSGM_ERROR=0;SSGM_JOB_ID=abc123;RCUDA_DEVICE_COUNT=1;RCUDA_DEVICE_0=10.0.0.7@8308:0;RCUDA_TOKEN=rct1.x.y;"
+        "SSGM_LEASE_SECRET=0123456789abcdef0123456789abcdef\n");
+  Json json;
+  REQUIRE(ParseJson(Render(out, OutputFormat::kJson), &json).ok());
+  CHECK(json.Find("secret")->AsString() == "0123456789abcdef0123456789abcdef");
+  // One that ssgmd made (the request carried none) comes in the reply.
+  reply = ReplyWith("abc123", "10.0.0.7", "rct1.x.y", "made-by-ssgmd-0123456789");
+  CHECK(Render(LeaseOutput(reply), OutputFormat::kEnv).find("export SSGM_LEASE_SECRET='made-by-ssgmd-0123456789';") !=
+        std::string::npos);
+}
+
+TEST_CASE("ssgm refuses to print a reply whose values a shell would run", "[output][security]") {
+  std::string marker = "/tmp/wire_output_test_pwned_" + std::to_string(getpid());
+  std::remove(marker.c_str());
+  std::string payload = "x'$(touch${IFS}" + marker + ")'";
+  for (const Json& crafted : {ReplyWith("abc", payload, "rct1.x.y", ""), ReplyWith(payload, "h", "rct1.x.y", ""),
+                              ReplyWith("abc", "h", payload, ""), ReplyWith("abc", "h", "rct1.x.y", payload)}) {
+    SsgmOutput out = LeaseOutput(crafted);
+    CHECK(out.error == kSsgmBadRequest);
+    for (OutputFormat format : {OutputFormat::kLine, OutputFormat::kEnv}) {
+      std::string text = Render(out, format);
+      CHECK(text.find(marker) == std::string::npos);
+      RunShell("eval \"$1\"", text);
+    }
+  }
+  // The error message from ssgmd goes to stderr, never to what is evaluated,
+  // and its control characters are neutralized.
+  Json error_reply;
+  REQUIRE(ParseJson(R"({"error":1,"message":"\u001b]0;x\u0007 no"})", &error_reply).ok());
+  CHECK(LeaseOutput(error_reply).message == "?]0;x? no");
+  CHECK(::access(marker.c_str(), F_OK) != 0);
+}
+
+TEST_CASE("every value printed for eval is quoted so the shell takes it literally", "[output][security]") {
+  std::string marker = "/tmp/wire_output_test_quoted_" + std::to_string(getpid());
+  std::remove(marker.c_str());
+  for (std::string value : {std::string("plain"), std::string("it's"), "a'$(touch " + marker + ")'b",
+                            "`touch " + marker + "`", std::string("$HOME ~ * ? [a] ; & | > <"),
+                            std::string("line\nbreak"), std::string("'''"), std::string("\\'")}) {
+    INFO(value);
+    SsgmOutput out;
+    out.variables.emplace_back("SSGM_ERROR", "0");
+    out.variables.emplace_back("X", value);
+    for (OutputFormat format : {OutputFormat::kLine, OutputFormat::kEnv}) {
+      CHECK(RunShell("eval \"$1\"; printf %s \"$X\"", Render(out, format)) == value);
+    }
+  }
+  CHECK(ShellQuote("a'b") == "'a'\\''b'");
+  CHECK(::access(marker.c_str(), F_OK) != 0);
 }
