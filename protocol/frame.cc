@@ -66,13 +66,20 @@ Status DiscardBulk(Connection& connection, uint64_t bytes) {
 const wire::Message* VerifiedMessage(std::span<const uint8_t> bytes) {
   flatbuffers::Verifier verifier(bytes.data(), bytes.size());
   if (!verifier.VerifyBuffer<wire::Message>(nullptr)) return nullptr;
-  return flatbuffers::GetRoot<wire::Message>(bytes.data());
+  const wire::Message* message = flatbuffers::GetRoot<wire::Message>(bytes.data());
+  // The verifier accepts a union whose type is set and whose table is
+  // absent; every request_as_X() of such a message is null. Refused here,
+  // once, so that no handler has to remember.
+  if (message->request_type() != wire::Request::NONE && message->request() == nullptr) return nullptr;
+  return message;
 }
 
 const wire::Reply* VerifiedReply(std::span<const uint8_t> bytes) {
   flatbuffers::Verifier verifier(bytes.data(), bytes.size());
   if (!verifier.VerifyBuffer<wire::Reply>(nullptr)) return nullptr;
-  return flatbuffers::GetRoot<wire::Reply>(bytes.data());
+  const wire::Reply* reply = flatbuffers::GetRoot<wire::Reply>(bytes.data());
+  if (reply->body_type() != wire::ReplyBody::NONE && reply->body() == nullptr) return nullptr;
+  return reply;
 }
 
 }  // namespace rcuda

@@ -49,7 +49,10 @@ Status ReadFrame(Connection& connection, FrameHeader* header, std::vector<uint8_
 Status DiscardBulk(Connection& connection, uint64_t bytes);
 
 // Verifies a received buffer as a wire::Message / wire::Reply; nullptr when
-// malformed.
+// malformed. A message whose request type names a table it does not carry
+// (and a reply whose body type names a missing body) is malformed too: for
+// a message this returns, request_as_X() is non-null when request_type() is
+// X, so a handler chosen by the type always has its table.
 const wire::Message* VerifiedMessage(std::span<const uint8_t> bytes);
 const wire::Reply* VerifiedReply(std::span<const uint8_t> bytes);
 

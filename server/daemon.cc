@@ -174,16 +174,16 @@ void Daemon::Intake(std::unique_ptr<Connection> connection) {
   timer.join();
 
   const wire::Message* message = s.ok() ? VerifiedMessage(hello) : nullptr;
+  const wire::Hello* hello_body = message ? message->request_as_Hello() : nullptr;
   if (!s.ok()) {
     spdlog::warn("connection from {} dropped before its handshake: {}", peer, s.message());
-  } else if (!message || message->request_type() != wire::Request::Hello || header.bulk_bytes ||
-             hello.size() > kMaxHelloBytes) {
+  } else if (!hello_body || header.bulk_bytes || hello.size() > kMaxHelloBytes) {
     spdlog::warn("connection from {} dropped: its first message is not a valid Hello", peer);
-  } else if (const auto* key = message->request_as_Hello()->attach_key(); key && key->size()) {
+  } else if (const auto* key = hello_body->attach_key(); key && key->size()) {
     s = Attach(*connection, key->str(), hello);
     if (!s.ok()) spdlog::warn("host channel from {} refused: {}", peer, s.message());
   } else {
-    int gpu = message->request_as_Hello()->gpu();
+    int gpu = hello_body->gpu();
     s = Dispatch(*connection, gpu, hello);
     if (!s.ok()) spdlog::error("session from {} could not start: {}", peer, s.message());
   }

@@ -121,11 +121,9 @@ Status SessionWorker::Handshake(std::span<const uint8_t> hello_bytes) {
     frame_.assign(hello_bytes.begin(), hello_bytes.end());
   }
   const wire::Message* message = VerifiedMessage(frame_);
-  if (!message || message->request_type() != wire::Request::Hello || header.bulk_bytes != 0) {
-    return Status::Corruption("the first message is not a valid Hello");
-  }
+  const wire::Hello* hello = message ? message->request_as_Hello() : nullptr;
+  if (!hello || header.bulk_bytes != 0) return Status::Corruption("the first message is not a valid Hello");
   next_id_ = message->id();
-  const wire::Hello* hello = message->request_as_Hello();
   std::string program = hello->program() ? hello->program()->str() : "?";
   spdlog::info("session from {} (program '{}', pid {}, host '{}') asks for GPU {}", connection_->PeerName(), program,
                hello->client_pid(), hello->client_host() ? hello->client_host()->str() : "?", hello->gpu());
@@ -209,6 +207,9 @@ Status SessionWorker::Handshake(std::span<const uint8_t> hello_bytes) {
 Status SessionWorker::Serve(const wire::Message& m, uint64_t bulk_bytes) {
   // Only these requests carry bulk data; anything else with bulk is malformed.
   wire::Request type = m.request_type();
+  // VerifiedMessage already refuses a type without its table; the handlers
+  // below rely on it (each reads request_as_X() unchecked).
+  if (m.request() == nullptr) return Status::Corruption("request without its table");
   if (bulk_bytes && type != wire::Request::MemcpyHtoD && type != wire::Request::ModuleLoad &&
       type != wire::Request::Memcpy3D && type != wire::Request::GraphLaunch) {
     return Status::Corruption("unexpected bulk data with request " + std::to_string(static_cast<int>(type)));
