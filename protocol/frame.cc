@@ -30,7 +30,8 @@ Status WriteFrameStart(Connection& connection, std::span<const uint8_t> message,
   return connection.WriteAll(parts);
 }
 
-Status ReadFrame(Connection& connection, FrameHeader* header, std::vector<uint8_t>* message, bool* peer_left) {
+Status ReadFrame(Connection& connection, FrameHeader* header, std::vector<uint8_t>* message, bool* peer_left,
+                 uint32_t max_message_bytes) {
   if (peer_left) *peer_left = false;
   // The first byte apart: a peer that closes between frames has left; one
   // that stops inside a header sent a truncated frame. (Both reads are
@@ -45,7 +46,7 @@ Status ReadFrame(Connection& connection, FrameHeader* header, std::vector<uint8_
   if (header->magic != kFrameMagic) {
     return Status::Corruption("bad frame magic from " + connection.PeerName());
   }
-  if (header->message_bytes == 0 || header->message_bytes > kMaxMessageBytes) {
+  if (header->message_bytes == 0 || header->message_bytes > std::min(max_message_bytes, kMaxMessageBytes)) {
     return Status::Corruption("frame message size " + std::to_string(header->message_bytes) + " out of range from " +
                               connection.PeerName());
   }

@@ -556,6 +556,16 @@ bool RawClient::WaitClosed(milliseconds timeout) {
   }
 }
 
+bool RawClient::Closed() {
+  int fd = connection_->NativeHandle();
+  pollfd p{fd, POLLIN | POLLRDHUP, 0};
+  if (poll(&p, 1, 0) <= 0) return false;
+  if (p.revents & (POLLHUP | POLLERR | POLLRDHUP)) return true;
+  char byte;
+  ssize_t n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
+}
+
 uint16_t RawClient::local_port() const {
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;

@@ -191,6 +191,8 @@ class RawClient {
   // True when the server closes the connection within `timeout`
   // (everything it still sends is read and dropped).
   bool WaitClosed(milliseconds timeout);
+  // Whether the server has closed the connection, without waiting.
+  bool Closed();
   // The local port: the server's logs name the session by it.
   uint16_t local_port() const;
   uint64_t next_id() const { return next_id_; }

@@ -7,7 +7,9 @@
 #include <catch2/catch.hpp>
 
 #include <functional>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "harness.h"
@@ -47,5 +49,61 @@ bool WaitNoSessions(const TestServer& server, milliseconds timeout = millisecond
 
 // The worker pid of the newest session in the status file (-1 if none).
 pid_t NewestWorker(const TestServer& server);
+
+// Threads of a process (0 if it is gone).
+int ThreadCount(pid_t pid);
+
+// The id of the newest session the status file lists (0: none).
+uint64_t LastSessionId(const TestServer& server);
+// Waits for a session newer than `last_id` to appear in the status file;
+// its worker's pid (-1 if none came).
+pid_t WorkerOfNewSession(const TestServer& server, uint64_t last_id);
+
+// Both executors: the test backend, and the CUDA executor on the fake
+// libcuda.so.1 (TEST EQUIPMENT).
+inline const char* kBackends[] = {"test", "cuda"};
+
+// hostile_kernels.cu, loaded through a raw client.
+struct LoadedKernels {
+  uint64_t sleep = 0;   // fault_sleep(long long ns)
+  uint64_t bump = 0;    // hostile_bump(int)
+  uint64_t global = 0;  // hostile_global's address
+  uint64_t global_bytes = 0;
+};
+// Loads the module as `module_id`; the reply's error (0: *kernels is set).
+int LoadHostileKernels(RawClient& c, const TestServer& server, uint64_t module_id, LoadedKernels* kernels);
+
+// Launches `function` (one block of one thread) with the packed `params`;
+// asynchronous, as the client sends launches.
+void SendLaunch(RawClient& c, uint64_t function, std::span<const uint8_t> params, uint64_t stream = 0);
+
+// A generic Call (protocol/call_ops.h) and its reply.
+const wire::Reply* RequireGenericCall(RawClient& c, const TestServer& server, uint32_t op,
+                                      std::vector<int64_t> args);
+
+// The client's end of a session's host channel, served on a thread of its
+// own: acknowledges every message and keeps what deliveries bring.
+class RawHostChannel {
+ public:
+  ~RawHostChannel();
+  Status Open(const TestServer& server, Via via, const std::string& session_key);
+  // (pending id, bytes) of each delivery so far, in arrival order.
+  std::vector<std::pair<uint64_t, std::vector<uint8_t>>> Deliveries();
+
+ private:
+  void Serve();
+
+  RawClient client_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<std::pair<uint64_t, std::vector<uint8_t>>> deliveries_;
+};
+
+// Opens a session and returns its host channel key.
+std::string RequireOpenWithKey(RawClient& c, const TestServer& server, Via via);
+
+// A lease token for this server's port and GPU 0, signed with `key`.
+std::string LeaseToken(const std::string& key, const std::string& lease, const std::string& node, uint16_t port,
+                       uint64_t mem_bytes, int gpu = 0);
 
 }  // namespace rcuda::itest

@@ -314,6 +314,20 @@ TEST_CASE("an unknown request type verifies, so that the server can name it", "[
   CHECK(static_cast<int>(m->request_type()) == 200);
 }
 
+TEST_CASE("a frame above the reader's limit is refused before its message is read", "[frame]") {
+  Ends c = Connected();
+  // Only the header is sent: a reader that waited for the announced
+  // megabyte (or allocated it) would block here.
+  FrameHeader h{kFrameMagic, 1u << 20, 0};
+  REQUIRE(c.a->WriteRaw(&h, sizeof h).ok());
+  FrameHeader got;
+  std::vector<uint8_t> received;
+  Status s = ReadFrame(*c.b, &got, &received, nullptr, 16 << 10);
+  CHECK_FALSE(s.ok());
+  CHECK_THAT(s.message(), Catch::Contains("out of range"));
+  CHECK(received.capacity() < (1u << 20));
+}
+
 TEST_CASE("a request type without its table is not a message", "[frame]") {
   // Flatbuffers' verifier accepts a union whose table is absent; a server
   // that picks its handler by the type would then read a null table.
