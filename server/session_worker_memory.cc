@@ -40,7 +40,7 @@ bool SessionWorker::ChargeOrRefresh(uint64_t bytes) {
 }
 
 void SessionWorker::RefreshPoolCharge() {
-  if (budget_.limit() == 0 && pool_used_.empty()) return;
+  if (budget_.limit() == 0) return;  // nothing to hold the session to
   // A pool keeps freed memory reserved (up to its release threshold) until
   // it trims: that memory is the session's as much as what it uses.
   uint64_t target = 0;
@@ -189,7 +189,8 @@ Status SessionWorker::CallMallocAsync(std::vector<int64_t>& args, std::vector<in
   // args: size, stream, pool (0: the device's current pool)
   if (args.size() < 3) args.resize(3, 0);
   uint64_t size = static_cast<uint64_t>(args[0]);
-  int64_t pool = PoolOf(args[2]);
+  // Which pool it draws from matters only to a session held to a grant.
+  int64_t pool = budget_.limit() ? PoolOf(args[2]) : args[2];
   if (!ChargeOrRefresh(size)) return GrantSpent(size, budget_.limit());
   Status s = executor_->Call(static_cast<uint32_t>(CallOp::kMallocAsync), args, values);
   if (!s.ok() || values->empty()) {
