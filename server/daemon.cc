@@ -149,6 +149,7 @@ Status Daemon::Run() {
       }
     }
     for (auto& [pid, session] : sessions_) kill(pid, SIGTERM);
+    deadlines_.ExpireAll();  // handshakes still waiting for their Hello end now
     cv_.wait_for(lock, std::chrono::seconds(5), [&] { return intakes_ == 0; });
   }
   cv_.notify_all();

@@ -32,6 +32,14 @@ bool DeadlineWatch::Disarm(uint64_t id) {
   return expired;
 }
 
+void DeadlineWatch::ExpireAll() {
+  std::lock_guard lock(mu_);
+  for (auto& [id, e] : entries_) {
+    if (!e.expired) e.connection->Shutdown();
+    e.expired = true;
+  }
+}
+
 size_t DeadlineWatch::armed() {
   std::lock_guard lock(mu_);
   return entries_.size();

@@ -31,6 +31,9 @@ class DeadlineWatch {
   // Whether the deadline had passed (the connection was shut down).
   bool Disarm(uint64_t id);
 
+  // Shuts every armed connection down now (the daemon is stopping).
+  void ExpireAll();
+
   size_t armed();
 
  private:

@@ -49,6 +49,16 @@ TEST_CASE("a handshake past its deadline is shut down, a disarmed one is not", "
   CHECK(watch.armed() == 0);
 }
 
+TEST_CASE("a stopping daemon ends every pending handshake at once", "[server_threads]") {
+  DeadlineWatch watch;
+  auto [a, b] = unit::SocketConnection::Pair();
+  uint64_t id = watch.Arm(a.get(), Clock::now() + std::chrono::hours(1));
+  watch.ExpireAll();
+  char byte;
+  CHECK_FALSE(a->ReadExact(&byte, 1).ok());
+  CHECK(watch.Disarm(id));
+}
+
 TEST_CASE("the wait pool starts at most its threads, then the caller waits itself", "[server_threads]") {
   WaitPool pool(2);
   std::mutex mu;
