@@ -18,6 +18,13 @@ bool AllocationTable::RemoveMalloc(uint64_t base, uint64_t* size) {
   return true;
 }
 
+bool AllocationTable::RemoveVariable(uint64_t base) {
+  auto it = ranges_.find(base);
+  if (it == ranges_.end() || it->second.kind != Kind::kVariable) return false;
+  ranges_.erase(it);
+  return true;
+}
+
 bool AllocationTable::Contains(uint64_t ptr, uint64_t size) const {
   auto it = ranges_.upper_bound(ptr);
   if (it == ranges_.begin()) return false;

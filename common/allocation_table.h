@@ -19,6 +19,9 @@ class AllocationTable {
   // Removes a cudaMalloc'ed range by its base address; false if `base` is
   // not the start of one.
   bool RemoveMalloc(uint64_t base, uint64_t* size = nullptr);
+  // Removes a module variable's range by its base (its module was
+  // unloaded); false if `base` is not the start of one.
+  bool RemoveVariable(uint64_t base);
   // True when [ptr, ptr + size) lies inside one range.
   bool Contains(uint64_t ptr, uint64_t size) const;
   // The range containing ptr.

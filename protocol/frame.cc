@@ -30,7 +30,8 @@ Status WriteFrameStart(Connection& connection, std::span<const uint8_t> message,
   return connection.WriteAll(parts);
 }
 
-Status ReadFrame(Connection& connection, FrameHeader* header, std::vector<uint8_t>* message, bool* peer_left) {
+Status ReadFrame(Connection& connection, FrameHeader* header, std::vector<uint8_t>* message, bool* peer_left,
+                 uint32_t max_message_bytes) {
   if (peer_left) *peer_left = false;
   // The first byte apart: a peer that closes between frames has left; one
   // that stops inside a header sent a truncated frame. (Both reads are
@@ -45,7 +46,7 @@ Status ReadFrame(Connection& connection, FrameHeader* header, std::vector<uint8_
   if (header->magic != kFrameMagic) {
     return Status::Corruption("bad frame magic from " + connection.PeerName());
   }
-  if (header->message_bytes == 0 || header->message_bytes > kMaxMessageBytes) {
+  if (header->message_bytes == 0 || header->message_bytes > std::min(max_message_bytes, kMaxMessageBytes)) {
     return Status::Corruption("frame message size " + std::to_string(header->message_bytes) + " out of range from " +
                               connection.PeerName());
   }
@@ -66,13 +67,20 @@ Status DiscardBulk(Connection& connection, uint64_t bytes) {
 const wire::Message* VerifiedMessage(std::span<const uint8_t> bytes) {
   flatbuffers::Verifier verifier(bytes.data(), bytes.size());
   if (!verifier.VerifyBuffer<wire::Message>(nullptr)) return nullptr;
-  return flatbuffers::GetRoot<wire::Message>(bytes.data());
+  const wire::Message* message = flatbuffers::GetRoot<wire::Message>(bytes.data());
+  // The verifier accepts a union whose type is set and whose table is
+  // absent; every request_as_X() of such a message is null. Refused here,
+  // once, so that no handler has to remember.
+  if (message->request_type() != wire::Request::NONE && message->request() == nullptr) return nullptr;
+  return message;
 }
 
 const wire::Reply* VerifiedReply(std::span<const uint8_t> bytes) {
   flatbuffers::Verifier verifier(bytes.data(), bytes.size());
   if (!verifier.VerifyBuffer<wire::Reply>(nullptr)) return nullptr;
-  return flatbuffers::GetRoot<wire::Reply>(bytes.data());
+  const wire::Reply* reply = flatbuffers::GetRoot<wire::Reply>(bytes.data());
+  if (reply->body_type() != wire::ReplyBody::NONE && reply->body() == nullptr) return nullptr;
+  return reply;
 }
 
 }  // namespace rcuda

@@ -41,15 +41,20 @@ Status WriteFrameStart(Connection& connection, std::span<const uint8_t> message,
 // Reads a header and its message; checks magic and size limits. The caller
 // reads (or discards) header->bulk_bytes afterwards. When the stream ends
 // (or breaks) before a header, *peer_left is set: that is how a peer that
-// closes its end between frames is told from one that sends garbage.
+// closes its end between frames is told from one that sends garbage. A
+// message larger than `max_message_bytes` is refused before anything is
+// allocated for it (a peer not yet known gets a small limit).
 Status ReadFrame(Connection& connection, FrameHeader* header, std::vector<uint8_t>* message,
-                 bool* peer_left = nullptr);
+                 bool* peer_left = nullptr, uint32_t max_message_bytes = kMaxMessageBytes);
 
 // Reads and drops `bytes` of bulk data.
 Status DiscardBulk(Connection& connection, uint64_t bytes);
 
 // Verifies a received buffer as a wire::Message / wire::Reply; nullptr when
-// malformed.
+// malformed. A message whose request type names a table it does not carry
+// (and a reply whose body type names a missing body) is malformed too: for
+// a message this returns, request_as_X() is non-null when request_type() is
+// X, so a handler chosen by the type always has its table.
 const wire::Message* VerifiedMessage(std::span<const uint8_t> bytes);
 const wire::Reply* VerifiedReply(std::span<const uint8_t> bytes);
 

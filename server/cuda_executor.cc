@@ -5,13 +5,15 @@
 #include <algorithm>
 #include <array>
 #include <deque>
-#include <mutex>
 #include <cstring>
+#include <mutex>
+#include <set>
 #include <unordered_map>
 
 #include "protocol/call_ops.h"
 #include "server/cuda_driver.h"
 #include "server/device_props.h"
+#include "server/host_budget.h"
 
 namespace rcuda {
 namespace {
@@ -32,10 +34,13 @@ class CudaExecutor final : public Executor {
   struct FunctionEntry {
     CUfunction function;
     std::vector<KernelParamInfo> params;
+    uint64_t module = 0;
+    bool live = true;  // false once its module is unloaded
   };
 
  public:
-  explicit CudaExecutor(const ExecutorOptions& options) : options_(options) {}
+  explicit CudaExecutor(const ExecutorOptions& options)
+      : options_(options), host_budget_(options.host_staging_bytes), pool_(&host_budget_) {}
 
   ~CudaExecutor() override {
     if (!context_) return;
@@ -274,7 +279,7 @@ class CudaExecutor final : public Executor {
         fd.ptx_version = attr(CU_FUNC_ATTRIBUTE_PTX_VERSION);
         fd.binary_version = attr(CU_FUNC_ATTRIBUTE_BINARY_VERSION);
         fd.max_dynamic_shared_size_bytes = attr(CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES);
-        functions_.push_back(FunctionEntry{fn, fd.params});
+        functions_.push_back(FunctionEntry{fn, fd.params, id});
         fd.handle = functions_.size();
       }
       description->functions.push_back(std::move(fd));
@@ -297,20 +302,38 @@ class CudaExecutor final : public Executor {
   Status UnloadModule(uint64_t module) override {
     auto it = libraries_.find(module);
     if (it == libraries_.end()) return Status(kInvalidResourceHandle, "unknown module");
-    // Functions of the library stay in functions_ as dangling handles; the
-    // client drops them with the module, and launching one would be a
-    // client bug the driver reports.
+    // Work already queued may still run its code.
+    drv_.cuCtxSynchronize();
+    // Its functions' handles stay taken (handles are indices) but dead, and
+    // so are graphs that launch them: neither reaches the driver again.
+    for (auto& f : functions_) {
+      if (f.module == module) {
+        f.live = false;
+        f.function = nullptr;
+      }
+    }
+    for (auto& [handle, g] : graphs_)
+      if (g->modules.count(module)) g->dead = true;
     CUresult r = drv_.cuLibraryUnload(it->second);
     libraries_.erase(it);
     return r == CUDA_SUCCESS ? Status::Ok() : drv_.Error(r, "cuLibraryUnload");
   }
 
+  // The live function behind a handle.
+  Status FunctionOf(uint64_t handle, const FunctionEntry** f) const {
+    if (handle == 0 || handle > functions_.size()) return Status(kInvalidResourceHandle, "unknown function");
+    if (!functions_[handle - 1].live) return Status(kInvalidResourceHandle, "function of an unloaded module");
+    *f = &functions_[handle - 1];
+    return Status::Ok();
+  }
+
   Status Launch(uint64_t function, Dim3 grid, Dim3 block, uint32_t shared_bytes, uint64_t stream,
                 std::span<const uint8_t> params, const LaunchOptions& options) override {
-    if (function == 0 || function > functions_.size()) return Status(kInvalidResourceHandle, "unknown function");
+    const FunctionEntry* entry = nullptr;
+    RCUDA_RETURN_IF_ERROR(FunctionOf(function, &entry));
     CUstream s = nullptr;
     RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
-    const FunctionEntry& f = functions_[function - 1];
+    const FunctionEntry& f = *entry;
     bool plain = !options.cooperative && options.cluster.x == 0 && !options.has_priority;
     if (plain) {
       size_t param_bytes = params.size();
@@ -369,27 +392,39 @@ class CudaExecutor final : public Executor {
 
   // The pieces of a strided copy, in packed order, each at most one staging
   // chunk: whole rows of one slice when a row fits, else parts of a row.
+  // Walked one at a time: a copy of many short rows has billions of them.
   struct Piece {
     uint64_t z, y, x, rows, bytes_per_row;
     uint64_t bytes() const { return rows * bytes_per_row; }
   };
-  static std::vector<Piece> Pieces(const Copy3D& c) {
-    std::vector<Piece> pieces;
-    if (c.width == 0) return pieces;
-    for (uint64_t z = 0; z < c.depth; ++z) {
-      if (c.width <= kStagingChunk) {
-        uint64_t rows_per = std::max<uint64_t>(1, kStagingChunk / c.width);
-        for (uint64_t y = 0; y < c.height; y += rows_per) {
-          pieces.push_back(Piece{z, y, 0, std::min(rows_per, c.height - y), c.width});
-        }
+  class PieceCursor {
+   public:
+    explicit PieceCursor(const Copy3D& c) : c_(c) {}
+    bool Next(Piece* p) {
+      if (c_.width == 0 || c_.height == 0 || z_ >= c_.depth) return false;
+      if (c_.width <= kStagingChunk) {
+        uint64_t rows = std::min(std::max<uint64_t>(1, kStagingChunk / c_.width), c_.height - y_);
+        *p = Piece{z_, y_, 0, rows, c_.width};
+        y_ += rows;
       } else {
-        for (uint64_t y = 0; y < c.height; ++y)
-          for (uint64_t x = 0; x < c.width; x += kStagingChunk)
-            pieces.push_back(Piece{z, y, x, 1, std::min<uint64_t>(kStagingChunk, c.width - x)});
+        uint64_t n = std::min<uint64_t>(kStagingChunk, c_.width - x_);
+        *p = Piece{z_, y_, x_, 1, n};
+        x_ += n;
+        if (x_ < c_.width) return true;
+        x_ = 0;
+        ++y_;
       }
+      if (y_ >= c_.height) {
+        y_ = 0;
+        ++z_;
+      }
+      return true;
     }
-    return pieces;
-  }
+
+   private:
+    const Copy3D& c_;
+    uint64_t z_ = 0, y_ = 0, x_ = 0;
+  };
 
   // A CUDA_MEMCPY3D for one piece between device memory (described by c's
   // dst or src side) and a packed host buffer.
@@ -422,7 +457,8 @@ class CudaExecutor final : public Executor {
   Status CopyToDevice3D(const Copy3D& c, uint64_t stream, const ChunkReader& read) override {
     CUstream s = nullptr;
     RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
-    for (const Piece& p : Pieces(c)) {
+    PieceCursor pieces(c);
+    for (Piece p; pieces.Next(&p);) {
       Staging buf;
       RCUDA_RETURN_IF_ERROR(AcquireUpload(&buf));
       Status st = read(buf.host, p.bytes());
@@ -443,42 +479,55 @@ class CudaExecutor final : public Executor {
     CUstream s = nullptr;
     RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
     for (auto& buf : staging_) RCUDA_RETURN_IF_ERROR(Check(drv_.cuEventSynchronize(buf.event), "copy from device"));
-    std::vector<Piece> pieces = Pieces(c);
-    size_t issued = 0, written = 0;
+    PieceCursor pieces(c);
+    std::array<Piece, kStagingBuffers> in_flight{};
+    Piece next{};
+    bool more = pieces.Next(&next);
+    uint64_t issued = 0, written = 0;
     auto issue = [&]() -> Status {
       Staging& buf = staging_[issued % kStagingBuffers];
-      CUDA_MEMCPY3D m = PieceCopy(c, pieces[issued], buf.host, false);
+      CUDA_MEMCPY3D m = PieceCopy(c, next, buf.host, false);
       RCUDA_RETURN_IF_ERROR(Check(drv_.cuMemcpy3DAsync(&m, s), "cuMemcpy3DAsync"));
       RCUDA_RETURN_IF_ERROR(Check(drv_.cuEventRecord(buf.event, s), "cuEventRecord"));
+      in_flight[issued % kStagingBuffers] = next;
       ++issued;
+      more = pieces.Next(&next);
       return Status::Ok();
     };
-    while (issued < pieces.size() && issued < static_cast<size_t>(kStagingBuffers)) RCUDA_RETURN_IF_ERROR(issue());
-    while (written < pieces.size()) {
+    while (more && issued < static_cast<uint64_t>(kStagingBuffers)) RCUDA_RETURN_IF_ERROR(issue());
+    while (written < issued) {
       Staging& buf = staging_[written % kStagingBuffers];
       RCUDA_RETURN_IF_ERROR(Check(drv_.cuEventSynchronize(buf.event), "cuMemcpy3DAsync"));
-      RCUDA_RETURN_IF_ERROR(write(buf.host, pieces[written].bytes()));
+      RCUDA_RETURN_IF_ERROR(write(buf.host, in_flight[written % kStagingBuffers].bytes()));
       ++written;
-      if (issued < pieces.size()) RCUDA_RETURN_IF_ERROR(issue());
+      if (more) RCUDA_RETURN_IF_ERROR(issue());
     }
     return Status::Ok();
   }
 
   // The copy lands in pinned memory of the pool; a host function behind it
   // on the stream hands the bytes to the client, so that the program sees
-  // them exactly when the stream has reached the copy.
+  // them exactly when the stream has reached the copy. When the session's
+  // host budget cannot hold it, the copy is delivered now, through the
+  // staging buffers, once the stream has reached it: the session waits
+  // (back-pressure) instead of pinning more.
   Status CopyFromDevice3DAsync(const Copy3D& c, uint64_t stream, uint64_t pending) override {
     CUstream s = nullptr;
     RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
     if (!host_channel_) return Status(Status::kNotSupported, "no host channel");
     auto* delivery = new Delivery{this, nullptr, c.packed_bytes(), pending};
-    delivery->buffer = pool_.Acquire(drv_, delivery->size);
+    delivery->buffer = delivery->size <= host_budget_.limit() ? pool_.Acquire(drv_, delivery->size) : nullptr;
     if (!delivery->buffer) {
       delete delivery;
-      return Status::OutOfMemory("cannot allocate pinned staging memory");
+      // The stream's earlier work first, host functions included: they need
+      // the host channel, which the delivery holds while it copies.
+      RCUDA_RETURN_IF_ERROR(Check(drv_.cuStreamSynchronize(s), "cuStreamSynchronize"));
+      return host_channel_->DeliverToHostFrom(
+          pending, c.packed_bytes(), [&](const ChunkWriter& write) { return CopyFromDevice3D(c, stream, write); });
     }
     uint64_t offset = 0;
-    for (const Piece& p : Pieces(c)) {
+    PieceCursor pieces(c);
+    for (Piece p; pieces.Next(&p);) {
       CUDA_MEMCPY3D m = PieceCopy(c, p, static_cast<char*>(delivery->buffer) + offset, false);
       CUresult r = drv_.cuMemcpy3DAsync(&m, s);
       if (r != CUDA_SUCCESS) {
@@ -654,6 +703,7 @@ class CudaExecutor final : public Executor {
     auto it = graphs_.find(exec);
     if (it == graphs_.end()) return Status(kInvalidResourceHandle, "unknown graph exec");
     GraphExec& g = *it->second;
+    if (g.dead) return Status(kInvalidResourceHandle, "the graph launches a function of an unloaded module");
     CUstream s = nullptr;
     RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
     uint64_t expected = 0;
@@ -691,8 +741,10 @@ class CudaExecutor final : public Executor {
     CUDA_KERNEL_NODE_PARAMS params;
     std::vector<void*> pointers;
     RCUDA_RETURN_IF_ERROR(KernelNodeParams(kernel, &params, &pointers));
-    return Check(drv_.cuGraphExecKernelNodeSetParams(g.exec, g.nodes[node], &params),
-                 "cuGraphExecKernelNodeSetParams");
+    RCUDA_RETURN_IF_ERROR(Check(drv_.cuGraphExecKernelNodeSetParams(g.exec, g.nodes[node], &params),
+                                "cuGraphExecKernelNodeSetParams"));
+    g.modules.insert(functions_[kernel.function - 1].module);
+    return Status::Ok();
   }
 
   Status GraphExecUpdate(uint64_t exec, const std::vector<GraphNodeSpec>& nodes) override {
@@ -711,8 +763,9 @@ class CudaExecutor final : public Executor {
     // The exec now uses the fresh graph's staging and host contexts, which
     // stay alive with it; node handles stay the original graph's (the graph
     // the exec was instantiated from, which later per-node updates name).
-    for (void* p : g.staging) drv_.cuMemFreeHost(p);
+    FreeStaging(&g.staging);
     g.staging = std::move(fresh->staging);
+    g.modules = std::move(fresh->modules);
     g.inputs = std::move(fresh->inputs);
     g.deliveries = std::move(fresh->deliveries);
     g.host_calls = std::move(fresh->host_calls);
@@ -764,9 +817,9 @@ class CudaExecutor final : public Executor {
   Status Call(uint32_t op, std::span<const int64_t> args, std::vector<int64_t>* values) override {
     auto arg = [&](size_t i) { return i < args.size() ? args[i] : 0; };
     auto function = [&](CUfunction* f) -> Status {
-      uint64_t h = static_cast<uint64_t>(arg(0));
-      if (h == 0 || h > functions_.size()) return Status(kInvalidResourceHandle, "unknown function");
-      *f = functions_[h - 1].function;
+      const FunctionEntry* entry = nullptr;
+      RCUDA_RETURN_IF_ERROR(FunctionOf(static_cast<uint64_t>(arg(0)), &entry));
+      *f = entry->function;
       return Status::Ok();
     };
     auto pool = [&](int64_t h, CUmemoryPool* p) -> Status {
@@ -950,10 +1003,16 @@ class CudaExecutor final : public Executor {
 
  private:
   // Pinned host buffers for asynchronous device-to-host copies, reused;
-  // Release may run on a driver thread.
+  // Release may run on a driver thread. What it pins counts against the
+  // session's host budget: past it, free buffers too small are given back
+  // first, then Acquire fails and the caller takes a path that needs none.
   class PinnedPool {
    public:
+    explicit PinnedPool(HostBudget* budget) : budget_(budget) {}
     void* Acquire(CudaDriver& drv, size_t size) {
+      size_t rounded = std::max<size_t>(size, 1 << 16);
+      std::vector<std::pair<void*, size_t>> unused;
+      bool taken = false;
       {
         std::lock_guard lock(mu_);
         for (size_t i = 0; i < free_.size(); ++i) {
@@ -964,10 +1023,21 @@ class CudaExecutor final : public Executor {
             return p;
           }
         }
+        taken = budget_->Take(rounded);
+        if (!taken) unused.swap(free_);  // none of them fits: make room
       }
-      size_t rounded = std::max<size_t>(size, 1 << 16);
+      if (!taken) {
+        for (auto& [p, bytes] : unused) {
+          drv.cuMemFreeHost(p);
+          budget_->Give(bytes);
+        }
+        if (!budget_->Take(rounded)) return nullptr;
+      }
       void* p = nullptr;
-      if (drv.cuMemHostAlloc(&p, rounded, 0) != CUDA_SUCCESS) return nullptr;
+      if (drv.cuMemHostAlloc(&p, rounded, 0) != CUDA_SUCCESS) {
+        budget_->Give(rounded);
+        return nullptr;
+      }
       std::lock_guard lock(mu_);
       sizes_[p] = rounded;
       return p;
@@ -979,11 +1049,15 @@ class CudaExecutor final : public Executor {
     }
     void FreeAll(CudaDriver& drv) {
       std::lock_guard lock(mu_);
-      for (auto& [p, size] : free_) drv.cuMemFreeHost(p);
+      for (auto& [p, size] : free_) {
+        drv.cuMemFreeHost(p);
+        budget_->Give(size);
+      }
       free_.clear();
     }
 
    private:
+    HostBudget* budget_;
     std::mutex mu_;
     std::vector<std::pair<void*, size_t>> free_;
     std::unordered_map<void*, size_t> sizes_;
@@ -1042,12 +1116,15 @@ class CudaExecutor final : public Executor {
     std::vector<GraphInput> inputs;  // host-to-device staging, in node order
     std::vector<std::unique_ptr<GraphDelivery>> deliveries;
     std::vector<std::unique_ptr<HostCall>> host_calls;
-    std::vector<void*> staging;      // pinned buffers owned by the graph
+    std::vector<std::pair<void*, size_t>> staging;  // pinned buffers owned by the graph
+    std::set<uint64_t> modules;  // of its kernels
+    bool dead = false;           // one of them was unloaded
   };
 
   Status KernelNodeParams(const GraphNodeSpec& n, CUDA_KERNEL_NODE_PARAMS* p, std::vector<void*>* pointers) {
-    if (n.function == 0 || n.function > functions_.size()) return Status(kInvalidResourceHandle, "unknown function");
-    const FunctionEntry& f = functions_[n.function - 1];
+    const FunctionEntry* entry = nullptr;
+    RCUDA_RETURN_IF_ERROR(FunctionOf(n.function, &entry));
+    const FunctionEntry& f = *entry;
     RCUDA_RETURN_IF_ERROR(ParamPointers(f, n.params, pointers));
     std::memset(p, 0, sizeof *p);
     p->func = f.function;
@@ -1062,18 +1139,31 @@ class CudaExecutor final : public Executor {
     return Status::Ok();
   }
 
+  // Graph staging counts against the session's host budget.
   void* AllocateStaging(GraphExec* g, size_t size) {
+    size = std::max<size_t>(size, 1);
+    if (!host_budget_.Take(size)) return nullptr;
     void* p = nullptr;
-    if (drv_.cuMemHostAlloc(&p, std::max<size_t>(size, 1), 0) != CUDA_SUCCESS) return nullptr;
-    g->staging.push_back(p);
+    if (drv_.cuMemHostAlloc(&p, size, 0) != CUDA_SUCCESS) {
+      host_budget_.Give(size);
+      return nullptr;
+    }
+    g->staging.emplace_back(p, size);
     return p;
+  }
+
+  void FreeStaging(std::vector<std::pair<void*, size_t>>* staging) {
+    for (auto& [p, size] : *staging) {
+      drv_.cuMemFreeHost(p);
+      host_budget_.Give(size);
+    }
+    staging->clear();
   }
 
   void DestroyGraph(GraphExec* g) {
     if (g->graph) drv_.cuGraphDestroy(g->graph);
     g->graph = nullptr;
-    for (void* p : g->staging) drv_.cuMemFreeHost(p);
-    g->staging.clear();
+    FreeStaging(&g->staging);
     g->deliveries.clear();
     g->host_calls.clear();
     g->inputs.clear();
@@ -1109,6 +1199,7 @@ class CudaExecutor final : public Executor {
             DestroyGraph(g);
             return s;
           }
+          g->modules.insert(functions_[n.function - 1].module);
           r = drv_.cuGraphAddKernelNode(&node, g->graph, deps.data(), deps.size(), &p);
           break;
         }
@@ -1120,7 +1211,8 @@ class CudaExecutor final : public Executor {
             void* staging = AllocateStaging(g, n.copy.packed_bytes());
             if (!staging) {
               DestroyGraph(g);
-              return Status::OutOfMemory("cannot allocate pinned staging for a graph");
+              return Status::OutOfMemory("cannot allocate pinned staging for a graph (the session's host staging is " +
+                                         std::to_string(host_budget_.limit()) + " bytes)");
             }
             m = DeviceCopy(n.copy);
             if (n.direction == GraphNodeSpec::Direction::kHostToDevice) {
@@ -1141,7 +1233,7 @@ class CudaExecutor final : public Executor {
             g->nodes.resize(specs.size());
             g->nodes[i] = node;
             auto d = std::make_unique<GraphDelivery>(
-                GraphDelivery{this, g->staging.back(), n.copy.packed_bytes(), n.pending});
+                GraphDelivery{this, g->staging.back().first, n.copy.packed_bytes(), n.pending});
             CUDA_HOST_NODE_PARAMS h{&GraphDelivery::Run, d.get()};
             g->deliveries.push_back(std::move(d));
             CUgraphNode delivery;
@@ -1300,6 +1392,7 @@ class CudaExecutor final : public Executor {
   std::unordered_map<uint64_t, CUevent> events_;
   std::unordered_map<uint64_t, std::unique_ptr<GraphExec>> graphs_;
   std::unordered_map<int64_t, CUmemoryPool> pools_;
+  HostBudget host_budget_;
   PinnedPool pool_;
 };
 

@@ -1,6 +1,7 @@
 #include "server/daemon.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/socket.h>
@@ -9,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <thread>
@@ -18,12 +20,16 @@
 #include "protocol/lease_token.h"
 #include "protocol/shm_transport.h"
 #include "protocol/tcp_transport.h"
+#include "protocol/version.h"
 #include "server/fd_passing.h"
 
 namespace rcuda {
 namespace {
 
-constexpr uint32_t kMaxHelloBytes = 60 << 10;
+// A Hello is a few hundred bytes (a lease token included); the first frame
+// of a connection nobody knows yet is refused above this, before anything
+// is allocated for it.
+constexpr uint32_t kMaxHelloBytes = 16 << 10;
 
 std::string JsonEscape(const std::string& s) {
   std::string out;
@@ -71,7 +77,13 @@ std::string DescribeExit(int status) {
 
 }  // namespace
 
-Daemon::Daemon(DaemonOptions options) : options_(std::move(options)) {}
+Daemon::Daemon(DaemonOptions options)
+    : options_(std::move(options)),
+      admission_(Admission::Limits{options_.max_handshakes, options_.max_connections_per_peer}) {}
+
+Daemon::LeaseAccount::~LeaseAccount() {
+  if (fd >= 0) close(fd);
+}
 
 Daemon::~Daemon() { Stop(); }
 
@@ -80,6 +92,23 @@ Status Daemon::Run() {
   if (!options_.revoked_leases_file.empty()) {
     revocations_ = std::make_unique<LeaseRevocations>(options_.revoked_leases_file);
   }
+  if (!auth_key_.empty()) spdlog::info("sessions need lease tokens that grant node '{}'", options_.node_name);
+  Status counted = CountGpus();
+  if (!counted.ok()) {
+    gpu_count_error_ = counted.message();
+    spdlog::error("no usable GPU on this node: {}; sessions will be refused", gpu_count_error_);
+  } else {
+    spdlog::info("{} GPU(s) on this node", gpu_count_);
+  }
+  std::vector<int> gpus;
+  for (int gpu : options_.gpus) {
+    if (gpu >= 0 && gpu < gpu_count_) {
+      gpus.push_back(gpu);
+    } else {
+      spdlog::warn("--gpus: this node has no GPU {}", gpu);
+    }
+  }
+  options_.gpus = gpus;
   RCUDA_RETURN_IF_ERROR(TcpListen(options_.listen_address, options_.port, &listener_));
   uint16_t port = listener_->Port();
   options_.port = port;
@@ -125,6 +154,7 @@ Status Daemon::Run() {
       }
     }
     for (auto& [pid, session] : sessions_) kill(pid, SIGTERM);
+    deadlines_.ExpireAll();  // handshakes still waiting for their Hello end now
     cv_.wait_for(lock, std::chrono::seconds(5), [&] { return intakes_ == 0; });
   }
   cv_.notify_all();
@@ -143,12 +173,36 @@ void Daemon::AcceptLoop(Listener* listener) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       continue;
     }
+    // Counted before anything else is spent on it: a peer that opens
+    // connections faster than it completes handshakes is turned away here.
+    std::string address = PeerAddress(*connection);
     {
       std::lock_guard lock(mu_);
+      std::string why;
+      if (!admission_.AdmitHandshake(address, &why)) {
+        NoteRefusal(why);
+        continue;  // the connection closes as it goes
+      }
       ++intakes_;
     }
-    std::thread([this, c = std::move(connection)]() mutable { Intake(std::move(c)); }).detach();
+    std::thread([this, c = std::move(connection), a = std::move(address)]() mutable {
+      Intake(std::move(c), std::move(a));
+    }).detach();
   }
+}
+
+void Daemon::NoteRefusal(const std::string& why) {
+  // At most one line a second for each limit (named at the end of `why`),
+  // however fast connections are refused.
+  std::string limit = why.substr(why.rfind('('));
+  Refusals& r = refusals_[limit];
+  ++r.unlogged;
+  auto now = std::chrono::steady_clock::now();
+  if (r.logged && now - r.last_log < std::chrono::seconds(1)) return;
+  spdlog::warn("refused {} connection(s) before their handshake: {}", r.unlogged, why);
+  r.unlogged = 0;
+  r.last_log = now;
+  r.logged = true;
 }
 
 void Daemon::Stop() {
@@ -158,47 +212,77 @@ void Daemon::Stop() {
   cv_.notify_all();
 }
 
-void Daemon::Intake(std::unique_ptr<Connection> connection) {
+void Daemon::Intake(std::unique_ptr<Connection> connection, std::string address) {
   std::string peer = connection->PeerName();
-  // A client that connects and says nothing must not hold a thread forever.
-  std::mutex timer_mu;
-  std::condition_variable timer_cv;
-  bool done = false;
-  std::thread timer([&] {
-    std::unique_lock lock(timer_mu);
-    if (!timer_cv.wait_for(lock, options_.hello_timeout, [&] { return done; })) connection->Shutdown();
-  });
+  // A client that connects and says nothing, or trickles its Hello, must
+  // not hold a thread for long: the watch shuts the connection down at the
+  // deadline, which fails the read below.
+  uint64_t watch = deadlines_.Arm(connection.get(), std::chrono::steady_clock::now() + options_.hello_timeout);
   FrameHeader header;
   std::vector<uint8_t> hello;
-  Status s = ReadFrame(*connection, &header, &hello);
-  {
-    std::lock_guard lock(timer_mu);
-    done = true;
-  }
-  timer_cv.notify_all();
-  timer.join();
+  Status s = ReadFrame(*connection, &header, &hello, nullptr, kMaxHelloBytes);
+  // Before a handoff the watch lets go of the connection: its shutdown
+  // would reach the worker's copy of the socket.
+  auto release_watch = [&] {
+    bool expired = watch && deadlines_.Disarm(watch);
+    watch = 0;
+    return !expired;
+  };
 
+  bool became_session = false;
   const wire::Message* message = s.ok() ? VerifiedMessage(hello) : nullptr;
+  const wire::Hello* hello_body = message ? message->request_as_Hello() : nullptr;
   if (!s.ok()) {
     spdlog::warn("connection from {} dropped before its handshake: {}", peer, s.message());
-  } else if (!message || message->request_type() != wire::Request::Hello || header.bulk_bytes ||
-             hello.size() > kMaxHelloBytes) {
+  } else if (!hello_body || header.bulk_bytes) {
     spdlog::warn("connection from {} dropped: its first message is not a valid Hello", peer);
-  } else if (const auto* key = message->request_as_Hello()->attach_key(); key && key->size()) {
-    s = Attach(*connection, key->str(), hello);
+  } else if (const auto* key = hello_body->attach_key(); key && key->size()) {
+    s = release_watch() ? Attach(*connection, key->str(), hello) : Status::Unavailable("handshake timed out");
     if (!s.ok()) spdlog::warn("host channel from {} refused: {}", peer, s.message());
+  } else if (int gpu = hello_body->gpu(); gpu < 0 || gpu >= gpu_count_) {
+    // Checked before anything is kept for that GPU (warm workers).
+    std::string why = gpu_count_ ? "GPU " + std::to_string(gpu) + " requested, this server has " +
+                                       std::to_string(gpu_count_) + " (0 to " + std::to_string(gpu_count_ - 1) + ")"
+                                 : "this server has no usable GPU: " + gpu_count_error_;
+    spdlog::warn("session from {} refused: {}", peer, why);
+    Refuse(*connection, message->id(), why);  // bounded by the watch
   } else {
-    int gpu = message->request_as_Hello()->gpu();
-    s = Dispatch(*connection, gpu, hello);
+    s = release_watch() ? Dispatch(*connection, gpu, hello, address, &became_session)
+                        : Status::Unavailable("handshake timed out");
     if (!s.ok()) spdlog::error("session from {} could not start: {}", peer, s.message());
   }
+  release_watch();
   std::lock_guard lock(mu_);
+  admission_.HandshakeDone(address, became_session);
   --intakes_;
   cv_.notify_all();
 }
 
-Status Daemon::Dispatch(Connection& connection, int gpu, std::span<const uint8_t> hello) {
-  if (gpu < 0 || gpu > 1024) return Status::InvalidValue("GPU index out of range");
+Status Daemon::Refuse(Connection& connection, uint64_t id, const std::string& why) {
+  flatbuffers::FlatBufferBuilder builder(256);
+  auto text = builder.CreateString(why);
+  auto version = builder.CreateString(kRcudaVersion);
+  wire::HelloReplyBuilder reply(builder);
+  reply.add_protocol_version(kProtocolVersion);
+  reply.add_accepted(false);
+  reply.add_message(text);
+  reply.add_server_version(version);
+  auto body = reply.Finish();
+  auto message = builder.CreateString(why);
+  wire::ReplyBuilder envelope(builder);
+  envelope.add_id(id);
+  envelope.add_error(Status::kDevicesUnavailable);
+  envelope.add_message(message);
+  envelope.add_body_type(wire::ReplyBody::HelloReply);
+  envelope.add_body(body.Union());
+  builder.Finish(envelope.Finish());
+  return WriteFrame(connection, std::span(builder.GetBufferPointer(), builder.GetSize()));
+}
+
+Status Daemon::Dispatch(Connection& connection, int gpu, std::span<const uint8_t> hello, const std::string& address,
+                        bool* counted) {
+  *counted = false;
+  // A lease released early (its tokens revoked) gets no new session.
   std::string lease = LeaseOf(hello);
   if (revocations_) revocations_->Refresh();
   if (revocations_ && revocations_->IsRevoked(lease)) return Status::InvalidValue("lease " + lease + " was released");
@@ -217,23 +301,82 @@ Status Daemon::Dispatch(Connection& connection, int gpu, std::span<const uint8_t
   }
   if (worker.pid < 0) RCUDA_RETURN_IF_ERROR(SpawnWorker(gpu, &worker));
   std::string key = RandomKey();
-  Status s = SendSession(worker.control_fd, Handoff{connection.Kind(), connection.HandoffHandles(), key,
-                                                    std::vector<uint8_t>(hello.begin(), hello.end())});
+  // The lease's memory is counted across all its sessions on this GPU.
+  std::string account = lease.empty() ? "" : lease + "/" + std::to_string(gpu);
+  int lease_fd = -1, lease_slot = -1;
+  Status s;
+  {
+    // Registered before the handoff, so that the reaper accounts for the
+    // worker (and its lease slot) however soon it ends.
+    std::lock_guard lock(mu_);
+    if (!account.empty()) s = TakeLeaseSlot(account, &lease_fd, &lease_slot);
+    if (s.ok()) {
+      sessions_[worker.pid] = Session{++next_session_, gpu, worker.pid, connection.PeerName(), NowUnixSeconds(),
+                                      worker.control_fd, key, lease, address, account, lease_slot};
+    }
+  }
+  if (s.ok()) {
+    Handoff handoff{connection.Kind(), connection.HandoffHandles(), key, std::vector<uint8_t>(hello.begin(), hello.end())};
+    handoff.lease_fd = lease_fd;
+    handoff.lease_slot = lease_slot;
+    s = SendSession(worker.control_fd, handoff);
+  }
   if (!s.ok()) {
+    {
+      std::lock_guard lock(mu_);
+      if (sessions_.erase(worker.pid) && lease_slot >= 0) ReleaseLeaseSlot(account, lease_slot);
+    }
     close(worker.control_fd);
     kill(worker.pid, SIGTERM);
     return s;
   }
   {
     std::lock_guard lock(mu_);
-    Session session{++next_session_, gpu,           worker.pid, connection.PeerName(), NowUnixSeconds(),
-                    worker.control_fd, key, lease};
-    sessions_[worker.pid] = session;
-    spdlog::info("session {} from {} on GPU {}: worker pid {}", session.id, session.peer, gpu, worker.pid);
+    warm_failures_.erase(gpu);
+    // The reaper counts the session's end against its address from now on
+    // (unless its worker is gone already).
+    if (auto it = sessions_.find(worker.pid); it != sessions_.end()) {
+      it->second.handed_over = true;
+      *counted = true;
+      spdlog::info("session {} from {} on GPU {}: worker pid {}", it->second.id, it->second.peer, gpu, worker.pid);
+    }
   }
   WriteStatusFile();
   cv_.notify_all();  // the reaper replaces the warm worker we took
   return Status::Ok();
+}
+
+Status Daemon::TakeLeaseSlot(const std::string& account, int* fd, int* slot) {
+  LeaseAccount& a = leases_[account];
+  if (a.fd < 0) {
+    Status s = LeaseMemory::Create(&a.fd);
+    if (s.ok()) s = LeaseMemory::Map(a.fd, &a.memory);
+    if (!s.ok()) {
+      leases_.erase(account);
+      return s;
+    }
+  }
+  for (int i = 0; i < LeaseMemory::kSlots; ++i) {
+    if (!a.used[i]) {
+      a.used[i] = true;
+      a.memory->ClearSlot(i);
+      *fd = a.fd;
+      *slot = i;
+      return Status::Ok();
+    }
+  }
+  return Status::Unavailable("lease has " + std::to_string(LeaseMemory::kSlots) + " sessions on this GPU already");
+}
+
+void Daemon::ReleaseLeaseSlot(const std::string& account, int slot) {
+  auto it = leases_.find(account);
+  if (it == leases_.end() || slot < 0) return;
+  // The slot's worker is gone: whatever it held, the driver freed.
+  it->second.memory->ClearSlot(slot);
+  it->second.used[slot] = false;
+  for (bool used : it->second.used)
+    if (used) return;
+  leases_.erase(it);
 }
 
 // The lease a session's token names, for the status file (the worker makes
@@ -248,14 +391,72 @@ std::string Daemon::LeaseOf(std::span<const uint8_t> hello) const {
 }
 
 Status Daemon::Attach(Connection& connection, const std::string& key, std::span<const uint8_t> hello) {
-  std::lock_guard lock(mu_);
-  for (const auto& [pid, session] : sessions_) {
-    if (session.key.size() == key.size() && KeysEqual(session.key, key)) {
-      return SendSession(session.control_fd, Handoff{connection.Kind(), connection.HandoffHandles(), "",
-                                                     std::vector<uint8_t>(hello.begin(), hello.end())});
+  int control = -1;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [pid, session] : sessions_) {
+      if (session.key.size() == key.size() && KeysEqual(session.key, key)) {
+        // A copy of the worker's control socket, valid even if the reaper
+        // closes the session's meanwhile.
+        control = fcntl(session.control_fd, F_DUPFD_CLOEXEC, 0);
+        break;
+      }
     }
   }
-  return Status::InvalidValue("no session with that key");
+  if (control < 0) return Status::InvalidValue("no session with that key");
+  // Never under mu_, and never for long: a worker that stopped taking
+  // connections must not stop the daemon's other sessions.
+  Status s = SendSession(control, Handoff{connection.Kind(), connection.HandoffHandles(), "",
+                                          std::vector<uint8_t>(hello.begin(), hello.end())});
+  close(control);
+  return s;
+}
+
+Status Daemon::CountGpus() {
+  if (options_.executor.backend == "test") return CountDevices(options_.executor, &gpu_count_);
+  // The CUDA driver is initialized in a child: the daemon forks its workers
+  // and must not hold a driver itself.
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0) return Status::IoError(std::string("pipe: ") + std::strerror(errno));
+  std::vector<std::string> args = {"rcuda-server", "--count-gpus", "--backend", options_.executor.backend,
+                                   "--log-level", options_.log_level};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(out[0]);
+    close(out[1]);
+    return Status::IoError(std::string("fork: ") + std::strerror(errno));
+  }
+  if (pid == 0) {
+    dup2(out[1], 1);  // dup2 clears close-on-exec on the copy
+    execv("/proc/self/exe", argv.data());
+    _exit(127);
+  }
+  close(out[1]);
+  std::string text;
+  char buf[256];
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (true) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd p{out[0], POLLIN, 0};
+    if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) <= 0) {
+      kill(pid, SIGKILL);
+      break;
+    }
+    ssize_t n = read(out[0], buf, sizeof buf);
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  close(out[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || text.empty()) {
+    return Status::Unavailable(text.empty() ? "counting the GPUs failed (" + DescribeExit(status) + ")" : text);
+  }
+  gpu_count_ = std::atoi(text.c_str());
+  return Status::Ok();
 }
 
 Status Daemon::SpawnWorker(int gpu, Worker* worker) {
@@ -271,7 +472,9 @@ Status Daemon::SpawnWorker(int gpu, Worker* worker) {
                                    "--backend", options_.executor.backend,
                                    "--port", std::to_string(options_.port),
                                    "--log-level", options_.log_level,
-                                   "--test-memory", std::to_string(options_.executor.test_memory_bytes)};
+                                   "--test-memory", std::to_string(options_.executor.test_memory_bytes),
+                                   "--session-idle-timeout", std::to_string(options_.session_idle_timeout.count()),
+                                   "--session-host-staging", std::to_string(options_.executor.host_staging_bytes)};
   for (const auto& plugin : options_.executor.test_kernel_plugins) {
     args.push_back("--test-kernels");
     args.push_back(plugin);
@@ -320,7 +523,9 @@ void Daemon::KeepWarm() {
   std::vector<int> needed;
   {
     std::lock_guard lock(mu_);
+    auto now = std::chrono::steady_clock::now();
     for (auto& [gpu, in_use] : gpus_in_use_) {
+      if (auto after = spawn_after_.find(gpu); after != spawn_after_.end() && now < after->second) continue;
       int have = static_cast<int>(warm_[gpu].size());
       for (int i = have; i < options_.warm_workers; ++i) needed.push_back(gpu);
     }
@@ -359,6 +564,8 @@ void Daemon::ReapLoop() {
       if (it != sessions_.end()) {
         spdlog::info("session {} ended (worker pid {}, {})", it->second.id, pid, DescribeExit(status));
         close(it->second.control_fd);
+        if (it->second.handed_over) admission_.SessionEnded(it->second.address);
+        if (!it->second.lease_account.empty()) ReleaseLeaseSlot(it->second.lease_account, it->second.lease_slot);
         sessions_.erase(it);
         changed = true;
         continue;
@@ -371,6 +578,12 @@ void Daemon::ReapLoop() {
             spdlog::warn("warm worker pid {} for GPU {} exited ({})", pid, gpu, DescribeExit(status));
             close(workers[i].control_fd);
             workers.erase(workers.begin() + i);
+            // Replaced after 0.1 s, then 0.2, 0.4, ... up to 30 s while
+            // they keep failing.
+            int failures = std::min(++warm_failures_[gpu], 9);
+            spawn_after_[gpu] = std::chrono::steady_clock::now() +
+                                std::min<std::chrono::milliseconds>(std::chrono::milliseconds(100 << (failures - 1)),
+                                                                    std::chrono::seconds(30));
             break;
           }
         }

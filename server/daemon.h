@@ -18,8 +18,11 @@
 
 #include "common/status.h"
 #include "protocol/transport.h"
+#include "server/admission.h"
+#include "server/deadline_watch.h"
 #include "server/executor.h"
 #include "server/lease_revocations.h"
+#include "server/lease_memory.h"
 
 namespace rcuda {
 
@@ -36,7 +39,16 @@ struct DaemonOptions {
   std::string revoked_leases_file;  // leases whose tokens are no longer honoured (lease_revocations.h)
   std::string log_level = "info";
   int max_sessions = 0;         // 0: no limit
+  // Before its Hello a connection is anonymous: its first frame must come
+  // within hello_timeout and be small, and there are at most
+  // max_handshakes of them at once, and max_connections_per_peer pending
+  // handshakes and sessions per peer address (0: no limit).
   std::chrono::milliseconds hello_timeout{10000};
+  int max_handshakes = 128;
+  int max_connections_per_peer = 64;
+  // A session whose client sent nothing for this long, with nothing of it
+  // in progress, is ended (0: never).
+  std::chrono::seconds session_idle_timeout{8 * 3600};
   bool shared_memory = true;    // also accept local clients through shared memory
 };
 
@@ -64,17 +76,40 @@ class Daemon {
     int control_fd;   // to hand the worker its host channel
     std::string key;  // the client presents it to attach that channel
     std::string lease;  // the ssgmd lease it holds, if any
+    std::string address;  // the peer address it counts against (Admission)
+    std::string lease_account;  // key of leases_, empty without a lease
+    int lease_slot = -1;
+    bool handed_over = false;   // the worker took the session
+  };
+  // The memory account of one lease on one GPU, while it has sessions.
+  struct LeaseAccount {
+    int fd = -1;
+    std::unique_ptr<LeaseMemory> memory;
+    std::vector<bool> used = std::vector<bool>(LeaseMemory::kSlots, false);
+    ~LeaseAccount();
   };
 
   void AcceptLoop(Listener* listener);
-  void Intake(std::unique_ptr<Connection> connection);
-  Status Dispatch(Connection& connection, int gpu, std::span<const uint8_t> hello);
+  void Intake(std::unique_ptr<Connection> connection, std::string address);
+  // *counted: the session now counts against `address` until its worker
+  // ends (Admission).
+  Status Dispatch(Connection& connection, int gpu, std::span<const uint8_t> hello, const std::string& address,
+                  bool* counted);
   Status Attach(Connection& connection, const std::string& key, std::span<const uint8_t> hello);
+  // Refuses a session in the daemon itself (with the reason, as a worker would).
+  Status Refuse(Connection& connection, uint64_t id, const std::string& why);
   std::string LeaseOf(std::span<const uint8_t> hello) const;
+  // A slot in the memory account of `account` (created on first use), and
+  // giving it back once its session ended. Under mu_.
+  Status TakeLeaseSlot(const std::string& account, int* fd, int* slot);
+  void ReleaseLeaseSlot(const std::string& account, int slot);
+  // How many GPUs this node has, asked of a child process.
+  Status CountGpus();
   Status SpawnWorker(int gpu, Worker* worker);
   void KeepWarm();
   void ReapLoop();
   void WriteStatusFile();
+  void NoteRefusal(const std::string& why);
 
   DaemonOptions options_;
   std::string auth_key_;  // to name sessions' leases in the status file
@@ -90,6 +125,21 @@ class Daemon {
   std::map<int, bool> gpus_in_use_;
   uint64_t next_session_ = 0;
   int intakes_ = 0;
+  Admission admission_;                          // guarded by mu_
+  std::map<std::string, LeaseAccount> leases_;   // guarded by mu_
+  // Warm workers that exit before serving (a GPU that fails to open) are
+  // replaced after a growing pause, not in a loop.
+  std::map<int, int> warm_failures_;                                    // by GPU, guarded by mu_
+  std::map<int, std::chrono::steady_clock::time_point> spawn_after_;  // by GPU, guarded by mu_
+  struct Refusals {
+    std::chrono::steady_clock::time_point last_log;
+    bool logged = false;
+    int unlogged = 0;
+  };
+  std::map<std::string, Refusals> refusals_;  // by limit, guarded by mu_
+  int gpu_count_ = 0;           // set before accepting
+  std::string gpu_count_error_;
+  DeadlineWatch deadlines_;     // handshakes
 };
 
 }  // namespace rcuda

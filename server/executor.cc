@@ -1,5 +1,6 @@
 #include "server/executor.h"
 
+#include "server/cuda_driver.h"
 #include "server/cuda_executor.h"
 #include "server/test_executor.h"
 
@@ -13,6 +14,22 @@ Status CreateExecutor(const ExecutorOptions& options, std::unique_ptr<Executor>*
   } else {
     return Status::InvalidValue("unknown backend '" + options.backend + "' (cuda or test)");
   }
+  return Status::Ok();
+}
+
+Status CountDevices(const ExecutorOptions& options, int* count) {
+  *count = 0;
+  if (options.backend == "test") {
+    *count = 1;  // TEST BACKEND: one device, 0
+    return Status::Ok();
+  }
+  if (options.backend != "cuda") return Status::InvalidValue("unknown backend '" + options.backend + "'");
+  CudaDriver drv;
+  RCUDA_RETURN_IF_ERROR(drv.Load());
+  CUresult r = drv.cuInit(0);
+  if (r != CUDA_SUCCESS) return drv.Error(r, "cuInit");
+  r = drv.cuDeviceGetCount(count);
+  if (r != CUDA_SUCCESS) return drv.Error(r, "cuDeviceGetCount");
   return Status::Ok();
 }
 

@@ -79,6 +79,10 @@ class HostChannel {
   virtual Status RunHostFunction(uint64_t id) = 0;
   // Hands `size` bytes to the client's pending copy `id`.
   virtual Status DeliverToHost(uint64_t id, const void* data, size_t size) = 0;
+  // The same for bytes that `produce` writes piece by piece, so that a large
+  // copy needs no buffer of its whole size.
+  virtual Status DeliverToHostFrom(uint64_t id, uint64_t size,
+                                   const std::function<Status(const ChunkWriter&)>& produce) = 0;
 };
 
 // A strided copy. The host side, when there is one, is packed: width *
@@ -165,6 +169,8 @@ class Executor {
   virtual Status LoadModule(std::string_view fatbin, const std::vector<std::string>& functions,
                             const std::vector<std::string>& variables, uint64_t* module,
                             ModuleDescription* description) = 0;
+  // Unloads a module: its functions, and graphs that launch them, are
+  // refused from then on (cudaErrorInvalidResourceHandle).
   virtual Status UnloadModule(uint64_t module) = 0;
 
   virtual Status Launch(uint64_t function, Dim3 grid, Dim3 block, uint32_t shared_bytes, uint64_t stream,
@@ -230,8 +236,17 @@ struct ExecutorOptions {
   std::string backend = "cuda";                 // "cuda" | "test"
   std::vector<std::string> test_kernel_plugins;  // test backend only
   uint64_t test_memory_bytes = 16ull << 30;      // test backend's "GPU" size
+  // Host memory (pinned with the CUDA backend) one session may hold beyond
+  // the executor's fixed staging: buffers of device-to-host copies that wait
+  // or are delivered asynchronously, and graphs' staging (host_budget.h).
+  uint64_t host_staging_bytes = 256ull << 20;
 };
 
 Status CreateExecutor(const ExecutorOptions& options, std::unique_ptr<Executor>* executor);
+
+// How many GPUs the backend offers on this node (the test backend: 1). The
+// CUDA backend initializes the driver: the daemon asks a child process
+// (rcuda-server --count-gpus), never itself, since it forks workers.
+Status CountDevices(const ExecutorOptions& options, int* count);
 
 }  // namespace rcuda

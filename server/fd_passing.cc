@@ -1,5 +1,6 @@
 #include "server/fd_passing.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -34,12 +35,19 @@ bool Get(const std::vector<uint8_t>& in, size_t* at, std::vector<uint8_t>* field
 
 }  // namespace
 
-Status SendSession(int control_fd, const Handoff& h) {
-  if (h.fds.empty() || h.fds.size() > kMaxFds) return Status::InvalidValue("bad descriptor count for a handoff");
+Status SendSession(int control_fd, const Handoff& h, std::chrono::milliseconds timeout) {
+  std::vector<int> fds = h.fds;
+  int32_t slot = -1;
+  if (h.lease_fd >= 0) {
+    fds.push_back(h.lease_fd);  // the last descriptor
+    slot = h.lease_slot;
+  }
+  if (h.fds.empty() || fds.size() > kMaxFds) return Status::InvalidValue("bad descriptor count for a handoff");
   std::vector<uint8_t> payload;
   Put(&payload, h.kind.data(), h.kind.size());
   Put(&payload, h.key.data(), h.key.size());
   Put(&payload, h.hello.data(), h.hello.size());
+  Put(&payload, &slot, sizeof slot);
   if (payload.size() > kMaxMessage) return Status::InvalidValue("handoff too large");
   iovec iov{payload.data(), payload.size()};
   alignas(cmsghdr) char control[CMSG_SPACE(kMaxFds * sizeof(int))] = {};
@@ -47,17 +55,26 @@ Status SendSession(int control_fd, const Handoff& h) {
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
   msg.msg_control = control;
-  msg.msg_controllen = CMSG_SPACE(h.fds.size() * sizeof(int));
+  msg.msg_controllen = CMSG_SPACE(fds.size() * sizeof(int));
   cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
   cmsg->cmsg_level = SOL_SOCKET;
   cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(h.fds.size() * sizeof(int));
-  std::memcpy(CMSG_DATA(cmsg), h.fds.data(), h.fds.size() * sizeof(int));
-  // A SOCK_SEQPACKET socket delivers the message whole or not at all.
-  if (sendmsg(control_fd, &msg, MSG_NOSIGNAL) != static_cast<ssize_t>(payload.size())) {
-    return Status::IoError(std::string("handing the connection to its worker failed: ") + std::strerror(errno));
+  cmsg->cmsg_len = CMSG_LEN(fds.size() * sizeof(int));
+  std::memcpy(CMSG_DATA(cmsg), fds.data(), fds.size() * sizeof(int));
+  // A SOCK_SEQPACKET socket delivers the message whole or not at all; a
+  // full queue makes it wait, here no longer than the timeout.
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    ssize_t n = sendmsg(control_fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n == static_cast<ssize_t>(payload.size())) return Status::Ok();
+    if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      return Status::IoError(std::string("handing the connection to its worker failed: ") + std::strerror(errno));
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return Status::Unavailable("the worker does not take the connection (its queue is full)");
+    pollfd p{control_fd, POLLOUT, 0};
+    poll(&p, 1, static_cast<int>(left.count()));
   }
-  return Status::Ok();
 }
 
 Status ReceiveSession(int control_fd, Handoff* h, bool* closed) {
@@ -86,10 +103,24 @@ Status ReceiveSession(int control_fd, Handoff* h, bool* closed) {
   std::memcpy(h->fds.data(), CMSG_DATA(cmsg), count * sizeof(int));
   buffer.resize(n);
   size_t at = 0;
-  std::vector<uint8_t> kind, key;
-  if (!Get(buffer, &at, &kind) || !Get(buffer, &at, &key) || !Get(buffer, &at, &h->hello) || at != buffer.size()) {
+  std::vector<uint8_t> kind, key, slot;
+  int32_t lease_slot = -1;
+  if (!Get(buffer, &at, &kind) || !Get(buffer, &at, &key) || !Get(buffer, &at, &h->hello) ||
+      !Get(buffer, &at, &slot) || slot.size() != sizeof lease_slot || at != buffer.size()) {
     for (int fd : h->fds) close(fd);
     return Status::IoError("malformed handoff");
+  }
+  std::memcpy(&lease_slot, slot.data(), sizeof lease_slot);
+  h->lease_fd = -1;
+  h->lease_slot = -1;
+  if (lease_slot >= 0) {
+    if (h->fds.size() < 2) {
+      for (int fd : h->fds) close(fd);
+      return Status::IoError("malformed handoff");
+    }
+    h->lease_fd = h->fds.back();
+    h->fds.pop_back();
+    h->lease_slot = lease_slot;
   }
   h->kind.assign(kind.begin(), kind.end());
   h->key.assign(key.begin(), key.end());

@@ -32,13 +32,19 @@ void ClientHostChannel::Close() {
   attached_cv_.notify_all();
 }
 
-Status ClientHostChannel::RunHostFunction(uint64_t id) { return Exchange(1, id, nullptr, 0); }
+Status ClientHostChannel::RunHostFunction(uint64_t id) { return Exchange(1, id, 0, nullptr); }
 
 Status ClientHostChannel::DeliverToHost(uint64_t id, const void* data, size_t size) {
-  return Exchange(2, id, data, size);
+  return Exchange(2, id, size, [&](const ChunkWriter& write) { return write(data, size); });
 }
 
-Status ClientHostChannel::Exchange(uint8_t kind, uint64_t id, const void* data, size_t size) {
+Status ClientHostChannel::DeliverToHostFrom(uint64_t id, uint64_t size,
+                                            const std::function<Status(const ChunkWriter&)>& produce) {
+  return Exchange(2, id, size, produce);
+}
+
+Status ClientHostChannel::Exchange(uint8_t kind, uint64_t id, uint64_t size,
+                                   const std::function<Status(const ChunkWriter&)>& produce) {
   std::lock_guard exchange(mu_);
   Connection* connection = nullptr;
   {
@@ -50,17 +56,43 @@ Status ClientHostChannel::Exchange(uint8_t kind, uint64_t id, const void* data, 
   }
   flatbuffers::FlatBufferBuilder builder(64);
   builder.Finish(wire::CreateChannelMessage(builder, kind, id));
-  ConstBuffer bulk{data, size};
-  RCUDA_RETURN_IF_ERROR(WriteFrame(*connection, std::span(builder.GetBufferPointer(), builder.GetSize()),
-                                   std::span(&bulk, size ? 1 : 0)));
+  std::span<const uint8_t> message(builder.GetBufferPointer(), builder.GetSize());
+  Status produced;
+  if (size == 0) {
+    RCUDA_RETURN_IF_ERROR(WriteFrame(*connection, message));
+  } else {
+    // The header announces the whole size; the pieces follow as produced.
+    RCUDA_RETURN_IF_ERROR(WriteFrameStart(*connection, message, size, ConstBuffer{nullptr, 0}));
+    uint64_t sent = 0;
+    Status transport;
+    produced = produce([&](const void* src, size_t n) {
+      if (n > size - sent) return transport = Status::Corruption("delivery longer than announced");
+      ConstBuffer part{src, n};
+      transport = connection->WriteAll(std::span(&part, 1));
+      if (transport.ok()) sent += n;
+      return transport;
+    });
+    RCUDA_RETURN_IF_ERROR(transport);
+    if (!produced.ok() || sent != size) {
+      // The frame promised `size` bytes: keep the channel in step.
+      std::vector<char> zeros(std::min<uint64_t>(size - sent, 1 << 20));
+      while (sent < size) {
+        ConstBuffer part{zeros.data(), std::min<uint64_t>(zeros.size(), size - sent)};
+        RCUDA_RETURN_IF_ERROR(connection->WriteAll(std::span(&part, 1)));
+        sent += part.size;
+      }
+      if (produced.ok()) produced = Status(Status::kUnknown, "short delivery to the client");
+    }
+  }
   FrameHeader header;
-  RCUDA_RETURN_IF_ERROR(ReadFrame(*connection, &header, &frame_));
+  RCUDA_RETURN_IF_ERROR(ReadFrame(*connection, &header, &frame_, nullptr, 4096));
   flatbuffers::Verifier verifier(frame_.data(), frame_.size());
   if (!verifier.VerifyBuffer<wire::HostAck>(nullptr) || header.bulk_bytes) {
     return Status::Corruption("malformed host channel acknowledgement");
   }
   const auto* ack = flatbuffers::GetRoot<wire::HostAck>(frame_.data());
   if (ack->id() != id) return Status::Corruption("host channel acknowledgement out of order");
+  RCUDA_RETURN_IF_ERROR(produced);
   if (ack->error()) return Status(ack->error(), "the client reported an error on the host channel");
   return Status::Ok();
 }

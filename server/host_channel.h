@@ -24,9 +24,13 @@ class ClientHostChannel final : public HostChannel {
 
   Status RunHostFunction(uint64_t id) override;
   Status DeliverToHost(uint64_t id, const void* data, size_t size) override;
+  Status DeliverToHostFrom(uint64_t id, uint64_t size,
+                           const std::function<Status(const ChunkWriter&)>& produce) override;
 
  private:
-  Status Exchange(uint8_t kind, uint64_t id, const void* data, size_t size);
+  // Sends one ChannelMessage whose bulk (`size` bytes) `produce` writes, and
+  // waits for its acknowledgement.
+  Status Exchange(uint8_t kind, uint64_t id, uint64_t size, const std::function<Status(const ChunkWriter&)>& produce);
 
   std::mutex mu_;  // one exchange at a time
   std::mutex state_mu_;

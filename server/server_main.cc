@@ -49,6 +49,8 @@ int RunWorker(int control_fd, int gpu, const ExecutorOptions& executor_options, 
   // The control socket stays open: the session's host channel arrives on it.
   policy.control_fd = control_fd;
   policy.session_key = handoff.key;
+  policy.lease_fd = handoff.lease_fd;
+  policy.lease_slot = handoff.lease_slot;
   SessionWorker worker(std::move(connection), std::move(executor), open, std::move(policy));
   s = worker.Run(handoff.hello);
   if (!s.ok()) spdlog::warn("session ended: {}", s.message());
@@ -86,23 +88,57 @@ int main(int argc, char** argv) {
   app.add_option("--status-file", options.status_file, "Keep a JSON list of sessions in this file");
   app.add_option("--auth-key-file", options.auth_key_file,
                  "Require lease tokens signed with the key in this file (shared with ssgmd)");
-  app.add_option("--node-name", options.node_name, "This node's name in lease tokens");
+  app.add_option("--node-name", options.node_name,
+                 "This node's name in lease tokens (with --auth-key-file; default: the host name)");
   app.add_option("--revoked-leases-file", options.revoked_leases_file,
                  "Refuse, and end the sessions of, leases listed here (written by rcuda-gpu-monitor)");
+  app.add_option("--max-handshakes", options.max_handshakes,
+                 "Connections whose first message is still awaited, at once (0: no limit)")
+      ->capture_default_str();
+  app.add_option("--max-connections-per-peer", options.max_connections_per_peer,
+                 "Pending handshakes and sessions of one peer address (0: no limit)")
+      ->capture_default_str();
+  int64_t handshake_seconds = options.hello_timeout.count() / 1000;
+  app.add_option("--handshake-timeout", handshake_seconds,
+                 "Seconds a new connection has to send its first message")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  app.add_option("--session-host-staging", options.executor.host_staging_bytes,
+                 "Bytes of (pinned) host memory one session may hold for copies that wait and graphs' staging")
+      ->capture_default_str();
+  int64_t idle_seconds = options.session_idle_timeout.count();
+  app.add_option("--session-idle-timeout", idle_seconds,
+                 "End a session whose client sent nothing for this many seconds, with nothing in progress (0: never)")
+      ->capture_default_str();
   app.add_option("--log-level", options.log_level, "trace, debug, info, warn, error")->capture_default_str();
   bool no_shm = false;
   app.add_flag("--no-shared-memory", no_shm,
                "Do not offer the shared-memory transport to local clients (Unix socket in $RCUDA_SOCKET_DIR)");
   app.add_option("--worker-control-fd", worker_control_fd, "(internal) run as a session worker")->group("");
   app.add_option("--worker-gpu", worker_gpu, "(internal) the worker's GPU")->group("");
+  bool count_gpus = false;
+  app.add_flag("--count-gpus", count_gpus, "(internal) print how many GPUs the backend has")->group("");
   app.set_version_flag("--version", std::string("rcuda-server ") + kRcudaVersion);
   CLI11_PARSE(app, argc, argv);
 
   signal(SIGPIPE, SIG_IGN);
+  if (count_gpus) {
+    // For the daemon, which must not initialize the driver itself.
+    int count = 0;
+    Status s = CountDevices(options.executor, &count);
+    if (!s.ok()) {
+      std::printf("%s\n", s.message().c_str());
+      return 1;
+    }
+    std::printf("%d\n", count);
+    return 0;
+  }
   options.shared_memory = !no_shm;
+  options.session_idle_timeout = std::chrono::seconds(std::max<int64_t>(0, idle_seconds));
+  options.hello_timeout = std::chrono::seconds(handshake_seconds);
   SessionPolicy policy;
   policy.port = options.port;
-  policy.node_name = options.node_name;
+  policy.idle_timeout = options.session_idle_timeout;
   if (!options.auth_key_file.empty()) {
     Status s = ReadLeaseKeyFile(options.auth_key_file, &policy.auth_key);
     if (s.ok() && options.node_name.empty()) {
@@ -112,7 +148,18 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "rcuda-server: %s\n", s.message().c_str());
       return 2;
     }
+    // A token names the node its grants are for; a server that did not
+    // know its own name would honour grants for any node.
+    if (options.node_name.empty()) {
+      char host[256] = {};
+      if (gethostname(host, sizeof host - 1) != 0 || !host[0]) {
+        std::fprintf(stderr, "rcuda-server: --auth-key-file needs --node-name (the host name is unknown)\n");
+        return 2;
+      }
+      options.node_name = host;
+    }
   }
+  policy.node_name = options.node_name;
 
   if (worker_control_fd >= 0) {
     InitLogging("rcuda-worker " + std::to_string(getpid()), options.log_level);

@@ -19,7 +19,6 @@ namespace {
 
 constexpr int kInvalidValue = 1;
 constexpr int kNotReady = 600;  // cudaErrorNotReady
-constexpr uint64_t kMaxFatbinBytes = 2ull << 30;
 constexpr size_t kMaxParamBytes = 32 << 10;  // CUDA's limit is 32764 bytes
 
 Dim3 ToDim3(const wire::Dim3* d) { return d ? Dim3{d->x(), d->y(), d->z()} : Dim3{}; }
@@ -90,11 +89,24 @@ Status SessionWorker::Run(std::span<const uint8_t> hello) {
   RCUDA_RETURN_IF_ERROR(Handshake(hello));
   if (executor_) executor_->set_host_channel(&host_channel_);
   if (policy_.control_fd >= 0) attach_thread_ = std::thread([this] { AttachLoop(); });
+  SessionMonitor::Options watch;
+  watch.idle_timeout = policy_.idle_timeout;
+  watch.gone_grace = policy_.gone_grace;
+  monitor_ = std::make_unique<SessionMonitor>(connection_.get(), watch, [] {
+    // The session thread is stuck on the GPU and its client is gone: the
+    // process is the session, and its end frees what it held.
+    std::fflush(nullptr);
+    _exit(3);
+  });
+  monitor_->Start();
   FrameHeader header;
   while (true) {
     bool peer_left = false;
+    monitor_->Reading();
     Status s = ReadFrame(*connection_, &header, &frame_, &peer_left);
+    monitor_->Serving();
     if (!s.ok()) {
+      if (monitor_->ended_idle()) return Status::Unavailable("idle for longer than --session-idle-timeout");
       // The client closing its end between frames is how a session ends.
       if (peer_left) {
         spdlog::info("client left: {}", s.message());
@@ -110,6 +122,8 @@ Status SessionWorker::Run(std::span<const uint8_t> hello) {
     }
     next_id_ = message->id();
     RCUDA_RETURN_IF_ERROR(Serve(*message, header.bulk_bytes));
+    // A large message (up to 64 MiB) does not keep its buffer.
+    if (frame_.capacity() > (1u << 20)) std::vector<uint8_t>().swap(frame_);
   }
 }
 
@@ -121,11 +135,9 @@ Status SessionWorker::Handshake(std::span<const uint8_t> hello_bytes) {
     frame_.assign(hello_bytes.begin(), hello_bytes.end());
   }
   const wire::Message* message = VerifiedMessage(frame_);
-  if (!message || message->request_type() != wire::Request::Hello || header.bulk_bytes != 0) {
-    return Status::Corruption("the first message is not a valid Hello");
-  }
+  const wire::Hello* hello = message ? message->request_as_Hello() : nullptr;
+  if (!hello || header.bulk_bytes != 0) return Status::Corruption("the first message is not a valid Hello");
   next_id_ = message->id();
-  const wire::Hello* hello = message->request_as_Hello();
   std::string program = hello->program() ? hello->program()->str() : "?";
   spdlog::info("session from {} (program '{}', pid {}, host '{}') asks for GPU {}", connection_->PeerName(), program,
                hello->client_pid(), hello->client_host() ? hello->client_host()->str() : "?", hello->gpu());
@@ -162,8 +174,17 @@ Status SessionWorker::Handshake(std::span<const uint8_t> hello_bytes) {
       return refuse("lease " + claims.lease_id + " does not grant GPU " + std::to_string(hello->gpu()) +
                     " of this server (port " + std::to_string(policy_.port) + ")");
     }
-    memory_limit_ = grant->mem_bytes;
-    spdlog::info("session holds lease {} ({} bytes of GPU memory)", claims.lease_id, memory_limit_);
+    // The grant is the lease's on this GPU, whatever its number of
+    // sessions: they charge one account, which the daemon keeps.
+    std::unique_ptr<LeaseMemory> shared;
+    if (policy_.lease_fd >= 0) {
+      Status m = LeaseMemory::Map(policy_.lease_fd, &shared);
+      if (!m.ok()) spdlog::warn("lease memory account: {}; counting this session alone", m.message());
+    } else {
+      spdlog::warn("no lease memory account from the daemon; counting this session alone");
+    }
+    budget_.Configure(grant->mem_bytes, std::move(shared), policy_.lease_slot);
+    spdlog::info("session holds lease {} ({} bytes of GPU memory)", claims.lease_id, grant->mem_bytes);
   }
   if (hello->gpu() != policy_.gpu) {
     return refuse("internal error: session for GPU " + std::to_string(hello->gpu()) + " routed to a worker of GPU " +
@@ -173,6 +194,13 @@ Status SessionWorker::Handshake(std::span<const uint8_t> hello_bytes) {
   DeviceDescription device;
   if (s.ok()) s = executor_->Describe(&device);
   if (!s.ok()) return refuse("cannot open GPU " + std::to_string(hello->gpu()) + ": " + s.message());
+  // A stack size reserves that much for every thread the GPU can hold.
+  constexpr int kMultiprocessors = 16, kThreadsPerMultiprocessor = 39;  // cudaDeviceAttr
+  arch_ = device.arch;
+  if (device.attributes.size() > kThreadsPerMultiprocessor) {
+    resident_threads_ = std::max<uint64_t>(1, uint64_t(std::max(1, device.attributes[kMultiprocessors])) *
+                                                  uint64_t(std::max(1, device.attributes[kThreadsPerMultiprocessor])));
+  }
 
   builder_.Clear();
   auto name = builder_.CreateString(device.name);
@@ -197,7 +225,7 @@ Status SessionWorker::Handshake(std::span<const uint8_t> hello_bytes) {
   reply.add_accepted(true);
   reply.add_device(info_offset);
   reply.add_server_version(server_version);
-  reply.add_memory_limit(memory_limit_);
+  reply.add_memory_limit(budget_.limit());
   reply.add_session_key(session_key);
   reply.add_stream_priority_least(least);
   reply.add_stream_priority_greatest(greatest);
@@ -209,6 +237,9 @@ Status SessionWorker::Handshake(std::span<const uint8_t> hello_bytes) {
 Status SessionWorker::Serve(const wire::Message& m, uint64_t bulk_bytes) {
   // Only these requests carry bulk data; anything else with bulk is malformed.
   wire::Request type = m.request_type();
+  // VerifiedMessage already refuses a type without its table; the handlers
+  // below rely on it (each reads request_as_X() unchecked).
+  if (m.request() == nullptr) return Status::Corruption("request without its table");
   if (bulk_bytes && type != wire::Request::MemcpyHtoD && type != wire::Request::ModuleLoad &&
       type != wire::Request::Memcpy3D && type != wire::Request::GraphLaunch) {
     return Status::Corruption("unexpected bulk data with request " + std::to_string(static_cast<int>(type)));
@@ -330,7 +361,7 @@ Status SessionWorker::WaitThenReply(uint64_t id, Executor::WaitTarget target, ui
   std::function<Status()> wait;
   s = executor_->PrepareWait(target, handle, &wait);
   if (!s.ok()) return SendReply(id, s);
-  waits_.Run([this, id, wait = std::move(wait)] {
+  RunWait([this, id, wait = std::move(wait)] {
     Status result = wait();
     flatbuffers::FlatBufferBuilder builder(256);
     // A failed write means the client is gone; the session loop sees it too.
@@ -339,43 +370,15 @@ Status SessionWorker::WaitThenReply(uint64_t id, Executor::WaitTarget target, ui
   return Status::Ok();
 }
 
-Status SessionWorker::HandleMemAlloc(const wire::Message& m) {
-  uint64_t size = m.request_as_MemAlloc()->size();
-  builder_.Clear();
-  if (memory_limit_ && size > memory_limit_ - std::min(memory_limit_, allocations_.malloc_bytes())) {
-    return SendReply(m.id(), Status::OutOfMemory("allocation of " + std::to_string(size) +
-                                                 " bytes exceeds the session's memory grant of " +
-                                                 std::to_string(memory_limit_) + " bytes"));
-  }
-  uint64_t ptr = 0;
-  Status s = executor_->Allocate(size, &ptr);
-  if (s.ok()) allocations_.Add(ptr, size, AllocationTable::Kind::kMalloc);
-  builder_.Clear();
-  auto body = wire::CreateMemAllocReply(builder_, ptr);
-  return SendReply(m.id(), s, wire::ReplyBody::MemAllocReply, body.Union());
-}
-
-Status SessionWorker::HandleMemFree(const wire::Message& m) {
-  uint64_t ptr = m.request_as_MemFree()->ptr();
-  builder_.Clear();
-  if (ptr == 0) return SendReply(m.id(), Status::Ok());  // cudaFree(nullptr) is a no-op
-  if (!allocations_.RemoveMalloc(ptr)) {
-    return SendReply(m.id(), Status::InvalidValue("cudaFree of " + Hex(ptr) + ", which this session did not allocate"));
-  }
-  return SendReply(m.id(), executor_->Free(ptr));
-}
-
-Status SessionWorker::HandleMemGetInfo(const wire::Message& m) {
-  uint64_t free = 0, total = 0;
-  Status s = executor_->MemGetInfo(&free, &total);
-  if (s.ok() && memory_limit_) {
-    // A session held to a grant sees a GPU of the grant's size.
-    total = memory_limit_;
-    free = std::min(free, memory_limit_ - std::min(memory_limit_, allocations_.malloc_bytes()));
-  }
-  builder_.Clear();
-  auto body = wire::CreateMemGetInfoReply(builder_, free, total);
-  return SendReply(m.id(), s, wire::ReplyBody::MemGetInfoReply, body.Union());
+void SessionWorker::RunWait(std::function<void()> task) {
+  if (monitor_) monitor_->WaitStarted();
+  std::function<void()> counted = [this, task = std::move(task)] {
+    task();
+    if (monitor_) monitor_->WaitDone();
+  };
+  // Every pool thread busy and no more allowed: this session waits here,
+  // and reads its next request when this one is done.
+  if (!waits_.TryRun(std::move(counted))) counted();
 }
 
 Status SessionWorker::HandleMemcpyHtoD(const wire::Message& m, uint64_t bulk_bytes) {
@@ -425,7 +428,7 @@ Status SessionWorker::HandleMemcpyDtoH(const wire::Message& m) {
     std::function<void()> release;
     const void* data = nullptr;
     if (executor_->PrepareCopyFromDevice(r->src(), r->size(), r->stream(), &wait, &data, &release).ok()) {
-      waits_.Run([this, id = m.id(), size = r->size(), wait = std::move(wait), data, release = std::move(release)] {
+      RunWait([this, id = m.id(), size = r->size(), wait = std::move(wait), data, release = std::move(release)] {
         Status result = wait();
         flatbuffers::FlatBufferBuilder builder(256);
         ConstBuffer bytes{data, static_cast<size_t>(size)};
@@ -514,47 +517,6 @@ Status SessionWorker::HandleMemset(const wire::Message& m) {
   return Status::Ok();
 }
 
-Status SessionWorker::HandleModuleLoad(const wire::Message& m, uint64_t bulk_bytes) {
-  const auto* r = m.request_as_ModuleLoad();
-  if (bulk_bytes == 0 || bulk_bytes > kMaxFatbinBytes) return Status::Corruption("ModuleLoad without a sane fatbinary");
-  std::string fatbin(bulk_bytes, '\0');
-  RCUDA_RETURN_IF_ERROR(connection_->ReadExact(fatbin.data(), fatbin.size()));
-  std::vector<std::string> functions, variables;
-  if (r->functions())
-    for (const auto* f : *r->functions()) functions.push_back(f->str());
-  if (r->variables())
-    for (const auto* v : *r->variables()) variables.push_back(v->str());
-  uint64_t module = 0;
-  ModuleDescription description;
-  Status s = executor_->LoadModule(fatbin, functions, variables, &module, &description);
-  builder_.Clear();
-  if (!s.ok()) return SendReply(m.id(), s);
-  std::vector<flatbuffers::Offset<wire::FunctionInfo>> fns;
-  for (const auto& f : description.functions) {
-    std::vector<uint32_t> offsets, sizes;
-    for (const auto& p : f.params) {
-      offsets.push_back(p.offset);
-      sizes.push_back(p.size);
-    }
-    fns.push_back(wire::CreateFunctionInfoDirect(
-        builder_, f.found, f.handle, &offsets, &sizes, f.max_threads_per_block, f.shared_size_bytes,
-        f.const_size_bytes, f.local_size_bytes, f.num_regs, f.ptx_version, f.binary_version,
-        f.max_dynamic_shared_size_bytes));
-  }
-  std::vector<flatbuffers::Offset<wire::VariableInfo>> vars;
-  for (const auto& v : description.variables) {
-    if (v.found) allocations_.Add(v.address, v.size, AllocationTable::Kind::kVariable);
-    vars.push_back(wire::CreateVariableInfo(builder_, v.found, v.address, v.size));
-  }
-  auto body = wire::CreateModuleLoadReplyDirect(builder_, &fns, &vars);
-  return SendReply(m.id(), s, wire::ReplyBody::ModuleLoadReply, body.Union());
-}
-
-Status SessionWorker::HandleModuleUnload(const wire::Message& m) {
-  RecordAsyncError(executor_->UnloadModule(m.request_as_ModuleUnload()->module_id()));
-  return Status::Ok();
-}
-
 Status SessionWorker::HandleLaunch(const wire::Message& m) {
   const auto* r = m.request_as_Launch();
   std::span<const uint8_t> params;
@@ -578,11 +540,11 @@ Status SessionWorker::HandleDeviceSynchronize(const wire::Message& m) {
 }
 
 Status SessionWorker::HandleDeviceReset(const wire::Message& m) {
-  // The client resets by ending the session and opening a new one; a reset
-  // inside a session frees what it holds.
-  Status s = executor_->Synchronize();
-  builder_.Clear();
-  return SendReply(m.id(), s);
+  // The client resets by ending the session and opening a new one; here it
+  // waits for the device, on the wait pool like a synchronization, so that
+  // a kernel that never ends does not stop the session thread (which then
+  // still sees its client leave).
+  return WaitThenReply(m.id(), Executor::WaitTarget::kDevice, 0);
 }
 
 }  // namespace rcuda

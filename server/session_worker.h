@@ -6,8 +6,10 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -20,6 +22,8 @@
 #include "common/allocation_table.h"
 #include "server/executor.h"
 #include "server/host_channel.h"
+#include "server/memory_budget.h"
+#include "server/session_monitor.h"
 #include "server/wait_pool.h"
 
 namespace rcuda {
@@ -35,6 +39,20 @@ struct SessionPolicy {
   int control_fd = -1;
   // The key the client presents to attach its host channel.
   std::string session_key;
+  // The lease's shared memory account (LeaseMemory) and this session's slot
+  // in it, from the daemon; -1 without a lease.
+  int lease_fd = -1;
+  int lease_slot = -1;
+  // A session idle this long is ended (0: never); see SessionMonitor.
+  std::chrono::milliseconds idle_timeout{0};
+  std::chrono::milliseconds gone_grace{5000};
+};
+
+// What one session may hold of the worker's host, whatever it asks.
+struct SessionCaps {
+  static constexpr uint64_t kMaxModuleBytes = 1ull << 30;  // one fatbinary
+  static constexpr int kMaxHandles = 16384;  // live streams, events, graphs, pools
+  static constexpr size_t kMaxWaitThreads = 32;  // threads waiting on the GPU
 };
 
 class SessionWorker {
@@ -90,6 +108,23 @@ class SessionWorker {
   Status HandleGraphExecKernelNodeSetParams(const wire::Message& m);
   Status HandleGraphExecUpdate(const wire::Message& m);
   Status HandleCall(const wire::Message& m);
+  // session_worker_memory.cc: the generic calls that take or give GPU
+  // memory (pools, limits), charged to the session's budget.
+  Status CallMallocAsync(std::vector<int64_t>& args, std::vector<int64_t>* values);
+  void CallFreeAsync(std::vector<int64_t>& args);
+  Status CallPoolCreate(std::vector<int64_t>& args, std::vector<int64_t>* values);
+  Status CallSetLimit(std::vector<int64_t>& args);
+  // Charges `bytes`; when the grant is spent, looks again at what the
+  // session's pools really reserve, then tries once more.
+  bool ChargeOrRefresh(uint64_t bytes);
+  // Charges the session's stream-ordered pools what they reserve now.
+  void RefreshPoolCharge();
+  // The pool a cudaMallocAsync of pool argument `pool` draws from.
+  int64_t PoolOf(int64_t pool);
+  // Counts a stream, event, graph or pool the session creates; false past
+  // SessionCaps::kMaxHandles.
+  bool TakeHandle();
+  void GiveHandle();
 
   // Converts a graph from the wire, checking its device memory ranges.
   Status GraphSpecs(const flatbuffers::Vector<flatbuffers::Offset<wire::GraphNode>>* nodes,
@@ -127,18 +162,38 @@ class SessionWorker {
   // Answers a synchronizing request when the GPU work it waits for is done,
   // without holding up the session's other requests meanwhile.
   Status WaitThenReply(uint64_t id, Executor::WaitTarget target, uint64_t handle);
+  // Runs `task` on the wait pool (counted by the monitor as work in
+  // progress); with every pool thread busy, runs it here and now.
+  void RunWait(std::function<void()> task);
 
   std::unique_ptr<Connection> connection_;
   std::unique_ptr<Executor> executor_;
   Status open_status_;
   SessionPolicy policy_;
   AllocationTable allocations_;
-  uint64_t memory_limit_ = 0;  // 0 = no limit beyond the GPU's
+  MemoryBudget budget_;
+  // Loaded modules, by the id the client gave each.
+  struct LoadedModule {
+    uint64_t executor_id = 0;
+    std::vector<uint64_t> variables;  // bases in allocations_
+    uint64_t charged = 0;
+  };
+  std::map<uint64_t, LoadedModule> modules_;
+  // Stream-ordered pools: what the session's allocations use in each (a
+  // pool's charge is the larger of that and what the pool reserves).
+  std::map<int64_t, uint64_t> pool_used_;
+  std::map<uint64_t, std::pair<int64_t, uint64_t>> pool_allocations_;  // ptr -> pool, bytes
+  uint64_t pool_charge_ = 0;
+  std::map<int64_t, uint64_t> limit_charges_;  // by cudaLimit
+  uint64_t resident_threads_ = 1;  // SMs * threads per SM: a stack size's multiplier
+  uint32_t arch_ = 0;              // the GPU's, e.g. 90: which module image it loads
+  int live_handles_ = 0;
+  std::unique_ptr<SessionMonitor> monitor_;
   uint64_t next_id_ = 0;
   std::mutex async_mu_;
   Status async_error_;  // guarded by async_mu_
   std::mutex write_mu_;  // one frame at a time on connection_
-  WaitPool waits_;
+  WaitPool waits_{SessionCaps::kMaxWaitThreads};
   ClientHostChannel host_channel_;
   std::thread attach_thread_;
   std::atomic<bool> ending_{false};

@@ -42,6 +42,7 @@ Set3D ToSet(const wire::Memset3D& r) {  // element size checked by HandleMemset3
 
 bool SessionWorker::OwnsStrided(uint64_t base, uint64_t pitch, uint64_t slice_height, uint64_t width,
                                 uint64_t height, uint64_t depth) const {
+  // An empty region touches nothing (the handlers do nothing for one).
   if (width == 0 || height == 0 || depth == 0) return true;
   if (width > pitch || height > slice_height) return false;
   // The last byte touched, computed without overflow.
@@ -55,6 +56,16 @@ Status SessionWorker::HandleMemcpy3D(const wire::Message& m, uint64_t bulk_bytes
   Copy3D c = ToCopy(*r);
   __uint128_t packed = __uint128_t(c.width) * c.height * c.depth;
   if (packed > (__uint128_t(1) << 48)) return Status::Corruption("Memcpy3D of an absurd size");
+  if (packed == 0) {
+    // Nothing to copy, whatever the other extents say (a loop over a
+    // depth of 2^64 empty slices would never end).
+    if (bulk_bytes) return Status::Corruption("Memcpy3D of nothing with bulk data");
+    if (r->direction() == wire::CopyDirection::DeviceToHost && !r->pending()) {
+      builder_.Clear();
+      return SendReply(m.id(), Status::Ok());
+    }
+    return Status::Ok();
+  }
   switch (r->direction()) {
     case wire::CopyDirection::HostToDevice: {
       if (bulk_bytes != c.packed_bytes()) return Status::Corruption("Memcpy3D bulk does not match its size");
@@ -74,7 +85,6 @@ Status SessionWorker::HandleMemcpy3D(const wire::Message& m, uint64_t bulk_bytes
       }
       builder_.Clear();
       if (!owned) return SendReply(m.id(), Status::InvalidValue("strided copy from memory this session did not allocate"));
-      if (c.packed_bytes() == 0) return SendReply(m.id(), Status::Ok());
       return StreamReply(m.id(), c.packed_bytes(),
                          [&](const ChunkWriter& write) { return executor_->CopyFromDevice3D(c, r->stream(), write); });
     }
@@ -96,6 +106,8 @@ Status SessionWorker::HandleMemset3D(const wire::Message& m) {
   if (set.element_size != 1 && set.element_size != 2 && set.element_size != 4) {
     return Status::Corruption("memset element size must be 1, 2 or 4");
   }
+  // Nothing to set (a loop over a depth of 2^64 empty slices would never end).
+  if (set.width == 0 || set.height == 0 || set.depth == 0) return Status::Ok();
   if (!OwnsStrided(set.dst, set.pitch, set.slice_height, set.width, set.height, set.depth)) {
     RecordAsyncError(Status::InvalidValue("strided memset of memory this session did not allocate"));
     return Status::Ok();
@@ -104,32 +116,22 @@ Status SessionWorker::HandleMemset3D(const wire::Message& m) {
   return Status::Ok();
 }
 
-Status SessionWorker::HandleMallocPitch(const wire::Message& m) {
-  const auto* r = m.request_as_MallocPitch();
-  uint64_t ptr = 0, pitch = 0;
-  Status s;
-  if (memory_limit_ && r->width() * r->height() > memory_limit_ - std::min(memory_limit_, allocations_.malloc_bytes())) {
-    s = Status::OutOfMemory("allocation exceeds the session's memory grant");
-  } else {
-    s = executor_->AllocatePitch(r->width(), r->height(), &ptr, &pitch);
-    if (s.ok()) allocations_.Add(ptr, pitch * r->height(), AllocationTable::Kind::kMalloc);
-  }
-  builder_.Clear();
-  auto body = wire::CreateMallocPitchReply(builder_, ptr, pitch);
-  return SendReply(m.id(), s, wire::ReplyBody::MallocPitchReply, body.Union());
-}
-
 Status SessionWorker::HandleStreamCreate(const wire::Message& m) {
   const auto* r = m.request_as_StreamCreate();
   uint64_t stream = 0;
-  Status s = executor_->StreamCreate(r->flags(), r->priority(), &stream);
+  bool counted = TakeHandle();
+  Status s = counted ? executor_->StreamCreate(r->flags(), r->priority(), &stream)
+                     : Status::OutOfMemory("too many streams, events, graphs and pools in this session");
+  if (counted && !s.ok()) GiveHandle();
   builder_.Clear();
   auto body = wire::CreateHandleReply(builder_, stream);
   return SendReply(m.id(), s, wire::ReplyBody::HandleReply, body.Union());
 }
 
 Status SessionWorker::HandleStreamDestroy(const wire::Message& m) {
-  RecordAsyncError(executor_->StreamDestroy(m.request_as_StreamDestroy()->stream()));
+  Status s = executor_->StreamDestroy(m.request_as_StreamDestroy()->stream());
+  if (s.ok()) GiveHandle();
+  RecordAsyncError(s);
   return Status::Ok();
 }
 
@@ -151,14 +153,19 @@ Status SessionWorker::HandleStreamWaitEvent(const wire::Message& m) {
 
 Status SessionWorker::HandleEventCreate(const wire::Message& m) {
   uint64_t event = 0;
-  Status s = executor_->EventCreate(m.request_as_EventCreate()->flags(), &event);
+  bool counted = TakeHandle();
+  Status s = counted ? executor_->EventCreate(m.request_as_EventCreate()->flags(), &event)
+                     : Status::OutOfMemory("too many streams, events, graphs and pools in this session");
+  if (counted && !s.ok()) GiveHandle();
   builder_.Clear();
   auto body = wire::CreateHandleReply(builder_, event);
   return SendReply(m.id(), s, wire::ReplyBody::HandleReply, body.Union());
 }
 
 Status SessionWorker::HandleEventDestroy(const wire::Message& m) {
-  RecordAsyncError(executor_->EventDestroy(m.request_as_EventDestroy()->event()));
+  Status s = executor_->EventDestroy(m.request_as_EventDestroy()->event());
+  if (s.ok()) GiveHandle();
+  RecordAsyncError(s);
   return Status::Ok();
 }
 
@@ -211,6 +218,10 @@ Status SessionWorker::NodeSpec(const wire::GraphNode& n, GraphNodeSpec* spec) {
     case T::kMemcpy: {
       if (!n.copy()) return Status::Corruption("memcpy node without its copy");
       spec->copy = ToCopy(*n.copy());
+      if (spec->copy.width == 0 || spec->copy.height == 0 || spec->copy.depth == 0) {
+        spec->type = T::kEmpty;  // copies nothing: an empty node keeps the graph's shape
+        break;
+      }
       spec->pending = n.copy()->pending();
       const Copy3D& c = spec->copy;
       switch (n.copy()->direction()) {
@@ -239,6 +250,10 @@ Status SessionWorker::NodeSpec(const wire::GraphNode& n, GraphNodeSpec* spec) {
     case T::kMemset:
       if (!n.set()) return Status::Corruption("memset node without its parameters");
       spec->set = ToSet(*n.set());
+      if (spec->set.width == 0 || spec->set.height == 0 || spec->set.depth == 0) {
+        spec->type = T::kEmpty;  // sets nothing
+        break;
+      }
       if (spec->set.element_size != 1 && spec->set.element_size != 2 && spec->set.element_size != 4) {
         return Status::Corruption("memset element size must be 1, 2 or 4");
       }
@@ -278,7 +293,8 @@ Status SessionWorker::HandleGraphInstantiate(const wire::Message& m) {
   std::vector<GraphNodeSpec> specs;
   Status s = GraphSpecs(m.request_as_GraphInstantiate()->nodes(), &specs);
   uint64_t exec = 0;
-  if (s.ok()) s = executor_->GraphInstantiate(specs, &exec);
+  if (s.ok() && !TakeHandle()) s = Status::OutOfMemory("too many streams, events, graphs and pools in this session");
+  else if (s.ok() && !(s = executor_->GraphInstantiate(specs, &exec)).ok()) GiveHandle();
   builder_.Clear();
   auto body = wire::CreateHandleReply(builder_, exec);
   return SendReply(m.id(), s, wire::ReplyBody::HandleReply, body.Union());
@@ -292,7 +308,9 @@ Status SessionWorker::HandleGraphLaunch(const wire::Message& m, uint64_t bulk_by
 }
 
 Status SessionWorker::HandleGraphExecDestroy(const wire::Message& m) {
-  RecordAsyncError(executor_->GraphExecDestroy(m.request_as_GraphExecDestroy()->exec()));
+  Status s = executor_->GraphExecDestroy(m.request_as_GraphExecDestroy()->exec());
+  if (s.ok()) GiveHandle();
+  RecordAsyncError(s);
   return Status::Ok();
 }
 
@@ -312,38 +330,6 @@ Status SessionWorker::HandleGraphExecUpdate(const wire::Message& m) {
   if (s.ok()) s = executor_->GraphExecUpdate(r->exec(), specs);
   builder_.Clear();
   return SendReply(m.id(), s);
-}
-
-Status SessionWorker::HandleCall(const wire::Message& m) {
-  const auto* r = m.request_as_Call();
-  std::vector<int64_t> args;
-  if (r->args()) args.assign(r->args()->begin(), r->args()->end());
-  auto arg = [&](size_t i) { return i < args.size() ? args[i] : 0; };
-  CallOp op = static_cast<CallOp>(r->op());
-  std::vector<int64_t> values;
-  Status s;
-  // Stream-ordered allocations join the session's memory map.
-  if (op == CallOp::kFreeAsync) {
-    uint64_t ptr = static_cast<uint64_t>(arg(0));
-    if (!allocations_.RemoveMalloc(ptr)) {
-      RecordAsyncError(Status::InvalidValue("cudaFreeAsync of memory this session did not allocate"));
-    } else {
-      RecordAsyncError(executor_->Call(r->op(), args, &values));
-    }
-    return Status::Ok();  // async: no reply
-  }
-  if (op == CallOp::kMallocAsync && memory_limit_ &&
-      static_cast<uint64_t>(arg(0)) > memory_limit_ - std::min(memory_limit_, allocations_.malloc_bytes())) {
-    s = Status::OutOfMemory("allocation exceeds the session's memory grant");
-  } else {
-    s = executor_->Call(r->op(), args, &values);
-  }
-  if (s.ok() && op == CallOp::kMallocAsync && !values.empty()) {
-    allocations_.Add(static_cast<uint64_t>(values[0]), static_cast<uint64_t>(arg(0)), AllocationTable::Kind::kMalloc);
-  }
-  builder_.Clear();
-  auto body = wire::CreateCallReplyDirect(builder_, &values);
-  return SendReply(m.id(), s, wire::ReplyBody::CallReply, body.Union());
 }
 
 }  // namespace rcuda

@@ -20,6 +20,7 @@
 #include "common/allocation_table.h"
 #include "protocol/call_ops.h"
 #include "server/device_props.h"
+#include "server/host_budget.h"
 #include "server/test_kernel_api.h"
 
 namespace rcuda {
@@ -39,7 +40,7 @@ extern "C" void RegisterTestKernel(const char* name, rcuda_test_kernel_fn fn) { 
 
 class TestExecutor final : public Executor {
  public:
-  explicit TestExecutor(const ExecutorOptions& options) : options_(options) {}
+  explicit TestExecutor(const ExecutorOptions& options) : options_(options), host_budget_(options.host_staging_bytes) {}
 
   ~TestExecutor() override {
     for (auto& [base, size] : mappings_) munmap(reinterpret_cast<void*>(base), MapSize(size));
@@ -156,7 +157,7 @@ class TestExecutor final : public Executor {
         fd.shared_size_bytes = static_cast<int32_t>(kernel->static_shared_bytes);
         fd.num_regs = static_cast<int32_t>(kernel->registers);
         fd.max_dynamic_shared_size_bytes = (48 << 10) - fd.shared_size_bytes;
-        functions_.push_back(Function{m.get(), name, kernel->params, kernel->static_shared_bytes});
+        functions_.push_back(Function{m.get(), name, kernel->params, kernel->static_shared_bytes, true});
         fd.handle = functions_.size();  // 1-based, so 0 is never valid
       }
       description->functions.push_back(std::move(fd));
@@ -178,9 +179,17 @@ class TestExecutor final : public Executor {
   }
 
   Status UnloadModule(uint64_t module) override {
-    // Functions keep pointers into their module; keep it until the session
-    // ends, as unloading is rare (program exit).
-    if (module == 0 || module > modules_.size()) return Status(kInvalidResourceHandle, "unknown module");
+    // Functions keep pointers into their module: its memory stays until the
+    // session ends (unloading is rare), but its functions and variables are
+    // gone for the session from now on.
+    if (module == 0 || module > modules_.size() || modules_[module - 1]->unloaded) {
+      return Status(kInvalidResourceHandle, "unknown module");
+    }
+    Module* m = modules_[module - 1].get();
+    m->unloaded = true;
+    for (auto& f : functions_)
+      if (f.module == m) f.live = false;
+    for (auto& [name, storage] : m->variables) table_.RemoveVariable(reinterpret_cast<uint64_t>(storage->data()));
     return Status::Ok();
   }
 
@@ -195,6 +204,7 @@ class TestExecutor final : public Executor {
       return Status(kInvalidResourceHandle, "TEST BACKEND: unknown function handle");
     }
     const Function& f = functions_[function - 1];
+    if (!f.live) return Status(kInvalidResourceHandle, "TEST BACKEND: function of an unloaded module");
     auto it = KernelRegistry().find(f.name);
     if (it == KernelRegistry().end()) {
       return Status(kInvalidDeviceFunction, "TEST BACKEND: no host implementation registered for kernel " + f.name);
@@ -276,8 +286,12 @@ class TestExecutor final : public Executor {
   }
 
   Status AllocatePitch(uint64_t width, uint64_t height, uint64_t* ptr, uint64_t* pitch) override {
+    uint64_t bytes = 0;
+    if (width > UINT64_MAX - 511 || __builtin_mul_overflow((width + 511) / 512 * 512, height, &bytes)) {
+      return Status::OutOfMemory("TEST BACKEND: pitched allocation of an impossible size");
+    }
     *pitch = (width + 511) / 512 * 512;
-    return Allocate(*pitch * height, ptr);
+    return Allocate(bytes, ptr);
   }
 
   Status StreamCreate(uint32_t flags, int32_t priority, uint64_t* stream) override {
@@ -332,6 +346,7 @@ class TestExecutor final : public Executor {
 
   Status GraphInstantiate(const std::vector<GraphNodeSpec>& nodes, uint64_t* exec) override {
     for (const auto& n : nodes) RCUDA_RETURN_IF_ERROR(CheckNode(n));
+    RCUDA_RETURN_IF_ERROR(CheckStaging(nodes));
     *exec = ++next_handle_;
     graphs_[*exec] = nodes;
     return Status::Ok();
@@ -341,6 +356,11 @@ class TestExecutor final : public Executor {
     RCUDA_RETURN_IF_ERROR(CheckStream(stream));
     auto it = graphs_.find(exec);
     if (it == graphs_.end()) return BadHandle("graph exec");
+    for (const auto& n : it->second) {
+      if (n.type == GraphNodeSpec::Type::kKernel && !functions_[n.function - 1].live) {
+        return Status(kInvalidResourceHandle, "TEST BACKEND: the graph launches a function of an unloaded module");
+      }
+    }
     // Host inputs first (they came with the launch), then the nodes in
     // order: dependencies always point to earlier nodes.
     std::vector<std::vector<uint8_t>> inputs;
@@ -398,6 +418,7 @@ class TestExecutor final : public Executor {
     if (node >= it->second.size() || it->second[node].type != GraphNodeSpec::Type::kKernel) {
       return Status::InvalidValue("not a kernel node");
     }
+    RCUDA_RETURN_IF_ERROR(CheckNode(kernel));
     GraphNodeSpec& n = it->second[node];
     n.function = kernel.function;
     n.grid = kernel.grid;
@@ -411,6 +432,8 @@ class TestExecutor final : public Executor {
     auto it = graphs_.find(exec);
     if (it == graphs_.end()) return BadHandle("graph exec");
     if (nodes.size() != it->second.size()) return Status(910, "graph topology changed");
+    for (const auto& n : nodes) RCUDA_RETURN_IF_ERROR(CheckNode(n));
+    RCUDA_RETURN_IF_ERROR(CheckStaging(nodes));
     for (size_t i = 0; i < nodes.size(); ++i) {
       if (nodes[i].type != it->second[i].type || nodes[i].dependencies != it->second[i].dependencies) {
         return Status(910, "graph topology changed");
@@ -574,7 +597,8 @@ class TestExecutor final : public Executor {
   }
 
   Status CheckNode(const GraphNodeSpec& n) const {
-    if (n.type == GraphNodeSpec::Type::kKernel && (n.function == 0 || n.function > functions_.size())) {
+    if (n.type == GraphNodeSpec::Type::kKernel &&
+        (n.function == 0 || n.function > functions_.size() || !functions_[n.function - 1].live)) {
       return BadHandle("function in graph");
     }
     if ((n.type == GraphNodeSpec::Type::kEventRecord || n.type == GraphNodeSpec::Type::kEventWait) &&
@@ -588,25 +612,40 @@ class TestExecutor final : public Executor {
     return reinterpret_cast<uint8_t*>(base + (z * slice_height + y) * pitch);
   }
 
+  // Row by row: no host buffer of the copy's size.
   Status DeliverPacked(const Copy3D& c, uint64_t pending) {
     if (!host_channel_) return Status(Status::kNotSupported, "no host channel");
-    std::vector<uint8_t> packed(c.packed_bytes());
-    uint8_t* out = packed.data();
-    for (uint64_t z = 0; z < c.depth; ++z)
-      for (uint64_t y = 0; y < c.height; ++y, out += c.width)
-        std::memcpy(out, Row(c.src, c.src_pitch, c.src_height, y, z), c.width);
-    return host_channel_->DeliverToHost(pending, packed.data(), packed.size());
+    return host_channel_->DeliverToHostFrom(pending, c.packed_bytes(), [&](const ChunkWriter& write) {
+      return CopyFromDevice3D(c, kLegacyStream, write);
+    });
+  }
+
+  // A graph's host staging (its memcpy nodes' host sides, which GraphLaunch
+  // allocates each launch) fits the session's host budget.
+  Status CheckStaging(const std::vector<GraphNodeSpec>& nodes) const {
+    uint64_t staging = 0;
+    for (const auto& n : nodes) {
+      if (n.type != GraphNodeSpec::Type::kMemcpy || n.direction == GraphNodeSpec::Direction::kDeviceToDevice) continue;
+      if (__builtin_add_overflow(staging, n.copy.packed_bytes(), &staging)) staging = UINT64_MAX;
+    }
+    if (staging > host_budget_.limit()) {
+      return Status::OutOfMemory("TEST BACKEND: a graph's host staging exceeds the session's " +
+                                 std::to_string(host_budget_.limit()) + " bytes");
+    }
+    return Status::Ok();
   }
 
   struct Module {
     ModuleImage image;
     std::unordered_map<std::string, std::unique_ptr<std::vector<uint8_t>>> variables;
+    bool unloaded = false;
   };
   struct Function {
     Module* module;
     std::string name;
     std::vector<KernelParamInfo> params;
     uint64_t static_shared = 0;
+    bool live = true;  // false once its module is unloaded
   };
   struct SymbolContext {
     Module* module;
@@ -627,6 +666,7 @@ class TestExecutor final : public Executor {
   static size_t MapSize(uint64_t size) { return size ? size : 1; }
 
   ExecutorOptions options_;
+  HostBudget host_budget_;
   AllocationTable table_;
   std::unordered_map<uint64_t, uint64_t> mappings_;
   std::vector<std::unique_ptr<Module>> modules_;

@@ -13,14 +13,23 @@ WaitPool::~WaitPool() {
   for (auto& t : threads_) t.detach();
 }
 
-void WaitPool::Run(std::function<void()> task) {
+bool WaitPool::TryRun(std::function<void()>&& task) {
   std::lock_guard lock(mu_);
-  tasks_.push_back(std::move(task));
-  if (idle_ == 0) {
+  // Tasks already queued take idle threads first.
+  if (static_cast<size_t>(idle_) <= tasks_.size()) {
+    if (threads_.size() >= max_threads_) return false;
+    tasks_.push_back(std::move(task));
     threads_.emplace_back([this] { Loop(); });
-  } else {
-    cv_.notify_one();
+    return true;
   }
+  tasks_.push_back(std::move(task));
+  cv_.notify_one();
+  return true;
+}
+
+size_t WaitPool::threads() {
+  std::lock_guard lock(mu_);
+  return threads_.size();
 }
 
 void WaitPool::Loop() {

@@ -16,10 +16,16 @@ namespace rcuda {
 
 class WaitPool {
  public:
+  // At most `max_threads` threads: a session cannot make its worker start
+  // threads without end.
+  explicit WaitPool(size_t max_threads = 32) : max_threads_(max_threads) {}
   ~WaitPool();
   // Runs `task` on a pool thread; starts another thread when all are busy
   // (waits may depend on each other, so none may queue behind another).
-  void Run(std::function<void()> task);
+  // False, with `task` not run, when every thread is busy and there may be
+  // no more: the caller waits itself (back-pressure on the session).
+  bool TryRun(std::function<void()>&& task);
+  size_t threads();
 
  private:
   void Loop();
@@ -29,6 +35,7 @@ class WaitPool {
   std::deque<std::function<void()>> tasks_;
   std::vector<std::thread> threads_;
   int idle_ = 0;
+  const size_t max_threads_;
   bool stopping_ = false;
 };
 

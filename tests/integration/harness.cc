@@ -12,7 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +22,8 @@
 #include <sstream>
 #include <thread>
 
+#include "protocol/shm_socket.h"
+#include "protocol/shm_transport.h"
 #include "protocol/tcp_transport.h"
 #include "protocol/version.h"
 
@@ -194,10 +198,20 @@ std::vector<std::string> HoldersOfConnection(uint16_t server_port, uint16_t clie
 TestServer::TestServer(Options options) {
   dir_ = MakeTempDir("server");
   if (dir_.empty()) return;
-  std::vector<std::string> args = {BuildPaths::Server(), "--backend",   "test", "--test-kernels",
+  std::vector<std::string> args = {BuildPaths::Server(), "--backend",   options.backend, "--test-kernels",
                                    BuildPaths::Plugin(), "--listen",    "127.0.0.1", "--port",
                                    "0",                  "--port-file", dir_ + "/port", "--status-file",
                                    dir_ + "/status.json", "--log-level", options.log_level};
+  args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
+  std::vector<std::string> env = options.env;
+#ifdef RCUDA_ITEST_FAKE_DRIVER_DIR
+  if (options.backend == "cuda") {
+    // TEST EQUIPMENT: the fake libcuda.so.1 runs the plugin's host kernels.
+    env.push_back("LD_LIBRARY_PATH=" + BuildPaths::FakeDriverDir());
+    env.push_back("RCUDA_FAKE_DRIVER_KERNELS=" + BuildPaths::Plugin());
+  }
+#endif
+  std::vector<std::string> env_strings = MergedEnvironment(env);
   if (options.warm_workers >= 0) {
     args.push_back("--warm-workers");
     args.push_back(std::to_string(options.warm_workers));
@@ -211,7 +225,8 @@ TestServer::TestServer(Options options) {
   posix_spawn_file_actions_addopen(&actions, 1, (dir_ + "/server.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
   auto argv = CStrings(args);
-  if (posix_spawn(&pid_, args[0].c_str(), &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
+  auto envp = CStrings(env_strings);
+  if (posix_spawn(&pid_, args[0].c_str(), &actions, nullptr, argv.data(), envp.data()) != 0) pid_ = -1;
   posix_spawn_file_actions_destroy(&actions);
   if (pid_ < 0) return;
   const std::string port_file = dir_ + "/port";
@@ -425,7 +440,23 @@ std::vector<std::string> ClientEnv(const std::string& endpoint, const std::vecto
 
 // ---- RawClient --------------------------------------------------------------
 
-Status RawClient::Connect(uint16_t port) {
+const char* ViaName(Via via) { return via == Via::kTcp ? "tcp" : "shared memory"; }
+
+std::string ServerShmSocket(uint16_t port) {
+  // Where the client library would look, the first that exists.
+  std::vector<std::string> paths = ShmClientSocketPaths(port);
+  for (const std::string& path : paths) {
+    struct stat st;
+    if (stat(path.c_str(), &st) == 0) return path;
+  }
+  return paths.empty() ? std::string() : paths.front();
+}
+
+Status RawClient::Connect(uint16_t port) { return Connect(port, Via::kTcp); }
+
+Status RawClient::Connect(uint16_t port, Via via) {
+  next_id_ = 1;
+  if (via == Via::kShm) return ShmConnect(ServerShmSocket(port), &connection_);
   TcpOptions options;
   options.connect_timeout = milliseconds(5000);
   return TcpConnect("127.0.0.1", port, options, &connection_);
@@ -436,16 +467,31 @@ Status RawClient::Hello(uint32_t version, const wire::Reply** reply) {
   return Receive(reply);
 }
 
+Status RawClient::Hello(const HelloFields& fields, const wire::Reply** reply) {
+  RCUDA_RETURN_IF_ERROR(SendHello(fields));
+  return Receive(reply);
+}
+
 Status RawClient::SendHello(uint32_t version) {
+  HelloFields fields;
+  fields.version = version;
+  return SendHello(fields);
+}
+
+Status RawClient::SendHello(const HelloFields& fields) {
   return Send(wire::Request::Hello, [&](flatbuffers::FlatBufferBuilder& b) {
     auto program = b.CreateString("rcuda-itest-raw-client");
     auto host = b.CreateString("localhost");
+    auto token = fields.token.empty() ? 0 : b.CreateString(fields.token);
+    auto key = fields.attach_key.empty() ? 0 : b.CreateString(fields.attach_key);
     wire::HelloBuilder hello(b);
-    hello.add_protocol_version(version);
+    hello.add_protocol_version(fields.version ? fields.version : kProtocolVersion);
     hello.add_client_host(host);
     hello.add_client_pid(static_cast<uint32_t>(getpid()));
     hello.add_program(program);
-    hello.add_gpu(0);
+    hello.add_gpu(fields.gpu);
+    if (!fields.token.empty()) hello.add_token(token);
+    if (!fields.attach_key.empty()) hello.add_attach_key(key);
     return hello.Finish().Union();
   });
 }
@@ -465,17 +511,40 @@ Status RawClient::Send(wire::Request type,
                     bulk.empty() ? std::span<const ConstBuffer>() : std::span(&b, 1));
 }
 
-Status RawClient::Receive(const wire::Reply** reply, std::vector<uint8_t>* bulk) {
-  FrameHeader header;
-  RCUDA_RETURN_IF_ERROR(ReadFrame(*connection_, &header, &reply_));
-  *reply = VerifiedReply(reply_);
-  if (!*reply) return Status::Corruption("malformed reply");
-  if (header.bulk_bytes) {
-    std::vector<uint8_t> data(header.bulk_bytes);
-    RCUDA_RETURN_IF_ERROR(connection_->ReadExact(data.data(), data.size()));
-    if (bulk) *bulk = std::move(data);
+Status RawClient::Receive(const wire::Reply** reply, std::vector<uint8_t>* bulk, milliseconds timeout) {
+  // A server that never answers must fail the test, not hang it.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false, expired = false;
+  std::thread guard([&] {
+    std::unique_lock lock(mu);
+    if (!cv.wait_for(lock, timeout, [&] { return done; })) {
+      expired = true;
+      connection_->Shutdown();
+    }
+  });
+  auto read = [&]() -> Status {
+    FrameHeader header;
+    RCUDA_RETURN_IF_ERROR(ReadFrame(*connection_, &header, &reply_));
+    *reply = VerifiedReply(reply_);
+    if (!*reply) return Status::Corruption("malformed reply");
+    if (header.bulk_bytes > (4ull << 30)) return Status::Corruption("reply bulk too large for a test");
+    if (header.bulk_bytes) {
+      std::vector<uint8_t> data(header.bulk_bytes);
+      RCUDA_RETURN_IF_ERROR(connection_->ReadExact(data.data(), data.size()));
+      if (bulk) *bulk = std::move(data);
+    }
+    return Status::Ok();
+  };
+  Status s = read();
+  {
+    std::lock_guard lock(mu);
+    done = true;
   }
-  return Status::Ok();
+  cv.notify_all();
+  guard.join();
+  if (expired) return Status::Unavailable("no reply within " + std::to_string(timeout.count()) + " ms");
+  return s;
 }
 
 Status RawClient::WriteRaw(const void* data, size_t size) {
@@ -496,6 +565,16 @@ bool RawClient::WaitClosed(milliseconds timeout) {
     if (n == 0) return true;
     if (n < 0 && errno != EAGAIN && errno != EINTR) return true;  // reset
   }
+}
+
+bool RawClient::Closed() {
+  int fd = connection_->NativeHandle();
+  pollfd p{fd, POLLIN | POLLRDHUP, 0};
+  if (poll(&p, 1, 0) <= 0) return false;
+  if (p.revents & (POLLHUP | POLLERR | POLLRDHUP)) return true;
+  char byte;
+  ssize_t n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
 }
 
 uint16_t RawClient::local_port() const {

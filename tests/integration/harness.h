@@ -29,6 +29,12 @@ struct BuildPaths {
   static std::string Probe() { return RCUDA_ITEST_PROBE; }
   static std::string StaticProbe() { return RCUDA_ITEST_STATIC_PROBE; }
   static std::string Plugin() { return RCUDA_ITEST_PLUGIN; }
+#ifdef RCUDA_ITEST_FAKE_DRIVER_DIR
+  static std::string FakeDriverDir() { return RCUDA_ITEST_FAKE_DRIVER_DIR; }
+#endif
+#ifdef RCUDA_ITEST_HOSTILE_FATBIN
+  static std::string HostileFatbin() { return RCUDA_ITEST_HOSTILE_FATBIN; }
+#endif
 };
 
 std::string ReadFile(const std::string& path);
@@ -67,6 +73,11 @@ class TestServer {
     uint64_t test_memory = 0;  // 0: the server's default
     int warm_workers = -1;     // -1: the server's default
     std::string log_level = "info";
+    // "test", or "cuda" on the fake libcuda.so.1 (TEST EQUIPMENT,
+    // tests/fake_driver), which only the server sees.
+    std::string backend = "test";
+    std::vector<std::string> extra_args;  // more rcuda-server options
+    std::vector<std::string> env;         // NAME=VALUE for the server
   };
   TestServer() : TestServer(Options{}) {}
   explicit TestServer(Options options);
@@ -83,6 +94,7 @@ class TestServer {
   // Waits until a log line contains every one of `words`.
   bool WaitForLogLine(const std::vector<std::string>& words, milliseconds timeout) const;
 
+  std::string dir() const { return dir_; }
   std::vector<SessionEntry> Sessions() const;
   bool Alive() const;
   // SIGKILLs the daemon and every session worker it listed.
@@ -144,23 +156,46 @@ class Program {
 // Environment that points rcuda's client at `server`.
 std::vector<std::string> ClientEnv(const std::string& endpoint, const std::vector<std::string>& extra = {});
 
-// A protocol client speaking directly on a TCP connection.
+// How a raw client reaches the server: TCP, or the shared-memory transport
+// of a client on the server's host.
+enum class Via { kTcp, kShm };
+const char* ViaName(Via via);
+// The shared-memory socket of the local server on `port`, where the client
+// library finds it.
+std::string ServerShmSocket(uint16_t port);
+
+// What a raw client's Hello says.
+struct HelloFields {
+  uint32_t version = 0;  // 0: this build's protocol version
+  int gpu = 0;
+  std::string token;
+  std::string attach_key;
+};
+
+// A protocol client speaking directly on a TCP or shared-memory connection.
 class RawClient {
  public:
   Status Connect(uint16_t port);
+  Status Connect(uint16_t port, Via via);
   // Sends a Hello of `version` and receives the reply; *reply is valid
   // until the next Receive.
   Status Hello(uint32_t version, const wire::Reply** reply);
+  Status Hello(const HelloFields& fields, const wire::Reply** reply);
   Status SendHello(uint32_t version);
+  Status SendHello(const HelloFields& fields);
   // Sends one message built by `build` (which returns the request body) with
   // the next id, plus `bulk`.
   Status Send(wire::Request type, const std::function<flatbuffers::Offset<void>(flatbuffers::FlatBufferBuilder&)>& build,
               std::span<const uint8_t> bulk = {});
-  Status Receive(const wire::Reply** reply, std::vector<uint8_t>* bulk = nullptr);
+  // Gives up (and shuts the connection down) after `timeout`.
+  Status Receive(const wire::Reply** reply, std::vector<uint8_t>* bulk = nullptr,
+                 milliseconds timeout = milliseconds(30000));
   Status WriteRaw(const void* data, size_t size);
   // True when the server closes the connection within `timeout`
   // (everything it still sends is read and dropped).
   bool WaitClosed(milliseconds timeout);
+  // Whether the server has closed the connection, without waiting.
+  bool Closed();
   // The local port: the server's logs name the session by it.
   uint16_t local_port() const;
   uint64_t next_id() const { return next_id_; }

@@ -314,6 +314,44 @@ TEST_CASE("an unknown request type verifies, so that the server can name it", "[
   CHECK(static_cast<int>(m->request_type()) == 200);
 }
 
+TEST_CASE("a frame above the reader's limit is refused before its message is read", "[frame]") {
+  Ends c = Connected();
+  // Only the header is sent: a reader that waited for the announced
+  // megabyte (or allocated it) would block here.
+  FrameHeader h{kFrameMagic, 1u << 20, 0};
+  REQUIRE(c.a->WriteRaw(&h, sizeof h).ok());
+  FrameHeader got;
+  std::vector<uint8_t> received;
+  Status s = ReadFrame(*c.b, &got, &received, nullptr, 16 << 10);
+  CHECK_FALSE(s.ok());
+  CHECK_THAT(s.message(), Catch::Contains("out of range"));
+  CHECK(received.capacity() < (1u << 20));
+}
+
+TEST_CASE("a request type without its table is not a message", "[frame]") {
+  // Flatbuffers' verifier accepts a union whose table is absent; a server
+  // that picks its handler by the type would then read a null table.
+  for (uint8_t type = 1; type <= static_cast<uint8_t>(wire::Request::MAX); ++type) {
+    INFO("request type " << int(type));
+    flatbuffers::FlatBufferBuilder b;
+    wire::MessageBuilder message(b);
+    message.add_id(1);
+    message.add_request_type(static_cast<wire::Request>(type));
+    b.Finish(message.Finish());
+    auto bytes = Finished(b);
+    CHECK(VerifiedMessage(bytes) == nullptr);
+  }
+  flatbuffers::FlatBufferBuilder b;
+  wire::ReplyBuilder reply(b);
+  reply.add_id(1);
+  reply.add_body_type(wire::ReplyBody::HelloReply);
+  b.Finish(reply.Finish());
+  auto bytes = Finished(b);
+  CHECK(VerifiedReply(bytes) == nullptr);
+  // The same with their tables verify.
+  CHECK(VerifiedMessage(MemAllocMessage(1, 8)) != nullptr);
+}
+
 TEST_CASE("frames over the TCP transport", "[frame][tcp]") {
   std::unique_ptr<Listener> listener;
   REQUIRE(TcpListen("127.0.0.1", 0, &listener).ok());

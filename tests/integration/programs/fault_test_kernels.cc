@@ -35,4 +35,13 @@ RCUDA_TEST_KERNEL("fault_crash", fault_crash) {
   return 0;
 }
 
+// hostile_kernels.cu: adds its argument to the module's hostile_global[0].
+RCUDA_TEST_KERNEL("hostile_bump", hostile_bump) {
+  auto v = Param<int>(launch, 0);
+  auto* global = static_cast<int*>(launch->find_symbol(launch->ctx, "hostile_global"));
+  if (!global) return 98;  // cudaErrorInvalidDeviceFunction: the module is not there
+  global[0] += v;
+  return 0;
+}
+
 RCUDA_TEST_KERNELS_PLUGIN()
