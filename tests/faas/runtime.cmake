@@ -16,3 +16,22 @@ set_tests_properties(faas.function.fdl PROPERTIES LABELS "faas" TIMEOUT 60)
 if(NOT TARGET rcuda_faas_runtime)
   return()
 endif()
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+
+add_executable(faas_runtime_tests ${CMAKE_CURRENT_LIST_DIR}/runtime_main.cc
+  ${CMAKE_CURRENT_LIST_DIR}/runtime_exec_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/runtime_invoke_test.cc)
+target_link_libraries(faas_runtime_tests PRIVATE rcuda_faas_runtime rcuda_lease_token PkgConfig::HTTPLIB
+  nlohmann_json::nlohmann_json Catch2::Catch2)
+target_include_directories(faas_runtime_tests PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+target_compile_definitions(faas_runtime_tests PRIVATE
+  RCUDA_FN_EXEC_PATH="$<TARGET_FILE:rcuda-fn-exec>"
+  RCUDA_BIN_DIR="${CMAKE_BINARY_DIR}/bin"
+  RCUDA_LIB_DIR="${CMAKE_BINARY_DIR}/lib")
+add_dependencies(faas_runtime_tests rcuda-fn-exec)
+set_target_properties(faas_runtime_tests PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/faas)
+foreach(area exec invoke)
+  add_test(NAME faas.runtime.${area} COMMAND faas_runtime_tests "[${area}]" --warn NoTests)
+  set_tests_properties(faas.runtime.${area} PROPERTIES LABELS "faas" TIMEOUT 120)
+endforeach()
