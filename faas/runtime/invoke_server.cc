@@ -162,6 +162,14 @@ void InvokeServer::Routes() {
   http_->Put(R"(/rcuda-fn/v1/functions/([^/]+))", [this](const Request& q, Response& r) { Deploy(q, r); });
   http_->Get(R"(/rcuda-fn/v1/invocations/([^/]+))", [this](const Request& q, Response& r) { GetInvocation(q, r); });
   http_->Get("/rcuda-fn/v1/status", [this](const Request& q, Response& r) { GetStatus(q, r); });
+  // httplib (0.11) caps a body by its Content-Length but reads a chunked one
+  // whole: refuse those before their body is read.
+  http_->set_pre_routing_handler([](const Request& q, Response& r) {
+    if (!q.has_header("Transfer-Encoding")) return httplib::Server::HandlerResponse::Unhandled;
+    r.set_header("Connection", "close");
+    SendError(r, 411, "InvalidRequestContentException", "a body must come with Content-Length (no chunks)");
+    return httplib::Server::HandlerResponse::Handled;
+  });
   // httplib's own refusals (no route, body too large) in Lambda's shape.
   http_->set_error_handler([](const Request&, Response& r) {
     if (!r.body.empty()) return;

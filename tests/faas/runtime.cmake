@@ -21,7 +21,9 @@ pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 
 add_executable(faas_runtime_tests ${CMAKE_CURRENT_LIST_DIR}/runtime_main.cc
   ${CMAKE_CURRENT_LIST_DIR}/runtime_exec_test.cc
-  ${CMAKE_CURRENT_LIST_DIR}/runtime_invoke_test.cc)
+  ${CMAKE_CURRENT_LIST_DIR}/runtime_invoke_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/runtime_deploy_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/runtime_sandbox_test.cc)
 target_link_libraries(faas_runtime_tests PRIVATE rcuda_faas_runtime rcuda_lease_token PkgConfig::HTTPLIB
   nlohmann_json::nlohmann_json Catch2::Catch2)
 target_include_directories(faas_runtime_tests PRIVATE ${CMAKE_CURRENT_LIST_DIR})
@@ -31,7 +33,20 @@ target_compile_definitions(faas_runtime_tests PRIVATE
   RCUDA_LIB_DIR="${CMAKE_BINARY_DIR}/lib")
 add_dependencies(faas_runtime_tests rcuda-fn-exec)
 set_target_properties(faas_runtime_tests PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/faas)
-foreach(area exec invoke)
+# The CUDA program through rcuda-run on a leased rcuda-server (test backend).
+if(TARGET rcuda-server AND TARGET rcuda-run AND TARGET rcuda_cudart AND TARGET vector_add
+   AND TARGET rcuda_test_kernels)
+  target_sources(faas_runtime_tests PRIVATE ${CMAKE_CURRENT_LIST_DIR}/runtime_rcuda_test.cc)
+  target_compile_definitions(faas_runtime_tests PRIVATE
+    RCUDA_SERVER_PATH="$<TARGET_FILE:rcuda-server>"
+    RCUDA_VECTOR_ADD="$<TARGET_FILE:vector_add>"
+    RCUDA_TEST_KERNELS="$<TARGET_FILE:rcuda_test_kernels>")
+  add_dependencies(faas_runtime_tests rcuda-server rcuda-run rcuda_cudart vector_add rcuda_test_kernels)
+  set(_faas_rcuda_area rcuda)
+endif()
+
+# [sandbox] cases skip, saying why, where bwrap cannot make its namespaces.
+foreach(area exec invoke deploy sandbox ${_faas_rcuda_area})
   add_test(NAME faas.runtime.${area} COMMAND faas_runtime_tests "[${area}]" --warn NoTests)
   set_tests_properties(faas.runtime.${area} PROPERTIES LABELS "faas" TIMEOUT 120)
 endforeach()

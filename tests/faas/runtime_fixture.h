@@ -95,6 +95,7 @@ class RuntimeFixture {
   }
 
   bool started() const { return server_ != nullptr; }
+  int port() const { return port_; }
   const Status& sandbox_status() const { return sandbox_status_; }
   const std::string& sandbox_why() const { return sandbox_why_; }
   bool sandboxed() const { return sandbox_ && sandbox_->enabled(); }

@@ -3,6 +3,9 @@
 // Event, 429 at the concurrency limit, functions that succeed, crash, time
 // out or leave processes behind, outputs with SCAR's filters, hostile keys,
 // names and bodies.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <thread>
@@ -424,6 +427,33 @@ TEST_CASE("bodies over the limit get 413", "[invoke]") {
   CHECK(result->status == 413);
   CHECK(result->get_header_value("X-Amzn-ErrorType") == "RequestTooLargeException");
   CHECK(rt.server().in_flight() == 0);
+
+  // The same in chunks: httplib would read it whole; rcuda-fn refuses
+  // chunked bodies before reading them.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(uint16_t(rt.port()));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  // Headers and one chunk only: the refusal must come without the rest (a
+  // server reading the body first would wait here for more).
+  timeval ten_seconds = {10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &ten_seconds, sizeof ten_seconds);
+  std::string request =
+      "POST /2015-03-31/functions/leaver/invocations HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+      "X-Amz-Invocation-Type: DryRun\r\nTransfer-Encoding: chunked\r\n\r\n3e8\r\n" + std::string(1000, 'x') + "\r\n";
+  CHECK(send(fd, request.data(), request.size(), MSG_NOSIGNAL) > 0);
+  std::string reply;
+  char buffer[4096];
+  ssize_t n;
+  // One read: the status line arrives although the body never will.
+  n = recv(fd, buffer, sizeof buffer, 0);
+  if (n > 0) reply.assign(buffer, size_t(n));
+  close(fd);
+  INFO(reply);
+  CHECK(reply.rfind("HTTP/1.1 411", 0) == 0);
 }
 
 TEST_CASE("the object store failing is a service error (500); a missing or large input is the function's", "[invoke]") {
