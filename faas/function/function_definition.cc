@@ -33,7 +33,7 @@ Status CheckStoragePath(const std::string& where, const StoragePath& path) {
                                   "' must be 1-64 of [A-Za-z0-9_-]");
     }
   }
-  if (!IsValidBucketName(path.bucket)) {
+  if (!IsStrictBucketName(path.bucket)) {
     return Status::InvalidValue(where + ".path: '" + path.bucket + "' is not a valid bucket name");
   }
   Status folder = CheckFolder(path.folder);

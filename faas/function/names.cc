@@ -16,13 +16,6 @@ std::string Lower(std::string_view text) {
   return out;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Shared by keys and folders: the checks that keep a path inside its place.
 Status CheckPathLike(std::string_view what, std::string_view text) {
   if (text.size() > 1024) return Status::InvalidValue(std::string(what) + " is longer than 1024 bytes");
@@ -58,7 +51,7 @@ bool IsValidFunctionName(std::string_view name) {
   return true;
 }
 
-bool IsValidBucketName(std::string_view bucket) {
+bool IsStrictBucketName(std::string_view bucket) {
   if (bucket.size() < 3 || bucket.size() > 63) return false;
   if (!IsLowerOrDigit(bucket.front()) || !IsLowerOrDigit(bucket.back())) return false;
   bool all_digits_and_dots = true;
@@ -122,29 +115,6 @@ Status ParseSizeWithUnit(std::string_view text, uint64_t* bytes) {
   double value = std::round(number * multiplier);
   if (value > 9.0e18) return Status::InvalidValue("size '" + std::string(text) + "' is too large");
   *bytes = static_cast<uint64_t>(value);
-  return Status::Ok();
-}
-
-Status DecodeEventKey(std::string_view encoded, std::string* key) {
-  std::string out;
-  out.reserve(encoded.size());
-  for (size_t i = 0; i < encoded.size(); ++i) {
-    char c = encoded[i];
-    if (c == '+') {
-      out.push_back(' ');
-    } else if (c == '%') {
-      if (i + 2 >= encoded.size()) {
-        return Status::InvalidValue("object key has a truncated %-escape");
-      }
-      int high = HexValue(encoded[i + 1]), low = HexValue(encoded[i + 2]);
-      if (high < 0 || low < 0) return Status::InvalidValue("object key has a malformed %-escape");
-      out.push_back(static_cast<char>(high * 16 + low));
-      i += 2;
-    } else {
-      out.push_back(c);
-    }
-  }
-  *key = std::move(out);
   return Status::Ok();
 }
 

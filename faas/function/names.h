@@ -16,9 +16,10 @@ namespace rcuda::faas {
 // characters; safe in a URL path segment and as a file name).
 bool IsValidFunctionName(std::string_view name);
 
-// S3's rules: 3 to 63 of [a-z0-9.-], starting and ending with a letter or
-// digit, no "..", not an IP address.
-bool IsValidBucketName(std::string_view bucket);
+// S3's rules for new buckets: 3 to 63 of [a-z0-9.-], starting and ending
+// with a letter or digit, no "..", not an IP address. (faas/storage's
+// IsValidBucketName also lets through legacy names with capitals and '_'.)
+bool IsStrictBucketName(std::string_view bucket);
 
 // An object key safe to turn into a local file name and back: 1 to 1024
 // bytes, no NUL or other control character, no leading '/', no segment that
@@ -36,9 +37,5 @@ bool IsValidEnvironmentName(std::string_view name);
 // "512M", "1.5GiB", "64KiB", "1TiB", "4096B" (case does not matter). A bare
 // number is refused: definitions state their unit.
 Status ParseSizeWithUnit(std::string_view text, uint64_t* bytes);
-
-// S3 event keys are URL-encoded ('+' for space, %XX). Fails on a malformed
-// escape.
-Status DecodeEventKey(std::string_view encoded, std::string* key);
 
 }  // namespace rcuda::faas

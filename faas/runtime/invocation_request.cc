@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/endpoint.h"
+#include "faas/events/s3_event.h"
 #include "faas/function/names.h"
 
 namespace rcuda::faas {
@@ -37,36 +38,26 @@ const json* Member(const json& object, const char* name) {
   return it == object.end() ? nullptr : &*it;
 }
 
-std::string StringMember(const json* object, const char* name) {
-  const json* member = object ? Member(*object, name) : nullptr;
-  return member && member->is_string() ? member->get<std::string>() : std::string();
-}
-
-Status ParseRecord(const json& record, EventObject* object) {
-  if (!record.is_object()) return Status::InvalidValue("Records[0] must be an object");
-  std::string source = StringMember(&record, "eventSource");
-  if (source != "aws:s3" && source != "minio:s3") {
-    return Status::InvalidValue("Records[0].eventSource: '" + source + "' is not an S3 event (aws:s3 or minio:s3)");
+// The record, as faas/events parsed it, checked for what rcuda-fn does with
+// it: an object created in a valid bucket, whose key can name a local file.
+Status CheckRecord(const S3EventRecord& record, EventObject* object) {
+  if (record.event_source != "aws:s3" && record.event_source != "minio:s3") {
+    return Status::InvalidValue("Records[0].eventSource: '" + record.event_source +
+                                "' is not an S3 event (aws:s3 or minio:s3)");
   }
-  object->event_name = StringMember(&record, "eventName");
-  if (!StartsWith(object->event_name, "ObjectCreated:") && !StartsWith(object->event_name, "s3:ObjectCreated:")) {
-    return Status::InvalidValue("Records[0].eventName: '" + object->event_name + "' is not an ObjectCreated event");
+  if (!IsObjectCreatedEvent(record)) {
+    return Status::InvalidValue("Records[0].eventName: '" + record.event_name + "' is not an ObjectCreated event");
   }
-  const json* s3 = Member(record, "s3");
-  const json* bucket = s3 ? Member(*s3, "bucket") : nullptr;
-  const json* item = s3 ? Member(*s3, "object") : nullptr;
-  object->bucket = StringMember(bucket, "name");
-  if (!IsValidBucketName(object->bucket)) {
-    return Status::InvalidValue("Records[0].s3.bucket.name: missing or not a valid bucket name");
+  if (!IsStrictBucketName(record.bucket)) {
+    return Status::InvalidValue("Records[0].s3.bucket.name: not a valid bucket name");
   }
-  const json* key = item ? Member(*item, "key") : nullptr;
-  if (!key || !key->is_string()) return Status::InvalidValue("Records[0].s3.object.key: missing");
-  Status decoded = DecodeEventKey(key->get<std::string>(), &object->key);
-  if (decoded.ok()) decoded = CheckObjectKey(object->key);
-  if (!decoded.ok()) return Status::InvalidValue("Records[0].s3.object.key: " + decoded.message());
-  if (object->key.back() == '/') return Status::InvalidValue("Records[0].s3.object.key: a folder, not an object");
-  const json* size = item ? Member(*item, "size") : nullptr;
-  if (size && size->is_number_unsigned()) object->size = size->get<uint64_t>();
+  Status key = CheckObjectKey(record.key);
+  if (!key.ok()) return Status::InvalidValue("Records[0].s3.object.key: " + key.message());
+  if (record.key.back() == '/') return Status::InvalidValue("Records[0].s3.object.key: a folder, not an object");
+  object->bucket = record.bucket;
+  object->key = record.key;
+  object->event_name = record.event_name;
+  object->size = record.size;
   return Status::Ok();
 }
 
@@ -152,15 +143,16 @@ Status ParseInvocationBody(std::string_view body, InvocationRequest* request) {
   json document = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   if (document.is_discarded()) return Status::InvalidValue("the body is not JSON");
   if (!document.is_object()) return Status::InvalidValue("the body must be a JSON object");
-  if (const json* records = Member(document, "Records")) {
-    if (!records->is_array()) return Status::InvalidValue("Records must be a list");
-    if (records->size() > 1) {
-      return Status::InvalidValue("Records: " + std::to_string(records->size()) +
-                                  " records; rcuda-fn takes one per invocation (as S3 sends them)");
-    }
-    if (records->size() == 1) {
+  if (Member(document, "Records")) {
+    S3EventLimits limits;
+    limits.max_bytes = body.size();
+    limits.max_records = 1;  // S3 sends one record per notification
+    std::vector<S3EventRecord> records;
+    Status parsed_records = ParseS3EventNotification(body, &records, limits);
+    if (!parsed_records.ok()) return Status::InvalidValue(parsed_records.message() + " (one record per invocation)");
+    if (records.size() == 1) {
       EventObject object;
-      RCUDA_RETURN_IF_ERROR(ParseRecord((*records)[0], &object));
+      RCUDA_RETURN_IF_ERROR(CheckRecord(records[0], &object));
       parsed.object = std::move(object);
     }
   }
