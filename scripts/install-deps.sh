@@ -17,6 +17,7 @@ packages=(
   libibverbs-dev libzstd-dev liblz4-dev libssl-dev
   # faas/: S3 (libcurl's SigV4), Redis Streams, function definitions, HTTP, JSON
   libcurl4-openssl-dev libhiredis-dev redis-server libyaml-cpp-dev libcpp-httplib-dev nlohmann-json3-dev
+  libexpat1-dev
   bubblewrap
   # fuzzing and the sanitizer build
   clang libfuzzer-14-dev libclang-rt-14-dev
@@ -49,6 +50,10 @@ else
   "${sudo[@]}" apt-get update
   "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
 fi
+
+# The faas tests' S3 server (s3rver, pinned by its lockfile; npm ci into a
+# cache folder, skipped when already installed from the same lockfile).
+"$(dirname "$0")/../faas/testing/s3rver/install.sh"
 
 cuda=${CUDA_HOME:-/usr/local/cuda}
 if [ ! -x "$cuda/bin/nvcc" ]; then
