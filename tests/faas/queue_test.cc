@@ -79,6 +79,38 @@ TEST_CASE("publish, receive in batches, acknowledge", "[queue]") {
   CHECK_FALSE(queue->Receive(0, 0ms, &messages).ok());
 }
 
+TEST_CASE("a burst of 3,000 messages is delivered in batches, each once, none lost", "[queue]") {
+  faas_test::RedisServer redis;
+  auto producer = OpenQueue(redis, "producer");
+  auto a = OpenQueue(redis, "a");
+  auto b = OpenQueue(redis, "b");
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 3000; ++i) REQUIRE(producer->Publish(std::to_string(i), nullptr).ok());
+  auto published = std::chrono::steady_clock::now();
+  std::set<std::string> bodies;
+  size_t deliveries = 0;
+  for (int round = 0; round < 100 && bodies.size() < 3000; ++round) {
+    for (Queue* consumer : {a.get(), b.get()}) {
+      std::vector<QueueMessage> messages;
+      REQUIRE(consumer->Receive(100, 0ms, &messages).ok());
+      for (const auto& m : messages) {
+        CHECK(m.delivery_count == 1);
+        bodies.insert(m.body);
+        ++deliveries;
+        REQUIRE(consumer->Ack(m.id).ok());
+      }
+    }
+  }
+  CHECK(bodies.size() == 3000);
+  CHECK(deliveries == 3000);
+  QueueStats stats = StatsOf(a.get());
+  CHECK(stats.length == 0);
+  CHECK(stats.pending == 0);
+  auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+  WARN("3,000 messages: published in " << ms(published - start) << " ms, received and acknowledged in "
+                                        << ms(std::chrono::steady_clock::now() - published) << " ms");
+}
+
 TEST_CASE("a blocking Receive returns as soon as a message is published", "[queue]") {
   faas_test::RedisServer redis;
   auto reader = OpenQueue(redis, "reader");
