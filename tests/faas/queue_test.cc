@@ -131,20 +131,22 @@ TEST_CASE("a blocking Receive returns as soon as a message is published", "[queu
 
 TEST_CASE("an unacknowledged message comes back after the visibility timeout, to another consumer", "[queue]") {
   faas_test::RedisServer redis;
-  auto a = OpenQueue(redis, "a", 300ms);
-  auto b = OpenQueue(redis, "b", 300ms);
+  // 1 s: the check that b sees nothing right after a's Receive must not race
+  // the timeout on a loaded machine.
+  auto a = OpenQueue(redis, "a", 1000ms);
+  auto b = OpenQueue(redis, "b", 1000ms);
   std::string id;
   REQUIRE(a->Publish("work", &id).ok());
   std::vector<QueueMessage> messages;
+  auto delivered = std::chrono::steady_clock::now();  // no later than Redis's delivery time
   REQUIRE(a->Receive(1, 0ms, &messages).ok());
   REQUIRE(messages.size() == 1);
-  auto delivered = std::chrono::steady_clock::now();
   REQUIRE(b->Receive(1, 0ms, &messages).ok());
   CHECK(messages.empty());  // invisible while a holds it
 
   messages = ReceiveOne(b.get(), 5000);
   REQUIRE(messages.size() == 1);
-  CHECK(std::chrono::steady_clock::now() - delivered >= 300ms);
+  CHECK(std::chrono::steady_clock::now() - delivered >= 1000ms);
   CHECK(messages[0].id == id);
   CHECK(messages[0].body == "work");
   CHECK(messages[0].delivery_count == 2);
@@ -162,21 +164,22 @@ TEST_CASE("an unacknowledged message comes back after the visibility timeout, to
 
 TEST_CASE("ExtendVisibility keeps a message invisible past its timeout", "[queue]") {
   faas_test::RedisServer redis;
-  auto a = OpenQueue(redis, "a", 400ms);
-  auto b = OpenQueue(redis, "b", 400ms);
+  auto a = OpenQueue(redis, "a", 1000ms);
+  auto b = OpenQueue(redis, "b", 1000ms);
   std::string id;
   REQUIRE(a->Publish("long job", &id).ok());
   std::vector<QueueMessage> messages;
   REQUIRE(a->Receive(1, 0ms, &messages).ok());
   REQUIRE(messages.size() == 1);
   auto start = std::chrono::steady_clock::now();
-  // Three times the timeout, extended every 100 ms: b never gets it.
-  for (int i = 0; i < 12; ++i) {
+  // Twice the timeout, extended every 100 ms: b never gets it (a stall of
+  // 0.9 s would be needed to lose it).
+  for (int i = 0; i < 20; ++i) {
     REQUIRE(b->Receive(1, 100ms, &messages).ok());  // the 100 ms wait is the time passing
     CHECK(messages.empty());
     REQUIRE(a->ExtendVisibility(id).ok());
   }
-  CHECK(std::chrono::steady_clock::now() - start >= 1200ms);
+  CHECK(std::chrono::steady_clock::now() - start >= 1500ms);  // well past the timeout
   // Once a stops extending, b gets it, delivered for the second time only
   // (extensions are not deliveries).
   messages = ReceiveOne(b.get(), 5000);
