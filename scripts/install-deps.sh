@@ -2,7 +2,8 @@
 # Installs the Debian packages that rcuda's build, tests and benchmarks need.
 # Idempotent: when every package is present it changes nothing (and needs
 # neither the network nor root). Runs apt-get as root directly, else through
-# sudo.
+# sudo. Also installs the faas tests' S3 server, s3rver, from npm (pinned by
+# faas/testing/s3rver/package-lock.json; once, into a cache folder).
 #
 #   scripts/install-deps.sh
 #
