@@ -172,6 +172,7 @@ void HttpInvoker::Loop() {
       } else {
         t->response.status = 0;
         t->response.timed_out = result == CURLE_OPERATION_TIMEDOUT;
+        t->response.not_connected = result == CURLE_COULDNT_CONNECT || result == CURLE_COULDNT_RESOLVE_HOST;
         t->response.error = t->error[0] ? t->error : curl_easy_strerror(result);
         if (t->response.body_truncated) t->response.error = "the answer was longer than the limit";
       }

@@ -43,6 +43,7 @@ struct HttpResponse {
   int status = 0;                 // 0: no HTTP answer (see error)
   std::string error;              // libcurl's message when the transfer failed
   bool timed_out = false;
+  bool not_connected = false;     // no connection was made: the request was never sent
   std::map<std::string, std::string> headers;  // names in lower case; the last value of each
   std::string body;
   bool body_truncated = false;    // the answer was longer than max_body_bytes

@@ -60,10 +60,15 @@ std::string InvokeUrl(const std::string& endpoint, const std::string& function_n
 InvokeVerdict JudgeInvokeResponse(const HttpResponse& response) {
   InvokeVerdict verdict;
   verdict.request_id = Clip(response.Header("x-amzn-requestid"), 80);
+  if (response.status == 0 && response.not_connected) {
+    verdict.kind = InvokeVerdict::Kind::kNotReached;
+    verdict.reason = "the function runtime could not be reached: " + response.error;
+    return verdict;
+  }
   if (response.status == 0) {
     verdict.kind = InvokeVerdict::Kind::kUnavailable;
     verdict.reason = response.timed_out ? "no answer from the function runtime in time (" + response.error + ")"
-                                        : "the function runtime could not be reached: " + response.error;
+                                        : "the invocation broke off: " + response.error;
     return verdict;
   }
   json body = json::parse(response.body, nullptr, /*allow_exceptions=*/false);

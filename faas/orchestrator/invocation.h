@@ -37,6 +37,7 @@ struct InvokeVerdict {
     kSucceeded,
     kFunctionFailed,  // the function ran and failed (X-Amz-Function-Error), or timed out
     kThrottled,       // 429: the runtime is at its concurrency limit; try again shortly
+    kNotReached,      // no connection to the runtime: nothing ran; try again shortly
     kRefused,         // another 4xx: the runtime would not run this invocation
     kUnavailable,     // 5xx, no answer, or no answer in time
   };

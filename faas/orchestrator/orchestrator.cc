@@ -132,6 +132,10 @@ void Orchestrator::OnReceived(Status status, std::vector<QueueMessage> messages)
 void Orchestrator::Admit(QueueMessage message) {
   ++counters_.messages_received;
   auto existing = jobs_.find(message.id);
+  if (existing != jobs_.end() && existing->second->phase == Job::Phase::kDone) {
+    jobs_.erase(existing);  // ended a moment ago (its removal is posted): this delivery is a new job
+    existing = jobs_.end();
+  }
   if (existing != jobs_.end()) {
     // Reclaimed by this very consumer (a heartbeat came late): the job goes
     // on; only its delivery count is news.

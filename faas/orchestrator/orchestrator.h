@@ -65,7 +65,7 @@ struct OrchestratorOptions {
   std::string aws_credentials;       // "KEY:SECRET"
   std::string aws_session_token;     // sent as X-Amz-Security-Token
   int64_t invoke_margin_ms = 30000;  // beyond the function's timeout
-  int64_t throttle_backoff_ms = 1000;  // after a 429 without Retry-After
+  int64_t throttle_backoff_ms = 1000;  // after a 429 without Retry-After, or no connection
   bool reuse_connections = false;
   size_t max_response_bytes = (6u << 20) + (64u << 10);
 

@@ -169,12 +169,18 @@ void Orchestrator::StartInvoke(Job& job) {
 void Orchestrator::OnInvoked(Job& job, HttpResponse response) {
   InvokeVerdict verdict = JudgeInvokeResponse(response);
   if (!verdict.request_id.empty()) job.request_id = verdict.request_id;
-  if (verdict.kind == InvokeVerdict::Kind::kThrottled) {
+  if (verdict.kind == InvokeVerdict::Kind::kThrottled || verdict.kind == InvokeVerdict::Kind::kNotReached) {
+    // Nothing ran: no attempt is spent. The tick invokes again; lease and
+    // message stay ours meanwhile.
     ++job.throttles;
-    ++counters_.invoke_throttled;
+    if (verdict.kind == InvokeVerdict::Kind::kThrottled) {
+      ++counters_.invoke_throttled;
+    } else if (counters_.invoke_unreachable++ % 100 == 0) {
+      spdlog::warn("{}: {} (trying again)", Where(job), verdict.reason);
+    }
     int64_t delay = verdict.retry_after_ms > 0 ? verdict.retry_after_ms : options_.throttle_backoff_ms;
     job.next_invoke = Clock::now() + milliseconds(Jittered(delay));
-    return;  // the tick invokes again; lease and message stay ours meanwhile
+    return;
   }
   job.invoke_end_ms = UnixMillisNow();
   if (verdict.kind == InvokeVerdict::Kind::kSucceeded) {

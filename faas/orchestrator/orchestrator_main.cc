@@ -123,7 +123,7 @@ int main(int argc, char** argv) {
   app.add_flag("--aws-lambda", aws_lambda, "sign invocations with AWS Signature V4 (AWS_REGION, AWS_ACCESS_KEY_ID, ...)");
   app.add_option("--invoke-margin", texts.invoke_margin, "how long past the function's timeout an invocation may take")
       ->capture_default_str();
-  app.add_option("--throttle-backoff", texts.throttle_backoff, "delay after a 429 without Retry-After")->capture_default_str();
+  app.add_option("--throttle-backoff", texts.throttle_backoff, "delay after a 429 without Retry-After, or when the runtime cannot be reached")->capture_default_str();
   app.add_flag("--reuse-connections", options.reuse_connections, "keep HTTP connections (off: rcuda-fn's server gives "
                "each idle kept connection a thread)");
   app.add_option("--stats-file", options.stats_file, "counters and gauges, JSON, rewritten every --stats-interval");

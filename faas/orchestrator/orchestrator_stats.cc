@@ -93,6 +93,7 @@ json StatsJson(const OrchestratorCounters& c, const OrchestratorGauges& g, const
         {"lease_renewals", c.lease_renewals},
         {"leases_released", c.leases_released},
         {"invoke_throttled", c.invoke_throttled},
+        {"invoke_unreachable", c.invoke_unreachable},
         {"queue_errors", c.queue_errors}}},
       {"in_flight",
        {{"jobs", g.jobs},

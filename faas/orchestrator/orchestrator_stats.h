@@ -38,7 +38,8 @@ struct OrchestratorCounters {
   int64_t leases_lost = 0;
   int64_t lease_renewals = 0;
   int64_t leases_released = 0;
-  int64_t invoke_throttled = 0;
+  int64_t invoke_throttled = 0;     // 429s
+  int64_t invoke_unreachable = 0;   // no connection to the runtime
   int64_t queue_errors = 0;
 };
 

@@ -35,10 +35,10 @@ if(TARGET rcuda-fn AND TARGET rcuda-server AND TARGET ssgmd AND TARGET rcuda-gpu
   add_dependencies(faas_orchestrator_tests rcuda-orchestrator rcuda-fn rcuda-fn-exec rcuda-server ssgmd ssgm
     rcuda-gpu-monitor rcuda-run rcuda_cudart vector_add rcuda_test_kernels)
   list(APPEND _faas_orch_cases orchestrator-burst orchestrator-nonblocking reliability-function
-       reliability-orchestrator-kill reliability-ssgmd-restart reliability-server-kill reliability-s3-redis)
-else()
-  add_dependencies(faas_orchestrator_tests rcuda-orchestrator)
+       reliability-orchestrator-kill reliability-ssgmd-restart reliability-server-kill reliability-fn-restart
+       reliability-s3-redis)
 endif()
+add_dependencies(faas_orchestrator_tests rcuda-orchestrator)
 
 foreach(case IN LISTS _faas_orch_cases)
   add_test(NAME faas.${case} COMMAND faas_orchestrator_tests "[${case}]" --warn NoTests)

@@ -274,13 +274,19 @@ void Pipeline::WaitForNodeLive() {
   Require(live, "the node never became live at ssgmd:\n" + Logs());
 }
 
+void Pipeline::StopFn() {
+  faas_test::Stop(fn_, 10000);
+  fn_ = -1;
+}
+
 void Pipeline::StartFn() {
   std::string port_file = dir_.Path("fn.port");
-  fn_ = Spawn({kBin + "/rcuda-fn", "--listen", "127.0.0.1", "--port", "0", "--port-file", port_file,
+  std::remove(port_file.c_str());
+  fn_ = Spawn({kBin + "/rcuda-fn", "--listen", "127.0.0.1", "--port", std::to_string(fn_port_), "--port-file", port_file,
                "--functions-dir", dir_.Path("functions"), "--work-root", dir_.Path("work"), "--sandbox", "off",
                "--max-concurrency", std::to_string(options_.fn_concurrency), "--kill-grace-ms", "500",
                "--rcuda-bin", kBin},
-              dir_.Path("rcuda-fn.log"));
+              dir_.Path("rcuda-fn." + std::to_string(fn_starts_++) + ".log"));
   Require(WaitUntil(20000, [&] { return ReadPort(port_file) > 0 || faas_test::Exited(fn_); }) &&
               ReadPort(port_file) > 0,
           "rcuda-fn did not start:\n" + Logs());
@@ -430,7 +436,7 @@ std::vector<json> Pipeline::JobLog() const {
 
 std::string Pipeline::Logs() const {
   std::string text;
-  for (const char* name : {"orchestrator.0.log", "orchestrator.1.log", "rcuda-fn.log", "ssgmd.0.log", "ssgmd.1.log",
+  for (const char* name : {"orchestrator.0.log", "orchestrator.1.log", "rcuda-fn.0.log", "rcuda-fn.1.log", "ssgmd.0.log", "ssgmd.1.log",
                            "server.0.log", "server.1.log", "monitor.log"}) {
     std::string log = ReadFile(dir_.Path(name));
     if (log.empty()) continue;

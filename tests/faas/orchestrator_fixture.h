@@ -81,6 +81,8 @@ class Pipeline {
   void StartSsgmd();
   void KillServer();
   void StartServer();
+  void StopFn();   // SIGTERM: rcuda-fn ends its running invocations and exits
+  void StartFn();  // on its port
   S3Service& s3() { return *s3_; }
   faas_test::RedisServer& redis() { return *redis_; }
 
@@ -107,7 +109,6 @@ class Pipeline {
  private:
   void WriteFiles();
   void StartMonitor();
-  void StartFn();
   void WaitForNodeLive();
   std::map<std::string, std::string> Outputs();
   std::map<std::string, std::vector<std::string>> DeadLetters();
@@ -120,7 +121,7 @@ class Pipeline {
   std::unique_ptr<rcuda::faas::ObjectStore> store_;
   pid_t server_ = -1, ssgmd_ = -1, monitor_ = -1, fn_ = -1, orchestrator_ = -1;
   int server_port_ = 0, ssgmd_port_ = 0, fn_port_ = 0;
-  int server_starts_ = 0, ssgmd_starts_ = 0, orchestrator_starts_ = 0;
+  int server_starts_ = 0, ssgmd_starts_ = 0, orchestrator_starts_ = 0, fn_starts_ = 0;
   int orchestrator_exit_ = -1;
   std::set<std::string> submitted_;
 };

@@ -9,6 +9,7 @@
 
 #include <httplib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <atomic>
 #include <chrono>
@@ -274,6 +275,11 @@ TEST_CASE("Lambda's answers judged", "[orchestrator-unit]") {
   service.body = "<html>oops</html>";
   CHECK(JudgeInvokeResponse(service).kind == InvokeVerdict::Kind::kUnavailable);
 
+  HttpResponse refused_connection;
+  refused_connection.not_connected = true;
+  refused_connection.error = "Connection refused";
+  CHECK(JudgeInvokeResponse(refused_connection).kind == InvokeVerdict::Kind::kNotReached);
+
   HttpResponse silent;
   silent.timed_out = true;
   silent.error = "Operation timed out";
@@ -462,4 +468,38 @@ TEST_CASE("refusals are never grants; release comes before the ack", "[orchestra
     CHECK(pending_at_release == 1);
     CHECK(orchestrator.counters().jobs_succeeded == 1);
   }
+}
+
+TEST_CASE("rcuda-orchestrator's configuration file and --check-config", "[orchestrator-unit]") {
+  faas_test::TempDir dir;
+  std::string functions = FunctionsDir(dir);
+  faas_test::WriteFile(dir.Path("orchestrator.conf"),
+                       "# rcuda-orchestrator\nfunctions-dir = " + functions +
+                           "\nredis = 127.0.0.1:7000\nmax-in-flight = 32\nprefetch = 5\nlease-mode = nonblocking\n"
+                           "lease-ttl = 2m\nvisibility-timeout = 45s\n");
+  auto run = [&](const std::string& args) {
+    std::string command = std::string(RCUDA_BIN_DIR) + "/rcuda-orchestrator " + args + " 2>&1";
+    FILE* pipe = popen(command.c_str(), "r");
+    std::string text;
+    char buffer[4096];
+    size_t n;
+    while (pipe && (n = fread(buffer, 1, sizeof buffer, pipe)) > 0) text.append(buffer, n);
+    int status = pipe ? pclose(pipe) : -1;
+    return std::make_pair(WIFEXITED(status) ? WEXITSTATUS(status) : -1, text);
+  };
+  auto [code, text] = run("--config " + dir.Path("orchestrator.conf") + " --prefetch 7 --check-config");
+  INFO(text);
+  CHECK(code == 0);
+  CHECK(text.find("redis 127.0.0.1:7000") != std::string::npos);
+  CHECK(text.find("max-in-flight 32") != std::string::npos);
+  CHECK(text.find("prefetch 7") != std::string::npos);  // the command line wins over the file
+  CHECK(text.find("lease-mode nonblocking") != std::string::npos);
+  CHECK(text.find("ttl 120000 ms") != std::string::npos);
+  CHECK(text.find("visibility-timeout 45000 ms") != std::string::npos);
+  auto [bad_code, bad_text] = run("--functions-dir " + functions + " --lease-mode sometimes --check-config");
+  CHECK(bad_code != 0);
+  CHECK(bad_text.find("--lease-mode") != std::string::npos);
+  auto [bad_visibility, why] = run("--functions-dir " + functions + " --visibility-timeout 10ms --check-config");
+  CHECK(bad_visibility != 0);
+  CHECK(why.find("--visibility-timeout") != std::string::npos);
 }
