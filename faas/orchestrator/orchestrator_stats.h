@@ -24,7 +24,7 @@ namespace rcuda::faas {
 struct OrchestratorCounters {
   int64_t messages_received = 0;
   int64_t duplicate_deliveries = 0;  // a message delivered again while held here (ignored)
-  int64_t jobs_started = 0;          // invocations started (throttled retries not counted)
+  int64_t jobs_started = 0;          // invocations started, one per delivery (tries after a 429 not counted)
   int64_t jobs_succeeded = 0;
   int64_t jobs_failed = 0;           // attempts that failed (each may be retried)
   int64_t jobs_retried = 0;          // failed attempts given back to the queue

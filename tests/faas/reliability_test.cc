@@ -7,6 +7,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <chrono>
+
 #include "orchestrator_fixture.h"
 
 using namespace orch_test;
@@ -275,4 +278,40 @@ TEST_CASE("non-blocking lease requests back off while the GPUs are busy; SIGTERM
   INFO(stats.dump(2));
   CHECK(Counter(stats, "lease_busy") > 0);  // busy answers taken as busy, not as grants
   CHECK(stats["in_flight"].value("peak_invoking", 0) <= 2);
+}
+
+// Not run by CTest (hidden tag): a few hundred uploads through the whole
+// pipeline, printing the orchestrator's own share of each job's time.
+//   build/tests/faas/faas_orchestrator_tests "[.orchestrator-load]"
+TEST_CASE("load: the orchestrator's overhead per job", "[.orchestrator-load]") {
+  PipelineOptions options;
+  options.max_in_flight = 8;
+  options.prefetch = 8;
+  options.visibility_timeout = "30s";
+  Pipeline pipeline(options);
+  const int jobs = 200;
+  for (int i = 0; i < jobs; ++i) pipeline.Submit("load-" + std::to_string(i), "job");
+  auto start = std::chrono::steady_clock::now();
+  pipeline.StartOrchestrator();
+  Settlement s = pipeline.WaitForSettlement(600000);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CheckSettled(pipeline, s);
+  pipeline.StopOrchestrator();
+  std::vector<int64_t> to_lease, to_invoke, invoke, to_settle;
+  for (const auto& r : pipeline.JobLog()) {
+    to_lease.push_back(r["lease_granted_ms"].get<int64_t>() - r["received_ms"].get<int64_t>());
+    to_invoke.push_back(r["invoke_start_ms"].get<int64_t>() - r["lease_granted_ms"].get<int64_t>());
+    invoke.push_back(r["invoke_end_ms"].get<int64_t>() - r["invoke_start_ms"].get<int64_t>());
+    to_settle.push_back(r["settled_ms"].get<int64_t>() - r["invoke_end_ms"].get<int64_t>());
+  }
+  auto pct = [](std::vector<int64_t> v, double q) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v[std::min(v.size() - 1, size_t(q * double(v.size())))];
+  };
+  json stats = pipeline.Stats();
+  WARN(jobs << " jobs in " << seconds << " s (" << jobs / seconds << " jobs/s); ms p50/p99: received->lease "
+            << pct(to_lease, 0.5) << "/" << pct(to_lease, 0.99) << ", lease->invoke " << pct(to_invoke, 0.5) << "/"
+            << pct(to_invoke, 0.99) << ", invocation " << pct(invoke, 0.5) << "/" << pct(invoke, 0.99)
+            << ", end->settled (release+ack) " << pct(to_settle, 0.5) << "/" << pct(to_settle, 0.99)
+            << "; peak invoking " << stats["in_flight"].value("peak_invoking", 0));
 }
