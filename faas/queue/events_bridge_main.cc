@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
   CLI11_PARSE(app, argc, argv);
   rcuda::InitLogging("rcuda-faas-events", log_level);
+  signal(SIGPIPE, SIG_IGN);  // a closed Redis connection fails the call, not the process
 
   std::string token;
   if (!token_file.empty() && !ReadToken(token_file, &token)) {

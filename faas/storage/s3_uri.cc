@@ -37,7 +37,7 @@ std::string S3CanonicalQuery(std::vector<std::pair<std::string, std::string>> pa
 }
 
 bool IsValidBucketName(std::string_view bucket) {
-  if (bucket.size() < 3 || bucket.size() > 63) return false;
+  if (bucket.empty() || bucket.size() > 255) return false;
   for (char c : bucket) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
               c == '_';
@@ -47,7 +47,7 @@ bool IsValidBucketName(std::string_view bucket) {
 }
 
 bool IsVirtualHostBucket(std::string_view bucket) {
-  if (!IsValidBucketName(bucket)) return false;
+  if (bucket.size() < 3 || bucket.size() > 63 || !IsValidBucketName(bucket)) return false;
   if (bucket.front() == '-' || bucket.back() == '-') return false;
   return std::all_of(bucket.begin(), bucket.end(),
                      [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });

@@ -17,10 +17,13 @@ std::string S3UriEncode(std::string_view text, bool keep_slash);
 // name=value pairs, encoded and sorted (the canonical query string).
 std::string S3CanonicalQuery(std::vector<std::pair<std::string, std::string>> params);
 
-// Bucket names as S3 and its look-alikes accept them: 3 to 63 characters of
-// a-z 0-9 . - (and, for older buckets, A-Z _).
+// Bucket names S3 and its look-alikes may accept: 1 to 255 characters of
+// A-Z a-z 0-9 . - _ (AWS's rules for new buckets are stricter, 3 to 63 of
+// a-z 0-9 . -; the service itself says no to what it refuses). Anything else
+// (a '/', a space) never reaches a URL.
 bool IsValidBucketName(std::string_view bucket);
-// A bucket name usable as a DNS label under HTTPS (no dots, lower case).
+// A bucket name usable as a DNS label: 3 to 63 of a-z 0-9 -, not starting
+// or ending with '-' (no dots, so that TLS certificates match).
 bool IsVirtualHostBucket(std::string_view bucket);
 
 }  // namespace rcuda::faas

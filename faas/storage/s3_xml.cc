@@ -22,7 +22,10 @@ class ElementReader {
   using OnElement = std::function<void(const std::string& path, const std::string& text)>;
   using OnStart = std::function<void(const std::string& path)>;
 
-  ElementReader(OnStart on_start, OnElement on_end) : on_start_(std::move(on_start)), on_end_(std::move(on_end)) {}
+  // strict: an undeclared entity (s3rver writes HTML ones, &uuml;, for
+  // non-ASCII characters) is an error; else it is kept as written.
+  ElementReader(OnStart on_start, OnElement on_end, bool strict)
+      : on_start_(std::move(on_start)), on_end_(std::move(on_end)), strict_(strict) {}
 
   Status Parse(std::string_view xml) {
     if (xml.size() > kMaxXmlBytes) return Status::InvalidValue("s3: XML answer larger than 16 MiB");
@@ -31,6 +34,10 @@ class ElementReader {
     XML_SetUserData(parser.get(), this);
     XML_SetElementHandler(parser.get(), &ElementReader::Start, &ElementReader::End);
     XML_SetCharacterDataHandler(parser.get(), &ElementReader::Text);
+    // An external subset that is never loaded (no external entity handler):
+    // undeclared entities then reach Skipped instead of failing the parse.
+    XML_UseForeignDTD(parser.get(), XML_TRUE);
+    XML_SetSkippedEntityHandler(parser.get(), &ElementReader::Skipped);
     if (XML_Parse(parser.get(), xml.data(), int(xml.size()), XML_TRUE) == XML_STATUS_ERROR) {
       return Status::InvalidValue(std::string("s3: malformed XML: ") + XML_ErrorString(XML_GetErrorCode(parser.get())) +
                                   " at line " + std::to_string(XML_GetCurrentLineNumber(parser.get())));
@@ -69,8 +76,18 @@ class ElementReader {
     self->text_.append(text, size_t(length));
   }
 
+  static void Skipped(void* data, const XML_Char* name, int is_parameter_entity) {
+    auto* self = static_cast<ElementReader*>(data);
+    if (self->strict_) {
+      self->error_ = std::string("undeclared XML entity &") + name + "; (the server's XML is not well-formed)";
+    } else if (!is_parameter_entity) {
+      self->text_ += std::string("&") + name + ";";
+    }
+  }
+
   OnStart on_start_;
   OnElement on_end_;
+  bool strict_;
   std::string path_;
   std::vector<size_t> stack_;
   std::string text_;
@@ -123,7 +140,8 @@ Status ParseListObjectsV2(std::string_view xml, size_t max_objects, ListPage* pa
         } else if (path == "ListBucketResult/NextContinuationToken") {
           page->next_continuation_token = text;
         }
-      });
+      },
+      /*strict=*/true);
   RCUDA_RETURN_IF_ERROR(reader.Parse(xml));
   if (!saw_root) return Status::InvalidValue("s3: ListObjectsV2 answer without <ListBucketResult>");
   if (!error.empty()) return Status::InvalidValue("s3: " + error);
@@ -140,7 +158,8 @@ bool ParseS3Error(std::string_view xml, S3ErrorDocument* error) {
                        [&](const std::string& path, const std::string& text) {
                          if (path == "Error/Code") error->code = text;
                          if (path == "Error/Message") error->message = text;
-                       });
+                       },
+                       /*strict=*/false);
   return reader.Parse(xml).ok() && saw_root;
 }
 

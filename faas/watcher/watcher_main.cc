@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
   CLI11_PARSE(app, argc, argv);
   rcuda::InitLogging("rcuda-faas-watcher", log_level);
+  signal(SIGPIPE, SIG_IGN);  // a closed Redis connection fails the call, not the process
 
   rcuda::faas::S3Config s3_config;
   std::unique_ptr<rcuda::faas::S3ObjectStore> store;
