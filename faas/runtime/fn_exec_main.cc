@@ -155,13 +155,21 @@ Options ParseOptions(int argc, char** argv) {
   ChildFail(o.command[0]);
 }
 
-// Children of this process, from /proc (the processes the command left
-// behind are re-parented here, as this process is a subreaper).
-std::vector<pid_t> ListChildren() {
-  std::vector<pid_t> children;
+struct Process {
+  pid_t pid;
+  pid_t ppid;
+  pid_t pgid;
+  bool zombie;  // already dead, waiting to be reaped
+};
+
+// The processes that are this process's children or in process group
+// `group`, from /proc (what the command left behind is re-parented here, as
+// this process is a subreaper).
+std::vector<Process> ListProcesses(pid_t group) {
+  std::vector<Process> found;
   pid_t self = getpid();
   DIR* proc = opendir("/proc");
-  if (!proc) return children;
+  if (!proc) return found;
   while (dirent* entry = readdir(proc)) {
     char* end = nullptr;
     long pid = std::strtol(entry->d_name, &end, 10);
@@ -175,15 +183,16 @@ std::vector<pid_t> ListChildren() {
     close(fd);
     if (n <= 0) continue;
     buffer[n] = '\0';
-    // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
     char* close_paren = std::strrchr(buffer, ')');
     if (!close_paren) continue;
     char state = 0;
-    long ppid = 0;
-    if (std::sscanf(close_paren + 1, " %c %ld", &state, &ppid) == 2 && ppid == self) children.push_back(pid_t(pid));
+    long ppid = 0, pgid = 0;
+    if (std::sscanf(close_paren + 1, " %c %ld %ld", &state, &ppid, &pgid) != 3) continue;
+    if (ppid == self || pgid == group) found.push_back({pid_t(pid), pid_t(ppid), pid_t(pgid), state == 'Z'});
   }
   closedir(proc);
-  return children;
+  return found;
 }
 
 class Supervisor {
@@ -261,11 +270,13 @@ class Supervisor {
     auto give_up = Clock::now() + std::chrono::seconds(10);
     while (Clock::now() < give_up) {
       no_children_ = false;
-      bool group_left = kill(-child_, SIGKILL) == 0;
-      for (pid_t pid : ListChildren()) {
-        if (pid != child_) leftovers_.insert(pid);
-        kill(pid, SIGKILL);
+      // Count what is alive before killing it (killed, it is a zombie).
+      for (const Process& process : ListProcesses(child_)) {
+        if (process.zombie) continue;  // Reap() takes it
+        if (process.pid != child_) leftovers_.insert(process.pid);
+        kill(process.pid, SIGKILL);
       }
+      bool group_left = kill(-child_, SIGKILL) == 0;
       Reap();
       if (no_children_ && !group_left && kill(-child_, 0) != 0) {
         all_gone_ = true;

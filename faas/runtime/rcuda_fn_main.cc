@@ -124,6 +124,40 @@ void Configure(const Flags& flags, RunnerOptions* runner, SandboxOptions* sandbo
   if (fs::is_directory(lib)) sandbox->rcuda_dirs.push_back(lib.string());
 }
 
+// Tries the sandbox as invocations will run (same helper, same user) and
+// says what functions will run in.
+std::unique_ptr<Sandbox> StartSandbox(const RunnerOptions& runner_options, const SandboxOptions& sandbox_options,
+                                      const ExecHelper& helper) {
+  std::error_code ec;
+  ExecRequest trial;
+  trial.work_dir = runner_options.work_root + "/.sandbox-trial";
+  fs::create_directories(trial.work_dir, ec);
+  if (runner_options.run_as_uid) {
+    if (chown(trial.work_dir.c_str(), *runner_options.run_as_uid, runner_options.run_as_gid) != 0) {
+      Die("chown " + trial.work_dir + " failed");
+    }
+  }
+  trial.log_path = trial.work_dir + ".log";
+  trial.timeout_ms = 20'000;
+  trial.environment = {"PATH=/usr/bin:/bin"};
+  trial.uid = runner_options.run_as_uid;
+  trial.gid = runner_options.run_as_gid;
+  std::unique_ptr<Sandbox> sandbox;
+  std::string why;
+  Status s = Sandbox::Create(sandbox_options, helper, trial, &sandbox, &why);
+  fs::remove_all(trial.work_dir, ec);
+  fs::remove(trial.log_path, ec);
+  if (!s.ok()) Die(s.message());
+  if (sandbox->enabled()) {
+    spdlog::info("functions run in a bwrap sandbox");
+  } else if (sandbox_options.mode == SandboxMode::kAuto) {
+    spdlog::warn("functions run WITHOUT a sandbox: bwrap does not work here ({})", why);
+  } else {
+    spdlog::warn("functions run without a sandbox (--sandbox off)");
+  }
+  return sandbox;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -191,33 +225,7 @@ int main(int argc, char** argv) {
   Status s = ExecHelper::Create(flags.exec_helper.empty() ? SelfDir() + "/rcuda-fn-exec" : flags.exec_helper, &helper);
   if (!s.ok()) Die(s.message());
 
-  // Try the sandbox as invocations will run.
-  ExecRequest trial;
-  trial.work_dir = runner_options.work_root + "/.sandbox-trial";
-  fs::create_directories(trial.work_dir, ec);
-  if (runner_options.run_as_uid) {
-    if (chown(trial.work_dir.c_str(), *runner_options.run_as_uid, runner_options.run_as_gid) != 0) {
-      Die("chown " + trial.work_dir + " failed");
-    }
-  }
-  trial.log_path = trial.work_dir + ".log";
-  trial.timeout_ms = 20'000;
-  trial.environment = {"PATH=/usr/bin:/bin"};
-  trial.uid = runner_options.run_as_uid;
-  trial.gid = runner_options.run_as_gid;
-  std::unique_ptr<Sandbox> sandbox;
-  std::string why;
-  s = Sandbox::Create(sandbox_options, *helper, trial, &sandbox, &why);
-  fs::remove_all(trial.work_dir, ec);
-  fs::remove(trial.log_path, ec);
-  if (!s.ok()) Die(s.message());
-  if (sandbox->enabled()) {
-    spdlog::info("functions run in a bwrap sandbox");
-  } else if (sandbox_options.mode == SandboxMode::kAuto) {
-    spdlog::warn("functions run WITHOUT a sandbox: bwrap does not work here ({})", why);
-  } else {
-    spdlog::warn("functions run without a sandbox (--sandbox off)");
-  }
+  std::unique_ptr<Sandbox> sandbox = StartSandbox(runner_options, sandbox_options, *helper);
 
   S3Config s3;
   s = LoadS3Config(&s3);

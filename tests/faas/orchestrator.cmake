@@ -31,7 +31,8 @@ if(TARGET rcuda-fn AND TARGET rcuda-server AND TARGET ssgmd AND TARGET rcuda-gpu
   target_compile_definitions(faas_orchestrator_tests PRIVATE
     RCUDA_SERVER_PATH="$<TARGET_FILE:rcuda-server>"
     RCUDA_VECTOR_ADD="$<TARGET_FILE:vector_add>"
-    RCUDA_TEST_KERNELS="$<TARGET_FILE:rcuda_test_kernels>")
+    RCUDA_TEST_KERNELS="$<TARGET_FILE:rcuda_test_kernels>"
+    RCUDA_CUDART_DIR="$<TARGET_FILE_DIR:rcuda_cudart>")
   add_dependencies(faas_orchestrator_tests rcuda-orchestrator rcuda-fn rcuda-fn-exec rcuda-server ssgmd ssgm
     rcuda-gpu-monitor rcuda-run rcuda_cudart vector_add rcuda_test_kernels)
   list(APPEND _faas_orch_cases orchestrator-burst orchestrator-nonblocking reliability-function

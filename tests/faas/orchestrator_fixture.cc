@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -148,6 +149,7 @@ Pipeline::Pipeline(PipelineOptions options) : options_(std::move(options)) {
   for (const char* sub : {"functions", "work", "marks", "fn-state"}) mkdir(dir_.Path(sub).c_str(), 0755);
   // Functions run as nobody when the tests run as root (rcuda-fn's rule).
   chmod(dir_.Path("marks").c_str(), 01777);
+  InstallFunctionTools();
   WriteFiles();
   redis_ = std::make_unique<faas_test::RedisServer>(/*aof=*/true);
   s3_ = std::make_unique<S3Service>();
@@ -188,6 +190,19 @@ Pipeline::~Pipeline() {
   redis_.reset();
 }
 
+void Pipeline::InstallFunctionTools() {
+  // What the function runs, copied where its user may reach it: a build
+  // directory under a private home is out of nobody's reach.
+  namespace fs = std::filesystem;
+  fs::create_directories(dir_.Path("rcuda/bin"));
+  fs::create_directories(dir_.Path("rcuda/lib/rcuda"));
+  fs::copy_file(kBin + "/rcuda-run", dir_.Path("rcuda/bin/rcuda-run"));
+  fs::copy_file(std::string(RCUDA_CUDART_DIR) + "/libcudart.so.13", dir_.Path("rcuda/lib/rcuda/libcudart.so.13"));
+  fs::create_symlink("libcudart.so.13", dir_.Path("rcuda/lib/rcuda/libcudart.so"));
+  fs::copy_file(RCUDA_VECTOR_ADD, dir_.Path("rcuda/vector_add"));
+  for (const char* sub : {"rcuda", "rcuda/bin", "rcuda/lib", "rcuda/lib/rcuda"}) chmod(dir_.Path(sub).c_str(), 0755);
+}
+
 void Pipeline::WriteFiles() {
   faas_test::WriteFile(dir_.Path("lease.key"), "orchestrator-test-lease-key-0123456789\n");
   faas_test::WriteFile(dir_.Path("client.key"), "orchestrator-test-client-key-0123456789\n");
@@ -200,7 +215,7 @@ void Pipeline::WriteFiles() {
   faas_test::WriteFile(dir_.Path("inventory"), inventory);
   std::string fdl = "functions:\n  aws:\n  - lambda:\n      name: gpujob\n      timeout: " +
                     std::to_string(options_.function_timeout_s) +
-                    "\n      environment:\n        Variables:\n          VECTOR_ADD: " RCUDA_VECTOR_ADD
+                    "\n      environment:\n        Variables:\n          VECTOR_ADD: " + dir_.Path("rcuda/vector_add") +
                     "\n          MARKS: " + dir_.Path("marks") + "\n      script: |\n" +
                     Indent(kFunctionScript, "        ") +
                     "      input: [{storage_provider: s3, path: inbox/jobs}]\n"
@@ -285,7 +300,7 @@ void Pipeline::StartFn() {
   fn_ = Spawn({kBin + "/rcuda-fn", "--listen", "127.0.0.1", "--port", std::to_string(fn_port_), "--port-file", port_file,
                "--functions-dir", dir_.Path("functions"), "--work-root", dir_.Path("work"), "--sandbox", "off",
                "--max-concurrency", std::to_string(options_.fn_concurrency), "--kill-grace-ms", "500",
-               "--rcuda-bin", kBin},
+               "--rcuda-bin", dir_.Path("rcuda/bin")},
               dir_.Path("rcuda-fn." + std::to_string(fn_starts_++) + ".log"));
   Require(WaitUntil(20000, [&] { return ReadPort(port_file) > 0 || faas_test::Exited(fn_); }) &&
               ReadPort(port_file) > 0,

@@ -107,6 +107,7 @@ class Pipeline {
   int64_t LiveLeases(std::string* invariants = nullptr);
 
  private:
+  void InstallFunctionTools();
   void WriteFiles();
   void StartMonitor();
   void WaitForNodeLive();

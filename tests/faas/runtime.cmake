@@ -50,3 +50,11 @@ foreach(area exec invoke deploy sandbox ${_faas_rcuda_area})
   add_test(NAME faas.runtime.${area} COMMAND faas_runtime_tests "[${area}]" --warn NoTests)
   set_tests_properties(faas.runtime.${area} PROPERTIES LABELS "faas" TIMEOUT 120)
 endforeach()
+
+# The real binaries with s3rver and redis-server (TEST EQUIPMENT), without the
+# orchestrator: rcuda-faas deploy/upload/progress/results/dead-letters,
+# rcuda-faas-watcher, rcuda-fn.
+if(TARGET rcuda-faas AND TARGET rcuda-fn AND TARGET rcuda-faas-watcher)
+  add_test(NAME faas.runtime.e2e COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/runtime_e2e.sh ${CMAKE_BINARY_DIR})
+  set_tests_properties(faas.runtime.e2e PROPERTIES LABELS "faas" TIMEOUT 120)
+endif()

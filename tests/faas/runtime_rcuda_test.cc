@@ -95,6 +95,11 @@ functions:
 }
 
 void RunVectorAdd(SandboxMode mode) {
+  if (FunctionUser().uid && !(OthersCanRun(RCUDA_VECTOR_ADD) && OthersCanRun(std::string(RCUDA_BIN_DIR) + "/rcuda-run"))) {
+    WARN("SKIPPED: the tests run as root, so functions run as nobody, who cannot reach the build's programs ("
+         << RCUDA_VECTOR_ADD << "); build in a directory others may traverse");
+    return;
+  }
   FixtureOptions options;
   options.functions_yaml = Functions();
   options.sandbox = mode;

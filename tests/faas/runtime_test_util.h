@@ -64,6 +64,19 @@ inline RunAs FunctionUser() {
   return run_as;
 }
 
+// Whether any user may reach and run `path` (every directory above it
+// searchable by others, the file executable by others): what a function
+// running as nobody needs of the build's programs when the tests run as root.
+inline bool OthersCanRun(const std::string& path) {
+  std::filesystem::path p = std::filesystem::absolute(path);
+  struct stat st;
+  if (stat(p.c_str(), &st) != 0 || !(st.st_mode & S_IXOTH)) return false;
+  for (p = p.parent_path(); !p.empty() && p != p.root_path(); p = p.parent_path()) {
+    if (stat(p.c_str(), &st) != 0 || !(st.st_mode & S_IXOTH)) return false;
+  }
+  return true;
+}
+
 // A process exists (a zombie counts: it has not been reaped).
 inline bool ProcessExists(pid_t pid) { return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM); }
 
