@@ -2,7 +2,8 @@
 # Installs the Debian packages that rcuda's build, tests and benchmarks need.
 # Idempotent: when every package is present it changes nothing (and needs
 # neither the network nor root). Runs apt-get as root directly, else through
-# sudo.
+# sudo. Also installs the faas tests' S3 server, s3rver, from npm (pinned by
+# faas/testing/s3rver/package-lock.json; once, into a cache folder).
 #
 #   scripts/install-deps.sh
 #
@@ -17,6 +18,7 @@ packages=(
   libibverbs-dev libzstd-dev liblz4-dev libssl-dev
   # faas/: S3 (libcurl's SigV4), Redis Streams, function definitions, HTTP, JSON
   libcurl4-openssl-dev libhiredis-dev redis-server libyaml-cpp-dev libcpp-httplib-dev nlohmann-json3-dev
+  libexpat1-dev
   bubblewrap
   # fuzzing and the sanitizer build
   clang libfuzzer-14-dev libclang-rt-14-dev
@@ -49,6 +51,10 @@ else
   "${sudo[@]}" apt-get update
   "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
 fi
+
+# The faas tests' S3 server (s3rver, pinned by its lockfile; npm ci into a
+# cache folder, skipped when already installed from the same lockfile).
+"$(dirname "$0")/../faas/testing/s3rver/install.sh"
 
 cuda=${CUDA_HOME:-/usr/local/cuda}
 if [ ! -x "$cuda/bin/nvcc" ]; then
