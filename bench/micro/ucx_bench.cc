@@ -4,8 +4,8 @@
 //   - round trip: a 16-byte header and a 48-byte message each way (a small
 //     synchronous call), p50 and p99;
 //   - upload: frames of 64 MiB of bulk from the client, which the server
-//     reads in 4 MiB chunks (as a worker stages a host-to-device copy);
-//   - download: the server answers with 64 MiB written in 4 MiB chunks, which
+//     reads in 8 MiB chunks (as a worker stages a host-to-device copy);
+//   - download: the server answers with 64 MiB written in 8 MiB chunks, which
 //     the client reads whole into its destination (a device-to-host copy).
 //
 //   ucx_bench ucx|shm|tcp [--quick]
@@ -37,7 +37,7 @@ namespace {
 
 constexpr size_t kSmall = 64;  // header + message of a small call
 constexpr size_t kBulk = 64 << 20;
-constexpr size_t kChunk = 4 << 20;
+constexpr size_t kChunk = 8 << 20;  // the CUDA executor's staging chunk
 
 struct Plan {
   int rounds = 20000;
