@@ -82,7 +82,7 @@ for tls in settings:
         continue
     rt, base_rt = m["ucx_rt_p50"], m.get("perftest_tag_rt", nan)
     put, tag = m.get("perftest_put_bw", nan), m.get("perftest_tag_bw", nan)
-    print(f"-- UCX_TLS={tls} (lanes: {lanes(name)})")
+    print(f"-- UCX_TLS={tls} (lanes: {lanes(name)}; connection set-up {m.get('ucx_setup', nan):.1f} ms)")
     print(f"   round trip      rcuda/UCX {rt:8.2f} us   perftest tag {base_rt:8.2f} us   "
           f"ratio {rt / base_rt:5.2f}   difference {rt - base_rt:+7.2f} us")
     for k in ["ucx_upload", "ucx_download"]:

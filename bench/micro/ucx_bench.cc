@@ -10,8 +10,8 @@
 //
 //   ucx_bench ucx|shm|tcp [--quick]
 //
-// Prints "METRIC <transport>_rt_p50 <us> us", "..._rt_p99", "..._upload
-// <GB/s> GB/s" and "..._download". bench/micro/ucx.sh runs it next to
+// Prints "METRIC <transport>_setup <ms> ms", "..._rt_p50 <us> us",
+// "..._rt_p99", "..._upload <GB/s> GB/s" and "..._download". bench/micro/ucx.sh runs it next to
 // ucx_perftest, on the same UCX_TLS, and prints the ratios.
 #include <signal.h>
 #include <sys/wait.h>
@@ -151,6 +151,7 @@ int main(int argc, char** argv) {
   // (The listener stays open here: closing it would shut the socket the
   // server accepts on.)
   std::unique_ptr<Connection> c;
+  const auto start = Clock::now();
   if (name == "ucx") {
     Check(UcxConnect("127.0.0.1", port, UcxOptions{}, &c), "connect");
   } else if (name == "shm") {
@@ -161,6 +162,10 @@ int main(int argc, char** argv) {
   Check(Write(*c, "hello", 5), "write hello");
   char bang;
   Check(c->ReadExact(&bang, 1), "read");  // (UCX: the upgrade happens here)
+  // Connecting and the first answer, the adoption included (UCX: both
+  // sides' UCP context and worker, the address exchange, the wire-up).
+  std::printf("METRIC %s_setup %.3f ms\n", name.c_str(),
+              std::chrono::duration<double, std::milli>(Clock::now() - start).count());
   Measure(*c, name, plan);
   int status = 0;
   waitpid(server, &status, 0);
