@@ -75,6 +75,9 @@ class UcxConnection final : public Connection {
   // Only the bootstrap socket moves to another process, before the upgrade;
   // a UCP worker cannot.
   std::vector<int> HandoffHandles() const override;
+  // The bootstrap socket, also after the upgrade: shutting it down is how
+  // the peer learns this side is gone (tests half-close it).
+  int NativeHandle() const override { return socket_; }
 
   // The UCX transports the endpoint's lanes use ("tcp/lo", "sysv/memory
   // cma/memory", "rc_mlx5/mlx5_0:1"), or "" before the upgrade.

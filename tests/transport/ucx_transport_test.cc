@@ -5,6 +5,8 @@
 // process, and peers that die (SIGKILL) or shut down, which must give errors
 // within a bound, never a hang.
 #define CATCH_CONFIG_MAIN
+#include <sys/socket.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -341,6 +343,22 @@ TEST_CASE("Shutdown unblocks a blocked reader and a blocked writer", "[ucx]") {
   // The peer learns of it too.
   char byte;
   CHECK_FALSE(p.client->ReadExact(&byte, 1).ok());
+}
+
+TEST_CASE("the bootstrap socket's end is the peer's end", "[ucx]") {
+  Pair p;
+  Connect(&p);
+  REQUIRE(Write(*p.client, "ab", 2).ok());
+  // What a client whose process ends does to the socket (tests half-close
+  // it through NativeHandle, as the fault tests do over TCP).
+  REQUIRE(p.client->NativeHandle() >= 0);
+  REQUIRE(shutdown(p.client->NativeHandle(), SHUT_WR) == 0);
+  char got[2];
+  REQUIRE(p.server->ReadExact(got, 2).ok());  // what came before still arrives
+  CHECK(std::string(got, 2) == "ab");
+  auto start = Clock::now();
+  CHECK_FALSE(p.server->ReadExact(got, 1).ok());
+  CHECK(Clock::now() - start < std::chrono::seconds(3));
 }
 
 TEST_CASE("connecting to no server is an error, not a wait", "[ucx]") {
