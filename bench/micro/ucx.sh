@@ -6,14 +6,26 @@
 # 64 MiB uploads and downloads), and rcuda's own shared-memory and TCP
 # transports under the same workload. No GPU: these measure the transport.
 #
-#   bench/micro/ucx.sh <build-dir> [--quick]
+#   bench/micro/ucx.sh <build-dir> [--quick] [--pin]
+#
+# --pin: each benchmark's client on CPU 0 and its server on CPU 1
+# (ucx_perftest -c). On a small or busy host the scheduler tends to put a
+# waker and the woken on one core, where a side that polls keeps its peer
+# from running: round trips then say more about the scheduler than the
+# transport.
 #
 # UCX_TLS: the transports to measure, one setting per run (default: "tcp",
 # then "sm,self"); UCX_NET_DEVICES defaults to lo (loopback only).
 set -u
 build=$(cd "$1" && pwd)
 shift
-quick=${1:-}
+quick="" pin=""
+for arg in "$@"; do
+  case $arg in
+    --quick) quick=--quick ;;
+    --pin) pin=--pin ;;
+  esac
+done
 bench="$build/bin/ucx_bench"
 command -v ucx_perftest >/dev/null || { echo "ucx_perftest not found (Debian: ucx-utils)" >&2; exit 1; }
 [ -x "$bench" ] || { echo "$bench not built (ninja ucx_bench)" >&2; exit 1; }
@@ -21,7 +33,7 @@ export UCX_NET_DEVICES=${UCX_NET_DEVICES:-lo}
 export UCX_WARN_UNUSED_ENV_VARS=n
 settings=${UCX_TLS:-"tcp sm,self"}
 lat_iters=20000 bw_iters=200
-if [ "$quick" = "--quick" ]; then lat_iters=2000 bw_iters=40; fi
+if [ -n "$quick" ]; then lat_iters=2000 bw_iters=40; fi
 tmp=$(mktemp -d)
 server=""
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -31,7 +43,9 @@ trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$tmp"' EXIT
 perftest() {
   local port
   port=$((20000 + RANDOM % 20000))
-  ucx_perftest -p "$port" >"$tmp/server.log" 2>&1 &
+  local server_cpu=() client_cpu=()
+  if [ -n "$pin" ]; then server_cpu=(-c 1) client_cpu=(-c 0); fi
+  ucx_perftest -p "$port" "${server_cpu[@]}" >"$tmp/server.log" 2>&1 &
   server=$!
   # The server listens once it has set up; wait for its port (bounded).
   for _ in $(seq 200); do
@@ -39,13 +53,13 @@ perftest() {
     kill -0 "$server" 2>/dev/null || break
     sleep 0.05
   done
-  ucx_perftest 127.0.0.1 -p "$port" -t "$1" -s "$2" -n "$3" 2>&1 | awk '/^Final:/ {print}'
+  ucx_perftest 127.0.0.1 -p "$port" "${client_cpu[@]}" -t "$1" -s "$2" -n "$3" 2>&1 | awk '/^Final:/ {print}'
   wait "$server"
   server=""
 }
 
-"$bench" shm $quick >"$tmp/own_shm" 2>&1 || echo "ucx_bench shm failed" >&2
-"$bench" tcp $quick >"$tmp/own_tcp" 2>&1 || echo "ucx_bench tcp failed" >&2
+"$bench" shm $quick $pin >"$tmp/own_shm" 2>&1 || echo "ucx_bench shm failed" >&2
+"$bench" tcp $quick $pin >"$tmp/own_tcp" 2>&1 || echo "ucx_bench tcp failed" >&2
 for tls in $settings; do
   export UCX_TLS=$tls
   name=${tls//,/_}
@@ -53,11 +67,11 @@ for tls in $settings; do
     perftest tag_lat 64 "$lat_iters" | awk '{print "METRIC perftest_tag_rt " 2 * $3 " us"}'
     perftest ucp_put_bw 4194304 "$bw_iters" | awk '{print "METRIC perftest_put_bw " $7 * 1048576 / 1e9 " GB/s"}'
     perftest tag_bw 4194304 "$bw_iters" | awk '{print "METRIC perftest_tag_bw " $7 * 1048576 / 1e9 " GB/s"}'
-    "$bench" ucx $quick 2>/dev/null || echo "ucx_bench ucx failed" >&2
+    "$bench" ucx $quick $pin 2>/dev/null || echo "ucx_bench ucx failed" >&2
   } >"$tmp/$name"
 done
 
-MICRO_DIR=$(cd "$(dirname "$0")" && pwd) python3 - "$tmp" $settings <<'PY'
+PINNED=$pin MICRO_DIR=$(cd "$(dirname "$0")" && pwd) python3 - "$tmp" $settings <<'PY'
 import os, sys
 d, settings = sys.argv[1], sys.argv[2:]
 sys.path.insert(0, os.environ["MICRO_DIR"])
@@ -72,7 +86,8 @@ def lanes(name):
     return "?"
 shm, tcp = load("own_shm"), load("own_tcp")
 nan = float("nan")
-print("== rcuda's UCX transport against ucx_perftest (same UCX_TLS, same run; no GPU)")
+print("== rcuda's UCX transport against ucx_perftest (same UCX_TLS, same run; no GPU)"
+      + (" [client CPU 0, server CPU 1]" if os.environ.get("PINNED") else ""))
 print("   round trips: p50 of a 64-byte message each way; perftest's tag_lat latency is half a round trip")
 for tls in settings:
     name = tls.replace(",", "_")

@@ -8,11 +8,16 @@
 //   - download: the server answers with 64 MiB written in 8 MiB chunks, which
 //     the client reads whole into its destination (a device-to-host copy).
 //
-//   ucx_bench ucx|shm|tcp [--quick]
+//   ucx_bench ucx|shm|tcp [--quick] [--pin]
+//
+// --pin puts the client on CPU 0 and the server on CPU 1: on a small or busy
+// host the scheduler tends to put a waker and the woken on one core, where
+// a side that polls keeps its peer from running at all.
 //
 // Prints "METRIC <transport>_setup <ms> ms", "..._rt_p50 <us> us",
 // "..._rt_p99", "..._upload <GB/s> GB/s" and "..._download". bench/micro/ucx.sh runs it next to
 // ucx_perftest, on the same UCX_TLS, and prints the ratios.
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -43,6 +48,13 @@ struct Plan {
   int rounds = 20000;
   int bulk_frames = 16;
 };
+
+void Pin(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (sched_setaffinity(0, sizeof set, &set) != 0) std::perror("ucx_bench: sched_setaffinity");
+}
 
 void Check(const Status& s, const char* what) {
   if (!s.ok()) {
@@ -113,12 +125,16 @@ void Measure(Connection& c, const std::string& name, const Plan& plan) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: ucx_bench ucx|shm|tcp [--quick]\n");
+    std::fprintf(stderr, "usage: ucx_bench ucx|shm|tcp [--quick] [--pin]\n");
     return 2;
   }
   const std::string name = argv[1];
   Plan plan;
-  if (argc > 2 && !std::strcmp(argv[2], "--quick")) plan = Plan{2000, 4};
+  bool pin = false;
+  for (int i = 2; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--quick")) plan = Plan{2000, 4};
+    if (!std::strcmp(argv[i], "--pin")) pin = true;
+  }
   std::unique_ptr<Listener> listener;
   const std::string shm_path = "/tmp/rcuda-ucx-bench-" + std::to_string(getpid()) + ".sock";
   if (name == "ucx") {
@@ -134,6 +150,7 @@ int main(int argc, char** argv) {
   // The server forks before either side touches UCX, and adopts what it
   // accepted, as the daemon's worker does.
   pid_t server = fork();
+  if (pin) Pin(server == 0 ? 1 : 0);
   if (server == 0) {
     std::unique_ptr<Connection> accepted, c;
     Check(listener->Accept(&accepted), "accept");
