@@ -74,11 +74,20 @@ ucp_request_param_t HostMemoryParam() {
 UcxConnection::UcxConnection(int socket, Side side, std::string peer, std::chrono::milliseconds upgrade_timeout)
     : socket_(socket),
       side_(side),
+      owner_(getpid()),
       peer_(std::move(peer)),
       upgrade_timeout_(upgrade_timeout),
       wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
 
 UcxConnection::~UcxConnection() {
+  // In a forked child the UCP worker is the parent's: sending an end of
+  // stream or closing the endpoint from here would break the parent's
+  // session. Only this process's descriptors go.
+  if (getpid() != owner_) {
+    close(socket_);
+    if (wake_fd_ >= 0) close(wake_fd_);
+    return;
+  }
   {
     std::unique_lock lock(mu_);
     if (worker_ && ep_ && broken_.empty() && !shut_down_.load()) CloseGracefully(lock);
@@ -87,11 +96,6 @@ UcxConnection::~UcxConnection() {
   }
   close(socket_);
   if (wake_fd_ >= 0) close(wake_fd_);
-}
-
-std::vector<int> UcxConnection::HandoffHandles() const {
-  if (upgraded_.load()) return {};
-  return {socket_};
 }
 
 // ---- Before the upgrade: a byte stream over the bootstrap socket ----------

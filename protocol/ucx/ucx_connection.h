@@ -30,6 +30,8 @@
 // the peer reports a closed connection at once.
 #pragma once
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -72,12 +74,13 @@ class UcxConnection final : public Connection {
   void Shutdown() override;
   std::string PeerName() const override { return peer_; }
   std::string Kind() const override { return "ucx"; }
-  // Only the bootstrap socket moves to another process, before the upgrade;
-  // a UCP worker cannot.
-  std::vector<int> HandoffHandles() const override;
-  // The bootstrap socket, also after the upgrade: shutting it down is how
-  // the peer learns this side is gone (tests half-close it).
-  int NativeHandle() const override { return socket_; }
+  // The bootstrap socket. Before the upgrade it is all another process needs
+  // to take the connection over (the daemon hands it to a worker). After
+  // it, the stream stays with this process's UCP worker and the socket is
+  // only the liveness signal: a forked child closes its copy through this
+  // (so that the parent's end still ends the peer's session), and tests
+  // half-close it through NativeHandle().
+  std::vector<int> HandoffHandles() const override { return {socket_}; }
 
   // The UCX transports the endpoint's lanes use ("tcp/lo", "sysv/memory
   // cma/memory", "rc_mlx5/mlx5_0:1"), or "" before the upgrade.
@@ -112,6 +115,7 @@ class UcxConnection final : public Connection {
 
   const int socket_;
   const Side side_;
+  const pid_t owner_;  // a forked child's copy never touches UCX
   const std::string peer_;
   const std::chrono::milliseconds upgrade_timeout_;
   const int wake_fd_;  // an eventfd: wakes the thread sleeping in poll()

@@ -68,12 +68,12 @@ class UcxListener final : public Listener {
 
 }  // namespace
 
-bool UcxAvailable(std::string* why) {
+bool UcxAvailable(std::string* why) { return ucx::Ucp(why) != nullptr; }
+
+Status UcxPrepare() {
   const ucx::UcpLibrary* ucp = nullptr;
   ucp_context_h context = nullptr;
-  Status s = ucx::ProcessContext(&ucp, &context);
-  if (!s.ok() && why) *why = s.message();
-  return s.ok();
+  return ucx::ProcessContext(&ucp, &context);
 }
 
 std::string UcxVersion() {
@@ -83,9 +83,10 @@ std::string UcxVersion() {
 
 Status UcxConnect(const std::string& host, uint16_t port, const UcxOptions& options,
                   std::unique_ptr<Connection>* connection) {
-  // UCX itself must be there before the server is asked for anything.
-  std::string why;
-  if (!UcxAvailable(&why)) return Status::NotSupported("the UCX transport is unavailable: " + why);
+  // UCX itself must work here before the server is asked for anything.
+  if (Status s = UcxPrepare(); !s.ok()) {
+    return Status(s.code(), "the UCX transport is unavailable: " + s.message());
+  }
   int fd = -1;
   std::string peer;
   RCUDA_RETURN_IF_ERROR(ucx::BootstrapConnect(host, port, options.connect_timeout, &fd, &peer));

@@ -31,9 +31,15 @@ struct UcxOptions {
   std::chrono::milliseconds upgrade_timeout{10000};
 };
 
-// Whether this build has the UCX transport and this machine has UCX (its
-// library opens, a context can be made); *why says why not.
+// Whether this build has the UCX transport and this machine has UCX
+// (libucp.so.0 opens and has what rcuda calls); *why says why not. Makes no
+// UCX resource: cheap enough for a daemon that never uses UCX itself.
 bool UcxAvailable(std::string* why);
+// Makes this process's UCP context now (UCX reads UCX_TLS and the rest, opens
+// its devices): a warm worker does it before its session arrives, so that
+// the session's set-up does not wait for it. Fails when UCX finds nothing
+// usable. Connecting and adopting do it themselves when needed.
+Status UcxPrepare();
 // The UCX library's version ("1.13.1"), or "" when it is not available.
 std::string UcxVersion();
 

@@ -14,6 +14,8 @@ bool UcxAvailable(std::string* why) {
   return false;
 }
 
+Status UcxPrepare() { return Status::NotSupported(kWhy); }
+
 std::string UcxVersion() { return ""; }
 
 Status UcxConnect(const std::string&, uint16_t, const UcxOptions&, std::unique_ptr<Connection>*) {

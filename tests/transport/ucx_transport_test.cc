@@ -30,7 +30,7 @@ TEST_CASE("bytes cross in order, in pieces of any size", "[ucx]") {
   Pair p;
   Connect(&p);
   CHECK(p.server->Kind() == "ucx");
-  CHECK(p.server->HandoffHandles().empty());  // a UCP worker cannot move
+  CHECK(p.server->HandoffHandles().size() == 1);  // the bootstrap socket, now only the liveness signal
   // The lanes follow UCX_TLS.
   const std::string lanes = UcxTransportsInUse(*p.client);
   INFO("lanes: " << lanes << "; UCX_TLS=" << RequestedTransports());
@@ -359,6 +359,31 @@ TEST_CASE("the bootstrap socket's end is the peer's end", "[ucx]") {
   auto start = Clock::now();
   CHECK_FALSE(p.server->ReadExact(got, 1).ok());
   CHECK(Clock::now() - start < std::chrono::seconds(3));
+}
+
+// A program that forks: the child's copy of the connection (destroyed there,
+// or abandoned) must leave the parent's session alone.
+TEST_CASE("a forked child's copy does not end the parent's session", "[ucx]") {
+  Pair p;
+  Connect(&p);
+  pid_t child = fork();
+  if (child == 0) {
+    delete p.client.release();  // in the child: closes descriptors, touches no UCX state
+    _exit(0);
+  }
+  REQUIRE(child > 0);
+  int status = WaitPid(child, std::chrono::seconds(10));
+  REQUIRE(status != -1);
+  REQUIRE(WIFEXITED(status));
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(Write(*p.client, "ping", 4).ok());
+    char got[4];
+    REQUIRE(p.server->ReadExact(got, 4).ok());
+    CHECK(std::string(got, 4) == "ping");
+    REQUIRE(Write(*p.server, "pong", 4).ok());
+    REQUIRE(p.client->ReadExact(got, 4).ok());
+    CHECK(std::string(got, 4) == "pong");
+  }
 }
 
 TEST_CASE("connecting to no server is an error, not a wait", "[ucx]") {
