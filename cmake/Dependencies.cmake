@@ -42,3 +42,18 @@ set(RCUDA_NVCC ${CUDAToolkit_NVCC_EXECUTABLE})
 if(NOT RCUDA_NVCC)
   set(RCUDA_NVCC ${CUDAToolkit_BIN_DIR}/nvcc)
 endif()
+
+# UCX (optional; libucx-dev): the InfiniBand/RoCE transport, protocol/ucx.
+# Only its headers are used when building: libucp.so.0 is opened at run
+# time, so the build still runs where UCX is not installed.
+option(RCUDA_WITH_UCX "Build the UCX transport when UCX's headers are found" ON)
+set(RCUDA_HAVE_UCX OFF)
+if(RCUDA_WITH_UCX)
+  find_package(ucx CONFIG QUIET)
+  if(ucx_FOUND)
+    set(RCUDA_HAVE_UCX ON)
+    message(STATUS "UCX ${ucx_VERSION}: building the UCX transport")
+  else()
+    message(STATUS "UCX not found (libucx-dev): building without the UCX transport")
+  endif()
+endif()
