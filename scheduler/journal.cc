@@ -66,6 +66,38 @@ uint64_t NowNs() {
 
 }  // namespace
 
+Status ParseJournal(std::string_view content, std::vector<std::string>* records, size_t* intact_bytes) {
+  records->clear();
+  *intact_bytes = 0;
+  size_t pos = 0;
+  while (pos < content.size()) {
+    size_t newline = content.find('\n', pos);
+    std::string_view record;
+    bool intact = newline != std::string_view::npos && ParseFramedLine(content.substr(pos, newline - pos), &record);
+    if (!intact) {
+      // A torn write can only be the last line. Anything intact after a
+      // damaged line means the damage is not from a crash.
+      size_t next = newline == std::string_view::npos ? content.size() : newline + 1;
+      while (next < content.size()) {
+        size_t end = content.find('\n', next);
+        if (end == std::string_view::npos) break;
+        std::string_view later;
+        if (ParseFramedLine(content.substr(next, end - next), &later)) {
+          return Status::Corruption("damaged record at byte " + std::to_string(pos) +
+                                    " is followed by intact ones; refusing to guess (move the file aside to start "
+                                    "empty, or repair it)");
+        }
+        next = end + 1;
+      }
+      break;
+    }
+    records->emplace_back(record);
+    pos = newline + 1;
+    *intact_bytes = pos;
+  }
+  return Status::Ok();
+}
+
 std::string FrameJournalRecord(std::string_view record) {
   char crc[10];
   std::snprintf(crc, sizeof crc, "%08x ", Crc32c(record));
@@ -95,33 +127,10 @@ Status Journal::Open(const std::string& path, std::vector<std::string>* records,
     content.append(chunk, size_t(n));
   }
   size_t good_end = 0;  // bytes of intact records from the start
-  size_t pos = 0;
-  while (pos < content.size()) {
-    size_t newline = content.find('\n', pos);
-    std::string_view record;
-    bool intact = newline != std::string::npos &&
-                  ParseFramedLine(std::string_view(content).substr(pos, newline - pos), &record);
-    if (!intact) {
-      // A torn write can only be the last line. Anything intact after a
-      // damaged line means the damage is not from a crash.
-      size_t next = newline == std::string::npos ? content.size() : newline + 1;
-      while (next < content.size()) {
-        size_t end = content.find('\n', next);
-        if (end == std::string::npos) break;
-        std::string_view later;
-        if (ParseFramedLine(std::string_view(content).substr(next, end - next), &later)) {
-          ::close(fd);
-          return Status::Corruption("journal " + path + ": damaged record at byte " + std::to_string(pos) +
-                                    " is followed by intact ones; refusing to guess (move the file aside to start "
-                                    "empty, or repair it)");
-        }
-        next = end + 1;
-      }
-      break;
-    }
-    records->emplace_back(record);
-    pos = newline + 1;
-    good_end = pos;
+  Status parsed = ParseJournal(content, records, &good_end);
+  if (!parsed.ok()) {
+    ::close(fd);
+    return Status::Corruption("journal " + path + ": " + parsed.message());
   }
   if (good_end < content.size()) {
     if (::ftruncate(fd, off_t(good_end)) != 0 || ::fsync(fd) != 0) {

@@ -120,6 +120,13 @@ class Journal {
   std::thread writer_;
 };
 
+// Reads a journal file's content: the records of its intact lines, from the
+// start; a damaged or unterminated last line (a torn write) ends them, and
+// *intact_bytes is where it starts. A damaged line followed by intact ones is
+// not a torn write: Corruption. Journal::Open() reads files with it; exposed
+// for tests and fuzzing.
+Status ParseJournal(std::string_view content, std::vector<std::string>* records, size_t* intact_bytes);
+
 // Frames one record as it is stored: "<crc> <record>\n". Exposed for tests.
 std::string FrameJournalRecord(std::string_view record);
 

@@ -23,7 +23,10 @@ class Json {
   Json(int value) : Json(int64_t(value)) {}
   Json(int64_t value) : type_(Type::kNumber), is_integer_(true), integer_(value), double_(double(value)) {}
   Json(uint64_t value) : Json(int64_t(value)) {}
-  Json(double value) : type_(Type::kNumber), integer_(int64_t(value)), double_(value) {}
+  // A double beyond int64_t's range (1e300, inf, NaN: from any number
+  // ParseJson reads) has no integer value; converting it would be undefined.
+  Json(double value)
+      : type_(Type::kNumber), integer_(value >= -0x1p63 && value < 0x1p63 ? int64_t(value) : 0), double_(value) {}
   Json(std::string value) : type_(Type::kString), string_(std::move(value)) {}
   Json(std::string_view value) : Json(std::string(value)) {}
   Json(const char* value) : Json(std::string(value)) {}

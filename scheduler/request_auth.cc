@@ -59,8 +59,10 @@ Status VerifyRequestLine(std::string_view line, std::string_view key, int64_t no
     return Status::InvalidValue("unauthenticated request: signed, but without a \"ts\" time");
   }
   ts = object.Find("ts")->AsInt();
-  if (std::llabs(now_unix_ms - ts) > kMaxRequestSkewMs) {
-    return Status::InvalidValue("unauthenticated request: its time is " + std::to_string((now_unix_ms - ts) / 1000) +
+  // Compared without subtracting: a "ts" near INT64_MIN would overflow.
+  if (ts < now_unix_ms - kMaxRequestSkewMs || ts > now_unix_ms + kMaxRequestSkewMs) {
+    return Status::InvalidValue("unauthenticated request: its time is " +
+                                std::to_string(int64_t((double(now_unix_ms) - double(ts)) / 1000)) +
                                 " s away from this ssgmd's clock (at most " +
                                 std::to_string(kMaxRequestSkewMs / 1000) + " s allowed)");
   }

@@ -17,6 +17,7 @@
 #include "scheduler/json.h"
 #include "scheduler/latency_recorder.h"
 #include "scheduler/lease_journal.h"
+#include "scheduler/ssgmd_requests.h"
 #include "scheduler/units.h"
 #include "scheduler/wire.h"
 
@@ -362,37 +363,13 @@ void SsgmdService::Impl::HandleLine(const std::shared_ptr<Connection>& conn, std
 
 void SsgmdService::Impl::HandleRequest(const std::shared_ptr<Connection>& conn, const Json& message, const Json& echo,
                                        uint64_t arrival_ns) {
-  int64_t gpus = 1, mem = 0, wait_ms = 0, ttl_ms = options_.default_ttl_ms;
-  std::string key;
-  Status s = GetOptionalInt(message, "gpus", &gpus);
-  if (s.ok()) s = GetInt(message, "mem", &mem);
-  if (s.ok()) s = GetOptionalInt(message, "wait_ms", &wait_ms);
-  if (s.ok()) s = GetOptionalInt(message, "ttl_ms", &ttl_ms);
-  if (s.ok()) s = GetOptionalString(message, "key", &key);
-  if (s.ok() && (gpus < 1 || gpus > options_.max_gpus_per_request)) {
-    s = Status::InvalidValue("gpus must be 1 to " + std::to_string(options_.max_gpus_per_request));
-  }
-  if (s.ok() && mem <= 0) s = Status::InvalidValue("mem must be a positive number of bytes");
-  if (s.ok() && (ttl_ms <= 0 || ttl_ms > options_.max_ttl_ms)) {
-    s = Status::InvalidValue("ttl_ms must be 1 to " + std::to_string(options_.max_ttl_ms) + " (max-ttl)");
-  }
-  if (s.ok() && !key.empty() && !IsValidKey(key)) {
-    s = Status::InvalidValue("an idempotency key is 1 to 200 printable characters without spaces");
-  }
+  LeaseRequest request;
+  Status s = DecodeLeaseRequest(message, options_, &request);
   if (!s.ok()) {
     ++malformed_;
     Reply(conn, ErrorReply(kSsgmBadRequest, "bad request: " + s.message()), echo, arrival_ns, kRequestNow);
     return;
   }
-  // A negative wait means "as long as ssgmd allows".
-  if (wait_ms < 0 || wait_ms > options_.max_wait_ms) wait_ms = options_.max_wait_ms;
-
-  LeaseRequest request;
-  request.gpus = int(gpus);
-  request.mem_bytes = uint64_t(mem);
-  request.ttl_ms = ttl_ms;
-  request.wait_ms = wait_ms;
-  request.key = key;
   request.requester = next_requester_++;
   Decision decision = scheduler_->Submit(request, WallMs());
   switch (decision.outcome) {
@@ -437,11 +414,7 @@ void SsgmdService::Impl::HandleRenew(const std::shared_ptr<Connection>& conn, co
                                      uint64_t arrival_ns) {
   std::string lease_id;
   int64_t ttl_ms = 0;
-  Status s = GetString(message, "lease", &lease_id);
-  if (s.ok()) s = GetOptionalInt(message, "ttl_ms", &ttl_ms);
-  if (s.ok() && (ttl_ms < 0 || ttl_ms > options_.max_ttl_ms)) {
-    s = Status::InvalidValue("ttl_ms must be 1 to " + std::to_string(options_.max_ttl_ms));
-  }
+  Status s = DecodeRenew(message, options_, &lease_id, &ttl_ms);
   if (!s.ok()) {
     ++malformed_;
     Reply(conn, ErrorReply(kSsgmBadRequest, "bad renew: " + s.message()), echo, arrival_ns, kRenew);
