@@ -66,7 +66,7 @@ for t in "${targets[@]}"; do
   if [ $status -ne 0 ]; then
     failed+=("$t")
     echo "==> fuzz: $t FAILED (exit $status):"
-    grep -E -A30 'ERROR: |runtime error|fuzz check failed|==[0-9]+==' "$work/$t.log" | head -60
+    grep -v -E '^(INFO:|#[0-9]+)' "$work/$t.log" | tail -n 60
     for a in "$artifacts/$t-"*; do
       [ -f "$a" ] && echo "    reproduce: $fuzzer $a"
     done
