@@ -90,7 +90,7 @@ cudaError_t Copy3D(const cudaMemcpy3DParms* p, cudaStream_t stream, bool per_thr
   c.width = p->extent.width;
   c.height = p->extent.height;
   c.depth = p->extent.depth;
-  c.kind = p->kind;
+  std::memcpy(&c.kind, &p->kind, sizeof c.kind);  // any int: CopyMemory checks it
   c.stream = stream;
   c.per_thread = per_thread;
   c.async = async;

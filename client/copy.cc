@@ -59,7 +59,13 @@ cudaError_t CopyMemory(const CopySpec& c) {
   size_t src_span = Span(c.src_pitch, c.src_slice, c.width, c.height, c.depth);
   Session* dst_session = rt.SessionOwning(c.dst, dst_span);
   Session* src_session = rt.SessionOwning(c.src, src_span);
-  cudaMemcpyKind kind = c.kind;
+  // A program may pass any int as the kind: read the value as an int (an
+  // enum load out of the enum's range is undefined) and refuse what is none.
+  static_assert(sizeof(cudaMemcpyKind) == sizeof(int));
+  int raw_kind;
+  std::memcpy(&raw_kind, &c.kind, sizeof raw_kind);
+  if (raw_kind < cudaMemcpyHostToHost || raw_kind > cudaMemcpyDefault) return Fail(cudaErrorInvalidMemcpyDirection);
+  cudaMemcpyKind kind = static_cast<cudaMemcpyKind>(raw_kind);
   switch (kind) {
     case cudaMemcpyDefault:
       kind = dst_session && src_session ? cudaMemcpyDeviceToDevice

@@ -324,7 +324,13 @@ Program::Program(const std::string& program, const std::vector<std::string>& arg
   }
   argv_strings.push_back(program);
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  auto env_strings = MergedEnvironment(env);
+  std::vector<std::string> program_env = env;
+  // The sanitizer build's client library needs the sanitizer runtime in the
+  // (uninstrumented) program: scripts/test.sh names it here.
+  if (const char* preload = std::getenv("RCUDA_TEST_PRELOAD"); preload && *preload) {
+    program_env.insert(program_env.begin(), std::string("LD_PRELOAD=") + preload);
+  }
+  auto env_strings = MergedEnvironment(program_env);
 
   int in[2], out[2];
   if (pipe2(in, O_CLOEXEC) != 0) return;

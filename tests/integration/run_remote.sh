@@ -28,7 +28,11 @@ if [ ! -s "$work/port" ]; then
   exit 1
 fi
 port=$(cat "$work/port")
-RCUDA_DEVICE_COUNT=1 RCUDA_DEVICE_0="127.0.0.1@$port" "$build/bin/rcuda-run" -- "$@"
+# The sanitizer build's client library needs the sanitizer runtime in the
+# (uninstrumented) program: scripts/test.sh names it in RCUDA_TEST_PRELOAD.
+preload=()
+[ -n "${RCUDA_TEST_PRELOAD:-}" ] && preload=(env "LD_PRELOAD=$RCUDA_TEST_PRELOAD")
+RCUDA_DEVICE_COUNT=1 RCUDA_DEVICE_0="127.0.0.1@$port" "${preload[@]}" "$build/bin/rcuda-run" -- "$@"
 status=$?
 if [ $status -ne 0 ]; then
   echo "run_remote.sh: $* exited with $status; server log:" >&2
