@@ -29,6 +29,8 @@
 
 namespace rcuda {
 
+struct CudaDriver;
+
 // Produces the next `size` bytes of an incoming payload into `dst`.
 using ChunkReader = std::function<Status(void* dst, size_t size)>;
 // Consumes the next `size` bytes of an outgoing payload.
@@ -151,8 +153,20 @@ class Executor {
   // worker calls them through the typed wrappers of server/executor_calls.h).
   virtual Status Call(uint32_t op, std::span<const int64_t> args, std::vector<int64_t>* values) = 0;
 
+  // ---- Calls added with the generated RPC layer (issue 10) ---------------
+  // CudaExecutor's class is private to cuda_executor.cc (being split, branch
+  // onedouble): until the split lands, a call that needs only the session's
+  // current context is implemented here, for the CUDA backend, in a file of
+  // its own (cuda_executor_<area>_extra.cc) on the driver table that
+  // AttachCudaExtras loads; other backends refuse it (kNotSupported).
+  virtual Status ProfilerStart();  // cudaProfilerStart
+  virtual Status ProfilerStop();   // cudaProfilerStop
+  // Gives the calls above the CUDA driver (CreateExecutor, CUDA backend).
+  void AttachCudaExtras();
+
  protected:
   HostChannel* host_channel_ = nullptr;
+  std::shared_ptr<const CudaDriver> cuda_extras_;  // null: not the CUDA backend
 };
 
 struct ExecutorOptions {
