@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cuda.h>
+#include <cudaProfilerTypedefs.h>
 #include <cudaTypedefs.h>
 
 #include <string>
@@ -103,7 +104,9 @@ namespace rcuda {
   X(cuOccupancyMaxPotentialClusterSize, 11070) \
   X(cuOccupancyMaxActiveClusters, 11070) \
   X(cuGetErrorName, 6000)               \
-  X(cuGetErrorString, 6000)
+  X(cuGetErrorString, 6000)             \
+  X(cuProfilerStart, 4000)              \
+  X(cuProfilerStop, 4000)
 
 struct CudaDriver {
 #define RCUDA_DRIVER_MEMBER(name, version) PFN_##name##_v##version name = nullptr;

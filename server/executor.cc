@@ -9,12 +9,20 @@ namespace rcuda {
 Status CreateExecutor(const ExecutorOptions& options, std::unique_ptr<Executor>* executor) {
   if (options.backend == "cuda") {
     *executor = NewCudaExecutor(options);
+    (*executor)->AttachCudaExtras();
   } else if (options.backend == "test") {
     *executor = NewTestExecutor(options);
   } else {
     return Status::InvalidValue("unknown backend '" + options.backend + "' (cuda or test)");
   }
   return Status::Ok();
+}
+
+void Executor::AttachCudaExtras() {
+  // The process's libcuda.so.1, which CudaExecutor opens too; a driver that
+  // cannot be loaded is Open's to report.
+  auto driver = std::make_shared<CudaDriver>();
+  if (driver->Load().ok()) cuda_extras_ = std::move(driver);
 }
 
 Status CountDevices(const ExecutorOptions& options, int* count) {

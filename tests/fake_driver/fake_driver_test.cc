@@ -237,6 +237,17 @@ TEST_CASE("devices describe a small Hopper-like fake GPU", "[device]") {
   CHECK(s.drv.cuCtxSetLimit(CU_LIMIT_MAX, 1) == CUDA_ERROR_UNSUPPORTED_LIMIT);
 }
 
+TEST_CASE("profiler collection starts and stops on the current context", "[device]") {
+  Session s;
+  CHECK(s.drv.cuProfilerStart() == CUDA_SUCCESS);
+  CHECK(s.drv.cuProfilerStart() == CUDA_SUCCESS);  // already started: no effect
+  CHECK(s.drv.cuProfilerStop() == CUDA_SUCCESS);
+  REQUIRE(s.drv.cuCtxSetCurrent(nullptr) == CUDA_SUCCESS);
+  CHECK(s.drv.cuProfilerStart() == CUDA_ERROR_INVALID_CONTEXT);
+  CHECK(s.drv.cuProfilerStop() == CUDA_ERROR_INVALID_CONTEXT);
+  REQUIRE(s.drv.cuCtxSetCurrent(s.ctx) == CUDA_SUCCESS);
+}
+
 TEST_CASE("copies check every device range and keep host memory outside the copy intact", "[memory]") {
   Session s;
   const size_t n = 1000;
