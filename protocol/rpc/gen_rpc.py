@@ -13,6 +13,9 @@ protocol/rpc/README.md):
                          and handlers it calls, included in class SessionWorker
   --server-impl FILE     the dispatcher
   --executor-calls FILE  typed wrappers of Executor::Call, one per generic call
+  --walk FILE            switch cases reading every field of the generated
+                         request tables (the frame fuzzer's walker includes it)
+  --reply-walk FILE      the same for the generated reply tables
 """
 import argparse
 import os
@@ -122,6 +125,46 @@ def write_executor_calls(ops, path):
     write(path, out)
 
 
+def write_walk(ops, path):
+    """Cases of a `switch (m.request_type())` (R = wire::Request, `m` the
+    message) that read every field of each generated request table, so that a
+    fuzzer's walk covers a new operation without being edited."""
+    out = [f"// {BANNER}", "//",
+           "// Switch cases reading every field of the generated request tables",
+           "// (tests/fuzz/frame_fuzzer.cc). Hand-shaped tables are walked by hand there.", ""]
+    for op in ops:
+        if op.shape != "table":
+            continue
+        out.append(f"case R::{op.name}:")
+        if op.wire_args:
+            out.append(f"  if (auto* r = m.request_as_{op.name}()) {{")
+            out += [f"    Use(r->{a.name}());" for a in op.wire_args]
+            out.append("  }")
+        else:
+            out.append(f"  Use(m.request_as_{op.name}());")
+        out.append("  break;")
+    write(path, out)
+
+
+def write_reply_walk(ops, path):
+    """The same for the generated reply tables (B = wire::ReplyBody, `r` the
+    reply)."""
+    out = [f"// {BANNER}", "//",
+           "// Switch cases reading every field of the generated reply tables",
+           "// (tests/fuzz/frame_fuzzer.cc). Hand-shaped replies are walked by hand there.", ""]
+    done = set()
+    for op in ops:
+        if op.shape != "table" or not op.reply or op.reply_hand or op.reply in done:
+            continue
+        done.add(op.reply)
+        out.append(f"case B::{op.reply}:")
+        out.append(f"  if (auto* b = r.body_as_{op.reply}()) {{")
+        out += [f"    Use(b->{x.name}());" for x in op.results]
+        out.append("  }")
+        out.append("  break;")
+    write(path, out)
+
+
 def write(path, lines):
     text = "\n".join(lines) + "\n"
     # Leave an unchanged file alone: what includes it is not rebuilt.
@@ -135,7 +178,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("description")
     for flag in ("schema", "call-ops", "client-decl", "client-impl", "exports", "exports-table", "server-decl",
-                 "server-impl", "executor-calls"):
+                 "server-impl", "executor-calls", "walk", "reply-walk"):
         p.add_argument("--" + flag)
     a = p.parse_args()
     ops = rpc_ops.read_ops(a.description)
@@ -145,6 +188,10 @@ def main():
         write_call_ops(ops, a.call_ops)
     if a.executor_calls:
         write_executor_calls(ops, a.executor_calls)
+    if a.walk:
+        write_walk(ops, a.walk)
+    if a.reply_walk:
+        write_reply_walk(ops, a.reply_walk)
     if a.client_decl:
         write(a.client_decl, gen_client.declarations(ops, BANNER))
     if a.client_impl:
