@@ -32,7 +32,7 @@ CudaExecutor::~CudaExecutor() NO_THREAD_SAFETY_ANALYSIS {
 }
 
 Status CudaExecutor::Open(int gpu) {
-  RCUDA_RETURN_IF_ERROR(drv_.Load());
+  RCUDA_RETURN_IF_ERROR(drv_.Load(options_.driver_library));
   CUresult r = drv_.cuInit(0);
   if (r != CUDA_SUCCESS) return drv_.Error(r, "cuInit");
   int count = 0;
@@ -76,8 +76,10 @@ Status CudaExecutor::Describe(DeviceDescription* d) {
   d->attributes = attrs;
   d->props = BuildDeviceProp(attrs, d->name, reinterpret_cast<const uint8_t*>(uuid.bytes), total);
   d->driver_version = version;
-  d->backend = "cuda";
-  d->test_device = false;
+  // The test backend's driver is TEST EQUIPMENT: the client says so to the
+  // program's user (DeviceInfo.test_device).
+  d->backend = options_.backend;
+  d->test_device = options_.backend == "test";
   d->arch = static_cast<uint32_t>(attrs[CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR] * 10 +
                                   attrs[CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR]);
   d->total_memory = total;

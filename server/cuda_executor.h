@@ -1,4 +1,6 @@
-// The Executor that drives a GPU through the CUDA driver API (cuda_driver.h).
+// The Executor that drives a GPU through the CUDA driver API (cuda_driver.h):
+// a real GPU with `--backend cuda`, the fake libcuda.so.1 of
+// tests/fake_driver (TEST EQUIPMENT) with `--backend test`.
 //
 // One class, its methods in one file per area:
 //   cuda_executor.cc             the driver, the device and its context
