@@ -4,6 +4,9 @@
 // server's own options. One CTest entry per case (test_backend.*).
 #include <catch2/catch.hpp>
 
+#include <stdlib.h>
+
+#include <filesystem>
 #include <sstream>
 
 #include "harness.h"
@@ -61,6 +64,33 @@ TEST_CASE("the test backend without its fake driver refuses to start, naming whe
   CHECK_FALSE(server.started());
   CHECK_THAT(server.Log(), Catch::Contains("fake CUDA driver (TEST EQUIPMENT) is not at "
                                            "'/nonexistent/rcuda-fake/libcuda.so.1'"));
+}
+
+TEST_CASE("--test-driver reaches the workers: a session runs on the driver it names", "[test_backend_driver_path]") {
+  // A copy of the fake in a directory of its own, so that the workers' maps
+  // tell it from the build tree's.
+  char dir_template[] = "/tmp/rcuda-test-driver-XXXXXX";
+  REQUIRE(mkdtemp(dir_template));
+  const std::filesystem::path dir = dir_template;
+  const std::string driver = (dir / "libcuda.so.1").string();
+  std::filesystem::copy_file(BuildPaths::FakeDriverDir() + "/libcuda.so.1", driver);
+  {
+    TestServer::Options options;
+    options.extra_args = {"--test-driver", driver};
+    TestServer server(options);
+    INFO("server log:\n" << server.Log());
+    REQUIRE(server.started());
+    RawClient c;
+    REQUIRE(c.Connect(server.port()).ok());
+    const wire::Reply* reply = nullptr;
+    REQUIRE(c.Hello(HelloFields{}, &reply).ok());
+    REQUIRE(reply->body_as_HelloReply());
+    REQUIRE(reply->body_as_HelloReply()->accepted());
+    REQUIRE(WaitUntil([&] { return server.Sessions().size() == 1; }, milliseconds(5000)));
+    const pid_t worker = server.Sessions()[0].worker_pid;
+    CHECK_THAT(ReadFile("/proc/" + std::to_string(worker) + "/maps"), Catch::Contains(driver));
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
