@@ -81,7 +81,9 @@ Status CudaExecutor::AcquireUpload(Staging* out) {
 
 // Both download chunks must be free before they are refilled.
 Status CudaExecutor::WaitForDownloadStaging() {
-  for (auto& buf : download_staging_) RCUDA_RETURN_IF_ERROR(Check(drv_.cuEventSynchronize(buf.event), "copy from device"));
+  for (auto& buf : download_staging_) {
+    RCUDA_RETURN_IF_ERROR(Check(drv_.cuEventSynchronize(buf.event), "copy from device"));
+  }
   return Status::Ok();
 }
 

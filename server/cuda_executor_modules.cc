@@ -30,8 +30,8 @@ Status CudaExecutor::LoadModule(std::string_view fatbin, const std::vector<std::
                                 const std::vector<std::string>& variables, uint64_t* module,
                                 ModuleDescription* description) {
   CUlibrary lib;
-  RCUDA_RETURN_IF_ERROR(
-      Check(drv_.cuLibraryLoadData(&lib, fatbin.data(), nullptr, nullptr, 0, nullptr, nullptr, 0), "cuLibraryLoadData"));
+  RCUDA_RETURN_IF_ERROR(Check(drv_.cuLibraryLoadData(&lib, fatbin.data(), nullptr, nullptr, 0, nullptr, nullptr, 0),
+                              "cuLibraryLoadData"));
   uint64_t id = ++next_module_;
   libraries_[id] = lib;
   description->functions.clear();
