@@ -1,6 +1,8 @@
 // Executor: the GPU as a session worker sees it. One instance per worker
-// process, so per client session. Two implementations: CudaExecutor (the CUDA
-// driver API) and TestExecutor (TEST EQUIPMENT: host memory, host kernels).
+// process, so per client session. One implementation, CudaExecutor (the CUDA
+// driver API): on the node's driver, or with the test backend on the fake
+// libcuda.so.1 of tests/fake_driver (TEST EQUIPMENT: host memory, host
+// kernels).
 //
 // Handles (device pointers, modules, functions, streams) are uint64 values
 // the executor hands out. The session worker validates device pointer ranges
@@ -28,8 +30,6 @@
 #include "protocol/module_description.h"
 
 namespace rcuda {
-
-struct CudaDriver;
 
 // Produces the next `size` bytes of an incoming payload into `dst`.
 using ChunkReader = std::function<Status(void* dst, size_t size)>;
@@ -153,26 +153,25 @@ class Executor {
   // worker calls them through the typed wrappers of server/executor_calls.h).
   virtual Status Call(uint32_t op, std::span<const int64_t> args, std::vector<int64_t>* values) = 0;
 
-  // ---- Calls added with the generated RPC layer (issue 10) ---------------
-  // CudaExecutor's class is private to cuda_executor.cc (being split, branch
-  // onedouble): until the split lands, a call that needs only the session's
-  // current context is implemented here, for the CUDA backend, in a file of
-  // its own (cuda_executor_<area>_extra.cc) on the driver table that
-  // AttachCudaExtras loads; other backends refuse it (kNotSupported).
-  virtual Status ProfilerStart();  // cudaProfilerStart
-  virtual Status ProfilerStop();   // cudaProfilerStop
-  // Gives the calls above the CUDA driver (CreateExecutor, CUDA backend).
-  void AttachCudaExtras();
+  // The profiler's start and stop (cudaProfilerStart/Stop).
+  virtual Status ProfilerStart() = 0;
+  virtual Status ProfilerStop() = 0;
 
  protected:
   HostChannel* host_channel_ = nullptr;
-  std::shared_ptr<const CudaDriver> cuda_extras_;  // null: not the CUDA backend
 };
 
 struct ExecutorOptions {
-  std::string backend = "cuda";                 // "cuda" | "test"
-  std::vector<std::string> test_kernel_plugins;  // test backend only
-  uint64_t test_memory_bytes = 16ull << 30;      // test backend's "GPU" size
+  std::string backend = "cuda";  // "cuda" | "test"
+  // The CUDA driver the executor opens: the node's, or the test backend's
+  // fake (ConfigureTestBackend, test_backend.h, sets it).
+  std::string driver_library = "libcuda.so.1";
+  // The test backend (TEST EQUIPMENT): the fake libcuda.so.1 (empty: the one
+  // of the build tree, next to the binary), its host kernel plugins and the
+  // "GPU" memory of each session.
+  std::string test_driver;
+  std::vector<std::string> test_kernel_plugins;
+  uint64_t test_memory_bytes = 16ull << 30;
   // Host memory (pinned with the CUDA backend) one session may hold beyond
   // the executor's fixed staging: buffers of device-to-host copies that wait
   // or are delivered asynchronously, and graphs' staging (host_budget.h).
@@ -181,7 +180,8 @@ struct ExecutorOptions {
 
 Status CreateExecutor(const ExecutorOptions& options, std::unique_ptr<Executor>* executor);
 
-// How many GPUs the backend offers on this node (the test backend: 1). The
+// How many GPUs the backend offers on this node (the test backend: 1,
+// without loading its driver). The
 // CUDA backend initializes the driver: the daemon asks a child process
 // (rcuda-server --count-gpus), never itself, since it forks workers.
 Status CountDevices(const ExecutorOptions& options, int* count);

@@ -19,6 +19,7 @@
 #include "server/daemon.h"
 #include "server/fd_passing.h"
 #include "server/session_worker.h"
+#include "server/test_backend.h"
 
 namespace {
 
@@ -67,15 +68,18 @@ int RunWorker(int control_fd, int gpu, const ExecutorOptions& executor_options, 
 int main(int argc, char** argv) {
   CLI::App app{"rcuda-server: serves CUDA calls of remote programs on this node's GPUs"};
   DaemonOptions options;
-  std::string test_memory = std::to_string(options.executor.test_memory_bytes);
   int worker_control_fd = -1;
   int worker_gpu = 0;
   app.add_option("--listen", options.listen_address, "Address to listen on")->capture_default_str();
   app.add_option("--port", options.port, "TCP port (0 picks a free one)")->capture_default_str();
   app.add_option("--backend", options.executor.backend,
-                 "cuda (the GPUs, via the CUDA driver) or test (TEST EQUIPMENT: host memory, host kernels)")
+                 "cuda (the GPUs, via the CUDA driver) or test (TEST EQUIPMENT: the fake CUDA driver, host memory "
+                 "and host kernels)")
       ->check(CLI::IsMember({"cuda", "test"}))
       ->capture_default_str();
+  app.add_option("--test-driver", options.executor.test_driver,
+                 "Test backend: the fake libcuda.so.1 (default: lib/fake-driver/ of the build tree)")
+      ->envname(kTestDriverEnv);
   app.add_option("--test-kernels", options.executor.test_kernel_plugins,
                  "Test backend: shared object of host kernels (repeatable)");
   app.add_option("--test-memory", options.executor.test_memory_bytes, "Test backend: bytes of simulated GPU memory")
@@ -122,6 +126,11 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   signal(SIGPIPE, SIG_IGN);
+  // Before any thread: it sets the fake driver's environment.
+  if (Status s = ConfigureTestBackend(&options.executor); !s.ok()) {
+    std::fprintf(stderr, "rcuda-server: %s\n", s.message().c_str());
+    return 2;
+  }
   if (count_gpus) {
     // For the daemon, which must not initialize the driver itself.
     int count = 0;

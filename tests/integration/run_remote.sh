@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs one CUDA program through rcuda against a private rcuda-server with the
-# TEST backend (host memory, host kernels: test equipment, not a GPU).
+# TEST backend (the CUDA executor on the fake CUDA driver of tests/fake_driver:
+# host memory, host kernels, test equipment, not a GPU).
 #
 #   RCUDA_BUILD_DIR=build tests/integration/run_remote.sh <program> [args...]
 #

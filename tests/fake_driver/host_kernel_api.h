@@ -1,16 +1,20 @@
-// The ABI between rcuda-server's TEST BACKEND and plugins of host kernels.
+// The ABI between the fake CUDA driver (tests/fake_driver, the test backend
+// of rcuda-server) and plugins of host kernels.
 //
-// TEST EQUIPMENT. The test backend keeps "device" memory in host memory and
-// runs each kernel as a host function registered under the kernel's mangled
-// name. It exists so that CI, which has no GPU, can drive the whole path
-// (client library, protocol, server, worker). Nothing it computes is a GPU
-// result.
+// TEST EQUIPMENT. The fake libcuda.so.1 keeps "device" memory in host memory
+// and runs each kernel as a host function registered under the kernel's
+// mangled name. It exists so that CI, which has no GPU, can drive the whole
+// path (client library, protocol, server, worker, CUDA executor). Nothing it
+// computes is a GPU result.
 //
 // A plugin is a shared object that exports rcuda_test_kernels_init(). The
-// server loads it with `--test-kernels path.so` (repeatable) and calls the
-// init function once, which registers each kernel by name. Device pointers in
-// the packed parameter buffer are plain host addresses in the worker process,
-// so a host kernel dereferences them directly.
+// fake driver loads the plugins named in RCUDA_FAKE_DRIVER_KERNELS
+// (colon-separated; `rcuda-server --backend test --test-kernels path.so`,
+// repeatable, sets it) at cuInit and calls each init function once, which
+// registers each kernel by name. A launch runs on the stream's worker thread
+// of the fake, after the stream's earlier work. Device pointers in the packed
+// parameter buffer are plain host addresses in the worker process, so a host
+// kernel dereferences them directly.
 //
 // Writing a host kernel:
 //
@@ -49,24 +53,25 @@ struct rcuda_test_launch {
   const uint32_t* param_offsets;
   const uint32_t* param_sizes;
   uint32_t param_count;
-  // Dynamic shared memory requested by the launch; the backend provides a
-  // zeroed buffer of this size per block (host kernels run one block at a
-  // time).
+  // Dynamic shared memory requested by the launch; the fake driver provides
+  // a buffer of this size (PerBlock zeroes it for each block: host kernels
+  // run one block at a time).
   void* dynamic_shared;
   size_t dynamic_shared_bytes;
   // Looks up a __device__/__constant__ variable of the kernel's module by
-  // name; returns its host address in the test backend, or nullptr.
+  // name; returns its host address in the fake driver, or nullptr.
   void* (*find_symbol)(const void* ctx, const char* name);
-  // Returns 1 when [p, p+bytes) lies inside memory the session allocated
-  // (cudaMalloc or a module variable), else 0. A host kernel that models a
-  // faulting GPU kernel checks with it and returns 700
+  // Returns 1 when [p, p+bytes) lies inside device memory the fake driver
+  // handed out (allocations and module variables), else 0. A host kernel
+  // that models a faulting GPU kernel checks with it and returns 700
   // (cudaErrorIllegalAddress) instead of touching a wild pointer.
   int (*is_device_range)(const void* ctx, const void* p, size_t bytes);
   const void* ctx;
 };
 
-// Returns 0 on success, otherwise a cudaError_t value that the launch reports
-// (asynchronously, as a kernel fault would be on a GPU).
+// Returns 0 on success, otherwise a cudaError_t value (700 for an illegal
+// address) that faults the context as a kernel fault does on a GPU: it is
+// reported asynchronously, and every later call of the session returns it.
 typedef int (*rcuda_test_kernel_fn)(const rcuda_test_launch* launch);
 typedef void (*rcuda_test_register_fn)(const char* mangled_name, rcuda_test_kernel_fn fn);
 typedef void (*rcuda_test_kernels_init_fn)(rcuda_test_register_fn reg);
