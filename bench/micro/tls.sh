@@ -24,8 +24,8 @@ for a in "$@"; do [ "$a" = --quick ] && quick=1; done
 if command -v openssl >/dev/null; then
   for cipher in aes-128-gcm aes-256-gcm; do
     openssl speed -evp $cipher -bytes 16384 -seconds ${quick:+1}${quick:-3} 2>/dev/null |
-      awk -v c=$cipher '$1 == c { v = $NF; sub(/k$/, "", v); printf "METRIC openssl_%s %.3f GB/s\n", c, v * 1000 / 1e9 }' \
-        | tr - _ >>"$tmp/speed"
+      awk -v c=$cipher 'tolower($1) == c { v = $NF; sub(/k$/, "", v); gsub(/-/, "_", c)
+                                           printf "METRIC openssl_%s %.3f GB/s\n", c, v * 1000 / 1e9 }' >>"$tmp/speed"
   done
 fi
 if [ -x "$build/bin/micro_bench" ]; then

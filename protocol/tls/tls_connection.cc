@@ -20,6 +20,23 @@ namespace {
 constexpr size_t kGather = 16 << 10;
 constexpr size_t kChunk = 256 << 10;
 
+// The write BIO: OpenSSL's records are appended to the connection's
+// buffer (ssl_mu_ held, as for every call into OpenSSL), which the writer
+// then takes whole (a swap) and sends outside the lock.
+BIO_METHOD* CiphertextSink() {
+  static BIO_METHOD* method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "rcuda TLS ciphertext");
+    BIO_meth_set_write(m, [](BIO* bio, const char* data, int size) {
+      auto* out = static_cast<std::vector<char>*>(BIO_get_data(bio));
+      out->insert(out->end(), data, data + size);
+      return size;
+    });
+    BIO_meth_set_ctrl(m, [](BIO*, int cmd, long, void*) -> long { return cmd == BIO_CTRL_FLUSH ? 1 : 0; });
+    return m;
+  }();
+  return method;
+}
+
 bool IsIpAddress(const std::string& name) {
   unsigned char buf[sizeof(in6_addr)];
   return inet_pton(AF_INET, name.c_str(), buf) == 1 || inet_pton(AF_INET6, name.c_str(), buf) == 1;
@@ -45,7 +62,7 @@ TlsConnection::~TlsConnection() {
         SSL_shutdown(ssl_);
         TakeCiphertextLocked();
       }
-      if (!out_.empty()) (void)!send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (!sending_.empty()) (void)!send(fd_, sending_.data(), sending_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     }
     SSL_free(ssl_);
   }
@@ -57,14 +74,15 @@ Status TlsConnection::Init() {
   ERR_clear_error();
   ssl_ = SSL_new(context_->native());
   BIO* read_bio = BIO_new_socket(fd_, BIO_NOCLOSE);
-  write_bio_ = BIO_new(BIO_s_mem());
-  if (!ssl_ || !read_bio || !write_bio_) {
+  BIO* write_bio = CiphertextSink() ? BIO_new(CiphertextSink()) : nullptr;
+  if (!ssl_ || !read_bio || !write_bio) {
     BIO_free(read_bio);
-    BIO_free(write_bio_);
-    write_bio_ = nullptr;
+    BIO_free(write_bio);
     return Status::OutOfMemory("cannot set up TLS for " + peer_ + ": " + TlsErrorText("out of memory"));
   }
-  SSL_set_bio(ssl_, read_bio, write_bio_);
+  BIO_set_data(write_bio, &produced_);
+  BIO_set_init(write_bio, 1);
+  SSL_set_bio(ssl_, read_bio, write_bio);
   read_bio_ = read_bio;
   return Status::Ok();
 }
@@ -191,12 +209,12 @@ Status TlsConnection::Wait(short events) {
 }
 
 void TlsConnection::TakeCiphertextLocked() {
-  size_t pending = BIO_ctrl_pending(write_bio_);
-  if (pending == 0) return;
-  size_t old = out_.size();
-  out_.resize(old + pending);
-  int n = BIO_read(write_bio_, out_.data() + old, static_cast<int>(pending));
-  out_.resize(old + static_cast<size_t>(std::max(n, 0)));
+  if (sending_.empty()) {
+    sending_.swap(produced_);  // no copy: the two buffers take turns
+  } else {
+    sending_.insert(sending_.end(), produced_.begin(), produced_.end());
+  }
+  produced_.clear();
 }
 
 Status TlsConnection::Encrypt(const void* data, size_t size) {
@@ -214,8 +232,8 @@ Status TlsConnection::Encrypt(const void* data, size_t size) {
 Status TlsConnection::Flush() {
   size_t sent = 0;
   Status s;
-  while (sent < out_.size()) {
-    ssize_t n = send(fd_, out_.data() + sent, out_.size() - sent, MSG_NOSIGNAL);
+  while (sent < sending_.size()) {
+    ssize_t n = send(fd_, sending_.data() + sent, sending_.size() - sent, MSG_NOSIGNAL);
     if (n > 0) {
       sent += static_cast<size_t>(n);
     } else if (n < 0 && errno == EINTR) {
@@ -228,7 +246,7 @@ Status TlsConnection::Flush() {
       break;
     }
   }
-  out_.clear();
+  sending_.clear();
   return s;
 }
 
@@ -259,11 +277,11 @@ Status TlsConnection::WriteAll(std::span<const ConstBuffer> buffers) {
         RCUDA_RETURN_IF_ERROR(Encrypt(p, n));
         p += n;
         left -= n;
-        if (out_.size() >= kChunk) RCUDA_RETURN_IF_ERROR(Flush());
+        if (sending_.size() >= kChunk) RCUDA_RETURN_IF_ERROR(Flush());
       }
       ++i;
     }
-    if (out_.size() >= kChunk) RCUDA_RETURN_IF_ERROR(Flush());
+    if (sending_.size() >= kChunk) RCUDA_RETURN_IF_ERROR(Flush());
   }
   return Flush();
 }

@@ -5,8 +5,9 @@
 //
 // An OpenSSL SSL object serves one call at a time, so every call into it
 // holds ssl_mu_, and none of them blocks: the socket is non-blocking,
-// records are read straight from it (read-ahead) and written to a memory
-// BIO, whose ciphertext the writer then sends outside the lock. A reader
+// records are read straight from it (read-ahead) and written to a buffer
+// (a BIO of our own), which the writer then takes and sends outside the
+// lock. A reader
 // waiting for data or a writer waiting for room sleeps in poll() without
 // the lock. Asio's ssl::stream is not used: its synchronous operations own
 // the SSL object for a whole read or write (a reader blocked on the socket
@@ -72,12 +73,12 @@ class TlsConnection final : public Connection {
   // Runs the handshake to its end; `client`: see Connect.
   Status Handshake(Clock::time_point deadline,
                    const std::function<Status(int fd, Clock::time_point deadline)>* before_first_read);
-  // Moves the ciphertext OpenSSL wrote to the memory BIO into out_
-  // (ssl_mu_ held).
+  // Moves the ciphertext OpenSSL produced to sending_ (ssl_mu_ and
+  // write_mu_ held).
   void TakeCiphertextLocked();
-  // Encrypts `size` bytes into out_ (write_mu_ held).
+  // Encrypts `size` bytes into sending_ (write_mu_ held).
   Status Encrypt(const void* data, size_t size);
-  // Sends out_ (write_mu_ held).
+  // Sends sending_ (write_mu_ held).
   Status Flush();
   // Sleeps until the socket is readable (POLLIN) or writable (POLLOUT),
   // the connection is shut down or the deadline passes.
@@ -90,9 +91,9 @@ class TlsConnection final : public Connection {
   mutable std::mutex ssl_mu_;  // every call into ssl_
   SSL* ssl_ = nullptr;
   BIO* read_bio_ = nullptr;   // the socket; owned by ssl_
-  BIO* write_bio_ = nullptr;  // memory; owned by ssl_
-  std::mutex write_mu_;       // one writer at a time: ciphertext leaves in order
-  std::vector<char> out_;     // ciphertext to send, guarded by write_mu_
+  std::vector<char> produced_;  // ciphertext OpenSSL wrote, guarded by ssl_mu_
+  std::mutex write_mu_;         // one writer at a time: ciphertext leaves in order
+  std::vector<char> sending_;   // ciphertext being sent, guarded by write_mu_
   std::vector<char> gather_;  // small buffers gathered into one record, guarded by write_mu_
   std::mutex read_mu_;        // one reader at a time
   std::mutex deadline_mu_;
