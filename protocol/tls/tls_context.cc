@@ -10,6 +10,15 @@ namespace {
 // several records of a bulk transfer.
 constexpr long kReadBufferBytes = 128 << 10;
 
+// OpenSSL frees its global state at exit unless told not to; the client
+// library lives in programs that may call CUDA (and so TLS) from their own
+// atexit handlers and static destructors, after such a cleanup. Said at the
+// first initialization, before anything else of OpenSSL runs.
+void InitOpenSsl() {
+  static const bool done = OPENSSL_init_ssl(OPENSSL_INIT_NO_ATEXIT, nullptr) == 1;
+  (void)done;
+}
+
 SSL_CTX* NewContext(const SSL_METHOD* method) {
   SSL_CTX* ctx = SSL_CTX_new(method);
   if (!ctx) return nullptr;
@@ -69,6 +78,7 @@ Status TlsContext::ForServer(const TlsServerOptions& options, std::shared_ptr<co
   if (options.certificate_file.empty() || options.key_file.empty()) {
     return Status::InvalidValue("TLS needs a certificate and its key (--tls-cert, --tls-key)");
   }
+  InitOpenSsl();
   ERR_clear_error();
   SSL_CTX* ctx = NewContext(TLS_server_method());
   if (!ctx) return Status::Unavailable("cannot create a TLS context: " + TlsErrorText("out of memory"));
@@ -95,6 +105,7 @@ Status TlsContext::ForClient(const TlsClientOptions& options, std::shared_ptr<co
     return Status::InvalidValue("a client certificate needs its key, and a key its certificate "
                                 "(RCUDA_TLS_CERT and RCUDA_TLS_KEY)");
   }
+  InitOpenSsl();
   ERR_clear_error();
   SSL_CTX* ctx = NewContext(TLS_client_method());
   if (!ctx) return Status::Unavailable("cannot create a TLS context: " + TlsErrorText("out of memory"));

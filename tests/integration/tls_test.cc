@@ -134,6 +134,16 @@ TEST_CASE("CUDA programs and their host channels run over TLS; plaintext is refu
     CHECK(rc == 0);
     CHECK(p.Line("PASS"));
   }
+  // CUDA calls from the program's atexit handlers still travel over TLS
+  // (OpenSSL must not have cleaned up before them).
+  server.WaitForWarmWorker();
+  {
+    Program p(RCUDA_ITEST_TLS_ATEXIT, {}, TlsClient(server));
+    auto rc = p.Wait(milliseconds(60000));
+    INFO(Describe(p, server));
+    CHECK(rc == 0);
+    CHECK(p.Line("ATEXIT OK"));
+  }
   CHECK(server.WaitForLogLine({"over TLS"}, milliseconds(5000)));
   CHECK(server.WaitForLogLine({"TLS host channel from", "TLSv1.3"}, milliseconds(5000)));
   // A device named tls:// uses TLS whatever RCUDA_TLS and RCUDA_TRANSPORT say
