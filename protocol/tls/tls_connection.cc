@@ -258,7 +258,20 @@ Status TlsConnection::WriteAll(std::span<const ConstBuffer> buffers) {
   // than let the kernel take data nobody will read.
   pollfd ended{fd_, POLLRDHUP, 0};
   if (poll(&ended, 1, 0) > 0 && (ended.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
-    return Status::IoError("write to " + peer_ + " failed: the peer closed the connection");
+    // Its last words may say why (a TLS 1.3 server refuses a client's
+    // certificate after the client's handshake is done, with an alert).
+    std::string why = "the peer closed the connection";
+    {
+      std::lock_guard lock(ssl_mu_);
+      ERR_clear_error();
+      char byte;
+      size_t n = 0;
+      int result = SSL_peek_ex(ssl_, &byte, 1, &n);
+      int error = result == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl_, result);
+      if (error == SSL_ERROR_SSL) why = Failure(error, "the peer ended the connection");
+      ERR_clear_error();
+    }
+    return Status::IoError("write to " + peer_ + " failed: " + why);
   }
   size_t i = 0;
   while (i < buffers.size()) {
