@@ -94,6 +94,9 @@ Status Session::ConnectLocked() {
                                     " ms (RCUDA_HANDSHAKE_TIMEOUT_MS)"
                       : hr && hr->message() ? hr->message()->str()
                                             : s.message();
+    // Over TLS 1.3 a server that refuses the client's certificate says so
+    // after the handshake, in answer to the Hello.
+    if (std::string advice = TlsAdvice(why); !advice.empty()) why += " (" + advice + ")";
     connected_ = false;
     connection_.reset();
     sticky_ = Status(cudaErrorDevicesUnavailable, where + (expired ? " did not answer: " : " refused the session: ") + why);

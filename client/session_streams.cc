@@ -49,7 +49,7 @@ Status Session::EnsureHostChannel() {
   RCUDA_RETURN_IF_ERROR(Connect());
   std::unique_ptr<Connection> connection;
   Status s = ConnectTransport(endpoint_, std::chrono::milliseconds(GetEnvInt("RCUDA_CONNECT_TIMEOUT_MS", 5000)),
-                              &connection);
+                              &connection, session_key_);
   if (!s.ok()) return Status(cudaErrorDevicesUnavailable, "cannot open the host channel: " + s.message());
   flatbuffers::FlatBufferBuilder builder(256);
   auto key = builder.CreateString(session_key_);

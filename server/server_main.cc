@@ -15,10 +15,12 @@
 #include "protocol/adopt.h"
 #include "protocol/lease_token.h"
 #include "protocol/tcp_transport.h"
+#include "protocol/tls/tls_preamble.h"
 #include "protocol/version.h"
 #include "server/daemon.h"
 #include "server/fd_passing.h"
 #include "server/session_worker.h"
+#include "server/session_worker_tls.h"
 #include "server/test_backend.h"
 
 namespace {
@@ -41,7 +43,10 @@ int RunWorker(int control_fd, int gpu, const ExecutorOptions& executor_options, 
     return closed ? 0 : 1;
   }
   std::unique_ptr<Connection> connection;
-  s = AdoptConnection(handoff.kind, handoff.fds, &connection);
+  // A TLS client's socket comes raw: the handshake is this worker's
+  // (server/session_worker_tls.h).
+  s = handoff.kind == kTlsTransportName ? StartTlsSession(policy, control_fd, &handoff, &connection)
+                                        : AdoptConnection(handoff.kind, handoff.fds, &connection);
   if (!s.ok()) {
     spdlog::error("worker: {}", s.message());
     return 1;
@@ -115,6 +120,15 @@ int main(int argc, char** argv) {
                  "End a session whose client sent nothing for this many seconds, with nothing in progress (0: never)")
       ->capture_default_str();
   app.add_option("--log-level", options.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app.add_option("--tls-cert", options.tls.certificate_file,
+                 "Offer TLS on the TCP port with this certificate (PEM, with its chain)");
+  app.add_option("--tls-key", options.tls.key_file, "The private key of --tls-cert (PEM)");
+  app.add_option("--tls-client-ca", options.tls.client_ca_file,
+                 "Require TLS clients to present a certificate signed by a CA in this file (PEM)");
+  std::string require_tls = "off";
+  app.add_flag("--require-tls{remote}", require_tls,
+               "Refuse plaintext TCP clients: 'remote' (alone: those not on loopback) or 'all' (=off: accept)")
+      ->check(CLI::IsMember({"off", "remote", "all"}));
   bool no_shm = false;
   app.add_flag("--no-shared-memory", no_shm,
                "Do not offer the shared-memory transport to local clients (Unix socket in $RCUDA_SOCKET_DIR)");
@@ -145,9 +159,13 @@ int main(int argc, char** argv) {
   options.shared_memory = !no_shm;
   options.session_idle_timeout = std::chrono::seconds(std::max<int64_t>(0, idle_seconds));
   options.hello_timeout = std::chrono::seconds(handshake_seconds);
+  options.require_tls = require_tls == "all"      ? DaemonOptions::RequireTls::kAll
+                        : require_tls == "remote" ? DaemonOptions::RequireTls::kRemote
+                                                  : DaemonOptions::RequireTls::kOff;
   SessionPolicy policy;
   policy.port = options.port;
   policy.idle_timeout = options.session_idle_timeout;
+  policy.handshake_timeout = options.hello_timeout;
   if (!options.auth_key_file.empty()) {
     Status s = ReadLeaseKeyFile(options.auth_key_file, &policy.auth_key);
     if (!s.ok()) {
@@ -169,6 +187,11 @@ int main(int argc, char** argv) {
 
   if (worker_control_fd >= 0) {
     InitLogging("rcuda-worker " + std::to_string(getpid()), options.log_level);
+    if (!options.tls.certificate_file.empty()) {
+      // Loaded while warm: a TLS session's handshake does not wait for it.
+      Status t = TlsContext::ForServer(options.tls, &policy.tls);
+      if (!t.ok()) spdlog::error("worker: no TLS: {}", t.message());
+    }
     return RunWorker(worker_control_fd, worker_gpu, options.executor, policy);
   }
 

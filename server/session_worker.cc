@@ -11,8 +11,10 @@
 #include "common/env.h"
 #include "protocol/lease_token.h"
 #include "protocol/adopt.h"
+#include "protocol/tls/tls_preamble.h"
 #include "protocol/version.h"
 #include "server/fd_passing.h"
+#include "server/session_worker_tls.h"
 
 namespace rcuda {
 namespace {
@@ -59,7 +61,16 @@ void SessionWorker::AttachLoop() {
       return;
     }
     std::unique_ptr<Connection> connection;
-    if (!AdoptConnection(handoff.kind, handoff.fds, &connection).ok()) continue;
+    if (handoff.kind == kTlsTransportName) {
+      // The handshake and the channel's Hello inside TLS (which replaces
+      // the daemon's copy of the plaintext preamble).
+      if (Status s = AcceptTlsChannel(policy_, &handoff, &connection); !s.ok()) {
+        spdlog::warn("TLS host channel failed: {}", s.message());
+        continue;
+      }
+    } else if (!AdoptConnection(handoff.kind, handoff.fds, &connection).ok()) {
+      continue;
+    }
     const std::vector<uint8_t>& hello = handoff.hello;
     const wire::Message* message = VerifiedMessage(hello);
     const wire::Hello* h = message ? message->request_as_Hello() : nullptr;

@@ -26,6 +26,7 @@
 #include "common/mutex.h"
 #include "common/status.h"
 #include "protocol/frame.h"
+#include "protocol/tls/tls_context.h"
 #include "protocol/transport.h"
 #include "server/executor.h"
 #include "server/handle_table.h"
@@ -54,6 +55,11 @@ struct SessionPolicy {
   // A session idle this long is ended (0: never); see SessionMonitor.
   std::chrono::milliseconds idle_timeout{0};
   std::chrono::milliseconds gone_grace{5000};
+  // The worker's TLS certificate (--tls-cert), loaded while it was warm,
+  // and how long a TLS handshake and the Hello inside it may take
+  // (session_worker_tls.h); null: no TLS.
+  std::shared_ptr<const TlsContext> tls;
+  std::chrono::milliseconds handshake_timeout{10000};
 };
 
 // What one session may hold of the worker's host, whatever it asks.

@@ -203,6 +203,12 @@ TestServer::TestServer(Options options) {
                                    "0",                  "--port-file", dir_ + "/port", "--status-file",
                                    dir_ + "/status.json", "--log-level", options.log_level};
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
+  // More options for every server of the run, space-separated (the fault
+  // tests' TLS variants, tests/integration/CMakeLists.txt).
+  if (const char* more = std::getenv("RCUDA_ITEST_SERVER_ARGS")) {
+    std::istringstream words(more);
+    for (std::string word; words >> word;) args.push_back(word);
+  }
   std::vector<std::string> env = options.env;
 #ifdef RCUDA_ITEST_FAKE_DRIVER_DIR
   if (options.backend == "cuda") {
