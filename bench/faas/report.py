@@ -153,6 +153,7 @@ def latencies(rows):
         d["answer_to_released"].append(j["released_ms"] - j["invoke_end_ms"])
         d["released_to_settled"].append(j["settled_ms"] - j["released_ms"])
         d["lease_held"].append(j["released_ms"] - j["lease_granted_ms"])
+        d["invocation"].append(j["invoke_end_ms"] - j["invoke_start_ms"])
     return d
 
 
@@ -173,6 +174,9 @@ def calibration(run, slots):
     alone = [(r["end"] - r["start"]) * 1000 for r in run.calibration if r["mode"] == "alone"]
     par = [r for r in run.calibration if r["mode"] == "parallel"]
     result = {"alone_ms_p50": pct(alone, 50), "alone_runs": len(alone)}
+    spawn = [(r["end"] - r["start"]) * 1000 for r in run.calibration if r["mode"] == "spawn"]
+    result["spawn_ms_p50"] = pct(spawn, 50)
+    result["spawn_ms_p99"] = pct(spawn, 99)
     for r in run.calibration:
         if r["mode"] == "cpu" and r["runs"]:
             result["client_cpu_ms_per_run"] = r["client_cpu_ms"] / r["runs"]
@@ -289,6 +293,149 @@ def plot(path, rows, window, slots, ideal_rate, serial_rate, title):
     fig.savefig(path, dpi=110)
 
 
+def summarize(run, a):
+    """Every figure of the run, as a dict (summary.json)."""
+    K = a.slots
+    cal = calibration(run, K)
+    lat_rows = phase_jobs(run, run.jobs, "latency")
+    burst_rows = phase_jobs(run, run.jobs, "burst")
+    serial_rows = phase_jobs(run, run.serial_jobs, "serial")
+    lat, burst, serial = latencies(lat_rows), latencies(burst_rows), latencies(serial_rows)
+    rate, steady, window = throughput(burst_rows)
+    serial_rate, _, _ = throughput(serial_rows)
+    mean = lambda v: statistics.mean(v) if v else None  # noqa: E731
+    fn_mean, invocation_mean = mean(burst["fn_run"]), mean(burst["invocation"])
+    span_s = (window[1] - window[0]) / 1000 if window else None
+
+    def ratio(x, y):
+        return None if not x or not y else x / y
+
+    def per_s(ms):
+        return K / (ms / 1000) if ms else None
+
+    ideals = {  # what K slots allow, three ways
+        "invocations": per_s(invocation_mean),  # the invocations as they ran (rcuda-fn's own time included)
+        "function_in_run": per_s(fn_mean),      # the function's script alone, as it ran in the burst
+        "calibrated": cal.get("parallel_jobs_per_s"),  # the program K at a time, outside the pipeline
+    }
+    final = run.stats["final"]
+    return {
+        "slots": K, "backend": a.backend, "sandbox": a.sandbox, "elements": a.elements,
+        "uploads": {p: sum(1 for u in run.uploads.values() if u["phase"] == p) for p in ("latency", "burst", "serial")},
+        "calibration": cal,
+        "burst": {"jobs_per_s": rate, "steady_jobs_per_s": steady, "span_s": span_s, "window": window,
+                  "function_ms_mean": fn_mean, "invocation_ms_mean": invocation_mean,
+                  "ideal_jobs_per_s": ideals, "ratio_to_ideal": {k: ratio(rate, v) for k, v in ideals.items()},
+                  "ratio_to_serial": ratio(rate, serial_rate),
+                  "slot_utilisation_leases": sum(burst["lease_held"]) / (K * span_s * 1000) if span_s else None,
+                  "slot_utilisation_functions": sum(burst["fn_run"]) / (K * span_s * 1000) if span_s else None,
+                  "peak_invoking": final.get("in_flight", {}).get("peak_invoking"),
+                  **{f"{k}_p50": pct(v, 50) for k, v in burst.items()},
+                  **{f"{k}_p99": pct(v, 99) for k, v in burst.items()}},
+        "latency": {**{f"{k}_p50": pct(v, 50) for k, v in lat.items()},
+                    **{f"{k}_p99": pct(v, 99) for k, v in lat.items()},
+                    **{f"{k}_max": (max(v) if v else None) for k, v in lat.items()}},
+        "serial": {"jobs_per_s": serial_rate, **{f"{k}_p50": pct(v, 50) for k, v in serial.items()}},
+        "cpu": cpu_account(a.dir, len(burst_rows)),
+        "counters": final.get("counters", {}),
+        "_rows": {"burst": burst_rows},
+    }
+
+
+def targets(s):
+    lat, ratios = s["latency"], s["burst"]["ratio_to_ideal"]
+
+    def le(value, limit):
+        return value is not None and value <= limit
+
+    return {
+        "throughput >= 90% of what K slots allow for the invocations": (ratios["invocations"] or 0) >= 0.9,
+        "throughput >= 90% of the calibrated ideal": (ratios["calibrated"] or 0) >= 0.9,
+        "orchestration (upload to invocation) p50 <= 20 ms": le(lat.get("upload_to_invoke_p50"), 20),
+        "orchestration (upload to invocation) p99 <= 100 ms": le(lat.get("upload_to_invoke_p99"), 100),
+        "upload to the function's first line p50 <= 20 ms": le(lat.get("upload_to_fn_start_p50"), 20),
+        "upload to the function's first line p99 <= 100 ms": le(lat.get("upload_to_fn_start_p99"), 100),
+    }
+
+
+def render(s, run, a, problems):
+    """report.md's text."""
+    K, b, l, cal, cpu = s["slots"], s["burst"], s["latency"], s["calibration"], s["cpu"]
+    ideal, ratio = b["ideal_jobs_per_s"], b["ratio_to_ideal"]
+    serial = s["serial"]
+    pc = lambda x: fmt(100 * x, 0) + "%" if x is not None else "-"  # noqa: E731
+    sec = lambda x: fmt(x / 1000, 2) if x is not None else "-"  # noqa: E731
+    backend = "TEST BACKEND (test equipment, not a GPU)" if a.backend == "test" else a.backend
+    md = [f"## {s['uploads']['burst']} uploads at once, {K} slots, {backend}, rcuda-fn sandbox {a.sandbox}", "",
+          "| measure | value | against |", "| --- | --- | --- |",
+          f"| burst throughput (first upload to last output stored) | {fmt(b['jobs_per_s'])} jobs/s over "
+          f"{fmt(b['span_s'])} s | steady (10% to 90% done) {fmt(b['steady_jobs_per_s'])} jobs/s |",
+          f"| what {K} slots allow for the invocations as they ran ({K} / {fmt(b['invocation_ms_mean'])} ms, "
+          f"the mean invocation, rcuda-fn's own time included) | {fmt(ideal['invocations'])} jobs/s | "
+          f"throughput {pc(ratio['invocations'])} of it |",
+          f"| what {K} slots allow for the function's script as it ran ({K} / {fmt(b['function_ms_mean'])} ms) | "
+          f"{fmt(ideal['function_in_run'])} jobs/s | throughput {pc(ratio['function_in_run'])} of it |",
+          f"| calibrated ideal: the program through rcuda-run, {K} at a time, outside the pipeline "
+          f"({cal.get('parallel_runs', 0)} runs, {fmt(cal.get('parallel_ms_mean'))} ms each; "
+          f"{fmt(cal.get('alone_ms_p50'))} ms alone) | {fmt(ideal['calibrated'])} jobs/s | "
+          f"throughput {pc(ratio['calibrated'])} of it |",
+          f"| serial baseline (orchGPU's loop, {s['uploads']['serial']} uploads) | {fmt(serial['jobs_per_s'])} "
+          f"jobs/s | the pipeline: {fmt(b['ratio_to_serial'])} x |",
+          f"| slot utilisation (leases held / {K} x the span) | {pc(b['slot_utilisation_leases'])} | functions "
+          f"running {pc(b['slot_utilisation_functions'])}; peak invocations {b['peak_invoking']} |",
+          f"| with a slot free ({s['uploads']['latency']} paced uploads): upload to invocation sent "
+          f"(orchestration) | p50 {fmt(l.get('upload_to_invoke_p50'))} ms, p99 {fmt(l.get('upload_to_invoke_p99'))}"
+          f" ms | targets 20 / 100 ms |",
+          f"| ... upload to the function's first line | p50 {fmt(l.get('upload_to_fn_start_p50'))} ms, "
+          f"p99 {fmt(l.get('upload_to_fn_start_p99'))} ms, max {fmt(l.get('upload_to_fn_start_max'))} ms | |",
+          f"| ... upload to output stored | p50 {fmt(l.get('upload_to_output_p50'))} ms, "
+          f"p99 {fmt(l.get('upload_to_output_p99'))} ms | the function {fmt(l.get('fn_run_p50'))} ms (p50) |",
+          f"| burst: upload to the function's first line | p50 {sec(b.get('upload_to_fn_start_p50'))} s, "
+          f"p99 {sec(b.get('upload_to_fn_start_p99'))} s | queueing for {K} slots |",
+          f"| burst: upload to output stored | p50 {sec(b.get('upload_to_output_p50'))} s, "
+          f"p99 {sec(b.get('upload_to_output_p99'))} s | |",
+          f"| none lost, none doubled | {'yes' if not problems else 'NO: ' + str(len(problems)) + ' problem(s)'} | "
+          f"{len(run.uploads)} inputs, {sum(len(v) for v in run.outputs.values())} outputs, "
+          f"{run.final['dead_letters']} dead letters, {run.final['ssgmd'].get('lease_count')} leases and "
+          f"{run.final['queue_pending']} messages pending at the end |",
+          "", "One job's steps (p50 / p99 ms), with a slot free and in the burst:", "",
+          "| step | slot free | burst |", "| --- | --- | --- |"]
+    steps = [("upload answered -> message received by the orchestrator (s3rver's event, rcuda-faas-events, Redis)",
+              "upload_to_received"),
+             ("received -> lease granted (ssgmd; in the burst: waiting for a slot)", "received_to_granted"),
+             ("granted -> invocation sent", "granted_to_invoke"),
+             ("invocation sent -> the script's first line (rcuda-fn: input download, rcuda-fn-exec, bash)",
+              "invoke_to_fn_start"),
+             ("the script (rcuda-run and the CUDA program)", "fn_run"),
+             ("the script ends -> output stored (rcuda-fn's upload)", "fn_end_to_stored"),
+             ("the invocation (sent -> answered)", "invocation"),
+             ("answer -> lease released", "answer_to_released"),
+             ("released -> message acknowledged", "released_to_settled")]
+    for label, key in steps:
+        md.append(f"| {label} | {fmt(l.get(key + '_p50'))} / {fmt(l.get(key + '_p99'))} | "
+                  f"{fmt(b.get(key + '_p50'))} / {fmt(b.get(key + '_p99'))} |")
+    if cpu:
+        md += ["", f"CPU during the burst ({fmt(cpu['wall_s'])} s: the pipeline used {fmt(cpu['cores_used'], 2)} of "
+               f"{cpu['cores']} cores; load average {cpu['loadavg_start']} at the start, {cpu['loadavg_end']} at the "
+               f"end), per job:", "", "| component | CPU ms per job |", "| --- | --- |"]
+        for name, ms in sorted(cpu["per_job_ms"].items(), key=lambda kv: -kv[1]):
+            md.append(f"| {name} | {fmt(ms)} |")
+        md.append(f"| all | {fmt(cpu['total_ms'])} |")
+    if cal.get("client_cpu_ms_per_run") is not None:
+        md += ["", f"The program's client side (rcuda-run and the CUDA program, alone, in the calibration) used "
+               f"{fmt(cal['client_cpu_ms_per_run'])} ms of CPU per run."]
+    if cal.get("spawn_ms_p50") is not None:
+        md += ["", f"Starting a program on this machine (fork and exec of /bin/true, 20 times during the "
+               f"calibration): p50 {fmt(cal['spawn_ms_p50'])} ms, max {fmt(cal['spawn_ms_p99'])} ms."]
+    counters = s["counters"]
+    md += ["", "Orchestrator counters (whole run): " + ", ".join(
+        f"{k} {counters.get(k, 0)}" for k in ("messages_received", "jobs_succeeded", "jobs_failed",
+                                              "duplicate_deliveries", "lease_busy", "invoke_throttled"))]
+    if not a.short:
+        md += ["", "Targets: " + "; ".join(f"{k}: {'met' if v else 'NOT met'}" for k, v in s["targets"].items())]
+    return "\n".join(md) + "\n"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dir", required=True)
@@ -300,135 +447,22 @@ def main():
     a = parser.parse_args()
     run = Run(a.dir)
     problems = run.check()
-
-    K = a.slots
-    cal = calibration(run, K)
-    lat_rows = phase_jobs(run, run.jobs, "latency")
-    burst_rows = phase_jobs(run, run.jobs, "burst")
-    serial_rows = phase_jobs(run, run.serial_jobs, "serial")
-    lat, burst, serial = latencies(lat_rows), latencies(burst_rows), latencies(serial_rows)
-    rate, steady, window = throughput(burst_rows)
-    serial_rate, _, _ = throughput(serial_rows)
-    fn_mean = statistics.mean(burst["fn_run"]) if burst["fn_run"] else None
-    ideal_in_run = K / (fn_mean / 1000) if fn_mean else None
-    ideal_cal = cal.get("parallel_jobs_per_s")
-    span_s = (window[1] - window[0]) / 1000 if window else None
-    util_lease = sum(burst["lease_held"]) / (K * span_s * 1000) if span_s else None
-    util_fn = sum(burst["fn_run"]) / (K * span_s * 1000) if span_s else None
-    after, before = run.stats["after-burst"], run.stats["before-burst"]
-    held_total = (after.get("lease_held_ms_total", 0) - before.get("lease_held_ms_total", 0)) if after else None
-    counters = run.stats["final"].get("counters", {})
-    peak = run.stats["final"].get("in_flight", {}).get("peak_invoking")
-
-    cpu = cpu_account(a.dir, len(burst_rows))
-
-    def ratio(x, y):
-        return None if not x or not y else x / y
-
-    s = {
-        "slots": K, "backend": a.backend, "sandbox": a.sandbox, "elements": a.elements,
-        "uploads": {p: sum(1 for u in run.uploads.values() if u["phase"] == p) for p in ("latency", "burst", "serial")},
-        "calibration": cal,
-        "burst": {"jobs_per_s": rate, "steady_jobs_per_s": steady, "span_s": span_s, "function_ms_mean": fn_mean,
-                  "ideal_in_run_jobs_per_s": ideal_in_run, "ideal_calibrated_jobs_per_s": ideal_cal,
-                  "ratio_to_ideal_calibrated": ratio(rate, ideal_cal), "ratio_to_ideal_in_run": ratio(rate, ideal_in_run),
-                  "ratio_to_serial": ratio(rate, serial_rate),
-                  "slot_utilisation_leases": util_lease, "slot_utilisation_functions": util_fn,
-                  "stats_lease_held_ms": held_total, "peak_invoking": peak,
-                  **{f"{k}_p50": pct(v, 50) for k, v in burst.items()},
-                  **{f"{k}_p99": pct(v, 99) for k, v in burst.items()}},
-        "latency": {**{f"{k}_p50": pct(v, 50) for k, v in lat.items()},
-                    **{f"{k}_p99": pct(v, 99) for k, v in lat.items()},
-                    **{f"{k}_max": (max(v) if v else None) for k, v in lat.items()}},
-        "serial": {"jobs_per_s": serial_rate, **{f"{k}_p50": pct(v, 50) for k, v in serial.items()}},
-        "cpu": cpu,
-        "counters": counters,
-        "problems": problems,
-    }
-    targets = {
-        "throughput >= 90% of ideal": (s["burst"]["ratio_to_ideal_calibrated"] or 0) >= 0.9,
-        "overhead p50 <= 20 ms": (s["latency"]["upload_to_fn_start_p50"] or 1e9) <= 20,
-        "overhead p99 <= 100 ms": (s["latency"]["upload_to_fn_start_p99"] or 1e9) <= 100,
-    }
-    s["targets"] = targets
+    s = summarize(run, a)
+    s["targets"] = targets(s)
+    s["problems"] = problems
+    rows = s.pop("_rows")["burst"]
     with open(os.path.join(a.dir, "summary.json"), "w") as f:
         json.dump(s, f, indent=1)
-
-    b, l = s["burst"], s["latency"]
-    backend = "TEST BACKEND (test equipment, not a GPU)" if a.backend == "test" else a.backend
-    md = [f"## Serverless pipeline benchmark: {s['uploads']['burst']} uploads, {K} slots, {backend}, sandbox {a.sandbox}",
-          "",
-          "| measure | value | against |",
-          "| --- | --- | --- |",
-          f"| burst throughput (first upload to last output) | {fmt(rate)} jobs/s over {fmt(span_s)} s | "
-          f"{fmt(100 * (b['ratio_to_ideal_calibrated'] or 0), 0)}% of the calibrated ideal; "
-          f"{fmt(b['ratio_to_serial'])} x the serial baseline |",
-          f"| steady throughput (10% to 90% done) | {fmt(steady)} jobs/s | |",
-          f"| ideal: {K} slots of the function alone (calibration, {cal.get('parallel_runs', 0)} runs, "
-          f"{K} at a time) | {fmt(ideal_cal)} jobs/s | run time {fmt(cal.get('parallel_ms_mean'))} ms each "
-          f"({fmt(cal.get('alone_ms_p50'))} ms alone) |",
-          f"| ideal from the run: {K} / the function's mean run time in the burst ({fmt(fn_mean)} ms) | "
-          f"{fmt(ideal_in_run)} jobs/s | throughput = {fmt(100 * (b['ratio_to_ideal_in_run'] or 0), 0)}% of it |",
-          f"| serial baseline (orchGPU's loop, {s['uploads']['serial']} uploads) | {fmt(serial_rate)} jobs/s | "
-          f"per job: function {fmt(pct(serial['fn_run'], 50))} ms, upload to output "
-          f"{fmt(pct(serial['upload_to_output'], 50))} ms (p50) |",
-          f"| slot utilisation (leases held / {K} x span) | {fmt(100 * (util_lease or 0), 0)}% | "
-          f"functions running: {fmt(100 * (util_fn or 0), 0)}%; peak invocations {peak} |",
-          f"| overhead with a slot free: upload to function start ({s['uploads']['latency']} paced uploads) | "
-          f"p50 {fmt(l['upload_to_fn_start_p50'])} ms, p99 {fmt(l['upload_to_fn_start_p99'])} ms, "
-          f"max {fmt(l['upload_to_fn_start_max'])} ms | targets 20 / 100 ms |",
-          f"| ... upload to the orchestrator's invoke | p50 {fmt(l['upload_to_invoke_p50'])} ms, "
-          f"p99 {fmt(l['upload_to_invoke_p99'])} ms | |",
-          f"| ... upload to output stored (slot free) | p50 {fmt(l['upload_to_output_p50'])} ms, "
-          f"p99 {fmt(l['upload_to_output_p99'])} ms | function {fmt(l['fn_run_p50'])} ms (p50) |",
-          f"| burst: upload to function start | p50 {fmt(b['upload_to_fn_start_p50'] / 1000 if b.get('upload_to_fn_start_p50') is not None else None, 2)} s, "
-          f"p99 {fmt(b['upload_to_fn_start_p99'] / 1000 if b.get('upload_to_fn_start_p99') is not None else None, 2)} s | queueing for {K} slots |",
-          f"| burst: upload to output | p50 {fmt(b['upload_to_output_p50'] / 1000 if b.get('upload_to_output_p50') is not None else None, 2)} s, "
-          f"p99 {fmt(b['upload_to_output_p99'] / 1000 if b.get('upload_to_output_p99') is not None else None, 2)} s | |",
-          f"| none lost, none doubled | {'yes' if not problems else 'NO: ' + str(len(problems)) + ' problem(s)'} | "
-          f"{len(run.uploads)} inputs, {sum(len(v) for v in run.outputs.values())} outputs, "
-          f"{run.final['dead_letters']} dead letters, {run.final['ssgmd'].get('lease_count')} leases and "
-          f"{run.final['queue_pending']} messages pending at the end |",
-          "",
-          "Where the time of a job goes with a slot free (latency phase, p50 / p99 ms):",
-          "",
-          "| step | p50 | p99 |",
-          "| --- | --- | --- |"]
-    steps = [("upload answered -> message received by the orchestrator (s3rver event, rcuda-faas-events, Redis)",
-              "upload_to_received"),
-             ("received -> lease granted (ssgmd)", "received_to_granted"),
-             ("granted -> invoke sent", "granted_to_invoke"),
-             ("invoke sent -> function's script starts (rcuda-fn: input download, rcuda-fn-exec, bash)",
-              "invoke_to_fn_start"),
-             ("the function (rcuda-run + the CUDA program)", "fn_run"),
-             ("function ends -> output stored (rcuda-fn's upload)", "fn_end_to_stored"),
-             ("answer -> lease released", "answer_to_released"),
-             ("released -> message acknowledged", "released_to_settled")]
-    for label, key in steps:
-        md.append(f"| {label} | {fmt(l.get(key + '_p50'))} | {fmt(l.get(key + '_p99'))} |")
-    if cpu:
-        md += ["", f"Where the CPU went during the burst ({fmt(cpu['wall_s'])} s; {fmt(cpu['cores_used'], 2)} of "
-               f"{cpu['cores']} cores used by the pipeline; load average {cpu['loadavg_start']} at the start, "
-               f"{cpu['loadavg_end']} at the end):", "",
-               "| component | CPU ms per job |", "| --- | --- |"]
-        for name, ms in sorted(cpu["per_job_ms"].items(), key=lambda kv: -kv[1]):
-            md.append(f"| {name} | {fmt(ms)} |")
-        md.append(f"| all | {fmt(cpu['total_ms'])} |")
-        if cal.get("client_cpu_ms_per_run") is not None:
-            md += ["", f"The function's own client side (rcuda-run and the program, alone, in the calibration) "
-                   f"used {fmt(cal['client_cpu_ms_per_run'])} ms of CPU per run."]
-    md += ["", "Orchestrator counters (whole run): " + ", ".join(
-        f"{k} {counters.get(k, 0)}" for k in ("messages_received", "jobs_succeeded", "jobs_failed",
-                                              "duplicate_deliveries", "lease_busy", "invoke_throttled"))]
-    if not a.short:
-        md += ["", "Targets: " + "; ".join(f"{k}: {'met' if v else 'NOT met'}" for k, v in targets.items())]
+    text = render(s, run, a, problems)
     with open(os.path.join(a.dir, "report.md"), "w") as f:
-        f.write("\n".join(md) + "\n")
-    print("\n".join(md))
-
-    if burst_rows and window:
-        plot(os.path.join(a.dir, "faas-bench.png"), burst_rows, window, K, ideal_cal, serial_rate,
-             f"{len(burst_rows)} uploads at once, {K} slots, {backend}: {fmt(rate)} jobs/s")
+        f.write(text)
+    print(text)
+    b = s["burst"]
+    if rows and b["window"]:
+        backend = "TEST BACKEND (test equipment, not a GPU)" if a.backend == "test" else a.backend
+        plot(os.path.join(a.dir, "faas-bench.png"), rows, b["window"], a.slots, b["ideal_jobs_per_s"]["calibrated"],
+             s["serial"]["jobs_per_s"], f"{len(rows)} uploads at once, {a.slots} slots, {backend}: "
+             f"{fmt(b['jobs_per_s'])} jobs/s")
     if problems:
         print(f"\nCHECK FAILED: {len(problems)} problem(s):", file=sys.stderr)
         for p in problems[:30]:

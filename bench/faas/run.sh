@@ -149,6 +149,14 @@ calibrate alone "$calibration_runs" >"$out/calibration.jsonl"
 times >"$FAAS_WORK/times.1"
 echo "{\"mode\":\"cpu\",\"runs\":$calibration_runs,\"client_cpu_ms\":$(($(children_cpu_ms "$FAAS_WORK/times.1") - $(children_cpu_ms "$FAAS_WORK/times.0")))}" \
   >>"$out/calibration.jsonl"
+# The machine's own latency of starting a program (fork and exec of
+# /bin/true): rcuda-fn starts two (rcuda-fn-exec, bash) before a function's
+# first line, so on a busy machine this is in the overhead twice.
+for ((i = 0; i < 20; i++)); do
+  s=$EPOCHREALTIME
+  /bin/true
+  echo "{\"mode\":\"spawn\",\"start\":$s,\"end\":$EPOCHREALTIME}"
+done >>"$out/calibration.jsonl"
 workers=()
 for ((w = 0; w < slots; w++)); do
   calibrate parallel $(((calibration_runs + slots - 1) / slots)) >"$FAAS_WORK/calibration.$w" &
@@ -180,6 +188,10 @@ wait_done() {
   while [ "$(grep -c '"outcome":"succeeded"' "$3" 2>/dev/null || true)" -lt "$1" ]; do
     [ $SECONDS -ge $deadline ] && { log "not done within $2 s"; return 1; }
     faas_alive "$FAAS_ORCH_PID" || [ "$3" != "$out/jobs.jsonl" ] || { log "rcuda-orchestrator exited"; return 1; }
+    if [ -n "$uploader" ] && ! faas_alive "$uploader"; then
+      wait "$uploader" || { log "the uploads failed: $(tail -n 2 "$FAAS_WORK/uploader.log")"; return 1; }
+      uploader=
+    fi
     if [ $((SECONDS - last)) -ge 2 ]; then progress; last=$SECONDS; fi
     sleep 0.2
   done
@@ -205,6 +217,7 @@ cpu_snapshot() {
     >>"$out/cpu.jsonl"
 }
 : >"$out/jobs.jsonl"
+uploader=
 
 # ---- (2) latency: paced uploads, a slot always free ---------------------------
 interval=$(( alone_ms * 2 > 50 ? alone_ms * 2 : 50 ))
@@ -218,10 +231,10 @@ log "burst: $uploads uploads at once ($upload_threads in flight)"
 echo "{\"burst_start\":$EPOCHREALTIME}" >"$out/phases.jsonl"
 : >"$out/cpu.jsonl"
 cpu_snapshot burst-start
-upload burst "$uploads" --threads "$upload_threads" &
+upload burst "$uploads" --threads "$upload_threads" 2>"$FAAS_WORK/uploader.log" &
 uploader=$!
 wait_done $((latency_uploads + uploads)) $((600 + uploads)) "$out/jobs.jsonl"
-wait "$uploader"
+[ -z "$uploader" ] || wait "$uploader"
 log "burst done"
 cpu_snapshot burst-end
 sleep 0.5  # a last stats write

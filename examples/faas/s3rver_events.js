@@ -18,9 +18,10 @@
 // "S3rver listening on ADDRESS:PORT" when ready. Delivery is at-least-once
 // and in order: a POST that fails (no answer, or not 2xx) is sent again
 // after a backoff (100 ms doubling to 2 s), nothing is dropped.
-// --event-log gets one JSON line per event of any bucket: {"t": unix ms
-// when s3rver emitted it (after storing the object), "event", "bucket",
-// "key", "size"} (the benchmark reads when outputs appeared from it).
+// --event-log gets one JSON line per event of any bucket, written before
+// s3rver answers the request: {"t": unix ms when s3rver emitted it (after
+// storing the object), "event", "bucket", "key", "size"} (the benchmark
+// reads when outputs appeared from it).
 // SIGTERM/SIGINT: stop listening, exit.
 'use strict';
 
@@ -115,14 +116,16 @@ async function main() {
     configureBuckets: options.buckets.map((name) => ({ name, configs: [] })),
   });
   const forwarder = options.webhook ? new Forwarder(options.webhook) : null;
-  const log = options.eventLog ? fs.createWriteStream(options.eventLog, { flags: 'a' }) : null;
+  // Written synchronously, before s3rver answers the request that made the
+  // event: once an upload is answered, its line is in the file.
+  const log = options.eventLog ? fs.openSync(options.eventLog, 'a') : null;
   server.on('event', (event) => {
     const t = Date.now();
     for (const record of event.Records || []) {
       const bucket = record.s3.bucket.name;
       const key = record.s3.object.key;
-      if (log) {
-        log.write(JSON.stringify({ t, event: record.eventName, bucket, key, size: record.s3.object.size }) + '\n');
+      if (log !== null) {
+        fs.writeSync(log, JSON.stringify({ t, event: record.eventName, bucket, key, size: record.s3.object.size }) + '\n');
       }
       if (forwarder && options.forward.has(bucket) && record.eventName.startsWith('ObjectCreated:')) {
         const copy = JSON.parse(JSON.stringify(record));
