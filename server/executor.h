@@ -102,7 +102,7 @@ class Executor {
 
   virtual Status Synchronize() = 0;
 
-  // ---- Issue 3: the rest of the runtime API ------------------------------
+  // ---- The rest of the runtime API ---------------------------------------
 
   // Where stream-ordered host work goes; set by the session before use.
   void set_host_channel(HostChannel* channel) { host_channel_ = channel; }

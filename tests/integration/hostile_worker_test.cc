@@ -1,4 +1,4 @@
-// Hostile tenants and their own worker (issue 9): no request makes a worker
+// Hostile tenants and their own worker: no request makes a worker
 // run forever or outlive its client (empty strided regions of endless depth,
 // a reset behind a kernel that never ends, a client that stays connected
 // and does nothing), and nothing of an unloaded module stays usable. On
