@@ -7,6 +7,8 @@
 #include <string_view>
 #include <utility>
 
+#include "common/cuda_error_codes.h"
+
 namespace rcuda {
 
 class Status {
@@ -29,12 +31,12 @@ class Status {
   std::string ToString() const;
 
   // cudaError_t values used without including the CUDA headers.
-  static constexpr int kInvalidValue = 1;         // cudaErrorInvalidValue
-  static constexpr int kMemoryAllocation = 2;     // cudaErrorMemoryAllocation
-  static constexpr int kDevicesUnavailable = 46;  // cudaErrorDevicesUnavailable
-  static constexpr int kNoDevice = 100;           // cudaErrorNoDevice
-  static constexpr int kNotSupported = 801;       // cudaErrorNotSupported
-  static constexpr int kUnknown = 999;            // cudaErrorUnknown
+  static constexpr int kInvalidValue = kCudaErrorInvalidValue;
+  static constexpr int kMemoryAllocation = kCudaErrorMemoryAllocation;
+  static constexpr int kDevicesUnavailable = kCudaErrorDevicesUnavailable;
+  static constexpr int kNoDevice = kCudaErrorNoDevice;
+  static constexpr int kNotSupported = kCudaErrorNotSupported;
+  static constexpr int kUnknown = kCudaErrorUnknown;
 
  private:
   int code_ = 0;

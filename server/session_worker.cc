@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "common/cuda_error_codes.h"
 #include "common/env.h"
 #include "protocol/lease_token.h"
 #include "protocol/adopt.h"
@@ -17,9 +18,9 @@
 namespace rcuda {
 namespace {
 
-constexpr int kInvalidValue = 1;
-constexpr int kInvalidResourceHandle = 400;  // cudaErrorInvalidResourceHandle
-constexpr int kNotReady = 600;  // cudaErrorNotReady
+constexpr int kInvalidValue = kCudaErrorInvalidValue;
+constexpr int kInvalidResourceHandle = kCudaErrorInvalidResourceHandle;
+constexpr int kNotReady = kCudaErrorNotReady;
 constexpr size_t kMaxParamBytes = 32 << 10;  // CUDA's limit is 32764 bytes
 
 Dim3 ToDim3(const wire::Dim3* d) { return d ? Dim3{d->x(), d->y(), d->z()} : Dim3{}; }

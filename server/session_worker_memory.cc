@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "common/cuda_error_codes.h"
 #include "common/fatbin.h"
 #include "protocol/wire_convert.h"
 #include "server/executor_calls.h"
@@ -15,7 +16,7 @@
 namespace rcuda {
 namespace {
 
-constexpr int kInvalidResourceHandle = 400;
+constexpr int kInvalidResourceHandle = kCudaErrorInvalidResourceHandle;
 // cudaMemPoolAttr / cudaMemLocationType / cudaLimit values.
 constexpr int64_t kPoolReservedMemCurrent = 5;
 constexpr int64_t kLocationDevice = 1;

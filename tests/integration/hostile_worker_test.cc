@@ -11,13 +11,14 @@
 #include <mutex>
 #include <thread>
 
+#include "common/cuda_error_codes.h"
 #include "hostile_support.h"
 
 namespace rcuda::itest {
 namespace {
 
-constexpr int kInvalidValue = 1;
-constexpr int kInvalidResourceHandle = 400;
+constexpr int kInvalidValue = kCudaErrorInvalidValue;
+constexpr int kInvalidResourceHandle = kCudaErrorInvalidResourceHandle;
 
 // Keeps a session working (a request every 200 ms, on a thread of its own)
 // until destroyed; counts requests that failed.
