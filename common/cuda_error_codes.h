@@ -8,8 +8,11 @@ namespace rcuda {
 inline constexpr int kCudaSuccess = 0;
 inline constexpr int kCudaErrorInvalidValue = 1;             // cudaErrorInvalidValue
 inline constexpr int kCudaErrorMemoryAllocation = 2;         // cudaErrorMemoryAllocation
+inline constexpr int kCudaErrorInsufficientDriver = 35;      // cudaErrorInsufficientDriver
 inline constexpr int kCudaErrorDevicesUnavailable = 46;      // cudaErrorDevicesUnavailable
 inline constexpr int kCudaErrorNoDevice = 100;               // cudaErrorNoDevice
+inline constexpr int kCudaErrorInvalidDevice = 101;          // cudaErrorInvalidDevice
+inline constexpr int kCudaErrorNoKernelImageForDevice = 209;  // cudaErrorNoKernelImageForDevice
 inline constexpr int kCudaErrorInvalidResourceHandle = 400;  // cudaErrorInvalidResourceHandle
 inline constexpr int kCudaErrorNotReady = 600;               // cudaErrorNotReady
 inline constexpr int kCudaErrorNotSupported = 801;           // cudaErrorNotSupported

@@ -255,7 +255,7 @@ Status Daemon::Refuse(Connection& connection, uint64_t id, const std::string& wh
   auto message = builder.CreateString(why);
   wire::ReplyBuilder envelope(builder);
   envelope.add_id(id);
-  envelope.add_error(Status::kDevicesUnavailable);
+  envelope.add_error(kCudaErrorDevicesUnavailable);
   envelope.add_message(message);
   envelope.add_body_type(wire::ReplyBody::HelloReply);
   envelope.add_body(body.Union());

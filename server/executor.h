@@ -84,7 +84,7 @@ class Executor {
   virtual Status PrepareCopyFromDevice(uint64_t src, uint64_t size, uint64_t stream, std::function<Status()>* wait,
                                        const void** data, std::function<void()>* release) {
     (void)src, (void)size, (void)stream, (void)wait, (void)data, (void)release;
-    return Status(Status::kNotSupported, "deferred device-to-host copies");
+    return Status::NotSupported("deferred device-to-host copies");
   }
   virtual Status CopyOnDevice(uint64_t dst, uint64_t src, uint64_t size, uint64_t stream) = 0;
   virtual Status Memset(uint64_t dst, uint8_t value, uint64_t size, uint64_t stream) = 0;
