@@ -26,7 +26,7 @@ Session* ConnectedSession(int device, cudaError_t* error) {
   }
   rcuda::Status status = s->Connect();
   if (!status.ok()) {
-    *error = static_cast<cudaError_t>(status.code());
+    *error = static_cast<cudaError_t>(status.ToCudaError());
     return nullptr;
   }
   return s;

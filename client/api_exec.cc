@@ -27,7 +27,7 @@ cudaError_t RemoteOf(const void* func, Session** session, rcuda::FunctionDescrip
   *session = CurrentSession(&error);
   if (!*session) return error;
   rcuda::Status s = (*session)->GetFunction(*f, rf);
-  if (!s.ok()) return static_cast<cudaError_t>(s.code());
+  if (!s.ok()) return static_cast<cudaError_t>(s.ToCudaError());
   if (function) *function = f;
   return cudaSuccess;
 }

@@ -25,7 +25,7 @@ cudaError_t ResolveSymbol(const void* symbol, uint64_t* address, uint64_t* size)
   if (!session) return error;
   rcuda::VariableDescription rv;
   rcuda::Status s = session->GetVariable(*v, &rv);
-  if (!s.ok()) return static_cast<cudaError_t>(s.code());
+  if (!s.ok()) return static_cast<cudaError_t>(s.ToCudaError());
   *address = rv.address;
   *size = rv.size;
   return cudaSuccess;

@@ -12,7 +12,7 @@ namespace {
 // Query results are not errors: cudaErrorNotReady does not become the
 // thread's last error.
 cudaError_t QueryResult(const rcuda::Status& s) {
-  if (s.code() == cudaErrorNotReady) return cudaErrorNotReady;
+  if (s.ToCudaError() == cudaErrorNotReady) return cudaErrorNotReady;
   return Return(s);
 }
 

@@ -26,7 +26,7 @@ cudaError_t UnknownPointer() {
   Session* session = Runtime::Get().current_session();
   if (session) {
     Status s = session->Connect();
-    if (!s.ok()) return static_cast<cudaError_t>(s.code());
+    if (!s.ok()) return static_cast<cudaError_t>(s.ToCudaError());
   }
   return cudaErrorInvalidValue;
 }

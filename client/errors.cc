@@ -1,5 +1,21 @@
 #include "client/errors.h"
 
+#include "common/cuda_error_codes.h"
+
+// common/cuda_error_codes.h names these values without CUDA's headers.
+static_assert(rcuda::kCudaSuccess == cudaSuccess);
+static_assert(rcuda::kCudaErrorInvalidValue == cudaErrorInvalidValue);
+static_assert(rcuda::kCudaErrorMemoryAllocation == cudaErrorMemoryAllocation);
+static_assert(rcuda::kCudaErrorInsufficientDriver == cudaErrorInsufficientDriver);
+static_assert(rcuda::kCudaErrorDevicesUnavailable == cudaErrorDevicesUnavailable);
+static_assert(rcuda::kCudaErrorNoDevice == cudaErrorNoDevice);
+static_assert(rcuda::kCudaErrorInvalidDevice == cudaErrorInvalidDevice);
+static_assert(rcuda::kCudaErrorNoKernelImageForDevice == cudaErrorNoKernelImageForDevice);
+static_assert(rcuda::kCudaErrorInvalidResourceHandle == cudaErrorInvalidResourceHandle);
+static_assert(rcuda::kCudaErrorNotReady == cudaErrorNotReady);
+static_assert(rcuda::kCudaErrorNotSupported == cudaErrorNotSupported);
+static_assert(rcuda::kCudaErrorUnknown == cudaErrorUnknown);
+
 namespace rcuda::client {
 namespace {
 

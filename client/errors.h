@@ -13,7 +13,7 @@ namespace rcuda::client {
 // (cudaSuccess records nothing). Every export returns through this.
 cudaError_t Fail(cudaError_t error);
 inline cudaError_t Fail(int error) { return Fail(static_cast<cudaError_t>(error)); }
-inline cudaError_t Return(const Status& status) { return Fail(status.code()); }
+inline cudaError_t Return(const Status& status) { return Fail(status.ToCudaError()); }
 
 // The thread's last error; `reset` clears it (cudaGetLastError).
 cudaError_t LastError(bool reset);

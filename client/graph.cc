@@ -35,7 +35,7 @@ bool Tracked(const void* p) {
   return Live().count(p) != 0;
 }
 
-cudaError_t Code(const Status& s) { return static_cast<cudaError_t>(s.code()); }
+cudaError_t Code(const Status& s) { return static_cast<cudaError_t>(s.ToCudaError()); }
 
 // Nodes in an order where every node comes after its dependencies.
 cudaError_t TopologicalOrder(const GraphObject& graph, std::vector<GraphNodeObject*>* order) {

@@ -29,7 +29,7 @@ Status ModuleCache::Get(RpcChannel& channel, AllocationTable& memory, const Modu
   } done{this, &channel, module.index};
   auto loaded = std::make_unique<LoadedModule>();
   if (module.image.empty()) {
-    loaded->status = Status(cudaErrorInvalidKernelImage, "the program registered a fatbinary rcuda cannot read");
+    loaded->status = Status::Cuda(cudaErrorInvalidKernelImage, "the program registered a fatbinary rcuda cannot read");
   } else {
     flatbuffers::FlatBufferBuilder& b = channel.builder_;
     std::vector<flatbuffers::Offset<flatbuffers::String>> fns, vars;
@@ -43,7 +43,7 @@ Status ModuleCache::Get(RpcChannel& channel, AllocationTable& memory, const Modu
     Status s = channel.ReceiveForLocked(id, &r);
     if (!r && !channel.sticky_.ok()) return s;  // the session broke
     if (!r) {
-      loaded->status = Status(s.code(), "loading a module failed: " + s.message());
+      loaded->status = s.WithMessage("loading a module failed: " + s.message());
       Log(LogLevel::kError, "device " + std::to_string(channel.device_) + ": " + loaded->status.message());
     } else {
       RCUDA_RETURN_IF_ERROR(Describe(channel, memory, module, *r, loaded.get()));
@@ -94,7 +94,7 @@ Status ModuleCache::Kernel(RpcChannel& channel, AllocationTable& memory, const F
   RCUDA_RETURN_IF_ERROR(Get(channel, memory, *function.module, &module));
   FunctionDescription* f = &module->functions[function.index];
   if (!f->found) {
-    return Status(cudaErrorInvalidDeviceFunction,
+    return Status::Cuda(cudaErrorInvalidDeviceFunction,
                   "kernel " + function.device_name + " has no code for device " + std::to_string(channel.device_));
   }
   *out = f;

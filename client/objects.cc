@@ -79,7 +79,7 @@ cudaError_t ResolveStream(cudaStream_t handle, bool per_thread, StreamRef* ref) 
       // First use on this thread, or the device was reset since.
       uint64_t remote = 0;
       Status status = session->StreamCreate(0, 0, &remote);
-      if (!status.ok()) return static_cast<cudaError_t>(status.code());
+      if (!status.ok()) return static_cast<cudaError_t>(status.ToCudaError());
       if (p.stream) DeleteStream(p.stream);
       p.stream = NewStream(session, remote, 0, 0);
       p.generation = session->generation();

@@ -14,7 +14,7 @@ thread_local std::vector<uint8_t> t_reply;
 
 Status RpcChannel::BreakLocked(const Status& cause) {
   if (sticky_.ok()) {
-    sticky_ = Status(cudaErrorDevicesUnavailable, "lost the connection to " + ServerName() + ": " + cause.message());
+    sticky_ = Status::Cuda(cudaErrorDevicesUnavailable, "lost the connection to " + ServerName() + ": " + cause.message());
     Log(LogLevel::kError, sticky_.message());
   }
   if (connection_) connection_->Shutdown();
@@ -37,7 +37,7 @@ Status RpcChannel::CheckBodyLocked(const wire::Reply* reply, wire::ReplyBody typ
 }
 
 Status RpcChannel::NoteError(const Status& status) {
-  if (!status.ok() && IsSticky(status.code()) && sticky_.ok()) {
+  if (!status.ok() && IsSticky(status.ToCudaError()) && sticky_.ok()) {
     sticky_ = status;
     Log(LogLevel::kError, "device " + std::to_string(device_) + ": " + status.message());
   }
@@ -56,7 +56,7 @@ void RpcChannel::ClearLocked() {
 
 Status RpcChannel::SendLocked(wire::Request type, flatbuffers::Offset<void> body, std::span<const ConstBuffer> bulk,
                               uint64_t* id) {
-  if (!connection_) return sticky_.ok() ? Status(cudaErrorDevicesUnavailable, "no connection") : sticky_;
+  if (!connection_) return sticky_.ok() ? Status::Cuda(cudaErrorDevicesUnavailable, "no connection") : sticky_;
   wire::MessageBuilder message(builder_);
   message.add_id(++next_id_);
   if (id) *id = next_id_;
@@ -112,7 +112,7 @@ Status RpcChannel::ReceiveWithLocked(uint64_t id, const wire::Reply** reply_out,
     if (reading_ || !connection_) {
       if (!connection_) {
         mine.done = true;
-        mine.transport = sticky_.ok() ? Status(cudaErrorDevicesUnavailable, "no connection") : sticky_;
+        mine.transport = sticky_.ok() ? Status::Cuda(cudaErrorDevicesUnavailable, "no connection") : sticky_;
         break;
       }
       reply_cv_.wait(lock);
@@ -162,12 +162,12 @@ Status RpcChannel::ReceiveWithLocked(uint64_t id, const wire::Reply** reply_out,
   if (reply_out) *reply_out = reply;
   Status async_error;
   if (reply->async_error() != 0) {
-    async_error = Status(reply->async_error(), reply->async_message() ? reply->async_message()->str() : "");
+    async_error = Status::Cuda(reply->async_error(), reply->async_message() ? reply->async_message()->str() : "");
     Log(LogLevel::kDebug, "asynchronous error from device " + std::to_string(device_) + ": " + async_error.message());
   }
   if (reply->error() != 0) {
     NoteError(async_error);
-    return NoteError(Status(reply->error(), reply->message() ? reply->message()->str() : ""));
+    return NoteError(Status::Cuda(reply->error(), reply->message() ? reply->message()->str() : ""));
   }
   return NoteError(async_error);
 }

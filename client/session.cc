@@ -63,7 +63,7 @@ Status Session::ConnectLocked() {
   Status s = ConnectTransport(endpoint_, std::chrono::milliseconds(GetEnvInt("RCUDA_CONNECT_TIMEOUT_MS", 5000)),
                               &connection_);
   if (!s.ok()) {
-    sticky_ = Status(cudaErrorDevicesUnavailable, "cannot reach " + where + ": " + s.message());
+    sticky_ = Status::Cuda(cudaErrorDevicesUnavailable, "cannot reach " + where + ": " + s.message());
     Log(LogLevel::kError, sticky_.message());
     return sticky_;
   }
@@ -99,7 +99,7 @@ Status Session::ConnectLocked() {
     if (std::string advice = TlsAdvice(why); !advice.empty()) why += " (" + advice + ")";
     connected_ = false;
     connection_.reset();
-    sticky_ = Status(cudaErrorDevicesUnavailable, where + (expired ? " did not answer: " : " refused the session: ") + why);
+    sticky_ = Status::Cuda(cudaErrorDevicesUnavailable, where + (expired ? " did not answer: " : " refused the session: ") + why);
     Log(LogLevel::kError, sticky_.message());
     return sticky_;
   }
@@ -107,7 +107,7 @@ Status Session::ConnectLocked() {
   if (!d || !d->props() || d->props()->size() != sizeof(cudaDeviceProp)) {
     connected_ = false;
     connection_.reset();
-    sticky_ = Status(cudaErrorDevicesUnavailable, where + " sent an unusable device description");
+    sticky_ = Status::Cuda(cudaErrorDevicesUnavailable, where + " sent an unusable device description");
     Log(LogLevel::kError, sticky_.message());
     return sticky_;
   }
@@ -164,7 +164,7 @@ Status Session::GetVariable(const Variable& variable, VariableDescription* out) 
   ModuleCache::LoadedModule* module = nullptr;
   RCUDA_RETURN_IF_ERROR(modules_.Get(*this, allocations_, *variable.module, &module));
   const VariableDescription& v = module->variables[variable.index];
-  if (!v.found) return Status(cudaErrorInvalidSymbol, "variable " + variable.device_name + " not found on the device");
+  if (!v.found) return Status::Cuda(cudaErrorInvalidSymbol, "variable " + variable.device_name + " not found on the device");
   *out = v;
   return Status::Ok();
 }
@@ -174,7 +174,7 @@ Status Session::Launch(const Function& function, dim3 grid, dim3 block, void** a
   MutexLock lock(&mu_);
   RCUDA_RETURN_IF_ERROR(ConnectLocked());
   if (function.module->has_managed) {
-    return Status(cudaErrorNotSupported, "kernel " + function.device_name +
+    return Status::Cuda(cudaErrorNotSupported, "kernel " + function.device_name +
                                              " belongs to a module with __managed__ variables, which rcuda does not "
                                              "support yet");
   }
@@ -193,10 +193,10 @@ Status Session::Launch(const Function& function, dim3 grid, dim3 block, void** a
       grid.y > static_cast<unsigned>(info_.attribute(cudaDevAttrMaxGridDimY)) ||
       grid.z > static_cast<unsigned>(info_.attribute(cudaDevAttrMaxGridDimZ)) ||
       (f->max_threads_per_block > 0 && threads > static_cast<uint64_t>(f->max_threads_per_block))) {
-    return Status(cudaErrorInvalidValue, "invalid launch configuration for " + function.device_name);
+    return Status::Cuda(cudaErrorInvalidValue, "invalid launch configuration for " + function.device_name);
   }
   if (f->max_dynamic_shared_size_bytes > 0 && shared_bytes > static_cast<size_t>(f->max_dynamic_shared_size_bytes)) {
-    return Status(cudaErrorInvalidValue, "kernel " + function.device_name + " asks for " +
+    return Status::Cuda(cudaErrorInvalidValue, "kernel " + function.device_name + " asks for " +
                                              std::to_string(shared_bytes) + " bytes of dynamic shared memory, over " +
                                              std::to_string(f->max_dynamic_shared_size_bytes));
   }

@@ -50,7 +50,7 @@ Status Session::EnsureHostChannel() {
   std::unique_ptr<Connection> connection;
   Status s = ConnectTransport(endpoint_, std::chrono::milliseconds(GetEnvInt("RCUDA_CONNECT_TIMEOUT_MS", 5000)),
                               &connection, session_key_);
-  if (!s.ok()) return Status(cudaErrorDevicesUnavailable, "cannot open the host channel: " + s.message());
+  if (!s.ok()) return Status::Cuda(cudaErrorDevicesUnavailable, "cannot open the host channel: " + s.message());
   flatbuffers::FlatBufferBuilder builder(256);
   auto key = builder.CreateString(session_key_);
   wire::HelloBuilder hello(builder);
@@ -82,7 +82,7 @@ Status Session::EnsureHostChannel() {
                       : s.ok()              ? "malformed reply"
                                             : s.message();
     Log(LogLevel::kError, "the server refused the host channel: " + why);
-    return Status(cudaErrorDevicesUnavailable, "host channel refused: " + why);
+    return Status::Cuda(cudaErrorDevicesUnavailable, "host channel refused: " + why);
   }
   host_channel_->Start(std::move(connection));
   return Status::Ok();
@@ -111,7 +111,7 @@ Status Session::WaitForHostFunctions() {
   if (s.ok()) return s;
   // The host functions will not run: the session cannot go on.
   MutexLock lock(&mu_);
-  return BreakLocked(Status(s.code(), "host channel: " + s.message()));
+  return BreakLocked(s.WithMessage("host channel: " + s.message()));
 }
 
 Status Session::CopyToDevice3D(const DeviceRegion& dst, const HostRegion& src, uint64_t stream) {
@@ -120,7 +120,7 @@ Status Session::CopyToDevice3D(const DeviceRegion& dst, const HostRegion& src, u
   RCUDA_RETURN_IF_ERROR(ConnectLocked());
   Extent e{src.width, src.height, src.depth};
   if (e.bytes() == 0) return Status::Ok();
-  if (!OwnsStrided(allocations_, dst, e)) return Status(cudaErrorInvalidValue, "strided copy outside device memory");
+  if (!OwnsStrided(allocations_, dst, e)) return Status::Cuda(cudaErrorInvalidValue, "strided copy outside device memory");
   DeviceRegion packed{0, src.width, src.height};
   auto body = ToWire(builder_, GraphNodeSpec::Direction::kHostToDevice, Strided(dst, packed, e), stream, 0);
   std::vector<ConstBuffer> rows = Rows(src);
@@ -133,7 +133,7 @@ Status Session::CopyFromDevice3D(const HostRegion& dst, const DeviceRegion& src,
   RCUDA_RETURN_IF_ERROR(ConnectLocked());
   Extent e{dst.width, dst.height, dst.depth};
   if (e.bytes() == 0) return Status::Ok();
-  if (!OwnsStrided(allocations_, src, e)) return Status(cudaErrorInvalidValue, "strided copy outside device memory");
+  if (!OwnsStrided(allocations_, src, e)) return Status::Cuda(cudaErrorInvalidValue, "strided copy outside device memory");
   uint64_t pending = async ? host_channel_->AddPendingCopy(dst, /*once=*/true) : 0;
   DeviceRegion packed{0, dst.width, dst.height};
   auto body = ToWire(builder_, GraphNodeSpec::Direction::kDeviceToHost, Strided(packed, src, e), stream, pending);
@@ -152,7 +152,7 @@ Status Session::CopyOnDevice3D(const DeviceRegion& dst, const DeviceRegion& src,
   RCUDA_RETURN_IF_ERROR(ConnectLocked());
   if (e.bytes() == 0) return Status::Ok();
   if (!OwnsStrided(allocations_, src, e) || !OwnsStrided(allocations_, dst, e)) {
-    return Status(cudaErrorInvalidValue, "strided copy outside device memory");
+    return Status::Cuda(cudaErrorInvalidValue, "strided copy outside device memory");
   }
   auto body = ToWire(builder_, GraphNodeSpec::Direction::kDeviceToDevice, Strided(dst, src, e), stream, 0);
   return SendLocked(wire::Request::Memcpy3D, body.Union());
@@ -162,7 +162,7 @@ Status Session::Memset3D(const DeviceRegion& dst, int value, const Extent& e, ui
   MutexLock lock(&mu_);
   RCUDA_RETURN_IF_ERROR(ConnectLocked());
   if (e.bytes() == 0) return Status::Ok();
-  if (!OwnsStrided(allocations_, dst, e)) return Status(cudaErrorInvalidValue, "strided memset outside device memory");
+  if (!OwnsStrided(allocations_, dst, e)) return Status::Cuda(cudaErrorInvalidValue, "strided memset outside device memory");
   Set3D set{dst.ptr, dst.pitch, dst.slice_height, static_cast<uint32_t>(value) & 0xff, 1, e.width, e.height, e.depth};
   auto body = ToWire(builder_, set, stream);
   return SendLocked(wire::Request::Memset3D, body.Union());

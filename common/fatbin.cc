@@ -560,7 +560,7 @@ Status LoadModuleImage(std::string_view fatbin, uint32_t arch, ModuleImage* imag
     for (const auto& e : entries)
       if (e.kind == FatbinEntry::kPtx && (!best || e.arch > best->arch)) best = &e;
   }
-  if (!best) return Status(209, "fatbinary has no cubin or PTX usable for sm_" + std::to_string(arch));
+  if (!best) return Status::Cuda(kCudaErrorNoKernelImageForDevice, "fatbinary has no cubin or PTX usable for sm_" + std::to_string(arch));
   std::string content;
   RCUDA_RETURN_IF_ERROR(EntryContent(*best, &content));
   if (best->kind == FatbinEntry::kCubin) return ParseCubin(content, image);

@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "common/endpoint.h"
+#include "protocol/server_status_file.h"
+
 namespace rcuda::sched {
 
 // Whether the node's rcuda-server runs, as its monitor sees it. kUnknown: the
@@ -22,20 +25,13 @@ struct GpuReport {
   int utilization_percent = 0;
 };
 
-// One session of the node's rcuda-server (from its status file).
-struct SessionReport {
-  int64_t id = 0;
-  int gpu = 0;
-  int64_t worker_pid = 0;
-  std::string peer;
-  std::string lease;  // the lease the session's token named; empty without authentication
-  int64_t started_unix = 0;
-};
+// One session of the node's rcuda-server, as its status file lists it.
+using SessionReport = rcuda::ServerStatusSession;
 
 struct NodeReport {
   std::string node;        // node name: what lease tokens and the server's --node-name use
   std::string host;        // the address clients connect to
-  uint16_t port = 8308;    // rcuda-server's port
+  uint16_t port = kDefaultServerPort;  // rcuda-server's port
   std::string source;      // "nvml" or "inventory:<path>": where the GPU figures come from
   ServerState server = ServerState::kUnknown;
   std::vector<GpuReport> gpus;

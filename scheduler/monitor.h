@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "common/endpoint.h"
 #include "common/status.h"
 #include "scheduler/cluster_types.h"
 #include "scheduler/gpu_source.h"
@@ -21,7 +22,7 @@ struct MonitorOptions {
   uint16_t scheduler_port = 8309;
   std::string node_name;        // must equal the server's --node-name (lease tokens name it)
   std::string advertise_host;   // what clients connect to (RCUDA_DEVICE_i=<host>@port:gpu)
-  uint16_t server_port = 8308;  // used when the status file names no port
+  uint16_t server_port = kDefaultServerPort;  // used when the status file names no port
   std::string server_status_file;  // empty: the server's state is reported as unknown
   int64_t interval_ms = 1000;
   std::string client_key;  // non-empty: sign each report (ssgmd's node key, or its client key)

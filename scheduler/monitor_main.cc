@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "common/endpoint.h"
 #include "common/env.h"
 #include "common/log.h"
 #include "protocol/lease_token.h"
@@ -38,7 +39,7 @@ int main(int argc, char** argv) {
   app.set_config("--config", "", "configuration file (key = value; keys are the long option names)");
   std::string scheduler, inventory, interval = "1s", log_level = "info";
   MonitorOptions options;
-  int server_port = 8308;
+  int server_port = rcuda::kDefaultServerPort;
   bool once = false;
   app.add_option("--scheduler", scheduler, "ssgmd address, host[:port] (default: $SSGM_SERVER)");
   std::string client_key_file;

@@ -38,7 +38,7 @@ Status CudaExecutor::Open(int gpu) {
   int count = 0;
   drv_.cuDeviceGetCount(&count);
   if (gpu < 0 || gpu >= count) {
-    return Status(101, "GPU " + std::to_string(gpu) + " requested, this server has " + std::to_string(count));
+    return Status::Cuda(kCudaErrorInvalidDevice, "GPU " + std::to_string(gpu) + " requested, this server has " + std::to_string(count));
   }
   if ((r = drv_.cuDeviceGet(&device_, gpu)) != CUDA_SUCCESS) return drv_.Error(r, "cuDeviceGet");
   // The primary context, as the runtime uses: one per process, and the

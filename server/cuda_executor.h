@@ -38,6 +38,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/cuda_error_codes.h"
 #include "common/thread_annotations.h"
 #include "protocol/call_ops.h"
 #include "server/cuda_driver.h"
@@ -138,7 +139,7 @@ class CudaExecutor final : public Executor {
   // A device-to-host copy behind busy work gets its own pinned buffer up to
   // this size (larger ones hold up the session while they wait).
   static constexpr size_t kDeferredCopyMax = 64 << 20;
-  static constexpr int kInvalidResourceHandle = 400;  // cudaErrorInvalidResourceHandle
+  static constexpr int kInvalidResourceHandle = kCudaErrorInvalidResourceHandle;
 
   // A generic call's arguments; missing ones read 0.
   struct CallArgs {

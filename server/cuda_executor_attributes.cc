@@ -36,7 +36,7 @@ Status CudaExecutor::Call(uint32_t op, std::span<const int64_t> args, std::vecto
     case CallOp::kStreamGetInfo:
       return StreamInfoCall(arg, values);
   }
-  return Status(Status::kNotSupported, "call " + std::to_string(op) + " is not supported by this server");
+  return Status::NotSupported("call " + std::to_string(op) + " is not supported by this server");
 }
 
 Status CudaExecutor::DeviceCall(CallOp op, const CallArgs& arg, std::vector<int64_t>* values) {
@@ -58,7 +58,7 @@ Status CudaExecutor::DeviceCall(CallOp op, const CallArgs& arg, std::vector<int6
       return Status::Ok();
     }
     default:
-      return Status(Status::kNotSupported, "not a device call");
+      return Status::NotSupported("not a device call");
   }
 }
 
@@ -90,7 +90,7 @@ Status CudaExecutor::FunctionCall(CallOp op, const CallArgs& arg, std::vector<in
       return Status::Ok();
     }
     default:
-      return Status(Status::kNotSupported, "not a function call");
+      return Status::NotSupported("not a function call");
   }
 }
 

@@ -11,7 +11,7 @@ namespace rcuda {
 
 Status CudaExecutor::GraphOf(uint64_t handle, GraphExec** g) {
   auto it = graphs_.find(handle);
-  if (it == graphs_.end()) return Status(kInvalidResourceHandle, "unknown graph exec");
+  if (it == graphs_.end()) return Status::Cuda(kInvalidResourceHandle, "unknown graph exec");
   *g = it->second.get();
   return Status::Ok();
 }
@@ -119,7 +119,7 @@ Status CudaExecutor::AddGraphNode(const GraphNodeSpec& n, const std::vector<CUgr
     case GraphNodeSpec::Type::kMemcpy:
       return AddMemcpyNode(n, deps, g, node, tail);
     case GraphNodeSpec::Type::kMemset: {
-      if (n.set.depth != 1) return Status(Status::kNotSupported, "3D memset nodes are not supported");
+      if (n.set.depth != 1) return Status::NotSupported("3D memset nodes are not supported");
       CUDA_MEMSET_NODE_PARAMS p{};
       p.dst = n.set.dst;
       p.pitch = n.set.pitch;
@@ -195,7 +195,7 @@ Status CudaExecutor::GraphInstantiate(const std::vector<GraphNodeSpec>& nodes, u
 Status CudaExecutor::GraphLaunch(uint64_t exec, uint64_t stream, uint64_t input_bytes, const ChunkReader& read) {
   GraphExec* g = nullptr;
   RCUDA_RETURN_IF_ERROR(GraphOf(exec, &g));
-  if (g->dead) return Status(kInvalidResourceHandle, "the graph launches a function of an unloaded module");
+  if (g->dead) return Status::Cuda(kInvalidResourceHandle, "the graph launches a function of an unloaded module");
   CUstream s = nullptr;
   RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
   uint64_t expected = 0;

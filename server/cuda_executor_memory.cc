@@ -138,11 +138,11 @@ Status CudaExecutor::CopyFromDevice(uint64_t src, uint64_t size, uint64_t stream
 
 Status CudaExecutor::PrepareCopyFromDevice(uint64_t src, uint64_t size, uint64_t stream, std::function<Status()>* wait,
                                            const void** data, std::function<void()>* release) {
-  if (size > kDeferredCopyMax) return Status(Status::kNotSupported, "deferred copy too large");
+  if (size > kDeferredCopyMax) return Status::NotSupported("deferred copy too large");
   CUstream s = nullptr;
   RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
   void* buffer = pinned_pool_.Acquire(drv_, size);
-  if (!buffer) return Status(Status::kNotSupported, "no pinned memory for a deferred copy");
+  if (!buffer) return Status::NotSupported("no pinned memory for a deferred copy");
   CUevent done = nullptr;
   CUresult r = drv_.cuMemcpyDtoHAsync(buffer, src, size, s);
   if (r == CUDA_SUCCESS) r = drv_.cuEventCreate(&done, CU_EVENT_DISABLE_TIMING);
@@ -240,7 +240,7 @@ Status CudaExecutor::CopyFromDevice3D(const Copy3D& c, uint64_t stream, const Ch
 Status CudaExecutor::CopyFromDevice3DAsync(const Copy3D& c, uint64_t stream, uint64_t pending) {
   CUstream s = nullptr;
   RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
-  if (!host_channel_) return Status(Status::kNotSupported, "no host channel");
+  if (!host_channel_) return Status::NotSupported("no host channel");
   const uint64_t size = c.packed_bytes();
   void* buffer = size <= host_budget_.limit() ? pinned_pool_.Acquire(drv_, size) : nullptr;
   if (!buffer) {

@@ -71,7 +71,7 @@ Status CudaExecutor::LoadModule(std::string_view fatbin, const std::vector<std::
 
 Status CudaExecutor::UnloadModule(uint64_t module) {
   auto it = libraries_.find(module);
-  if (it == libraries_.end()) return Status(kInvalidResourceHandle, "unknown module");
+  if (it == libraries_.end()) return Status::Cuda(kInvalidResourceHandle, "unknown module");
   // Work already queued may still run its code.
   drv_.cuCtxSynchronize();
   // Its functions' handles stay taken (handles are indices) but dead, and so
@@ -90,8 +90,8 @@ Status CudaExecutor::UnloadModule(uint64_t module) {
 }
 
 Status CudaExecutor::FunctionOf(uint64_t handle, const FunctionEntry** f) {
-  if (handle == 0 || handle > functions_.size()) return Status(kInvalidResourceHandle, "unknown function");
-  if (!functions_[handle - 1].live) return Status(kInvalidResourceHandle, "function of an unloaded module");
+  if (handle == 0 || handle > functions_.size()) return Status::Cuda(kInvalidResourceHandle, "unknown function");
+  if (!functions_[handle - 1].live) return Status::Cuda(kInvalidResourceHandle, "function of an unloaded module");
   *f = &functions_[handle - 1];
   return Status::Ok();
 }

@@ -8,7 +8,7 @@ namespace rcuda {
 
 Status CudaExecutor::PoolOf(int64_t handle, CUmemoryPool* pool) {
   auto it = pools_.find(handle);
-  if (it == pools_.end()) return Status(kInvalidResourceHandle, "unknown memory pool");
+  if (it == pools_.end()) return Status::Cuda(kInvalidResourceHandle, "unknown memory pool");
   *pool = it->second;
   return Status::Ok();
 }
@@ -94,7 +94,7 @@ Status CudaExecutor::PoolCall(CallOp op, const CallArgs& arg, std::vector<int64_
       return Check(drv_.cuMemFreeAsync(static_cast<CUdeviceptr>(arg(0)), s), "cuMemFreeAsync");
     }
     default:
-      return Status(Status::kNotSupported, "not a memory pool call");
+      return Status::NotSupported("not a memory pool call");
   }
 }
 

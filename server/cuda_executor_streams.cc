@@ -11,14 +11,14 @@ Status CudaExecutor::StreamOf(uint64_t handle, CUstream* stream) {
     return Status::Ok();
   }
   auto it = streams_.find(handle);
-  if (it == streams_.end()) return Status(kInvalidResourceHandle, "unknown stream");
+  if (it == streams_.end()) return Status::Cuda(kInvalidResourceHandle, "unknown stream");
   *stream = it->second;
   return Status::Ok();
 }
 
 Status CudaExecutor::EventOf(uint64_t handle, CUevent* event) {
   auto it = events_.find(handle);
-  if (it == events_.end()) return Status(kInvalidResourceHandle, "unknown event");
+  if (it == events_.end()) return Status::Cuda(kInvalidResourceHandle, "unknown event");
   *event = it->second;
   return Status::Ok();
 }
@@ -41,7 +41,7 @@ Status CudaExecutor::StreamCreate(uint32_t flags, int32_t priority, uint64_t* st
 
 Status CudaExecutor::StreamDestroy(uint64_t stream) {
   auto it = streams_.find(stream);
-  if (it == streams_.end()) return Status(kInvalidResourceHandle, "unknown stream");
+  if (it == streams_.end()) return Status::Cuda(kInvalidResourceHandle, "unknown stream");
   CUresult r = drv_.cuStreamDestroy(it->second);
   streams_.erase(it);
   return Check(r, "cuStreamDestroy");
@@ -77,7 +77,7 @@ Status CudaExecutor::EventCreate(uint32_t flags, uint64_t* event) {
 
 Status CudaExecutor::EventDestroy(uint64_t event) {
   auto it = events_.find(event);
-  if (it == events_.end()) return Status(kInvalidResourceHandle, "unknown event");
+  if (it == events_.end()) return Status::Cuda(kInvalidResourceHandle, "unknown event");
   CUresult r = drv_.cuEventDestroy(it->second);
   events_.erase(it);
   return Check(r, "cuEventDestroy");
@@ -113,7 +113,7 @@ Status CudaExecutor::EventElapsedTime(uint64_t start, uint64_t end, float* ms) {
 Status CudaExecutor::LaunchHostFunction(uint64_t stream, uint64_t id) {
   CUstream s = nullptr;
   RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
-  if (!host_channel_) return Status(Status::kNotSupported, "no host channel");
+  if (!host_channel_) return Status::NotSupported("no host channel");
   auto* call = new HostFunctionCall{host_channel_, id, /*once=*/true};
   CUresult r = drv_.cuLaunchHostFunc(s, &HostFunctionCall::Run, call);
   if (r != CUDA_SUCCESS) delete call;

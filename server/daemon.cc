@@ -18,6 +18,7 @@
 #include "common/env.h"
 #include "protocol/frame.h"
 #include "protocol/lease_token.h"
+#include "protocol/server_status_file.h"
 #include "protocol/shm_transport.h"
 #include "protocol/tcp_transport.h"
 #include "protocol/tls/tls_preamble.h"
@@ -31,23 +32,6 @@ namespace {
 // of a connection nobody knows yet is refused above this, before anything
 // is allocated for it.
 constexpr uint32_t kMaxHelloBytes = 16 << 10;
-
-std::string JsonEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 // A session key: 128 random bits, hex.
 std::string RandomKey() {
@@ -279,7 +263,7 @@ Status Daemon::Refuse(Connection& connection, uint64_t id, const std::string& wh
   auto message = builder.CreateString(why);
   wire::ReplyBuilder envelope(builder);
   envelope.add_id(id);
-  envelope.add_error(Status::kDevicesUnavailable);
+  envelope.add_error(kCudaErrorDevicesUnavailable);
   envelope.add_message(message);
   envelope.add_body_type(wire::ReplyBody::HelloReply);
   envelope.add_body(body.Union());
@@ -667,26 +651,15 @@ void Daemon::WriteStatusFile() {
   if (options_.status_file.empty()) return;
   // Under the lock, so that concurrent updates cannot interleave their files.
   std::lock_guard lock(mu_);
-  std::string json;
-  {
-    json = "{\"server_pid\":" + std::to_string(getpid()) + ",\"port\":" + std::to_string(options_.port) +
-           ",\"backend\":\"" + JsonEscape(options_.executor.backend) + "\",\"sessions\":[";
-    bool first = true;
-    for (const auto& [pid, s] : sessions_) {
-      if (!first) json += ",";
-      first = false;
-      json += "{\"id\":" + std::to_string(s.id) + ",\"gpu\":" + std::to_string(s.gpu) +
-              ",\"worker_pid\":" + std::to_string(pid) + ",\"peer\":\"" + JsonEscape(s.peer) +
-              "\",\"lease\":\"" + JsonEscape(s.lease) + "\",\"started_unix\":" + std::to_string(s.started_unix) + "}";
-    }
-    json += "]}\n";
+  ServerStatusFile status;
+  status.server_pid = getpid();
+  status.port = options_.port;
+  status.backend = options_.executor.backend;
+  for (const auto& [pid, s] : sessions_) {
+    status.sessions.push_back({.id = int64_t(s.id), .gpu = s.gpu, .worker_pid = pid, .peer = s.peer,
+                               .lease = s.lease, .started_unix = s.started_unix});
   }
-  std::string tmp = options_.status_file + ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream out(tmp);
-    out << json;
-  }
-  std::rename(tmp.c_str(), options_.status_file.c_str());
+  if (Status s = WriteServerStatusFile(options_.status_file, status); !s.ok()) spdlog::warn("{}", s.message());
 }
 
 }  // namespace rcuda

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "common/endpoint.h"
 #include "common/status.h"
 #include "protocol/rcuda_generated.h"
 #include "protocol/tls/tls_context.h"
@@ -31,7 +32,7 @@ namespace rcuda {
 
 struct DaemonOptions {
   std::string listen_address = "0.0.0.0";
-  uint16_t port = 8308;
+  uint16_t port = kDefaultServerPort;
   ExecutorOptions executor;
   int warm_workers = 1;         // spare workers kept ready per GPU in use
   std::vector<int> gpus = {0};  // GPUs to keep warm workers for from the start

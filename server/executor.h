@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/cuda_error_codes.h"
 #include "common/fatbin.h"
 #include "common/status.h"
 #include "protocol/device_description.h"
@@ -83,7 +84,7 @@ class Executor {
   virtual Status PrepareCopyFromDevice(uint64_t src, uint64_t size, uint64_t stream, std::function<Status()>* wait,
                                        const void** data, std::function<void()>* release) {
     (void)src, (void)size, (void)stream, (void)wait, (void)data, (void)release;
-    return Status(Status::kNotSupported, "deferred device-to-host copies");
+    return Status::NotSupported("deferred device-to-host copies");
   }
   virtual Status CopyOnDevice(uint64_t dst, uint64_t src, uint64_t size, uint64_t stream) = 0;
   virtual Status Memset(uint64_t dst, uint8_t value, uint64_t size, uint64_t stream) = 0;
@@ -102,7 +103,7 @@ class Executor {
 
   virtual Status Synchronize() = 0;
 
-  // ---- Issue 3: the rest of the runtime API ------------------------------
+  // ---- The rest of the runtime API ---------------------------------------
 
   // Where stream-ordered host work goes; set by the session before use.
   void set_host_channel(HostChannel* channel) { host_channel_ = channel; }
@@ -123,13 +124,13 @@ class Executor {
   virtual Status StreamCreate(uint32_t flags, int32_t priority, uint64_t* stream) = 0;
   virtual Status StreamDestroy(uint64_t stream) = 0;
   virtual Status StreamSynchronize(uint64_t stream) = 0;
-  virtual Status StreamQuery(uint64_t stream) = 0;  // 600 (cudaErrorNotReady) while busy
+  virtual Status StreamQuery(uint64_t stream) = 0;  // kCudaErrorNotReady while busy
   virtual Status StreamWaitEvent(uint64_t stream, uint64_t event, uint32_t flags) = 0;
   virtual Status EventCreate(uint32_t flags, uint64_t* event) = 0;
   virtual Status EventDestroy(uint64_t event) = 0;
   virtual Status EventRecord(uint64_t event, uint64_t stream, uint32_t flags) = 0;
   virtual Status EventSynchronize(uint64_t event) = 0;
-  virtual Status EventQuery(uint64_t event) = 0;  // 600 while pending
+  virtual Status EventQuery(uint64_t event) = 0;  // kCudaErrorNotReady while pending
   virtual Status EventElapsedTime(uint64_t start, uint64_t end, float* milliseconds) = 0;
   virtual Status LaunchHostFunction(uint64_t stream, uint64_t id) = 0;
 
@@ -142,7 +143,7 @@ class Executor {
   virtual Status GraphExecUpdate(uint64_t exec, const std::vector<GraphNodeSpec>& nodes) = 0;
 
   // Waiting for the GPU without holding up the session: Query answers at
-  // once (OK when the target's work is done, 600 while it runs, another
+  // once (OK when the target's work is done, kCudaErrorNotReady while it runs, another
   // error for a bad handle or a fault); PrepareWait returns a blocking wait
   // that touches none of the executor's state, to run on another thread.
   enum class WaitTarget { kDevice, kStream, kEvent };

@@ -81,7 +81,7 @@ Status ClientHostChannel::Exchange(uint8_t kind, uint64_t id, uint64_t size,
         RCUDA_RETURN_IF_ERROR(connection->WriteAll(std::span(&part, 1)));
         sent += part.size;
       }
-      if (produced.ok()) produced = Status(Status::kUnknown, "short delivery to the client");
+      if (produced.ok()) produced = Status::Cuda(kCudaErrorUnknown, "short delivery to the client");
     }
   }
   FrameHeader header;
@@ -93,7 +93,7 @@ Status ClientHostChannel::Exchange(uint8_t kind, uint64_t id, uint64_t size,
   const auto* ack = flatbuffers::GetRoot<wire::HostAck>(frame_.data());
   if (ack->id() != id) return Status::Corruption("host channel acknowledgement out of order");
   RCUDA_RETURN_IF_ERROR(produced);
-  if (ack->error()) return Status(ack->error(), "the client reported an error on the host channel");
+  if (ack->error()) return Status::Cuda(ack->error(), "the client reported an error on the host channel");
   return Status::Ok();
 }
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "common/cuda_error_codes.h"
 #include "common/env.h"
 #include "protocol/lease_token.h"
 #include "protocol/adopt.h"
@@ -19,9 +20,9 @@
 namespace rcuda {
 namespace {
 
-constexpr int kInvalidValue = 1;
-constexpr int kInvalidResourceHandle = 400;  // cudaErrorInvalidResourceHandle
-constexpr int kNotReady = 600;  // cudaErrorNotReady
+constexpr int kInvalidValue = kCudaErrorInvalidValue;
+constexpr int kInvalidResourceHandle = kCudaErrorInvalidResourceHandle;
+constexpr int kNotReady = kCudaErrorNotReady;
 constexpr size_t kMaxParamBytes = 32 << 10;  // CUDA's limit is 32764 bytes
 
 Dim3 ToDim3(const wire::Dim3* d) { return d ? Dim3{d->x(), d->y(), d->z()} : Dim3{}; }
@@ -84,7 +85,7 @@ void SessionWorker::AttachLoop() {
     auto body = reply.Finish();
     wire::ReplyBuilder envelope(builder);
     envelope.add_id(message ? message->id() : 0);
-    envelope.add_error(ok ? 0 : Status::kInvalidValue);
+    envelope.add_error(ok ? 0 : kCudaErrorInvalidValue);
     envelope.add_body_type(wire::ReplyBody::HelloReply);
     envelope.add_body(body.Union());
     builder.Finish(envelope.Finish());
@@ -164,7 +165,7 @@ Status SessionWorker::Handshake(std::span<const uint8_t> hello_bytes) {
     reply.add_message(text);
     reply.add_server_version(server_version);
     auto body = reply.Finish();
-    Status s = SendReply(message->id(), Status(Status::kDevicesUnavailable, why), wire::ReplyBody::HelloReply,
+    Status s = SendReply(message->id(), Status::Unavailable(why), wire::ReplyBody::HelloReply,
                          body.Union());
     return s.ok() ? Status::Unavailable("session refused: " + why) : s;
   };
@@ -248,7 +249,7 @@ Status SessionWorker::Handshake(std::span<const uint8_t> hello_bytes) {
 
 Status SessionWorker::CheckHandle(HandleKind kind, uint64_t handle, const char* op, const char* arg) const {
   if (handles_.Has(kind, handle)) return Status::Ok();
-  return Status(kInvalidResourceHandle, std::string(op) + ": " + arg + " " + Hex(handle) + " is not a " +
+  return Status::Cuda(kInvalidResourceHandle, std::string(op) + ": " + arg + " " + Hex(handle) + " is not a " +
                                             HandleKindName(kind) + " of this session");
 }
 
@@ -285,9 +286,9 @@ Status SessionWorker::FinishReply(flatbuffers::FlatBufferBuilder* builder, uint6
   auto async_message = async_error.ok() ? 0 : builder->CreateString(async_error.message());
   wire::ReplyBuilder reply(*builder);
   reply.add_id(id);
-  reply.add_error(result.code());
+  reply.add_error(result.ToCudaError());
   if (!result.ok()) reply.add_message(message);
-  reply.add_async_error(async_error.code());
+  reply.add_async_error(async_error.ToCudaError());
   if (!async_error.ok()) reply.add_async_message(async_message);
   if (body_type != wire::ReplyBody::NONE) {
     reply.add_body_type(body_type);
@@ -317,7 +318,7 @@ Status SessionWorker::LookBriefly(Executor::WaitTarget target, uint64_t handle) 
   Status s;
   do {
     s = executor_->Query(target, handle);
-  } while (s.code() == kNotReady && std::chrono::steady_clock::now() < deadline);
+  } while (s.ToCudaError() == kNotReady && std::chrono::steady_clock::now() < deadline);
   return s;
 }
 
@@ -328,7 +329,7 @@ Status SessionWorker::WaitThenReply(uint64_t id, Executor::WaitTarget target, ui
   // little while, then hand the wait to the pool and read on.
   Status s = LookBriefly(target, handle);
   builder_.Clear();
-  if (s.code() != kNotReady) {
+  if (s.ToCudaError() != kNotReady) {
     // Done: still make the synchronizing call the program made (it returns
     // at once). The driver's stream-ordered allocator learns there that
     // freed memory is idle; after a mere query cuMemPoolTrimTo keeps it.
@@ -388,7 +389,7 @@ Status SessionWorker::HandleMemcpyDtoH(const wire::MemcpyDtoH& r, uint64_t id) {
   // Behind busy work, the copy waits on the wait pool: the session's other
   // host threads go on meanwhile, as they do natively (one may even be about
   // to launch what the busy work waits for).
-  if (LookBriefly(Executor::WaitTarget::kStream, r.stream()).code() == kNotReady) {
+  if (LookBriefly(Executor::WaitTarget::kStream, r.stream()).ToCudaError() == kNotReady) {
     std::function<Status()> wait;
     std::function<void()> release;
     const void* data = nullptr;
@@ -426,7 +427,7 @@ Status SessionWorker::StreamReply(uint64_t id, uint64_t bytes,
       auto async_message = async_error.ok() ? 0 : builder_.CreateString(async_error.message());
       wire::ReplyBuilder reply(builder_);
       reply.add_id(id);
-      reply.add_async_error(async_error.code());
+      reply.add_async_error(async_error.ToCudaError());
       if (!async_error.ok()) reply.add_async_message(async_message);
       builder_.Finish(reply.Finish());
       write_lock.lock();  // held until the whole bulk is out
@@ -448,7 +449,7 @@ Status SessionWorker::StreamReply(uint64_t id, uint64_t bytes,
   if (!s.ok() || sent != bytes) {
     // The frame promised `bytes`: keep the stream in step, and let the
     // client learn of the failure with its next reply.
-    RecordAsyncError(s.ok() ? Status(Status::kUnknown, "short device-to-host copy") : s);
+    RecordAsyncError(s.ok() ? Status::Cuda(kCudaErrorUnknown, "short device-to-host copy") : s);
     std::vector<char> zeros(std::min<uint64_t>(bytes - sent, 1 << 20));
     while (sent < bytes) {
       size_t n = std::min<uint64_t>(zeros.size(), bytes - sent);
@@ -464,7 +465,7 @@ Status SessionWorker::HandleLaunch(const wire::Launch& r) {
   std::span<const uint8_t> params;
   if (r.params()) params = std::span(r.params()->data(), r.params()->size());
   if (params.size() > kMaxParamBytes) {
-    RecordAsyncError(Status(kInvalidValue, "kernel parameters exceed 32 KiB"));
+    RecordAsyncError(Status::Cuda(kInvalidValue, "kernel parameters exceed 32 KiB"));
     return Status::Ok();
   }
   LaunchOptions options;

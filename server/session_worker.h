@@ -147,7 +147,7 @@ class SessionWorker {
       EXCLUDES(write_mu_);
   // Records the failure of a request that gets no reply, to report with the
   // next reply.
-  // Queries `target` for up to 50 us: OK once its work is done, 600 while
+  // Queries `target` for up to 50 us: OK once its work is done, kCudaErrorNotReady while
   // it still runs, another error for a bad handle or a fault.
   Status LookBriefly(Executor::WaitTarget target, uint64_t handle);
   void RecordAsyncError(const Status& status) EXCLUDES(async_mu_);

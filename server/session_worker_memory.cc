@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "common/cuda_error_codes.h"
 #include "common/fatbin.h"
 #include "protocol/wire_convert.h"
 #include "server/executor_calls.h"
@@ -15,7 +16,7 @@
 namespace rcuda {
 namespace {
 
-constexpr int kInvalidResourceHandle = 400;
+constexpr int kInvalidResourceHandle = kCudaErrorInvalidResourceHandle;
 // cudaMemPoolAttr / cudaMemLocationType / cudaLimit values.
 constexpr int64_t kPoolReservedMemCurrent = 5;
 constexpr int64_t kLocationDevice = 1;
@@ -146,7 +147,7 @@ Status SessionWorker::OnMemPoolCreate(int64_t location_type, int64_t location_id
   // pools of host memory would pin the server's.
   (void)location_id;
   if (location_type != kLocationDevice)
-    return Status(Status::kNotSupported, "memory pools on the host are not supported");
+    return Status::NotSupported("memory pools on the host are not supported");
   return calls::MemPoolCreate(*executor_, location_type, policy_.gpu, alloc_type, handle_types, pool);
 }
 
@@ -230,7 +231,7 @@ Status SessionWorker::HandleModuleLoad(const wire::ModuleLoad& r, uint64_t id, u
 Status SessionWorker::HandleModuleUnload(const wire::ModuleUnload& r) {
   auto it = modules_.find(r.module_id());
   if (it == modules_.end()) {
-    RecordAsyncError(Status(kInvalidResourceHandle, "unload of a module this session did not load"));
+    RecordAsyncError(Status::Cuda(kInvalidResourceHandle, "unload of a module this session did not load"));
     return Status::Ok();
   }
   // Its variables leave the session's memory map with it, and its functions

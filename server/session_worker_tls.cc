@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/cuda_error_codes.h"
 #include "protocol/frame.h"
 #include "protocol/tls/tls_server.h"
 #include "protocol/version.h"
@@ -60,7 +61,7 @@ Status WriteRefusal(Connection& connection, uint64_t id, const std::string& why)
   auto message = builder.CreateString(why);
   wire::ReplyBuilder envelope(builder);
   envelope.add_id(id);
-  envelope.add_error(Status::kDevicesUnavailable);
+  envelope.add_error(kCudaErrorDevicesUnavailable);
   envelope.add_message(message);
   envelope.add_body_type(wire::ReplyBody::HelloReply);
   envelope.add_body(body.Union());

@@ -308,7 +308,7 @@ void Orchestrator::Extend(Job& job) {
       current->next_extend = now + milliseconds(options_.visibility_timeout_ms / 3);
       return;
     }
-    if (s.code() == Status::kInvalidValue) {
+    if (s.ToCudaError() == kCudaErrorInvalidValue) {
       // Acknowledged, dead-lettered or delivered to another consumer: not
       // ours any more. A running function finishes and its lease is
       // released; the message is not touched again.

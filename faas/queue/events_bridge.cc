@@ -22,7 +22,7 @@ BridgeResult BridgeNotification(const std::string& notification, bool all_events
     std::string id;
     s = queue->Publish(S3EventNotificationJson({record}), &id);
     if (!s.ok()) {
-      result.http_status = s.code() == Status::kDevicesUnavailable ? 503 : 500;
+      result.http_status = s.ToCudaError() == kCudaErrorDevicesUnavailable ? 503 : 500;
       result.message = s.message();
       return result;
     }

@@ -50,8 +50,8 @@ class FunctionRegistry {
   Status Remove(const std::string& name, bool* existed);
 
   // Status codes Deploy and Remove use beyond InvalidValue.
-  static constexpr int kConflict = 10001;
-  static constexpr int kNotDeployable = 10002;
+  static constexpr Status::Code kConflict = Status::Code::kAlreadyExists;
+  static constexpr Status::Code kNotDeployable = Status::Code::kFailedPrecondition;
 
  private:
   Status AddFile(const std::string& path, Source source, std::vector<std::string>* warnings);

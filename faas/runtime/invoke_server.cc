@@ -352,7 +352,7 @@ void InvokeServer::Deploy(const httplib::Request& request, httplib::Response& re
   if (!s.ok()) {
     if (s.code() == FunctionRegistry::kConflict) return SendError(response, 409, "ResourceConflictException", s.message());
     if (s.code() == FunctionRegistry::kNotDeployable) return SendError(response, 403, "AccessDeniedException", s.message());
-    if (s.code() == Status::kInvalidValue) return SendError(response, 400, "InvalidParameterValueException", s.message());
+    if (s.ToCudaError() == kCudaErrorInvalidValue) return SendError(response, 400, "InvalidParameterValueException", s.message());
     return SendError(response, 500, "ServiceException", s.message());
   }
   spdlog::info("function {} {}", name, result == FunctionRegistry::DeployResult::kCreated ? "deployed" : "replaced");

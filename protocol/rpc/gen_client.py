@@ -50,11 +50,11 @@ def memory_checks(op):
             if a.nullable:
                 cond = f"{a.name} != 0 && {cond}"
             out.append(f"  if ({cond}) {{")
-            out.append(f'    return Status(cudaErrorInvalidValue, "{op.name}: " + Hex({a.name}) + '
+            out.append(f'    return Status::Cuda(cudaErrorInvalidValue, "{op.name}: " + Hex({a.name}) + '
                        f'" is not an allocation of this session");')
         else:
             out.append(f"  if (!allocations_.Contains({a.name}, {a.size})) {{")
-            out.append(f'    return Status(cudaErrorInvalidValue, "{op.name}: {a.name} " + Hex({a.name}) + " (" + '
+            out.append(f'    return Status::Cuda(cudaErrorInvalidValue, "{op.name}: {a.name} " + Hex({a.name}) + " (" + '
                        f'std::to_string({a.size}) + " bytes) is not inside a device allocation of this session");')
         out.append("  }")
     return out

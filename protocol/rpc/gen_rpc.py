@@ -115,7 +115,7 @@ def write_executor_calls(ops, path):
         if op.results:
             n = len(op.results)
             out.append(f"  if (values.size() < {n}) {{")
-            out.append(f'    return Status(Status::kUnknown, "the executor answered {op.name} with " + '
+            out.append(f'    return Status::Cuda(kCudaErrorUnknown, "the executor answered {op.name} with " + '
                        f'std::to_string(values.size()) + " values instead of {n}");')
             out.append("  }")
             for i, r in enumerate(op.results):

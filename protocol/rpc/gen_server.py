@@ -267,7 +267,7 @@ def definitions(ops, banner):
                 "  switch (static_cast<CallOp>(r->op())) {"]
         out += [f"    case CallOp::k{op.name}: return Serve{op.name}(m.id(), args);" for op in calls]
         out += ["  }", "  builder_.Clear();",
-                '  return SendReply(m.id(), Status(Status::kNotSupported, "call " + std::to_string(r->op()) + '
+                '  return SendReply(m.id(), Status::NotSupported("call " + std::to_string(r->op()) + '
                 '" is not supported by this server"));', "}", ""]
     for op in served(ops):
         out += serve(op)

@@ -288,10 +288,10 @@ TEST_CASE("Redis killed mid-way and restarted: calls fail while it is down, noth
   redis.Kill();
   std::vector<QueueMessage> messages;
   rcuda::Status s = queue->Receive(10, 0ms, &messages);
-  CHECK(s.code() == rcuda::Status::kDevicesUnavailable);
+  CHECK(s.ToCudaError() == rcuda::kCudaErrorDevicesUnavailable);
   CHECK(s.message().find("redis") != std::string::npos);
-  CHECK(queue->Ack(held[0].id).code() == rcuda::Status::kDevicesUnavailable);
-  CHECK(queue->Publish("lost?", nullptr).code() == rcuda::Status::kDevicesUnavailable);
+  CHECK(queue->Ack(held[0].id).ToCudaError() == rcuda::kCudaErrorDevicesUnavailable);
+  CHECK(queue->Publish("lost?", nullptr).ToCudaError() == rcuda::kCudaErrorDevicesUnavailable);
 
   redis.Start();
   // Back: the held messages can be acknowledged, publishing works again.

@@ -116,7 +116,7 @@ TEST_CASE("5xx answers and lost connections are retried, a bounded number of tim
     });
     auto store = StoreFor(server);
     rcuda::Status s = store->Put("in-bucket", "k", "v");
-    CHECK(s.code() == rcuda::Status::kDevicesUnavailable);
+    CHECK(s.ToCudaError() == rcuda::kCudaErrorDevicesUnavailable);
     CHECK(s.message().find("InternalError") != std::string::npos);
     CHECK(server.requests().size() == 4);
   }
@@ -127,7 +127,7 @@ TEST_CASE("5xx answers and lost connections are retried, a bounded number of tim
     auto store = StoreFor(server);
     std::string data;
     rcuda::Status s = store->Get("in-bucket", "k", &data, 100);
-    CHECK(s.code() == rcuda::Status::kInvalidValue);
+    CHECK(s.ToCudaError() == rcuda::kCudaErrorInvalidValue);
     CHECK(s.message().find("NoSuchKey") != std::string::npos);
     CHECK(server.requests().size() == 1);
   }
@@ -139,7 +139,7 @@ TEST_CASE("5xx answers and lost connections are retried, a bounded number of tim
     std::unique_ptr<S3ObjectStore> store;
     REQUIRE(S3ObjectStore::Create(config, &store).ok());
     rcuda::Status s = store->Put("in-bucket", "k", "v");
-    CHECK(s.code() == rcuda::Status::kDevicesUnavailable);
+    CHECK(s.ToCudaError() == rcuda::kCudaErrorDevicesUnavailable);
   }
 }
 

@@ -40,7 +40,7 @@ size_t ElfSize(const uint8_t* p) {
 
 CUresult FromStatus(const rcuda::Status& s) {
   Log("cannot load the module: %s", s.message().c_str());
-  return s.code() == 209 ? CUDA_ERROR_NO_BINARY_FOR_GPU : CUDA_ERROR_INVALID_IMAGE;
+  return s.ToCudaError() == rcuda::kCudaErrorNoKernelImageForDevice ? CUDA_ERROR_NO_BINARY_FOR_GPU : CUDA_ERROR_INVALID_IMAGE;
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// Hostile tenants and memory (issue 9): a lease's GPU memory is its grant
+// Hostile tenants and memory: a lease's GPU memory is its grant
 // however many sessions its token opens and whatever the session asks for
 // (pitched allocations, module globals, device limits, pools), and one
 // session cannot take the worker's host memory or threads (pinned copy

@@ -1,4 +1,4 @@
-// Hostile peers (issue 9, the server's half): an unauthenticated network
+// Hostile peers (the server's half): an unauthenticated network
 // peer, a tenant's own client sending what the real client never would, or
 // a tenant trying to take more than its share. Each TEST_CASE is one CTest
 // entry (tests/integration/CMakeLists.txt) and checks that the daemon still

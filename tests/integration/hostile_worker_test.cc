@@ -1,4 +1,4 @@
-// Hostile tenants and their own worker (issue 9): no request makes a worker
+// Hostile tenants and their own worker: no request makes a worker
 // run forever or outlive its client (empty strided regions of endless depth,
 // a reset behind a kernel that never ends, a client that stays connected
 // and does nothing), and nothing of an unloaded module stays usable. On
@@ -11,13 +11,14 @@
 #include <mutex>
 #include <thread>
 
+#include "common/cuda_error_codes.h"
 #include "hostile_support.h"
 
 namespace rcuda::itest {
 namespace {
 
-constexpr int kInvalidValue = 1;
-constexpr int kInvalidResourceHandle = 400;
+constexpr int kInvalidValue = kCudaErrorInvalidValue;
+constexpr int kInvalidResourceHandle = kCudaErrorInvalidResourceHandle;
 
 // Keeps a session working (a request every 200 ms, on a thread of its own)
 // until destroyed; counts requests that failed.

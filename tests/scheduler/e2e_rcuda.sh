@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The scheduler end to end (issue 4): a lease from ssgm, a CUDA program
+# The scheduler end to end: a lease from ssgm, a CUDA program
 # through rcuda-run on the granted endpoint with the lease's token, then the
 # release. Also: sessions with a forged or expired token are refused, and a
 # released lease's token is revoked on the node: its running session ends and
-# no new one starts with it (issue 9).
+# no new one starts with it.
 #
 #   tests/scheduler/e2e_rcuda.sh BUILD_DIR
 #

@@ -1,4 +1,4 @@
-// Issue 9, scheduler part, through the real binaries: leases bound to their
+// Lease security, scheduler part, through the real binaries: leases bound to their
 // holder's secret, lease ids for operators only, host names that cannot reach
 // a shell, and released leases revoked on their nodes.
 #include <catch2/catch.hpp>

@@ -29,14 +29,14 @@ TEST_CASE("a build without UCX says so everywhere", "[ucx-build]") {
   CHECK_FALSE(UcxAvailable(&why));
   CHECK(why.find("without UCX") != std::string::npos);
   CHECK(UcxVersion().empty());
-  CHECK(UcxPrepare().code() == Status::kNotSupported);
+  CHECK(UcxPrepare().code() == Status::Code::kNotSupported);
   std::unique_ptr<Connection> c;
-  CHECK(UcxConnect("127.0.0.1", 1, UcxOptions{}, &c).code() == Status::kNotSupported);
+  CHECK(UcxConnect("127.0.0.1", 1, UcxOptions{}, &c).code() == Status::Code::kNotSupported);
   std::unique_ptr<Listener> l;
-  CHECK(UcxListen("127.0.0.1", 0, &l).code() == Status::kNotSupported);
+  CHECK(UcxListen("127.0.0.1", 0, &l).code() == Status::Code::kNotSupported);
   int fds[2];
   REQUIRE(pipe(fds) == 0);
-  CHECK(AdoptConnection("ucx", {fds[0]}, &c).code() == Status::kNotSupported);
+  CHECK(AdoptConnection("ucx", {fds[0]}, &c).code() == Status::Code::kNotSupported);
   CHECK(fcntl(fds[0], F_GETFD) == -1);  // closed, as adoption promises
   close(fds[1]);
 }

@@ -63,7 +63,7 @@ TEST_CASE("malformed endpoints are errors that quote the text", "[endpoint]") {
     e.host = "unchanged";
     Status s = ParseEndpoint(text, &e);
     CHECK_FALSE(s.ok());
-    CHECK(s.code() == Status::kInvalidValue);
+    CHECK(s.ToCudaError() == kCudaErrorInvalidValue);
     CHECK_THAT(s.message(), Catch::Contains(std::string("'") + text + "'"));
     CHECK(e.host == "unchanged");  // untouched on error
   }

@@ -165,7 +165,7 @@ TEST_CASE("LoadModuleImage picks the best entry for the GPU's architecture", "[f
   CHECK(kernel_for("arch_cubins.fatbin", 90, &s) == "built_for_sm90");
   CHECK(kernel_for("arch_cubins.fatbin", 120, &s) == "built_for_sm90");
   kernel_for("arch_cubins.fatbin", 75, &s);
-  CHECK(s.code() == 209);  // cudaErrorNoKernelImageForDevice
+  CHECK(s.ToCudaError() == kCudaErrorNoKernelImageForDevice);
   // The same cubins plus compute_80 PTX, which is the fallback below sm_80.
   CHECK(kernel_for("arch_cubins_ptx.fatbin", 90, &s) == "built_for_sm90");
   CHECK(kernel_for("arch_cubins_ptx.fatbin", 75, &s) == "built_for_sm80");

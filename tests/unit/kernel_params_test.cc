@@ -69,11 +69,11 @@ TEST_CASE("large struct parameters are copied whole", "[kernel_params]") {
 TEST_CASE("missing arguments are errors", "[kernel_params]") {
   std::vector<KernelParamInfo> params = {{0, 4}, {8, 8}};
   std::vector<uint8_t> buffer;
-  CHECK(PackKernelParams(params, nullptr, &buffer).code() == Status::kInvalidValue);
+  CHECK(PackKernelParams(params, nullptr, &buffer).ToCudaError() == kCudaErrorInvalidValue);
   int a = 1;
   void* args[] = {&a, nullptr};
   Status s = PackKernelParams(params, args, &buffer);
-  CHECK(s.code() == Status::kInvalidValue);
+  CHECK(s.ToCudaError() == kCudaErrorInvalidValue);
   CHECK_THAT(s.message(), Catch::Contains("1"));
   // A kernel without parameters needs no argument array.
   CHECK(PackKernelParams({}, nullptr, &buffer).ok());

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A client killed with SIGKILL in the middle of a large copy: its worker ends
-# and the GPU memory its session held returns (issue 2).
+# and the GPU memory its session held returns.
 set -u
 B=$RCUDA_BUILD_DIR
 used() { nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits | head -1; }

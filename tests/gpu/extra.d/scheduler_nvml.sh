@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# rcuda-gpu-monitor reads the real GPU through NVML (issue 4).
+# rcuda-gpu-monitor reads the real GPU through NVML.
 set -eu
 B=$RCUDA_BUILD_DIR
 report=$("$B/bin/rcuda-gpu-monitor" --once --node-name gpu-check)

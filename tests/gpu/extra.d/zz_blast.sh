@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU-BLAST columns (issue 5): native GPU and remote GPU through rcuda,
+# The GPU-BLAST columns: native GPU and remote GPU through rcuda,
 # checked against CPU mode first. Results land in $OUT_DIR/blast. Fails if
 # no timed run completed (a check that skipped everything proves nothing).
 set -eu
