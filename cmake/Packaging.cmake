@@ -44,7 +44,10 @@ endif()
 set(CPACK_DEBIAN_CLIENT_PACKAGE_NAME rcuda-client)
 set(CPACK_COMPONENT_CLIENT_DESCRIPTION
     "rcuda client: rcuda-run and rcuda's libcudart.so.13\n Runs unmodified CUDA programs (built with the shared CUDA runtime) on\n the GPUs of remote rcuda-server nodes. Needs no GPU. The library is in\n /usr/lib/rcuda, out of the dynamic linker's path: rcuda-run puts it first.")
+# UCX (InfiniBand, RoCE) is opened at run time when installed.
+set(CPACK_DEBIAN_CLIENT_PACKAGE_SUGGESTS libucx0)
 set(CPACK_DEBIAN_SERVER_PACKAGE_NAME rcuda-server)
+set(CPACK_DEBIAN_SERVER_PACKAGE_SUGGESTS libucx0)
 set(CPACK_COMPONENT_SERVER_DESCRIPTION
     "rcuda server for GPU nodes: rcuda-server and rcuda-gpu-monitor\n Serves remote CUDA sessions on this node's GPUs (the NVIDIA driver's\n libcuda.so.1 is opened at run time), and reports the node to ssgmd.\n systemd units; example configurations in /usr/share/doc/rcuda-server/examples.")
 set(CPACK_DEBIAN_SCHEDULER_PACKAGE_NAME rcuda-scheduler)
