@@ -26,6 +26,7 @@ packages=(
   clang libfuzzer-14-dev libclang-rt-14-dev
   # tests
   catch2 procps bc
+  dpkg-dev  # dpkg-shlibdeps: the Debian packages' Depends (cmake/Packaging.cmake)
   # benchmarks (the BLAST comparison and its plots)
   ncbi-blast+ python3-matplotlib
 )
