@@ -1,73 +1,102 @@
 #include "client/transport_choice.h"
 
+#include <algorithm>
 #include <mutex>
+#include <vector>
 
 #include "client/log.h"
 #include "common/env.h"
-#include "protocol/shm_transport.h"
-#include "protocol/tcp_transport.h"
+#include "protocol/transport_registry.h"
 
 namespace rcuda::client {
 namespace {
 
-bool IsLoopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+Status ConnectWith(const TransportEntry& entry, const Endpoint& endpoint, const TransportConnectOptions& options,
+                   std::unique_ptr<Connection>* connection, TransportConnectReport* report) {
+  Status s = entry.connect(endpoint, options, connection, report);
+  for (const std::string& warning : report->warnings) Log(LogLevel::kWarn, warning);
+  if (s.ok()) Log(LogLevel::kDebug, "using " + entry.label + " to reach " + endpoint.ToString());
+  return s;
 }
 
-// Tries the places a local server's socket may be (protocol/shm_socket.h).
-// *refused: a socket was there but its listener is not one this user
-// trusts, or its set-up failed; `why` says so.
-Status ConnectLocal(const Endpoint& endpoint, std::unique_ptr<Connection>* connection, bool* refused,
-                    std::string* why) {
-  *refused = false;
-  std::string missing;
-  for (const std::string& path : ShmClientSocketPaths(endpoint.port)) {
-    bool absent = false;
-    Status s = ShmConnect(path, connection, &absent);
-    if (s.ok()) {
-      Log(LogLevel::kDebug, "using shared memory to reach " + endpoint.ToString() + " (" + path + ")");
-      return s;
+// RCUDA_TRANSPORT=auto: the transports that apply to `endpoint`, in order.
+std::vector<const TransportEntry*> AutoCandidates(const Endpoint& endpoint) {
+  std::vector<const TransportEntry*> candidates;
+  for (const TransportEntry& entry : Transports()) {
+    if (entry.connect && entry.auto_rank >= 0 && (!entry.auto_applies || entry.auto_applies(endpoint))) {
+      candidates.push_back(&entry);
     }
-    // Nothing listening there: look further. Anything else is a socket
-    // that is there and is not (or not safely) rcuda-server.
-    if (absent) {
-      missing += (missing.empty() ? "" : "; ") + s.message();
-      continue;
-    }
-    *refused = true;
-    *why = s.message();
-    return s;
   }
-  *why = missing.empty() ? "no local socket" : missing;
-  return Status::Unavailable(*why);
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const TransportEntry* a, const TransportEntry* b) { return a->auto_rank < b->auto_rank; });
+  return candidates;
+}
+
+// The transport RCUDA_TRANSPORT names, or nullptr for auto. An unknown name
+// is said once and means TCP (what it always meant).
+const TransportEntry* ChosenByEnvironment() {
+  const std::string choice = GetEnvOr("RCUDA_TRANSPORT", "auto");
+  if (choice == "auto" || choice.empty()) return nullptr;
+  const TransportEntry* entry = FindTransport(choice);
+  if (entry && entry->connect) return entry;
+  static std::once_flag once;
+  std::call_once(once, [&] {
+    Log(LogLevel::kWarn, "RCUDA_TRANSPORT=" + choice + " is none of auto, " + TransportNames() + "; using TCP");
+  });
+  return FindTransport("tcp");
 }
 
 }  // namespace
 
 Status ConnectTransport(const Endpoint& endpoint, std::chrono::milliseconds timeout,
                         std::unique_ptr<Connection>* connection) {
-  std::string choice = GetEnvOr("RCUDA_TRANSPORT", "auto");
-  if (choice == "shm" || (choice == "auto" && IsLoopback(endpoint.host))) {
-    if (GetEnv("RCUDA_SERVER_UID") && !ExpectedServerUid()) {
-      static std::once_flag once;
-      std::call_once(once, [] {
-        Log(LogLevel::kWarn, "RCUDA_SERVER_UID=" + GetEnvOr("RCUDA_SERVER_UID", "") +
-                                 " is neither a uid nor a user name; ignored");
-      });
+  TransportConnectOptions options;
+  options.timeout = timeout;
+  // A scheme names the one transport this endpoint uses.
+  if (!endpoint.transport.empty()) {
+    const TransportEntry* entry = FindTransport(endpoint.transport);
+    if (!entry || !entry->connect) {
+      return Status::InvalidValue("endpoint " + endpoint.ToString() + ": unknown transport '" + endpoint.transport +
+                                  "' (" + TransportNames() + ")");
     }
-    bool refused = false;
-    std::string why;
-    Status s = ConnectLocal(endpoint, connection, &refused, &why);
-    if (s.ok() || choice == "shm") return s;
-    if (refused) {
-      Log(LogLevel::kWarn, "not using shared memory for " + endpoint.ToString() + ": " + why + "; using TCP");
+    options.required = true;
+    TransportConnectReport report;
+    return ConnectWith(*entry, endpoint, options, connection, &report);
+  }
+  std::vector<const TransportEntry*> candidates;
+  if (const TransportEntry* chosen = ChosenByEnvironment()) {
+    candidates.push_back(chosen);
+    if (const TransportEntry* fallback = FindTransport(chosen->fallback); fallback && fallback->connect) {
+      candidates.push_back(fallback);
+    }
+  } else {
+    candidates = AutoCandidates(endpoint);
+  }
+  Status s = Status::Unavailable("no transport reaches " + endpoint.ToString());
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    TransportConnectReport report;
+    s = ConnectWith(*candidates[i], endpoint, options, connection, &report);
+    if (s.ok() || i + 1 == candidates.size()) return s;
+    const TransportEntry& next = *candidates[i + 1];
+    if (report.absent) {
+      Log(LogLevel::kDebug, candidates[i]->label + " unavailable (" + s.message() + "); using " + next.label);
     } else {
-      Log(LogLevel::kDebug, "shared memory unavailable (" + why + "); using TCP");
+      Log(LogLevel::kWarn, "not using " + candidates[i]->label + " for " + endpoint.ToString() + ": " + s.message() +
+                               "; using " + next.label);
     }
   }
-  TcpOptions options;
-  options.connect_timeout = timeout;
-  return TcpConnect(endpoint.host, endpoint.port, options, connection);
+  return s;
 }
+
+Status ConfirmTransport(Connection& connection) {
+  const TransportEntry* entry = FindTransport(connection.Kind());
+  if (!entry || !entry->confirm) return Status::Ok();
+  std::string warning;
+  Status s = entry->confirm(connection, &warning);
+  if (!warning.empty()) Log(LogLevel::kWarn, warning);
+  return s;
+}
+
+std::string HelloTransport(const Connection& connection) { return connection.Kind(); }
 
 }  // namespace rcuda::client

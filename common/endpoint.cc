@@ -12,16 +12,33 @@ bool ParseNumber(std::string_view text, long max, long* out) {
   return ec == std::errc() && ptr == text.data() + text.size() && *out >= 0 && *out <= max;
 }
 
+// A scheme as URLs have them: a letter, then letters, digits, '+', '-' or
+// '.'. Lower case only: it is a transport's name.
+bool IsScheme(std::string_view s) {
+  if (s.empty() || s.size() > 32 || s[0] < 'a' || s[0] > 'z') return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.')) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string Endpoint::ToString() const {
   std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return h + "@" + std::to_string(port) + ":" + std::to_string(gpu);
+  return (transport.empty() ? "" : transport + "://") + h + "@" + std::to_string(port) + ":" + std::to_string(gpu);
 }
 
 Status ParseEndpoint(std::string_view text, Endpoint* endpoint) {
   Endpoint result;
   std::string_view rest = text;
+  if (size_t scheme = rest.find("://"); scheme != std::string_view::npos) {
+    if (!IsScheme(rest.substr(0, scheme))) {
+      return Status::InvalidValue("endpoint '" + std::string(text) + "': bad transport name before '://'");
+    }
+    result.transport = std::string(rest.substr(0, scheme));
+    rest.remove_prefix(scheme + 3);
+  }
   if (rest.starts_with('[')) {
     size_t close = rest.find(']');
     if (close == std::string_view::npos) return Status::InvalidValue("endpoint '" + std::string(text) + "': missing ']'");
