@@ -30,6 +30,8 @@ struct SessionReport {
   std::string peer;
   std::string lease;  // the lease the session's token named; empty without authentication
   int64_t started_unix = 0;
+  std::string transport;         // how it reached the server: "tcp", "shm", "ucx" ("" from older servers)
+  std::string transport_detail;  // what that runs on, as its worker reported it (UCX: "rc_mlx5/mlx5_0:1")
 };
 
 struct NodeReport {

@@ -31,6 +31,8 @@ Status ParseServerStatus(std::string_view text, ServerStatus* status) {
       RCUDA_RETURN_IF_ERROR(GetOptionalString(item, "peer", &s.peer));
       RCUDA_RETURN_IF_ERROR(GetOptionalString(item, "lease", &s.lease));
       RCUDA_RETURN_IF_ERROR(GetOptionalInt(item, "started_unix", &s.started_unix));
+      RCUDA_RETURN_IF_ERROR(GetOptionalString(item, "transport", &s.transport));
+      RCUDA_RETURN_IF_ERROR(GetOptionalString(item, "transport_detail", &s.transport_detail));
       s.gpu = int(gpu);
       parsed.sessions.push_back(std::move(s));
     }

@@ -2,7 +2,9 @@
 // reads to report the server's sessions and whether it runs. The server
 // rewrites it atomically on every session start and end:
 //   {"server_pid":123,"port":8308,"backend":"cuda","sessions":[{"id":7,"gpu":0,
-//    "worker_pid":456,"peer":"10.0.0.5:41234","lease":"...","started_unix":1764263000}]}
+//    "worker_pid":456,"peer":"10.0.0.5:41234","lease":"...","started_unix":1764263000,
+//    "transport":"ucx","transport_detail":"rc_mlx5/mlx5_0:1"}]}
+// ("transport" and "transport_detail" are optional: older servers lack them.)
 #pragma once
 
 #include <cstdint>
