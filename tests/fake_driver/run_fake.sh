@@ -7,8 +7,10 @@
 #   RCUDA_BUILD_DIR=build tests/fake_driver/run_fake.sh <program> [args...]
 #
 # RCUDA_FAKE_DRIVER_DEVICES (default 1) fake GPUs are offered to the program
-# as its devices 0..N-1. Exits with the program's status; the server's log
-# (the fake driver's lines included) goes to stderr on failure.
+# as its devices 0..N-1; RCUDA_ITEST_TRANSPORT=ucx names them "ucx://..."
+# (the program then runs over UCX or fails). Exits with the program's
+# status; the server's log (the fake driver's lines included) goes to stderr
+# on failure.
 set -u
 build=${RCUDA_BUILD_DIR:?set RCUDA_BUILD_DIR to the build directory}
 devices=${RCUDA_FAKE_DRIVER_DEVICES:-1}
@@ -22,7 +24,7 @@ LD_LIBRARY_PATH="$build/lib/fake-driver${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
 RCUDA_FAKE_DRIVER_DEVICES=$devices \
 RCUDA_FAKE_DRIVER_KERNELS="$plugins" \
   "$build/bin/rcuda-server" --backend cuda --listen 127.0.0.1 --port 0 --port-file "$work/port" \
-  --log-level "${RCUDA_SERVER_LOG_LEVEL:-warn}" 2>"$work/server.log" &
+  --log-level "${RCUDA_SERVER_LOG_LEVEL:-warn}" ${RCUDA_SERVER_EXTRA_ARGS:-} 2>"$work/server.log" &
 server=$!
 for _ in $(seq 1 200); do
   [ -s "$work/port" ] && break
@@ -36,7 +38,8 @@ if [ ! -s "$work/port" ]; then
 fi
 port=$(cat "$work/port")
 env_devices=(RCUDA_DEVICE_COUNT="$devices")
-for ((i = 0; i < devices; ++i)); do env_devices+=(RCUDA_DEVICE_$i="127.0.0.1@$port:$i"); done
+scheme=${RCUDA_ITEST_TRANSPORT:+$RCUDA_ITEST_TRANSPORT://}
+for ((i = 0; i < devices; ++i)); do env_devices+=(RCUDA_DEVICE_$i="${scheme}127.0.0.1@$port:$i"); done
 env -u RCUDA_FAKE_DRIVER_DEVICES "${env_devices[@]}" "$build/bin/rcuda-run" -- "$@"
 status=$?
 if [ $status -ne 0 ]; then
