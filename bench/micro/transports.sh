@@ -5,7 +5,8 @@
 # against an rcuda-server with the TEST backend (test equipment: the "GPU"
 # is host memory, so these figures measure the path client -> protocol ->
 # transport -> server -> worker, not a GPU), next to raw loopback TCP and
-# memcpy.
+# memcpy; and, for each UCX setting, ucx_perftest on the same UCX_TLS (tag
+# round trip, put bandwidth) with rcuda's ratios to it.
 #
 #   bench/micro/transports.sh <build-dir> [--quick]
 set -u
@@ -13,7 +14,7 @@ build=$(cd "$1" && pwd)
 shift
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap '[ -n "${perftest_server:-}" ] && kill "$perftest_server" 2>/dev/null; rm -rf "$tmp"' EXIT
 "$build/bin/tcp_baseline" "$@" >"$tmp/base" 2>&1
 run() {  # run NAME ENV...: micro_bench through rcuda with ENV
   local name=$1
@@ -29,6 +30,16 @@ run shm RCUDA_TRANSPORT=shm
 if ldconfig -p 2>/dev/null | grep -q libucp.so.0; then
   run ucx_tcp RCUDA_ITEST_TRANSPORT=ucx UCX_TLS=tcp UCX_NET_DEVICES=lo UCX_WARN_UNUSED_ENV_VARS=n
   run ucx_sm RCUDA_ITEST_TRANSPORT=ucx UCX_TLS=sm,self UCX_NET_DEVICES=lo UCX_WARN_UNUSED_ENV_VARS=n
+  # UCX's own floor on the same settings.
+  if command -v ucx_perftest >/dev/null; then
+    perftest_tmp=$tmp
+    . "$root/bench/micro/ucx_perftest.sh"
+    if [[ " $* " == *" --quick "* ]]; then export PERFTEST_LAT_ITERS=2000 PERFTEST_BW_ITERS=40; fi
+    UCX_NET_DEVICES=lo UCX_WARN_UNUSED_ENV_VARS=n UCX_TLS=tcp perftest_metrics perftest >"$tmp/perftest_ucx_tcp"
+    UCX_NET_DEVICES=lo UCX_WARN_UNUSED_ENV_VARS=n UCX_TLS=sm,self perftest_metrics perftest >"$tmp/perftest_ucx_sm"
+  else
+    echo "ucx_perftest not found (Debian: ucx-utils): no UCX baseline" >&2
+  fi
 fi
 MICRO_DIR=$(cd "$(dirname "$0")" && pwd) python3 - "$tmp" <<'PY'
 import os, sys
@@ -57,6 +68,15 @@ if "memcpy_d2h_4B_p50" in tcp:
     print("round trip / raw TCP ping-pong: " + ", ".join(
         f"{n} {m['memcpy_d2h_4B_p50'] / base['tcp_pingpong_p50']:.2f}"
         for n, m in [("tcp", tcp)] + others if "memcpy_d2h_4B_p50" in m))
+for n, m in others:
+    base_ucx = load("perftest_" + n)
+    if not n.startswith("ucx") or not base_ucx or "d2h_pinned" not in m:
+        continue
+    rt, put, tag = base_ucx["perftest_tag_rt"], base_ucx["perftest_put_bw"], base_ucx["perftest_tag_bw"]
+    print(f"{n} against ucx_perftest (same UCX_TLS): 4-byte D2H round trip {m['memcpy_d2h_4B_p50']:.2f} us "
+          f"= tag round trip {rt:.2f} us {m['memcpy_d2h_4B_p50'] - rt:+.2f} us; "
+          f"H2D {m['h2d_pinned'] / put:.2f}x, D2H {m['d2h_pinned'] / put:.2f}x put bandwidth ({put:.2f} GB/s), "
+          f"{m['h2d_pinned'] / tag:.2f}x and {m['d2h_pinned'] / tag:.2f}x tag bandwidth ({tag:.2f} GB/s)")
 if "d2h_pinned" in tcp:
     print(f"bandwidth / raw TCP stream: tcp {tcp['d2h_pinned'] / base['tcp_stream']:.2f}; "
           + ", ".join(f"{n} / memcpy {m['d2h_pinned'] / base['memcpy']:.2f}" for n, m in others if "d2h_pinned" in m))
