@@ -5,6 +5,7 @@
 
 #include "client/errors.h"
 #include "client/export.h"
+#include "client/exports_twins.h"
 #include "client/runtime.h"
 
 namespace rcuda::client {

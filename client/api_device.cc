@@ -76,11 +76,6 @@ RCUDA_EXPORT cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr,
   return cudaSuccess;
 }
 
-RCUDA_EXPORT cudaError_t cudaDeviceSynchronize() {
-  RCUDA_CURRENT_SESSION(session);
-  return Return(session->Synchronize());
-}
-
 RCUDA_EXPORT cudaError_t cudaDeviceReset() {
   RCUDA_CURRENT_SESSION(session);
   LastError(/*reset=*/true);
@@ -132,38 +127,6 @@ std::map<int, unsigned>& DeviceFlags() {
 
 extern "C" {
 
-RCUDA_EXPORT cudaError_t cudaDeviceGetLimit(size_t* value, cudaLimit limit) {
-  if (!value) return Fail(cudaErrorInvalidValue);
-  RCUDA_CURRENT_SESSION(session);
-  std::vector<int64_t> values;
-  rcuda::Status s = session->Call(rcuda::CallOp::kDeviceGetLimit, {limit}, &values);
-  if (!s.ok()) return Return(s);
-  *value = values.empty() ? 0 : static_cast<size_t>(values[0]);
-  return cudaSuccess;
-}
-
-RCUDA_EXPORT cudaError_t cudaDeviceSetLimit(cudaLimit limit, size_t value) {
-  RCUDA_CURRENT_SESSION(session);
-  std::vector<int64_t> values;
-  return Return(session->Call(rcuda::CallOp::kDeviceSetLimit, {limit, static_cast<int64_t>(value)}, &values));
-}
-
-RCUDA_EXPORT cudaError_t cudaDeviceSetCacheConfig(cudaFuncCache config) {
-  RCUDA_CURRENT_SESSION(session);
-  std::vector<int64_t> values;
-  return Return(session->Call(rcuda::CallOp::kDeviceSetCacheConfig, {config}, &values));
-}
-
-RCUDA_EXPORT cudaError_t cudaDeviceGetCacheConfig(cudaFuncCache* config) {
-  if (!config) return Fail(cudaErrorInvalidValue);
-  RCUDA_CURRENT_SESSION(session);
-  std::vector<int64_t> values;
-  rcuda::Status s = session->Call(rcuda::CallOp::kDeviceGetCacheConfig, {}, &values);
-  if (!s.ok()) return Return(s);
-  *config = static_cast<cudaFuncCache>(values.empty() ? 0 : values[0]);
-  return cudaSuccess;
-}
-
 // The PCI address is the GPU's on its own server; two servers' GPUs may
 // share one, and cudaDeviceGetByPCIBusId then finds the first.
 RCUDA_EXPORT cudaError_t cudaDeviceGetPCIBusId(char* bus_id, int len, int device) {
@@ -171,7 +134,7 @@ RCUDA_EXPORT cudaError_t cudaDeviceGetPCIBusId(char* bus_id, int len, int device
   cudaError_t error;
   Session* s = ConnectedSession(device, &error);
   if (!s) return Fail(error);
-  const DeviceInfo& d = s->device_info();
+  const rcuda::DeviceDescription& d = s->device_info();
   // CUDA's form: a four-digit domain (13 bytes with the terminator), not
   // NVML's eight.
   std::snprintf(bus_id, len, "%04X:%02X:%02X.0", d.attribute(cudaDevAttrPciDomainId), d.attribute(cudaDevAttrPciBusId),
@@ -191,7 +154,7 @@ RCUDA_EXPORT cudaError_t cudaDeviceGetByPCIBusId(int* device, const char* bus_id
     cudaError_t error;
     Session* s = ConnectedSession(i, &error);
     if (!s) continue;
-    const DeviceInfo& d = s->device_info();
+    const rcuda::DeviceDescription& d = s->device_info();
     if (static_cast<unsigned>(d.attribute(cudaDevAttrPciDomainId)) == domain &&
         static_cast<unsigned>(d.attribute(cudaDevAttrPciBusId)) == bus &&
         static_cast<unsigned>(d.attribute(cudaDevAttrPciDeviceId)) == dev) {
@@ -240,7 +203,7 @@ RCUDA_EXPORT cudaError_t cudaChooseDevice(int* device, const cudaDeviceProp* pro
     cudaError_t error;
     Session* s = ConnectedSession(i, &error);
     if (!s) continue;
-    const DeviceInfo& d = s->device_info();
+    const rcuda::DeviceDescription& d = s->device_info();
     int cc = d.attribute(cudaDevAttrComputeCapabilityMajor) * 10 + d.attribute(cudaDevAttrComputeCapabilityMinor);
     int want = prop->major * 10 + prop->minor;
     int score = -std::abs(cc - want);

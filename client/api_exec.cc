@@ -9,7 +9,6 @@
 #include "client/registry.h"
 
 using namespace rcuda::client;
-using rcuda::CallOp;
 
 namespace {
 
@@ -20,7 +19,8 @@ const Function* ToFunction(const void* func) {
   return Registry::Get().IsFunction(func) ? static_cast<const Function*>(func) : nullptr;
 }
 
-cudaError_t RemoteOf(const void* func, Session** session, RemoteFunction* rf, const Function** function = nullptr) {
+cudaError_t RemoteOf(const void* func, Session** session, rcuda::FunctionDescription* rf,
+                     const Function** function = nullptr) {
   const Function* f = ToFunction(func);
   if (!f) return cudaErrorInvalidDeviceFunction;
   cudaError_t error = cudaSuccess;
@@ -34,7 +34,7 @@ cudaError_t RemoteOf(const void* func, Session** session, RemoteFunction* rf, co
 
 cudaError_t LaunchExC(const cudaLaunchConfig_t* config, const void* func, void** args, bool per_thread) {
   if (!config) return Fail(cudaErrorInvalidValue);
-  LaunchExtras extras;
+  rcuda::LaunchOptions extras;
   for (unsigned i = 0; i < config->numAttrs; ++i) {
     const cudaLaunchAttribute& a = config->attrs[i];
     switch (a.id) {
@@ -42,7 +42,7 @@ cudaError_t LaunchExC(const cudaLaunchConfig_t* config, const void* func, void**
         extras.cooperative = a.val.cooperative != 0;
         break;
       case cudaLaunchAttributeClusterDimension:
-        extras.cluster = dim3(a.val.clusterDim.x, a.val.clusterDim.y, a.val.clusterDim.z);
+        extras.cluster = rcuda::Dim3{a.val.clusterDim.x, a.val.clusterDim.y, a.val.clusterDim.z};
         break;
       case cudaLaunchAttributePriority:
         extras.has_priority = true;
@@ -65,7 +65,7 @@ extern "C" {
 RCUDA_EXPORT cudaError_t cudaFuncGetAttributes(cudaFuncAttributes* attr, const void* func) {
   if (!attr) return Fail(cudaErrorInvalidValue);
   Session* session;
-  RemoteFunction rf;
+  rcuda::FunctionDescription rf;
   cudaError_t e = RemoteOf(func, &session, &rf);
   if (e != cudaSuccess) return Fail(e);
   std::memset(attr, 0, sizeof *attr);
@@ -83,23 +83,21 @@ RCUDA_EXPORT cudaError_t cudaFuncGetAttributes(cudaFuncAttributes* attr, const v
 
 RCUDA_EXPORT cudaError_t cudaFuncSetAttribute(const void* func, cudaFuncAttribute attr, int value) {
   Session* session;
-  RemoteFunction rf;
+  rcuda::FunctionDescription rf;
   const Function* f;
   cudaError_t e = RemoteOf(func, &session, &rf, &f);
   if (e != cudaSuccess) return Fail(e);
-  std::vector<int64_t> values;
-  rcuda::Status s = session->Call(CallOp::kFuncSetAttribute, {static_cast<int64_t>(rf.handle), attr, value}, &values);
+  rcuda::Status s = session->FuncSetAttribute(rf.handle, attr, value);
   if (s.ok() && attr == cudaFuncAttributeMaxDynamicSharedMemorySize) session->NoteMaxDynamicShared(*f, value);
   return Return(s);
 }
 
 RCUDA_EXPORT cudaError_t cudaFuncSetCacheConfig(const void* func, cudaFuncCache config) {
   Session* session;
-  RemoteFunction rf;
+  rcuda::FunctionDescription rf;
   cudaError_t e = RemoteOf(func, &session, &rf);
   if (e != cudaSuccess) return Fail(e);
-  std::vector<int64_t> values;
-  return Return(session->Call(CallOp::kFuncSetCacheConfig, {static_cast<int64_t>(rf.handle), config}, &values));
+  return Return(session->FuncSetCacheConfig(rf.handle, config));
 }
 
 // Shared memory bank configuration no longer exists on current GPUs; CUDA
@@ -118,7 +116,7 @@ RCUDA_EXPORT cudaError_t cudaFuncGetName(const char** name, const void* func) {
 
 RCUDA_EXPORT cudaError_t cudaFuncGetParamInfo(const void* func, size_t index, size_t* offset, size_t* size) {
   Session* session;
-  RemoteFunction rf;
+  rcuda::FunctionDescription rf;
   cudaError_t e = RemoteOf(func, &session, &rf);
   if (e != cudaSuccess) return Fail(e);
   if (index >= rf.params.size()) return Fail(cudaErrorInvalidValue);
@@ -148,15 +146,13 @@ RCUDA_EXPORT cudaError_t cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(
                                                                                unsigned int flags) {
   if (!blocks) return Fail(cudaErrorInvalidValue);
   Session* session;
-  RemoteFunction rf;
+  rcuda::FunctionDescription rf;
   cudaError_t e = RemoteOf(func, &session, &rf);
   if (e != cudaSuccess) return Fail(e);
-  std::vector<int64_t> values;
-  rcuda::Status s = session->Call(CallOp::kOccupancyMaxActiveBlocks,
-                                  {static_cast<int64_t>(rf.handle), block_size, static_cast<int64_t>(shared), flags},
-                                  &values);
+  int64_t n = 0;
+  rcuda::Status s = session->OccupancyMaxActiveBlocks(rf.handle, block_size, static_cast<int64_t>(shared), flags, &n);
   if (!s.ok()) return Return(s);
-  *blocks = values.empty() ? 0 : static_cast<int>(values[0]);
+  *blocks = static_cast<int>(n);
   return cudaSuccess;
 }
 
@@ -170,21 +166,20 @@ RCUDA_EXPORT cudaError_t cudaOccupancyAvailableDynamicSMemPerBlock(size_t* bytes
                                                                   int block_size) {
   if (!bytes) return Fail(cudaErrorInvalidValue);
   Session* session;
-  RemoteFunction rf;
+  rcuda::FunctionDescription rf;
   cudaError_t e = RemoteOf(func, &session, &rf);
   if (e != cudaSuccess) return Fail(e);
-  std::vector<int64_t> values;
-  rcuda::Status s = session->Call(CallOp::kOccupancyAvailableDynamicSMem,
-                                  {static_cast<int64_t>(rf.handle), blocks, block_size}, &values);
+  int64_t n = 0;
+  rcuda::Status s = session->OccupancyAvailableDynamicSMem(rf.handle, blocks, block_size, &n);
   if (!s.ok()) return Return(s);
-  *bytes = values.empty() ? 0 : static_cast<size_t>(values[0]);
+  *bytes = static_cast<size_t>(n);
   return cudaSuccess;
 }
 
-static cudaError_t ClusterQuery(int* out, const void* func, const cudaLaunchConfig_t* config, CallOp op) {
+static cudaError_t ClusterQuery(int* out, const void* func, const cudaLaunchConfig_t* config, bool active) {
   if (!out || !config) return Fail(cudaErrorInvalidValue);
   Session* session;
-  RemoteFunction rf;
+  rcuda::FunctionDescription rf;
   cudaError_t e = RemoteOf(func, &session, &rf);
   if (e != cudaSuccess) return Fail(e);
   int64_t cx = 0, cy = 0, cz = 0;
@@ -195,45 +190,38 @@ static cudaError_t ClusterQuery(int* out, const void* func, const cudaLaunchConf
       cz = config->attrs[i].val.clusterDim.z;
     }
   }
-  std::vector<int64_t> values;
-  rcuda::Status s = session->Call(op,
-                                  {static_cast<int64_t>(rf.handle), config->gridDim.x, config->gridDim.y,
-                                   config->gridDim.z, config->blockDim.x, config->blockDim.y, config->blockDim.z,
-                                   static_cast<int64_t>(config->dynamicSmemBytes), cx, cy, cz},
-                                  &values);
+  const dim3 g = config->gridDim, b = config->blockDim;
+  const int64_t smem = static_cast<int64_t>(config->dynamicSmemBytes);
+  int64_t n = 0;
+  rcuda::Status s = active ? session->OccupancyMaxActiveClusters(rf.handle, g.x, g.y, g.z, b.x, b.y, b.z, smem, cx, cy,
+                                                                  cz, &n)
+                           : session->OccupancyMaxPotentialClusterSize(rf.handle, g.x, g.y, g.z, b.x, b.y, b.z, smem,
+                                                                        cx, cy, cz, &n);
   if (!s.ok()) return Return(s);
-  *out = values.empty() ? 0 : static_cast<int>(values[0]);
+  *out = static_cast<int>(n);
   return cudaSuccess;
 }
 
 RCUDA_EXPORT cudaError_t cudaOccupancyMaxPotentialClusterSize(int* size, const void* func,
                                                              const cudaLaunchConfig_t* config) {
-  return ClusterQuery(size, func, config, CallOp::kOccupancyMaxPotentialClusterSize);
+  return ClusterQuery(size, func, config, /*active=*/false);
 }
 
 RCUDA_EXPORT cudaError_t cudaOccupancyMaxActiveClusters(int* clusters, const void* func,
                                                        const cudaLaunchConfig_t* config) {
-  return ClusterQuery(clusters, func, config, CallOp::kOccupancyMaxActiveClusters);
-}
-
-RCUDA_EXPORT cudaError_t cudaLaunchKernelExC(const cudaLaunchConfig_t* config, const void* func, void** args) {
-  return LaunchExC(config, func, args, false);
-}
-RCUDA_EXPORT cudaError_t cudaLaunchKernelExC_ptsz(const cudaLaunchConfig_t* config, const void* func, void** args) {
-  return LaunchExC(config, func, args, true);
-}
-
-RCUDA_EXPORT cudaError_t cudaLaunchCooperativeKernel(const void* func, dim3 grid, dim3 block, void** args,
-                                                     size_t shared, cudaStream_t stream) {
-  LaunchExtras extras;
-  extras.cooperative = true;
-  return LaunchOnStream(ToFunction(func), grid, block, args, shared, stream, extras, false);
-}
-RCUDA_EXPORT cudaError_t cudaLaunchCooperativeKernel_ptsz(const void* func, dim3 grid, dim3 block, void** args,
-                                                          size_t shared, cudaStream_t stream) {
-  LaunchExtras extras;
-  extras.cooperative = true;
-  return LaunchOnStream(ToFunction(func), grid, block, args, shared, stream, extras, true);
+  return ClusterQuery(clusters, func, config, /*active=*/true);
 }
 
 }  // extern "C"
+
+cudaError_t exports::cudaLaunchKernelExC(const cudaLaunchConfig_t* config, const void* func, void** args,
+                                         bool per_thread) {
+  return LaunchExC(config, func, args, per_thread);
+}
+
+cudaError_t exports::cudaLaunchCooperativeKernel(const void* func, dim3 grid, dim3 block, void** args, size_t shared,
+                                                 cudaStream_t stream, bool per_thread) {
+  rcuda::LaunchOptions extras;
+  extras.cooperative = true;
+  return LaunchOnStream(ToFunction(func), grid, block, args, shared, stream, extras, per_thread);
+}

@@ -280,26 +280,22 @@ RCUDA_EXPORT cudaError_t cudaGraphInstantiateWithFlags(cudaGraphExec_t* exec, cu
   return cudaGraphInstantiate(exec, graph, flags);
 }
 
-RCUDA_EXPORT cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t stream) {
-  GraphExecObject* x = FindExec(exec);
-  if (!x) return Fail(cudaErrorInvalidValue);
-  return Fail(Launch(x, stream, false));
-}
+}  // extern "C"
 
-RCUDA_EXPORT cudaError_t cudaGraphLaunch_ptsz(cudaGraphExec_t exec, cudaStream_t stream) {
+cudaError_t exports::cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t stream, bool per_thread) {
   GraphExecObject* x = FindExec(exec);
   if (!x) return Fail(cudaErrorInvalidValue);
-  return Fail(Launch(x, stream, true));
+  return Fail(Launch(x, stream, per_thread));
 }
 
 // Instantiated graphs are on the GPU's server already; uploading them ahead
 // of their first launch has nothing left to do.
-RCUDA_EXPORT cudaError_t cudaGraphUpload(cudaGraphExec_t exec, cudaStream_t stream) {
+cudaError_t exports::cudaGraphUpload(cudaGraphExec_t exec, cudaStream_t stream, bool per_thread) {
   return FindExec(exec) ? cudaSuccess : Fail(cudaErrorInvalidValue);
+  (void)per_thread;  // uploading is a no-op on every stream
 }
-RCUDA_EXPORT cudaError_t cudaGraphUpload_ptsz(cudaGraphExec_t exec, cudaStream_t stream) {
-  return cudaGraphUpload(exec, stream);
-}
+
+extern "C" {
 
 RCUDA_EXPORT cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec) {
   GraphExecObject* x = FindExec(exec);
@@ -318,7 +314,7 @@ RCUDA_EXPORT cudaError_t cudaGraphExecKernelNodeSetParams(cudaGraphExec_t exec, 
   GraphNodeObject scratch = *n;
   cudaError_t e = SetKernelNode(&scratch, *params);
   if (e != cudaSuccess) return Fail(e);
-  RemoteGraphNode r;
+  rcuda::GraphNodeSpec r;
   if ((e = DescribeKernel(x->session, scratch, &r)) != cudaSuccess) return Fail(e);
   return Return(x->session->GraphExecKernelNodeSetParams(x->remote, static_cast<uint32_t>(it - x->order.begin()), r));
 }

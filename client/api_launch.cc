@@ -22,7 +22,7 @@ thread_local std::vector<CallConfiguration> call_stack;
 
 cudaError_t LaunchFunction(const Function* function, dim3 grid, dim3 block, void** args, size_t shared_bytes,
                            cudaStream_t stream, bool per_thread) {
-  return LaunchOnStream(function, grid, block, args, shared_bytes, stream, LaunchExtras{}, per_thread);
+  return LaunchOnStream(function, grid, block, args, shared_bytes, stream, rcuda::LaunchOptions{}, per_thread);
 }
 
 // cudaLaunchKernel takes a host stub, or a cudaKernel_t (our Function).
@@ -61,24 +61,14 @@ RCUDA_EXPORT cudaError_t __cudaGetKernel(cudaKernel_t* kernel, const void* host_
   return cudaSuccess;
 }
 
-RCUDA_EXPORT cudaError_t __cudaLaunchKernel(cudaKernel_t kernel, dim3 grid, dim3 block, void** args,
-                                            size_t shared_bytes, cudaStream_t stream) {
-  return LaunchFunction(reinterpret_cast<const Function*>(kernel), grid, block, args, shared_bytes, stream, false);
-}
-
-RCUDA_EXPORT cudaError_t __cudaLaunchKernel_ptsz(cudaKernel_t kernel, dim3 grid, dim3 block, void** args,
-                                                 size_t shared_bytes, cudaStream_t stream) {
-  return LaunchFunction(reinterpret_cast<const Function*>(kernel), grid, block, args, shared_bytes, stream, true);
-}
-
-RCUDA_EXPORT cudaError_t cudaLaunchKernel(const void* func, dim3 grid, dim3 block, void** args, size_t shared_bytes,
-                                          cudaStream_t stream) {
-  return LaunchFunction(ToFunction(func), grid, block, args, shared_bytes, stream, false);
-}
-
-RCUDA_EXPORT cudaError_t cudaLaunchKernel_ptsz(const void* func, dim3 grid, dim3 block, void** args,
-                                               size_t shared_bytes, cudaStream_t stream) {
-  return LaunchFunction(ToFunction(func), grid, block, args, shared_bytes, stream, true);
-}
-
 }  // extern "C"
+
+cudaError_t exports::__cudaLaunchKernel(cudaKernel_t kernel, dim3 grid, dim3 block, void** args, size_t shared_bytes,
+                                        cudaStream_t stream, bool per_thread) {
+  return LaunchFunction(reinterpret_cast<const Function*>(kernel), grid, block, args, shared_bytes, stream, per_thread);
+}
+
+cudaError_t exports::cudaLaunchKernel(const void* func, dim3 grid, dim3 block, void** args, size_t shared_bytes,
+                                      cudaStream_t stream, bool per_thread) {
+  return LaunchFunction(ToFunction(func), grid, block, args, shared_bytes, stream, per_thread);
+}

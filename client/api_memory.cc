@@ -10,7 +10,6 @@
 #include "client/registry.h"
 
 using namespace rcuda::client;
-using rcuda::CallOp;
 
 namespace {
 
@@ -24,7 +23,7 @@ cudaError_t ResolveSymbol(const void* symbol, uint64_t* address, uint64_t* size)
   cudaError_t error = cudaSuccess;
   Session* session = CurrentSession(&error);
   if (!session) return error;
-  RemoteVariable rv;
+  rcuda::VariableDescription rv;
   rcuda::Status s = session->GetVariable(*v, &rv);
   if (!s.ok()) return static_cast<cudaError_t>(s.code());
   *address = rv.address;
@@ -53,7 +52,8 @@ cudaError_t FromSymbol(void* dst, const void* symbol, size_t count, size_t offse
   cudaError_t e = ResolveSymbol(symbol, &address, &size);
   if (e != cudaSuccess) return Fail(e);
   if (offset > size || count > size - offset) return Fail(cudaErrorInvalidValue);
-  return CopyMemory(Linear(dst, reinterpret_cast<const void*>(address + offset), count, kind, stream, per_thread, async));
+  return CopyMemory(
+      Linear(dst, reinterpret_cast<const void*>(address + offset), count, kind, stream, per_thread, async));
 }
 
 CopySpec Pitched2D(void* dst, size_t dpitch, const void* src, size_t spitch, size_t width, size_t height,
@@ -74,7 +74,7 @@ CopySpec Pitched2D(void* dst, size_t dpitch, const void* src, size_t spitch, siz
   return c;
 }
 
-cudaError_t Copy3D(const cudaMemcpy3DParms* p, cudaStream_t stream, bool per_thread, bool async) {
+cudaError_t CopyParms3D(const cudaMemcpy3DParms* p, cudaStream_t stream, bool per_thread, bool async) {
   if (!p) return Fail(cudaErrorInvalidValue);
   if (p->srcArray || p->dstArray) return Fail(cudaErrorNotSupported);  // CUDA arrays: not supported by rcuda
   auto at = [](const cudaPitchedPtr& ptr, const cudaPos& pos) {
@@ -90,14 +90,14 @@ cudaError_t Copy3D(const cudaMemcpy3DParms* p, cudaStream_t stream, bool per_thr
   c.width = p->extent.width;
   c.height = p->extent.height;
   c.depth = p->extent.depth;
-  c.kind = p->kind;
+  std::memcpy(&c.kind, &p->kind, sizeof c.kind);  // any int: CopyMemory checks it
   c.stream = stream;
   c.per_thread = per_thread;
   c.async = async;
   return CopyMemory(c);
 }
 
-cudaError_t Set3D(cudaPitchedPtr ptr, int value, cudaExtent extent, cudaStream_t stream, bool per_thread) {
+cudaError_t SetPitched3D(cudaPitchedPtr ptr, int value, cudaExtent extent, cudaStream_t stream, bool per_thread) {
   SetSpec m;
   m.dst = ptr.ptr;
   m.pitch = ptr.pitch;
@@ -164,13 +164,10 @@ cudaError_t MallocAsync(void** ptr, size_t size, cudaMemPool_t pool, cudaStream_
     if (!p || p->session != ref.session) return Fail(cudaErrorInvalidValue);
     remote_pool = p->remote;
   }
-  std::vector<int64_t> values;
-  rcuda::Status s = ref.session->Call(CallOp::kMallocAsync,
-                                      {static_cast<int64_t>(size), static_cast<int64_t>(ref.remote), remote_pool},
-                                      &values);
+  uint64_t p = 0;
+  rcuda::Status s = ref.session->MallocAsync(static_cast<int64_t>(size), ref.remote, remote_pool, &p);
   if (!s.ok()) return Return(s);
-  if (values.empty()) return Fail(cudaErrorUnknown);
-  *ptr = reinterpret_cast<void*>(values[0]);
+  *ptr = reinterpret_cast<void*>(p);
   return cudaSuccess;
 }
 
@@ -182,8 +179,7 @@ cudaError_t FreeAsync(void* ptr, cudaStream_t stream, bool per_thread) {
   if (ref.object && ref.object->capture) return Fail(cudaErrorStreamCaptureUnsupported);
   Session* owner = Runtime::Get().SessionOwning(ptr, 0);
   if (!owner || owner != ref.session) return Fail(cudaErrorInvalidValue);
-  return Return(owner->Call(CallOp::kFreeAsync, {static_cast<int64_t>(Addr(ptr)), static_cast<int64_t>(ref.remote)},
-                            nullptr));
+  return Return(owner->FreeAsync(Addr(ptr), ref.remote));
 }
 
 }  // namespace
@@ -194,7 +190,7 @@ RCUDA_EXPORT cudaError_t cudaMalloc(void** dev_ptr, size_t size) {
   if (!dev_ptr) return Fail(cudaErrorInvalidValue);
   RCUDA_CURRENT_SESSION(session);
   uint64_t ptr = 0;
-  rcuda::Status s = session->Malloc(size, &ptr);
+  rcuda::Status s = session->MemAlloc(size, &ptr);
   if (!s.ok()) return Return(s);
   *dev_ptr = reinterpret_cast<void*>(ptr);
   return cudaSuccess;
@@ -207,18 +203,7 @@ RCUDA_EXPORT cudaError_t cudaFree(void* dev_ptr) {
     Session* owner = Runtime::Get().SessionOwning(dev_ptr, 0);
     if (owner) session = owner;
   }
-  return Return(session->Free(Addr(dev_ptr)));
-}
-
-RCUDA_EXPORT cudaError_t cudaMemGetInfo(size_t* free, size_t* total) {
-  if (!free || !total) return Fail(cudaErrorInvalidValue);
-  RCUDA_CURRENT_SESSION(session);
-  uint64_t f = 0, t = 0;
-  rcuda::Status s = session->MemGetInfo(&f, &t);
-  if (!s.ok()) return Return(s);
-  *free = f;
-  *total = t;
-  return cudaSuccess;
+  return Return(session->MemFree(Addr(dev_ptr)));
 }
 
 RCUDA_EXPORT cudaError_t cudaMallocPitch(void** dev_ptr, size_t* pitch, size_t width, size_t height) {
@@ -304,49 +289,38 @@ RCUDA_EXPORT cudaError_t cudaPointerGetAttributes(cudaPointerAttributes* attribu
   return cudaSuccess;
 }
 
+}  // extern "C"
+
 // ---- Copies and memsets ---------------------------------------------------
 
-RCUDA_EXPORT cudaError_t cudaMemcpy(void* dst, const void* src, size_t count, cudaMemcpyKind kind) {
-  return CopyMemory(Linear(dst, src, count, kind, nullptr, false, false));
-}
-RCUDA_EXPORT cudaError_t cudaMemcpy_ptds(void* dst, const void* src, size_t count, cudaMemcpyKind kind) {
-  return CopyMemory(Linear(dst, src, count, kind, nullptr, true, false));
-}
-RCUDA_EXPORT cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t count, cudaMemcpyKind kind,
-                                         cudaStream_t stream) {
-  return CopyMemory(Linear(dst, src, count, kind, stream, false, true));
-}
-RCUDA_EXPORT cudaError_t cudaMemcpyAsync_ptsz(void* dst, const void* src, size_t count, cudaMemcpyKind kind,
-                                              cudaStream_t stream) {
-  return CopyMemory(Linear(dst, src, count, kind, stream, true, true));
+cudaError_t exports::cudaMemcpy(void* dst, const void* src, size_t count, cudaMemcpyKind kind, bool per_thread) {
+  return CopyMemory(Linear(dst, src, count, kind, nullptr, per_thread, false));
 }
 
-RCUDA_EXPORT cudaError_t cudaMemcpy2D(void* dst, size_t dpitch, const void* src, size_t spitch, size_t width,
-                                      size_t height, cudaMemcpyKind kind) {
-  return CopyMemory(Pitched2D(dst, dpitch, src, spitch, width, height, kind, nullptr, false, false));
-}
-RCUDA_EXPORT cudaError_t cudaMemcpy2D_ptds(void* dst, size_t dpitch, const void* src, size_t spitch, size_t width,
-                                           size_t height, cudaMemcpyKind kind) {
-  return CopyMemory(Pitched2D(dst, dpitch, src, spitch, width, height, kind, nullptr, true, false));
-}
-RCUDA_EXPORT cudaError_t cudaMemcpy2DAsync(void* dst, size_t dpitch, const void* src, size_t spitch, size_t width,
-                                           size_t height, cudaMemcpyKind kind, cudaStream_t stream) {
-  return CopyMemory(Pitched2D(dst, dpitch, src, spitch, width, height, kind, stream, false, true));
-}
-RCUDA_EXPORT cudaError_t cudaMemcpy2DAsync_ptsz(void* dst, size_t dpitch, const void* src, size_t spitch,
-                                                size_t width, size_t height, cudaMemcpyKind kind,
-                                                cudaStream_t stream) {
-  return CopyMemory(Pitched2D(dst, dpitch, src, spitch, width, height, kind, stream, true, true));
+cudaError_t exports::cudaMemcpyAsync(void* dst, const void* src, size_t count, cudaMemcpyKind kind, cudaStream_t stream,
+                                     bool per_thread) {
+  return CopyMemory(Linear(dst, src, count, kind, stream, per_thread, true));
 }
 
-RCUDA_EXPORT cudaError_t cudaMemcpy3D(const cudaMemcpy3DParms* p) { return Copy3D(p, nullptr, false, false); }
-RCUDA_EXPORT cudaError_t cudaMemcpy3D_ptds(const cudaMemcpy3DParms* p) { return Copy3D(p, nullptr, true, false); }
-RCUDA_EXPORT cudaError_t cudaMemcpy3DAsync(const cudaMemcpy3DParms* p, cudaStream_t stream) {
-  return Copy3D(p, stream, false, true);
+cudaError_t exports::cudaMemcpy2D(void* dst, size_t dpitch, const void* src, size_t spitch, size_t width, size_t height,
+                                  cudaMemcpyKind kind, bool per_thread) {
+  return CopyMemory(Pitched2D(dst, dpitch, src, spitch, width, height, kind, nullptr, per_thread, false));
 }
-RCUDA_EXPORT cudaError_t cudaMemcpy3DAsync_ptsz(const cudaMemcpy3DParms* p, cudaStream_t stream) {
-  return Copy3D(p, stream, true, true);
+
+cudaError_t exports::cudaMemcpy2DAsync(void* dst, size_t dpitch, const void* src, size_t spitch, size_t width,
+                                       size_t height, cudaMemcpyKind kind, cudaStream_t stream, bool per_thread) {
+  return CopyMemory(Pitched2D(dst, dpitch, src, spitch, width, height, kind, stream, per_thread, true));
 }
+
+cudaError_t exports::cudaMemcpy3D(const cudaMemcpy3DParms* p, bool per_thread) {
+  return CopyParms3D(p, nullptr, per_thread, false);
+}
+
+cudaError_t exports::cudaMemcpy3DAsync(const cudaMemcpy3DParms* p, cudaStream_t stream, bool per_thread) {
+  return CopyParms3D(p, stream, per_thread, true);
+}
+
+extern "C" {
 
 RCUDA_EXPORT cudaError_t cudaMemcpyPeer(void* dst, int dst_device, const void* src, int src_device, size_t count) {
   Runtime& rt = Runtime::Get();
@@ -360,45 +334,36 @@ RCUDA_EXPORT cudaError_t cudaMemcpyPeerAsync(void* dst, int dst_device, const vo
   return CopyMemory(Linear(dst, src, count, cudaMemcpyDeviceToDevice, stream, false, true));
 }
 
-RCUDA_EXPORT cudaError_t cudaMemset(void* dev_ptr, int value, size_t count) {
-  return Set2D(dev_ptr, count, value, count, 1, nullptr, false);
+}  // extern "C"
+
+cudaError_t exports::cudaMemset(void* dev_ptr, int value, size_t count, bool per_thread) {
+  return Set2D(dev_ptr, count, value, count, 1, nullptr, per_thread);
 }
-RCUDA_EXPORT cudaError_t cudaMemset_ptds(void* dev_ptr, int value, size_t count) {
-  return Set2D(dev_ptr, count, value, count, 1, nullptr, true);
+
+cudaError_t exports::cudaMemsetAsync(void* dev_ptr, int value, size_t count, cudaStream_t stream, bool per_thread) {
+  return Set2D(dev_ptr, count, value, count, 1, stream, per_thread);
 }
-RCUDA_EXPORT cudaError_t cudaMemsetAsync(void* dev_ptr, int value, size_t count, cudaStream_t stream) {
-  return Set2D(dev_ptr, count, value, count, 1, stream, false);
+
+cudaError_t exports::cudaMemset2D(void* dev_ptr, size_t pitch, int value, size_t width, size_t height,
+                                  bool per_thread) {
+  return Set2D(dev_ptr, pitch, value, width, height, nullptr, per_thread);
 }
-RCUDA_EXPORT cudaError_t cudaMemsetAsync_ptsz(void* dev_ptr, int value, size_t count, cudaStream_t stream) {
-  return Set2D(dev_ptr, count, value, count, 1, stream, true);
+
+cudaError_t exports::cudaMemset2DAsync(void* dev_ptr, size_t pitch, int value, size_t width, size_t height,
+                                       cudaStream_t stream, bool per_thread) {
+  return Set2D(dev_ptr, pitch, value, width, height, stream, per_thread);
 }
-RCUDA_EXPORT cudaError_t cudaMemset2D(void* dev_ptr, size_t pitch, int value, size_t width, size_t height) {
-  return Set2D(dev_ptr, pitch, value, width, height, nullptr, false);
+
+cudaError_t exports::cudaMemset3D(cudaPitchedPtr ptr, int value, cudaExtent extent, bool per_thread) {
+  return SetPitched3D(ptr, value, extent, nullptr, per_thread);
 }
-RCUDA_EXPORT cudaError_t cudaMemset2D_ptds(void* dev_ptr, size_t pitch, int value, size_t width, size_t height) {
-  return Set2D(dev_ptr, pitch, value, width, height, nullptr, true);
+
+cudaError_t exports::cudaMemset3DAsync(cudaPitchedPtr ptr, int value, cudaExtent extent, cudaStream_t stream,
+                                       bool per_thread) {
+  return SetPitched3D(ptr, value, extent, stream, per_thread);
 }
-RCUDA_EXPORT cudaError_t cudaMemset2DAsync(void* dev_ptr, size_t pitch, int value, size_t width, size_t height,
-                                           cudaStream_t stream) {
-  return Set2D(dev_ptr, pitch, value, width, height, stream, false);
-}
-RCUDA_EXPORT cudaError_t cudaMemset2DAsync_ptsz(void* dev_ptr, size_t pitch, int value, size_t width, size_t height,
-                                                cudaStream_t stream) {
-  return Set2D(dev_ptr, pitch, value, width, height, stream, true);
-}
-RCUDA_EXPORT cudaError_t cudaMemset3D(cudaPitchedPtr ptr, int value, cudaExtent extent) {
-  return Set3D(ptr, value, extent, nullptr, false);
-}
-RCUDA_EXPORT cudaError_t cudaMemset3D_ptds(cudaPitchedPtr ptr, int value, cudaExtent extent) {
-  return Set3D(ptr, value, extent, nullptr, true);
-}
-RCUDA_EXPORT cudaError_t cudaMemset3DAsync(cudaPitchedPtr ptr, int value, cudaExtent extent, cudaStream_t stream) {
-  return Set3D(ptr, value, extent, stream, false);
-}
-RCUDA_EXPORT cudaError_t cudaMemset3DAsync_ptsz(cudaPitchedPtr ptr, int value, cudaExtent extent,
-                                                cudaStream_t stream) {
-  return Set3D(ptr, value, extent, stream, true);
-}
+
+extern "C" {
 
 // ---- Symbols ---------------------------------------------------------------
 
@@ -419,84 +384,69 @@ RCUDA_EXPORT cudaError_t cudaGetSymbolSize(size_t* size, const void* symbol) {
   return cudaSuccess;
 }
 
-RCUDA_EXPORT cudaError_t cudaMemcpyToSymbol(const void* symbol, const void* src, size_t count, size_t offset,
-                                            cudaMemcpyKind kind) {
-  return ToSymbol(symbol, src, count, offset, kind, nullptr, false, false);
+}  // extern "C"
+
+cudaError_t exports::cudaMemcpyToSymbol(const void* symbol, const void* src, size_t count, size_t offset,
+                                        cudaMemcpyKind kind, bool per_thread) {
+  return ToSymbol(symbol, src, count, offset, kind, nullptr, per_thread, false);
 }
-RCUDA_EXPORT cudaError_t cudaMemcpyToSymbol_ptds(const void* symbol, const void* src, size_t count, size_t offset,
-                                                 cudaMemcpyKind kind) {
-  return ToSymbol(symbol, src, count, offset, kind, nullptr, true, false);
+
+cudaError_t exports::cudaMemcpyToSymbolAsync(const void* symbol, const void* src, size_t count, size_t offset,
+                                             cudaMemcpyKind kind, cudaStream_t stream, bool per_thread) {
+  return ToSymbol(symbol, src, count, offset, kind, stream, per_thread, true);
 }
-RCUDA_EXPORT cudaError_t cudaMemcpyToSymbolAsync(const void* symbol, const void* src, size_t count, size_t offset,
-                                                 cudaMemcpyKind kind, cudaStream_t stream) {
-  return ToSymbol(symbol, src, count, offset, kind, stream, false, true);
+
+cudaError_t exports::cudaMemcpyFromSymbol(void* dst, const void* symbol, size_t count, size_t offset,
+                                          cudaMemcpyKind kind, bool per_thread) {
+  return FromSymbol(dst, symbol, count, offset, kind, nullptr, per_thread, false);
 }
-RCUDA_EXPORT cudaError_t cudaMemcpyToSymbolAsync_ptsz(const void* symbol, const void* src, size_t count,
-                                                      size_t offset, cudaMemcpyKind kind, cudaStream_t stream) {
-  return ToSymbol(symbol, src, count, offset, kind, stream, true, true);
-}
-RCUDA_EXPORT cudaError_t cudaMemcpyFromSymbol(void* dst, const void* symbol, size_t count, size_t offset,
-                                              cudaMemcpyKind kind) {
-  return FromSymbol(dst, symbol, count, offset, kind, nullptr, false, false);
-}
-RCUDA_EXPORT cudaError_t cudaMemcpyFromSymbol_ptds(void* dst, const void* symbol, size_t count, size_t offset,
-                                                   cudaMemcpyKind kind) {
-  return FromSymbol(dst, symbol, count, offset, kind, nullptr, true, false);
-}
-RCUDA_EXPORT cudaError_t cudaMemcpyFromSymbolAsync(void* dst, const void* symbol, size_t count, size_t offset,
-                                                   cudaMemcpyKind kind, cudaStream_t stream) {
-  return FromSymbol(dst, symbol, count, offset, kind, stream, false, true);
-}
-RCUDA_EXPORT cudaError_t cudaMemcpyFromSymbolAsync_ptsz(void* dst, const void* symbol, size_t count, size_t offset,
-                                                        cudaMemcpyKind kind, cudaStream_t stream) {
-  return FromSymbol(dst, symbol, count, offset, kind, stream, true, true);
+
+cudaError_t exports::cudaMemcpyFromSymbolAsync(void* dst, const void* symbol, size_t count, size_t offset,
+                                               cudaMemcpyKind kind, cudaStream_t stream, bool per_thread) {
+  return FromSymbol(dst, symbol, count, offset, kind, stream, per_thread, true);
 }
 
 // ---- Stream-ordered allocation and memory pools ---------------------------
 
-RCUDA_EXPORT cudaError_t cudaMallocAsync(void** ptr, size_t size, cudaStream_t stream) {
-  return MallocAsync(ptr, size, nullptr, stream, false);
+cudaError_t exports::cudaMallocAsync(void** ptr, size_t size, cudaStream_t stream, bool per_thread) {
+  return MallocAsync(ptr, size, nullptr, stream, per_thread);
 }
-RCUDA_EXPORT cudaError_t cudaMallocAsync_ptsz(void** ptr, size_t size, cudaStream_t stream) {
-  return MallocAsync(ptr, size, nullptr, stream, true);
-}
-RCUDA_EXPORT cudaError_t cudaMallocFromPoolAsync(void** ptr, size_t size, cudaMemPool_t pool, cudaStream_t stream) {
-  if (!pool) return Fail(cudaErrorInvalidValue);
-  return MallocAsync(ptr, size, pool, stream, false);
-}
-RCUDA_EXPORT cudaError_t cudaMallocFromPoolAsync_ptsz(void** ptr, size_t size, cudaMemPool_t pool,
-                                                      cudaStream_t stream) {
-  if (!pool) return Fail(cudaErrorInvalidValue);
-  return MallocAsync(ptr, size, pool, stream, true);
-}
-RCUDA_EXPORT cudaError_t cudaFreeAsync(void* ptr, cudaStream_t stream) { return FreeAsync(ptr, stream, false); }
-RCUDA_EXPORT cudaError_t cudaFreeAsync_ptsz(void* ptr, cudaStream_t stream) { return FreeAsync(ptr, stream, true); }
 
-static cudaError_t DevicePool(cudaMemPool_t* pool, int device, CallOp op) {
+cudaError_t exports::cudaMallocFromPoolAsync(void** ptr, size_t size, cudaMemPool_t pool, cudaStream_t stream,
+                                             bool per_thread) {
+  if (!pool) return Fail(cudaErrorInvalidValue);
+  return MallocAsync(ptr, size, pool, stream, per_thread);
+}
+
+cudaError_t exports::cudaFreeAsync(void* ptr, cudaStream_t stream, bool per_thread) {
+  return FreeAsync(ptr, stream, per_thread);
+}
+
+extern "C" {
+
+static cudaError_t DevicePool(cudaMemPool_t* pool, int device, bool current) {
   if (!pool) return Fail(cudaErrorInvalidValue);
   Session* session = Runtime::Get().session(device);
   if (!session) return Fail(cudaErrorInvalidDevice);
-  std::vector<int64_t> values;
-  rcuda::Status s = session->Call(op, {}, &values);
+  uint64_t remote = 0;
+  rcuda::Status s = current ? session->DeviceGetMemPool(&remote) : session->DeviceGetDefaultMemPool(&remote);
   if (!s.ok()) return Return(s);
-  if (values.empty()) return Fail(cudaErrorUnknown);
-  *pool = PoolHandle(session, values[0]);
+  *pool = PoolHandle(session, static_cast<int64_t>(remote));
   return cudaSuccess;
 }
 
 RCUDA_EXPORT cudaError_t cudaDeviceGetDefaultMemPool(cudaMemPool_t* pool, int device) {
-  return DevicePool(pool, device, CallOp::kDeviceGetDefaultMemPool);
+  return DevicePool(pool, device, /*current=*/false);
 }
 RCUDA_EXPORT cudaError_t cudaDeviceGetMemPool(cudaMemPool_t* pool, int device) {
-  return DevicePool(pool, device, CallOp::kDeviceGetMemPool);
+  return DevicePool(pool, device, /*current=*/true);
 }
 RCUDA_EXPORT cudaError_t cudaDeviceSetMemPool(int device, cudaMemPool_t pool) {
   Session* session = Runtime::Get().session(device);
   PoolObject* p = FindPool(pool);
   if (!session) return Fail(cudaErrorInvalidDevice);
   if (!p || p->session != session) return Fail(cudaErrorInvalidValue);
-  std::vector<int64_t> values;
-  return Return(session->Call(CallOp::kDeviceSetMemPool, {p->remote}, &values));
+  return Return(session->DeviceSetMemPool(p->remote));
 }
 
 RCUDA_EXPORT cudaError_t cudaMemPoolCreate(cudaMemPool_t* pool, const cudaMemPoolProps* props) {
@@ -504,23 +454,19 @@ RCUDA_EXPORT cudaError_t cudaMemPoolCreate(cudaMemPool_t* pool, const cudaMemPoo
   if (props->location.type != cudaMemLocationTypeDevice) return Fail(cudaErrorNotSupported);
   Session* session = Runtime::Get().session(props->location.id);
   if (!session) return Fail(cudaErrorInvalidDevice);
-  std::vector<int64_t> values;
   // On its server the device is that server's GPU.
-  rcuda::Status s = session->Call(CallOp::kMemPoolCreate,
-                                  {props->location.type, session->endpoint().gpu, props->allocType,
-                                   props->handleTypes},
-                                  &values);
+  uint64_t remote = 0;
+  rcuda::Status s = session->MemPoolCreate(props->location.type, session->endpoint().gpu, props->allocType,
+                                           props->handleTypes, &remote);
   if (!s.ok()) return Return(s);
-  if (values.empty()) return Fail(cudaErrorUnknown);
-  *pool = PoolHandle(session, values[0]);
+  *pool = PoolHandle(session, static_cast<int64_t>(remote));
   return cudaSuccess;
 }
 
 RCUDA_EXPORT cudaError_t cudaMemPoolDestroy(cudaMemPool_t pool) {
   PoolObject* p = FindPool(pool);
   if (!p) return Fail(cudaErrorInvalidValue);
-  std::vector<int64_t> values;
-  return Return(p->session->Call(CallOp::kMemPoolDestroy, {p->remote}, &values));
+  return Return(p->session->MemPoolDestroy(p->remote));
 }
 
 // Pool attributes: the reuse policies are int, the rest 64-bit.
@@ -530,21 +476,19 @@ RCUDA_EXPORT cudaError_t cudaMemPoolSetAttribute(cudaMemPool_t pool, cudaMemPool
   PoolObject* p = FindPool(pool);
   if (!p || !value) return Fail(cudaErrorInvalidValue);
   int64_t v = WideAttribute(attr) ? static_cast<int64_t>(*static_cast<uint64_t*>(value)) : *static_cast<int*>(value);
-  std::vector<int64_t> values;
-  return Return(p->session->Call(CallOp::kMemPoolSetAttribute, {p->remote, attr, v}, &values));
+  return Return(p->session->MemPoolSetAttribute(p->remote, attr, v));
 }
 
 RCUDA_EXPORT cudaError_t cudaMemPoolGetAttribute(cudaMemPool_t pool, cudaMemPoolAttr attr, void* value) {
   PoolObject* p = FindPool(pool);
   if (!p || !value) return Fail(cudaErrorInvalidValue);
-  std::vector<int64_t> values;
-  rcuda::Status s = p->session->Call(CallOp::kMemPoolGetAttribute, {p->remote, attr}, &values);
+  int64_t v = 0;
+  rcuda::Status s = p->session->MemPoolGetAttribute(p->remote, attr, &v);
   if (!s.ok()) return Return(s);
-  if (values.empty()) return Fail(cudaErrorUnknown);
   if (WideAttribute(attr)) {
-    *static_cast<uint64_t*>(value) = static_cast<uint64_t>(values[0]);
+    *static_cast<uint64_t*>(value) = static_cast<uint64_t>(v);
   } else {
-    *static_cast<int*>(value) = static_cast<int>(values[0]);
+    *static_cast<int*>(value) = static_cast<int>(v);
   }
   return cudaSuccess;
 }
@@ -552,8 +496,7 @@ RCUDA_EXPORT cudaError_t cudaMemPoolGetAttribute(cudaMemPool_t pool, cudaMemPool
 RCUDA_EXPORT cudaError_t cudaMemPoolTrimTo(cudaMemPool_t pool, size_t keep) {
   PoolObject* p = FindPool(pool);
   if (!p) return Fail(cudaErrorInvalidValue);
-  std::vector<int64_t> values;
-  return Return(p->session->Call(CallOp::kMemPoolTrimTo, {p->remote, static_cast<int64_t>(keep)}, &values));
+  return Return(p->session->MemPoolTrimTo(p->remote, static_cast<int64_t>(keep)));
 }
 
 }  // extern "C"

@@ -202,19 +202,21 @@ RCUDA_EXPORT cudaError_t cudaStreamDestroy(cudaStream_t stream) {
   return Return(status);
 }
 
-RCUDA_EXPORT cudaError_t cudaStreamSynchronize(cudaStream_t stream) { return StreamSynchronize(stream, false); }
-RCUDA_EXPORT cudaError_t cudaStreamSynchronize_ptsz(cudaStream_t stream) { return StreamSynchronize(stream, true); }
-RCUDA_EXPORT cudaError_t cudaStreamQuery(cudaStream_t stream) { return StreamQuery(stream, false); }
-RCUDA_EXPORT cudaError_t cudaStreamQuery_ptsz(cudaStream_t stream) { return StreamQuery(stream, true); }
+}  // extern "C"
 
-RCUDA_EXPORT cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned int flags) {
-  return StreamWaitEvent(stream, event, flags, false);
-}
-RCUDA_EXPORT cudaError_t cudaStreamWaitEvent_ptsz(cudaStream_t stream, cudaEvent_t event, unsigned int flags) {
-  return StreamWaitEvent(stream, event, flags, true);
+cudaError_t exports::cudaStreamSynchronize(cudaStream_t stream, bool per_thread) {
+  return StreamSynchronize(stream, per_thread);
 }
 
-static cudaError_t StreamInfo(cudaStream_t stream, bool per_thread, int* priority, unsigned* flags) {
+cudaError_t exports::cudaStreamQuery(cudaStream_t stream, bool per_thread) { return StreamQuery(stream, per_thread); }
+
+cudaError_t exports::cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned int flags, bool per_thread) {
+  return StreamWaitEvent(stream, event, flags, per_thread);
+}
+
+namespace {
+
+cudaError_t StreamInfo(cudaStream_t stream, bool per_thread, int* priority, unsigned* flags) {
   StreamRef ref;
   cudaError_t e = ResolveStream(stream, per_thread, &ref);
   if (e != cudaSuccess) return Fail(e);
@@ -228,24 +230,19 @@ static cudaError_t StreamInfo(cudaStream_t stream, bool per_thread, int* priorit
   return cudaSuccess;
 }
 
-RCUDA_EXPORT cudaError_t cudaStreamGetPriority(cudaStream_t stream, int* priority) {
+}  // namespace
+
+cudaError_t exports::cudaStreamGetPriority(cudaStream_t stream, int* priority, bool per_thread) {
   if (!priority) return Fail(cudaErrorInvalidValue);
-  return StreamInfo(stream, false, priority, nullptr);
-}
-RCUDA_EXPORT cudaError_t cudaStreamGetPriority_ptsz(cudaStream_t stream, int* priority) {
-  if (!priority) return Fail(cudaErrorInvalidValue);
-  return StreamInfo(stream, true, priority, nullptr);
-}
-RCUDA_EXPORT cudaError_t cudaStreamGetFlags(cudaStream_t stream, unsigned int* flags) {
-  if (!flags) return Fail(cudaErrorInvalidValue);
-  return StreamInfo(stream, false, nullptr, flags);
-}
-RCUDA_EXPORT cudaError_t cudaStreamGetFlags_ptsz(cudaStream_t stream, unsigned int* flags) {
-  if (!flags) return Fail(cudaErrorInvalidValue);
-  return StreamInfo(stream, true, nullptr, flags);
+  return StreamInfo(stream, per_thread, priority, nullptr);
 }
 
-static cudaError_t StreamDevice(cudaStream_t stream, int* device, bool per_thread) {
+cudaError_t exports::cudaStreamGetFlags(cudaStream_t stream, unsigned int* flags, bool per_thread) {
+  if (!flags) return Fail(cudaErrorInvalidValue);
+  return StreamInfo(stream, per_thread, nullptr, flags);
+}
+
+cudaError_t exports::cudaStreamGetDevice(cudaStream_t stream, int* device, bool per_thread) {
   if (!device) return Fail(cudaErrorInvalidValue);
   StreamRef ref;
   cudaError_t e = ResolveStream(stream, per_thread, &ref);
@@ -253,14 +250,8 @@ static cudaError_t StreamDevice(cudaStream_t stream, int* device, bool per_threa
   *device = ref.session->device();
   return cudaSuccess;
 }
-RCUDA_EXPORT cudaError_t cudaStreamGetDevice(cudaStream_t stream, int* device) {
-  return StreamDevice(stream, device, false);
-}
-RCUDA_EXPORT cudaError_t cudaStreamGetDevice_ptsz(cudaStream_t stream, int* device) {
-  return StreamDevice(stream, device, true);
-}
 
-static cudaError_t StreamId(cudaStream_t stream, unsigned long long* id, bool per_thread) {
+cudaError_t exports::cudaStreamGetId(cudaStream_t stream, unsigned long long* id, bool per_thread) {
   if (!id) return Fail(cudaErrorInvalidValue);
   StreamRef ref;
   cudaError_t e = ResolveStream(stream, per_thread, &ref);
@@ -268,10 +259,8 @@ static cudaError_t StreamId(cudaStream_t stream, unsigned long long* id, bool pe
   *id = ref.object ? ref.remote : 0;
   return cudaSuccess;
 }
-RCUDA_EXPORT cudaError_t cudaStreamGetId(cudaStream_t stream, unsigned long long* id) { return StreamId(stream, id, false); }
-RCUDA_EXPORT cudaError_t cudaStreamGetId_ptsz(cudaStream_t stream, unsigned long long* id) {
-  return StreamId(stream, id, true);
-}
+
+extern "C" {
 
 RCUDA_EXPORT cudaError_t cudaDeviceGetStreamPriorityRange(int* least, int* greatest) {
   RCUDA_CURRENT_SESSION(session);
@@ -307,18 +296,18 @@ RCUDA_EXPORT cudaError_t cudaEventDestroy(cudaEvent_t event) {
   return Return(s);
 }
 
-RCUDA_EXPORT cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
-  return EventRecord(event, stream, 0, false);
+}  // extern "C"
+
+cudaError_t exports::cudaEventRecord(cudaEvent_t event, cudaStream_t stream, bool per_thread) {
+  return EventRecord(event, stream, 0, per_thread);
 }
-RCUDA_EXPORT cudaError_t cudaEventRecord_ptsz(cudaEvent_t event, cudaStream_t stream) {
-  return EventRecord(event, stream, 0, true);
+
+cudaError_t exports::cudaEventRecordWithFlags(cudaEvent_t event, cudaStream_t stream, unsigned int flags,
+                                              bool per_thread) {
+  return EventRecord(event, stream, flags, per_thread);
 }
-RCUDA_EXPORT cudaError_t cudaEventRecordWithFlags(cudaEvent_t event, cudaStream_t stream, unsigned int flags) {
-  return EventRecord(event, stream, flags, false);
-}
-RCUDA_EXPORT cudaError_t cudaEventRecordWithFlags_ptsz(cudaEvent_t event, cudaStream_t stream, unsigned int flags) {
-  return EventRecord(event, stream, flags, true);
-}
+
+extern "C" {
 
 RCUDA_EXPORT cudaError_t cudaEventSynchronize(cudaEvent_t event) {
   EventObject* ev = FindEvent(event);
@@ -340,62 +329,44 @@ RCUDA_EXPORT cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cuda
   return Return(a->session->EventElapsedTime(a->remote, b->remote, ms));
 }
 
+}  // extern "C"
+
 // ---- Host functions ------------------------------------------------------
 
-RCUDA_EXPORT cudaError_t cudaLaunchHostFunc(cudaStream_t stream, cudaHostFn_t fn, void* user_data) {
+cudaError_t exports::cudaLaunchHostFunc(cudaStream_t stream, cudaHostFn_t fn, void* user_data, bool per_thread) {
   if (!fn) return Fail(cudaErrorInvalidValue);
-  return HostFunc(stream, [fn, user_data] { fn(user_data); }, false);
-}
-RCUDA_EXPORT cudaError_t cudaLaunchHostFunc_ptsz(cudaStream_t stream, cudaHostFn_t fn, void* user_data) {
-  if (!fn) return Fail(cudaErrorInvalidValue);
-  return HostFunc(stream, [fn, user_data] { fn(user_data); }, true);
+  return HostFunc(stream, [fn, user_data] { fn(user_data); }, per_thread);
 }
 
 // The callback receives the stream and cudaSuccess: an error of earlier work
 // is reported by the next synchronizing call instead.
-RCUDA_EXPORT cudaError_t cudaStreamAddCallback(cudaStream_t stream, cudaStreamCallback_t callback, void* user_data,
-                                               unsigned int flags) {
+cudaError_t exports::cudaStreamAddCallback(cudaStream_t stream, cudaStreamCallback_t callback, void* user_data,
+                                           unsigned int flags, bool per_thread) {
   if (!callback || flags != 0) return Fail(cudaErrorInvalidValue);
-  return HostFunc(stream, [callback, stream, user_data] { callback(stream, cudaSuccess, user_data); }, false);
-}
-RCUDA_EXPORT cudaError_t cudaStreamAddCallback_ptsz(cudaStream_t stream, cudaStreamCallback_t callback,
-                                                    void* user_data, unsigned int flags) {
-  if (!callback || flags != 0) return Fail(cudaErrorInvalidValue);
-  return HostFunc(stream, [callback, stream, user_data] { callback(stream, cudaSuccess, user_data); }, true);
+  return HostFunc(stream, [callback, stream, user_data] { callback(stream, cudaSuccess, user_data); }, per_thread);
 }
 
 // ---- Stream capture --------------------------------------------------------
 
-RCUDA_EXPORT cudaError_t cudaStreamBeginCapture(cudaStream_t stream, cudaStreamCaptureMode mode) {
-  return BeginCapture(stream, mode, false);
+cudaError_t exports::cudaStreamBeginCapture(cudaStream_t stream, cudaStreamCaptureMode mode, bool per_thread) {
+  return BeginCapture(stream, mode, per_thread);
 }
-RCUDA_EXPORT cudaError_t cudaStreamBeginCapture_ptsz(cudaStream_t stream, cudaStreamCaptureMode mode) {
-  return BeginCapture(stream, mode, true);
+
+cudaError_t exports::cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t* graph, bool per_thread) {
+  return EndCapture(stream, graph, per_thread);
 }
-RCUDA_EXPORT cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t* graph) {
-  return EndCapture(stream, graph, false);
+
+cudaError_t exports::cudaStreamIsCapturing(cudaStream_t stream, cudaStreamCaptureStatus* status, bool per_thread) {
+  return IsCapturing(stream, status, nullptr, per_thread);
 }
-RCUDA_EXPORT cudaError_t cudaStreamEndCapture_ptsz(cudaStream_t stream, cudaGraph_t* graph) {
-  return EndCapture(stream, graph, true);
+
+cudaError_t exports::cudaStreamGetCaptureInfo(cudaStream_t stream, cudaStreamCaptureStatus* status,
+                                              unsigned long long* id, cudaGraph_t* graph, const cudaGraphNode_t** deps,
+                                              const cudaGraphEdgeData** edges, size_t* count, bool per_thread) {
+  return GetCaptureInfo(stream, status, id, graph, deps, edges, count, per_thread);
 }
-RCUDA_EXPORT cudaError_t cudaStreamIsCapturing(cudaStream_t stream, cudaStreamCaptureStatus* status) {
-  return IsCapturing(stream, status, nullptr, false);
-}
-RCUDA_EXPORT cudaError_t cudaStreamIsCapturing_ptsz(cudaStream_t stream, cudaStreamCaptureStatus* status) {
-  return IsCapturing(stream, status, nullptr, true);
-}
-RCUDA_EXPORT cudaError_t cudaStreamGetCaptureInfo(cudaStream_t stream, cudaStreamCaptureStatus* status,
-                                                  unsigned long long* id, cudaGraph_t* graph,
-                                                  const cudaGraphNode_t** deps, const cudaGraphEdgeData** edges,
-                                                  size_t* count) {
-  return GetCaptureInfo(stream, status, id, graph, deps, edges, count, false);
-}
-RCUDA_EXPORT cudaError_t cudaStreamGetCaptureInfo_ptsz(cudaStream_t stream, cudaStreamCaptureStatus* status,
-                                                       unsigned long long* id, cudaGraph_t* graph,
-                                                       const cudaGraphNode_t** deps,
-                                                       const cudaGraphEdgeData** edges, size_t* count) {
-  return GetCaptureInfo(stream, status, id, graph, deps, edges, count, true);
-}
+
+extern "C" {
 
 RCUDA_EXPORT cudaError_t cudaThreadExchangeStreamCaptureMode(cudaStreamCaptureMode* mode) {
   if (!mode) return Fail(cudaErrorInvalidValue);

@@ -59,7 +59,13 @@ cudaError_t CopyMemory(const CopySpec& c) {
   size_t src_span = Span(c.src_pitch, c.src_slice, c.width, c.height, c.depth);
   Session* dst_session = rt.SessionOwning(c.dst, dst_span);
   Session* src_session = rt.SessionOwning(c.src, src_span);
-  cudaMemcpyKind kind = c.kind;
+  // A program may pass any int as the kind: read the value as an int (an
+  // enum load out of the enum's range is undefined) and refuse what is none.
+  static_assert(sizeof(cudaMemcpyKind) == sizeof(int));
+  int raw_kind;
+  std::memcpy(&raw_kind, &c.kind, sizeof raw_kind);
+  if (raw_kind < cudaMemcpyHostToHost || raw_kind > cudaMemcpyDefault) return Fail(cudaErrorInvalidMemcpyDirection);
+  cudaMemcpyKind kind = static_cast<cudaMemcpyKind>(raw_kind);
   switch (kind) {
     case cudaMemcpyDefault:
       kind = dst_session && src_session ? cudaMemcpyDeviceToDevice
@@ -103,15 +109,15 @@ cudaError_t CopyMemory(const CopySpec& c) {
     GraphNodeObject* node = CaptureNode(ref.object, cudaGraphNodeTypeMemcpy);
     node->extent = Extent{c.width, c.height, c.depth};
     if (kind == cudaMemcpyHostToDevice) {
-      node->direction = RemoteGraphNode::Direction::kHostToDevice;
+      node->direction = GraphNodeSpec::Direction::kHostToDevice;
       node->dst = dst_dev;
       node->host = src_host;
     } else if (kind == cudaMemcpyDeviceToHost) {
-      node->direction = RemoteGraphNode::Direction::kDeviceToHost;
+      node->direction = GraphNodeSpec::Direction::kDeviceToHost;
       node->src = src_dev;
       node->host = dst_host;
     } else {
-      node->direction = RemoteGraphNode::Direction::kDeviceToDevice;
+      node->direction = GraphNodeSpec::Direction::kDeviceToDevice;
       node->dst = dst_dev;
       node->src = src_dev;
     }
@@ -133,19 +139,19 @@ cudaError_t CopyMemory(const CopySpec& c) {
       return cudaSuccess;
     case cudaMemcpyHostToDevice:
       if (dst_session != ref.session && ref.object) return Fail(cudaErrorInvalidValue);
-      if (IsLinear(c)) return Return(dst_session->CopyToDevice(Addr(c.dst), c.src, c.width, ref.remote));
+      if (IsLinear(c)) return Return(dst_session->MemcpyHtoD(Addr(c.dst), c.width, ref.remote, c.src));
       return Return(dst_session->CopyToDevice3D(dst_dev, src_host, ref.remote));
     case cudaMemcpyDeviceToHost: {
       if (src_session != ref.session && ref.object) return Fail(cudaErrorInvalidValue);
       // Into pinned memory an async copy completes in stream order; into
       // pageable memory CUDA completes it before returning, and so does rcuda.
       bool async = c.async && rt.IsPinned(c.dst, dst_span);
-      if (!async && IsLinear(c)) return Return(src_session->CopyFromDevice(c.dst, Addr(c.src), c.width, ref.remote));
+      if (!async && IsLinear(c)) return Return(src_session->MemcpyDtoH(Addr(c.src), c.width, ref.remote, c.dst));
       return Return(src_session->CopyFromDevice3D(dst_host, src_dev, ref.remote, async));
     }
     case cudaMemcpyDeviceToDevice:
       if (dst_session == src_session) {
-        if (IsLinear(c)) return Return(dst_session->CopyOnDevice(Addr(c.dst), Addr(c.src), c.width, ref.remote));
+        if (IsLinear(c)) return Return(dst_session->MemcpyDtoD(Addr(c.dst), Addr(c.src), c.width, ref.remote));
         return Return(dst_session->CopyOnDevice3D(dst_dev, src_dev, Extent{c.width, c.height, c.depth}, ref.remote));
       } else {
         // Between devices (perhaps of different servers): through this
@@ -156,7 +162,7 @@ cudaError_t CopyMemory(const CopySpec& c) {
         if (!s.ok()) return Return(s);
         s = dst_session->CopyToDevice3D(dst_dev, packed, 0);
         if (!s.ok()) return Return(s);
-        return Return(dst_session->Synchronize());
+        return Return(dst_session->DeviceSynchronize());
       }
     default:
       return Fail(cudaErrorInvalidMemcpyDirection);
@@ -180,7 +186,8 @@ cudaError_t SetMemory(const SetSpec& m) {
     return cudaSuccess;
   }
   if (session != ref.session && ref.object) return Fail(cudaErrorInvalidValue);
-  if (m.height == 1 && m.depth == 1) return Return(session->Memset(Addr(m.dst), m.value, m.width, ref.remote));
+  // cudaMemset fills bytes: the value converted to unsigned char.
+  if (m.height == 1 && m.depth == 1) return Return(session->Memset(Addr(m.dst), m.value & 0xff, m.width, ref.remote));
   return Return(session->Memset3D(DeviceRegion{Addr(m.dst), m.pitch, m.slice}, m.value,
                                   Extent{m.width, m.height, m.depth}, ref.remote));
 }

@@ -117,7 +117,7 @@ cudaError_t SetKernelNode(GraphNodeObject* node, const cudaKernelNodeParams& p) 
   std::vector<uint8_t> params;
   Status s = session->PackArguments(*f, p.kernelParams, &handle, &params);
   if (!s.ok()) return Code(s);
-  RemoteFunction rf;
+  FunctionDescription rf;
   s = session->GetFunction(*f, &rf);
   if (!s.ok()) return Code(s);
   node->function = f;
@@ -153,17 +153,17 @@ cudaError_t SetMemcpyNode(GraphNodeObject* node, const cudaMemcpy3DParms& p) {
   DeviceRegion sd{reinterpret_cast<uint64_t>(src), p.srcPtr.pitch, p.srcPtr.ysize};
   switch (kind) {
     case cudaMemcpyHostToDevice:
-      node->direction = RemoteGraphNode::Direction::kHostToDevice;
+      node->direction = GraphNodeSpec::Direction::kHostToDevice;
       node->dst = dd;
       node->host = HostRegion{src, p.srcPtr.pitch, p.srcPtr.ysize, e.width, e.height, e.depth};
       return cudaSuccess;
     case cudaMemcpyDeviceToHost:
-      node->direction = RemoteGraphNode::Direction::kDeviceToHost;
+      node->direction = GraphNodeSpec::Direction::kDeviceToHost;
       node->src = sd;
       node->host = HostRegion{dst, p.dstPtr.pitch, p.dstPtr.ysize, e.width, e.height, e.depth};
       return cudaSuccess;
     case cudaMemcpyDeviceToDevice:
-      node->direction = RemoteGraphNode::Direction::kDeviceToDevice;
+      node->direction = GraphNodeSpec::Direction::kDeviceToDevice;
       node->dst = dd;
       node->src = sd;
       return cudaSuccess;
@@ -183,14 +183,14 @@ cudaError_t SetMemsetNode(GraphNodeObject* node, const cudaMemsetParams& p) {
   return cudaSuccess;
 }
 
-cudaError_t DescribeKernel(Session* session, const GraphNodeObject& node, RemoteGraphNode* out) {
-  RemoteFunction rf;
+cudaError_t DescribeKernel(Session* session, const GraphNodeObject& node, GraphNodeSpec* out) {
+  FunctionDescription rf;
   Status s = session->GetFunction(*node.function, &rf);
   if (!s.ok()) return Code(s);
-  out->type = RemoteGraphNode::Type::kKernel;
+  out->type = GraphNodeSpec::Type::kKernel;
   out->function = rf.handle;
-  out->grid = node.grid;
-  out->block = node.block;
+  out->grid = Dim3{node.grid.x, node.grid.y, node.grid.z};
+  out->block = Dim3{node.block.x, node.block.y, node.block.z};
   out->shared_bytes = node.shared_bytes;
   out->params = node.params;
   return cudaSuccess;
@@ -201,14 +201,14 @@ namespace {
 // The server's description of `graph`, with host channel entries for its
 // host work (registered in *entries) and its host inputs in *inputs.
 cudaError_t Describe(Session* session, GraphObject* graph, std::vector<GraphNodeObject*>* order,
-                     std::vector<RemoteGraphNode>* nodes, std::vector<HostRegion>* inputs,
+                     std::vector<GraphNodeSpec>* nodes, std::vector<HostRegion>* inputs,
                      std::vector<uint64_t>* entries) {
   cudaError_t e = TopologicalOrder(*graph, order);
   if (e != cudaSuccess) return e;
   bool needs_channel = false;
   for (GraphNodeObject* n : *order) {
     needs_channel |= n->type == cudaGraphNodeTypeHost ||
-                     (n->type == cudaGraphNodeTypeMemcpy && n->direction == RemoteGraphNode::Direction::kDeviceToHost);
+                     (n->type == cudaGraphNodeTypeMemcpy && n->direction == GraphNodeSpec::Direction::kDeviceToHost);
   }
   if (needs_channel) {
     Status s = session->EnsureHostChannel();
@@ -216,33 +216,30 @@ cudaError_t Describe(Session* session, GraphObject* graph, std::vector<GraphNode
   }
   std::map<const GraphNodeObject*, uint32_t> index;
   for (GraphNodeObject* n : *order) {
-    RemoteGraphNode r;
+    GraphNodeSpec r;
     for (GraphNodeObject* d : n->dependencies) r.dependencies.push_back(index.at(d));
     switch (n->type) {
       case cudaGraphNodeTypeKernel:
         if ((e = DescribeKernel(session, *n, &r)) != cudaSuccess) return e;
         break;
       case cudaGraphNodeTypeMemcpy:
-        r.type = RemoteGraphNode::Type::kMemcpy;
+        r.type = GraphNodeSpec::Type::kMemcpy;
         r.direction = n->direction;
-        r.dst = n->dst;
-        r.src = n->src;
-        r.extent = n->extent;
-        if (n->direction == RemoteGraphNode::Direction::kHostToDevice) inputs->push_back(n->host);
-        if (n->direction == RemoteGraphNode::Direction::kDeviceToHost) {
+        r.copy = Copy3D{n->dst.ptr, n->dst.pitch, n->dst.slice_height, n->src.ptr, n->src.pitch,
+                        n->src.slice_height, n->extent.width, n->extent.height, n->extent.depth};
+        if (n->direction == GraphNodeSpec::Direction::kHostToDevice) inputs->push_back(n->host);
+        if (n->direction == GraphNodeSpec::Direction::kDeviceToHost) {
           r.pending = session->host_channel().AddPendingCopy(n->host, /*once=*/false);
           entries->push_back(r.pending);
         }
         break;
       case cudaGraphNodeTypeMemset:
-        r.type = RemoteGraphNode::Type::kMemset;
-        r.set_dst = n->dst;
-        r.set_value = n->value;
-        r.set_element_size = static_cast<uint8_t>(n->element_size);
-        r.extent = n->extent;
+        r.type = GraphNodeSpec::Type::kMemset;
+        r.set = Set3D{n->dst.ptr,      n->dst.pitch,    n->dst.slice_height, n->value, n->element_size,
+                      n->extent.width, n->extent.height, n->extent.depth};
         break;
       case cudaGraphNodeTypeHost:
-        r.type = RemoteGraphNode::Type::kHost;
+        r.type = GraphNodeSpec::Type::kHost;
         r.host_id = session->host_channel().AddHostFunction(n->host_fn, /*once=*/false);
         entries->push_back(r.host_id);
         break;
@@ -250,13 +247,13 @@ cudaError_t Describe(Session* session, GraphObject* graph, std::vector<GraphNode
       case cudaGraphNodeTypeWaitEvent: {
         EventObject* ev = FindEvent(n->event);
         if (!ev || ev->session != session) return cudaErrorInvalidResourceHandle;
-        r.type = n->type == cudaGraphNodeTypeEventRecord ? RemoteGraphNode::Type::kEventRecord
-                                                         : RemoteGraphNode::Type::kEventWait;
+        r.type = n->type == cudaGraphNodeTypeEventRecord ? GraphNodeSpec::Type::kEventRecord
+                                                         : GraphNodeSpec::Type::kEventWait;
         r.event = ev->remote;
         break;
       }
       case cudaGraphNodeTypeEmpty:
-        r.type = RemoteGraphNode::Type::kEmpty;
+        r.type = GraphNodeSpec::Type::kEmpty;
         break;
       default:
         return cudaErrorNotSupported;  // child graphs, memory nodes, conditionals
@@ -278,7 +275,7 @@ cudaError_t Instantiate(GraphObject* graph, GraphExecObject** exec) {
   if (!session) return cudaErrorInvalidDevice;
   auto x = std::make_unique<GraphExecObject>();
   x->session = session;
-  std::vector<RemoteGraphNode> nodes;
+  std::vector<GraphNodeSpec> nodes;
   cudaError_t e = Describe(session, graph, &x->order, &nodes, &x->inputs, &x->channel_entries);
   if (e == cudaSuccess) {
     Status s = session->GraphInstantiate(nodes, &x->remote);
@@ -316,7 +313,7 @@ cudaError_t DestroyExec(GraphExecObject* exec) {
   Status s = exec->session->GraphExecDestroy(exec->remote);
   // The entries stay until the server has destroyed the exec, which waits
   // for its launches: the host channel serves them in order before that.
-  Status sync = exec->session->Synchronize();
+  Status sync = exec->session->DeviceSynchronize();
   Forget(exec->session, exec->channel_entries);
   Untrack(exec);
   delete exec;
@@ -325,7 +322,7 @@ cudaError_t DestroyExec(GraphExecObject* exec) {
 
 cudaError_t UpdateExec(GraphExecObject* exec, GraphObject* graph) {
   std::vector<GraphNodeObject*> order;
-  std::vector<RemoteGraphNode> nodes;
+  std::vector<GraphNodeSpec> nodes;
   std::vector<HostRegion> inputs;
   std::vector<uint64_t> entries;
   cudaError_t e = Describe(exec->session, graph, &order, &nodes, &inputs, &entries);

@@ -32,7 +32,7 @@ struct GraphNodeObject {
   std::vector<uint8_t> params;
   std::vector<void*> param_pointers;  // into params, for GetParams
   // Memcpy
-  RemoteGraphNode::Direction direction = RemoteGraphNode::Direction::kDeviceToDevice;
+  GraphNodeSpec::Direction direction = GraphNodeSpec::Direction::kDeviceToDevice;
   DeviceRegion dst, src;  // device sides
   HostRegion host;        // the host side of a host copy
   Extent extent;
@@ -92,6 +92,6 @@ cudaError_t Launch(GraphExecObject* exec, cudaStream_t stream, bool per_thread);
 cudaError_t DestroyExec(GraphExecObject* exec);
 cudaError_t UpdateExec(GraphExecObject* exec, GraphObject* graph);
 // The kernel node's description for the server.
-cudaError_t DescribeKernel(Session* session, const GraphNodeObject& node, RemoteGraphNode* out);
+cudaError_t DescribeKernel(Session* session, const GraphNodeObject& node, GraphNodeSpec* out);
 
 }  // namespace rcuda::client

@@ -9,7 +9,7 @@
 namespace rcuda::client {
 
 cudaError_t LaunchOnStream(const Function* f, dim3 grid, dim3 block, void** args, size_t shared, cudaStream_t stream,
-                     const LaunchExtras& extras, bool per_thread) {
+                     const LaunchOptions& extras, bool per_thread) {
   if (!f) return Fail(cudaErrorInvalidDeviceFunction);
   StreamRef ref;
   cudaError_t e = ResolveStream(stream, per_thread, &ref);
@@ -23,18 +23,16 @@ cudaError_t LaunchOnStream(const Function* f, dim3 grid, dim3 block, void** args
     // one at the launch, so the check happens here, not later.
     Status s = ref.session->Connect();
     if (!s.ok()) return Return(s);
-    const DeviceInfo& d = ref.session->device_info();
+    const DeviceDescription& d = ref.session->device_info();
     if (!d.attribute(cudaDevAttrCooperativeLaunch)) return Fail(cudaErrorNotSupported);
-    RemoteFunction rf;
+    FunctionDescription rf;
     s = ref.session->GetFunction(*f, &rf);
     if (!s.ok()) return Return(s);
-    std::vector<int64_t> values;
-    s = ref.session->Call(CallOp::kOccupancyMaxActiveBlocks,
-                          {static_cast<int64_t>(rf.handle), int64_t(block.x) * block.y * block.z,
-                           static_cast<int64_t>(shared), 0},
-                          &values);
+    int64_t blocks = 0;
+    s = ref.session->OccupancyMaxActiveBlocks(rf.handle, int64_t(block.x) * block.y * block.z,
+                                              static_cast<int64_t>(shared), 0, &blocks);
     if (!s.ok()) return Return(s);
-    int64_t fits = (values.empty() ? 0 : values[0]) * d.attribute(cudaDevAttrMultiProcessorCount);
+    int64_t fits = blocks * d.attribute(cudaDevAttrMultiProcessorCount);
     if (int64_t(grid.x) * grid.y * grid.z > fits) return Fail(cudaErrorCooperativeLaunchTooLarge);
   }
   if (ref.object && ref.object->capture) {
@@ -43,7 +41,7 @@ cudaError_t LaunchOnStream(const Function* f, dim3 grid, dim3 block, void** args
     cudaKernelNodeParams p{const_cast<void*>(f->host_stub), grid, block, static_cast<unsigned>(shared), args, nullptr};
     return Fail(SetKernelNode(node, p));
   }
-  return Return(ref.session->LaunchWith(*f, grid, block, args, shared, ref.remote, extras));
+  return Return(ref.session->Launch(*f, grid, block, args, shared, ref.remote, extras));
 }
 
 }  // namespace rcuda::client

@@ -12,6 +12,6 @@ namespace rcuda::client {
 
 // Returns through Fail (records the thread's last error).
 cudaError_t LaunchOnStream(const Function* function, dim3 grid, dim3 block, void** args, size_t shared_bytes,
-                           cudaStream_t stream, const LaunchExtras& extras, bool per_thread);
+                           cudaStream_t stream, const LaunchOptions& extras, bool per_thread);
 
 }  // namespace rcuda::client

@@ -4,8 +4,11 @@
 #include <mutex>
 #include <vector>
 
+#include "client/handshake_deadline.h"
 #include "client/log.h"
 #include "common/env.h"
+#include "protocol/tls/tls_client.h"
+#include "protocol/tls/tls_preamble.h"
 #include "protocol/transport_registry.h"
 
 namespace rcuda::client {
@@ -46,25 +49,111 @@ const TransportEntry* ChosenByEnvironment() {
   return FindTransport("tcp");
 }
 
+// RCUDA_TLS: whether every TCP connection uses TLS.
+Status TlsWanted(bool* wanted) {
+  std::string value = GetEnvOr("RCUDA_TLS", "");
+  if (value.empty() || value == "0" || value == "off" || value == "no" || value == "false") {
+    *wanted = false;
+  } else if (value == "1" || value == "on" || value == "yes" || value == "true" || value == "required") {
+    *wanted = true;
+  } else {
+    return Status::InvalidValue("RCUDA_TLS=" + value + ": expected 1 (or required) to use TLS, 0 (or off) not to");
+  }
+  return Status::Ok();
+}
+
+// The process's TLS settings, read from the environment once.
+Status ClientTlsContext(std::shared_ptr<const TlsContext>* context) {
+  static std::once_flag once;
+  static Status status;
+  static std::shared_ptr<const TlsContext> made;
+  std::call_once(once, [] {
+    TlsClientOptions options;
+    options.ca_file = GetEnvOr("RCUDA_TLS_CA", "");
+    options.certificate_file = GetEnvOr("RCUDA_TLS_CERT", "");
+    options.key_file = GetEnvOr("RCUDA_TLS_KEY", "");
+    status = TlsContext::ForClient(options, &made);
+    if (status.ok() && options.ca_file.empty()) {
+      Log(LogLevel::kInfo, "TLS: no RCUDA_TLS_CA; servers' certificates are checked against the system's CAs");
+    }
+  });
+  *context = made;
+  return status;
+}
+
+Status ConnectTls(const Endpoint& endpoint, std::chrono::milliseconds timeout, const std::string& host_channel_key,
+                  std::unique_ptr<Connection>* connection) {
+  std::shared_ptr<const TlsContext> context;
+  RCUDA_RETURN_IF_ERROR(ClientTlsContext(&context));
+  TlsConnectOptions options;
+  options.tcp.connect_timeout = timeout;
+  options.handshake_timeout = HandshakeTimeout();
+  options.verify_name = GetEnvOr("RCUDA_TLS_SERVER_NAME", "");
+  std::vector<uint8_t> preamble =
+      TlsPreamble(endpoint.gpu, host_channel_key.empty() ? "" : AttachRoute(host_channel_key));
+  Status s = TlsConnect(endpoint.host, endpoint.port, std::move(context), preamble, options, connection);
+  if (s.ok()) return s;
+  std::string advice = TlsAdvice(s.message());
+  return advice.empty() ? s : Status(s.code(), s.message() + " (" + advice + ")");
+}
+
+// With RCUDA_TLS set, a transport that leaves the host and is not TCP
+// (UCX) would carry the session unencrypted: an error rather than either
+// a silent downgrade or a quiet switch to another transport than the one
+// named (`named_by`).
+Status RefuseUnencrypted(const TransportEntry& entry, bool tls, const std::string& named_by) {
+  if (!tls || entry.host_local || entry.name == "tcp") return Status::Ok();
+  return Status::NotSupported("RCUDA_TLS is set, but " + named_by + " names " + entry.label + ", which is not " +
+                              "encrypted: unset RCUDA_TLS to use " + entry.label + ", or use TCP (tcp://, " +
+                              kTlsTransportName + "://) for TLS");
+}
+
 }  // namespace
 
+std::string TlsAdvice(const std::string& message) {
+  auto has = [&](const char* text) { return message.find(text) != std::string::npos; };
+  if (has("certificate required") || has("peer did not return a certificate")) {
+    return "the server requires a client certificate: set RCUDA_TLS_CERT and RCUDA_TLS_KEY";
+  }
+  if (has("alert unknown ca") || has("alert bad certificate") || has("alert certificate unknown")) {
+    return "the server does not accept the client certificate of RCUDA_TLS_CERT";
+  }
+  if (has("server's certificate was refused")) {
+    return has("mismatch") ? "the certificate does not name the host dialled; RCUDA_TLS_SERVER_NAME sets the name to "
+                             "check instead"
+                           : "RCUDA_TLS_CA must name the CA file that signed the server's certificate";
+  }
+  return "";
+}
+
 Status ConnectTransport(const Endpoint& endpoint, std::chrono::milliseconds timeout,
-                        std::unique_ptr<Connection>* connection) {
+                        std::unique_ptr<Connection>* connection, const std::string& host_channel_key) {
+  bool tls = false;
+  RCUDA_RETURN_IF_ERROR(TlsWanted(&tls));
   TransportConnectOptions options;
   options.timeout = timeout;
+  // TCP with RCUDA_TLS set runs over TLS; the host channel's key goes into
+  // TLS's preamble (only a digest of it).
+  auto connect = [&](const TransportEntry& entry, TransportConnectReport* report) {
+    if (tls && entry.name == "tcp") return ConnectTls(endpoint, timeout, host_channel_key, connection);
+    return ConnectWith(entry, endpoint, options, connection, report);
+  };
   // A scheme names the one transport this endpoint uses.
   if (!endpoint.transport.empty()) {
+    if (endpoint.transport == kTlsTransportName) return ConnectTls(endpoint, timeout, host_channel_key, connection);
     const TransportEntry* entry = FindTransport(endpoint.transport);
     if (!entry || !entry->connect) {
       return Status::InvalidValue("endpoint " + endpoint.ToString() + ": unknown transport '" + endpoint.transport +
-                                  "' (" + TransportNames() + ")");
+                                  "' (" + TransportNames() + ", " + kTlsTransportName + ")");
     }
+    RCUDA_RETURN_IF_ERROR(RefuseUnencrypted(*entry, tls, "the endpoint's scheme"));
     options.required = true;
     TransportConnectReport report;
-    return ConnectWith(*entry, endpoint, options, connection, &report);
+    return connect(*entry, &report);
   }
   std::vector<const TransportEntry*> candidates;
   if (const TransportEntry* chosen = ChosenByEnvironment()) {
+    RCUDA_RETURN_IF_ERROR(RefuseUnencrypted(*chosen, tls, "RCUDA_TRANSPORT"));
     candidates.push_back(chosen);
     if (const TransportEntry* fallback = FindTransport(chosen->fallback); fallback && fallback->connect) {
       candidates.push_back(fallback);
@@ -75,7 +164,7 @@ Status ConnectTransport(const Endpoint& endpoint, std::chrono::milliseconds time
   Status s = Status::Unavailable("no transport reaches " + endpoint.ToString());
   for (size_t i = 0; i < candidates.size(); ++i) {
     TransportConnectReport report;
-    s = ConnectWith(*candidates[i], endpoint, options, connection, &report);
+    s = connect(*candidates[i], &report);
     if (s.ok() || i + 1 == candidates.size()) return s;
     const TransportEntry& next = *candidates[i + 1];
     if (report.absent) {

@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <map>
 
 namespace rcuda {
@@ -93,6 +95,7 @@ Status ParseFatbinary(std::string_view fatbin, std::vector<FatbinEntry>* entries
 // A decompressed entry larger than this is taken for damage: real cubins
 // and PTX are far smaller, and the size decides an allocation.
 constexpr uint64_t kMaxEntryContent = 1ull << 30;
+constexpr uint64_t kMaxZstdExpansion = (128 << 10) / 4;
 
 Status EntryContent(const FatbinEntry& entry, std::string* content) {
   if ((entry.zstd() || entry.lz4()) && entry.uncompressed_size > kMaxEntryContent) {
@@ -106,6 +109,14 @@ Status EntryContent(const FatbinEntry& entry, std::string* content) {
     unsigned long long declared = ZSTD_getFrameContentSize(entry.payload.data(), frame);
     if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != entry.uncompressed_size) {
       return Status::Corruption("fatbinary: zstd frame size disagrees with the entry header");
+    }
+    // A frame that does not say its size: no zstd block gives more than
+    // 128 KiB and none takes fewer than 4 bytes (an RLE block), which bounds
+    // a believable claim before it sizes an allocation.
+    if (entry.uncompressed_size > kMaxZstdExpansion * frame) {
+      return Status::Corruption("fatbinary: a " + std::to_string(frame) + "-byte zstd frame cannot hold the " +
+                                std::to_string(entry.uncompressed_size) + " bytes the entry claims (at most " +
+                                std::to_string(kMaxZstdExpansion) + " per byte)");
     }
     content->resize(entry.uncompressed_size);
     size_t n = ZSTD_decompress(content->data(), content->size(), entry.payload.data(), frame);
@@ -311,12 +322,20 @@ Status ParseCubin(std::string_view elf, ModuleImage* image) {
 
 namespace {
 
-// PTX parameter types and their sizes in bytes.
+// The decimal number `text` starts with (what follows it, such as "]" in
+// "4]", is ignored); false when there is none or it does not fit.
+bool LeadingNumber(std::string_view text, uint64_t* value) {
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), *value);
+  return error == std::errc() && end != text.data();
+}
+
+// PTX types and their sizes in bytes (.u32: 4); 0 for what is not one.
 uint32_t PtxTypeSize(std::string_view type) {
   if (type == ".pred") return 1;
   if (type.size() < 3) return 0;
-  int bits = std::atoi(std::string(type.substr(2)).c_str());
-  return bits > 0 ? static_cast<uint32_t>(bits / 8) : 0;
+  uint64_t bits = 0;
+  if (!LeadingNumber(type.substr(2), &bits) || bits > 1024) return 0;
+  return static_cast<uint32_t>(bits / 8);
 }
 
 std::string_view Trim(std::string_view s) {
@@ -346,18 +365,22 @@ bool ParsePtxParam(std::string_view decl, uint32_t* size, uint32_t* align) {
     ++i;
   }
   if (i + 1 < words.size() && words[i] == ".align") {
-    *align = static_cast<uint32_t>(std::atoi(std::string(words[i + 1]).c_str()));
+    uint64_t value = 0;
+    if (!LeadingNumber(words[i + 1], &value) || value > kMaxKernelParamBytes) return false;
+    *align = static_cast<uint32_t>(value);
     i += 2;
   }
   if (i + 1 >= words.size()) return false;
   uint32_t elem = PtxTypeSize(words[i]);
   if (elem == 0) return false;
   std::string_view var = words[i + 1];
-  uint32_t count = 1;
+  uint64_t count = 1;
   if (size_t bracket = var.find('['); bracket != std::string_view::npos) {
-    count = static_cast<uint32_t>(std::atoi(std::string(var.substr(bracket + 1)).c_str()));
+    if (!LeadingNumber(var.substr(bracket + 1), &count)) return false;
   }
-  *size = elem * count;
+  // No parameter is larger than all of them may be (and the product fits).
+  if (count > kMaxKernelParamBytes / elem) return false;
+  *size = static_cast<uint32_t>(elem * count);
   if (*align == 0) *align = elem;
   return true;
 }
@@ -408,21 +431,29 @@ Status ParsePtxVariable(std::string_view decl, ModuleImage* image) {
   std::string_view name = words[i + 1];
   uint64_t count = 1;
   if (size_t bracket = name.find('['); bracket != std::string_view::npos) {
-    count = std::strtoull(std::string(name.substr(bracket + 1)).c_str(), nullptr, 10);
+    if (!LeadingNumber(name.substr(bracket + 1), &count)) count = 0;
     name = name.substr(0, bracket);
   }
-  if (elem == 0 || count == 0) return Status::Corruption("ptx: cannot size variable " + std::string(name));
+  if (elem == 0 || count == 0 || count > std::numeric_limits<uint64_t>::max() / elem) {
+    return Status::Corruption("ptx: cannot size variable " + std::string(name));
+  }
   CubinVariable var;
   var.name = std::string(name);
   var.size = elem * count;
   var.constant = constant;
   if (!init.empty()) {
+    // Literals are read as 64-bit integers: no wider element can take one.
+    if (elem > sizeof(uint64_t)) {
+      return Status::Corruption("ptx: initializer of " + var.name + ": elements wider than 64 bits are not supported");
+    }
     // Values in order; braces of multi-dimensional arrays only group them.
+    // The initial bytes grow with the values given (the rest of the
+    // variable is zero): never more than the text spells out, however large
+    // the variable claims to be.
     std::string values(init);
     for (char& c : values)
       if (c == '{' || c == '}') c = ' ';
-    var.init.assign(var.size, '\0');
-    size_t at = 0;
+    uint64_t at = 0;
     std::string_view rest = values;
     while (!Trim(rest).empty()) {
       size_t comma = rest.find(',');
@@ -431,6 +462,7 @@ Status ParsePtxVariable(std::string_view decl, ModuleImage* image) {
       if (!ParsePtxLiteral(item, elem, &bits) || at + elem > var.size) {
         return Status::Corruption("ptx: initializer of " + var.name + " not understood: '" + std::string(item) + "'");
       }
+      var.init.resize(at + elem);
       std::memcpy(var.init.data() + at, &bits, elem);  // little-endian, as the GPU
       at += elem;
       if (comma == std::string_view::npos) break;
@@ -501,6 +533,9 @@ Status ParsePtx(std::string_view ptx, ModuleImage* image) {
           return Status::Corruption("ptx: cannot parse parameter '" + std::string(Trim(decl)) + "'");
         }
         offset = (offset + align - 1) / align * align;
+        if (uint64_t(offset) + size > kMaxKernelParamBytes) {
+          return Status::Corruption("ptx: kernel parameters beyond CUDA's 32764-byte limit");
+        }
         kernel.params.push_back(KernelParamInfo{offset, size});
         offset += size;
         if (comma == std::string_view::npos) break;

@@ -72,7 +72,9 @@ struct CubinVariable {
   std::string name;
   uint64_t size = 0;
   bool constant = false;  // __constant__ rather than __device__
-  std::string init;       // initial bytes; empty = zero-initialized
+  // Initial bytes: the first init.size() bytes of the variable (at most
+  // `size`); the rest, or all when empty, are zero.
+  std::string init;
 };
 
 struct ModuleImage {

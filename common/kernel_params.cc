@@ -23,6 +23,9 @@ Status PackKernelParams(std::span<const KernelParamInfo> params, void* const* ar
   if (!params.empty() && !args) return Status::InvalidValue("kernel arguments missing");
   for (size_t i = 0; i < params.size(); ++i) {
     if (!args[i]) return Status::InvalidValue("kernel argument " + std::to_string(i) + " is null");
+    // A layout may hold parameters of no bytes (PTX can declare them), and
+    // then the buffer may have no storage at all: nothing to copy.
+    if (params[i].size == 0) continue;
     std::memcpy(buffer->data() + params[i].offset, args[i], params[i].size);
   }
   return Status::Ok();

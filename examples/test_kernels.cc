@@ -1,5 +1,6 @@
 // TEST EQUIPMENT: host versions of the examples' kernels, for rcuda-server's
-// test backend (server/test_kernel_api.h), which CI and `scripts/demo.sh`
+// test backend (the fake CUDA driver's plugin interface,
+// tests/fake_driver/host_kernel_api.h), which CI and `scripts/demo.sh`
 // use on machines without a GPU. They follow the GPU kernels step by step,
 // including the shared-memory phases between __syncthreads(), so that the
 // examples check the whole rcuda path (parameters, launch configuration,
@@ -9,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "server/test_kernel_api.h"
+#include "tests/fake_driver/host_kernel_api.h"
 
 using namespace rcuda::testk;
 

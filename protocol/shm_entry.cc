@@ -58,6 +58,7 @@ TransportEntry ShmTransportEntry() {
   e.name = "shm";
   e.label = "shared memory";
   e.connect = &Connect;
+  e.host_local = true;  // a Unix socket and memory on this host: RCUDA_TLS does not apply
   e.auto_rank = 0;  // first, for a server on this host
   e.auto_applies = &IsLoopback;
   e.listen = &Listen;

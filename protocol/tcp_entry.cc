@@ -16,7 +16,10 @@ Status Connect(const Endpoint& endpoint, const TransportConnectOptions& options,
 
 Status Listen(const TransportListenOptions& options, std::unique_ptr<Listener>* listener, std::string* description,
               std::string*) {
-  RCUDA_RETURN_IF_ERROR(TcpListen(options.address, options.port, listener));
+  // No read-ahead: the daemon reads only a connection's first frame, and
+  // what follows it (a TLS client's ClientHello) must stay in the socket
+  // for the session worker it is handed to.
+  RCUDA_RETURN_IF_ERROR(TcpListen(options.address, options.port, listener, /*read_ahead=*/false));
   *description = "TCP on " + options.address + ":" + std::to_string((*listener)->Port());
   return Status::Ok();
 }

@@ -37,8 +37,8 @@ void TuneSocket(asio::ip::tcp::socket& socket, int buffer_bytes, int keepalive_i
 
 class TcpConnection final : public Connection {
  public:
-  TcpConnection(std::unique_ptr<asio::io_context> io, asio::ip::tcp::socket socket)
-      : io_(std::move(io)), socket_(std::move(socket)) {
+  TcpConnection(std::unique_ptr<asio::io_context> io, asio::ip::tcp::socket socket, bool read_ahead = true)
+      : io_(std::move(io)), socket_(std::move(socket)), read_ahead_(read_ahead) {
     std::error_code ec;
     auto remote = socket_.remote_endpoint(ec);
     peer_ = ec ? std::string("tcp (unknown peer)") : "tcp " + Describe(remote);
@@ -72,8 +72,9 @@ class TcpConnection final : public Connection {
       size -= n;
     }
     if (size == 0) return Status::Ok();
-    // Large reads (bulk data) go straight into the destination.
-    if (size >= kReadAhead / 2) {
+    // Large reads (bulk data) go straight into the destination, and so
+    // does every read of a connection that must not read ahead.
+    if (size >= kReadAhead / 2 || !read_ahead_) {
       std::error_code ec;
       asio::read(socket_, asio::buffer(out, size), ec);
       if (ec) return ReadError(ec);
@@ -113,14 +114,15 @@ class TcpConnection final : public Connection {
   std::unique_ptr<asio::io_context> io_;
   asio::ip::tcp::socket socket_;
   std::string peer_;
+  const bool read_ahead_;
   std::vector<char> buffer_ = std::vector<char>(kReadAhead);
   size_t begin_ = 0, end_ = 0;
 };
 
 class TcpListener final : public Listener {
  public:
-  TcpListener(std::unique_ptr<asio::io_context> io, asio::ip::tcp::acceptor acceptor)
-      : io_(std::move(io)), acceptor_(std::move(acceptor)) {}
+  TcpListener(std::unique_ptr<asio::io_context> io, asio::ip::tcp::acceptor acceptor, bool read_ahead)
+      : io_(std::move(io)), acceptor_(std::move(acceptor)), read_ahead_(read_ahead) {}
 
   Status Accept(std::unique_ptr<Connection>* connection) override {
     auto io = std::make_unique<asio::io_context>();
@@ -129,7 +131,7 @@ class TcpListener final : public Listener {
     acceptor_.accept(socket, ec);
     if (ec) return Status::IoError("accept failed: " + ec.message());
     TuneSocket(socket, 4 << 20, 10);
-    *connection = std::make_unique<TcpConnection>(std::move(io), std::move(socket));
+    *connection = std::make_unique<TcpConnection>(std::move(io), std::move(socket), read_ahead_);
     return Status::Ok();
   }
 
@@ -147,6 +149,7 @@ class TcpListener final : public Listener {
  private:
   std::unique_ptr<asio::io_context> io_;
   asio::ip::tcp::acceptor acceptor_;
+  const bool read_ahead_;
 };
 
 }  // namespace
@@ -178,7 +181,7 @@ Status TcpConnect(const std::string& host, uint16_t port, const TcpOptions& opti
   return Status::Ok();
 }
 
-Status TcpListen(const std::string& address, uint16_t port, std::unique_ptr<Listener>* listener) {
+Status TcpListen(const std::string& address, uint16_t port, std::unique_ptr<Listener>* listener, bool read_ahead) {
   auto io = std::make_unique<asio::io_context>();
   std::error_code ec;
   auto addr = asio::ip::make_address(address, ec);
@@ -190,7 +193,7 @@ Status TcpListen(const std::string& address, uint16_t port, std::unique_ptr<List
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return Status::Unavailable("cannot listen on " + address + ":" + std::to_string(port) + ": " + ec.message());
-  *listener = std::make_unique<TcpListener>(std::move(io), std::move(acceptor));
+  *listener = std::make_unique<TcpListener>(std::move(io), std::move(acceptor), read_ahead);
   return Status::Ok();
 }
 

@@ -21,8 +21,13 @@ struct TcpOptions {
 Status TcpConnect(const std::string& host, uint16_t port, const TcpOptions& options,
                   std::unique_ptr<Connection>* connection);
 
-// Listens on address:port (port 0 picks a free port).
-Status TcpListen(const std::string& address, uint16_t port, std::unique_ptr<Listener>* listener);
+// Listens on address:port (port 0 picks a free port). Without
+// `read_ahead`, accepted connections read exactly what they are asked for
+// and nothing beyond: what the peer sends after its first frame stays in
+// the socket for whoever the socket is handed to (rcuda-server's daemon:
+// a TLS ClientHello for the session worker's handshake).
+Status TcpListen(const std::string& address, uint16_t port, std::unique_ptr<Listener>* listener,
+                 bool read_ahead = true);
 
 // Wraps an already connected TCP socket (a worker receives one from the
 // server daemon). Takes ownership of `fd`.

@@ -80,6 +80,10 @@ struct TransportEntry {
   Status (*confirm)(Connection& connection, std::string* warning) = nullptr;
   // For messages: "TCP", "shared memory", "UCX".
   std::string label;
+  // Never leaves this host (shared memory). With RCUDA_TLS set, the client
+  // uses TLS over TCP, a host-local transport as it is, and refuses any
+  // other (UCX: not encrypted).
+  bool host_local = false;
 
   // ---- Server: the daemon ----
   // The transport's own listener, if it has one (shared memory: a Unix

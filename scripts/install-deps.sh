@@ -16,6 +16,7 @@ packages=(
   cmake g++ make python3 binutils
   libasio-dev libflatbuffers-dev flatbuffers-compiler libspdlog-dev libfmt-dev libcli11-dev
   libibverbs-dev libzstd-dev liblz4-dev libssl-dev
+  openssl  # bench/micro/tls.sh compares TLS with `openssl speed` (libssl-dev: TLS, linked statically)
   libucx-dev ucx-utils  # the UCX transport (protocol/ucx) and its benchmark (ucx_perftest)
   # faas/: S3 (libcurl's SigV4), Redis Streams, function definitions, HTTP, JSON
   libcurl4-openssl-dev libhiredis-dev redis-server libyaml-cpp-dev libcpp-httplib-dev nlohmann-json3-dev

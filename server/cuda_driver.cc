@@ -4,9 +4,9 @@
 
 namespace rcuda {
 
-Status CudaDriver::Load() {
-  void* lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
-  if (!lib) return Status(35, std::string("cannot load the CUDA driver (libcuda.so.1): ") + dlerror());
+Status CudaDriver::Load(const std::string& library) {
+  void* lib = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!lib) return Status(35, "cannot load the CUDA driver (" + library + "): " + dlerror());
   using GetProcAddress = CUresult (*)(const char*, void**, int, cuuint64_t, CUdriverProcAddressQueryResult*);
   auto get_proc = reinterpret_cast<GetProcAddress>(dlsym(lib, "cuGetProcAddress_v2"));
   if (!get_proc) return Status(35, "the CUDA driver lacks cuGetProcAddress_v2 (driver too old for CUDA 13)");

@@ -1,5 +1,6 @@
 // The CUDA driver API, opened at run time with dlopen("libcuda.so.1") so that
-// rcuda-server also runs (with the test backend) where no driver exists.
+// rcuda-server builds and starts where no driver exists; the test backend
+// opens the fake libcuda.so.1 of tests/fake_driver (TEST EQUIPMENT) by path.
 // Each entry point is resolved with cuGetProcAddress at the ABI version
 // named next to it, whose prototype is cudaTypedefs.h's PFN_<name>_v<version>:
 // asking for "CUDA 13" wholesale would, for instance, return
@@ -8,6 +9,7 @@
 #pragma once
 
 #include <cuda.h>
+#include <cudaProfilerTypedefs.h>
 #include <cudaTypedefs.h>
 
 #include <string>
@@ -103,15 +105,18 @@ namespace rcuda {
   X(cuOccupancyMaxPotentialClusterSize, 11070) \
   X(cuOccupancyMaxActiveClusters, 11070) \
   X(cuGetErrorName, 6000)               \
-  X(cuGetErrorString, 6000)
+  X(cuGetErrorString, 6000)             \
+  X(cuProfilerStart, 4000)              \
+  X(cuProfilerStop, 4000)
 
 struct CudaDriver {
 #define RCUDA_DRIVER_MEMBER(name, version) PFN_##name##_v##version name = nullptr;
   RCUDA_DRIVER_FUNCTIONS(RCUDA_DRIVER_MEMBER)
 #undef RCUDA_DRIVER_MEMBER
 
-  // Opens libcuda.so.1 and resolves every entry point above.
-  Status Load();
+  // Opens the driver (a library name the dynamic linker looks up, or a
+  // path) and resolves every entry point above.
+  Status Load(const std::string& library = "libcuda.so.1");
 
   // A Status for a failed driver call, with the driver's name for the error.
   // CUresult and cudaError_t share their numbering for the errors a driver

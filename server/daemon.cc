@@ -18,6 +18,7 @@
 #include "common/env.h"
 #include "protocol/frame.h"
 #include "protocol/lease_token.h"
+#include "protocol/tls/tls_preamble.h"
 #include "protocol/transport_registry.h"
 #include "protocol/version.h"
 #include "server/fd_passing.h"
@@ -109,6 +110,7 @@ Status Daemon::Run() {
     }
   }
   options_.gpus = gpus;
+  RCUDA_RETURN_IF_ERROR(PrepareTls());
   uint16_t port = 0;
   RCUDA_RETURN_IF_ERROR(StartListeners(&port));
   options_.port = port;
@@ -302,7 +304,8 @@ void Daemon::Intake(std::unique_ptr<Connection> connection, std::string address)
   // A client that connects and says nothing, or trickles its Hello, must
   // not hold a thread for long: the watch shuts the connection down at the
   // deadline, which fails the read below.
-  uint64_t watch = deadlines_.Arm(connection.get(), std::chrono::steady_clock::now() + options_.hello_timeout);
+  const auto deadline = std::chrono::steady_clock::now() + options_.hello_timeout;
+  uint64_t watch = deadlines_.Arm(connection.get(), deadline);
   FrameHeader header;
   std::vector<uint8_t> hello;
   Status s = ReadFrame(*connection, &header, &hello, nullptr, kMaxHelloBytes);
@@ -321,18 +324,21 @@ void Daemon::Intake(std::unique_ptr<Connection> connection, std::string address)
     spdlog::warn("connection from {} dropped before its handshake: {}", peer, s.message());
   } else if (!hello_body || header.bulk_bytes) {
     spdlog::warn("connection from {} dropped: its first message is not a valid Hello", peer);
+  } else if (IsTlsPreamble(*hello_body)) {
+    s = IntakeTls(*connection, *message, hello, address, deadline, release_watch, &became_session);
+    if (!s.ok()) spdlog::warn("TLS connection from {} ended before its session: {}", peer, s.message());
+  } else if (std::string why; RefusesPlaintext(*connection, address, &why)) {
+    spdlog::warn("plaintext connection from {} refused: {}", peer, why);
+    Refuse(*connection, message->id(), why);  // bounded by the watch
   } else if (const auto* key = hello_body->attach_key(); key && key->size()) {
     s = release_watch() ? Attach(*connection, key->str(), hello) : Status::Unavailable("handshake timed out");
     if (!s.ok()) spdlog::warn("host channel from {} refused: {}", peer, s.message());
-  } else if (int gpu = hello_body->gpu(); gpu < 0 || gpu >= gpu_count_) {
+  } else if (std::string why = NoSuchGpu(hello_body->gpu()); !why.empty()) {
     // Checked before anything is kept for that GPU (warm workers).
-    std::string why = gpu_count_ ? "GPU " + std::to_string(gpu) + " requested, this server has " +
-                                       std::to_string(gpu_count_) + " (0 to " + std::to_string(gpu_count_ - 1) + ")"
-                                 : "this server has no usable GPU: " + gpu_count_error_;
     spdlog::warn("session from {} refused: {}", peer, why);
     Refuse(*connection, message->id(), why);  // bounded by the watch
   } else {
-    s = release_watch() ? Dispatch(*connection, gpu, hello, address, &became_session)
+    s = release_watch() ? Dispatch(*connection, hello_body->gpu(), hello, address, &became_session)
                         : Status::Unavailable("handshake timed out");
     if (!s.ok()) spdlog::error("session from {} could not start: {}", peer, s.message());
   }
@@ -365,28 +371,17 @@ Status Daemon::Refuse(Connection& connection, uint64_t id, const std::string& wh
 }
 
 Status Daemon::Dispatch(Connection& connection, int gpu, std::span<const uint8_t> hello, const std::string& address,
-                        bool* counted) {
+                        bool* counted, bool tls) {
   *counted = false;
   // A lease released early (its tokens revoked) gets no new session.
   std::string lease = LeaseOf(hello);
   if (revocations_) revocations_->Refresh();
   if (revocations_ && revocations_->IsRevoked(lease)) return Status::InvalidValue("lease " + lease + " was released");
   Worker worker;
-  {
-    std::lock_guard lock(mu_);
-    if (options_.max_sessions && static_cast<int>(sessions_.size()) >= options_.max_sessions) {
-      return Status::Unavailable("session limit reached");
-    }
-    gpus_in_use_[gpu] = true;
-    auto& spares = warm_[gpu];
-    if (!spares.empty()) {
-      worker = spares.back();
-      spares.pop_back();
-    }
-  }
-  if (worker.pid < 0) RCUDA_RETURN_IF_ERROR(SpawnWorker(gpu, &worker));
+  RCUDA_RETURN_IF_ERROR(TakeWorker(gpu, &worker));
   std::string key = RandomKey();
-  const std::string kind = HandoffKind(connection, hello);
+  // A TLS client's raw socket: the worker does the handshake (kTlsTransportName).
+  const std::string kind = tls ? std::string(kTlsTransportName) : HandoffKind(connection, hello);
   // The lease's memory is counted across all its sessions on this GPU.
   std::string account = lease.empty() ? "" : lease + "/" + std::to_string(gpu);
   int lease_fd = -1, lease_slot = -1;
@@ -397,10 +392,19 @@ Status Daemon::Dispatch(Connection& connection, int gpu, std::span<const uint8_t
     std::lock_guard lock(mu_);
     if (!account.empty()) s = TakeLeaseSlot(account, &lease_fd, &lease_slot);
     if (s.ok()) {
-      sessions_[worker.pid] = Session{++next_session_, gpu, worker.pid, connection.PeerName(), NowUnixSeconds(),
-                                      worker.control_fd, key, lease, address, account, lease_slot};
-      sessions_[worker.pid].transport = kind;
+      Session& session = sessions_[worker.pid] =
+          Session{++next_session_, gpu, worker.pid, connection.PeerName(), NowUnixSeconds(),
+                  worker.control_fd, key, lease, address, account, lease_slot};
+      session.transport = kind;
+      session.tls = tls;
+      if (tls) session.route = AttachRoute(key);
     }
+  }
+  // A TLS session's worker answers on its control socket: a copy of it
+  // that the reaper cannot close under us.
+  int report = -1;
+  if (s.ok() && tls && (report = fcntl(worker.control_fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+    s = Status::IoError(std::string("dup: ") + std::strerror(errno));
   }
   if (s.ok()) {
     Handoff handoff{kind, connection.HandoffHandles(), key, std::vector<uint8_t>(hello.begin(), hello.end())};
@@ -408,13 +412,28 @@ Status Daemon::Dispatch(Connection& connection, int gpu, std::span<const uint8_t
     handoff.lease_slot = lease_slot;
     s = SendSession(worker.control_fd, handoff);
   }
+  if (s.ok() && tls) {
+    bool refused = false;
+    s = JudgeTlsSession(worker.pid, report, gpu, &refused);
+    close(report);
+    if (refused) return s;  // the worker tells its client why and ends; the reaper forgets it
+  } else if (report >= 0) {
+    close(report);
+  }
   if (!s.ok()) {
+    // Unless the reaper got there first (the worker ended: a TLS handshake
+    // that failed), in which case its descriptor is closed and its pid no
+    // longer its own.
+    bool ours = false;
     {
       std::lock_guard lock(mu_);
-      if (sessions_.erase(worker.pid) && lease_slot >= 0) ReleaseLeaseSlot(account, lease_slot);
+      ours = sessions_.erase(worker.pid) > 0;
+      if (ours && lease_slot >= 0) ReleaseLeaseSlot(account, lease_slot);
     }
-    close(worker.control_fd);
-    kill(worker.pid, SIGTERM);
+    if (ours) {
+      close(worker.control_fd);
+      kill(worker.pid, SIGTERM);
+    }
     return s;
   }
   {
@@ -425,12 +444,36 @@ Status Daemon::Dispatch(Connection& connection, int gpu, std::span<const uint8_t
     if (auto it = sessions_.find(worker.pid); it != sessions_.end()) {
       it->second.handed_over = true;
       *counted = true;
-      spdlog::info("session {} from {} on GPU {}: worker pid {} ({})", it->second.id, it->second.peer, gpu, worker.pid,
-                   kind);
+      spdlog::info("session {} from {} on GPU {}: worker pid {} ({}{})", it->second.id, it->second.peer, gpu,
+                   worker.pid, kind, tls ? ": TCP, over TLS" : "");
     }
   }
   WriteStatusFile();
   cv_.notify_all();  // the reaper replaces the warm worker we took
+  return Status::Ok();
+}
+
+std::string Daemon::NoSuchGpu(int gpu) const {
+  if (gpu >= 0 && gpu < gpu_count_) return "";
+  return gpu_count_ ? "GPU " + std::to_string(gpu) + " requested, this server has " + std::to_string(gpu_count_) +
+                          " (0 to " + std::to_string(gpu_count_ - 1) + ")"
+                    : "this server has no usable GPU: " + gpu_count_error_;
+}
+
+Status Daemon::TakeWorker(int gpu, Worker* worker) {
+  {
+    std::lock_guard lock(mu_);
+    if (options_.max_sessions && static_cast<int>(sessions_.size()) >= options_.max_sessions) {
+      return Status::Unavailable("session limit reached");
+    }
+    gpus_in_use_[gpu] = true;
+    auto& spares = warm_[gpu];
+    if (!spares.empty()) {
+      *worker = spares.back();
+      spares.pop_back();
+    }
+  }
+  if (worker->pid < 0) RCUDA_RETURN_IF_ERROR(SpawnWorker(gpu, worker));
   return Status::Ok();
 }
 
@@ -483,7 +526,9 @@ Status Daemon::Attach(Connection& connection, const std::string& key, std::span<
   {
     std::lock_guard lock(mu_);
     for (const auto& [pid, session] : sessions_) {
-      if (session.key.size() == key.size() && KeysEqual(session.key, key)) {
+      // A TLS session's key travels only inside TLS: its host channel
+      // comes over TLS (AttachTls), never in the clear.
+      if (session.key.size() == key.size() && KeysEqual(session.key, key) && !session.tls) {
         // A copy of the worker's control socket, valid even if the reaper
         // closes the session's meanwhile.
         control = fcntl(session.control_fd, F_DUPFD_CLOEXEC, 0);
@@ -579,6 +624,16 @@ Status Daemon::SpawnWorker(int gpu, Worker* worker) {
     args.push_back("--worker-prepare");
     args.push_back(prepare);
   }
+  // The worker does the TLS handshakes of its session (daemon_tls.cc).
+  for (const auto& [flag, value] : {std::pair{"--tls-cert", &options_.tls.certificate_file},
+                                    std::pair{"--tls-key", &options_.tls.key_file},
+                                    std::pair{"--tls-client-ca", &options_.tls.client_ca_file}}) {
+    if (value->empty()) continue;
+    args.push_back(flag);
+    args.push_back(*value);
+  }
+  args.push_back("--handshake-timeout");
+  args.push_back(std::to_string(std::max<int64_t>(1, options_.hello_timeout.count() / 1000)));
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -18,6 +19,8 @@
 #include <vector>
 
 #include "common/status.h"
+#include "protocol/rcuda_generated.h"
+#include "protocol/tls/tls_context.h"
 #include "protocol/transport.h"
 #include "server/admission.h"
 #include "server/deadline_watch.h"
@@ -54,6 +57,12 @@ struct DaemonOptions {
   // offer: "shm" (--no-shared-memory), "ucx" (--no-ucx). The first one left
   // that can be the main listener (TCP) listens on --port.
   std::set<std::string> disabled_transports;
+  // TLS on the TCP port (daemon_tls.cc): offered when a certificate is set.
+  TlsServerOptions tls;
+  // Which TCP clients must use TLS: none, those not on loopback, all.
+  // Shared memory (local, its clients' uids known) is never refused.
+  enum class RequireTls { kOff, kRemote, kAll };
+  RequireTls require_tls = RequireTls::kOff;
 };
 
 class Daemon {
@@ -84,9 +93,11 @@ class Daemon {
     std::string lease_account;  // key of leases_, empty without a lease
     int lease_slot = -1;
     bool handed_over = false;   // the worker took the session
-    std::string transport;      // the kind it was handed over as ("tcp", "shm", "ucx")
-    std::string transport_detail;  // what the worker reported it runs on (UCX's transports)
+    std::string transport = {};  // the kind it was handed over as ("tcp", "shm", "ucx", "tls")
+    std::string transport_detail = {};  // what the worker reported it runs on (UCX's transports)
     bool reported = false;      // the worker's report arrived (transport_report.h)
+    bool tls = false;           // its host channel must come over TLS too
+    std::string route = {};     // AttachRoute(key), for a TLS host channel
   };
   // The memory account of one lease on one GPU, while it has sessions.
   struct LeaseAccount {
@@ -112,12 +123,41 @@ class Daemon {
   void Intake(std::unique_ptr<Connection> connection, std::string address);
   // *counted: the session now counts against `address` until its worker
   // ends (Admission).
+  // `tls`: the connection's first frame was a TLS preamble, and its worker
+  // does the handshake (daemon_tls.cc).
   Status Dispatch(Connection& connection, int gpu, std::span<const uint8_t> hello, const std::string& address,
-                  bool* counted);
+                  bool* counted, bool tls = false);
   Status Attach(Connection& connection, const std::string& key, std::span<const uint8_t> hello);
   // Refuses a session in the daemon itself (with the reason, as a worker would).
   Status Refuse(Connection& connection, uint64_t id, const std::string& why);
   std::string LeaseOf(std::span<const uint8_t> hello) const;
+  // Why a session for `gpu` is refused by the daemon itself ("" if it is not).
+  std::string NoSuchGpu(int gpu) const;
+  // A spare worker for `gpu` (or a new one); fails at --max-sessions.
+  Status TakeWorker(int gpu, Worker* worker);
+
+  // ---- TLS (daemon_tls.cc) ----
+  // Checks the TLS options (loads the certificate once) before listening.
+  Status PrepareTls();
+  // Whether a plaintext connection is refused (--require-tls); *why says
+  // so to the client.
+  bool RefusesPlaintext(const Connection& connection, const std::string& address, std::string* why) const;
+  // A connection whose first frame is a TLS preamble (`release_watch`: see
+  // Intake; `deadline`: the handshake's).
+  Status IntakeTls(Connection& connection, const wire::Message& preamble, std::span<const uint8_t> bytes,
+                   const std::string& address, std::chrono::steady_clock::time_point deadline,
+                   const std::function<bool()>& release_watch, bool* counted);
+  // After a TLS session's handoff (Dispatch): the Hello its worker read
+  // inside TLS, and the daemon's verdict on it, with the lease's account
+  // (tls_handoff.h). *refused: the worker tells its client and ends.
+  Status JudgeTlsSession(pid_t worker, int report_fd, int gpu, bool* refused);
+  Status AttachTls(Connection& connection, const wire::Message& preamble, std::span<const uint8_t> bytes,
+                   std::chrono::steady_clock::time_point deadline, const std::function<bool()>& release_watch);
+  // Refuses in plaintext, then reads what the client sent after its
+  // preamble (its ClientHello) until it leaves or `deadline`, so that
+  // closing does not reset the connection before the refusal is read.
+  void RefuseTls(Connection& connection, uint64_t id, const std::string& why,
+                 std::chrono::steady_clock::time_point deadline);
   // A slot in the memory account of `account` (created on first use), and
   // giving it back once its session ended. Under mu_.
   Status TakeLeaseSlot(const std::string& account, int* fd, int* slot);
@@ -135,6 +175,7 @@ class Daemon {
   std::unique_ptr<LeaseRevocations> revocations_;  // with --revoked-leases-file
   std::vector<std::unique_ptr<Listener>> listeners_;  // the main one first; guarded by mu_
   std::set<std::string> offered_;  // transports offered; set before accepting
+  bool tls_offered_ = false;  // a certificate was given, and it loads
   std::atomic<bool> stopping_{false};
 
   std::mutex mu_;

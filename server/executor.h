@@ -1,11 +1,17 @@
 // Executor: the GPU as a session worker sees it. One instance per worker
-// process, so per client session. Two implementations: CudaExecutor (the CUDA
-// driver API) and TestExecutor (TEST EQUIPMENT: host memory, host kernels).
+// process, so per client session. One implementation, CudaExecutor (the CUDA
+// driver API): on the node's driver, or with the test backend on the fake
+// libcuda.so.1 of tests/fake_driver (TEST EQUIPMENT: host memory, host
+// kernels).
 //
 // Handles (device pointers, modules, functions, streams) are uint64 values
 // the executor hands out. The session worker validates device pointer ranges
-// before calling in (common/allocation_table.h); the executor validates the
-// handles it owns.
+// (common/allocation_table.h) and handles (server/handle_table.h) before
+// calling in, from the operations' descriptions (protocol/rpc/); the executor
+// validates the handles it owns again.
+//
+// The types both sides share (DeviceDescription, ModuleDescription,
+// LaunchOptions, GraphNodeSpec, Copy3D, Set3D) are protocol/'s.
 #pragma once
 
 #include <cstdint>
@@ -18,48 +24,12 @@
 
 #include "common/fatbin.h"
 #include "common/status.h"
+#include "protocol/device_description.h"
+#include "protocol/graph_node_spec.h"
+#include "protocol/launch_options.h"
+#include "protocol/module_description.h"
 
 namespace rcuda {
-
-struct Dim3 {
-  uint32_t x = 1, y = 1, z = 1;
-};
-
-struct DeviceDescription {
-  std::string name;
-  std::vector<uint8_t> props;   // struct cudaDeviceProp
-  std::vector<int32_t> attributes;  // by cudaDeviceAttr value
-  int32_t driver_version = 0;
-  std::string backend;          // "cuda" | "test"
-  bool test_device = false;
-  uint32_t arch = 0;            // 90 for sm_90
-  uint64_t total_memory = 0;
-};
-
-struct FunctionDescription {
-  bool found = false;
-  uint64_t handle = 0;
-  std::vector<KernelParamInfo> params;
-  int32_t max_threads_per_block = 0;
-  int32_t shared_size_bytes = 0;
-  int32_t const_size_bytes = 0;
-  int32_t local_size_bytes = 0;
-  int32_t num_regs = 0;
-  int32_t ptx_version = 0;
-  int32_t binary_version = 0;
-  int32_t max_dynamic_shared_size_bytes = 0;
-};
-
-struct VariableDescription {
-  bool found = false;
-  uint64_t address = 0;
-  uint64_t size = 0;
-};
-
-struct ModuleDescription {
-  std::vector<FunctionDescription> functions;
-  std::vector<VariableDescription> variables;
-};
 
 // Produces the next `size` bytes of an incoming payload into `dst`.
 using ChunkReader = std::function<Status(void* dst, size_t size)>;
@@ -83,52 +53,6 @@ class HostChannel {
   // copy needs no buffer of its whole size.
   virtual Status DeliverToHostFrom(uint64_t id, uint64_t size,
                                    const std::function<Status(const ChunkWriter&)>& produce) = 0;
-};
-
-// A strided copy. The host side, when there is one, is packed: width *
-// height * depth bytes, rows in order.
-struct Copy3D {
-  uint64_t dst = 0, dst_pitch = 0, dst_height = 0;
-  uint64_t src = 0, src_pitch = 0, src_height = 0;
-  uint64_t width = 0, height = 1, depth = 1;
-  uint64_t packed_bytes() const { return width * height * depth; }
-};
-
-struct Set3D {
-  uint64_t dst = 0, pitch = 0, slice_height = 0;
-  uint32_t value = 0;        // the element's value
-  uint32_t element_size = 1;  // 1, 2 or 4 bytes
-  uint64_t width = 0, height = 1, depth = 1;  // width in bytes
-};
-
-struct LaunchOptions {
-  bool cooperative = false;
-  Dim3 cluster{0, 0, 0};  // all zero: no cluster
-  bool has_priority = false;
-  int32_t priority = 0;
-};
-
-// A node of a graph the client built. Dependencies point to earlier nodes.
-struct GraphNodeSpec {
-  enum class Type { kEmpty, kKernel, kMemcpy, kMemset, kHost, kEventRecord, kEventWait };
-  enum class Direction { kHostToDevice, kDeviceToHost, kDeviceToDevice };
-  Type type = Type::kEmpty;
-  std::vector<uint32_t> dependencies;
-  // kKernel
-  uint64_t function = 0;
-  Dim3 grid, block;
-  uint32_t shared_bytes = 0;
-  std::vector<uint8_t> params;
-  // kMemcpy: the host side of a host copy is staging the executor owns
-  Direction direction = Direction::kDeviceToDevice;
-  Copy3D copy;
-  uint64_t pending = 0;  // kDeviceToHost: where the data goes, each launch
-  // kMemset
-  Set3D set;
-  // kHost
-  uint64_t host_id = 0;
-  // kEventRecord / kEventWait
-  uint64_t event = 0;
 };
 
 class Executor {
@@ -225,17 +149,29 @@ class Executor {
   virtual Status Query(WaitTarget target, uint64_t handle) = 0;
   virtual Status PrepareWait(WaitTarget target, uint64_t handle, std::function<Status()>* wait) = 0;
 
-  // The generic wire::Call operations (protocol/call_ops.h).
+  // The generic wire::Call operations (protocol/call_ops.h; the session
+  // worker calls them through the typed wrappers of server/executor_calls.h).
   virtual Status Call(uint32_t op, std::span<const int64_t> args, std::vector<int64_t>* values) = 0;
+
+  // The profiler's start and stop (cudaProfilerStart/Stop).
+  virtual Status ProfilerStart() = 0;
+  virtual Status ProfilerStop() = 0;
 
  protected:
   HostChannel* host_channel_ = nullptr;
 };
 
 struct ExecutorOptions {
-  std::string backend = "cuda";                 // "cuda" | "test"
-  std::vector<std::string> test_kernel_plugins;  // test backend only
-  uint64_t test_memory_bytes = 16ull << 30;      // test backend's "GPU" size
+  std::string backend = "cuda";  // "cuda" | "test"
+  // The CUDA driver the executor opens: the node's, or the test backend's
+  // fake (ConfigureTestBackend, test_backend.h, sets it).
+  std::string driver_library = "libcuda.so.1";
+  // The test backend (TEST EQUIPMENT): the fake libcuda.so.1 (empty: the one
+  // of the build tree, next to the binary), its host kernel plugins and the
+  // "GPU" memory of each session.
+  std::string test_driver;
+  std::vector<std::string> test_kernel_plugins;
+  uint64_t test_memory_bytes = 16ull << 30;
   // Host memory (pinned with the CUDA backend) one session may hold beyond
   // the executor's fixed staging: buffers of device-to-host copies that wait
   // or are delivered asynchronously, and graphs' staging (host_budget.h).
@@ -244,7 +180,8 @@ struct ExecutorOptions {
 
 Status CreateExecutor(const ExecutorOptions& options, std::unique_ptr<Executor>* executor);
 
-// How many GPUs the backend offers on this node (the test backend: 1). The
+// How many GPUs the backend offers on this node (the test backend: 1,
+// without loading its driver). The
 // CUDA backend initializes the driver: the daemon asks a child process
 // (rcuda-server --count-gpus), never itself, since it forks workers.
 Status CountDevices(const ExecutorOptions& options, int* count);

@@ -14,11 +14,14 @@
 #include "common/log.h"
 #include "protocol/adopt.h"
 #include "protocol/lease_token.h"
+#include "protocol/tls/tls_preamble.h"
 #include "protocol/transport_registry.h"
 #include "protocol/version.h"
 #include "server/daemon.h"
 #include "server/fd_passing.h"
 #include "server/session_worker.h"
+#include "server/session_worker_tls.h"
+#include "server/test_backend.h"
 #include "server/transport_report.h"
 
 namespace {
@@ -67,7 +70,10 @@ int RunWorker(int control_fd, int gpu, const ExecutorOptions& executor_options, 
     return closed ? 0 : 1;
   }
   std::unique_ptr<Connection> connection;
-  s = AdoptConnection(handoff.kind, handoff.fds, &connection);
+  // A TLS client's socket comes raw: the handshake is this worker's
+  // (server/session_worker_tls.h).
+  s = handoff.kind == kTlsTransportName ? StartTlsSession(policy, control_fd, &handoff, &connection)
+                                        : AdoptConnection(handoff.kind, handoff.fds, &connection);
   if (!s.ok()) {
     spdlog::error("worker: {}", s.message());
     return 1;
@@ -95,15 +101,18 @@ int RunWorker(int control_fd, int gpu, const ExecutorOptions& executor_options, 
 int main(int argc, char** argv) {
   CLI::App app{"rcuda-server: serves CUDA calls of remote programs on this node's GPUs"};
   DaemonOptions options;
-  std::string test_memory = std::to_string(options.executor.test_memory_bytes);
   int worker_control_fd = -1;
   int worker_gpu = 0;
   app.add_option("--listen", options.listen_address, "Address to listen on")->capture_default_str();
   app.add_option("--port", options.port, "TCP port (0 picks a free one)")->capture_default_str();
   app.add_option("--backend", options.executor.backend,
-                 "cuda (the GPUs, via the CUDA driver) or test (TEST EQUIPMENT: host memory, host kernels)")
+                 "cuda (the GPUs, via the CUDA driver) or test (TEST EQUIPMENT: the fake CUDA driver, host memory "
+                 "and host kernels)")
       ->check(CLI::IsMember({"cuda", "test"}))
       ->capture_default_str();
+  app.add_option("--test-driver", options.executor.test_driver,
+                 "Test backend: the fake libcuda.so.1 (default: lib/fake-driver/ of the build tree)")
+      ->envname(kTestDriverEnv);
   app.add_option("--test-kernels", options.executor.test_kernel_plugins,
                  "Test backend: shared object of host kernels (repeatable)");
   app.add_option("--test-memory", options.executor.test_memory_bytes, "Test backend: bytes of simulated GPU memory")
@@ -139,6 +148,15 @@ int main(int argc, char** argv) {
                  "End a session whose client sent nothing for this many seconds, with nothing in progress (0: never)")
       ->capture_default_str();
   app.add_option("--log-level", options.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app.add_option("--tls-cert", options.tls.certificate_file,
+                 "Offer TLS on the TCP port with this certificate (PEM, with its chain)");
+  app.add_option("--tls-key", options.tls.key_file, "The private key of --tls-cert (PEM)");
+  app.add_option("--tls-client-ca", options.tls.client_ca_file,
+                 "Require TLS clients to present a certificate signed by a CA in this file (PEM)");
+  std::string require_tls = "off";
+  app.add_flag("--require-tls{remote}", require_tls,
+               "Refuse plaintext TCP clients: 'remote' (alone: those not on loopback) or 'all' (=off: accept)")
+      ->check(CLI::IsMember({"off", "remote", "all"}));
   bool no_shm = false;
   app.add_flag("--no-shared-memory", no_shm,
                "Do not offer the shared-memory transport to local clients (Unix socket in $RCUDA_SOCKET_DIR)");
@@ -156,6 +174,11 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   signal(SIGPIPE, SIG_IGN);
+  // Before any thread: it sets the fake driver's environment.
+  if (Status s = ConfigureTestBackend(&options.executor); !s.ok()) {
+    std::fprintf(stderr, "rcuda-server: %s\n", s.message().c_str());
+    return 2;
+  }
   if (count_gpus) {
     // For the daemon, which must not initialize the driver itself.
     int count = 0;
@@ -171,9 +194,13 @@ int main(int argc, char** argv) {
   if (no_ucx) options.disabled_transports.insert("ucx");
   options.session_idle_timeout = std::chrono::seconds(std::max<int64_t>(0, idle_seconds));
   options.hello_timeout = std::chrono::seconds(handshake_seconds);
+  options.require_tls = require_tls == "all"      ? DaemonOptions::RequireTls::kAll
+                        : require_tls == "remote" ? DaemonOptions::RequireTls::kRemote
+                                                  : DaemonOptions::RequireTls::kOff;
   SessionPolicy policy;
   policy.port = options.port;
   policy.idle_timeout = options.session_idle_timeout;
+  policy.handshake_timeout = options.hello_timeout;
   if (!options.auth_key_file.empty()) {
     Status s = ReadLeaseKeyFile(options.auth_key_file, &policy.auth_key);
     if (!s.ok()) {
@@ -195,6 +222,11 @@ int main(int argc, char** argv) {
 
   if (worker_control_fd >= 0) {
     InitLogging("rcuda-worker " + std::to_string(getpid()), options.log_level);
+    if (!options.tls.certificate_file.empty()) {
+      // Loaded while warm: a TLS session's handshake does not wait for it.
+      Status t = TlsContext::ForServer(options.tls, &policy.tls);
+      if (!t.ok()) spdlog::error("worker: no TLS: {}", t.message());
+    }
     return RunWorker(worker_control_fd, worker_gpu, options.executor, policy, worker_prepare);
   }
 

@@ -11,13 +11,16 @@
 #include "common/env.h"
 #include "protocol/lease_token.h"
 #include "protocol/adopt.h"
+#include "protocol/tls/tls_preamble.h"
 #include "protocol/version.h"
 #include "server/fd_passing.h"
+#include "server/session_worker_tls.h"
 
 namespace rcuda {
 namespace {
 
 constexpr int kInvalidValue = 1;
+constexpr int kInvalidResourceHandle = 400;  // cudaErrorInvalidResourceHandle
 constexpr int kNotReady = 600;  // cudaErrorNotReady
 constexpr size_t kMaxParamBytes = 32 << 10;  // CUDA's limit is 32764 bytes
 
@@ -58,7 +61,16 @@ void SessionWorker::AttachLoop() {
       return;
     }
     std::unique_ptr<Connection> connection;
-    if (!AdoptConnection(handoff.kind, handoff.fds, &connection).ok()) continue;
+    if (handoff.kind == kTlsTransportName) {
+      // The handshake and the channel's Hello inside TLS (which replaces
+      // the daemon's copy of the plaintext preamble).
+      if (Status s = AcceptTlsChannel(policy_, &handoff, &connection); !s.ok()) {
+        spdlog::warn("TLS host channel failed: {}", s.message());
+        continue;
+      }
+    } else if (!AdoptConnection(handoff.kind, handoff.fds, &connection).ok()) {
+      continue;
+    }
     const std::vector<uint8_t>& hello = handoff.hello;
     const wire::Message* message = VerifiedMessage(hello);
     const wire::Hello* h = message ? message->request_as_Hello() : nullptr;
@@ -234,54 +246,25 @@ Status SessionWorker::Handshake(std::span<const uint8_t> hello_bytes) {
   return SendReply(message->id(), Status::Ok(), wire::ReplyBody::HelloReply, body.Union());
 }
 
-Status SessionWorker::Serve(const wire::Message& m, uint64_t bulk_bytes) {
-  // Only these requests carry bulk data; anything else with bulk is malformed.
-  wire::Request type = m.request_type();
-  // VerifiedMessage already refuses a type without its table; the handlers
-  // below rely on it (each reads request_as_X() unchecked).
-  if (m.request() == nullptr) return Status::Corruption("request without its table");
-  if (bulk_bytes && type != wire::Request::MemcpyHtoD && type != wire::Request::ModuleLoad &&
-      type != wire::Request::Memcpy3D && type != wire::Request::GraphLaunch) {
-    return Status::Corruption("unexpected bulk data with request " + std::to_string(static_cast<int>(type)));
-  }
-  switch (type) {
-    case wire::Request::MemAlloc: return HandleMemAlloc(m);
-    case wire::Request::MemFree: return HandleMemFree(m);
-    case wire::Request::MemGetInfo: return HandleMemGetInfo(m);
-    case wire::Request::MemcpyHtoD: return HandleMemcpyHtoD(m, bulk_bytes);
-    case wire::Request::MemcpyDtoH: return HandleMemcpyDtoH(m);
-    case wire::Request::MemcpyDtoD: return HandleMemcpyDtoD(m);
-    case wire::Request::Memset: return HandleMemset(m);
-    case wire::Request::ModuleLoad: return HandleModuleLoad(m, bulk_bytes);
-    case wire::Request::ModuleUnload: return HandleModuleUnload(m);
-    case wire::Request::Launch: return HandleLaunch(m);
-    case wire::Request::DeviceSynchronize: return HandleDeviceSynchronize(m);
-    case wire::Request::DeviceReset: return HandleDeviceReset(m);
-    case wire::Request::Memcpy3D: return HandleMemcpy3D(m, bulk_bytes);
-    case wire::Request::Memset3D: return HandleMemset3D(m);
-    case wire::Request::MallocPitch: return HandleMallocPitch(m);
-    case wire::Request::StreamCreate: return HandleStreamCreate(m);
-    case wire::Request::StreamDestroy: return HandleStreamDestroy(m);
-    case wire::Request::StreamSynchronize: return HandleStreamSynchronize(m);
-    case wire::Request::StreamQuery: return HandleStreamQuery(m);
-    case wire::Request::StreamWaitEvent: return HandleStreamWaitEvent(m);
-    case wire::Request::EventCreate: return HandleEventCreate(m);
-    case wire::Request::EventDestroy: return HandleEventDestroy(m);
-    case wire::Request::EventRecord: return HandleEventRecord(m);
-    case wire::Request::EventSynchronize: return HandleEventSynchronize(m);
-    case wire::Request::EventQuery: return HandleEventQuery(m);
-    case wire::Request::EventElapsedTime: return HandleEventElapsedTime(m);
-    case wire::Request::HostFunction: return HandleHostFunction(m);
-    case wire::Request::GraphInstantiate: return HandleGraphInstantiate(m);
-    case wire::Request::GraphLaunch: return HandleGraphLaunch(m, bulk_bytes);
-    case wire::Request::GraphExecDestroy: return HandleGraphExecDestroy(m);
-    case wire::Request::GraphExecKernelNodeSetParams: return HandleGraphExecKernelNodeSetParams(m);
-    case wire::Request::GraphExecUpdate: return HandleGraphExecUpdate(m);
-    case wire::Request::Call: return HandleCall(m);
-    case wire::Request::Hello: return Status::Corruption("a second Hello in one session");
-    default:
-      return Status::Corruption("unknown request type " + std::to_string(static_cast<int>(type)));
-  }
+Status SessionWorker::CheckHandle(HandleKind kind, uint64_t handle, const char* op, const char* arg) const {
+  if (handles_.Has(kind, handle)) return Status::Ok();
+  return Status(kInvalidResourceHandle, std::string(op) + ": " + arg + " " + Hex(handle) + " is not a " +
+                                            HandleKindName(kind) + " of this session");
+}
+
+Status SessionWorker::CheckMemory(const char* op, const char* arg, uint64_t ptr, uint64_t size) const {
+  if (allocations_.Contains(ptr, size)) return Status::Ok();
+  return Status::InvalidValue(std::string(op) + ": " + arg + " " + Hex(ptr) + " (" + std::to_string(size) +
+                              " bytes) is not inside memory this session allocated");
+}
+
+Status SessionWorker::TakeAllocation(const char* op, uint64_t ptr, uint64_t* bytes) {
+  if (allocations_.RemoveMalloc(ptr, bytes)) return Status::Ok();
+  return Status::InvalidValue(std::string(op) + " of " + Hex(ptr) + ", which this session did not allocate");
+}
+
+Status SessionWorker::TooManyHandles() {
+  return Status::OutOfMemory("too many streams, events, graphs and pools in this session");
 }
 
 Status SessionWorker::SendReply(uint64_t id, const Status& result, wire::ReplyBody body_type,
@@ -311,12 +294,12 @@ Status SessionWorker::FinishReply(flatbuffers::FlatBufferBuilder* builder, uint6
     reply.add_body(body);
   }
   builder->Finish(reply.Finish());
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   return WriteFrame(*connection_, std::span(builder->GetBufferPointer(), builder->GetSize()), bulk);
 }
 
 Status SessionWorker::TakeAsyncError() {
-  std::lock_guard lock(async_mu_);
+  MutexLock lock(&async_mu_);
   Status s = async_error_;
   async_error_ = Status::Ok();
   return s;
@@ -325,7 +308,7 @@ Status SessionWorker::TakeAsyncError() {
 void SessionWorker::RecordAsyncError(const Status& status) {
   if (status.ok()) return;
   spdlog::debug("asynchronous error: {}", status.ToString());
-  std::lock_guard lock(async_mu_);
+  MutexLock lock(&async_mu_);
   if (async_error_.ok()) async_error_ = status;
 }
 
@@ -381,18 +364,6 @@ void SessionWorker::RunWait(std::function<void()> task) {
   if (!waits_.TryRun(std::move(counted))) counted();
 }
 
-Status SessionWorker::HandleMemcpyHtoD(const wire::Message& m, uint64_t bulk_bytes) {
-  const auto* r = m.request_as_MemcpyHtoD();
-  if (r->size() != bulk_bytes) return Status::Corruption("MemcpyHtoD size does not match its bulk data");
-  if (!allocations_.Contains(r->dst(), r->size())) {
-    RecordAsyncError(Status::InvalidValue("cudaMemcpy to " + Hex(r->dst()) + " (" + std::to_string(r->size()) +
-                                          " bytes): not inside memory this session allocated"));
-    return DiscardBulk(*connection_, bulk_bytes);
-  }
-  return ConsumeBulk(bulk_bytes,
-                     [&](const ChunkReader& read) { return executor_->CopyToDevice(r->dst(), r->size(), r->stream(), read); });
-}
-
 Status SessionWorker::ConsumeBulk(uint64_t bulk_bytes, const std::function<Status(const ChunkReader&)>& use) {
   uint64_t consumed = 0;
   Status transport;  // a transport failure ends the session
@@ -411,24 +382,18 @@ Status SessionWorker::ConsumeBulk(uint64_t bulk_bytes, const std::function<Statu
   return Status::Ok();
 }
 
-Status SessionWorker::HandleMemcpyDtoH(const wire::Message& m) {
-  const auto* r = m.request_as_MemcpyDtoH();
+Status SessionWorker::HandleMemcpyDtoH(const wire::MemcpyDtoH& r, uint64_t id) {
   builder_.Clear();
-  if (!allocations_.Contains(r->src(), r->size())) {
-    return SendReply(m.id(), Status::InvalidValue("cudaMemcpy from " + Hex(r->src()) + " (" +
-                                                  std::to_string(r->size()) +
-                                                  " bytes): not inside memory this session allocated"));
-  }
-  if (r->size() == 0) return SendReply(m.id(), Status::Ok());
+  if (r.size() == 0) return SendReply(id, Status::Ok());
   // Behind busy work, the copy waits on the wait pool: the session's other
   // host threads go on meanwhile, as they do natively (one may even be about
   // to launch what the busy work waits for).
-  if (LookBriefly(Executor::WaitTarget::kStream, r->stream()).code() == kNotReady) {
+  if (LookBriefly(Executor::WaitTarget::kStream, r.stream()).code() == kNotReady) {
     std::function<Status()> wait;
     std::function<void()> release;
     const void* data = nullptr;
-    if (executor_->PrepareCopyFromDevice(r->src(), r->size(), r->stream(), &wait, &data, &release).ok()) {
-      RunWait([this, id = m.id(), size = r->size(), wait = std::move(wait), data, release = std::move(release)] {
+    if (executor_->PrepareCopyFromDevice(r.src(), r.size(), r.stream(), &wait, &data, &release).ok()) {
+      RunWait([this, id, size = r.size(), wait = std::move(wait), data, release = std::move(release)] {
         Status result = wait();
         flatbuffers::FlatBufferBuilder builder(256);
         ConstBuffer bytes{data, static_cast<size_t>(size)};
@@ -440,8 +405,8 @@ Status SessionWorker::HandleMemcpyDtoH(const wire::Message& m) {
       return Status::Ok();
     }
   }
-  return StreamReply(m.id(), r->size(), [&](const ChunkWriter& write) {
-    return executor_->CopyFromDevice(r->src(), r->size(), r->stream(), write);
+  return StreamReply(id, r.size(), [&](const ChunkWriter& write) {
+    return executor_->CopyFromDevice(r.src(), r.size(), r.stream(), write);
   });
 }
 
@@ -452,7 +417,7 @@ Status SessionWorker::StreamReply(uint64_t id, uint64_t bytes,
   bool started = false;
   uint64_t sent = 0;
   Status transport;
-  std::unique_lock<std::mutex> write_lock(write_mu_, std::defer_lock);
+  std::unique_lock<Mutex> write_lock(write_mu_, std::defer_lock);
   Status s = produce([&](const void* src, size_t n) {
     if (!started) {
       started = true;
@@ -495,56 +460,21 @@ Status SessionWorker::StreamReply(uint64_t id, uint64_t bytes,
   return Status::Ok();
 }
 
-Status SessionWorker::HandleMemcpyDtoD(const wire::Message& m) {
-  const auto* r = m.request_as_MemcpyDtoD();
-  if (!allocations_.Contains(r->dst(), r->size()) || !allocations_.Contains(r->src(), r->size())) {
-    RecordAsyncError(Status::InvalidValue("device-to-device cudaMemcpy " + Hex(r->src()) + " -> " + Hex(r->dst()) +
-                                          ": not inside memory this session allocated"));
-    return Status::Ok();
-  }
-  RecordAsyncError(executor_->CopyOnDevice(r->dst(), r->src(), r->size(), r->stream()));
-  return Status::Ok();
-}
-
-Status SessionWorker::HandleMemset(const wire::Message& m) {
-  const auto* r = m.request_as_Memset();
-  if (!allocations_.Contains(r->dst(), r->size())) {
-    RecordAsyncError(Status::InvalidValue("cudaMemset of " + Hex(r->dst()) + " (" + std::to_string(r->size()) +
-                                          " bytes): not inside memory this session allocated"));
-    return Status::Ok();
-  }
-  RecordAsyncError(executor_->Memset(r->dst(), static_cast<uint8_t>(r->value()), r->size(), r->stream()));
-  return Status::Ok();
-}
-
-Status SessionWorker::HandleLaunch(const wire::Message& m) {
-  const auto* r = m.request_as_Launch();
+Status SessionWorker::HandleLaunch(const wire::Launch& r) {
   std::span<const uint8_t> params;
-  if (r->params()) params = std::span(r->params()->data(), r->params()->size());
+  if (r.params()) params = std::span(r.params()->data(), r.params()->size());
   if (params.size() > kMaxParamBytes) {
     RecordAsyncError(Status(kInvalidValue, "kernel parameters exceed 32 KiB"));
     return Status::Ok();
   }
   LaunchOptions options;
-  options.cooperative = r->cooperative();
-  if (r->cluster()) options.cluster = ToDim3(r->cluster());
-  options.has_priority = r->has_priority();
-  options.priority = r->priority();
-  RecordAsyncError(executor_->Launch(r->function(), ToDim3(r->grid()), ToDim3(r->block()), r->shared_bytes(),
-                                     r->stream(), params, options));
+  options.cooperative = r.cooperative();
+  if (r.cluster()) options.cluster = ToDim3(r.cluster());
+  options.has_priority = r.has_priority();
+  options.priority = r.priority();
+  RecordAsyncError(executor_->Launch(r.function(), ToDim3(r.grid()), ToDim3(r.block()), r.shared_bytes(), r.stream(),
+                                     params, options));
   return Status::Ok();
-}
-
-Status SessionWorker::HandleDeviceSynchronize(const wire::Message& m) {
-  return WaitThenReply(m.id(), Executor::WaitTarget::kDevice, 0);
-}
-
-Status SessionWorker::HandleDeviceReset(const wire::Message& m) {
-  // The client resets by ending the session and opening a new one; here it
-  // waits for the device, on the wait pool like a synchronization, so that
-  // a kernel that never ends does not stop the session thread (which then
-  // still sees its client leave).
-  return WaitThenReply(m.id(), Executor::WaitTarget::kDevice, 0);
 }
 
 }  // namespace rcuda

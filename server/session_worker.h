@@ -2,7 +2,13 @@
 // checks them, replays each request on the Executor and answers the ones
 // that expect an answer. Any malformed input ends the session (and with it
 // the process, which frees the session's GPU memory); it never reaches the
-// GPU.
+// GPU. The dispatcher and its checks are generated from the operations'
+// descriptions (protocol/rpc/operations.def).
+//
+// Threads: the session's thread (Run) owns all state but these: replies also
+// leave from the wait pool's threads (WaitThenReply), so frames are written
+// under write_mu_ and the pending asynchronous error is async_mu_'s; the
+// host channel and the wait pool are thread-safe themselves.
 #pragma once
 
 #include <atomic>
@@ -16,11 +22,14 @@
 #include <string>
 #include <vector>
 
+#include "common/allocation_table.h"
+#include "common/mutex.h"
 #include "common/status.h"
 #include "protocol/frame.h"
+#include "protocol/tls/tls_context.h"
 #include "protocol/transport.h"
-#include "common/allocation_table.h"
 #include "server/executor.h"
+#include "server/handle_table.h"
 #include "server/host_channel.h"
 #include "server/memory_budget.h"
 #include "server/session_monitor.h"
@@ -46,6 +55,11 @@ struct SessionPolicy {
   // A session idle this long is ended (0: never); see SessionMonitor.
   std::chrono::milliseconds idle_timeout{0};
   std::chrono::milliseconds gone_grace{5000};
+  // The worker's TLS certificate (--tls-cert), loaded while it was warm,
+  // and how long a TLS handshake and the Hello inside it may take
+  // (session_worker_tls.h); null: no TLS.
+  std::shared_ptr<const TlsContext> tls;
+  std::chrono::milliseconds handshake_timeout{10000};
 };
 
 // What one session may hold of the worker's host, whatever it asks.
@@ -72,48 +86,29 @@ class SessionWorker {
 
  private:
   Status Handshake(std::span<const uint8_t> hello);
-  Status Serve(const wire::Message& message, uint64_t bulk_bytes);
 
-  Status HandleMemAlloc(const wire::Message& m);
-  Status HandleMemFree(const wire::Message& m);
-  Status HandleMemGetInfo(const wire::Message& m);
-  Status HandleMemcpyHtoD(const wire::Message& m, uint64_t bulk_bytes);
-  Status HandleMemcpyDtoH(const wire::Message& m);
-  Status HandleMemcpyDtoD(const wire::Message& m);
-  Status HandleMemset(const wire::Message& m);
-  Status HandleModuleLoad(const wire::Message& m, uint64_t bulk_bytes);
-  Status HandleModuleUnload(const wire::Message& m);
-  Status HandleLaunch(const wire::Message& m);
-  Status HandleDeviceSynchronize(const wire::Message& m);
-  Status HandleDeviceReset(const wire::Message& m);
-  // session_worker_streams.cc
-  Status HandleMemcpy3D(const wire::Message& m, uint64_t bulk_bytes);
-  Status HandleMemset3D(const wire::Message& m);
-  Status HandleMallocPitch(const wire::Message& m);
-  Status HandleStreamCreate(const wire::Message& m);
-  Status HandleStreamDestroy(const wire::Message& m);
-  Status HandleStreamSynchronize(const wire::Message& m);
-  Status HandleStreamQuery(const wire::Message& m);
-  Status HandleStreamWaitEvent(const wire::Message& m);
-  Status HandleEventCreate(const wire::Message& m);
-  Status HandleEventDestroy(const wire::Message& m);
-  Status HandleEventRecord(const wire::Message& m);
-  Status HandleEventSynchronize(const wire::Message& m);
-  Status HandleEventQuery(const wire::Message& m);
-  Status HandleEventElapsedTime(const wire::Message& m);
-  Status HandleHostFunction(const wire::Message& m);
-  Status HandleGraphInstantiate(const wire::Message& m);
-  Status HandleGraphLaunch(const wire::Message& m, uint64_t bulk_bytes);
-  Status HandleGraphExecDestroy(const wire::Message& m);
-  Status HandleGraphExecKernelNodeSetParams(const wire::Message& m);
-  Status HandleGraphExecUpdate(const wire::Message& m);
-  Status HandleCall(const wire::Message& m);
-  // session_worker_memory.cc: the generic calls that take or give GPU
-  // memory (pools, limits), charged to the session's budget.
-  Status CallMallocAsync(std::vector<int64_t>& args, std::vector<int64_t>* values);
-  void CallFreeAsync(std::vector<int64_t>& args);
-  Status CallPoolCreate(std::vector<int64_t>& args, std::vector<int64_t>* values);
-  Status CallSetLimit(std::vector<int64_t>& args);
+  // ---- The generated dispatcher, hooks and handlers ------------------------
+  // Serve and one Serve<Op> per operation are generated from
+  // protocol/rpc/operations.def (session_dispatch.inc); so are the
+  // declarations of the hooks (On<Op>: an operation's semantics beyond
+  // forwarding) and handlers (Handle<Op>: hand-shaped requests) written by
+  // hand in session_worker*.cc.
+#include "server/session_dispatch.inc"
+
+  // ---- The argument checks the dispatcher makes ---------------------------
+  // cudaErrorInvalidResourceHandle unless `handle` is one of the session's
+  // objects of `kind`.
+  Status CheckHandle(HandleKind kind, uint64_t handle, const char* op, const char* arg) const;
+  // cudaErrorInvalidValue unless [ptr, ptr + size) lies in memory this
+  // session allocated.
+  Status CheckMemory(const char* op, const char* arg, uint64_t ptr, uint64_t size) const;
+  // Takes a cudaMalloc'ed range out of the session's memory map by its base
+  // (*bytes: its size); cudaErrorInvalidValue if `ptr` is not one's base.
+  Status TakeAllocation(const char* op, uint64_t ptr, uint64_t* bytes);
+  static Status TooManyHandles();
+
+  // session_worker_memory.cc: what takes or gives GPU memory (pools,
+  // limits) is charged to the session's budget.
   // Charges `bytes`; when the grant is spent, looks again at what the
   // session's pools really reserve, then tries once more.
   bool ChargeOrRefresh(uint64_t bytes);
@@ -121,12 +116,9 @@ class SessionWorker {
   void RefreshPoolCharge();
   // The pool a cudaMallocAsync of pool argument `pool` draws from.
   int64_t PoolOf(int64_t pool);
-  // Counts a stream, event, graph or pool the session creates; false past
-  // SessionCaps::kMaxHandles.
-  bool TakeHandle();
-  void GiveHandle();
 
-  // Converts a graph from the wire, checking its device memory ranges.
+  // Converts a graph from the wire, checking its device memory ranges and
+  // its nodes' functions and events.
   Status GraphSpecs(const flatbuffers::Vector<flatbuffers::Offset<wire::GraphNode>>* nodes,
                     std::vector<GraphNodeSpec>* specs);
   Status NodeSpec(const wire::GraphNode& node, GraphNodeSpec* spec);
@@ -151,14 +143,15 @@ class SessionWorker {
                    flatbuffers::Offset<void> body = 0, std::span<const ConstBuffer> bulk = {});
   // Builds (in `builder`) and writes a reply; safe from any thread.
   Status FinishReply(flatbuffers::FlatBufferBuilder* builder, uint64_t id, const Status& result,
-                     wire::ReplyBody body_type, flatbuffers::Offset<void> body, std::span<const ConstBuffer> bulk);
+                     wire::ReplyBody body_type, flatbuffers::Offset<void> body, std::span<const ConstBuffer> bulk)
+      EXCLUDES(write_mu_);
   // Records the failure of a request that gets no reply, to report with the
   // next reply.
   // Queries `target` for up to 50 us: OK once its work is done, 600 while
   // it still runs, another error for a bad handle or a fault.
   Status LookBriefly(Executor::WaitTarget target, uint64_t handle);
-  void RecordAsyncError(const Status& status);
-  Status TakeAsyncError();
+  void RecordAsyncError(const Status& status) EXCLUDES(async_mu_);
+  Status TakeAsyncError() EXCLUDES(async_mu_);
   // Answers a synchronizing request when the GPU work it waits for is done,
   // without holding up the session's other requests meanwhile.
   Status WaitThenReply(uint64_t id, Executor::WaitTarget target, uint64_t handle);
@@ -176,6 +169,7 @@ class SessionWorker {
   struct LoadedModule {
     uint64_t executor_id = 0;
     std::vector<uint64_t> variables;  // bases in allocations_
+    std::vector<uint64_t> functions;  // handles in handles_
     uint64_t charged = 0;
   };
   std::map<uint64_t, LoadedModule> modules_;
@@ -187,12 +181,12 @@ class SessionWorker {
   std::map<int64_t, uint64_t> limit_charges_;  // by cudaLimit
   uint64_t resident_threads_ = 1;  // SMs * threads per SM: a stack size's multiplier
   uint32_t arch_ = 0;              // the GPU's, e.g. 90: which module image it loads
-  int live_handles_ = 0;
+  HandleTable handles_{SessionCaps::kMaxHandles};
   std::unique_ptr<SessionMonitor> monitor_;
   uint64_t next_id_ = 0;
-  std::mutex async_mu_;
-  Status async_error_;  // guarded by async_mu_
-  std::mutex write_mu_;  // one frame at a time on connection_
+  Mutex async_mu_;
+  Status async_error_ GUARDED_BY(async_mu_);
+  Mutex write_mu_;  // one frame at a time on connection_
   WaitPool waits_{SessionCaps::kMaxWaitThreads};
   ClientHostChannel host_channel_;
   std::thread attach_thread_;

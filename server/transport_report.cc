@@ -25,8 +25,12 @@ Status SendTransportReport(int control_fd, const std::string& detail) {
 
 bool TakeTransportReport(int control_fd, std::string* detail) {
   char buffer[sizeof kMagic + kMaxTransportReportBytes];
-  ssize_t n = recv(control_fd, buffer, sizeof buffer, MSG_DONTWAIT);
+  // Looked at first, taken only if it is a report: any other message on
+  // the control socket stays for its own reader (tls_handoff.h).
+  ssize_t n = recv(control_fd, buffer, sizeof buffer, MSG_DONTWAIT | MSG_PEEK);
   if (n < static_cast<ssize_t>(sizeof kMagic) || std::memcmp(buffer, kMagic, sizeof kMagic) != 0) return false;
+  n = recv(control_fd, buffer, sizeof buffer, MSG_DONTWAIT);
+  if (n < static_cast<ssize_t>(sizeof kMagic)) return false;
   detail->clear();
   for (ssize_t i = sizeof kMagic; i < n; ++i) {
     char c = buffer[i];

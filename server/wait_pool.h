@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -28,15 +29,20 @@ class WaitPool {
   size_t threads();
 
  private:
-  void Loop();
+  // What the threads share. They hold it themselves: a thread still blocked
+  // in a GPU wait when the pool goes is detached and touches it afterwards.
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<std::function<void()>> tasks;  // guarded by mu
+    int idle = 0;                             // guarded by mu
+    bool stopping = false;                    // guarded by mu
+  };
+  static void Loop(std::shared_ptr<State> state);
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> tasks_;
-  std::vector<std::thread> threads_;
-  int idle_ = 0;
+  const std::shared_ptr<State> state_ = std::make_shared<State>();
+  std::vector<std::thread> threads_;  // guarded by state_->mu
   const size_t max_threads_;
-  bool stopping_ = false;
 };
 
 }  // namespace rcuda

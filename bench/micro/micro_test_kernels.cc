@@ -1,7 +1,7 @@
 // TEST EQUIPMENT: host versions of micro.cu's kernels for rcuda's test
 // backend, so that CI can run the benchmark's code path (its figures on the
 // test backend measure nothing about GPUs and are not reported).
-#include "server/test_kernel_api.h"
+#include "tests/fake_driver/host_kernel_api.h"
 
 using namespace rcuda::testk;
 

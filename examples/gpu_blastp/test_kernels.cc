@@ -1,10 +1,10 @@
 // TEST EQUIPMENT: host versions of gpu_blastp's kernels for rcuda's test
-// backend (server/test_kernel_api.h), so CI can run gpu_blastp --mode gpu
+// backend (tests/fake_driver/host_kernel_api.h), so CI can run gpu_blastp --mode gpu
 // through rcuda-run and rcuda-server without a GPU. They call the same
 // shared code (two_hit.h, xdrop_prelim.h) as the CUDA kernels, and read
 // the score matrix from the program's __constant__ table as it uploaded
 // it. Nothing this computes is a GPU result.
-#include "test_kernel_api.h"
+#include "tests/fake_driver/host_kernel_api.h"
 #include "two_hit.h"
 #include "xdrop_prelim.h"
 

@@ -284,6 +284,20 @@ CUresult cuCtxGetStreamPriorityRange(int* least, int* greatest) {
   return CUDA_SUCCESS;
 }
 
+// No profiling tool is attached to the fake: starting and stopping its
+// collection only needs a usable context, as with the driver.
+CUresult cuProfilerStart() {
+  std::lock_guard lock(D().mu);
+  Context* ctx;
+  return UsableContext(&ctx);
+}
+
+CUresult cuProfilerStop() {
+  std::lock_guard lock(D().mu);
+  Context* ctx;
+  return UsableContext(&ctx);
+}
+
 CUresult cuGetErrorName(CUresult error, const char** name) {
   if (!name) return CUDA_ERROR_INVALID_VALUE;
   const ResultName* e = FindResult(error);

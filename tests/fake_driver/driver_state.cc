@@ -80,6 +80,7 @@ CUresult Initialize() {
   }
   std::string error;
   const char* plugins = std::getenv("RCUDA_FAKE_DRIVER_KERNELS");
+  if (plugins && !*plugins) plugins = nullptr;
   if (plugins && !LoadHostKernelPlugins(plugins, &error)) {
     Log("%s", error.c_str());
     return CUDA_ERROR_NOT_INITIALIZED;

@@ -8,7 +8,8 @@
 
 namespace fake::gpu {
 
-inline constexpr char kName[] = "rcuda FAKE CUDA driver (test equipment, not a GPU)";
+// The name rcuda-server's test backend has always shown (TEST EQUIPMENT).
+inline constexpr char kName[] = "rcuda TEST device (host memory, not a GPU)";
 inline constexpr int kDriverVersion = 13000;
 inline constexpr int kMajor = 9, kMinor = 0;  // compute capability 9.0 (sm_90)
 inline constexpr int kSmCount = 4;

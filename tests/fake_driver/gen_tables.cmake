@@ -1,6 +1,7 @@
 # Generates two tables of the fake CUDA driver from the toolkit's own headers,
 # so that they follow the toolkit rather than a hand-written copy:
-#   abi_versions.inc  every {"cuName", version} that cudaTypedefs.h has a
+#   abi_versions.inc  every {"cuName", version} that cudaTypedefs.h (and
+#                     cudaProfilerTypedefs.h) has a
 #                     PFN_cuName_v<version> prototype for (the ABI versions
 #                     cuGetProcAddress chooses between);
 #   cuda_results.inc  every CUresult: X(value, "CUDA_ERROR_NAME", "text"),
@@ -9,6 +10,8 @@
 #   cmake -DCUDA_INCLUDE=<dir> -DOUT=<dir> -P gen_tables.cmake
 
 file(READ ${CUDA_INCLUDE}/cudaTypedefs.h typedefs)
+file(READ ${CUDA_INCLUDE}/cudaProfilerTypedefs.h profiler_typedefs)
+string(APPEND typedefs "${profiler_typedefs}")
 string(REGEX MATCHALL "PFN_cu[A-Za-z0-9_]*_v[0-9]+\\)" prototypes "${typedefs}")
 set(lines "")
 foreach(p IN LISTS prototypes)

@@ -1,14 +1,13 @@
 // TEST EQUIPMENT: the fake CUDA driver runs kernels as host functions that
-// plugins register by mangled name, through the same ABI as rcuda-server's
-// test backend (server/test_kernel_api.h), so both reuse
-// librcuda_test_kernels.so. The plugins are named, colon-separated, in
-// RCUDA_FAKE_DRIVER_KERNELS and loaded by cuInit.
+// plugins register by mangled name (the ABI: host_kernel_api.h). The plugins
+// are named, colon-separated, in RCUDA_FAKE_DRIVER_KERNELS (rcuda-server
+// --backend test sets it from its --test-kernels) and loaded by cuInit.
 #pragma once
 
 #include <cstddef>
 #include <string>
 
-#include "server/test_kernel_api.h"
+#include "tests/fake_driver/host_kernel_api.h"
 
 namespace fake {
 

@@ -13,7 +13,7 @@
 #include <unordered_map>
 
 #include "common/fatbin.h"
-#include "server/test_kernel_api.h"
+#include "tests/fake_driver/host_kernel_api.h"
 
 namespace fake {
 

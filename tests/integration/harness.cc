@@ -204,6 +204,12 @@ TestServer::TestServer(Options options) {
                                    "0",                  "--port-file", dir_ + "/port", "--status-file",
                                    dir_ + "/status.json", "--log-level", options.log_level};
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
+  // More options for every server of the run, space-separated (the fault
+  // tests' TLS variants, tests/integration/CMakeLists.txt).
+  if (const char* more = std::getenv("RCUDA_ITEST_SERVER_ARGS")) {
+    std::istringstream words(more);
+    for (std::string word; words >> word;) args.push_back(word);
+  }
   std::vector<std::string> env = options.env;
 #ifdef RCUDA_ITEST_FAKE_DRIVER_DIR
   if (options.backend == "cuda") {
@@ -325,7 +331,13 @@ Program::Program(const std::string& program, const std::vector<std::string>& arg
   }
   argv_strings.push_back(program);
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  auto env_strings = MergedEnvironment(env);
+  std::vector<std::string> program_env = env;
+  // The sanitizer build's client library needs the sanitizer runtime in the
+  // (uninstrumented) program: scripts/test.sh names it here.
+  if (const char* preload = std::getenv("RCUDA_TEST_PRELOAD"); preload && *preload) {
+    program_env.insert(program_env.begin(), std::string("LD_PRELOAD=") + preload);
+  }
+  auto env_strings = MergedEnvironment(program_env);
 
   int in[2], out[2];
   if (pipe2(in, O_CLOEXEC) != 0) return;

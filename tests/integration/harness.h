@@ -73,8 +73,9 @@ class TestServer {
     uint64_t test_memory = 0;  // 0: the server's default
     int warm_workers = -1;     // -1: the server's default
     std::string log_level = "info";
-    // "test", or "cuda" on the fake libcuda.so.1 (TEST EQUIPMENT,
-    // tests/fake_driver), which only the server sees.
+    // "test" (the CUDA executor on the fake libcuda.so.1 of
+    // tests/fake_driver, TEST EQUIPMENT, opened by path), or "cuda" on the
+    // same fake found through LD_LIBRARY_PATH, which only the server sees.
     std::string backend = "test";
     std::vector<std::string> extra_args;  // more rcuda-server options
     std::vector<std::string> env;         // NAME=VALUE for the server

@@ -3,8 +3,8 @@
 // (pitched allocations, module globals, device limits, pools), and one
 // session cannot take the worker's host memory or threads (pinned copy
 // buffers, graph staging, module images, strided copies, handles). Run on
-// both executors where the code differs: the test backend and the CUDA
-// executor on the fake libcuda.so.1 (TEST EQUIPMENT).
+// both backends (kBackends): the test backend and the CUDA backend, both the
+// CUDA executor on the fake libcuda.so.1 (TEST EQUIPMENT).
 #include <unistd.h>
 
 #include <algorithm>
@@ -295,7 +295,7 @@ TEST_CASE("one session cannot take the worker's host memory or threads", "[hosti
 
 TEST_CASE("copies that wait and strided copies stay within the session's host budget and threads",
           "[hostile_host_cuda]") {
-  // The CUDA executor only: the test backend waits for nothing.
+  // Once: both backends are the CUDA executor on the fake driver.
   TestServer::Options options;
   options.backend = "cuda";
   options.extra_args = {"--session-host-staging", std::to_string(32 * kMiB)};

@@ -59,8 +59,10 @@ uint64_t LastSessionId(const TestServer& server);
 // its worker's pid (-1 if none came).
 pid_t WorkerOfNewSession(const TestServer& server, uint64_t last_id);
 
-// Both executors: the test backend, and the CUDA executor on the fake
-// libcuda.so.1 (TEST EQUIPMENT).
+// Both ways to the CUDA executor on the fake libcuda.so.1 (TEST EQUIPMENT):
+// the test backend, which opens the fake by path and configures it from its
+// own options, and the CUDA backend, which finds it as it finds a real
+// driver (LD_LIBRARY_PATH).
 inline const char* kBackends[] = {"test", "cuda"};
 
 // hostile_kernels.cu, loaded through a raw client.

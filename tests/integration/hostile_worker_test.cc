@@ -2,8 +2,8 @@
 // run forever or outlive its client (empty strided regions of endless depth,
 // a reset behind a kernel that never ends, a client that stays connected
 // and does nothing), and nothing of an unloaded module stays usable. On
-// both executors: the test backend and the CUDA executor on the fake
-// libcuda.so.1 (TEST EQUIPMENT).
+// both backends (kBackends): the test backend and the CUDA backend, both the
+// CUDA executor on the fake libcuda.so.1 (TEST EQUIPMENT).
 #include <signal.h>
 
 #include <atomic>

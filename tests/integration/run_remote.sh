@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs one CUDA program through rcuda against a private rcuda-server with the
-# TEST backend (host memory, host kernels: test equipment, not a GPU).
+# TEST backend (the CUDA executor on the fake CUDA driver of tests/fake_driver:
+# host memory, host kernels, test equipment, not a GPU).
 #
 #   RCUDA_BUILD_DIR=build tests/integration/run_remote.sh <program> [args...]
 #
@@ -30,8 +31,12 @@ if [ ! -s "$work/port" ]; then
   exit 1
 fi
 port=$(cat "$work/port")
+# The sanitizer build's client library needs the sanitizer runtime in the
+# (uninstrumented) program: scripts/test.sh names it in RCUDA_TEST_PRELOAD.
+preload=()
+[ -n "${RCUDA_TEST_PRELOAD:-}" ] && preload=(env "LD_PRELOAD=$RCUDA_TEST_PRELOAD")
 scheme=${RCUDA_ITEST_TRANSPORT:+$RCUDA_ITEST_TRANSPORT://}
-RCUDA_DEVICE_COUNT=1 RCUDA_DEVICE_0="${scheme}127.0.0.1@$port" "$build/bin/rcuda-run" -- "$@"
+RCUDA_DEVICE_COUNT=1 RCUDA_DEVICE_0="${scheme}127.0.0.1@$port" "${preload[@]}" "$build/bin/rcuda-run" -- "$@"
 status=$?
 if [ $status -ne 0 ]; then
   echo "run_remote.sh: $* exited with $status; server log:" >&2

@@ -93,4 +93,28 @@ TEST_CASE("an endpoint naming an unknown transport is refused, naming the ones t
   CHECK_THAT(p.Stderr(), Catch::Contains("unknown transport 'carrier-pigeon'") && Catch::Contains("tcp, shm, ucx"));
 }
 
+// UCX is not encrypted: a client told to use TLS must not carry its session
+// (token, data) over UCX, nor switch quietly to another transport than the
+// one named. Refused before anything is sent, so no UCX is needed here.
+TEST_CASE("with RCUDA_TLS set, UCX is refused, saying it is not encrypted", "[ucx-scheme]") {
+  TestServer server;
+  REQUIRE(server.started());
+  SECTION("ucx://") {
+    Program p(BuildPaths::Probe(), {"compute", "3"}, ClientEnv("ucx://" + server.endpoint(), {"RCUDA_TLS=1"}));
+    auto rc = p.Wait(milliseconds(60000));
+    INFO(Describe(p, server));
+    CHECK(rc != 0);
+    CHECK_THAT(p.Stderr(), Catch::Contains("RCUDA_TLS is set, but the endpoint's scheme names UCX, which is not "
+                                           "encrypted"));
+  }
+  SECTION("RCUDA_TRANSPORT=ucx") {
+    Program p(BuildPaths::Probe(), {"compute", "3"},
+              ClientEnv(server.endpoint(), {"RCUDA_TLS=1", "RCUDA_TRANSPORT=ucx"}));
+    auto rc = p.Wait(milliseconds(60000));
+    INFO(Describe(p, server));
+    CHECK(rc != 0);
+    CHECK_THAT(p.Stderr(), Catch::Contains("RCUDA_TLS is set, but RCUDA_TRANSPORT names UCX, which is not encrypted"));
+  }
+}
+
 }  // namespace rcuda::itest

@@ -1,5 +1,5 @@
 // Helpers for the host kernels of the test programs (TEST EQUIPMENT, see
-// server/test_kernel_api.h). Each host kernel computes exactly what its GPU
+// tests/fake_driver/host_kernel_api.h). Each host kernel computes exactly what its GPU
 // kernel computes, in the same float operation order where the program
 // checks results exactly.
 #pragma once
@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <thread>
 
-#include "server/test_kernel_api.h"
+#include "tests/fake_driver/host_kernel_api.h"
 
 namespace rcuda::testk {
 
@@ -23,7 +23,7 @@ inline uint32_t GlobalY(const rcuda_test_launch* l, rcuda_dim3 b, rcuda_dim3 t) 
 inline uint64_t GridThreadsX(const rcuda_test_launch* l) { return uint64_t{l->grid.x} * l->block.x; }
 inline uint32_t ThreadsPerBlock(const rcuda_test_launch* l) { return l->block.x * l->block.y * l->block.z; }
 
-// A module variable's address in the test backend, or nullptr.
+// A module variable's address in the fake driver, or nullptr.
 template <class T>
 T* Symbol(const rcuda_test_launch* l, const char* name) {
   return static_cast<T*>(l->find_symbol(l->ctx, name));

@@ -1,11 +1,11 @@
 // list-plugin-kernels PLUGIN.so: prints the mangled names a test-kernel
-// plugin registers, one per line, as rcuda-server's test backend would see
+// plugin registers, one per line, as the fake CUDA driver (rcuda-server's test backend) would see
 // them. Used by the coverage test (check_kernel_coverage.sh).
 #include <dlfcn.h>
 
 #include <cstdio>
 
-#include "server/test_kernel_api.h"
+#include "tests/fake_driver/host_kernel_api.h"
 
 namespace {
 int registered = 0;

@@ -408,4 +408,39 @@ TEST_CASE("PTX-only fatbinaries list the module's variables", "[ptx-variables]")
   CHECK(image.variables.size() == 5);
 }
 
+// Regression (CTest unit.regression.ptx-hostile-sizes; found by the ptx
+// fuzz target, tests/fuzz): ParsePtx took sizes and counts as they came. A
+// variable of a trillion bytes with a one-value initializer made it allocate
+// the whole variable; a 128-bit element's initializer was copied out of a
+// 64-bit integer (a read past it); counts were read with atoi (undefined
+// beyond int) and multiplied in 32 bits, so a parameter array of 2^30 + 1
+// words came out 4 bytes long.
+TEST_CASE("PTX sizes from a hostile module are bounded or refused", "[ptx-hostile-sizes]") {
+  ModuleImage image;
+  // The initial bytes are what the text gives; the rest of the variable is zero.
+  Status s = ParsePtx(".visible .global .align 1 .b8 big[1000000000000] = {7, 8};\n", &image);
+  INFO(s.ToString());
+  REQUIRE(s.ok());
+  REQUIRE(image.variables.size() == 1);
+  CHECK(image.variables[0].size == 1000000000000ull);
+  CHECK(image.variables[0].init == std::string("\x07\x08", 2));
+
+  CHECK_FALSE(ParsePtx(".global .align 4 .u32 wraps[4611686018427387905] = {1};\n", &image).ok());
+  CHECK_FALSE(ParsePtx(".global .align 4 .u32 huge[99999999999999999999999];\n", &image).ok());
+  CHECK_FALSE(ParsePtx(".global .align 16 .b128 wide = 5;\n", &image).ok());
+  CHECK_FALSE(ParsePtx(".global .b99999999999 odd;\n", &image).ok());
+
+  // Parameters: a size that wrapped, one beyond CUDA's limit, an alignment beyond it.
+  CHECK_FALSE(ParsePtx(".visible .entry k(.param .b32 p[1073741825], .param .u64 q)\n{ ret; }", &image).ok());
+  CHECK_FALSE(ParsePtx(".visible .entry k(.param .b8 p[40000])\n{ ret; }", &image).ok());
+  CHECK_FALSE(ParsePtx(".visible .entry k(.param .b8 a[20000], .param .b8 b[20000])\n{ ret; }", &image).ok());
+  CHECK_FALSE(ParsePtx(".visible .entry k(.param .align 4294967296 .b8 p[4])\n{ ret; }", &image).ok());
+  // The largest parameters CUDA allows still parse.
+  s = ParsePtx(".visible .entry k(.param .u32 a, .param .align 4 .b8 b[32760])\n{ ret; }", &image);
+  INFO(s.ToString());
+  REQUIRE(s.ok());
+  REQUIRE(image.kernels.size() == 1);
+  CHECK(LayoutOf(image.kernels[0]) == Layout{{0, 4}, {4, 32760}});
+}
+
 }  // namespace rcuda

@@ -4,6 +4,8 @@
 // copies of them, which must give errors, never crashes.
 #include <catch2/catch.hpp>
 
+#include <zstd.h>
+
 #include <cstring>
 #include <map>
 #include <set>
@@ -316,6 +318,41 @@ TEST_CASE("an absurd decompressed size is refused without allocating it", "[fatb
       CHECK_FALSE(s.ok());
     }
   }
+}
+
+// Regression (CTest unit.regression.zstd-claim-bound; found reviewing what
+// the fatbin fuzz target reaches): a ZSTD frame that does not state its
+// content size let the entry header claim up to the 1 GiB cap, which
+// EntryContent allocated (and zero-filled) before decompressing a few bytes.
+TEST_CASE("a ZSTD frame without a size cannot claim more than it can hold", "[zstd-claim-bound]") {
+  const std::string data(1000, 'x');
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  REQUIRE(cctx);
+  REQUIRE_FALSE(ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 0)));
+  std::string frame(ZSTD_compressBound(data.size()), '\0');
+  size_t n = ZSTD_compress2(cctx, frame.data(), frame.size(), data.data(), data.size());
+  ZSTD_freeCCtx(cctx);
+  REQUIRE_FALSE(ZSTD_isError(n));
+  frame.resize(n);
+  REQUIRE(ZSTD_getFrameContentSize(frame.data(), frame.size()) == ZSTD_CONTENTSIZE_UNKNOWN);
+
+  FatbinEntry entry{};
+  entry.kind = FatbinEntry::kCubin;
+  entry.flags = 0x8000;
+  entry.compressed_size = static_cast<uint32_t>(n);
+  entry.payload = frame;
+  entry.uncompressed_size = data.size();
+  std::string content;
+  Status s = EntryContent(entry, &content);
+  INFO(s.ToString());
+  REQUIRE(s.ok());
+  CHECK(content == data);
+
+  entry.uncompressed_size = uint64_t{900} << 20;  // under the 1 GiB cap, far beyond the frame
+  s = EntryContent(entry, &content);
+  INFO(s.ToString());
+  CHECK_FALSE(s.ok());
+  CHECK(s.message().find("cannot hold") != std::string::npos);
 }
 
 TEST_CASE("randomly corrupted fatbinaries give errors or sane modules, never crashes", "[fatbin][corrupt]") {

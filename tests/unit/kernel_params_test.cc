@@ -92,4 +92,20 @@ TEST_CASE("a parameter layout whose end overflows is refused", "[kernel-params-o
   CHECK_FALSE(s.ok());
 }
 
+// Regression (CTest unit.regression.kernel-params-empty; found by the ptx
+// fuzz target): a layout of parameters of no bytes (PTX ".param .b8 a[0]")
+// gives a buffer without storage, and PackKernelParams passed its null data
+// pointer to memcpy (undefined even for 0 bytes; UBSan stops there in the
+// sanitizer builds, unit.parsers_asan included).
+TEST_CASE("parameters of no bytes pack into an empty buffer", "[kernel-params-empty]") {
+  std::vector<KernelParamInfo> params = {{0, 0}, {0, 0}};
+  char arg = 0;
+  void* args[] = {&arg, &arg};
+  std::vector<uint8_t> buffer;  // no storage yet, as a fresh one
+  Status s = PackKernelParams(params, args, &buffer);
+  INFO(s.ToString());
+  CHECK(s.ok());
+  CHECK(buffer.empty());
+}
+
 }  // namespace rcuda

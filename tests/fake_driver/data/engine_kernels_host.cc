@@ -1,7 +1,7 @@
 // TEST EQUIPMENT: host implementations of data/engine_kernels.cu for the
 // fake driver's own tests, through rcuda's host kernel ABI
-// (server/test_kernel_api.h). noHost deliberately has none.
-#include "server/test_kernel_api.h"
+// (host_kernel_api.h). noHost deliberately has none.
+#include "tests/fake_driver/host_kernel_api.h"
 
 namespace {
 

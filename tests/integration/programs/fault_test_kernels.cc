@@ -1,10 +1,10 @@
 // TEST EQUIPMENT: host kernels of fault_probe.cu for rcuda-server's test
-// backend (server/test_kernel_api.h). Loaded with
+// backend (tests/fake_driver/host_kernel_api.h). Loaded with
 // --test-kernels librcuda_fault_test_kernels.so.
 #include <chrono>
 #include <thread>
 
-#include "server/test_kernel_api.h"
+#include "tests/fake_driver/host_kernel_api.h"
 
 using namespace rcuda::testk;
 

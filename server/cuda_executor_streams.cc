@@ -1,0 +1,164 @@
+// CudaExecutor: streams, events, host functions, and waiting for the GPU
+// without holding up the session (cuda_executor.h). Stream and event handles
+// are the executor's own numbers; stream 0 is the legacy default stream.
+#include "server/cuda_executor.h"
+
+namespace rcuda {
+
+Status CudaExecutor::StreamOf(uint64_t handle, CUstream* stream) {
+  if (handle == kLegacyStream) {
+    *stream = CU_STREAM_LEGACY;
+    return Status::Ok();
+  }
+  auto it = streams_.find(handle);
+  if (it == streams_.end()) return Status(kInvalidResourceHandle, "unknown stream");
+  *stream = it->second;
+  return Status::Ok();
+}
+
+Status CudaExecutor::EventOf(uint64_t handle, CUevent* event) {
+  auto it = events_.find(handle);
+  if (it == events_.end()) return Status(kInvalidResourceHandle, "unknown event");
+  *event = it->second;
+  return Status::Ok();
+}
+
+Status CudaExecutor::StreamPriorityRange(int32_t* least, int32_t* greatest) {
+  int l = 0, g = 0;
+  RCUDA_RETURN_IF_ERROR(Check(drv_.cuCtxGetStreamPriorityRange(&l, &g), "cuCtxGetStreamPriorityRange"));
+  *least = l;
+  *greatest = g;
+  return Status::Ok();
+}
+
+Status CudaExecutor::StreamCreate(uint32_t flags, int32_t priority, uint64_t* stream) {
+  CUstream s = nullptr;
+  RCUDA_RETURN_IF_ERROR(Check(drv_.cuStreamCreateWithPriority(&s, flags, priority), "cuStreamCreateWithPriority"));
+  *stream = ++next_handle_;
+  streams_[*stream] = s;
+  return Status::Ok();
+}
+
+Status CudaExecutor::StreamDestroy(uint64_t stream) {
+  auto it = streams_.find(stream);
+  if (it == streams_.end()) return Status(kInvalidResourceHandle, "unknown stream");
+  CUresult r = drv_.cuStreamDestroy(it->second);
+  streams_.erase(it);
+  return Check(r, "cuStreamDestroy");
+}
+
+Status CudaExecutor::StreamSynchronize(uint64_t stream) {
+  CUstream s = nullptr;
+  RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
+  return Check(drv_.cuStreamSynchronize(s), "cuStreamSynchronize");
+}
+
+Status CudaExecutor::StreamQuery(uint64_t stream) {
+  CUstream s = nullptr;
+  RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
+  return Check(drv_.cuStreamQuery(s), "cuStreamQuery");
+}
+
+Status CudaExecutor::StreamWaitEvent(uint64_t stream, uint64_t event, uint32_t flags) {
+  CUstream s = nullptr;
+  CUevent e = nullptr;
+  RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
+  RCUDA_RETURN_IF_ERROR(EventOf(event, &e));
+  return Check(drv_.cuStreamWaitEvent(s, e, flags), "cuStreamWaitEvent");
+}
+
+Status CudaExecutor::EventCreate(uint32_t flags, uint64_t* event) {
+  CUevent e = nullptr;
+  RCUDA_RETURN_IF_ERROR(Check(drv_.cuEventCreate(&e, flags), "cuEventCreate"));
+  *event = ++next_handle_;
+  events_[*event] = e;
+  return Status::Ok();
+}
+
+Status CudaExecutor::EventDestroy(uint64_t event) {
+  auto it = events_.find(event);
+  if (it == events_.end()) return Status(kInvalidResourceHandle, "unknown event");
+  CUresult r = drv_.cuEventDestroy(it->second);
+  events_.erase(it);
+  return Check(r, "cuEventDestroy");
+}
+
+Status CudaExecutor::EventRecord(uint64_t event, uint64_t stream, uint32_t flags) {
+  CUstream s = nullptr;
+  CUevent e = nullptr;
+  RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
+  RCUDA_RETURN_IF_ERROR(EventOf(event, &e));
+  return Check(drv_.cuEventRecordWithFlags(e, s, flags), "cuEventRecordWithFlags");
+}
+
+Status CudaExecutor::EventSynchronize(uint64_t event) {
+  CUevent e = nullptr;
+  RCUDA_RETURN_IF_ERROR(EventOf(event, &e));
+  return Check(drv_.cuEventSynchronize(e), "cuEventSynchronize");
+}
+
+Status CudaExecutor::EventQuery(uint64_t event) {
+  CUevent e = nullptr;
+  RCUDA_RETURN_IF_ERROR(EventOf(event, &e));
+  return Check(drv_.cuEventQuery(e), "cuEventQuery");
+}
+
+Status CudaExecutor::EventElapsedTime(uint64_t start, uint64_t end, float* ms) {
+  CUevent a = nullptr, b = nullptr;
+  RCUDA_RETURN_IF_ERROR(EventOf(start, &a));
+  RCUDA_RETURN_IF_ERROR(EventOf(end, &b));
+  return Check(drv_.cuEventElapsedTime(ms, a, b), "cuEventElapsedTime");
+}
+
+Status CudaExecutor::LaunchHostFunction(uint64_t stream, uint64_t id) {
+  CUstream s = nullptr;
+  RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
+  if (!host_channel_) return Status(Status::kNotSupported, "no host channel");
+  auto* call = new HostFunctionCall{host_channel_, id, /*once=*/true};
+  CUresult r = drv_.cuLaunchHostFunc(s, &HostFunctionCall::Run, call);
+  if (r != CUDA_SUCCESS) delete call;
+  return Check(r, "cuLaunchHostFunc");
+}
+
+Status CudaExecutor::Query(WaitTarget target, uint64_t handle) {
+  if (target == WaitTarget::kStream) return StreamQuery(handle);
+  if (target == WaitTarget::kEvent) return EventQuery(handle);
+  // The device: every stream, the legacy one included.
+  RCUDA_RETURN_IF_ERROR(Check(drv_.cuStreamQuery(CU_STREAM_LEGACY), "cuStreamQuery"));
+  for (const auto& [h, s] : streams_) RCUDA_RETURN_IF_ERROR(Check(drv_.cuStreamQuery(s), "cuStreamQuery"));
+  return Status::Ok();
+}
+
+Status CudaExecutor::PrepareWait(WaitTarget target, uint64_t handle, std::function<Status()>* wait) {
+  // The returned wait runs on a thread of the wait pool: it captures driver
+  // handles, never the executor's maps, and makes the context current there
+  // first.
+  CudaDriver* drv = &drv_;
+  CUcontext ctx = context_;
+  if (target == WaitTarget::kStream) {
+    CUstream s = nullptr;
+    RCUDA_RETURN_IF_ERROR(StreamOf(handle, &s));
+    *wait = [drv, ctx, s] {
+      drv->cuCtxSetCurrent(ctx);
+      CUresult r = drv->cuStreamSynchronize(s);
+      return r == CUDA_SUCCESS ? Status::Ok() : drv->Error(r, "cuStreamSynchronize");
+    };
+  } else if (target == WaitTarget::kEvent) {
+    CUevent e = nullptr;
+    RCUDA_RETURN_IF_ERROR(EventOf(handle, &e));
+    *wait = [drv, ctx, e] {
+      drv->cuCtxSetCurrent(ctx);
+      CUresult r = drv->cuEventSynchronize(e);
+      return r == CUDA_SUCCESS ? Status::Ok() : drv->Error(r, "cuEventSynchronize");
+    };
+  } else {
+    *wait = [drv, ctx] {
+      drv->cuCtxSetCurrent(ctx);
+      CUresult r = drv->cuCtxSynchronize();
+      return r == CUDA_SUCCESS ? Status::Ok() : drv->Error(r, "cuCtxSynchronize");
+    };
+  }
+  return Status::Ok();
+}
+
+}  // namespace rcuda
