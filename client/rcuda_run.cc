@@ -1,7 +1,7 @@
 // rcuda-run: runs an unmodified CUDA program with rcuda's libcudart.so.13 in
 // place of NVIDIA's.
 //
-//   rcuda-run [--device host[@port][:gpu]]... [--log-level L] [--] program [args]
+//   rcuda-run [--device [transport://]host[@port][:gpu]]... [--log-level L] [--] program [args]
 //
 // It puts the client library first (LD_PRELOAD and LD_LIBRARY_PATH) and
 // execs the program. A program that links the CUDA runtime statically (nvcc's
@@ -99,7 +99,9 @@ void Usage(FILE* out) {
   std::fprintf(out,
                "usage: rcuda-run [options] [--] program [args...]\n"
                "Runs an unmodified CUDA program (built with nvcc -cudart=shared) on remote GPUs.\n"
-               "  -d, --device host[@port][:gpu]  a GPU, once per virtual device\n"
+               "  -d, --device [T://]host[@port][:gpu]\n"
+               "                                  a GPU, once per virtual device; T (tcp, shm, ucx) demands that\n"
+               "                                  transport (default: RCUDA_TRANSPORT, auto)\n"
                "                                  (default: RCUDA_DEVICE_COUNT/RCUDA_DEVICE_<i>, else 127.0.0.1)\n"
                "  --log-level L                   client log level: error, warn, info, debug (RCUDA_LOG_LEVEL)\n"
                "  --lib DIR                       directory of rcuda's libcudart.so.13 (default: ../lib/rcuda)\n"

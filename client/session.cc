@@ -72,6 +72,7 @@ Status Session::ConnectLocked() {
   auto host = builder_.CreateString(Hostname());
   auto program = builder_.CreateString(ProgramName());
   auto token = builder_.CreateString(GetEnvOr("RCUDA_TOKEN", ""));
+  auto transport = builder_.CreateString(HelloTransport(*connection_));
   wire::HelloBuilder hello(builder_);
   hello.add_protocol_version(kProtocolVersion);
   hello.add_client_host(host);
@@ -79,6 +80,7 @@ Status Session::ConnectLocked() {
   hello.add_program(program);
   hello.add_gpu(endpoint_.gpu);
   hello.add_token(token);
+  hello.add_transport(transport);
   auto body = hello.Finish();
   connected_ = true;  // SendLocked/ReceiveLocked need it; undone on failure
   const wire::HelloReply* hr = nullptr;
@@ -89,11 +91,13 @@ Status Session::ConnectLocked() {
     s = CallForLocked(wire::Request::Hello, body.Union(), &hr);
     expired = deadline.expired();
   }
+  // The transport asked for (UCX) may have been declined by the server.
+  if (s.ok() && hr && hr->accepted()) s = ConfirmTransport(*connection_);
   if (!s.ok() || !hr || !hr->accepted()) {
     std::string why = expired ? "no answer to the handshake within " + std::to_string(limit.count()) +
                                     " ms (RCUDA_HANDSHAKE_TIMEOUT_MS)"
-                      : hr && hr->message() ? hr->message()->str()
-                                            : s.message();
+                      : hr && hr->message() && !hr->accepted() ? hr->message()->str()
+                                                               : s.message();
     // Over TLS 1.3 a server that refuses the client's certificate says so
     // after the handshake, in answer to the Hello.
     if (std::string advice = TlsAdvice(why); !advice.empty()) why += " (" + advice + ")";

@@ -53,11 +53,13 @@ Status Session::EnsureHostChannel() {
   if (!s.ok()) return Status::Cuda(cudaErrorDevicesUnavailable, "cannot open the host channel: " + s.message());
   flatbuffers::FlatBufferBuilder builder(256);
   auto key = builder.CreateString(session_key_);
+  auto transport = builder.CreateString(HelloTransport(*connection));
   wire::HelloBuilder hello(builder);
   hello.add_protocol_version(kProtocolVersion);
   hello.add_client_pid(static_cast<uint32_t>(getpid()));
   hello.add_gpu(endpoint_.gpu);
   hello.add_attach_key(key);
+  hello.add_transport(transport);
   auto body = hello.Finish();
   wire::MessageBuilder message(builder);
   message.add_id(1);
@@ -76,8 +78,10 @@ Status Session::EnsureHostChannel() {
   }
   const wire::Reply* reply = s.ok() ? VerifiedReply(frame) : nullptr;
   const wire::HelloReply* hr = reply ? reply->body_as_HelloReply() : nullptr;  // null when absent
-  if (!hr || !hr->accepted()) {
+  if (hr && hr->accepted()) s = ConfirmTransport(*connection);
+  if (!s.ok() || !hr || !hr->accepted()) {
     std::string why = expired ? "no answer to the handshake within " + std::to_string(HandshakeTimeout().count()) + " ms"
+                      : hr && hr->accepted() ? s.message()  // the transport asked for was declined
                       : hr && hr->message() ? hr->message()->str()
                       : s.ok()              ? "malformed reply"
                                             : s.message();

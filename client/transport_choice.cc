@@ -1,48 +1,52 @@
 #include "client/transport_choice.h"
 
+#include <algorithm>
 #include <mutex>
+#include <vector>
 
 #include "client/handshake_deadline.h"
 #include "client/log.h"
 #include "common/env.h"
-#include "protocol/shm_transport.h"
-#include "protocol/tcp_transport.h"
 #include "protocol/tls/tls_client.h"
 #include "protocol/tls/tls_preamble.h"
+#include "protocol/transport_registry.h"
 
 namespace rcuda::client {
 namespace {
 
-bool IsLoopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+Status ConnectWith(const TransportEntry& entry, const Endpoint& endpoint, const TransportConnectOptions& options,
+                   std::unique_ptr<Connection>* connection, TransportConnectReport* report) {
+  Status s = entry.connect(endpoint, options, connection, report);
+  for (const std::string& warning : report->warnings) Log(LogLevel::kWarn, warning);
+  if (s.ok()) Log(LogLevel::kDebug, "using " + entry.label + " to reach " + endpoint.ToString());
+  return s;
 }
 
-// Tries the places a local server's socket may be (protocol/shm_socket.h).
-// *refused: a socket was there but its listener is not one this user
-// trusts, or its set-up failed; `why` says so.
-Status ConnectLocal(const Endpoint& endpoint, std::unique_ptr<Connection>* connection, bool* refused,
-                    std::string* why) {
-  *refused = false;
-  std::string missing;
-  for (const std::string& path : ShmClientSocketPaths(endpoint.port)) {
-    bool absent = false;
-    Status s = ShmConnect(path, connection, &absent);
-    if (s.ok()) {
-      Log(LogLevel::kDebug, "using shared memory to reach " + endpoint.ToString() + " (" + path + ")");
-      return s;
+// RCUDA_TRANSPORT=auto: the transports that apply to `endpoint`, in order.
+std::vector<const TransportEntry*> AutoCandidates(const Endpoint& endpoint) {
+  std::vector<const TransportEntry*> candidates;
+  for (const TransportEntry& entry : Transports()) {
+    if (entry.connect && entry.auto_rank >= 0 && (!entry.auto_applies || entry.auto_applies(endpoint))) {
+      candidates.push_back(&entry);
     }
-    // Nothing listening there: look further. Anything else is a socket
-    // that is there and is not (or not safely) rcuda-server.
-    if (absent) {
-      missing += (missing.empty() ? "" : "; ") + s.message();
-      continue;
-    }
-    *refused = true;
-    *why = s.message();
-    return s;
   }
-  *why = missing.empty() ? "no local socket" : missing;
-  return Status::Unavailable(*why);
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const TransportEntry* a, const TransportEntry* b) { return a->auto_rank < b->auto_rank; });
+  return candidates;
+}
+
+// The transport RCUDA_TRANSPORT names, or nullptr for auto. An unknown name
+// is said once and means TCP (what it always meant).
+const TransportEntry* ChosenByEnvironment() {
+  const std::string choice = GetEnvOr("RCUDA_TRANSPORT", "auto");
+  if (choice == "auto" || choice.empty()) return nullptr;
+  const TransportEntry* entry = FindTransport(choice);
+  if (entry && entry->connect) return entry;
+  static std::once_flag once;
+  std::call_once(once, [&] {
+    Log(LogLevel::kWarn, "RCUDA_TRANSPORT=" + choice + " is none of auto, " + TransportNames() + "; using TCP");
+  });
+  return FindTransport("tcp");
 }
 
 // RCUDA_TLS: whether every TCP connection uses TLS.
@@ -93,6 +97,17 @@ Status ConnectTls(const Endpoint& endpoint, std::chrono::milliseconds timeout, c
   return advice.empty() ? s : Status(s.code(), s.message() + " (" + advice + ")");
 }
 
+// With RCUDA_TLS set, a transport that leaves the host and is not TCP
+// (UCX) would carry the session unencrypted: an error rather than either
+// a silent downgrade or a quiet switch to another transport than the one
+// named (`named_by`).
+Status RefuseUnencrypted(const TransportEntry& entry, bool tls, const std::string& named_by) {
+  if (!tls || entry.host_local || entry.name == "tcp") return Status::Ok();
+  return Status::NotSupported("RCUDA_TLS is set, but " + named_by + " names " + entry.label + ", which is not " +
+                              "encrypted: unset RCUDA_TLS to use " + entry.label + ", or use TCP (tcp://, " +
+                              kTlsTransportName + "://) for TLS");
+}
+
 }  // namespace
 
 std::string TlsAdvice(const std::string& message) {
@@ -115,38 +130,62 @@ Status ConnectTransport(const Endpoint& endpoint, std::chrono::milliseconds time
                         std::unique_ptr<Connection>* connection, const std::string& host_channel_key) {
   bool tls = false;
   RCUDA_RETURN_IF_ERROR(TlsWanted(&tls));
-  std::string choice = GetEnvOr("RCUDA_TRANSPORT", "auto");
+  TransportConnectOptions options;
+  options.timeout = timeout;
+  // TCP with RCUDA_TLS set runs over TLS; the host channel's key goes into
+  // TLS's preamble (only a digest of it).
+  auto connect = [&](const TransportEntry& entry, TransportConnectReport* report) {
+    if (tls && entry.name == "tcp") return ConnectTls(endpoint, timeout, host_channel_key, connection);
+    return ConnectWith(entry, endpoint, options, connection, report);
+  };
+  // A scheme names the one transport this endpoint uses.
   if (!endpoint.transport.empty()) {
-    // A scheme names the transport for this device: no other is tried.
     if (endpoint.transport == kTlsTransportName) return ConnectTls(endpoint, timeout, host_channel_key, connection);
-    if (endpoint.transport != "tcp" && endpoint.transport != "shm") {
-      return Status::NotSupported("endpoint " + endpoint.ToString() + ": unknown transport '" + endpoint.transport +
-                                  "' (tcp, shm, tls)");
+    const TransportEntry* entry = FindTransport(endpoint.transport);
+    if (!entry || !entry->connect) {
+      return Status::InvalidValue("endpoint " + endpoint.ToString() + ": unknown transport '" + endpoint.transport +
+                                  "' (" + TransportNames() + ", " + kTlsTransportName + ")");
     }
-    choice = endpoint.transport;
+    RCUDA_RETURN_IF_ERROR(RefuseUnencrypted(*entry, tls, "the endpoint's scheme"));
+    options.required = true;
+    TransportConnectReport report;
+    return connect(*entry, &report);
   }
-  if (choice == "shm" || (choice == "auto" && IsLoopback(endpoint.host))) {
-    if (GetEnv("RCUDA_SERVER_UID") && !ExpectedServerUid()) {
-      static std::once_flag once;
-      std::call_once(once, [] {
-        Log(LogLevel::kWarn, "RCUDA_SERVER_UID=" + GetEnvOr("RCUDA_SERVER_UID", "") +
-                                 " is neither a uid nor a user name; ignored");
-      });
+  std::vector<const TransportEntry*> candidates;
+  if (const TransportEntry* chosen = ChosenByEnvironment()) {
+    RCUDA_RETURN_IF_ERROR(RefuseUnencrypted(*chosen, tls, "RCUDA_TRANSPORT"));
+    candidates.push_back(chosen);
+    if (const TransportEntry* fallback = FindTransport(chosen->fallback); fallback && fallback->connect) {
+      candidates.push_back(fallback);
     }
-    bool refused = false;
-    std::string why;
-    Status s = ConnectLocal(endpoint, connection, &refused, &why);
-    if (s.ok() || choice == "shm") return s;
-    if (refused) {
-      Log(LogLevel::kWarn, "not using shared memory for " + endpoint.ToString() + ": " + why + "; using TCP");
+  } else {
+    candidates = AutoCandidates(endpoint);
+  }
+  Status s = Status::Unavailable("no transport reaches " + endpoint.ToString());
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    TransportConnectReport report;
+    s = connect(*candidates[i], &report);
+    if (s.ok() || i + 1 == candidates.size()) return s;
+    const TransportEntry& next = *candidates[i + 1];
+    if (report.absent) {
+      Log(LogLevel::kDebug, candidates[i]->label + " unavailable (" + s.message() + "); using " + next.label);
     } else {
-      Log(LogLevel::kDebug, "shared memory unavailable (" + why + "); using TCP");
+      Log(LogLevel::kWarn, "not using " + candidates[i]->label + " for " + endpoint.ToString() + ": " + s.message() +
+                               "; using " + next.label);
     }
   }
-  if (tls) return ConnectTls(endpoint, timeout, host_channel_key, connection);
-  TcpOptions options;
-  options.connect_timeout = timeout;
-  return TcpConnect(endpoint.host, endpoint.port, options, connection);
+  return s;
 }
+
+Status ConfirmTransport(Connection& connection) {
+  const TransportEntry* entry = FindTransport(connection.Kind());
+  if (!entry || !entry->confirm) return Status::Ok();
+  std::string warning;
+  Status s = entry->confirm(connection, &warning);
+  if (!warning.empty()) Log(LogLevel::kWarn, warning);
+  return s;
+}
+
+std::string HelloTransport(const Connection& connection) { return connection.Kind(); }
 
 }  // namespace rcuda::client

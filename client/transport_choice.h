@@ -1,14 +1,21 @@
-// Which transport a session uses to reach its server: shared memory when
-// the server is on this host (loopback endpoint) and listens on its Unix
-// socket, TCP otherwise or when RCUDA_TRANSPORT=tcp. RCUDA_TRANSPORT=shm
-// insists on shared memory (an error if it cannot be set up).
+// Which transport a session uses to reach its server
+// (protocol/transport_registry.h lists them):
+// - an endpoint with a scheme ("ucx://gpu1@8308:0") uses that transport or
+//   fails; "tls://" is TCP over TLS;
+// - otherwise RCUDA_TRANSPORT: `auto` (default) tries, in the registry's
+//   order, the transports that apply to the endpoint (shared memory for a
+//   server on this host, then TCP); a transport's name uses that one, and
+//   where it cannot (UCX missing here or at the server) its fallback, TCP,
+//   with a warning; shared memory has none (an error, as it always was).
 //
 // TCP runs over TLS when RCUDA_TLS is 1 (or "required"), or when the
 // device's endpoint says tls:// (then always TCP, never shared memory):
 // the server's certificate is checked against RCUDA_TLS_CA (else the
 // system's trusted CAs) and the host name or address dialled
 // (RCUDA_TLS_SERVER_NAME instead, if set), and RCUDA_TLS_CERT/RCUDA_TLS_KEY
-// are presented to servers that require a client certificate.
+// are presented to servers that require a client certificate. With
+// RCUDA_TLS set, shared memory (which never leaves the host) is used as
+// without it, and UCX, which is not encrypted, is refused with an error.
 #pragma once
 
 #include <chrono>
@@ -29,5 +36,13 @@ Status ConnectTransport(const Endpoint& endpoint, std::chrono::milliseconds time
 // What a user can do about a TLS failure described by `message` ("" when
 // there is nothing to add): which variable to set.
 std::string TlsAdvice(const std::string& message);
+
+// Once the server accepted the Hello sent over `connection`: whether the
+// connection is what was asked for (a UCX endpoint whose server did not
+// upgrade is not: an error for "ucx://", a warning for RCUDA_TRANSPORT=ucx).
+Status ConfirmTransport(Connection& connection);
+
+// The Hello's `transport`: the transport the client asks the server for.
+std::string HelloTransport(const Connection& connection);
 
 }  // namespace rcuda::client

@@ -57,6 +57,8 @@ Json ToJson(const ServerStatusSession& s) {
   j["peer"] = s.peer;
   j["lease"] = s.lease;
   j["started_unix"] = s.started_unix;
+  j["transport"] = s.transport;
+  j["transport_detail"] = s.transport_detail;
   return j;
 }
 
@@ -69,6 +71,8 @@ Status FromJson(const Json& j, ServerStatusSession* s) {
   RCUDA_RETURN_IF_ERROR(GetString(j, "peer", &s->peer));
   RCUDA_RETURN_IF_ERROR(GetString(j, "lease", &s->lease));
   RCUDA_RETURN_IF_ERROR(GetInt(j, "started_unix", false, kInt64Min, kInt64Max, &s->started_unix));
+  RCUDA_RETURN_IF_ERROR(GetString(j, "transport", &s->transport));
+  RCUDA_RETURN_IF_ERROR(GetString(j, "transport_detail", &s->transport_detail));
   s->gpu = int(gpu);
   return Status::Ok();
 }

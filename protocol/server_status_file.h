@@ -3,7 +3,8 @@
 // the server's sessions and whether it runs. One JSON object on one line; the
 // server rewrites the file atomically on every session start and end:
 //   {"server_pid":123,"port":8308,"backend":"cuda","sessions":[{"id":7,"gpu":0,
-//    "worker_pid":456,"peer":"10.0.0.5:41234","lease":"...","started_unix":1764263000}]}
+//    "worker_pid":456,"peer":"10.0.0.5:41234","lease":"...","started_unix":1764263000,
+//    "transport":"ucx","transport_detail":"rc_mlx5/mlx5_0:1"}]}
 // Readers ignore members they do not know, so a field can be added without
 // breaking an older monitor: add it to the struct, to ToJson and FromJson in
 // server_status_file.cc, and to the round-trip test.
@@ -26,6 +27,8 @@ struct ServerStatusSession {
   std::string peer;
   std::string lease;  // the lease the session's token named; empty without authentication
   int64_t started_unix = 0;
+  std::string transport;         // how it reached the server: "tcp", "shm", "ucx" ("" from older servers)
+  std::string transport_detail;  // what that runs on, as its worker reported it (UCX: "rc_mlx5/mlx5_0:1")
 };
 
 struct ServerStatusFile {

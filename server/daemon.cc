@@ -19,11 +19,11 @@
 #include "protocol/frame.h"
 #include "protocol/lease_token.h"
 #include "protocol/server_status_file.h"
-#include "protocol/shm_transport.h"
-#include "protocol/tcp_transport.h"
 #include "protocol/tls/tls_preamble.h"
+#include "protocol/transport_registry.h"
 #include "protocol/version.h"
 #include "server/fd_passing.h"
+#include "server/transport_report.h"
 
 namespace rcuda {
 namespace {
@@ -95,10 +95,8 @@ Status Daemon::Run() {
   }
   options_.gpus = gpus;
   RCUDA_RETURN_IF_ERROR(PrepareTls());
-  // No read-ahead: what a TLS client sends after its preamble (its
-  // ClientHello) must stay in the socket for the worker's handshake.
-  RCUDA_RETURN_IF_ERROR(TcpListen(options_.listen_address, options_.port, &listener_, /*read_ahead=*/false));
-  uint16_t port = listener_->Port();
+  uint16_t port = 0;
+  RCUDA_RETURN_IF_ERROR(StartListeners(&port));
   options_.port = port;
   spdlog::info("rcuda-server listening on {}:{} with the {} backend{}", options_.listen_address, port,
                options_.executor.backend,
@@ -109,28 +107,22 @@ Status Daemon::Run() {
   }
   WriteStatusFile();
   std::thread reaper([this] { ReapLoop(); });
-  // Clients on this host may come through shared memory (a Unix socket next
-  // to the TCP port).
-  std::thread local_accepts;
-  if (options_.shared_memory) {
-    std::string path, note;
-    Status s = ShmServerSocketPath(port, &path, &note);
-    if (!note.empty()) spdlog::warn("shared memory: {}", note);
-    if (s.ok()) s = ShmListen(path, &shm_listener_);
-    if (s.ok()) {
-      spdlog::info("local clients: shared memory through {}", path);
-      local_accepts = std::thread([this] { AcceptLoop(shm_listener_.get()); });
-    } else {
-      spdlog::warn("no shared-memory transport: {}", s.message());
-    }
+  // The main listener is served by this thread, every other one (shared
+  // memory's Unix socket) by a thread of its own.
+  std::vector<std::thread> accepts;
+  std::vector<Listener*> listeners;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& l : listeners_) listeners.push_back(l.get());
   }
+  for (size_t i = 1; i < listeners.size(); ++i) accepts.emplace_back([this, l = listeners[i]] { AcceptLoop(l); });
   if (!options_.port_file.empty()) {
     std::string tmp = options_.port_file + ".tmp";
     std::ofstream(tmp) << port << "\n";
     std::rename(tmp.c_str(), options_.port_file.c_str());
   }
-  AcceptLoop(listener_.get());
-  if (local_accepts.joinable()) local_accepts.join();
+  AcceptLoop(listeners[0]);
+  for (auto& t : accepts) t.join();
 
   // Shut down: end every worker; their sessions' GPU memory is freed as they exit.
   {
@@ -149,6 +141,95 @@ Status Daemon::Run() {
   reaper.join();
   spdlog::info("rcuda-server stopped");
   return Status::Ok();
+}
+
+Status Daemon::StartListeners(uint16_t* port) {
+  const std::vector<TransportEntry>& all = Transports();
+  auto disabled = [&](const TransportEntry& e) { return options_.disabled_transports.count(e.name) > 0; };
+  auto listen = [&](const TransportEntry& e, uint16_t at, std::string* description) {
+    TransportListenOptions options;
+    options.address = options_.listen_address;
+    options.port = at;
+    std::unique_ptr<Listener> listener;
+    std::string note;
+    Status s = e.listen(options, &listener, description, &note);
+    if (!note.empty()) spdlog::warn("{}: {}", e.label, note);
+    if (s.ok()) {
+      std::lock_guard lock(mu_);
+      listeners_.push_back(std::move(listener));
+    }
+    return s;
+  };
+  // The main listener first: its port names the others (and is --port-file's).
+  const TransportEntry* main = nullptr;
+  for (const TransportEntry& e : all) {
+    if (!main && e.main_listener && e.listen && !disabled(e)) main = &e;
+  }
+  if (!main) return Status::Unavailable("no transport to listen on --port (all disabled)");
+  std::string description;
+  RCUDA_RETURN_IF_ERROR(listen(*main, options_.port, &description));
+  {
+    std::lock_guard lock(mu_);
+    *port = listeners_[0]->Port();
+  }
+  offered_.insert(main->name);
+  for (const TransportEntry& e : all) {
+    if (&e == main || disabled(e)) continue;
+    std::string note;
+    if (e.available && !e.available(&note)) {
+      spdlog::info("no {} transport: {}", e.label, note);
+      continue;
+    }
+    if (e.listen) {
+      Status s = listen(e, *port, &description);
+      if (!s.ok()) {
+        spdlog::warn("no {} transport: {}", e.label, s.message());
+        continue;
+      }
+      spdlog::info("{}: {}", e.label, description);
+      offered_.insert(e.name);
+    } else if (!e.rides_on.empty() && offered_.count(e.rides_on)) {
+      // Rides on a listener listed before it (the registry's order).
+      spdlog::info("{} offered on the {} port{}", e.label, e.rides_on, note.empty() ? "" : " (" + note + ")");
+      offered_.insert(e.name);
+    }
+  }
+  return Status::Ok();
+}
+
+std::string Daemon::HandoffKind(const Connection& connection, std::span<const uint8_t> hello) const {
+  const std::string accepted = connection.Kind();
+  const wire::Message* message = VerifiedMessage(hello);
+  const wire::Hello* h = message ? message->request_as_Hello() : nullptr;
+  if (!h || !h->transport() || h->transport()->str() == accepted) return accepted;
+  const TransportEntry* asked = FindTransport(h->transport()->string_view());
+  // Not offered (--no-ucx, no libucp here): the worker answers on the
+  // connection as it came, and the client sees that it was not upgraded.
+  if (!asked || asked->rides_on != accepted || !offered_.count(asked->name)) return accepted;
+  return asked->name;
+}
+
+std::string Daemon::TransportsToPrepare() const {
+  std::string names;
+  for (const TransportEntry& e : Transports()) {
+    if (e.prepare && offered_.count(e.name)) names += (names.empty() ? "" : ",") + e.name;
+  }
+  return names;
+}
+
+bool Daemon::CollectTransportReports() {
+  bool changed = false;
+  for (auto& [pid, session] : sessions_) {
+    if (session.reported || !session.handed_over) continue;
+    std::string detail;
+    if (TakeTransportReport(session.control_fd, &detail)) {
+      session.reported = true;
+      session.transport_detail = detail;
+      spdlog::info("session {}: {} over {}", session.id, session.transport, detail);
+      changed = true;
+    }
+  }
+  return changed;
 }
 
 void Daemon::AcceptLoop(Listener* listener) {
@@ -195,8 +276,10 @@ void Daemon::NoteRefusal(const std::string& why) {
 
 void Daemon::Stop() {
   if (stopping_.exchange(true)) return;
-  if (listener_) listener_->Close();
-  if (shm_listener_) shm_listener_->Close();
+  {
+    std::lock_guard lock(mu_);
+    for (auto& l : listeners_) l->Close();
+  }
   cv_.notify_all();
 }
 
@@ -281,6 +364,8 @@ Status Daemon::Dispatch(Connection& connection, int gpu, std::span<const uint8_t
   Worker worker;
   RCUDA_RETURN_IF_ERROR(TakeWorker(gpu, &worker));
   std::string key = RandomKey();
+  // A TLS client's raw socket: the worker does the handshake (kTlsTransportName).
+  const std::string kind = tls ? std::string(kTlsTransportName) : HandoffKind(connection, hello);
   // The lease's memory is counted across all its sessions on this GPU.
   std::string account = lease.empty() ? "" : lease + "/" + std::to_string(gpu);
   int lease_fd = -1, lease_slot = -1;
@@ -294,6 +379,7 @@ Status Daemon::Dispatch(Connection& connection, int gpu, std::span<const uint8_t
       Session& session = sessions_[worker.pid] =
           Session{++next_session_, gpu, worker.pid, connection.PeerName(), NowUnixSeconds(),
                   worker.control_fd, key, lease, address, account, lease_slot};
+      session.transport = kind;
       session.tls = tls;
       if (tls) session.route = AttachRoute(key);
     }
@@ -305,8 +391,7 @@ Status Daemon::Dispatch(Connection& connection, int gpu, std::span<const uint8_t
     s = Status::IoError(std::string("dup: ") + std::strerror(errno));
   }
   if (s.ok()) {
-    Handoff handoff{tls ? kTlsTransportName : connection.Kind(), connection.HandoffHandles(), key,
-                    std::vector<uint8_t>(hello.begin(), hello.end())};
+    Handoff handoff{kind, connection.HandoffHandles(), key, std::vector<uint8_t>(hello.begin(), hello.end())};
     handoff.lease_fd = lease_fd;
     handoff.lease_slot = lease_slot;
     s = SendSession(worker.control_fd, handoff);
@@ -343,8 +428,8 @@ Status Daemon::Dispatch(Connection& connection, int gpu, std::span<const uint8_t
     if (auto it = sessions_.find(worker.pid); it != sessions_.end()) {
       it->second.handed_over = true;
       *counted = true;
-      spdlog::info("session {} from {} on GPU {}: worker pid {}{}", it->second.id, it->second.peer, gpu, worker.pid,
-                   tls ? ", over TLS" : "");
+      spdlog::info("session {} from {} on GPU {}: worker pid {} ({}{})", it->second.id, it->second.peer, gpu,
+                   worker.pid, kind, tls ? ": TCP, over TLS" : "");
     }
   }
   WriteStatusFile();
@@ -438,7 +523,7 @@ Status Daemon::Attach(Connection& connection, const std::string& key, std::span<
   if (control < 0) return Status::InvalidValue("no session with that key");
   // Never under mu_, and never for long: a worker that stopped taking
   // connections must not stop the daemon's other sessions.
-  Status s = SendSession(control, Handoff{connection.Kind(), connection.HandoffHandles(), "",
+  Status s = SendSession(control, Handoff{HandoffKind(connection, hello), connection.HandoffHandles(), "",
                                           std::vector<uint8_t>(hello.begin(), hello.end())});
   close(control);
   return s;
@@ -518,6 +603,10 @@ Status Daemon::SpawnWorker(int gpu, Worker* worker) {
   if (!options_.node_name.empty()) {
     args.push_back("--node-name");
     args.push_back(options_.node_name);
+  }
+  if (std::string prepare = TransportsToPrepare(); !prepare.empty()) {
+    args.push_back("--worker-prepare");
+    args.push_back(prepare);
   }
   // The worker does the TLS handshakes of its session (daemon_tls.cc).
   for (const auto& [flag, value] : {std::pair{"--tls-cert", &options_.tls.certificate_file},
@@ -631,6 +720,10 @@ void Daemon::ReapLoop() {
         }
       }
     }
+    {
+      std::lock_guard lock(mu_);
+      changed |= CollectTransportReports();
+    }
     if (changed) WriteStatusFile();
     std::unique_lock lock(mu_);
     if (stopping_ && sessions_.empty() && intakes_ == 0) {
@@ -657,7 +750,8 @@ void Daemon::WriteStatusFile() {
   status.backend = options_.executor.backend;
   for (const auto& [pid, s] : sessions_) {
     status.sessions.push_back({.id = int64_t(s.id), .gpu = s.gpu, .worker_pid = pid, .peer = s.peer,
-                               .lease = s.lease, .started_unix = s.started_unix});
+                               .lease = s.lease, .started_unix = s.started_unix, .transport = s.transport,
+                               .transport_detail = s.transport_detail});
   }
   if (Status s = WriteServerStatusFile(options_.status_file, status); !s.ok()) spdlog::warn("{}", s.message());
 }

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -53,7 +54,10 @@ struct DaemonOptions {
   // A session whose client sent nothing for this long, with nothing of it
   // in progress, is ended (0: never).
   std::chrono::seconds session_idle_timeout{8 * 3600};
-  bool shared_memory = true;    // also accept local clients through shared memory
+  // Transports of the registry (protocol/transport_registry.h) not to
+  // offer: "shm" (--no-shared-memory), "ucx" (--no-ucx). The first one left
+  // that can be the main listener (TCP) listens on --port.
+  std::set<std::string> disabled_transports;
   // TLS on the TCP port (daemon_tls.cc): offered when a certificate is set.
   TlsServerOptions tls;
   // Which TCP clients must use TLS: none, those not on loopback, all.
@@ -90,6 +94,9 @@ class Daemon {
     std::string lease_account;  // key of leases_, empty without a lease
     int lease_slot = -1;
     bool handed_over = false;   // the worker took the session
+    std::string transport = {};  // the kind it was handed over as ("tcp", "shm", "ucx", "tls")
+    std::string transport_detail = {};  // what the worker reported it runs on (UCX's transports)
+    bool reported = false;      // the worker's report arrived (transport_report.h)
     bool tls = false;           // its host channel must come over TLS too
     std::string route = {};     // AttachRoute(key), for a TLS host channel
   };
@@ -101,6 +108,18 @@ class Daemon {
     ~LeaseAccount();
   };
 
+  // Listens with every transport that has a listener and is not disabled,
+  // the main one (TCP) first: *port is the port it bound. Also settles
+  // which riding transports (UCX) are offered.
+  Status StartListeners(uint16_t* port);
+  // The kind a connection accepted as `connection.Kind()` is handed to its
+  // worker as: the transport its Hello asks for when that one rides on the
+  // accepted kind and is offered here, else its own.
+  std::string HandoffKind(const Connection& connection, std::span<const uint8_t> hello) const;
+  // The offered transports a warm worker prepares (TransportEntry::prepare).
+  std::string TransportsToPrepare() const;
+  // Takes the transport reports workers sent (transport_report.h). Under mu_.
+  bool CollectTransportReports();
   void AcceptLoop(Listener* listener);
   void Intake(std::unique_ptr<Connection> connection, std::string address);
   // *counted: the session now counts against `address` until its worker
@@ -155,8 +174,8 @@ class Daemon {
   DaemonOptions options_;
   std::string auth_key_;  // to name sessions' leases in the status file
   std::unique_ptr<LeaseRevocations> revocations_;  // with --revoked-leases-file
-  std::unique_ptr<Listener> listener_;
-  std::unique_ptr<Listener> shm_listener_;
+  std::vector<std::unique_ptr<Listener>> listeners_;  // the main one first; guarded by mu_
+  std::set<std::string> offered_;  // transports offered; set before accepting
   bool tls_offered_ = false;  // a certificate was given, and it loads
   std::atomic<bool> stopping_{false};
 

@@ -14,26 +14,53 @@
 #include "common/log.h"
 #include "protocol/adopt.h"
 #include "protocol/lease_token.h"
-#include "protocol/tcp_transport.h"
 #include "protocol/tls/tls_preamble.h"
+#include "protocol/transport_registry.h"
 #include "protocol/version.h"
 #include "server/daemon.h"
 #include "server/fd_passing.h"
 #include "server/session_worker.h"
 #include "server/session_worker_tls.h"
 #include "server/test_backend.h"
+#include "server/transport_report.h"
 
 namespace {
 
 using namespace rcuda;
 
-int RunWorker(int control_fd, int gpu, const ExecutorOptions& executor_options, SessionPolicy policy) {
+// What the daemon's --worker-prepare names (TransportEntry::prepare: UCX's
+// context), done before a session comes. A failure is only noted: the
+// session's adoption tries again, and says why to its client.
+void PrepareTransports(const std::string& names) {
+  std::stringstream list(names);
+  for (std::string name; std::getline(list, name, ',');) {
+    const TransportEntry* entry = FindTransport(name);
+    if (!entry || !entry->prepare) continue;
+    Status s = entry->prepare();
+    if (!s.ok()) spdlog::warn("cannot prepare the {} transport: {}", entry->label, s.message());
+  }
+}
+
+// The log line, and the daemon's status file, say what the session's
+// connection runs on (UCX: which of its transports).
+void ReportTransport(int control_fd, const std::string& kind, Connection& connection) {
+  const TransportEntry* entry = FindTransport(kind);
+  std::string detail = entry && entry->describe ? entry->describe(connection) : "";
+  if (detail.empty()) return;
+  spdlog::info("session connection {} runs on {} {}", connection.PeerName(), entry->label, detail);
+  Status s = SendTransportReport(control_fd, detail);
+  if (!s.ok()) spdlog::warn("{}", s.message());
+}
+
+int RunWorker(int control_fd, int gpu, const ExecutorOptions& executor_options, SessionPolicy policy,
+              const std::string& prepare) {
   // Open the GPU before there is a session: that is what makes this worker
   // warm. A failure is kept and reported to the client in the handshake.
   std::unique_ptr<Executor> executor;
   Status open = CreateExecutor(executor_options, &executor);
   if (open.ok()) open = executor->Open(gpu);
   if (!open.ok()) spdlog::error("worker for GPU {}: {}", gpu, open.message());
+  PrepareTransports(prepare);
 
   Handoff handoff;
   bool closed = false;
@@ -51,6 +78,7 @@ int RunWorker(int control_fd, int gpu, const ExecutorOptions& executor_options, 
     spdlog::error("worker: {}", s.message());
     return 1;
   }
+  ReportTransport(control_fd, handoff.kind, *connection);
   policy.gpu = gpu;
   // The control socket stays open: the session's host channel arrives on it.
   policy.control_fd = control_fd;
@@ -132,6 +160,12 @@ int main(int argc, char** argv) {
   bool no_shm = false;
   app.add_flag("--no-shared-memory", no_shm,
                "Do not offer the shared-memory transport to local clients (Unix socket in $RCUDA_SOCKET_DIR)");
+  bool no_ucx = false;
+  app.add_flag("--no-ucx", no_ucx,
+               "Do not offer the UCX transport (InfiniBand, RoCE) on the TCP port (default: offered when "
+               "libucp.so.0 loads)");
+  std::string worker_prepare;
+  app.add_option("--worker-prepare", worker_prepare, "(internal) transports a warm worker prepares")->group("");
   app.add_option("--worker-control-fd", worker_control_fd, "(internal) run as a session worker")->group("");
   app.add_option("--worker-gpu", worker_gpu, "(internal) the worker's GPU")->group("");
   bool count_gpus = false;
@@ -156,7 +190,8 @@ int main(int argc, char** argv) {
     std::printf("%d\n", count);
     return 0;
   }
-  options.shared_memory = !no_shm;
+  if (no_shm) options.disabled_transports.insert("shm");
+  if (no_ucx) options.disabled_transports.insert("ucx");
   options.session_idle_timeout = std::chrono::seconds(std::max<int64_t>(0, idle_seconds));
   options.hello_timeout = std::chrono::seconds(handshake_seconds);
   options.require_tls = require_tls == "all"      ? DaemonOptions::RequireTls::kAll
@@ -192,7 +227,7 @@ int main(int argc, char** argv) {
       Status t = TlsContext::ForServer(options.tls, &policy.tls);
       if (!t.ok()) spdlog::error("worker: no TLS: {}", t.message());
     }
-    return RunWorker(worker_control_fd, worker_gpu, options.executor, policy);
+    return RunWorker(worker_control_fd, worker_gpu, options.executor, policy, worker_prepare);
   }
 
   InitLogging("rcuda-server", options.log_level);

@@ -35,28 +35,11 @@ settings=${UCX_TLS:-"tcp sm,self"}
 lat_iters=20000 bw_iters=200
 if [ -n "$quick" ]; then lat_iters=2000 bw_iters=40; fi
 tmp=$(mktemp -d)
-server=""
-trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$tmp"' EXIT
+trap '[ -n "${perftest_server:-}" ] && kill "$perftest_server" 2>/dev/null; rm -rf "$tmp"' EXIT
 
-# ucx_perftest TEST SIZE ITERATIONS: its "Final:" line (iterations, latency
-# typical/average/overall in us, bandwidth average/overall in MiB/s, ...).
-perftest() {
-  local port
-  port=$((20000 + RANDOM % 20000))
-  local server_cpu=() client_cpu=()
-  if [ -n "$pin" ]; then server_cpu=(-c 1) client_cpu=(-c 0); fi
-  ucx_perftest -p "$port" "${server_cpu[@]}" >"$tmp/server.log" 2>&1 &
-  server=$!
-  # The server listens once it has set up; wait for its port (bounded).
-  for _ in $(seq 200); do
-    ss -ltn "sport = :$port" | grep -q LISTEN && break
-    kill -0 "$server" 2>/dev/null || break
-    sleep 0.05
-  done
-  ucx_perftest 127.0.0.1 -p "$port" "${client_cpu[@]}" -t "$1" -s "$2" -n "$3" 2>&1 | awk '/^Final:/ {print}'
-  wait "$server"
-  server=""
-}
+perftest_tmp=$tmp
+. "$(dirname "$0")/ucx_perftest.sh"
+export PERFTEST_LAT_ITERS=$lat_iters PERFTEST_BW_ITERS=$bw_iters
 
 "$bench" shm $quick $pin >"$tmp/own_shm" 2>&1 || echo "ucx_bench shm failed" >&2
 "$bench" tcp $quick $pin >"$tmp/own_tcp" 2>&1 || echo "ucx_bench tcp failed" >&2
@@ -64,9 +47,7 @@ for tls in $settings; do
   export UCX_TLS=$tls
   name=${tls//,/_}
   {
-    perftest tag_lat 64 "$lat_iters" | awk '{print "METRIC perftest_tag_rt " 2 * $3 " us"}'
-    perftest ucp_put_bw 4194304 "$bw_iters" | awk '{print "METRIC perftest_put_bw " $7 * 1048576 / 1e9 " GB/s"}'
-    perftest tag_bw 4194304 "$bw_iters" | awk '{print "METRIC perftest_tag_bw " $7 * 1048576 / 1e9 " GB/s"}'
+    perftest_metrics perftest $pin
     "$bench" ucx $quick $pin 2>/dev/null || echo "ucx_bench ucx failed" >&2
   } >"$tmp/$name"
 done

@@ -5,6 +5,43 @@
 #include <mutex>
 
 namespace rcuda::ucx {
+namespace {
+
+std::mutex prepared_mu;
+ucp_worker_h prepared = nullptr;  // guarded by prepared_mu
+pid_t prepared_owner = 0;         // guarded by prepared_mu
+
+}  // namespace
+
+ucp_worker_params_t WorkerParams() {
+  ucp_worker_params_t params{};
+  params.field_mask = UCP_WORKER_PARAM_FIELD_THREAD_MODE;
+  params.thread_mode = UCS_THREAD_MODE_SERIALIZED;
+  return params;
+}
+
+Status PrepareWorker() {
+  const UcpLibrary* ucp = nullptr;
+  ucp_context_h context = nullptr;
+  RCUDA_RETURN_IF_ERROR(ProcessContext(&ucp, &context));
+  std::lock_guard lock(prepared_mu);
+  if (prepared && prepared_owner == getpid()) return Status::Ok();
+  ucp_worker_params_t params = WorkerParams();
+  ucp_worker_h worker = nullptr;
+  ucs_status_t st = ucp->ucp_worker_create(context, &params, &worker);
+  if (st != UCS_OK) return Status::Unavailable(UcsError("creating a UCX worker", st));
+  prepared = worker;
+  prepared_owner = getpid();
+  return Status::Ok();
+}
+
+ucp_worker_h TakePreparedWorker() {
+  std::lock_guard lock(prepared_mu);
+  if (!prepared || prepared_owner != getpid()) return nullptr;
+  ucp_worker_h worker = prepared;
+  prepared = nullptr;
+  return worker;
+}
 
 Status ProcessContext(const UcpLibrary** ucp, ucp_context_h* context) {
   static std::mutex mu;

@@ -13,4 +13,15 @@ namespace rcuda::ucx {
 // usable transport.
 Status ProcessContext(const UcpLibrary** ucp, ucp_context_h* context);
 
+// Makes a UCP worker ahead of the connection that will use it (a warm
+// session worker does, before its session arrives: on shared memory a
+// worker takes tens of milliseconds to make), unless one is kept already.
+Status PrepareWorker();
+// The worker PrepareWorker made, once (nullptr when there is none, or in a
+// forked child: it is the parent's). The caller owns it.
+ucp_worker_h TakePreparedWorker();
+// How the connections' workers are made: one thread at a time calls UCX on
+// each (UcxConnection's mutex).
+ucp_worker_params_t WorkerParams();
+
 }  // namespace rcuda::ucx

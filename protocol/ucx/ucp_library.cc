@@ -2,8 +2,13 @@
 
 #include <dlfcn.h>
 
+#include <atomic>
+#include <cstdlib>
+
 namespace rcuda::ucx {
 namespace {
+
+std::atomic<bool> leave_error_signals{false};
 
 struct Loaded {
   UcpLibrary library;
@@ -13,6 +18,11 @@ struct Loaded {
 
 Loaded Load() {
   Loaded loaded;
+  // libucs reads UCX_ERROR_SIGNALS as it is loaded and installs its
+  // handlers then. setenv races with other threads' getenv: this runs once,
+  // under the function-local static's initialization, before UCX exists,
+  // and only when the variable is unset.
+  if (leave_error_signals.load() && !std::getenv("UCX_ERROR_SIGNALS")) setenv("UCX_ERROR_SIGNALS", "", 0);
   // RTLD_LOCAL: UCX's symbols stay out of the program's namespace.
   void* handle = dlopen("libucp.so.0", RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
@@ -35,6 +45,8 @@ Loaded Load() {
 }
 
 }  // namespace
+
+void LeaveErrorSignalsToProgram() { leave_error_signals.store(true); }
 
 const UcpLibrary* Ucp(std::string* why) {
   static const Loaded loaded = Load();

@@ -46,6 +46,12 @@ struct UcpLibrary {
 #undef RCUDA_UCP_POINTER
 };
 
+// Asks that UCX be loaded with UCX_ERROR_SIGNALS empty unless the user set
+// it (UcxOptions::leave_error_signals_to_program). libucs installs its
+// handlers as it is loaded, reading the variable then: only a call before
+// the first Ucp() has an effect.
+void LeaveErrorSignalsToProgram();
+
 // The library, opened once per process; nullptr when it cannot be (then
 // *why, if given, says why: no libucp.so.0, or a symbol missing).
 const UcpLibrary* Ucp(std::string* why = nullptr);

@@ -161,14 +161,18 @@ Status UcxConnection::CreateWorker(Upgrade* mine) {
   if (wake_fd_ < 0) return Status::IoError(std::string("eventfd: ") + std::strerror(errno));
   ucp_context_h context = nullptr;
   RCUDA_RETURN_IF_ERROR(ProcessContext(&ucp_, &context));
-  ucp_worker_params_t params{};
-  params.field_mask = UCP_WORKER_PARAM_FIELD_THREAD_MODE;
-  // Threads take turns (mu_); none calls UCX concurrently.
-  params.thread_mode = UCS_THREAD_MODE_SERIALIZED;
-  ucs_status_t st = ucp_->ucp_worker_create(context, &params, &worker_);
-  if (st != UCS_OK) {
-    worker_ = nullptr;
-    return Status::Unavailable(UcsError("creating a UCX worker", st));
+  // A serving process may have made its worker ahead (a warm session
+  // worker: UcxPrepareAdoption).
+  if (side_ == Side::kServer) worker_ = TakePreparedWorker();
+  ucs_status_t st = UCS_OK;
+  if (!worker_) {
+    // Threads take turns (mu_); none calls UCX concurrently.
+    ucp_worker_params_t params = WorkerParams();
+    st = ucp_->ucp_worker_create(context, &params, &worker_);
+    if (st != UCS_OK) {
+      worker_ = nullptr;
+      return Status::Unavailable(UcsError("creating a UCX worker", st));
+    }
   }
   st = ucp_->ucp_worker_get_efd(worker_, &efd_);
   if (st != UCS_OK) return Status::Unavailable(UcsError("UCX worker event descriptor", st));

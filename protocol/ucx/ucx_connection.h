@@ -85,6 +85,15 @@ class UcxConnection final : public Connection {
   // The UCX transports the endpoint's lanes use ("tcp/lo", "sysv/memory
   // cma/memory", "rc_mlx5/mlx5_0:1"), or "" before the upgrade.
   std::string TransportsInUse();
+  // Whether the stream travels through UCX; false before the upgrade and
+  // for a client whose server answered on the socket itself (no UCX there).
+  bool upgraded() const { return upgraded_.load(); }
+  // Client side: whether the server's reading the first bytes as a plain
+  // answer (no upgrade) was seen. Valid once the first read returned.
+  bool answered_plainly() const { return plain_stream_; }
+  // Client side: whether the caller demanded UCX (UcxOptions::required).
+  void set_required(bool required) { required_ = required; }
+  bool required() const { return required_; }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -123,6 +132,7 @@ class UcxConnection final : public Connection {
   std::atomic<bool> upgraded_{false};
   std::atomic<bool> shut_down_{false};
   bool plain_stream_ = false;  // client: the server never upgraded (reader only)
+  bool required_ = false;      // client: UcxOptions::required
 
   mutable std::mutex mu_;
   std::condition_variable cv_;  // a sleeper's poll() ended

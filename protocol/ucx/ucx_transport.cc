@@ -76,6 +76,8 @@ Status UcxPrepare() {
   return ucx::ProcessContext(&ucp, &context);
 }
 
+Status UcxPrepareAdoption() { return ucx::PrepareWorker(); }
+
 std::string UcxVersion() {
   const ucx::UcpLibrary* ucp = ucx::Ucp();
   return ucp ? ucp->ucp_get_version_string() : "";
@@ -83,6 +85,7 @@ std::string UcxVersion() {
 
 Status UcxConnect(const std::string& host, uint16_t port, const UcxOptions& options,
                   std::unique_ptr<Connection>* connection) {
+  if (options.leave_error_signals_to_program) ucx::LeaveErrorSignalsToProgram();
   // UCX itself must work here before the server is asked for anything.
   if (Status s = UcxPrepare(); !s.ok()) {
     return Status(s.code(), "the UCX transport is unavailable: " + s.message());
@@ -90,8 +93,10 @@ Status UcxConnect(const std::string& host, uint16_t port, const UcxOptions& opti
   int fd = -1;
   std::string peer;
   RCUDA_RETURN_IF_ERROR(ucx::BootstrapConnect(host, port, options.connect_timeout, &fd, &peer));
-  *connection =
+  auto client =
       std::make_unique<UcxConnection>(fd, UcxConnection::Side::kClient, "ucx " + peer, options.upgrade_timeout);
+  client->set_required(options.required);
+  *connection = std::move(client);
   return Status::Ok();
 }
 
@@ -113,6 +118,18 @@ Status UcxAdopt(int socket_fd, std::unique_ptr<Connection>* connection, const Uc
                                                  "ucx " + ucx::SocketPeerName(socket_fd), options.upgrade_timeout);
   RCUDA_RETURN_IF_ERROR(adopted->UpgradeAsServer());
   *connection = std::move(adopted);
+  return Status::Ok();
+}
+
+Status UcxConfirm(Connection& connection, std::string* warning) {
+  auto* ucx = dynamic_cast<UcxConnection*>(&connection);
+  if (!ucx || ucx->upgraded()) return Status::Ok();
+  const std::string why = ucx->answered_plainly()
+                              ? "the server answered without UCX (rcuda-server --no-ucx, no libucp.so.0 there, or a "
+                                "server older than UCX support)"
+                              : "the connection was not upgraded to UCX";
+  if (ucx->required()) return Status::Unavailable(why + "; this endpoint demands UCX (ucx://)");
+  *warning = ucx->PeerName() + ": " + why + "; this session runs over TCP";
   return Status::Ok();
 }
 

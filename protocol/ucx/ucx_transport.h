@@ -29,6 +29,15 @@ struct UcxOptions {
   std::chrono::milliseconds connect_timeout{5000};
   // Once the first step of the upgrade arrived, how long the rest may take.
   std::chrono::milliseconds upgrade_timeout{10000};
+  // Client side, for UcxConfirm: a server that answers without upgrading
+  // (no UCX there) is an error rather than a plain stream over the socket.
+  bool required = false;
+  // Client side: this process is someone else's program (rcuda's client
+  // library). Unless the user set UCX_ERROR_SIGNALS, it is set empty before
+  // UCX is loaded, so that UCX installs no handlers for SIGSEGV, SIGBUS,
+  // SIGILL and SIGFPE: a program's faults and its own handlers stay its
+  // own. Only the first load of UCX in the process can honour it.
+  bool leave_error_signals_to_program = false;
 };
 
 // Whether this build has the UCX transport and this machine has UCX
@@ -40,6 +49,10 @@ bool UcxAvailable(std::string* why);
 // the session's set-up does not wait for it. Fails when UCX finds nothing
 // usable. Connecting and adopting do it themselves when needed.
 Status UcxPrepare();
+// What a warm session worker does ahead of its session: UcxPrepare, and the
+// UCP worker the next UcxAdopt of this process will use (making one costs
+// tens of milliseconds on shared memory).
+Status UcxPrepareAdoption();
 // The UCX library's version ("1.13.1"), or "" when it is not available.
 std::string UcxVersion();
 
@@ -58,6 +71,14 @@ Status UcxListen(const std::string& address, uint16_t port, std::unique_ptr<List
 // connection handed off (after its first frame was read) and upgrades it to
 // UCX. Takes ownership of `socket_fd` (also on failure).
 Status UcxAdopt(int socket_fd, std::unique_ptr<Connection>* connection, const UcxOptions& options = {});
+
+// Client side, once the server accepted the session: OK when `connection`
+// travels through UCX (or is not a UCX connection). When the server
+// answered without upgrading (started with --no-ucx, without libucp.so.0,
+// or older than UCX support), an error if the connection was made with
+// `required`, else OK with *warning saying that the session runs over the
+// bootstrap's TCP socket.
+Status UcxConfirm(Connection& connection, std::string* warning);
 
 // The UCX transports a connection's endpoint uses ("tcp/lo", "sysv/memory
 // cma/memory", "rc_mlx5/mlx5_0:1"); "" for a connection of another kind or

@@ -16,6 +16,8 @@ bool UcxAvailable(std::string* why) {
 
 Status UcxPrepare() { return Status::NotSupported(kWhy); }
 
+Status UcxPrepareAdoption() { return Status::NotSupported(kWhy); }
+
 std::string UcxVersion() { return ""; }
 
 Status UcxConnect(const std::string&, uint16_t, const UcxOptions&, std::unique_ptr<Connection>*) {
@@ -28,6 +30,8 @@ Status UcxAdopt(int socket_fd, std::unique_ptr<Connection>*, const UcxOptions&) 
   close(socket_fd);
   return Status::NotSupported(kWhy);
 }
+
+Status UcxConfirm(Connection&, std::string*) { return Status::Ok(); }
 
 std::string UcxTransportsInUse(Connection&) { return ""; }
 

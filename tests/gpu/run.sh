@@ -6,6 +6,10 @@
 # - starts rcuda-server --backend cuda on 127.0.0.1 (a free port);
 # - runs each CUDA test program (build/tests/cuda/*) natively and through
 #   rcuda-run with the same RCUDA_TEST_SEED, and compares their CHECKSUM lines;
+# - where the host has an RDMA device (/sys/class/infiniband; or with
+#   RCUDA_GPU_UCX=1), runs them once more over UCX ("ucx://", UCX_TLS from
+#   RCUDA_GPU_UCX_TLS, default rc: through the HCA, not shared memory) and
+#   the microbenchmarks over shm, tcp and ucx;
 # - runs the microbenchmarks natively, through rcuda and over raw loopback TCP
 #   and prints the ratios (bench/micro/compare.sh);
 # - runs the extra checks in tests/gpu/extra.d/*.sh if any (each prints
@@ -59,6 +63,13 @@ done
 say "== rcuda GPU checks on $(hostname) ($(date -u +%FT%TZ))"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | sed 's/^/GPU: /' | tee -a "$summary"
 say "native libcudart: ${native_lib:-NOT FOUND}"
+# RDMA devices decide whether the UCX pass runs.
+ib_devices=$(ls /sys/class/infiniband 2>/dev/null | tr '\n' ' ')
+say "RDMA devices (/sys/class/infiniband): ${ib_devices:-none}"
+say "UCX: $( (ucx_info -v 2>/dev/null || echo 'not installed') | head -1)"
+ucx_pass=0
+if [ -n "$ib_devices" ] || [ "${RCUDA_GPU_UCX:-0}" = 1 ]; then ucx_pass=1; fi
+ucx_tls=${RCUDA_GPU_UCX_TLS:-rc}
 
 port_file="$out/server.port"
 rm -f "$port_file"
@@ -97,26 +108,10 @@ run_timed() {  # run_timed LOG CMD... ; sets rc and secs
   secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
 }
 
-printf '%-28s %-8s %-8s %-18s %-18s %8s %8s\n' program native remote native-checksum remote-checksum nat_s rem_s | tee -a "$summary"
-for program in "$build"/tests/cuda/*; do
-  [ -x "$program" ] && [ -f "$program" ] || continue
-  name=$(basename "$program")
-  [ -n "$only" ] && ! [[ $name =~ $only ]] && continue
-  seed=$(od -An -N8 -tu8 /dev/urandom | tr -d ' ')
-  export RCUDA_TEST_SEED=$seed
-  nlog="$out/logs/$name.native.log"
-  rlog="$out/logs/$name.remote.log"
-  if [ -n "$native_lib" ]; then
-    LD_LIBRARY_PATH="$native_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" run_timed "$nlog" "$program"
-    nrc=$rc nsecs=$secs
-  else
-    nrc=-1 nsecs=0
-    echo "no native runtime" >"$nlog"
-  fi
-  run_timed "$rlog" "$build/bin/rcuda-run" -- "$program"
-  rrc=$rc rsecs=$secs
-  nsum=$(grep -m1 '^CHECKSUM' "$nlog" | awk '{print $2}')
-  rsum=$(grep -m1 '^CHECKSUM' "$rlog" | awk '{print $2}')
+declare -A native_rcs native_sums native_times seeds
+# verdict NAME NRC NSUM RRC RSUM RLOG: PASS, REFUSED or FAIL (and counts it).
+verdict_of() {
+  local name=$1 nrc=$2 nsum=$3 rrc=$4 rsum=$5 rlog=$6
   verdict=FAIL
   if [ "$rrc" = 0 ] && { [ "$nrc" != 0 ] || [ "$nsum" = "$rsum" ]; }; then verdict=PASS
   elif [ "$rrc" = 0 ] && [ "$nrc" = 0 ] && grep -q '^note .*refused' "$rlog" && grep -q '^rcuda: warning: .*not supported by rcuda' "$rlog"; then
@@ -131,6 +126,31 @@ for program in "$build"/tests/cuda/*; do
     REFUSED) refused=$((refused + 1)); refused_names="$refused_names $name" ;;
     *) failed=$((failed + 1)) ;;
   esac
+}
+
+printf '%-28s %-8s %-8s %-18s %-18s %8s %8s\n' program native remote native-checksum remote-checksum nat_s rem_s | tee -a "$summary"
+for program in "$build"/tests/cuda/*; do
+  [ -x "$program" ] && [ -f "$program" ] || continue
+  name=$(basename "$program")
+  [ -n "$only" ] && ! [[ $name =~ $only ]] && continue
+  seed=$(od -An -N8 -tu8 /dev/urandom | tr -d ' ')
+  seeds[$name]=$seed
+  export RCUDA_TEST_SEED=$seed
+  nlog="$out/logs/$name.native.log"
+  rlog="$out/logs/$name.remote.log"
+  if [ -n "$native_lib" ]; then
+    LD_LIBRARY_PATH="$native_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" run_timed "$nlog" "$program"
+    nrc=$rc nsecs=$secs
+  else
+    nrc=-1 nsecs=0
+    echo "no native runtime" >"$nlog"
+  fi
+  run_timed "$rlog" "$build/bin/rcuda-run" -- "$program"
+  rrc=$rc rsecs=$secs
+  nsum=$(grep -m1 '^CHECKSUM' "$nlog" | awk '{print $2}')
+  rsum=$(grep -m1 '^CHECKSUM' "$rlog" | awk '{print $2}')
+  native_rcs[$name]=$nrc native_sums[$name]=$nsum native_times[$name]=$nsecs
+  verdict_of "$name" "$nrc" "$nsum" "$rrc" "$rsum" "$rlog"
   printf '%-28s %-8s %-8s %-18s %-18s %8.2f %8.2f %s\n' "$name" "rc=$nrc" "rc=$rrc" "${nsum:--}" "${rsum:--}" \
     "$nsecs" "$rsecs" "$verdict" | tee -a "$summary"
   if [[ $verdict != PASS ]]; then
@@ -138,13 +158,38 @@ for program in "$build"/tests/cuda/*; do
     grep -h -m2 -E 'FAIL|error' "$nlog" | sed 's/^/    native: /' | tee -a "$summary"
   fi
 done
-unset RCUDA_TEST_SEED
 pack_logs
+
+# The same programs over UCX, against the native runs above (same seed per
+# program, kept in its native log's name). The session's UCX transports are
+# in the server's log ("runs on UCX ...").
+if [ $ucx_pass = 1 ]; then
+  say "-- over UCX (ucx://, UCX_TLS=$ucx_tls)"
+  printf '%-28s %-8s %-8s %-18s %-18s %8s %8s\n' program native ucx native-checksum ucx-checksum nat_s ucx_s | tee -a "$summary"
+  for program in "$build"/tests/cuda/*; do
+    [ -x "$program" ] && [ -f "$program" ] || continue
+    name=$(basename "$program")
+    [ -n "$only" ] && ! [[ $name =~ $only ]] && continue
+    [ -n "${native_rcs[$name]+set}" ] || continue
+    export RCUDA_TEST_SEED=${seeds[$name]}
+    ulog="$out/logs/$name.ucx.log"
+    UCX_TLS=$ucx_tls RCUDA_DEVICE_0="ucx://127.0.0.1@$port" run_timed "$ulog" "$build/bin/rcuda-run" -- "$program"
+    usum=$(grep -m1 '^CHECKSUM' "$ulog" | awk '{print $2}')
+    verdict_of "$name(ucx)" "${native_rcs[$name]}" "${native_sums[$name]}" "$rc" "$usum" "$ulog"
+    printf '%-28s %-8s %-8s %-18s %-18s %8.2f %8.2f %s\n' "$name" "rc=${native_rcs[$name]}" "rc=$rc" \
+      "${native_sums[$name]:--}" "${usum:--}" "${native_times[$name]}" "$secs" "$verdict" | tee -a "$summary"
+    [[ $verdict != PASS ]] && grep -h -m3 -E 'FAIL|error|rcuda:' "$ulog" | sed 's/^/    ucx: /' | tee -a "$summary"
+  done
+  grep -h -m3 'runs on UCX' "$out/logs/server.log" | sed 's/^/    server: /' | tee -a "$summary"
+  pack_logs
+fi
+unset RCUDA_TEST_SEED
 
 if [ $skip_bench = 0 ] && [ -x "$build/bin/micro_bench" ]; then
   args=()
   [ $quick = 1 ] && args+=(--quick)
-  NATIVE_CUDART_DIR=$native_lib "$root/bench/micro/compare.sh" "$build" "${args[@]}" 2>&1 | tee "$out/micro.txt" |
+  [ $ucx_pass = 1 ] && args+=(--transport shm --transport tcp --transport ucx)
+  UCX_TLS=$ucx_tls NATIVE_CUDART_DIR=$native_lib "$root/bench/micro/compare.sh" "$build" "${args[@]}" 2>&1 | tee "$out/micro.txt" |
     tee -a "$summary"
   pack_logs
 fi

@@ -25,6 +25,7 @@
 #include "protocol/shm_socket.h"
 #include "protocol/shm_transport.h"
 #include "protocol/tcp_transport.h"
+#include "protocol/ucx/ucx_transport.h"
 #include "protocol/version.h"
 
 extern char** environ;
@@ -444,15 +445,30 @@ std::optional<std::string> Program::Line(const std::string& prefix) const {
   return std::nullopt;
 }
 
+bool OverUcx() {
+  const char* v = std::getenv("RCUDA_ITEST_TRANSPORT");
+  return v && std::string(v) == "ucx";
+}
+
 std::vector<std::string> ClientEnv(const std::string& endpoint, const std::vector<std::string>& extra) {
-  std::vector<std::string> env = {"RCUDA_DEVICE_COUNT=1", "RCUDA_DEVICE_0=" + endpoint};
+  // The UCX variants demand UCX ("ucx://"): a server that did not upgrade
+  // fails the program instead of passing over TCP.
+  const std::string scheme = OverUcx() && endpoint.find("://") == std::string::npos ? "ucx://" : "";
+  std::vector<std::string> env = {"RCUDA_DEVICE_COUNT=1", "RCUDA_DEVICE_0=" + scheme + endpoint};
   env.insert(env.end(), extra.begin(), extra.end());
   return env;
 }
 
 // ---- RawClient --------------------------------------------------------------
 
-const char* ViaName(Via via) { return via == Via::kTcp ? "tcp" : "shared memory"; }
+const char* ViaName(Via via) {
+  switch (via) {
+    case Via::kTcp: return "tcp";
+    case Via::kShm: return "shared memory";
+    case Via::kUcx: return "ucx";
+  }
+  return "?";
+}
 
 std::string ServerShmSocket(uint16_t port) {
   // Where the client library would look, the first that exists.
@@ -464,24 +480,36 @@ std::string ServerShmSocket(uint16_t port) {
   return paths.empty() ? std::string() : paths.front();
 }
 
-Status RawClient::Connect(uint16_t port) { return Connect(port, Via::kTcp); }
+Status RawClient::Connect(uint16_t port) { return Connect(port, OverUcx() ? Via::kUcx : Via::kTcp); }
 
 Status RawClient::Connect(uint16_t port, Via via) {
   next_id_ = 1;
   if (via == Via::kShm) return ShmConnect(ServerShmSocket(port), &connection_);
+  if (via == Via::kUcx) {
+    UcxOptions options;
+    options.required = true;  // Hello() checks that the server upgraded
+    return UcxConnect("127.0.0.1", port, options, &connection_);
+  }
   TcpOptions options;
   options.connect_timeout = milliseconds(5000);
   return TcpConnect("127.0.0.1", port, options, &connection_);
 }
 
 Status RawClient::Hello(uint32_t version, const wire::Reply** reply) {
-  RCUDA_RETURN_IF_ERROR(SendHello(version));
-  return Receive(reply);
+  HelloFields fields;
+  fields.version = version;
+  return Hello(fields, reply);
 }
 
 Status RawClient::Hello(const HelloFields& fields, const wire::Reply** reply) {
   RCUDA_RETURN_IF_ERROR(SendHello(fields));
-  return Receive(reply);
+  RCUDA_RETURN_IF_ERROR(Receive(reply));
+  // Over UCX, a reply that came on the bootstrap socket means that the
+  // server did not upgrade: the test would not test UCX.
+  const wire::HelloReply* hr = (*reply)->body_as_HelloReply();
+  std::string warning;
+  if (hr && hr->accepted()) return UcxConfirm(*connection_, &warning);
+  return Status::Ok();
 }
 
 Status RawClient::SendHello(uint32_t version) {
@@ -496,6 +524,8 @@ Status RawClient::SendHello(const HelloFields& fields) {
     auto host = b.CreateString("localhost");
     auto token = fields.token.empty() ? 0 : b.CreateString(fields.token);
     auto key = fields.attach_key.empty() ? 0 : b.CreateString(fields.attach_key);
+    // As the client library does: the transport it wants (UCX rides on TCP).
+    auto transport = b.CreateString(connection_->Kind());
     wire::HelloBuilder hello(b);
     hello.add_protocol_version(fields.version ? fields.version : kProtocolVersion);
     hello.add_client_host(host);
@@ -504,6 +534,7 @@ Status RawClient::SendHello(const HelloFields& fields) {
     hello.add_gpu(fields.gpu);
     if (!fields.token.empty()) hello.add_token(token);
     if (!fields.attach_key.empty()) hello.add_attach_key(key);
+    hello.add_transport(transport);
     return hello.Finish().Union();
   });
 }

@@ -154,12 +154,18 @@ class Program {
   std::optional<int> status_;
 };
 
+// Whether this run is a UCX variant (RCUDA_ITEST_TRANSPORT=ucx): programs
+// then demand UCX ("ucx://" before the endpoint) and RawClient::Connect(port)
+// connects over UCX.
+bool OverUcx();
+
 // Environment that points rcuda's client at `server`.
 std::vector<std::string> ClientEnv(const std::string& endpoint, const std::vector<std::string>& extra = {});
 
-// How a raw client reaches the server: TCP, or the shared-memory transport
-// of a client on the server's host.
-enum class Via { kTcp, kShm };
+// How a raw client reaches the server: TCP, the shared-memory transport of
+// a client on the server's host, or UCX (a TCP bootstrap its worker
+// upgrades).
+enum class Via { kTcp, kShm, kUcx };
 const char* ViaName(Via via);
 // The shared-memory socket of the local server on `port`, where the client
 // library finds it.
@@ -176,6 +182,7 @@ struct HelloFields {
 // A protocol client speaking directly on a TCP or shared-memory connection.
 class RawClient {
  public:
+  // Over UCX in a UCX variant (OverUcx()), else TCP.
   Status Connect(uint16_t port);
   Status Connect(uint16_t port, Via via);
   // Sends a Hello of `version` and receives the reply; *reply is valid

@@ -5,7 +5,9 @@
 #
 #   RCUDA_BUILD_DIR=build tests/integration/run_remote.sh <program> [args...]
 #
-# Exits with the program's status. The server's log goes to stderr on failure.
+# RCUDA_ITEST_TRANSPORT=ucx names the device "ucx://..." (the program then
+# runs over UCX or fails). Exits with the program's status. The server's log
+# goes to stderr on failure.
 set -u
 build=${RCUDA_BUILD_DIR:?set RCUDA_BUILD_DIR to the build directory}
 work=$(mktemp -d)
@@ -33,7 +35,8 @@ port=$(cat "$work/port")
 # (uninstrumented) program: scripts/test.sh names it in RCUDA_TEST_PRELOAD.
 preload=()
 [ -n "${RCUDA_TEST_PRELOAD:-}" ] && preload=(env "LD_PRELOAD=$RCUDA_TEST_PRELOAD")
-RCUDA_DEVICE_COUNT=1 RCUDA_DEVICE_0="127.0.0.1@$port" "${preload[@]}" "$build/bin/rcuda-run" -- "$@"
+scheme=${RCUDA_ITEST_TRANSPORT:+$RCUDA_ITEST_TRANSPORT://}
+RCUDA_DEVICE_COUNT=1 RCUDA_DEVICE_0="${scheme}127.0.0.1@$port" "${preload[@]}" "$build/bin/rcuda-run" -- "$@"
 status=$?
 if [ $status -ne 0 ]; then
   echo "run_remote.sh: $* exited with $status; server log:" >&2

@@ -88,6 +88,16 @@ TEST_CASE("rcuda-server's status file", "[monitor]") {
   REQUIRE(status.sessions.size() == 1);
   CHECK(status.sessions[0].worker_pid == 456);
   CHECK(status.sessions[0].lease == "L1");
+  CHECK(status.sessions[0].transport.empty());  // an older server's file
+  // A session's transport and what it runs on (UCX's transports).
+  REQUIRE(ParseServerStatus(R"({"server_pid":123,"port":8308,"sessions":[{"id":8,"gpu":0,"worker_pid":457,)"
+                            R"("transport":"ucx","transport_detail":"rc_mlx5/mlx5_0:1"}]})",
+                            &status)
+              .ok());
+  REQUIRE(status.sessions.size() == 1);
+  CHECK(status.sessions[0].transport == "ucx");
+  CHECK(status.sessions[0].transport_detail == "rc_mlx5/mlx5_0:1");
+  CHECK_FALSE(ParseServerStatus(R"({"server_pid":1,"sessions":[{"transport":7}]})", &status).ok());
   CHECK_FALSE(ParseServerStatus(R"({"port":8308})", &status).ok());
   CHECK_FALSE(ParseServerStatus("not json", &status).ok());
   CHECK(ProcessExists(::getpid()));

@@ -9,6 +9,13 @@
 //   ucx_peer connect-source PORT connect to 127.0.0.1:PORT, send "hello",
 //                                await the upgrade, send "R", then write
 //                                until killed
+//   ucx_peer signals-leave PORT  load UCX as a client library does (leaving
+//   ucx_peer signals-keep PORT   error signals to the program, or not) by
+//                                connecting to PORT (whether anything
+//                                listens does not matter), then print
+//                                "SIGSEGV default" or "SIGSEGV handled"
+#include <signal.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -88,11 +95,25 @@ int ConnectSource(uint16_t port) {
   return Fail("write", s);
 }
 
+int Signals(uint16_t port, bool leave) {
+  UcxOptions options;
+  options.leave_error_signals_to_program = leave;
+  options.connect_timeout = std::chrono::milliseconds(2000);
+  std::unique_ptr<Connection> c;
+  Status s = UcxConnect("127.0.0.1", port, options, &c);
+  std::string why;
+  if (!UcxAvailable(&why)) return Fail("UCX", Status::NotSupported(why));
+  struct sigaction current {};
+  sigaction(SIGSEGV, nullptr, &current);
+  std::printf("SIGSEGV %s\n", current.sa_handler == SIG_DFL ? "default" : "handled");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::fprintf(stderr, "usage: ucx_peer adopt-echo|adopt-sink FD | connect-source PORT\n");
+    std::fprintf(stderr, "usage: ucx_peer adopt-echo|adopt-sink FD | connect-source|signals-leave|signals-keep PORT\n");
     return 2;
   }
   const std::string mode = argv[1];
@@ -100,5 +121,7 @@ int main(int argc, char** argv) {
   if (mode == "adopt-echo") return AdoptEcho(arg);
   if (mode == "adopt-sink") return AdoptSink(arg);
   if (mode == "connect-source") return ConnectSource(static_cast<uint16_t>(arg));
+  if (mode == "signals-leave") return Signals(static_cast<uint16_t>(arg), true);
+  if (mode == "signals-keep") return Signals(static_cast<uint16_t>(arg), false);
   return 2;
 }

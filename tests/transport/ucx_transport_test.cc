@@ -12,6 +12,7 @@
 #include <deque>
 #include <mutex>
 
+#include "protocol/ucx/ucp_context.h"
 #include "tests/transport/ucx_test_util.h"
 
 namespace rcuda {
@@ -400,6 +401,19 @@ TEST_CASE("connecting to no server is an error, not a wait", "[ucx]") {
   REQUIRE(pipe(pipe_fds) == 0);
   close(pipe_fds[1]);
   CHECK_FALSE(AdoptConnection("ucx", {pipe_fds[0]}, &c).ok());  // not a socket
+}
+
+TEST_CASE("a worker made ahead is the one the next adoption uses", "[ucx]") {
+  // What a warm session worker does before its session (UcxPrepareAdoption).
+  REQUIRE(UcxPrepareAdoption().ok());
+  REQUIRE(UcxPrepareAdoption().ok());  // one is kept, not two
+  Pair p;
+  Connect(&p);  // adopts in this process
+  CHECK(ucx::TakePreparedWorker() == nullptr);  // taken by the adoption
+  REQUIRE(Write(*p.client, "ping", 4).ok());
+  char got[4];
+  REQUIRE(p.server->ReadExact(got, 4).ok());
+  CHECK(std::string(got, 4) == "ping");
 }
 
 }  // namespace rcuda

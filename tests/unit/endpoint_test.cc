@@ -37,6 +37,42 @@ TEST_CASE("endpoints parse into host, port and GPU", "[endpoint]") {
   }
 }
 
+TEST_CASE("a scheme before an endpoint names its transport", "[endpoint]") {
+  struct Case {
+    const char* text;
+    const char* transport;
+    const char* host;
+    uint16_t port;
+    int gpu;
+  };
+  const Case cases[] = {
+      {"ucx://gpunode1@8308:0", "ucx", "gpunode1", 8308, 0},
+      {"tcp://10.0.0.7", "tcp", "10.0.0.7", 8308, 0},
+      {"shm://127.0.0.1@9000:1", "shm", "127.0.0.1", 9000, 1},
+      {"ucx://[fe80::1]@7:2", "ucx", "fe80::1", 7, 2},
+      {"future-tls+v2://h", "future-tls+v2", "h", 8308, 0},  // checked by the client, not here
+      {"gpu3@9000:1", "", "gpu3", 9000, 1},
+  };
+  for (const auto& c : cases) {
+    INFO(c.text);
+    Endpoint e;
+    Status s = ParseEndpoint(c.text, &e);
+    INFO(s.ToString());
+    REQUIRE(s.ok());
+    CHECK(e.transport == c.transport);
+    CHECK(e.host == c.host);
+    CHECK(e.port == c.port);
+    CHECK(e.gpu == c.gpu);
+    Endpoint again;
+    REQUIRE(ParseEndpoint(e.ToString(), &again).ok());
+    CHECK(again.transport == e.transport);
+    CHECK(again.host == e.host);
+  }
+  Endpoint e;
+  REQUIRE(ParseEndpoint("ucx://gpu1@8308:0", &e).ok());
+  CHECK(e.ToString() == "ucx://gpu1@8308:0");
+}
+
 TEST_CASE("malformed endpoints are errors that quote the text", "[endpoint]") {
   const char* bad[] = {
       "",             // no host
@@ -56,6 +92,12 @@ TEST_CASE("malformed endpoints are errors that quote the text", "[endpoint]") {
       "[]",           // empty bracketed host
       "[::1]x",       // garbage after the bracket
       "h@ 9000",      // space
+      "://h",         // empty scheme
+      "UCX://h",      // a transport's name is lower case
+      "1ucx://h",     // a scheme starts with a letter
+      "u cx://h",     // space in the scheme
+      "ucx://",       // no host after the scheme
+      "ucx:/h",       // not a scheme: ':' then a bad GPU index
   };
   for (const char* text : bad) {
     INFO("'" << text << "'");

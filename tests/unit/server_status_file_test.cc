@@ -18,7 +18,7 @@ ServerStatusFile Example() {
   status.port = 8308;
   status.backend = "cuda";
   status.sessions.push_back({.id = 7, .gpu = 0, .worker_pid = 456, .peer = "10.0.0.5:41234", .lease = "L1",
-                             .started_unix = 1764263000});
+                             .started_unix = 1764263000, .transport = "ucx", .transport_detail = "rc_mlx5/mlx5_0:1"});
   status.sessions.push_back({.id = 8, .gpu = 3, .worker_pid = 457, .peer = "[::1]:5\"\\\n", .lease = "",
                              .started_unix = -1});
   return status;
@@ -36,6 +36,8 @@ void CheckEqual(const ServerStatusFile& a, const ServerStatusFile& b) {
     CHECK(a.sessions[i].peer == b.sessions[i].peer);
     CHECK(a.sessions[i].lease == b.sessions[i].lease);
     CHECK(a.sessions[i].started_unix == b.sessions[i].started_unix);
+    CHECK(a.sessions[i].transport == b.sessions[i].transport);
+    CHECK(a.sessions[i].transport_detail == b.sessions[i].transport_detail);
   }
 }
 
@@ -51,7 +53,8 @@ TEST_CASE("the status file keeps the format the server wrote before", "[server_s
   // Byte for byte what the hand-built writer produced, members in this order.
   CHECK(FormatServerStatus(status) ==
         R"({"server_pid":123,"port":8308,"backend":"cuda","sessions":[{"id":7,"gpu":0,"worker_pid":456,)"
-        R"("peer":"10.0.0.5:41234","lease":"L1","started_unix":1764263000}]})"
+        R"("peer":"10.0.0.5:41234","lease":"L1","started_unix":1764263000,"transport":"ucx",)"
+        R"("transport_detail":"rc_mlx5/mlx5_0:1"}]})"
         "\n");
   status.sessions.clear();
   CHECK(FormatServerStatus(status) == R"({"server_pid":123,"port":8308,"backend":"cuda","sessions":[]})"
