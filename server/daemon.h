@@ -25,6 +25,7 @@
 #include "server/admission.h"
 #include "server/deadline_watch.h"
 #include "server/executor.h"
+#include "server/host_segment_table.h"
 #include "server/lease_revocations.h"
 #include "server/lease_memory.h"
 
@@ -53,6 +54,8 @@ struct DaemonOptions {
   // A session whose client sent nothing for this long, with nothing of it
   // in progress, is ended (0: never).
   std::chrono::seconds session_idle_timeout{8 * 3600};
+  // Pinned host segments one session may map (SessionPolicy::host_segment_bytes).
+  uint64_t session_pinned_bytes = kDefaultSessionPinnedBytes;
   bool shared_memory = true;    // also accept local clients through shared memory
   // TLS on the TCP port (daemon_tls.cc): offered when a certificate is set.
   TlsServerOptions tls;
