@@ -37,9 +37,9 @@ print(f"{'metric':28} {'tcp':>10} {'shm':>10} {'shm/memcpy':>10}")
 for k in ["h2d_pinned", "d2h_pinned", "h2d_pinned_async", "d2h_pinned_async", "memcpy_same_size"]:
     if k in tcp and k in shm and "memcpy_same_size" in shm:
         print(f"{k:28} {tcp[k]:10.2f} {shm[k]:10.2f} {shm[k] / shm['memcpy_same_size']:10.2f}")
-if "memcpy_async_pinned_return" in shm:
-    print(f"cudaMemcpyAsync of pinned memory returns in: tcp {tcp.get('memcpy_async_pinned_return', float('nan')):.1f} us, "
-          f"shm {shm['memcpy_async_pinned_return']:.1f} us")
+for k in ["h2d_pinned_async_return", "d2h_pinned_async_return"]:
+    if k in tcp and k in shm:
+        print(f"cudaMemcpyAsync of pinned memory returns ({k[:3]}): tcp {tcp[k]:.1f} us, shm {shm[k]:.1f} us")
 if "memcpy_d2h_4B_p50" in tcp:
     print(f"round trip / raw TCP ping-pong: tcp {tcp['memcpy_d2h_4B_p50'] / base['tcp_pingpong_p50']:.2f}, "
           f"shm {shm.get('memcpy_d2h_4B_p50', float('nan')) / base['tcp_pingpong_p50']:.2f}")
