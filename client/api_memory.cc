@@ -229,8 +229,9 @@ RCUDA_EXPORT cudaError_t cudaMalloc3D(cudaPitchedPtr* pitched, cudaExtent extent
 
 RCUDA_EXPORT cudaError_t cudaMallocHost(void** ptr, size_t size) {
   if (!ptr) return Fail(cudaErrorInvalidValue);
-  *ptr = Runtime::Get().AllocateHost(size, cudaHostAllocDefault);
-  return *ptr ? cudaSuccess : Fail(cudaErrorMemoryAllocation);
+  cudaError_t e = cudaSuccess;
+  *ptr = Runtime::Get().AllocateHost(size, cudaHostAllocDefault, &e);
+  return *ptr ? cudaSuccess : Fail(e);
 }
 
 RCUDA_EXPORT cudaError_t cudaHostAlloc(void** ptr, size_t size, unsigned int flags) {
@@ -238,19 +239,31 @@ RCUDA_EXPORT cudaError_t cudaHostAlloc(void** ptr, size_t size, unsigned int fla
   if (flags & ~(cudaHostAllocPortable | cudaHostAllocMapped | cudaHostAllocWriteCombined)) {
     return Fail(cudaErrorInvalidValue);
   }
-  *ptr = Runtime::Get().AllocateHost(size, flags);
-  return *ptr ? cudaSuccess : Fail(cudaErrorMemoryAllocation);
+  cudaError_t e = cudaSuccess;
+  *ptr = Runtime::Get().AllocateHost(size, flags, &e);
+  return *ptr ? cudaSuccess : Fail(e);
 }
 
 RCUDA_EXPORT cudaError_t cudaFreeHost(void* ptr) {
   if (!ptr) return cudaSuccess;
-  return Runtime::Get().FreeHost(ptr) ? cudaSuccess : Fail(cudaErrorInvalidValue);
+  cudaError_t e = Runtime::Get().FreeHost(ptr);
+  return e == cudaSuccess ? cudaSuccess : Fail(e);
+}
+
+// Mapped pinned memory: the GPU's address of cudaMallocHost/cudaHostAlloc
+// memory, which only a host segment has (a session over shared memory: the
+// worker maps the very pages). Elsewhere, and for cudaHostRegister'ed
+// memory, cudaErrorNotSupported.
+RCUDA_EXPORT cudaError_t cudaHostGetDevicePointer(void** device, void* host, unsigned int flags) {
+  if (!device || !host || flags != 0) return Fail(cudaErrorInvalidValue);
+  cudaError_t e = Runtime::Get().DevicePointer(host, device);
+  return e == cudaSuccess ? cudaSuccess : Fail(e);
 }
 
 // Registering host memory is honoured: it makes asynchronous copies from
-// and to it asynchronous, as pinning does. Mapping it into the GPU's address
-// space (cudaHostGetDevicePointer) is not possible across machines: that
-// export is unsupported (client/api/exports.tsv), as is managed memory.
+// and to it asynchronous, as pinning does. The program's own pages cannot be
+// shared with the worker (they are no memfd's), so they stay staged and have
+// no device address (cudaHostGetDevicePointer), as managed memory has none.
 RCUDA_EXPORT cudaError_t cudaHostRegister(void* ptr, size_t size, unsigned int flags) {
   if (!ptr || size == 0) return Fail(cudaErrorInvalidValue);
   if (flags & (cudaHostRegisterIoMemory | cudaHostRegisterReadOnly)) return Fail(cudaErrorNotSupported);

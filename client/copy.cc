@@ -33,6 +33,18 @@ cudaError_t UnknownPointer() {
 
 bool IsLinear(const CopySpec& c) { return c.height == 1 && c.depth == 1; }
 
+// A linear copy whose host side lies in a host segment (client/runtime.h):
+// only (segment, offset, size) travels; the worker's driver copies between
+// its registered mapping of the segment and the device. An asynchronous one
+// returns at once, in stream order on the server, as CUDA's does for pinned
+// memory; a synchronous one once the bytes have moved.
+Status CopySegment(Session* session, uint64_t device, int64_t segment, uint64_t offset, size_t size, bool to_device,
+                   uint64_t stream, bool async) {
+  const auto off = static_cast<int64_t>(offset), n = static_cast<int64_t>(size);
+  if (async) return session->SegmentCopy(device, segment, off, n, to_device, stream);
+  return session->SegmentCopySync(device, segment, off, n, to_device, stream);
+}
+
 }  // namespace
 
 CopySpec Linear(void* dst, const void* src, size_t count, cudaMemcpyKind kind, cudaStream_t stream, bool per_thread,
@@ -125,6 +137,8 @@ cudaError_t CopyMemory(const CopySpec& c) {
   }
 
   Status s;
+  int64_t segment = 0;  // a host side in a host segment: the worker's DMA moves it
+  uint64_t offset = 0;
   switch (kind) {
     case cudaMemcpyHostToHost:
       // In stream order: after the stream's earlier work.
@@ -139,10 +153,16 @@ cudaError_t CopyMemory(const CopySpec& c) {
       return cudaSuccess;
     case cudaMemcpyHostToDevice:
       if (dst_session != ref.session && ref.object) return Fail(cudaErrorInvalidValue);
+      if (IsLinear(c) && rt.FindSegment(c.src, c.width, dst_session, &segment, &offset)) {
+        return Return(CopySegment(dst_session, Addr(c.dst), segment, offset, c.width, true, ref.remote, c.async));
+      }
       if (IsLinear(c)) return Return(dst_session->MemcpyHtoD(Addr(c.dst), c.width, ref.remote, c.src));
       return Return(dst_session->CopyToDevice3D(dst_dev, src_host, ref.remote));
     case cudaMemcpyDeviceToHost: {
       if (src_session != ref.session && ref.object) return Fail(cudaErrorInvalidValue);
+      if (IsLinear(c) && rt.FindSegment(c.dst, c.width, src_session, &segment, &offset)) {
+        return Return(CopySegment(src_session, Addr(c.src), segment, offset, c.width, false, ref.remote, c.async));
+      }
       // Into pinned memory an async copy completes in stream order; into
       // pageable memory CUDA completes it before returning, and so does rcuda.
       bool async = c.async && rt.IsPinned(c.dst, dst_span);

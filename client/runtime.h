@@ -38,9 +38,20 @@ class Runtime {
 
   // Host memory from cudaMallocHost/cudaHostAlloc, and memory the program
   // registered with cudaHostRegister: "pinned" memory, for which
-  // asynchronous copies are truly asynchronous.
-  void* AllocateHost(size_t size, unsigned flags);
-  bool FreeHost(void* ptr);
+  // asynchronous copies are truly asynchronous. When the current device's
+  // session runs over shared memory, cudaMallocHost memory is a host
+  // segment its worker maps and registers with the driver (copies then
+  // name it and go by DMA); elsewhere anonymous memory. *error: why
+  // nothing was allocated (cudaErrorMemoryAllocation for a session's cap).
+  void* AllocateHost(size_t size, unsigned flags, cudaError_t* error);
+  // cudaErrorInvalidValue for memory that is not cudaMallocHost's.
+  cudaError_t FreeHost(void* ptr);
+  // Where [ptr, ptr + size) lies in a host segment of `session`: its id and
+  // offset. False when the range is not all inside one, or the segment is
+  // another session's (or of one that was reset since).
+  bool FindSegment(const void* ptr, size_t size, Session* session, int64_t* segment, uint64_t* offset) const;
+  // The device address of mapped pinned memory (cudaHostGetDevicePointer).
+  cudaError_t DevicePointer(void* host, void** device);
   bool RegisterHost(void* ptr, size_t size, unsigned flags);
   bool UnregisterHost(void* ptr);
   // Whether [ptr, ptr + size) is pinned; *base and *flags describe its range.
@@ -57,6 +68,8 @@ class Runtime {
   static void PrepareFork();
   static void ParentAfterFork();
   static void ChildAfterFork();
+  // In a forked child: host segments become private memory (see runtime.cc).
+  void PrivatizeSegmentsInChild();
 
   Status config_status_;
   std::vector<std::unique_ptr<Session>> sessions_;
@@ -65,7 +78,16 @@ class Runtime {
     size_t size;
     unsigned flags;
     bool registered;  // cudaHostRegister (not ours to free)
+    // A host segment: the session whose worker maps it (of generation
+    // `generation`), its id there, the bytes mapped (whole pages).
+    Session* session = nullptr;
+    uint64_t generation = 0;
+    int64_t segment = 0;
+    size_t mapped = 0;
+    uint64_t device_base = 0;  // its device address, once asked for (0: not yet)
   };
+  // The segment of `range`, if it still has one.
+  static bool LiveSegment(const HostRange& range);
   std::map<const char*, HostRange> host_ranges_;
 };
 

@@ -114,6 +114,14 @@ class Session : private RpcChannel {
   Status GraphExecKernelNodeSetParams(uint64_t exec, uint32_t node, const GraphNodeSpec& kernel) EXCLUDES(mu_);
   Status GraphExecUpdate(uint64_t exec, const std::vector<GraphNodeSpec>& nodes) EXCLUDES(mu_);
 
+  // ---- Pinned host memory shared with the worker (session_host_segments.cc)
+  // Whether the session runs over shared memory, where the program's pinned
+  // memory can be a host segment (protocol/host_segment.h). Connects first.
+  bool SharesHostMemory() EXCLUDES(mu_);
+  // Hands the segment's memfd to the worker, which maps and registers it;
+  // *segment names it in copies (HostSegmentUnmap frees it).
+  Status HostSegmentMap(int fd, uint64_t size, int64_t* segment) EXCLUDES(mu_);
+
   // ---- The generated proxy -------------------------------------------------
 #include "client/session_proxy.inc"
 
@@ -147,6 +155,7 @@ class Session : private RpcChannel {
   std::vector<uint8_t> params_ GUARDED_BY(mu_);  // the last launch's packed parameters
   std::string session_key_;
   std::atomic<uint64_t> generation_{0};
+  uint64_t next_segment_token_ GUARDED_BY(mu_) = 0;
   int priority_least_ = 0, priority_greatest_ = 0;
   Mutex channel_mu_;
   // Replaced by Reset (under mu_) and read by the threads that use it; its

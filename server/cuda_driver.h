@@ -36,6 +36,9 @@ namespace rcuda {
   X(cuMemGetInfo, 3020)                 \
   X(cuMemHostAlloc, 2020)               \
   X(cuMemFreeHost, 2000)                \
+  X(cuMemHostRegister, 6050)            \
+  X(cuMemHostUnregister, 4000)          \
+  X(cuMemHostGetDevicePointer, 3020)    \
   X(cuMemcpyHtoDAsync, 3020)            \
   X(cuMemcpyDtoHAsync, 3020)            \
   X(cuMemcpyDtoDAsync, 3020)            \

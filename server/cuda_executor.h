@@ -9,6 +9,8 @@
 //   cuda_executor_streams.cc     streams, events, host functions, waits
 //   cuda_executor_graphs.cc      graphs
 //   cuda_executor_pools.cc       memory pools, stream-ordered allocation
+//   cuda_executor_host_memory.cc host memory shared by a local client,
+//                                registered with the driver
 //   cuda_executor_attributes.cc  limits, cache configuration, function
 //                                attributes and occupancy
 //
@@ -128,6 +130,13 @@ class CudaExecutor final : public Executor {
       REQUIRES(session_thread_) override;
   Status ProfilerStart() REQUIRES(session_thread_) override;
   Status ProfilerStop() REQUIRES(session_thread_) override;
+
+  // ---- Registered host memory (cuda_executor_host_memory.cc) --------------
+  Status RegisterHostMemory(void* host, uint64_t size) REQUIRES(session_thread_) override;
+  Status UnregisterHostMemory(void* host) REQUIRES(session_thread_) override;
+  Status CopyRegistered(uint64_t device, void* host, uint64_t size, bool to_device, uint64_t stream, bool wait)
+      REQUIRES(session_thread_) override;
+  Status RegisteredDevicePointer(void* host, uint64_t* device) REQUIRES(session_thread_) override;
 
  private:
   // Host-device copies go through pinned staging buffers in chunks, two in

@@ -35,6 +35,14 @@ Status CudaExecutor::Call(uint32_t op, std::span<const int64_t> args, std::vecto
       return PoolCall(call, arg, values);
     case CallOp::kStreamGetInfo:
       return StreamInfoCall(arg, values);
+    // Host segments are the session worker's (its hooks call the executor's
+    // registered-memory methods); they never come here.
+    case CallOp::kHostSegmentMap:
+    case CallOp::kHostSegmentUnmap:
+    case CallOp::kSegmentCopy:
+    case CallOp::kSegmentCopySync:
+    case CallOp::kHostSegmentDevicePointer:
+      break;
   }
   return Status::NotSupported("call " + std::to_string(op) + " is not supported by this server");
 }

@@ -591,7 +591,8 @@ Status Daemon::SpawnWorker(int gpu, Worker* worker) {
                                    "--log-level", options_.log_level,
                                    "--test-memory", std::to_string(options_.executor.test_memory_bytes),
                                    "--session-idle-timeout", std::to_string(options_.session_idle_timeout.count()),
-                                   "--session-host-staging", std::to_string(options_.executor.host_staging_bytes)};
+                                   "--session-host-staging", std::to_string(options_.executor.host_staging_bytes),
+                                   "--session-pinned-bytes", std::to_string(options_.session_pinned_bytes)};
   for (const auto& plugin : options_.executor.test_kernel_plugins) {
     args.push_back("--test-kernels");
     args.push_back(plugin);

@@ -26,6 +26,7 @@
 #include "server/admission.h"
 #include "server/deadline_watch.h"
 #include "server/executor.h"
+#include "server/host_segment_table.h"
 #include "server/lease_revocations.h"
 #include "server/lease_memory.h"
 
@@ -58,6 +59,8 @@ struct DaemonOptions {
   // offer: "shm" (--no-shared-memory), "ucx" (--no-ucx). The first one left
   // that can be the main listener (TCP) listens on --port.
   std::set<std::string> disabled_transports;
+  // Pinned host segments one session may map (SessionPolicy::host_segment_bytes).
+  uint64_t session_pinned_bytes = kDefaultSessionPinnedBytes;
   // TLS on the TCP port (daemon_tls.cc): offered when a certificate is set.
   TlsServerOptions tls;
   // Which TCP clients must use TLS: none, those not on loopback, all.

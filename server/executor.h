@@ -158,6 +158,33 @@ class Executor {
   virtual Status ProfilerStart() = 0;
   virtual Status ProfilerStop() = 0;
 
+  // Host memory the client shares with the worker (a segment of pinned
+  // memory mapped from the client's memfd, server/host_segment_table.h):
+  // registered with the driver so that copies from and to it go by DMA,
+  // without staging. UnregisterHostMemory waits for the work that may still
+  // use it.
+  virtual Status RegisterHostMemory(void* host, uint64_t size) {
+    (void)host, (void)size;
+    return Status::NotSupported("registering host memory");
+  }
+  virtual Status UnregisterHostMemory(void* host) {
+    (void)host;
+    return Status::NotSupported("registering host memory");
+  }
+  // A copy between registered host memory and the device, in `stream`'s
+  // order; with `wait`, returns once it is done (the synchronous
+  // cudaMemcpy), else at once.
+  virtual Status CopyRegistered(uint64_t device, void* host, uint64_t size, bool to_device, uint64_t stream,
+                                bool wait) {
+    (void)device, (void)host, (void)size, (void)to_device, (void)stream, (void)wait;
+    return Status::NotSupported("copies of registered host memory");
+  }
+  // The device's address of registered host memory (mapped pinned memory).
+  virtual Status RegisteredDevicePointer(void* host, uint64_t* device) {
+    (void)host, (void)device;
+    return Status::NotSupported("mapped host memory");
+  }
+
  protected:
   HostChannel* host_channel_ = nullptr;
 };

@@ -143,6 +143,9 @@ int main(int argc, char** argv) {
   app.add_option("--session-host-staging", options.executor.host_staging_bytes,
                  "Bytes of (pinned) host memory one session may hold for copies that wait and graphs' staging")
       ->capture_default_str();
+  app.add_option("--session-pinned-bytes", options.session_pinned_bytes,
+                 "Bytes of pinned host memory one local (shared-memory) session may share with its worker")
+      ->capture_default_str();
   int64_t idle_seconds = options.session_idle_timeout.count();
   app.add_option("--session-idle-timeout", idle_seconds,
                  "End a session whose client sent nothing for this many seconds, with nothing in progress (0: never)")
@@ -200,6 +203,7 @@ int main(int argc, char** argv) {
   SessionPolicy policy;
   policy.port = options.port;
   policy.idle_timeout = options.session_idle_timeout;
+  policy.host_segment_bytes = options.session_pinned_bytes;
   policy.handshake_timeout = options.hello_timeout;
   if (!options.auth_key_file.empty()) {
     Status s = ReadLeaseKeyFile(options.auth_key_file, &policy.auth_key);

@@ -44,6 +44,7 @@ SessionWorker::SessionWorker(std::unique_ptr<Connection> connection, std::unique
 
 SessionWorker::~SessionWorker() {
   ending_.store(true);
+  ReleaseHostSegments();
   host_channel_.Close();
   if (policy_.control_fd >= 0) shutdown(policy_.control_fd, SHUT_RDWR);
   if (attach_thread_.joinable()) attach_thread_.join();

@@ -31,6 +31,7 @@
 #include "server/executor.h"
 #include "server/handle_table.h"
 #include "server/host_channel.h"
+#include "server/host_segment_table.h"
 #include "server/memory_budget.h"
 #include "server/session_monitor.h"
 #include "server/wait_pool.h"
@@ -60,6 +61,9 @@ struct SessionPolicy {
   // (session_worker_tls.h); null: no TLS.
   std::shared_ptr<const TlsContext> tls;
   std::chrono::milliseconds handshake_timeout{10000};
+  // Bytes of pinned host segments (the client's cudaMallocHost memory over
+  // shared memory, mapped and registered by the worker) one session may hold.
+  uint64_t host_segment_bytes = kDefaultSessionPinnedBytes;
 };
 
 // What one session may hold of the worker's host, whatever it asks.
@@ -67,6 +71,7 @@ struct SessionCaps {
   static constexpr uint64_t kMaxModuleBytes = 1ull << 30;  // one fatbinary
   static constexpr int kMaxHandles = 16384;  // live streams, events, graphs, pools
   static constexpr size_t kMaxWaitThreads = 32;  // threads waiting on the GPU
+  static constexpr size_t kMaxHostSegments = 256;  // pinned buffers shared over shared memory
 };
 
 class SessionWorker {
@@ -117,6 +122,12 @@ class SessionWorker {
   // The pool a cudaMallocAsync of pool argument `pool` draws from.
   int64_t PoolOf(int64_t pool);
 
+  // session_worker_host_segments.cc: a copy of a host segment, and the
+  // release of every segment when the session ends.
+  Status CopySegment(uint64_t device, int64_t segment, int64_t offset, int64_t size, int64_t to_device,
+                     uint64_t stream, bool wait);
+  void ReleaseHostSegments();
+
   // Converts a graph from the wire, checking its device memory ranges and
   // its nodes' functions and events.
   Status GraphSpecs(const flatbuffers::Vector<flatbuffers::Offset<wire::GraphNode>>* nodes,
@@ -165,6 +176,7 @@ class SessionWorker {
   SessionPolicy policy_;
   AllocationTable allocations_;
   MemoryBudget budget_;
+  HostSegmentTable host_segments_{policy_.host_segment_bytes, SessionCaps::kMaxHostSegments};
   // Loaded modules, by the id the client gave each.
   struct LoadedModule {
     uint64_t executor_id = 0;

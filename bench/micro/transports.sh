@@ -64,6 +64,16 @@ for k in ["first_call_ms", "memcpy_d2h_4B_p50", "launch_sync_p50", "async_launch
     for n, m in others:
         line += f" {m[k]:10.2f} {m[k] / tcp[k]:12.2f}" if k in m else f" {'-':>10} {'-':>12}"
     print(line)
+shm = dict(others).get("shm", {})
+print("pinned copies against the host's memcpy of the same size, in the same run (on a GPU these are DMA;")
+print("here the test backend's \"device\" is host memory, so these are CPU-side figures only):")
+print(f"{'metric':28} {'tcp':>10} {'shm':>10} {'shm/memcpy':>10}")
+for k in ["h2d_pinned", "d2h_pinned", "h2d_pinned_async", "d2h_pinned_async", "memcpy_same_size"]:
+    if k in tcp and k in shm and "memcpy_same_size" in shm:
+        print(f"{k:28} {tcp[k]:10.2f} {shm[k]:10.2f} {shm[k] / shm['memcpy_same_size']:10.2f}")
+for k in ["h2d_pinned_async_return", "d2h_pinned_async_return"]:
+    if k in tcp and k in shm:
+        print(f"cudaMemcpyAsync of pinned memory returns ({k[:3]}): tcp {tcp[k]:.1f} us, shm {shm[k]:.1f} us")
 if "memcpy_d2h_4B_p50" in tcp:
     print("round trip / raw TCP ping-pong: " + ", ".join(
         f"{n} {m['memcpy_d2h_4B_p50'] / base['tcp_pingpong_p50']:.2f}"

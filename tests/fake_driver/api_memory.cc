@@ -144,7 +144,7 @@ CUresult cuMemFreeHost(void* ptr) {
   if (!D().initialized) return CUDA_ERROR_NOT_INITIALIZED;
   uint64_t base = reinterpret_cast<uint64_t>(ptr);
   Allocation* a = D().pinned_memory.AtBase(base);
-  if (!a || a->free_pending) return CUDA_ERROR_INVALID_VALUE;
+  if (!a || a->free_pending || a->kind != Allocation::Kind::kPinnedHost) return CUDA_ERROR_INVALID_VALUE;
   a->free_pending = true;
   // Queued copies may still read or write it.
   CUresult r = WaitForAllContexts(lock);
@@ -152,6 +152,58 @@ CUresult cuMemFreeHost(void* ptr) {
   UnmapPages(ptr, a->size);
   D().pinned_memory.Remove(base);
   return r;
+}
+
+// Registered memory is pinned from now on: copies from and to it are
+// asynchronous. Its device pointer is its host address (the fake's kernels
+// run on the host, in this process).
+CUresult cuMemHostRegister(void* ptr, size_t size, unsigned int flags) {
+  std::lock_guard lock(D().mu);
+  Context* ctx;
+  CUresult r = UsableContext(&ctx);
+  if (r != CUDA_SUCCESS) return r;
+  constexpr unsigned kKnown = CU_MEMHOSTREGISTER_PORTABLE | CU_MEMHOSTREGISTER_DEVICEMAP;
+  if (!ptr || size == 0 || (flags & ~kKnown)) return CUDA_ERROR_INVALID_VALUE;
+  const uint64_t base = reinterpret_cast<uint64_t>(ptr);
+  if (base > UINT64_MAX - size) return CUDA_ERROR_INVALID_VALUE;
+  bool overlaps = false;
+  D().pinned_memory.ForEach([&](const Allocation& a) {
+    if (a.base < base + size && base < a.base + a.size) overlaps = true;
+  });
+  if (overlaps) return CUDA_ERROR_HOST_MEMORY_ALREADY_REGISTERED;
+  Allocation a;
+  a.base = base;
+  a.size = size;
+  a.kind = Allocation::Kind::kRegisteredHost;
+  a.device = ctx->device;
+  D().pinned_memory.Add(a);
+  return CUDA_SUCCESS;
+}
+
+// Waits for queued work first, as cuMemFreeHost does: copies may still use it.
+CUresult cuMemHostUnregister(void* ptr) {
+  std::unique_lock lock(D().mu);
+  if (!D().initialized) return CUDA_ERROR_NOT_INITIALIZED;
+  const uint64_t base = reinterpret_cast<uint64_t>(ptr);
+  Allocation* a = D().pinned_memory.AtBase(base);
+  if (!a || a->kind != Allocation::Kind::kRegisteredHost) return CUDA_ERROR_HOST_MEMORY_NOT_REGISTERED;
+  if (a->free_pending) return CUDA_ERROR_HOST_MEMORY_NOT_REGISTERED;
+  a->free_pending = true;
+  CUresult r = WaitForAllContexts(lock);
+  D().pinned_memory.Remove(base);
+  return r;
+}
+
+CUresult cuMemHostGetDevicePointer(CUdeviceptr* dptr, void* ptr, unsigned int flags) {
+  std::lock_guard lock(D().mu);
+  Context* ctx;
+  CUresult r = UsableContext(&ctx);
+  if (r != CUDA_SUCCESS) return r;
+  if (!dptr || flags != 0) return CUDA_ERROR_INVALID_VALUE;
+  const uint64_t p = reinterpret_cast<uint64_t>(ptr);
+  if (!D().pinned_memory.Contains(p, 0)) return CUDA_ERROR_INVALID_VALUE;
+  *dptr = p;
+  return CUDA_SUCCESS;
 }
 
 CUresult cuMemcpyHtoDAsync(CUdeviceptr dst, const void* src, size_t bytes, CUstream stream) {

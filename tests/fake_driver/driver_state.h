@@ -80,7 +80,7 @@ struct Driver {
 
   HandleSet streams, events, libraries, kernels, graphs, graph_nodes, graph_execs, pools;
   MemoryMap device_memory;  // cuMemAlloc(Pitch), pool allocations, module variables
-  MemoryMap pinned_memory;  // cuMemHostAlloc
+  MemoryMap pinned_memory;  // cuMemHostAlloc, cuMemHostRegister
 };
 
 // The one instance; never destroyed, so that worker threads still blocked at

@@ -62,7 +62,8 @@ struct rcuda_test_launch {
   // name; returns its host address in the fake driver, or nullptr.
   void* (*find_symbol)(const void* ctx, const char* name);
   // Returns 1 when [p, p+bytes) lies inside device memory the fake driver
-  // handed out (allocations and module variables), else 0. A host kernel
+  // handed out (allocations and module variables) or pinned host memory (of
+  // cuMemHostAlloc or cuMemHostRegister, reachable as mapped memory), else 0. A host kernel
   // that models a faulting GPU kernel checks with it and returns 700
   // (cudaErrorIllegalAddress) instead of touching a wild pointer.
   int (*is_device_range)(const void* ctx, const void* p, size_t bytes);

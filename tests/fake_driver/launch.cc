@@ -19,7 +19,10 @@ void* FindSymbol(const void* ctx, const char* name) {
 
 int IsDeviceRange(const void*, const void* p, size_t bytes) {
   std::lock_guard lock(D().mu);
-  return D().device_memory.Contains(reinterpret_cast<uint64_t>(p), bytes) ? 1 : 0;
+  // Pinned host memory is the GPU's to reach too (mapped: its device
+  // pointer is its address, cuMemHostGetDevicePointer).
+  const uint64_t at = reinterpret_cast<uint64_t>(p);
+  return D().device_memory.Contains(at, bytes) || D().pinned_memory.Contains(at, bytes) ? 1 : 0;
 }
 
 CUresult CopyExtraBuffer(const Kernel& k, void** extra, std::vector<uint8_t>* params) {

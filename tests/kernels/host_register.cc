@@ -3,9 +3,9 @@
 
 using namespace rcuda::testk;
 
-// Writes only through memory the session owns: a device pointer that stands
-// for client host memory cannot be reached from the test backend, and is a
-// fault here as a wild pointer is on a GPU.
+// Writes only through memory the GPU can reach: the session's allocations and
+// pinned memory the worker mapped (a host segment's device pointer, over
+// shared memory). Anything else is a fault here as a wild pointer is on a GPU.
 RCUDA_TEST_KERNEL("_Z12writeThroughPiii", write_through) {
   auto p = Param<int*>(launch, 0);
   auto n = Param<int>(launch, 1);

@@ -235,6 +235,33 @@ int BigCopy(size_t mib) {
   }
 }
 
+// Copies between pinned memory and the device in a loop, asynchronously on
+// a stream: over shared memory, from and to a host segment the worker maps.
+int PinnedCopy(size_t mib) {
+  const size_t bytes = mib << 20;
+  char* host = nullptr;
+  void* d = nullptr;
+  cudaStream_t s = nullptr;
+  cudaError_t e = cudaMallocHost(&host, bytes);
+  if (e == cudaSuccess) e = cudaMalloc(&d, bytes);
+  if (e == cudaSuccess) e = cudaStreamCreate(&s);
+  if (e != cudaSuccess) {
+    std::fprintf(stderr, "fault_probe: pinned set-up (%zu MiB): %s\n", mib, cudaGetErrorName(e));
+    return 2;
+  }
+  for (size_t i = 0; i < bytes; i += 4096) host[i] = static_cast<char>(i >> 12);
+  Say("COPYING");
+  for (;;) {
+    e = cudaMemcpyAsync(d, host, bytes, cudaMemcpyHostToDevice, s);
+    if (e == cudaSuccess) e = cudaMemcpyAsync(host, d, bytes, cudaMemcpyDeviceToHost, s);
+    if (e == cudaSuccess) e = cudaStreamSynchronize(s);
+    if (e != cudaSuccess) {
+      std::fprintf(stderr, "fault_probe: pinned copy failed: %s\n", cudaGetErrorName(e));
+      return 1;
+    }
+  }
+}
+
 int MemInfo() {
   size_t free = 0, total = 0;
   cudaError_t e = cudaMemGetInfo(&free, &total);
@@ -313,6 +340,7 @@ int main(int argc, char** argv) {
   if (mode == "after-loss") return AfterLoss();
   if (mode == "sync-during-loss") return SyncDuringLoss();
   if (mode == "big-copy") return BigCopy(argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 1024);
+  if (mode == "pinned-copy") return PinnedCopy(argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 64);
   if (mode == "meminfo") return MemInfo();
   if (mode == "crash") return Crash();
   if (mode == "bad-pointers") return BadPointers();
