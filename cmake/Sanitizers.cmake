@@ -11,9 +11,8 @@
 # the unit tests' nvcc outputs from that build (same sources, same CUDA
 # flags) instead of running nvcc again (cmake/reuse_nvcc_output.sh).
 #
-# rcuda_sanitizer_tests: what the sanitizer stage's tests need (unit,
-# transport, integration, scheduler, the fuzz corpus replays), and nothing
-# else of the build (benchmarks, the fake driver).
+# rcuda_sanitizer_tests: every program and library of the build but the
+# benchmarks (what the sanitizer stage's tests may run).
 
 set(RCUDA_SANITIZE "" CACHE STRING "Sanitizers for every C/C++ target, e.g. address,undefined")
 set(RCUDA_REUSE_CUDA_FROM "" CACHE PATH "A build of the same sources whose nvcc outputs this build takes")
@@ -39,23 +38,36 @@ if(RCUDA_REUSE_CUDA_FROM)
   message(STATUS "nvcc outputs taken from ${_twin} when it has them")
 endif()
 
-# Defined once every directory is read, from the targets that exist then.
-function(rcuda_define_sanitizer_tests_target)
-  get_property(_programs GLOBAL PROPERTY RCUDA_CUDA_PROGRAMS)
-  # The BLAST benchmark's and the scheduler's end-to-end programs run in no
-  # test of the stage.
-  list(REMOVE_ITEM _programs gpu_blastp lease_alloc)
-  set(_wanted rcuda_unit_tests rcuda_transport_tests rcuda_fault_tests rcuda_test_kernels list-plugin-kernels
-              examples_test_kernels scheduler_unit_tests scheduler_integration_tests ${_programs})
-  foreach(_name frame fatbin cubin ptx lease_token ssgmd_request journal)
-    list(APPEND _wanted rcuda_fuzz_replay_${_name})
-  endforeach()
-  set(_deps "")
-  foreach(_target IN LISTS _wanted)
-    if(TARGET ${_target})
-      list(APPEND _deps ${_target})
+# Defined once every directory is read, from the targets that exist then:
+# every executable and shared library of the project except the benchmarks'
+# (no test of the stage runs them). A denylist rather than a list of what the
+# tests need, so that a new test program cannot be left out (a missing
+# program makes ctest report "Not Run", which is not a pass).
+function(_rcuda_collect_targets _dir _out)
+  get_property(_targets DIRECTORY ${_dir} PROPERTY BUILDSYSTEM_TARGETS)
+  get_property(_subdirs DIRECTORY ${_dir} PROPERTY SUBDIRECTORIES)
+  set(_found "")
+  foreach(_target IN LISTS _targets)
+    get_target_property(_type ${_target} TYPE)
+    if(_type MATCHES "^(EXECUTABLE|SHARED_LIBRARY|MODULE_LIBRARY)$")
+      list(APPEND _found ${_target})
     endif()
   endforeach()
+  foreach(_subdir IN LISTS _subdirs)
+    if(_subdir MATCHES "/bench(/|$)")
+      continue()
+    endif()
+    _rcuda_collect_targets(${_subdir} _below)
+    list(APPEND _found ${_below})
+  endforeach()
+  set(${_out} ${_found} PARENT_SCOPE)
+endfunction()
+
+function(rcuda_define_sanitizer_tests_target)
+  _rcuda_collect_targets(${CMAKE_SOURCE_DIR} _deps)
+  # The BLAST benchmark's and the scheduler's end-to-end programs run in no
+  # test of the stage.
+  list(REMOVE_ITEM _deps gpu_blastp lease_alloc)
   add_custom_target(rcuda_sanitizer_tests DEPENDS ${_deps})
 endfunction()
 cmake_language(DEFER DIRECTORY ${CMAKE_SOURCE_DIR} CALL rcuda_define_sanitizer_tests_target)
