@@ -25,7 +25,12 @@ namespace sched_test {
 
 using rcuda::sched::Json;
 
-std::string BinPath(const std::string& program) { return std::string(SCHED_BIN_DIR) + "/" + program; }
+// RCUDA_SCHED_BIN_DIR names another folder: a build carried to a GPU machine
+// (scripts/pack-gpu-build.sh) is not where it was built.
+std::string BinPath(const std::string& program) {
+  const char* dir = std::getenv("RCUDA_SCHED_BIN_DIR");
+  return std::string(dir && *dir ? dir : SCHED_BIN_DIR) + "/" + program;
+}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
