@@ -235,6 +235,8 @@ class CudaExecutor final : public Executor {
   CUcontext context_ GUARDED_BY(session_thread_) = nullptr;
 
   std::array<Staging, 2> download_staging_ GUARDED_BY(session_thread_);  // device-to-host copies
+  // A copy through download_staging_ returned before waiting for all it issued.
+  bool download_staging_pending_ GUARDED_BY(session_thread_) = false;
   std::vector<Staging> upload_free_ GUARDED_BY(session_thread_);          // host-to-device copies
   std::deque<Staging> upload_busy_ GUARDED_BY(session_thread_);
   size_t upload_count_ GUARDED_BY(session_thread_) = 0;

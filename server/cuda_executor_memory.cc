@@ -80,10 +80,15 @@ Status CudaExecutor::AcquireUpload(Staging* out) {
 }
 
 // Both download chunks must be free before they are refilled.
+// A copy that failed midway may leave staging buffers still being written:
+// the next copy waits for them. After one that completed, nothing is pending
+// and this costs no driver call.
 Status CudaExecutor::WaitForDownloadStaging() {
+  if (!download_staging_pending_) return Status::Ok();
   for (auto& buf : download_staging_) {
     RCUDA_RETURN_IF_ERROR(Check(drv_.cuEventSynchronize(buf.event), "copy from device"));
   }
+  download_staging_pending_ = false;
   return Status::Ok();
 }
 
@@ -110,6 +115,14 @@ Status CudaExecutor::CopyFromDevice(uint64_t src, uint64_t size, uint64_t stream
   CUstream s = nullptr;
   RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
   RCUDA_RETURN_IF_ERROR(WaitForDownloadStaging());
+  if (s == CU_STREAM_LEGACY && size <= kStagingChunk) {
+    // A small copy on the legacy stream (cudaMemcpy): one driver call, the
+    // one a native program makes.
+    Staging& buf = download_staging_[0];
+    RCUDA_RETURN_IF_ERROR(Check(drv_.cuMemcpyDtoH(buf.host, src, size), "cuMemcpyDtoH"));
+    return write(buf.host, size);
+  }
+  download_staging_pending_ = true;  // until every issued chunk was waited for
   constexpr size_t kBuffers = std::tuple_size_v<decltype(download_staging_)>;
   uint64_t issued = 0, written = 0;
   std::array<size_t, kBuffers> pending{};
@@ -133,6 +146,7 @@ Status CudaExecutor::CopyFromDevice(uint64_t src, uint64_t size, uint64_t stream
     write_index = (write_index + 1) % kBuffers;
     if (issued < size) RCUDA_RETURN_IF_ERROR(issue());
   }
+  download_staging_pending_ = false;
   return Status::Ok();
 }
 
@@ -204,6 +218,7 @@ Status CudaExecutor::CopyFromDevice3D(const Copy3D& c, uint64_t stream, const Ch
   CUstream s = nullptr;
   RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
   RCUDA_RETURN_IF_ERROR(WaitForDownloadStaging());
+  download_staging_pending_ = true;  // until every issued piece was waited for
   constexpr size_t kBuffers = std::tuple_size_v<decltype(download_staging_)>;
   CopyPieceCursor pieces(c, kStagingChunk);
   std::array<CopyPiece, kBuffers> in_flight{};
@@ -228,6 +243,7 @@ Status CudaExecutor::CopyFromDevice3D(const Copy3D& c, uint64_t stream, const Ch
     ++written;
     if (more) RCUDA_RETURN_IF_ERROR(issue());
   }
+  download_staging_pending_ = false;
   return Status::Ok();
 }
 

@@ -226,6 +226,13 @@ CUresult cuMemcpyDtoHAsync(void* dst, CUdeviceptr src, size_t bytes, CUstream st
   return QueueCopy(lock, ctx, stream, copy, "cuMemcpyDtoHAsync");
 }
 
+// Synchronous, on the legacy stream, as the real one: queued there and
+// waited for.
+CUresult cuMemcpyDtoH(void* dst, CUdeviceptr src, size_t bytes) {
+  CUresult r = fake::cuMemcpyDtoHAsync(dst, src, bytes, CU_STREAM_LEGACY);
+  return r == CUDA_SUCCESS ? fake::cuStreamSynchronize(CU_STREAM_LEGACY) : r;
+}
+
 CUresult cuMemcpyDtoDAsync(CUdeviceptr dst, CUdeviceptr src, size_t bytes, CUstream stream) {
   std::unique_lock lock(D().mu);
   Context* ctx;
