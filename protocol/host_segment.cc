@@ -9,6 +9,8 @@
 #include <cstring>
 #include <string>
 
+#include "protocol/fd_message.h"
+
 namespace rcuda {
 namespace {
 
@@ -49,19 +51,8 @@ Status CreateHostSegment(uint64_t size, int* fd, void** mapping) {
 
 Status SendHostSegment(int socket_fd, int segment_fd, uint64_t token) {
   SegmentMessage m{kHostSegmentMagic, 0, token};
-  iovec iov{&m, sizeof m};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(cmsg), &segment_fd, sizeof segment_fd);
-  if (sendmsg(socket_fd, &msg, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof m)) {
+  const int fds[] = {segment_fd};
+  if (SendWithFds(socket_fd, &m, sizeof m, fds) != static_cast<ssize_t>(sizeof m)) {
     return Status::IoError(Errno("sending a host segment"));
   }
   return Status::Ok();
@@ -71,30 +62,20 @@ Status ReceiveHostSegment(int socket_fd, uint64_t token, int* segment_fd) {
   *segment_fd = -1;
   for (int attempt = 0; attempt <= kMaxStaleMessages; ++attempt) {
     SegmentMessage m{};
-    iovec iov{&m, sizeof m};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t n = recvmsg(socket_fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    ReceivedMessage r = ReceiveWithFds(socket_fd, &m, sizeof m, MSG_DONTWAIT);
+    if (r.bytes < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       return Status::InvalidValue("no host segment came with the request");
     }
-    if (n <= 0) return Status::IoError("the client's socket closed before its host segment came");
-    int fd = -1;
-    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    if (cmsg && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS &&
-        cmsg->cmsg_len == CMSG_LEN(sizeof(int))) {
-      std::memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
+    if (r.bytes <= 0) {
+      r.CloseFds();
+      return Status::IoError("the client's socket closed before its host segment came");
     }
-    const bool whole = n == static_cast<ssize_t>(sizeof m) && !(msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC));
-    if (fd >= 0 && whole && m.magic == kHostSegmentMagic && m.token == token) {
-      *segment_fd = fd;
+    const bool whole = r.bytes == static_cast<ssize_t>(sizeof m) && !r.truncated;
+    if (r.fds.size() == 1 && whole && m.magic == kHostSegmentMagic && m.token == token) {
+      *segment_fd = r.fds[0];
       return Status::Ok();
     }
-    if (fd >= 0) close(fd);  // another request's, or garbage: never mapped
+    r.CloseFds();  // another request's, or garbage: never mapped
   }
   return Status::InvalidValue("no host segment came with the request's token");
 }

@@ -20,6 +20,7 @@
 #include <deque>
 #include <thread>
 
+#include "protocol/fd_message.h"
 #include "protocol/shm_copy_threads.h"
 #include "protocol/shm_socket.h"
 
@@ -307,26 +308,13 @@ Status UnixAddress(const std::string& path, sockaddr_un* addr) {
 Status ReceiveSetup(int s, int* memfd) {
   *memfd = -1;
   uint32_t magic = 0;
-  iovec iov{&magic, sizeof magic};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n = recvmsg(s, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return Status::Ok();
-  cmsghdr* cmsg = n == static_cast<ssize_t>(sizeof magic) ? CMSG_FIRSTHDR(&msg) : nullptr;
-  int fd = -1;
-  if (cmsg && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS &&
-      cmsg->cmsg_len == CMSG_LEN(sizeof(int))) {
-    std::memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
-  }
-  if (fd < 0 || magic != kShmSetupMagic || (msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC))) {
-    if (fd >= 0) close(fd);
+  ReceivedMessage r = ReceiveWithFds(s, &magic, sizeof magic, MSG_DONTWAIT);
+  if (r.bytes < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return Status::Ok();
+  if (r.bytes != static_cast<ssize_t>(sizeof magic) || r.fds.size() != 1 || magic != kShmSetupMagic || r.truncated) {
+    r.CloseFds();
     return Status::Corruption("a local client sent no valid shared-memory set-up");
   }
-  *memfd = fd;
+  *memfd = r.fds[0];
   return Status::Ok();
 }
 
@@ -459,19 +447,8 @@ Status ShmConnect(const std::string& socket_path, std::unique_ptr<Connection>* c
   }
   // ftruncate zero-fills: both rings start empty.
   uint32_t magic = kShmSetupMagic;
-  iovec iov{&magic, sizeof magic};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(cmsg), &memfd, sizeof memfd);
-  if (sendmsg(s, &msg, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof magic)) {
+  const int fds[] = {memfd};
+  if (SendWithFds(s, &magic, sizeof magic, fds) != static_cast<ssize_t>(sizeof magic)) {
     st = Status::IoError(std::string("sending the shared-memory set-up failed: ") + std::strerror(errno));
     munmap(region, kShmRegionBytes);
     close(memfd);

@@ -8,10 +8,12 @@
 #include <cerrno>
 #include <cstring>
 
+#include "protocol/fd_message.h"
+
 namespace rcuda {
 namespace {
 
-constexpr size_t kMaxFds = 4;
+constexpr size_t kMaxFds = kMaxMessageFds;
 constexpr size_t kMaxMessage = 64 << 10;
 
 void Put(std::vector<uint8_t>* out, const void* data, size_t size) {
@@ -49,23 +51,11 @@ Status SendSession(int control_fd, const Handoff& h, std::chrono::milliseconds t
   Put(&payload, h.hello.data(), h.hello.size());
   Put(&payload, &slot, sizeof slot);
   if (payload.size() > kMaxMessage) return Status::InvalidValue("handoff too large");
-  iovec iov{payload.data(), payload.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(kMaxFds * sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = CMSG_SPACE(fds.size() * sizeof(int));
-  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(fds.size() * sizeof(int));
-  std::memcpy(CMSG_DATA(cmsg), fds.data(), fds.size() * sizeof(int));
   // A SOCK_SEQPACKET socket delivers the message whole or not at all; a
   // full queue makes it wait, here no longer than the timeout.
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
-    ssize_t n = sendmsg(control_fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t n = SendWithFds(control_fd, payload.data(), payload.size(), fds, MSG_DONTWAIT);
     if (n == static_cast<ssize_t>(payload.size())) return Status::Ok();
     if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
       return Status::IoError(std::string("handing the connection to its worker failed: ") + std::strerror(errno));
@@ -80,27 +70,19 @@ Status SendSession(int control_fd, const Handoff& h, std::chrono::milliseconds t
 Status ReceiveSession(int control_fd, Handoff* h, bool* closed) {
   *closed = false;
   std::vector<uint8_t> buffer(kMaxMessage);
-  iovec iov{buffer.data(), buffer.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(kMaxFds * sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = recvmsg(control_fd, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
+  ReceivedMessage r = ReceiveWithFds(control_fd, buffer.data(), buffer.size());
+  const ssize_t n = r.bytes;
   if (n == 0) {
+    r.CloseFds();
     *closed = true;
     return Status::IoError("the daemon closed the control socket");
   }
   if (n < 0) return Status::IoError(std::string("receiving a connection failed: ") + std::strerror(errno));
-  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS) return Status::IoError("handoff without descriptors");
-  size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-  h->fds.resize(count);
-  std::memcpy(h->fds.data(), CMSG_DATA(cmsg), count * sizeof(int));
+  if (r.fds.empty() || r.truncated) {
+    r.CloseFds();
+    return Status::IoError("handoff without descriptors, or cut short");
+  }
+  h->fds = std::move(r.fds);
   buffer.resize(n);
   size_t at = 0;
   std::vector<uint8_t> kind, key, slot;

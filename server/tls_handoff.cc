@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "protocol/fd_message.h"
+
 namespace rcuda {
 namespace {
 
@@ -20,24 +22,8 @@ constexpr size_t kMaxRefusal = 4 << 10;
 // Sends one datagram of the SOCK_SEQPACKET control socket, with `fd`
 // attached when it is not -1.
 Status SendMessage(int control_fd, const std::vector<uint8_t>& payload, int fd) {
-  iovec iov{const_cast<uint8_t*>(payload.data()), payload.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  if (fd >= 0) {
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
-  }
-  ssize_t n;
-  do {
-    n = sendmsg(control_fd, &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
+  std::span<const int> fds = fd >= 0 ? std::span<const int>(&fd, 1) : std::span<const int>();
+  ssize_t n = SendWithFds(control_fd, payload.data(), payload.size(), fds);
   if (n != static_cast<ssize_t>(payload.size())) {
     return Status::IoError(std::string("control socket: ") + std::strerror(n < 0 ? errno : EMSGSIZE));
   }
@@ -58,34 +44,20 @@ Status ReceiveMessage(int control_fd, Clock::time_point deadline, size_t max_byt
     if (ready > 0) break;
   }
   payload->resize(max_bytes + 1);
-  iovec iov{payload->data(), payload->size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = recvmsg(control_fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-  } while (n < 0 && errno == EINTR);
-  if (n == 0) return Status::IoError("the other end closed the control socket");
+  ReceivedMessage r = ReceiveWithFds(control_fd, payload->data(), payload->size(), MSG_DONTWAIT);
+  const ssize_t n = r.bytes;
+  if (n == 0) {
+    r.CloseFds();
+    return Status::IoError("the other end closed the control socket");
+  }
   if (n < 0) return Status::IoError(std::string("control socket: ") + std::strerror(errno));
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (size_t i = 0; i < count; ++i) {
-      int received;
-      std::memcpy(&received, CMSG_DATA(c) + i * sizeof(int), sizeof received);
-      if (*fd < 0) {
-        *fd = received;
-      } else {
-        close(received);
-      }
-    }
+  // The first descriptor is the one the message carries; any other is closed.
+  if (!r.fds.empty()) {
+    *fd = r.fds[0];
+    for (size_t i = 1; i < r.fds.size(); ++i) close(r.fds[i]);
   }
   payload->resize(static_cast<size_t>(n));
-  if (static_cast<size_t>(n) > max_bytes || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+  if (static_cast<size_t>(n) > max_bytes || r.truncated) {
     if (*fd >= 0) close(*fd);
     *fd = -1;
     return Status::IoError("oversized message on the control socket");

@@ -18,6 +18,7 @@
 #include <regex>
 
 #include "hostile_support.h"
+#include "protocol/fd_message.h"
 #include "protocol/shm_transport.h"
 #include "protocol/version.h"
 
@@ -335,21 +336,10 @@ TEST_CASE("a local client that shrinks its shared-memory region does not crash t
   REQUIRE(memfd >= 0);
   REQUIRE(ftruncate(memfd, kRegionBytes) == 0);
   uint32_t magic = kSetupMagic;
-  iovec iov{&magic, sizeof magic};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(cmsg), &memfd, sizeof memfd);
+  const int fds[] = {memfd};
   void* region = mmap(nullptr, kRegionBytes, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
   REQUIRE(region != MAP_FAILED);
-  REQUIRE(sendmsg(s, &msg, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof magic));
+  REQUIRE(SendWithFds(s, &magic, sizeof magic, fds) == static_cast<ssize_t>(sizeof magic));
   // Half a frame header into the client's ring (head at 0, tail at 64,
   // data at 192), so that the daemon has mapped the region and reads it...
   auto* base = static_cast<char*>(region);

@@ -24,6 +24,7 @@
 #include <optional>
 #include <thread>
 
+#include "protocol/fd_message.h"
 #include "protocol/shm_transport.h"
 
 namespace rcuda {
@@ -75,19 +76,8 @@ int ConnectUnix(const std::string& path) {
 
 bool SendSetup(int s, int memfd) {
   uint32_t magic = kShmSetupMagic;
-  iovec iov{&magic, sizeof magic};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(cmsg), &memfd, sizeof memfd);
-  return sendmsg(s, &msg, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof magic);
+  const int fds[] = {memfd};
+  return SendWithFds(s, &magic, sizeof magic, fds) == static_cast<ssize_t>(sizeof magic);
 }
 
 // A listener on a fresh socket in a private directory.
