@@ -21,8 +21,8 @@
 #include "protocol/server_status_file.h"
 #include "protocol/tls/tls_preamble.h"
 #include "protocol/transport_registry.h"
-#include "protocol/version.h"
 #include "server/fd_passing.h"
+#include "server/hello_refusal.h"
 #include "server/transport_report.h"
 
 namespace rcuda {
@@ -334,24 +334,7 @@ void Daemon::Intake(std::unique_ptr<Connection> connection, std::string address)
 }
 
 Status Daemon::Refuse(Connection& connection, uint64_t id, const std::string& why) {
-  flatbuffers::FlatBufferBuilder builder(256);
-  auto text = builder.CreateString(why);
-  auto version = builder.CreateString(kRcudaVersion);
-  wire::HelloReplyBuilder reply(builder);
-  reply.add_protocol_version(kProtocolVersion);
-  reply.add_accepted(false);
-  reply.add_message(text);
-  reply.add_server_version(version);
-  auto body = reply.Finish();
-  auto message = builder.CreateString(why);
-  wire::ReplyBuilder envelope(builder);
-  envelope.add_id(id);
-  envelope.add_error(kCudaErrorDevicesUnavailable);
-  envelope.add_message(message);
-  envelope.add_body_type(wire::ReplyBody::HelloReply);
-  envelope.add_body(body.Union());
-  builder.Finish(envelope.Finish());
-  return WriteFrame(connection, std::span(builder.GetBufferPointer(), builder.GetSize()));
+  return WriteHelloRefusal(connection, id, why);
 }
 
 Status Daemon::Dispatch(Connection& connection, int gpu, std::span<const uint8_t> hello, const std::string& address,

@@ -4,10 +4,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include "common/cuda_error_codes.h"
 #include "protocol/frame.h"
 #include "protocol/tls/tls_server.h"
-#include "protocol/version.h"
+#include "server/hello_refusal.h"
 #include "server/tls_handoff.h"
 
 namespace rcuda {
@@ -48,27 +47,6 @@ void LogNegotiated(const TlsConnection& tls, const char* what) {
                subject.empty() ? "" : ", client certificate " + subject);
 }
 
-Status WriteRefusal(Connection& connection, uint64_t id, const std::string& why) {
-  flatbuffers::FlatBufferBuilder builder(256);
-  auto text = builder.CreateString(why);
-  auto version = builder.CreateString(kRcudaVersion);
-  wire::HelloReplyBuilder reply(builder);
-  reply.add_protocol_version(kProtocolVersion);
-  reply.add_accepted(false);
-  reply.add_message(text);
-  reply.add_server_version(version);
-  auto body = reply.Finish();
-  auto message = builder.CreateString(why);
-  wire::ReplyBuilder envelope(builder);
-  envelope.add_id(id);
-  envelope.add_error(kCudaErrorDevicesUnavailable);
-  envelope.add_message(message);
-  envelope.add_body_type(wire::ReplyBody::HelloReply);
-  envelope.add_body(body.Union());
-  builder.Finish(envelope.Finish());
-  return WriteFrame(connection, std::span(builder.GetBufferPointer(), builder.GetSize()));
-}
-
 }  // namespace
 
 Status StartTlsSession(const SessionPolicy& policy, int control_fd, Handoff* handoff,
@@ -86,7 +64,7 @@ Status StartTlsSession(const SessionPolicy& policy, int control_fd, Handoff* han
   Status s = ReceiveTlsVerdict(control_fd, deadline + std::chrono::seconds(5), &verdict);
   if (!s.ok()) return Status::Unavailable("no verdict from the daemon: " + s.message());
   if (!verdict.refusal.empty()) {
-    (void)WriteRefusal(*tls, VerifiedMessage(hello)->id(), verdict.refusal);
+    (void)WriteHelloRefusal(*tls, VerifiedMessage(hello)->id(), verdict.refusal);
     return Status::Unavailable("session refused by the daemon: " + verdict.refusal);
   }
   handoff->hello = std::move(hello);

@@ -120,6 +120,30 @@ CUresult cuMemGetInfo(size_t* free, size_t* total) {
   return CUDA_SUCCESS;
 }
 
+namespace {
+
+// Pinned host memory (cuMemHostAlloc'd or registered), known from now on.
+// Lock held.
+void AddPinned(uint64_t base, size_t size, Allocation::Kind kind, CUdevice device) {
+  Allocation a;
+  a.base = base;
+  a.size = size;
+  a.kind = kind;
+  a.device = device;
+  D().pinned_memory.Add(a);
+}
+
+// Forgets pinned memory once the work queued before is done: copies may
+// still read or write it. Lock held (released while waiting).
+CUresult ForgetPinned(std::unique_lock<std::mutex>& lock, uint64_t base) {
+  D().pinned_memory.AtBase(base)->free_pending = true;
+  CUresult r = WaitForAllContexts(lock);
+  D().pinned_memory.Remove(base);
+  return r;
+}
+
+}  // namespace
+
 CUresult cuMemHostAlloc(void** ptr, size_t size, unsigned int flags) {
   std::lock_guard lock(D().mu);
   Context* ctx;
@@ -129,12 +153,7 @@ CUresult cuMemHostAlloc(void** ptr, size_t size, unsigned int flags) {
   if (!ptr || size == 0 || (flags & ~kKnown)) return CUDA_ERROR_INVALID_VALUE;
   void* p = MapPages(size);
   if (!p) return CUDA_ERROR_OUT_OF_MEMORY;
-  Allocation a;
-  a.base = reinterpret_cast<uint64_t>(p);
-  a.size = size;
-  a.kind = Allocation::Kind::kPinnedHost;
-  a.device = ctx->device;
-  D().pinned_memory.Add(a);
+  AddPinned(reinterpret_cast<uint64_t>(p), size, Allocation::Kind::kPinnedHost, ctx->device);
   *ptr = p;
   return CUDA_SUCCESS;
 }
@@ -145,12 +164,9 @@ CUresult cuMemFreeHost(void* ptr) {
   uint64_t base = reinterpret_cast<uint64_t>(ptr);
   Allocation* a = D().pinned_memory.AtBase(base);
   if (!a || a->free_pending || a->kind != Allocation::Kind::kPinnedHost) return CUDA_ERROR_INVALID_VALUE;
-  a->free_pending = true;
-  // Queued copies may still read or write it.
-  CUresult r = WaitForAllContexts(lock);
-  a = D().pinned_memory.AtBase(base);
-  UnmapPages(ptr, a->size);
-  D().pinned_memory.Remove(base);
+  const size_t size = a->size;
+  CUresult r = ForgetPinned(lock, base);
+  UnmapPages(ptr, size);  // no queued copy uses it any more
   return r;
 }
 
@@ -171,12 +187,7 @@ CUresult cuMemHostRegister(void* ptr, size_t size, unsigned int flags) {
     if (a.base < base + size && base < a.base + a.size) overlaps = true;
   });
   if (overlaps) return CUDA_ERROR_HOST_MEMORY_ALREADY_REGISTERED;
-  Allocation a;
-  a.base = base;
-  a.size = size;
-  a.kind = Allocation::Kind::kRegisteredHost;
-  a.device = ctx->device;
-  D().pinned_memory.Add(a);
+  AddPinned(base, size, Allocation::Kind::kRegisteredHost, ctx->device);
   return CUDA_SUCCESS;
 }
 
@@ -188,10 +199,7 @@ CUresult cuMemHostUnregister(void* ptr) {
   Allocation* a = D().pinned_memory.AtBase(base);
   if (!a || a->kind != Allocation::Kind::kRegisteredHost) return CUDA_ERROR_HOST_MEMORY_NOT_REGISTERED;
   if (a->free_pending) return CUDA_ERROR_HOST_MEMORY_NOT_REGISTERED;
-  a->free_pending = true;
-  CUresult r = WaitForAllContexts(lock);
-  D().pinned_memory.Remove(base);
-  return r;
+  return ForgetPinned(lock, base);
 }
 
 CUresult cuMemHostGetDevicePointer(CUdeviceptr* dptr, void* ptr, unsigned int flags) {
