@@ -80,6 +80,26 @@ RCUDA_EXPORT cudaError_t cudaGraphDestroy(cudaGraph_t graph) {
   return cudaSuccess;
 }
 
+RCUDA_EXPORT cudaError_t cudaGraphClone(cudaGraph_t* clone, cudaGraph_t original) {
+  GraphObject* g = FindGraph(original);
+  if (!clone || !g) return Fail(cudaErrorInvalidValue);
+  *clone = reinterpret_cast<cudaGraph_t>(CloneGraph(*g));
+  return cudaSuccess;
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphNodeFindInClone(cudaGraphNode_t* node, cudaGraphNode_t original,
+                                                  cudaGraph_t clone) {
+  GraphObject* g = FindGraph(clone);
+  if (!node || !g || !original) return Fail(cudaErrorInvalidValue);
+  for (const auto& n : g->nodes) {
+    if (n->original == reinterpret_cast<const GraphNodeObject*>(original)) {
+      *node = reinterpret_cast<cudaGraphNode_t>(n.get());
+      return cudaSuccess;
+    }
+  }
+  return Fail(cudaErrorInvalidValue);
+}
+
 RCUDA_EXPORT cudaError_t cudaGraphAddEmptyNode(cudaGraphNode_t* node, cudaGraph_t graph,
                                                const cudaGraphNode_t* deps, size_t count) {
   return AddFilled(node, graph, deps, count, cudaGraphNodeTypeEmpty, [](GraphNodeObject*) { return cudaSuccess; });

@@ -95,6 +95,26 @@ void DeleteGraph(GraphObject* graph) {
   delete graph;
 }
 
+GraphObject* CloneGraph(const GraphObject& graph) {
+  auto* clone = new GraphObject;
+  std::map<const GraphNodeObject*, GraphNodeObject*> copy_of;
+  for (const auto& n : graph.nodes) {
+    auto c = std::make_unique<GraphNodeObject>(*n);
+    c->graph = clone;
+    c->original = n.get();
+    // The kernel parameters' pointers point into the copy's own buffer.
+    for (void*& p : c->param_pointers)
+      p = c->params.data() + (static_cast<uint8_t*>(p) - n->params.data());
+    copy_of[n.get()] = c.get();
+    clone->nodes.push_back(std::move(c));
+  }
+  for (const auto& c : clone->nodes)
+    for (GraphNodeObject*& d : c->dependencies) d = copy_of.at(d);
+  for (const auto& c : clone->nodes) Track(c.get());
+  Track(clone);
+  return clone;
+}
+
 GraphObject* FindGraph(cudaGraph_t graph) {
   return Tracked(graph) ? reinterpret_cast<GraphObject*>(graph) : nullptr;
 }

@@ -43,6 +43,9 @@ struct GraphNodeObject {
   std::function<void()> host_fn;
   // Event record / wait
   cudaEvent_t event = nullptr;
+  // In a clone: the node it was copied from (cudaGraphNodeFindInClone);
+  // compared, never dereferenced.
+  const GraphNodeObject* original = nullptr;
 };
 
 struct GraphObject {
@@ -79,6 +82,9 @@ GraphNodeObject* FindNode(cudaGraphNode_t node);
 GraphExecObject* FindExec(cudaGraphExec_t exec);
 GraphObject* NewGraph();
 void DeleteGraph(GraphObject* graph);
+// A new graph with a copy of each node of `graph`, dependencies mapped to the
+// copies (cudaGraphClone).
+GraphObject* CloneGraph(const GraphObject& graph);
 
 // Fills a kernel node from the program's parameters.
 cudaError_t SetKernelNode(GraphNodeObject* node, const cudaKernelNodeParams& params);

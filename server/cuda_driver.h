@@ -63,6 +63,9 @@ namespace rcuda {
   X(cuStreamWaitEvent, 3020)            \
   X(cuStreamGetPriority, 5050)          \
   X(cuStreamGetFlags, 5050)             \
+  X(cuStreamSetAttribute, 11000)        \
+  X(cuStreamGetAttribute, 11000)        \
+  X(cuStreamCopyAttributes, 11000)      \
   X(cuCtxGetStreamPriorityRange, 5050)  \
   X(cuEventElapsedTime, 2000)           \
   X(cuEventQuery, 2000)                 \

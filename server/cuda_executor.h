@@ -104,6 +104,13 @@ class CudaExecutor final : public Executor {
   Status StreamDestroy(uint64_t stream) REQUIRES(session_thread_) override;
   Status StreamSynchronize(uint64_t stream) REQUIRES(session_thread_) override;
   Status StreamQuery(uint64_t stream) REQUIRES(session_thread_) override;
+  Status StreamSetAccessPolicyWindow(uint64_t stream, uint64_t base, uint64_t bytes, float hit_ratio,
+                                     uint32_t hit_prop, uint32_t miss_prop) REQUIRES(session_thread_) override;
+  Status StreamSetAttributeValue(uint64_t stream, uint32_t attr, int32_t value) REQUIRES(session_thread_) override;
+  Status StreamGetAttributes(uint64_t stream, uint64_t* window_base, uint64_t* window_bytes, float* hit_ratio,
+                             uint32_t* hit_prop, uint32_t* miss_prop, uint32_t* sync_policy, int32_t* priority)
+      REQUIRES(session_thread_) override;
+  Status StreamCopyAttributes(uint64_t dst, uint64_t src) REQUIRES(session_thread_) override;
   Status StreamWaitEvent(uint64_t stream, uint64_t event, uint32_t flags) REQUIRES(session_thread_) override;
   Status EventCreate(uint32_t flags, uint64_t* event) REQUIRES(session_thread_) override;
   Status EventDestroy(uint64_t event) REQUIRES(session_thread_) override;

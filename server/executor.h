@@ -126,6 +126,16 @@ class Executor {
   virtual Status StreamSynchronize(uint64_t stream) = 0;
   virtual Status StreamQuery(uint64_t stream) = 0;  // kCudaErrorNotReady while busy
   virtual Status StreamWaitEvent(uint64_t stream, uint64_t event, uint32_t flags) = 0;
+  // Stream attributes (cuStreamSetAttribute and friends): the access policy
+  // window (L2 persistence), the synchronization policy (attr 3) and the
+  // priority (attr 8); the attributes of a stream, all at once.
+  virtual Status StreamSetAccessPolicyWindow(uint64_t stream, uint64_t base, uint64_t bytes, float hit_ratio,
+                                             uint32_t hit_prop, uint32_t miss_prop) = 0;
+  virtual Status StreamSetAttributeValue(uint64_t stream, uint32_t attr, int32_t value) = 0;
+  virtual Status StreamGetAttributes(uint64_t stream, uint64_t* window_base, uint64_t* window_bytes,
+                                     float* hit_ratio, uint32_t* hit_prop, uint32_t* miss_prop,
+                                     uint32_t* sync_policy, int32_t* priority) = 0;
+  virtual Status StreamCopyAttributes(uint64_t dst, uint64_t src) = 0;
   virtual Status EventCreate(uint32_t flags, uint64_t* event) = 0;
   virtual Status EventDestroy(uint64_t event) = 0;
   virtual Status EventRecord(uint64_t event, uint64_t stream, uint32_t flags) = 0;

@@ -69,6 +69,77 @@ CUresult cuStreamQuery(CUstream stream) {
   return CUDA_SUCCESS;
 }
 
+// Stream attributes: the access policy window (checked as CUDA documents:
+// a hit ratio in [0, 1], known properties, no more than the device's largest
+// window), the synchronization policy and the priority (clamped).
+CUresult cuStreamSetAttribute(CUstream stream, CUstreamAttrID attr, const CUstreamAttrValue* value) {
+  std::lock_guard lock(D().mu);
+  Context* ctx;
+  CUresult r = UsableContext(&ctx);
+  if (r != CUDA_SUCCESS) return r;
+  Stream* s;
+  if ((r = ResolveStream(ctx, stream, &s)) != CUDA_SUCCESS) return r;
+  if (!value) return CUDA_ERROR_INVALID_VALUE;
+  switch (attr) {
+    case CU_LAUNCH_ATTRIBUTE_ACCESS_POLICY_WINDOW: {
+      const CUaccessPolicyWindow& w = value->accessPolicyWindow;
+      auto known = [](CUaccessProperty p) { return p >= CU_ACCESS_PROPERTY_NORMAL && p <= CU_ACCESS_PROPERTY_PERSISTING; };
+      if (!(w.hitRatio >= 0.0f && w.hitRatio <= 1.0f) || !known(w.hitProp) || !known(w.missProp) ||
+          w.num_bytes > gpu::kMaxAccessPolicyWindow)
+        return CUDA_ERROR_INVALID_VALUE;
+      s->window = w;
+      return CUDA_SUCCESS;
+    }
+    case CU_LAUNCH_ATTRIBUTE_SYNCHRONIZATION_POLICY:
+      if (value->syncPolicy < CU_SYNC_POLICY_AUTO || value->syncPolicy > CU_SYNC_POLICY_BLOCKING_SYNC)
+        return CUDA_ERROR_INVALID_VALUE;
+      s->sync_policy = value->syncPolicy;
+      return CUDA_SUCCESS;
+    case CU_LAUNCH_ATTRIBUTE_PRIORITY:
+      s->priority = std::clamp(value->priority, gpu::kStreamPriorityGreatest, gpu::kStreamPriorityLeast);
+      return CUDA_SUCCESS;
+    default:
+      return CUDA_ERROR_INVALID_VALUE;
+  }
+}
+
+CUresult cuStreamGetAttribute(CUstream stream, CUstreamAttrID attr, CUstreamAttrValue* value) {
+  std::lock_guard lock(D().mu);
+  Context* ctx;
+  CUresult r = UsableContext(&ctx);
+  if (r != CUDA_SUCCESS) return r;
+  Stream* s;
+  if ((r = ResolveStream(ctx, stream, &s)) != CUDA_SUCCESS) return r;
+  if (!value) return CUDA_ERROR_INVALID_VALUE;
+  switch (attr) {
+    case CU_LAUNCH_ATTRIBUTE_ACCESS_POLICY_WINDOW:
+      value->accessPolicyWindow = s->window;
+      return CUDA_SUCCESS;
+    case CU_LAUNCH_ATTRIBUTE_SYNCHRONIZATION_POLICY:
+      value->syncPolicy = s->sync_policy;
+      return CUDA_SUCCESS;
+    case CU_LAUNCH_ATTRIBUTE_PRIORITY:
+      value->priority = s->priority;
+      return CUDA_SUCCESS;
+    default:
+      return CUDA_ERROR_INVALID_VALUE;
+  }
+}
+
+CUresult cuStreamCopyAttributes(CUstream dst, CUstream src) {
+  std::lock_guard lock(D().mu);
+  Context* ctx;
+  CUresult r = UsableContext(&ctx);
+  if (r != CUDA_SUCCESS) return r;
+  Stream *d, *s;
+  if ((r = ResolveStream(ctx, dst, &d)) != CUDA_SUCCESS || (r = ResolveStream(ctx, src, &s)) != CUDA_SUCCESS)
+    return r;
+  d->window = s->window;
+  d->sync_policy = s->sync_policy;
+  d->priority = s->priority;
+  return CUDA_SUCCESS;
+}
+
 CUresult cuStreamWaitEvent(CUstream stream, CUevent event, unsigned int flags) {
   std::lock_guard lock(D().mu);
   Context* ctx;

@@ -765,3 +765,35 @@ TEST_CASE("a faulting kernel breaks the context for good, until the primary cont
   REQUIRE(s.drv.cuMemAlloc(&p, 64) == CUDA_SUCCESS);
   REQUIRE(s.drv.cuMemFree(p) == CUDA_SUCCESS);
 }
+
+TEST_CASE("stream attributes: window, synchronization policy and priority are kept, checked, copied", "[stream]") {
+  Session s;
+  CUstream a = s.Stream(), b = s.Stream();
+  CUdeviceptr d = s.Alloc(1 << 20);
+  CUstreamAttrValue v{}, bad{}, got{};
+  v.accessPolicyWindow = {reinterpret_cast<void*>(d), 1 << 19, 0.5f, CU_ACCESS_PROPERTY_PERSISTING,
+                          CU_ACCESS_PROPERTY_STREAMING};
+  REQUIRE(s.drv.cuStreamSetAttribute(a, CU_LAUNCH_ATTRIBUTE_ACCESS_POLICY_WINDOW, &v) == CUDA_SUCCESS);
+  bad.accessPolicyWindow = {nullptr, 0, 1.5f, CU_ACCESS_PROPERTY_NORMAL, CU_ACCESS_PROPERTY_NORMAL};
+  CHECK(s.drv.cuStreamSetAttribute(a, CU_LAUNCH_ATTRIBUTE_ACCESS_POLICY_WINDOW, &bad) == CUDA_ERROR_INVALID_VALUE);
+  bad.accessPolicyWindow = {nullptr, size_t{1} << 40, 0.5f, CU_ACCESS_PROPERTY_NORMAL, CU_ACCESS_PROPERTY_NORMAL};
+  CHECK(s.drv.cuStreamSetAttribute(a, CU_LAUNCH_ATTRIBUTE_ACCESS_POLICY_WINDOW, &bad) == CUDA_ERROR_INVALID_VALUE);
+  bad.syncPolicy = static_cast<CUsynchronizationPolicy>(9);
+  CHECK(s.drv.cuStreamSetAttribute(a, CU_LAUNCH_ATTRIBUTE_SYNCHRONIZATION_POLICY, &bad) == CUDA_ERROR_INVALID_VALUE);
+  v.syncPolicy = CU_SYNC_POLICY_SPIN;
+  REQUIRE(s.drv.cuStreamSetAttribute(a, CU_LAUNCH_ATTRIBUTE_SYNCHRONIZATION_POLICY, &v) == CUDA_SUCCESS);
+  v.priority = -100;  // clamped to the greatest
+  REQUIRE(s.drv.cuStreamSetAttribute(a, CU_LAUNCH_ATTRIBUTE_PRIORITY, &v) == CUDA_SUCCESS);
+  REQUIRE(s.drv.cuStreamCopyAttributes(b, a) == CUDA_SUCCESS);
+  for (CUstream st : {a, b}) {
+    REQUIRE(s.drv.cuStreamGetAttribute(st, CU_LAUNCH_ATTRIBUTE_ACCESS_POLICY_WINDOW, &got) == CUDA_SUCCESS);
+    CHECK((got.accessPolicyWindow.base_ptr == reinterpret_cast<void*>(d) && got.accessPolicyWindow.num_bytes == 1 << 19 &&
+           got.accessPolicyWindow.hitRatio == 0.5f && got.accessPolicyWindow.missProp == CU_ACCESS_PROPERTY_STREAMING));
+    REQUIRE(s.drv.cuStreamGetAttribute(st, CU_LAUNCH_ATTRIBUTE_SYNCHRONIZATION_POLICY, &got) == CUDA_SUCCESS);
+    CHECK(got.syncPolicy == CU_SYNC_POLICY_SPIN);
+    int priority = 0;
+    REQUIRE(s.drv.cuStreamGetPriority(st, &priority) == CUDA_SUCCESS);
+    CHECK(priority == -5);  // fake::gpu::kStreamPriorityGreatest
+  }
+  CHECK(s.drv.cuStreamGetAttribute(a, CU_LAUNCH_ATTRIBUTE_COOPERATIVE, &got) == CUDA_ERROR_INVALID_VALUE);
+}

@@ -32,5 +32,7 @@ inline constexpr int kStreamPriorityLeast = 0;
 inline constexpr int kStreamPriorityGreatest = -5;
 inline constexpr int kPitchAlignment = 512;                    // cuMemAllocPitch
 inline constexpr int kMaxPersistingL2 = 30 << 20;
+// The largest access policy window (an H100's, cudaDevAttrMaxAccessPolicyWindowSize).
+inline constexpr int kMaxAccessPolicyWindow = 134213632;
 
 }  // namespace fake::gpu

@@ -52,6 +52,9 @@ struct Stream {
   Context* ctx = nullptr;
   unsigned flags = 0;
   int priority = 0;
+  // cuStreamSetAttribute's attributes (kept, not modelled: no L2 here).
+  CUaccessPolicyWindow window{};
+  CUsynchronizationPolicy sync_policy = CU_SYNC_POLICY_AUTO;
   bool legacy = false;
   std::deque<Op> queue;
   CompletionRef last;       // the completion of the last op queued
