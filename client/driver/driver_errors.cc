@@ -1,0 +1,74 @@
+// cuGetErrorName/cuGetErrorString (answered locally) and cuGetProcAddress.
+#include <cuda.h>
+
+// cuda.h maps these names to their newer versions; both are exports.
+#undef cuGetProcAddress
+#include <cuda_runtime_api.h>
+
+#include <cstring>
+
+#include "client/driver/driver_unsupported.h"
+#include "client/driver/proc_table.h"
+
+using namespace rcuda::client::driver;
+
+namespace {
+
+struct ErrorName {
+  int code;
+  const char* name;
+};
+const ErrorName kErrorNames[] = {
+#include "client/driver/error_names.inc"
+};
+
+}  // namespace
+
+extern "C" {
+
+RCUDA_DRIVER_EXPORT CUresult cuGetErrorName(CUresult error, const char** name) {
+  if (!name) return CUDA_ERROR_INVALID_VALUE;
+  for (const auto& e : kErrorNames) {
+    if (e.code == error) {
+      *name = e.name;
+      return CUDA_SUCCESS;
+    }
+  }
+  *name = nullptr;
+  return CUDA_ERROR_INVALID_VALUE;
+}
+
+// The description of the runtime error of the same number where there is
+// one (the numbers are shared), else the name.
+RCUDA_DRIVER_EXPORT CUresult cuGetErrorString(CUresult error, const char** text) {
+  if (!text) return CUDA_ERROR_INVALID_VALUE;
+  const char* name = nullptr;
+  if (cuGetErrorName(error, &name) != CUDA_SUCCESS) {
+    *text = nullptr;
+    return CUDA_ERROR_INVALID_VALUE;
+  }
+  const char* runtime = cudaGetErrorString(static_cast<cudaError_t>(error));
+  *text = runtime && std::strstr(runtime, "unrecognized") == nullptr ? runtime : name;
+  return CUDA_SUCCESS;
+}
+
+RCUDA_DRIVER_EXPORT CUresult cuGetProcAddress_v2(const char* symbol, void** pfn, int cuda_version,
+                                                 cuuint64_t flags, CUdriverProcAddressQueryResult* status) {
+  if (!symbol || !pfn) return CUDA_ERROR_INVALID_VALUE;
+  *pfn = nullptr;
+  for (size_t i = 0; i < kProcTableSize; ++i) {
+    if (std::strcmp(kProcTable[i].name, symbol) == 0) {
+      *pfn = kProcTable[i].function;
+      if (status) *status = CU_GET_PROC_ADDRESS_SUCCESS;
+      return CUDA_SUCCESS;
+    }
+  }
+  if (status) *status = CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND;
+  return CUDA_ERROR_NOT_FOUND;
+}
+
+RCUDA_DRIVER_EXPORT CUresult cuGetProcAddress(const char* symbol, void** pfn, int cuda_version, cuuint64_t flags) {
+  return cuGetProcAddress_v2(symbol, pfn, cuda_version, flags, nullptr);
+}
+
+}  // extern "C"
