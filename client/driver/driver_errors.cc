@@ -6,6 +6,7 @@
 #include <cuda_runtime_api.h>
 
 #include <cstring>
+#include <string>
 
 #include "client/driver/driver_unsupported.h"
 #include "client/driver/proc_table.h"
@@ -57,11 +58,21 @@ RCUDA_DRIVER_EXPORT CUresult cuGetProcAddress_v2(const char* symbol, void** pfn,
   if (!symbol || !pfn) return CUDA_ERROR_INVALID_VALUE;
   *pfn = nullptr;
   for (size_t i = 0; i < kProcTableSize; ++i) {
-    if (std::strcmp(kProcTable[i].name, symbol) == 0) {
-      *pfn = kProcTable[i].function;
-      if (status) *status = CU_GET_PROC_ADDRESS_SUCCESS;
-      return CUDA_SUCCESS;
+    const ProcEntry& e = kProcTable[i];
+    if (std::strcmp(e.name, symbol) != 0) continue;
+    // An older ABI of the name, or its per-thread-default-stream variant,
+    // would be another function, which rcuda does not have.
+    if (cuda_version < e.abi_version) {
+      if (status) *status = CU_GET_PROC_ADDRESS_VERSION_NOT_SUFFICIENT;
+      return CUDA_ERROR_NOT_FOUND;
     }
+    if ((flags & CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM) && e.has_per_thread) {
+      Unsupported((std::string(symbol) + " (per-thread default stream)").c_str());
+      break;
+    }
+    *pfn = e.function;
+    if (status) *status = CU_GET_PROC_ADDRESS_SUCCESS;
+    return CUDA_SUCCESS;
   }
   if (status) *status = CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND;
   return CUDA_ERROR_NOT_FOUND;

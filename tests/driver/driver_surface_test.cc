@@ -45,6 +45,14 @@ int main() {
   EXPECT(fn == dlsym(self, "cuLaunchKernel"));
   EXPECT(cuGetProcAddress("cuArrayCreate", &fn, 13000, 0, &status) == CUDA_ERROR_NOT_FOUND);
   EXPECT(fn == nullptr && status == CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND);
+  // An older ABI (cuMemAlloc before 3.2 took 32-bit sizes) or the
+  // per-thread-default-stream variant would be other functions.
+  EXPECT(cuGetProcAddress("cuMemAlloc", &fn, 2000, 0, &status) == CUDA_ERROR_NOT_FOUND);
+  EXPECT(fn == nullptr && status == CU_GET_PROC_ADDRESS_VERSION_NOT_SUFFICIENT);
+  EXPECT(cuGetProcAddress("cuLaunchKernel", &fn, 13000, CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM, &status) ==
+         CUDA_ERROR_NOT_FOUND);
+  EXPECT(cuGetProcAddress("cuInit", &fn, 13000, CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM, &status) ==
+         CUDA_SUCCESS);
   EXPECT(cuGetProcAddress("cuNoSuchFunction", &fn, 13000, 0, nullptr) == CUDA_ERROR_NOT_FOUND);
 
   // Error names and strings, answered locally.

@@ -41,10 +41,33 @@ class GeneratorTest(unittest.TestCase):
         for name in ("cuInit;", "cuMemAlloc_v2;", "cuArrayCreate;", "local:"):
             self.assertIn(name, script)
         procs = out["--proc-table"]
-        self.assertIn('{"cuMemAlloc", reinterpret_cast<void*>(&cuMemAlloc_v2)}', procs)
-        self.assertIn('{"cuInit", reinterpret_cast<void*>(&cuInit)}', procs)
+        self.assertIn('{"cuMemAlloc", reinterpret_cast<void*>(&cuMemAlloc_v2), 0, false}', procs)
+        self.assertIn('{"cuInit", reinterpret_cast<void*>(&cuInit), 0, false}', procs)
         self.assertNotIn("cuArrayCreate", procs)
         self.assertIn("kProcTableSize = 2;", procs)
+
+    def test_abi_versions(self):
+        with tempfile.TemporaryDirectory() as d:
+            typedefs = os.path.join(d, "cudaTypedefs.h")
+            open(typedefs, "w").write(
+                "typedef CUresult (CUDAAPI *PFN_cuInit_v2000)(unsigned int Flags);\n"
+                "typedef CUresult (CUDAAPI *PFN_cuMemAlloc_v3020)(CUdeviceptr_v2 *dptr, size_t bytesize);\n"
+                "typedef CUresult (CUDAAPI *PFN_cuMemAlloc_v7000_ptds)(CUdeviceptr_v2 *dptr, size_t bytesize);\n"
+                "    typedef CUresult (CUDAAPI *PFN_cuMemAlloc_v2000)(CUdeviceptr_v1 *dptr, unsigned int bytesize);\n")
+            table = os.path.join(d, "t.tsv")
+            open(table, "w").write(GOOD)
+            procs = os.path.join(d, "procs.cc")
+            p = subprocess.run([sys.executable, GEN, table, "--proc-table", procs, "--typedefs", typedefs],
+                               capture_output=True, text=True)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            text = open(procs).read()
+            self.assertIn('{"cuMemAlloc", reinterpret_cast<void*>(&cuMemAlloc_v2), 3020, true}', text)
+            self.assertIn('{"cuInit", reinterpret_cast<void*>(&cuInit), 2000, false}', text)
+            open(typedefs, "w").write("typedef CUresult (CUDAAPI *PFN_cuInit_v2000)(unsigned int Flags);\n")
+            p = subprocess.run([sys.executable, GEN, table, "--proc-table", procs, "--typedefs", typedefs],
+                               capture_output=True, text=True)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("no PFN_cuMemAlloc_v* typedef", p.stderr)
 
     def test_rejects_bad_tables(self):
         for bad, why in [
