@@ -20,7 +20,9 @@ namespace rcuda::client::driver {
 namespace {
 
 constexpr int kMaxDevices = 64;
-struct ContextSlot { int device; };
+// A primary context's handle is the address of its slot (its device is the
+// slot's index): stable, never freed, no state to guard.
+struct ContextSlot { char unused; };
 ContextSlot g_contexts[kMaxDevices];
 std::atomic<CUresult> g_init{CUDA_ERROR_NOT_INITIALIZED};
 
@@ -41,7 +43,6 @@ CUresult FromRuntime(cudaError_t error) {
 
 CUcontext PrimaryContext(int device) {
   if (device < 0 || device >= kMaxDevices) return nullptr;
-  g_contexts[device].device = device;
   return reinterpret_cast<CUcontext>(&g_contexts[device]);
 }
 
