@@ -3,7 +3,8 @@
 //
 //   rcuda-run [--device [transport://]host[@port][:gpu]]... [--log-level L] [--] program [args]
 //
-// It puts the client library first (LD_PRELOAD and LD_LIBRARY_PATH) and
+// It puts the client library first (LD_PRELOAD and LD_LIBRARY_PATH), and
+// rcuda's libcuda.so.1 after it where it was built, and
 // execs the program. A program that links the CUDA runtime statically (nvcc's
 // default) cannot be served; rcuda-run says so and how to rebuild it.
 #include <elf.h>
@@ -199,6 +200,11 @@ int main(int argc, char** argv) {
   }
   if (!log_level.empty()) setenv("RCUDA_LOG_LEVEL", log_level.c_str(), 1);
   Prepend("LD_LIBRARY_PATH", library_dir, ':');
+  // rcuda's libcuda.so.1 (the driver API over the same session), where it
+  // was built: preloaded too, so that a program's own RPATH cannot bring in
+  // another (on a machine without a GPU there is none to find anyway).
+  fs::path driver = fs::path(library_dir) / "libcuda.so.1";
+  if (fs::exists(driver)) Prepend("LD_PRELOAD", driver.string(), ':');
   Prepend("LD_PRELOAD", library.string(), ':');
 
   std::vector<char*> args;

@@ -16,7 +16,12 @@ for lib in "$ours" "$toolkit"; do
     exit 1
   fi
 done
-nm -D --defined-only "$ours" >"$work/ours.nm" || exit 1
+nm -D --defined-only "$ours" >"$work/ours.all.nm" || exit 1
+# rcuda's private ABI (rcudaPrivate*, for rcuda's own libcuda.so.1) is no
+# part of the table: each must carry the version RCUDA_PRIVATE; then it is set aside.
+bad_private=$(awk '$3 ~ /^rcudaPrivate/ && $3 !~ /@@RCUDA_PRIVATE$/ { print $3 }' "$work/ours.all.nm")
+[ -z "$bad_private" ] || { echo "FAIL: private exports outside RCUDA_PRIVATE: $bad_private"; status=1; }
+awk '$3 !~ /^rcudaPrivate/' "$work/ours.all.nm" >"$work/ours.nm"
 nm -D --defined-only "$toolkit" >"$work/toolkit.nm" || exit 1
 for which in ours toolkit; do
   echo "== $which: $(eval echo \$$which)"
