@@ -140,19 +140,43 @@ def parse_soname(text):
     return m.group(1) if m else None
 
 
-def read_prototypes(include_dir, headers, wanted):
-    """{name: (return type, [(type, name)])} of the wanted functions the headers declare."""
-    index = cindex.Index.create()
-    prototypes = {}
-    for header in headers:
+def parse_header(include_dir, header):
+    """The header's translation unit, parsed once per run (the slow step)."""
+    key = (include_dir, header)
+    if key not in _UNITS:
         path = os.path.join(include_dir, header)
         # As C++: the half-precision functions (cublasHgemm...) are declared
         # only for C++ (they take __half).
-        tu = index.parse(path, args=["-x", "c++", "-std=c++17", "-I", include_dir])
+        _UNITS[key] = cindex.Index.create().parse(
+            path, args=["-x", "c++", "-std=c++17", "-I", include_dir],
+            options=cindex.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES)
+    return _UNITS[key]
+
+
+_UNITS = {}
+
+
+def top_level(tu):
+    """The translation unit's top-level declarations, extern "C" blocks
+    opened (cheaper than walking every node of the C++ headers it includes)."""
+    for c in tu.cursor.get_children():
+        # libclang 14 shows an extern "C" block as UNEXPOSED_DECL.
+        if c.kind in (cindex.CursorKind.LINKAGE_SPEC, cindex.CursorKind.UNEXPOSED_DECL):
+            yield from c.get_children()
+        else:
+            yield c
+
+
+def read_prototypes(include_dir, headers, wanted):
+    """{name: (return type, [(type, name)])} of the wanted functions the headers declare."""
+    prototypes = {}
+    for header in headers:
+        path = os.path.join(include_dir, header)
+        tu = parse_header(include_dir, header)
         errors = [d for d in tu.diagnostics if d.severity >= cindex.Diagnostic.Error]
         if errors:
             fail(f"libclang could not parse {path}: {errors[0]}")
-        for c in tu.cursor.walk_preorder():
+        for c in top_level(tu):
             if c.kind != cindex.CursorKind.FUNCTION_DECL or c.spelling not in wanted:
                 continue
             if c.storage_class == cindex.StorageClass.STATIC:
@@ -285,10 +309,12 @@ def main():
 
 
 def enum_value(include_dir, header, constant):
-    tu = cindex.Index.create().parse(os.path.join(include_dir, header), args=["-x", "c", "-I", include_dir])
-    for c in tu.cursor.walk_preorder():
-        if c.kind == cindex.CursorKind.ENUM_CONSTANT_DECL and c.spelling == constant:
-            return c.enum_value
+    for decl in top_level(parse_header(include_dir, header)):
+        if decl.kind not in (cindex.CursorKind.ENUM_DECL, cindex.CursorKind.TYPEDEF_DECL):
+            continue
+        for c in decl.walk_preorder():
+            if c.kind == cindex.CursorKind.ENUM_CONSTANT_DECL and c.spelling == constant:
+                return c.enum_value
     fail(f"{constant} is not an enumerator of {header}")
 
 
