@@ -1,4 +1,5 @@
-// Links against rcuda's libcublas.so.13 (not NVIDIA's) and checks that
+// Linked with NVIDIA's libcublas.so.13 and run with rcuda's first on the
+// library path (as rcuda-run runs a program), it checks that
 // exports rcuda does not forward fail with CUBLAS_STATUS_NOT_SUPPORTED (or
 // return their zero, for the legacy API's non-status functions) and log
 // their name once. No session is opened: these exports never reach a server.
