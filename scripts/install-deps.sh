@@ -14,6 +14,7 @@ set -euo pipefail
 packages=(
   # build
   cmake g++ make python3 binutils
+  python3-clang-14  # libclang's bindings: client/libs/gen_library.py reads the math libraries' headers
   libasio-dev libflatbuffers-dev flatbuffers-compiler libspdlog-dev libfmt-dev libcli11-dev
   libibverbs-dev libzstd-dev liblz4-dev libssl-dev
   openssl  # bench/micro/tls.sh compares TLS with `openssl speed` (libssl-dev: TLS, linked statically)

@@ -71,6 +71,7 @@ def write_version_script(rows, path):
            "libcudart.so.13 {", "  global:"]
     out += [f"    {r['name']};" for r in rows]
     out += ["  local:", "    *;", "};"]
+    # rcuda's private C ABI for its other libraries (client/driver/private_driver_abi.h).
     out += ["RCUDA_PRIVATE { global: rcudaPrivate*; };"]
     open(path, "w").write("\n".join(out) + "\n")
 

@@ -1,0 +1,322 @@
+#!/usr/bin/env python3
+"""Generates rcuda's replacement of a CUDA math library (libcublas.so.13 first)
+from three sources, at build time:
+
+  * the real library: its exported functions, their version node and its
+    SONAME (`readelf -W --dyn-syms` and `readelf -d`);
+  * the toolkit's headers: every export's prototype, read with libclang
+    (Debian's python3-clang-14), not a hand-written parser;
+  * a small description, client/libs/<library>.def: the forwarded functions
+    and the kind of each of their arguments (checked against the prototypes).
+
+Outputs:
+  --exports FILE         C++ definitions of EVERY export of the real library.
+                         An export that is not forwarded returns the
+                         library's "not supported" status (or the zero of its
+                         return type, for the legacy API's void/float/...
+                         functions) and logs its name once: never a silent
+                         success.
+  --version-script FILE  the same version node(s) as the real library
+  --check-readelf FILE   compare `readelf -W --dyn-syms` output of the built
+                         library with the real library (names, versions);
+                         exit 1 on any difference
+  --check-soname FILE    compare `readelf -d` output's SONAME with the real one
+
+Forwarding of the `forward` lines (the wire operation LibraryCall, the
+worker's thunks) is not generated yet: see docs/design.md, "Library
+forwarding". Until it is, forwarded functions are stubs like the others, and
+the description is parsed and checked so that it stays true to the headers.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+
+try:
+    import clang.cindex as cindex
+except ImportError:
+    # A python other than Debian's (pyenv, a venv): the bindings are pure
+    # Python over libclang, so Debian's copy works from any python3.
+    sys.path.append("/usr/lib/python3/dist-packages")
+    try:
+        import clang.cindex as cindex
+    except ImportError:
+        sys.exit("gen_library.py: needs libclang's Python bindings: apt-get install python3-clang-14")
+
+ARG_KINDS = re.compile(
+    r"^(handle(\.new|\.del)?|stream(\.out)?|i32(\.out)?|i64|enum(\.out)?|"
+    r"scalar\.(f16|f32|f64)|scalar\[\w+\]|result\.(f16|f32|f64)|dptr\[.+\]|dptr\.array\[.+\])$")
+
+
+def fail(message):
+    sys.exit(f"gen_library.py: {message}")
+
+
+def read_description(path):
+    """Returns (library keys, {function: [(arg, kind)]}) of a .def file."""
+    library, forwards = None, {}
+    text = open(path).read()
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        where = f"{path}:{number}"
+        if line.startswith("library "):
+            if library is not None:
+                fail(f"{where}: a second library line")
+            words = line.split()
+            library = {"name": words[1]}
+            for w in words[2:]:
+                key, eq, value = w.partition("=")
+                if not eq:
+                    fail(f"{where}: expected key=value, got {w!r}")
+                library[key] = value
+            continue
+        m = re.match(r"^forward\s+(\w+)\s*\((.*)\)$", line)
+        if not m:
+            fail(f"{where}: cannot parse {line!r}")
+        if library is None:
+            fail(f"{where}: forward before the library line")
+        name, args = m.group(1), []
+        for part in split_top_level(m.group(2)):
+            arg, colon, kind = part.partition(":")
+            arg, kind = arg.strip(), kind.strip()
+            if not colon or not ARG_KINDS.match(kind):
+                fail(f"{where}: {name}: bad argument {part.strip()!r}")
+            args.append((arg, kind))
+        if name in forwards:
+            fail(f"{where}: {name} twice")
+        forwards[name] = args
+    if library is None:
+        fail(f"{path}: no library line")
+    for key in ("soname", "header", "status", "not_supported"):
+        if key not in library:
+            fail(f"{path}: the library line needs {key}=")
+    return library, forwards
+
+
+def split_top_level(text):
+    """Splits on commas outside brackets and parentheses."""
+    parts, depth, current = [], 0, ""
+    for ch in text:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    if current.strip():
+        parts.append(current)
+    return parts
+
+
+def read_exports(real_library):
+    """{name: version} of the real library's defined functions, and its SONAME."""
+    syms = subprocess.run(["readelf", "-W", "--dyn-syms", real_library], check=True,
+                          capture_output=True, text=True).stdout
+    exports = parse_dyn_syms(syms)
+    dynamic = subprocess.run(["readelf", "-d", real_library], check=True, capture_output=True, text=True).stdout
+    return exports, parse_soname(dynamic)
+
+
+def parse_dyn_syms(text):
+    exports = {}
+    for line in text.splitlines():
+        f = line.split()
+        # Num: Value Size Type Bind Vis Ndx Name
+        if len(f) < 8 or not f[0].endswith(":") or f[3] != "FUNC" or f[6] == "UND":
+            continue
+        name, _, version = f[7].partition("@")
+        exports[name] = version.lstrip("@")
+    return exports
+
+
+def parse_soname(text):
+    m = re.search(r"\(SONAME\)\s+Library soname: \[(.+)\]", text)
+    return m.group(1) if m else None
+
+
+def parse_header(include_dir, header):
+    """The header's translation unit, parsed once per run (the slow step)."""
+    key = (include_dir, header)
+    if key not in _UNITS:
+        path = os.path.join(include_dir, header)
+        # As C++: the half-precision functions (cublasHgemm...) are declared
+        # only for C++ (they take __half).
+        _UNITS[key] = cindex.Index.create().parse(
+            path, args=["-x", "c++", "-std=c++17", "-I", include_dir],
+            options=cindex.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES)
+    return _UNITS[key]
+
+
+_UNITS = {}
+
+
+def top_level(tu):
+    """The translation unit's top-level declarations, extern "C" blocks
+    opened (cheaper than walking every node of the C++ headers it includes)."""
+    for c in tu.cursor.get_children():
+        # libclang 14 shows an extern "C" block as UNEXPOSED_DECL.
+        if c.kind in (cindex.CursorKind.LINKAGE_SPEC, cindex.CursorKind.UNEXPOSED_DECL):
+            yield from c.get_children()
+        else:
+            yield c
+
+
+def read_prototypes(include_dir, headers, wanted):
+    """{name: (return type, [(type, name)])} of the wanted functions the headers declare."""
+    prototypes = {}
+    for header in headers:
+        path = os.path.join(include_dir, header)
+        tu = parse_header(include_dir, header)
+        errors = [d for d in tu.diagnostics if d.severity >= cindex.Diagnostic.Error]
+        if errors:
+            fail(f"libclang could not parse {path}: {errors[0]}")
+        for c in top_level(tu):
+            if c.kind != cindex.CursorKind.FUNCTION_DECL or c.spelling not in wanted:
+                continue
+            if c.storage_class == cindex.StorageClass.STATIC:
+                continue  # C++ convenience overloads (static inline), not exports
+            params = [(a.type.spelling, a.spelling) for a in c.get_arguments()]
+            proto = (c.result_type.spelling, params)
+            if prototypes.setdefault(c.spelling, proto) != proto:
+                fail(f"{c.spelling} is declared differently in {header}")
+    return prototypes
+
+
+def check_description(forwards, prototypes, exports):
+    for name, args in forwards.items():
+        if name not in exports:
+            fail(f"{name} is not an export of the real library")
+        if name not in prototypes:
+            fail(f"{name} has no prototype in the headers")
+        params = [p[1] for p in prototypes[name][1]]
+        if [a for a, _ in args] != params:
+            fail(f"{name}: the description's arguments {[a for a, _ in args]} are not the prototype's {params}")
+
+
+# The zero of each return type the legacy API's stubs return.
+ZERO_OF = {"void": None, "float": "0.0f", "double": "0.0", "int": "0", "size_t": "0",
+           "cuComplex": "cuComplex{}", "cuDoubleComplex": "cuDoubleComplex{}"}
+
+
+def write_exports(library, exports, prototypes, path):
+    status = library["status"]
+    out = [
+        f"// GENERATED by client/libs/gen_library.py from the real {library['soname']},",
+        f"// the toolkit's headers and client/libs/{library['name']}.def. Do not edit.",
+        f"// Every export the real library has. Those not forwarded return {library['not_supported']}",
+        "// (or the zero of their return type, for the legacy API's non-status",
+        "// functions) and log their name once. Parameters are left out: the",
+        "// arguments are ignored, and a C function's return type alone decides",
+        "// its ABI on x86-64 and aarch64.",
+        "#include <cstddef>",
+        "#include <cuComplex.h>",
+        '#include "client/libs/library_log.h"',
+        "",
+        'extern "C" {',
+    ]
+    for name in sorted(exports):
+        # A few exports are in no header (internal entry points): they are
+        # given the library's status type, as every declared cuBLAS
+        # function of their family returns it.
+        returns = prototypes[name][0] if name in prototypes else status
+        log = f'rcuda::libs::LogNotForwarded("{library["soname"]}", "{name}")'
+        if returns == status:
+            out.append(f"__attribute__((visibility(\"default\"))) int {name}() {{ {log}; return {library['not_supported_value']}; }}")
+        elif returns == "const char *":
+            out.append(f"__attribute__((visibility(\"default\"))) const char* {name}() {{ {log}; "
+                       f"return \"rcuda: {name} is not forwarded\"; }}")
+        elif returns in ZERO_OF:
+            zero = ZERO_OF[returns]
+            ret = f" return {zero};" if zero else ""
+            out.append(f"__attribute__((visibility(\"default\"))) {returns} {name}() {{ {log};{ret} }}")
+        else:
+            fail(f"{name} returns {returns!r}, which the generator does not know")
+    out.append('}  // extern "C"')
+    undeclared = sorted(set(exports) - set(prototypes))
+    print(f"gen_library.py: {len(exports)} exports, {len(undeclared)} in no header (stubs returning "
+          f"{status}): {' '.join(undeclared)}")
+    open(path, "w").write("\n".join(out) + "\n")
+
+
+def write_version_script(library, exports, path):
+    versions = sorted(set(exports.values()))
+    out = [f"/* GENERATED by client/libs/gen_library.py from the real {library['soname']}. */"]
+    for v in versions:
+        out.append(f"{v} {{")
+        out.append("  global:")
+        out += [f"    {n};" for n in sorted(exports) if exports[n] == v]
+        if v == versions[-1]:
+            out += ["  local:", "    *;"]
+        out.append("};")
+    open(path, "w").write("\n".join(out) + "\n")
+
+
+def check_built(exports, soname, readelf_syms, readelf_dynamic):
+    problems = []
+    if readelf_syms:
+        built = parse_dyn_syms(open(readelf_syms).read())
+        for n in sorted(set(exports) - set(built)):
+            problems.append(f"missing export: {n}")
+        for n in sorted(set(built) - set(exports)):
+            problems.append(f"unexpected export: {n}")
+        for n in sorted(set(exports) & set(built)):
+            if exports[n] != built[n]:
+                problems.append(f"{n}: version {built[n]!r}, the real library's is {exports[n]!r}")
+    if readelf_dynamic:
+        built_soname = parse_soname(open(readelf_dynamic).read())
+        if built_soname != soname:
+            problems.append(f"SONAME {built_soname!r}, the real library's is {soname!r}")
+    for p in problems:
+        print(p)
+    if problems:
+        sys.exit(1)
+    print(f"{len(exports)} exports, their versions and the SONAME {soname} match the real library")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("description")
+    p.add_argument("--real-library", required=True)
+    p.add_argument("--include-dir", required=True)
+    p.add_argument("--headers", default="", help="comma-separated extra headers to read prototypes from")
+    p.add_argument("--exports")
+    p.add_argument("--version-script")
+    p.add_argument("--check-readelf")
+    p.add_argument("--check-soname")
+    a = p.parse_args()
+    library, forwards = read_description(a.description)
+    exports, soname = read_exports(a.real_library)
+    if not exports:
+        fail(f"{a.real_library} exports no function")
+    if soname != library["soname"]:
+        fail(f"{a.real_library} has SONAME {soname!r}, the description says {library['soname']!r}")
+    headers = [library["header"]] + [h for h in a.headers.split(",") if h]
+    prototypes = read_prototypes(a.include_dir, headers, set(exports))
+    library["not_supported_value"] = enum_value(a.include_dir, library["header"], library["not_supported"])
+    check_description(forwards, prototypes, exports)
+    if a.exports:
+        write_exports(library, exports, prototypes, a.exports)
+    if a.version_script:
+        write_version_script(library, exports, a.version_script)
+    if a.check_readelf or a.check_soname:
+        check_built(exports, soname, a.check_readelf, a.check_soname)
+
+
+def enum_value(include_dir, header, constant):
+    for decl in top_level(parse_header(include_dir, header)):
+        if decl.kind not in (cindex.CursorKind.ENUM_DECL, cindex.CursorKind.TYPEDEF_DECL):
+            continue
+        for c in decl.walk_preorder():
+            if c.kind == cindex.CursorKind.ENUM_CONSTANT_DECL and c.spelling == constant:
+                return c.enum_value
+    fail(f"{constant} is not an enumerator of {header}")
+
+
+if __name__ == "__main__":
+    main()

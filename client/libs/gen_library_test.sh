@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# gen_library.py fails loudly on a description that is not true to the
+# headers or the real library (each case must fail, with its message).
+#   gen_library_test.sh PYTHON GEN_LIBRARY DESCRIPTION REAL_LIBRARY INCLUDE_DIR
+set -euo pipefail
+python=$1 gen=$2 description=$3 real=$4 include=$5
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+
+# expect_failure NAME MESSAGE SED-EXPRESSION: the description edited by the
+# expression must be refused with MESSAGE.
+expect_failure() {
+  local name=$1 message=$2 expression=$3
+  sed -E "$expression" "$description" > "$tmp/$name.def"
+  if cmp -s "$description" "$tmp/$name.def"; then
+    echo "FAILED $name: the edit changed nothing"; failures=$((failures + 1)); return
+  fi
+  if "$python" "$gen" "$tmp/$name.def" --real-library "$real" --include-dir "$include" \
+       --exports "$tmp/$name.cc" > "$tmp/$name.out" 2>&1; then
+    echo "FAILED $name: accepted"; failures=$((failures + 1))
+  elif ! grep -q -- "$message" "$tmp/$name.out"; then
+    echo "FAILED $name: refused without '$message':"; cat "$tmp/$name.out"; failures=$((failures + 1))
+  else
+    echo "ok $name: $(tail -1 "$tmp/$name.out")"
+  fi
+}
+
+expect_failure renamed_argument "are not the prototype's" 's/^forward cublasSaxpy_v2 \(handle: handle, n:/forward cublasSaxpy_v2 (handle: handle, count:/'
+expect_failure missing_argument "are not the prototype's" 's/, ldc: i32\)$/)/'
+expect_failure unknown_function "is not an export" 's/^forward cublasSscal_v2/forward cublasSscal_v9/'
+expect_failure unknown_kind "bad argument" 's/mode: enum\)$/mode: pointer)/'
+expect_failure wrong_soname "has SONAME" 's/soname=libcublas.so.13/soname=libcublas.so.12/'
+expect_failure unknown_enumerator "is not an enumerator" 's/not_supported=CUBLAS_STATUS_NOT_SUPPORTED/not_supported=CUBLAS_STATUS_NOPE/'
+expect_failure unparsable_line "cannot parse" 's/^forward cublasSetMathMode \(/forward cublasSetMathMode [/'
+
+# And the description itself is accepted.
+if ! "$python" "$gen" "$description" --real-library "$real" --include-dir "$include" --exports "$tmp/ok.cc" > "$tmp/ok.out" 2>&1; then
+  echo "FAILED: the committed description is refused:"; cat "$tmp/ok.out"; failures=$((failures + 1))
+fi
+[ "$failures" -eq 0 ] && echo PASSED || { echo "$failures FAILED"; exit 1; }
