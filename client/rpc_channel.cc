@@ -63,7 +63,19 @@ Status RpcChannel::SendLocked(wire::Request type, flatbuffers::Offset<void> body
   message.add_request_type(type);
   message.add_request(body);
   builder_.Finish(message.Finish());
-  Status s = WriteFrame(*connection_, std::span(builder_.GetBufferPointer(), builder_.GetSize()), bulk);
+  std::span<const uint8_t> bytes(builder_.GetBufferPointer(), builder_.GetSize());
+  uint64_t bulk_bytes = 0;
+  for (const ConstBuffer& b : bulk) bulk_bytes += b.size;
+  Status s;
+  // A large bulk goes on the data streams, its header and message here
+  // (mu_ keeps one frame at a time on both). ModuleLoad's never: the
+  // server reads a module's image from the control connection.
+  if (stripes_ && bulk_bytes >= kStripeMinBulkBytes && type != wire::Request::ModuleLoad) {
+    s = WriteStripedFrameStart(*connection_, bytes, bulk_bytes);
+    if (s.ok()) s = stripes_->SendAll(bulk);
+  } else {
+    s = WriteFrame(*connection_, bytes, bulk);
+  }
   builder_.Clear();
   if (!s.ok()) return BreakLocked(s);
   return Status::Ok();

@@ -27,6 +27,7 @@
 #include "common/status.h"
 #include "protocol/call_ops.h"
 #include "protocol/frame.h"
+#include "protocol/tcp_stripes.h"
 #include "protocol/transport.h"
 
 namespace rcuda::client {
@@ -99,6 +100,9 @@ class RpcChannel {
   const int device_;
   Mutex mu_;
   std::unique_ptr<Connection> connection_ GUARDED_BY(mu_);
+  // Striped TCP (protocol/tcp_stripes.h): the session's data streams, if
+  // it has any; large bulks go on them (SendLocked).
+  std::unique_ptr<TcpStripes> stripes_ GUARDED_BY(mu_);
   bool connected_ GUARDED_BY(mu_) = false;
   bool connecting_ GUARDED_BY(mu_) = false;  // a thread is shaking hands
   Status sticky_ GUARDED_BY(mu_);            // the standing error, once broken

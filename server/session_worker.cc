@@ -76,27 +76,37 @@ void SessionWorker::AttachLoop() {
     const std::vector<uint8_t>& hello = handoff.hello;
     const wire::Message* message = VerifiedMessage(hello);
     const wire::Hello* h = message ? message->request_as_Hello() : nullptr;
+    if (h && h->stripe() > 0) {
+      AttachStripe(*h, message->id(), handoff.kind, std::move(connection));
+      continue;
+    }
     bool ok = h && h->attach_key() && h->attach_key()->str() == policy_.session_key && !host_channel_.attached();
-    flatbuffers::FlatBufferBuilder builder(256);
-    auto text = builder.CreateString(ok ? "" : "bad or repeated host channel attachment");
-    wire::HelloReplyBuilder reply(builder);
-    reply.add_protocol_version(kProtocolVersion);
-    reply.add_accepted(ok);
-    reply.add_message(text);
-    auto body = reply.Finish();
-    wire::ReplyBuilder envelope(builder);
-    envelope.add_id(message ? message->id() : 0);
-    envelope.add_error(ok ? 0 : kCudaErrorInvalidValue);
-    envelope.add_body_type(wire::ReplyBody::HelloReply);
-    envelope.add_body(body.Union());
-    builder.Finish(envelope.Finish());
-    if (!WriteFrame(*connection, std::span(builder.GetBufferPointer(), builder.GetSize())).ok() || !ok) {
+    if (!SendAttachReply(*connection, message ? message->id() : 0, ok, "bad or repeated host channel attachment")
+             .ok() ||
+        !ok) {
       spdlog::warn("refused a host channel attachment from {}", connection->PeerName());
       continue;
     }
     spdlog::debug("host channel attached from {}", connection->PeerName());
     host_channel_.Attach(std::move(connection));
   }
+}
+
+Status SessionWorker::SendAttachReply(Connection& connection, uint64_t id, bool ok, const std::string& why) {
+  flatbuffers::FlatBufferBuilder builder(256);
+  auto text = builder.CreateString(ok ? "" : why);
+  wire::HelloReplyBuilder reply(builder);
+  reply.add_protocol_version(kProtocolVersion);
+  reply.add_accepted(ok);
+  reply.add_message(text);
+  auto body = reply.Finish();
+  wire::ReplyBuilder envelope(builder);
+  envelope.add_id(id);
+  envelope.add_error(ok ? 0 : kCudaErrorInvalidValue);
+  envelope.add_body_type(wire::ReplyBody::HelloReply);
+  envelope.add_body(body.Union());
+  builder.Finish(envelope.Finish());
+  return WriteFrame(connection, std::span(builder.GetBufferPointer(), builder.GetSize()));
 }
 
 Status SessionWorker::Run(std::span<const uint8_t> hello) {
@@ -117,7 +127,7 @@ Status SessionWorker::Run(std::span<const uint8_t> hello) {
   while (true) {
     bool peer_left = false;
     monitor_->Reading();
-    Status s = ReadFrame(*connection_, &header, &frame_, &peer_left);
+    Status s = ReadFrame(*connection_, &header, &frame_, &peer_left, kMaxMessageBytes, /*allow_striped=*/true);
     monitor_->Serving();
     if (!s.ok()) {
       if (monitor_->ended_idle()) return Status::Unavailable("idle for longer than --session-idle-timeout");
@@ -135,7 +145,9 @@ Status SessionWorker::Run(std::span<const uint8_t> hello) {
                                 std::to_string(next_id_ + 1) + ")");
     }
     next_id_ = message->id();
+    RCUDA_RETURN_IF_ERROR(BeginFrameBulk(header, *message));
     RCUDA_RETURN_IF_ERROR(Serve(*message, header.bulk_bytes));
+    RCUDA_RETURN_IF_ERROR(EndFrameBulk());
     // A large message (up to 64 MiB) does not keep its buffer.
     if (frame_.capacity() > (1u << 20)) std::vector<uint8_t>().swap(frame_);
   }
@@ -241,6 +253,9 @@ Status SessionWorker::Handshake(std::span<const uint8_t> hello_bytes) {
   reply.add_server_version(server_version);
   reply.add_memory_limit(budget_.limit());
   reply.add_session_key(session_key);
+  // Data streams only beside a plain TCP connection: TLS would need each
+  // of them to be a TLS connection too, UCX and shared memory have their own.
+  if (connection_->Kind() == "tcp") reply.add_tcp_streams(static_cast<uint32_t>(policy_.tcp_streams));
   reply.add_stream_priority_least(least);
   reply.add_stream_priority_greatest(greatest);
   auto body = reply.Finish();
@@ -370,7 +385,7 @@ Status SessionWorker::ConsumeBulk(uint64_t bulk_bytes, const std::function<Statu
   uint64_t consumed = 0;
   Status transport;  // a transport failure ends the session
   Status s = use([&](void* dst, size_t n) {
-    transport = connection_->ReadExact(dst, n);
+    transport = ReadBulk(dst, n);
     if (transport.ok()) consumed += n;
     return transport;
   });
