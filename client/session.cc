@@ -130,6 +130,7 @@ Status Session::ConnectLocked() {
     if (Status ss = OpenTcpStripes(endpoint_, session_key_, streams, &stripes_); !ss.ok()) {
       Log(LogLevel::kWarn, "striped TCP unavailable, copies use one connection: " + ss.message());
     } else {
+      stripes_announced_ = false;
       Log(LogLevel::kDebug, std::to_string(streams) + " TCP data streams open to " + where);
     }
   }

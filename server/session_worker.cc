@@ -312,7 +312,7 @@ Status SessionWorker::FinishReply(flatbuffers::FlatBufferBuilder* builder, uint6
   }
   builder->Finish(reply.Finish());
   MutexLock lock(&write_mu_);
-  return WriteFrame(*connection_, std::span(builder->GetBufferPointer(), builder->GetSize()), bulk);
+  return WriteReplyFrame(std::span(builder->GetBufferPointer(), builder->GetSize()), bulk);
 }
 
 Status SessionWorker::TakeAsyncError() {
@@ -447,11 +447,10 @@ Status SessionWorker::StreamReply(uint64_t id, uint64_t bytes,
       if (!async_error.ok()) reply.add_async_message(async_message);
       builder_.Finish(reply.Finish());
       write_lock.lock();  // held until the whole bulk is out
-      transport = WriteFrameStart(*connection_, std::span(builder_.GetBufferPointer(), builder_.GetSize()), bytes,
-                                  ConstBuffer{src, n});
+      transport = StartReplyBulk(std::span(builder_.GetBufferPointer(), builder_.GetSize()), bytes,
+                                 ConstBuffer{src, n});
     } else {
-      ConstBuffer part{src, n};
-      transport = connection_->WriteAll(std::span(&part, 1));
+      transport = ContinueReplyBulk(ConstBuffer{src, n});
     }
     if (transport.ok()) sent += n;
     return transport;
@@ -469,12 +468,11 @@ Status SessionWorker::StreamReply(uint64_t id, uint64_t bytes,
     std::vector<char> zeros(std::min<uint64_t>(bytes - sent, 1 << 20));
     while (sent < bytes) {
       size_t n = std::min<uint64_t>(zeros.size(), bytes - sent);
-      ConstBuffer part{zeros.data(), n};
-      RCUDA_RETURN_IF_ERROR(connection_->WriteAll(std::span(&part, 1)));
+      RCUDA_RETURN_IF_ERROR(ContinueReplyBulk(ConstBuffer{zeros.data(), n}));
       sent += n;
     }
   }
-  return Status::Ok();
+  return EndReplyBulk();
 }
 
 Status SessionWorker::HandleLaunch(const wire::Launch& r) {

@@ -162,6 +162,14 @@ class SessionWorker {
   // worker (the generated dispatcher calls it unqualified): a striped
   // frame's bulk is dropped from the data streams.
   Status DiscardBulk(Connection& connection, uint64_t bytes);
+  // Writing a reply's frame with its bulk, on the data streams when the
+  // client uses them and the bulk is large: whole, or started, continued
+  // and ended (StreamReply).
+  Status WriteReplyFrame(std::span<const uint8_t> message, std::span<const ConstBuffer> bulk) REQUIRES(write_mu_);
+  Status StartReplyBulk(std::span<const uint8_t> message, uint64_t bulk_bytes, ConstBuffer first)
+      REQUIRES(write_mu_);
+  Status ContinueReplyBulk(ConstBuffer part) REQUIRES(write_mu_);
+  Status EndReplyBulk() REQUIRES(write_mu_);
 
   // Hands `use` a reader of the request's bulk data (for the executor to
   // pull in chunks); a GPU-side failure becomes an asynchronous error and
@@ -232,6 +240,8 @@ class SessionWorker {
   Mutex async_mu_;
   Status async_error_ GUARDED_BY(async_mu_);
   Mutex write_mu_;  // one frame at a time on connection_
+  TcpStripes* reply_stripes_ GUARDED_BY(write_mu_) = nullptr;  // stripes_, once the client uses them
+  bool replying_striped_ GUARDED_BY(write_mu_) = false;        // StreamReply's frame goes on them
   WaitPool waits_{SessionCaps::kMaxWaitThreads};
   ClientHostChannel host_channel_;
   std::thread attach_thread_;

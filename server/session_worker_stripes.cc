@@ -68,7 +68,7 @@ Status SessionWorker::BeginFrameBulk(const FrameHeader& header, const wire::Mess
   if (!bulk_striped_) return Status::Ok();
   // ModuleLoad reads its image from the control connection itself; only
   // bulks consumed through ConsumeBulk/DiscardBulk may be striped.
-  if (message.request_type() == wire::Request::ModuleLoad || header.bulk_bytes == 0) {
+  if (message.request_type() == wire::Request::ModuleLoad) {
     return Status::Corruption("a striped frame that cannot be striped from " + connection_->PeerName());
   }
   if (!stripes_) {
@@ -85,6 +85,16 @@ Status SessionWorker::BeginFrameBulk(const FrameHeader& header, const wire::Mess
     if (streams.empty()) return Status::Corruption("a striped frame without data streams");
     spdlog::info("session {} uses {} TCP data streams", connection_->PeerName(), streams.size());
     stripes_ = std::make_unique<TcpStripes>(std::move(streams));
+    // Replies leave from the wait pool too: they find the streams under
+    // write_mu_.
+    MutexLock lock(&write_mu_);
+    reply_stripes_ = stripes_.get();
+  }
+  // Without bulk: the client announces that it uses its streams (its first
+  // message after opening them), which lets large replies use them.
+  if (header.bulk_bytes == 0) {
+    bulk_striped_ = false;
+    return Status::Ok();
   }
   return stripes_->BeginReceive(header.bulk_bytes);
 }
@@ -103,6 +113,33 @@ Status SessionWorker::ReadBulk(void* dst, size_t n) {
 Status SessionWorker::DiscardBulk(Connection& connection, uint64_t bytes) {
   if (bulk_striped_ && &connection == connection_.get()) return stripes_->Discard(bytes);
   return rcuda::DiscardBulk(connection, bytes);
+}
+
+Status SessionWorker::WriteReplyFrame(std::span<const uint8_t> message, std::span<const ConstBuffer> bulk) {
+  uint64_t bulk_bytes = 0;
+  for (const ConstBuffer& b : bulk) bulk_bytes += b.size;
+  if (!reply_stripes_ || bulk_bytes < kStripeMinBulkBytes) return WriteFrame(*connection_, message, bulk);
+  RCUDA_RETURN_IF_ERROR(WriteStripedFrameStart(*connection_, message, bulk_bytes));
+  return reply_stripes_->SendAll(bulk);
+}
+
+Status SessionWorker::StartReplyBulk(std::span<const uint8_t> message, uint64_t bulk_bytes, ConstBuffer first) {
+  replying_striped_ = reply_stripes_ && bulk_bytes >= kStripeMinBulkBytes;
+  if (!replying_striped_) return WriteFrameStart(*connection_, message, bulk_bytes, first);
+  RCUDA_RETURN_IF_ERROR(WriteStripedFrameStart(*connection_, message, bulk_bytes));
+  RCUDA_RETURN_IF_ERROR(reply_stripes_->BeginSend(bulk_bytes));
+  return reply_stripes_->Send(first.data, first.size);
+}
+
+Status SessionWorker::ContinueReplyBulk(ConstBuffer part) {
+  if (replying_striped_) return reply_stripes_->Send(part.data, part.size);
+  return connection_->WriteAll(std::span(&part, 1));
+}
+
+Status SessionWorker::EndReplyBulk() {
+  if (!replying_striped_) return Status::Ok();
+  replying_striped_ = false;
+  return reply_stripes_->EndSend();
 }
 
 }  // namespace rcuda
