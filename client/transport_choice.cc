@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "client/handshake_deadline.h"
@@ -193,9 +194,11 @@ Status ConfirmTransport(Connection& connection) {
 
 std::string HelloTransport(const Connection& connection) { return connection.Kind(); }
 
+int DefaultTcpStreams() { return std::thread::hardware_concurrency() >= 8 ? 4 : 1; }
+
 int TcpStreamsWanted(const Connection& control, uint32_t server_cap) {
   if (control.Kind() != "tcp") return 0;
-  int wanted = GetEnvInt("RCUDA_TCP_STREAMS", kDefaultTcpStreams);
+  int64_t wanted = GetEnvInt("RCUDA_TCP_STREAMS", DefaultTcpStreams());
   wanted = std::min<int64_t>({wanted, server_cap, kMaxTcpStreams});
   return wanted >= 2 ? wanted : 0;  // one data stream would be one stream, as the control connection is
 }

@@ -48,10 +48,13 @@ std::string HelloTransport(const Connection& connection);
 
 // Striped TCP (protocol/tcp_stripes.h): how many data streams a session
 // over `control` opens beside it: RCUDA_TCP_STREAMS (default
-// kDefaultTcpStreams; 0 or 1: none), at most `server_cap`
+// DefaultTcpStreams(); 0 or 1: none), at most `server_cap`
 // (HelloReply.tcp_streams), and none unless `control` is plain TCP.
-inline constexpr int kDefaultTcpStreams = 4;
 int TcpStreamsWanted(const Connection& control, uint32_t server_cap);
+// 4 on hosts of 8 cores or more, else 1 (none): on 2 cores the streams'
+// threads compete for the cores that copy the data, and striping measured
+// slower than one stream (docs/performance.md, "Striped TCP").
+int DefaultTcpStreams();
 
 // Opens `count` data streams to the session's server and attaches each
 // with the session's key; *stripes stays null on failure (the session then
