@@ -63,32 +63,52 @@ Status RpcChannel::SendLocked(wire::Request type, flatbuffers::Offset<void> body
   message.add_request_type(type);
   message.add_request(body);
   builder_.Finish(message.Finish());
-  Status s = WriteFrame(*connection_, std::span(builder_.GetBufferPointer(), builder_.GetSize()), bulk);
+  std::span<const uint8_t> bytes(builder_.GetBufferPointer(), builder_.GetSize());
+  uint64_t bulk_bytes = 0;
+  for (const ConstBuffer& b : bulk) bulk_bytes += b.size;
+  Status s;
+  // A large bulk goes on the data streams, its header and message here
+  // (mu_ keeps one frame at a time on both). ModuleLoad's never: the
+  // server reads a module's image from the control connection.
+  // The first message after the data streams opened is sent striped even
+  // without bulk: it tells the server the client uses them (from then on
+  // it may send large replies' bulk on them too).
+  const bool announce = stripes_ && !stripes_announced_ && type != wire::Request::ModuleLoad;
+  if (stripes_ && (announce || bulk_bytes >= kStripeMinBulkBytes) && type != wire::Request::ModuleLoad) {
+    stripes_announced_ = true;
+    s = WriteStripedFrameStart(*connection_, bytes, bulk_bytes);
+    if (s.ok() && bulk_bytes) s = stripes_->SendAll(bulk);
+  } else {
+    s = WriteFrame(*connection_, bytes, bulk);
+  }
   builder_.Clear();
   if (!s.ok()) return BreakLocked(s);
   return Status::Ok();
 }
 
 Status RpcChannel::ReceiveLocked(uint64_t id, const wire::Reply** reply_out, void* bulk_dst, uint64_t bulk_bytes) {
-  Connection* connection = connection_.get();
-  return ReceiveWithLocked(id, reply_out, [=](uint64_t bytes) -> Status {
+  return ReceiveWithLocked(id, reply_out, [=, this](uint64_t bytes) -> Status {
     if (bytes != bulk_bytes || !bulk_dst) return Status::Corruption("unexpected bulk data in a reply");
-    return connection->ReadExact(bulk_dst, bulk_bytes);
+    return ReadReplyBulk(bulk_dst, bulk_bytes);
   });
 }
 
 Status RpcChannel::ReceiveIntoLocked(uint64_t id, const HostRegion& r) {
-  Connection* connection = connection_.get();
-  return ReceiveWithLocked(id, nullptr, [=](uint64_t bytes) -> Status {
+  return ReceiveWithLocked(id, nullptr, [=, this](uint64_t bytes) -> Status {
     if (bytes != r.bytes()) return Status::Corruption("unexpected bulk data in a reply");
     if (r.pitch == r.width && (r.depth == 1 || r.slice_height == r.height)) {
-      return connection->ReadExact(r.base, bytes);
+      return ReadReplyBulk(r.base, bytes);
     }
     for (uint64_t z = 0; z < r.depth; ++z)
       for (uint64_t y = 0; y < r.height; ++y)
-        RCUDA_RETURN_IF_ERROR(connection->ReadExact(r.base + (z * r.slice_height + y) * r.pitch, r.width));
+        RCUDA_RETURN_IF_ERROR(ReadReplyBulk(r.base + (z * r.slice_height + y) * r.pitch, r.width));
     return Status::Ok();
   });
+}
+
+Status RpcChannel::ReadReplyBulk(void* dst, size_t size) {
+  if (reply_stripes_) return reply_stripes_->Receive(dst, size);
+  return reply_connection_->ReadExact(dst, size);
 }
 
 void RpcChannel::WaitLocked(const std::function<bool()>& done) {
@@ -120,10 +140,12 @@ Status RpcChannel::ReceiveWithLocked(uint64_t id, const wire::Reply** reply_out,
     }
     reading_ = true;
     Connection* connection = connection_.get();
+    TcpStripes* stripes = stripes_.get();
     lock.unlock();
     FrameHeader header;
     std::vector<uint8_t> frame;
-    Status s = ReadFrame(*connection, &header, &frame);
+    Status s = ReadFrame(*connection, &header, &frame, nullptr, kMaxMessageBytes, /*allow_striped=*/stripes != nullptr);
+    const bool striped = s.ok() && header.magic == kStripedFrameMagic;
     const wire::Reply* reply = s.ok() ? VerifiedReply(frame) : nullptr;
     if (s.ok() && !reply) s = Status::Corruption("malformed reply");
     PendingReply* target = nullptr;
@@ -135,8 +157,17 @@ Status RpcChannel::ReceiveWithLocked(uint64_t id, const wire::Reply** reply_out,
       if (!target) {
         s = Status::Corruption("reply " + std::to_string(reply->id()) + " to no pending request");
       } else if (header.bulk_bytes) {
-        s = *target->read_bulk ? (*target->read_bulk)(header.bulk_bytes)
-                               : Status::Corruption("unexpected bulk data in a reply");
+        // The reader's own: only the thread that reads frames uses them.
+        reply_connection_ = connection;
+        reply_stripes_ = striped ? stripes : nullptr;
+        if (striped) s = stripes->BeginReceive(header.bulk_bytes);
+        if (s.ok()) {
+          s = *target->read_bulk ? (*target->read_bulk)(header.bulk_bytes)
+                                 : Status::Corruption("unexpected bulk data in a reply");
+        }
+        if (striped && s.ok()) s = stripes->EndReceive();
+      } else if (striped) {
+        s = Status::Corruption("a striped reply without bulk data");
       }
     }
     lock.lock();

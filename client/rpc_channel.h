@@ -27,6 +27,7 @@
 #include "common/status.h"
 #include "protocol/call_ops.h"
 #include "protocol/frame.h"
+#include "protocol/tcp_stripes.h"
 #include "protocol/transport.h"
 
 namespace rcuda::client {
@@ -95,10 +96,17 @@ class RpcChannel {
   Status CheckBodyLocked(const wire::Reply* reply, wire::ReplyBody type, const void** body) REQUIRES(mu_);
   // Forgets the connection's state (ids, waiters), not the connection.
   void ClearLocked() REQUIRES(mu_);
+  // Reads the next `size` bytes of the reply bulk being read, from the
+  // control connection or the data streams. Only the reading thread.
+  Status ReadReplyBulk(void* dst, size_t size);
 
   const int device_;
   Mutex mu_;
   std::unique_ptr<Connection> connection_ GUARDED_BY(mu_);
+  // Striped TCP (protocol/tcp_stripes.h): the session's data streams, if
+  // it has any; large bulks go on them (SendLocked).
+  std::unique_ptr<TcpStripes> stripes_ GUARDED_BY(mu_);
+  bool stripes_announced_ GUARDED_BY(mu_) = false;
   bool connected_ GUARDED_BY(mu_) = false;
   bool connecting_ GUARDED_BY(mu_) = false;  // a thread is shaking hands
   Status sticky_ GUARDED_BY(mu_);            // the standing error, once broken
@@ -113,6 +121,9 @@ class RpcChannel {
   };
   std::unordered_map<uint64_t, PendingReply*> pending_ GUARDED_BY(mu_);
   bool reading_ GUARDED_BY(mu_) = false;  // a waiting thread is reading frames
+  // Where the reply bulk being read comes from (the reading thread's).
+  Connection* reply_connection_ = nullptr;
+  TcpStripes* reply_stripes_ = nullptr;
   std::condition_variable_any reply_cv_;
 };
 

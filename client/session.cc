@@ -125,6 +125,15 @@ Status Session::ConnectLocked() {
   info_.arch = d->arch();
   info_.memory_limit = hr->memory_limit();
   session_key_ = hr->session_key() ? hr->session_key()->str() : "";
+  if (int streams = TcpStreamsWanted(*connection_, hr->tcp_streams()); streams > 0 && !session_key_.empty()) {
+    // Without them the session works as well, on one connection.
+    if (Status ss = OpenTcpStripes(endpoint_, session_key_, streams, &stripes_); !ss.ok()) {
+      Log(LogLevel::kWarn, "striped TCP unavailable, copies use one connection: " + ss.message());
+    } else {
+      stripes_announced_ = false;
+      Log(LogLevel::kDebug, std::to_string(streams) + " TCP data streams open to " + where);
+    }
+  }
   priority_least_ = hr->stream_priority_least();
   priority_greatest_ = hr->stream_priority_greatest();
   Log(LogLevel::kInfo, "device " + std::to_string(device_) + " is " + info_.name + " on " + where);
@@ -141,7 +150,10 @@ std::string Session::ServerName() const {
 }
 
 
-void Session::OnBrokenLocked(const Status& sticky) { host_channel_->Fail(sticky); }
+void Session::OnBrokenLocked(const Status& sticky) {
+  if (stripes_) stripes_->Shutdown();
+  host_channel_->Fail(sticky);
+}
 
 Status Session::FunctionLocked(const Function& function, FunctionDescription** out) {
   return modules_.Kernel(*this, allocations_, function, out);
@@ -219,6 +231,7 @@ Status Session::Reset() {
   // The wait re-checks with mu_ held (WaitLocked), which the analysis cannot see in a lambda.
   WaitLocked([&]() NO_THREAD_SAFETY_ANALYSIS { return !reading_ && pending_.empty(); });
   // Closing the connection ends the worker, which frees everything.
+  stripes_.reset();
   connection_.reset();
   connected_ = false;
   sticky_ = Status::Ok();
@@ -254,6 +267,8 @@ void Session::ResetInForkedChild() {
   // the parent's; the child has only the thread that forked.
   const bool had_session = connection_ != nullptr;
   AbandonConnection(std::move(connection_));
+  if (stripes_) stripes_->Abandon();
+  (void)stripes_.release();  // never destroyed: its connections are the parent's too
   host_channel_.release()->AbandonInForkedChild();
   host_channel_ = std::make_unique<HostChannelClient>();
   ClearLocked();

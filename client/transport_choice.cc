@@ -1,7 +1,10 @@
 #include "client/transport_choice.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "client/handshake_deadline.h"
@@ -9,7 +12,10 @@
 #include "common/env.h"
 #include "protocol/tls/tls_client.h"
 #include "protocol/tls/tls_preamble.h"
+#include "protocol/frame.h"
+#include "protocol/tcp_transport.h"
 #include "protocol/transport_registry.h"
+#include "protocol/version.h"
 
 namespace rcuda::client {
 namespace {
@@ -187,5 +193,69 @@ Status ConfirmTransport(Connection& connection) {
 }
 
 std::string HelloTransport(const Connection& connection) { return connection.Kind(); }
+
+int DefaultTcpStreams() { return std::thread::hardware_concurrency() >= 8 ? 4 : 1; }
+
+int TcpStreamsWanted(const Connection& control, uint32_t server_cap) {
+  if (control.Kind() != "tcp") return 0;
+  int64_t wanted = GetEnvInt("RCUDA_TCP_STREAMS", DefaultTcpStreams());
+  wanted = std::min<int64_t>({wanted, server_cap, kMaxTcpStreams});
+  return wanted >= 2 ? wanted : 0;  // one data stream would be one stream, as the control connection is
+}
+
+namespace {
+
+// Connects data stream `index` (1-based) and attaches it to the session.
+Status AttachTcpStripe(const Endpoint& endpoint, const std::string& session_key, int index,
+                       std::unique_ptr<Connection>* connection) {
+  TcpOptions options;
+  options.connect_timeout = std::chrono::milliseconds(GetEnvInt("RCUDA_CONNECT_TIMEOUT_MS", 5000));
+  RCUDA_RETURN_IF_ERROR(TcpConnect(endpoint.host, endpoint.port, options, connection));
+  flatbuffers::FlatBufferBuilder builder(256);
+  auto key = builder.CreateString(session_key);
+  auto transport = builder.CreateString("tcp");
+  wire::HelloBuilder hello(builder);
+  hello.add_protocol_version(kProtocolVersion);
+  hello.add_client_pid(static_cast<uint32_t>(getpid()));
+  hello.add_gpu(endpoint.gpu);
+  hello.add_attach_key(key);
+  hello.add_transport(transport);
+  hello.add_stripe(static_cast<uint32_t>(index));
+  auto body = hello.Finish();
+  wire::MessageBuilder message(builder);
+  message.add_id(1);
+  message.add_request_type(wire::Request::Hello);
+  message.add_request(body.Union());
+  builder.Finish(message.Finish());
+  FrameHeader header;
+  std::vector<uint8_t> frame;
+  Status s;
+  {
+    HandshakeDeadline deadline(connection->get(), HandshakeTimeout());
+    s = WriteFrame(**connection, std::span(builder.GetBufferPointer(), builder.GetSize()));
+    if (s.ok()) s = ReadFrame(**connection, &header, &frame);
+    if (s.ok() && header.bulk_bytes) s = Status::Corruption("unexpected bulk data in a reply");
+  }
+  RCUDA_RETURN_IF_ERROR(s);
+  const wire::Reply* reply = VerifiedReply(frame);
+  const wire::HelloReply* hr = reply ? reply->body_as_HelloReply() : nullptr;
+  if (!hr) return Status::Corruption("malformed answer to a data stream's attachment");
+  if (!hr->accepted()) return Status::Unavailable(hr->message() ? hr->message()->str() : "refused");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status OpenTcpStripes(const Endpoint& endpoint, const std::string& session_key, int count,
+                      std::unique_ptr<TcpStripes>* stripes) {
+  stripes->reset();
+  std::vector<std::unique_ptr<Connection>> connections(count);
+  for (int i = 0; i < count; ++i) {
+    Status s = AttachTcpStripe(endpoint, session_key, i + 1, &connections[i]);
+    if (!s.ok()) return Status::Unavailable("data stream " + std::to_string(i + 1) + ": " + s.message());
+  }
+  *stripes = std::make_unique<TcpStripes>(std::move(connections));
+  return Status::Ok();
+}
 
 }  // namespace rcuda::client

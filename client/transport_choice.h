@@ -23,6 +23,7 @@
 #include <string>
 
 #include "common/endpoint.h"
+#include "protocol/tcp_stripes.h"
 #include "protocol/transport.h"
 
 namespace rcuda::client {
@@ -44,5 +45,21 @@ Status ConfirmTransport(Connection& connection);
 
 // The Hello's `transport`: the transport the client asks the server for.
 std::string HelloTransport(const Connection& connection);
+
+// Striped TCP (protocol/tcp_stripes.h): how many data streams a session
+// over `control` opens beside it: RCUDA_TCP_STREAMS (default
+// DefaultTcpStreams(); 0 or 1: none), at most `server_cap`
+// (HelloReply.tcp_streams), and none unless `control` is plain TCP.
+int TcpStreamsWanted(const Connection& control, uint32_t server_cap);
+// 4 on hosts of 8 cores or more, else 1 (none): on 2 cores the streams'
+// threads compete for the cores that copy the data, and striping measured
+// slower than one stream (docs/performance.md, "Striped TCP").
+int DefaultTcpStreams();
+
+// Opens `count` data streams to the session's server and attaches each
+// with the session's key; *stripes stays null on failure (the session then
+// carries everything on its control connection).
+Status OpenTcpStripes(const Endpoint& endpoint, const std::string& session_key, int count,
+                      std::unique_ptr<TcpStripes>* stripes);
 
 }  // namespace rcuda::client

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include "protocol/tcp_stripes.h"
 
 namespace rcuda {
 
@@ -31,7 +32,7 @@ Status WriteFrameStart(Connection& connection, std::span<const uint8_t> message,
 }
 
 Status ReadFrame(Connection& connection, FrameHeader* header, std::vector<uint8_t>* message, bool* peer_left,
-                 uint32_t max_message_bytes) {
+                 uint32_t max_message_bytes, bool allow_striped) {
   if (peer_left) *peer_left = false;
   // The first byte apart: a peer that closes between frames has left; one
   // that stops inside a header sent a truncated frame. (Both reads are
@@ -43,7 +44,7 @@ Status ReadFrame(Connection& connection, FrameHeader* header, std::vector<uint8_
   }
   s = connection.ReadExact(reinterpret_cast<char*>(header) + 1, sizeof *header - 1);
   if (!s.ok()) return Status::Corruption("truncated frame header from " + connection.PeerName() + ": " + s.message());
-  if (header->magic != kFrameMagic) {
+  if (header->magic != kFrameMagic && !(allow_striped && header->magic == kStripedFrameMagic)) {
     return Status::Corruption("bad frame magic from " + connection.PeerName());
   }
   if (header->message_bytes == 0 || header->message_bytes > std::min(max_message_bytes, kMaxMessageBytes)) {

@@ -44,8 +44,12 @@ Status WriteFrameStart(Connection& connection, std::span<const uint8_t> message,
 // closes its end between frames is told from one that sends garbage. A
 // message larger than `max_message_bytes` is refused before anything is
 // allocated for it (a peer not yet known gets a small limit).
+// `allow_striped`: a frame whose bulk comes on the session's data streams
+// (header->magic == kStripedFrameMagic, protocol/tcp_stripes.h) is accepted
+// too; the caller then reads its bulk from there.
 Status ReadFrame(Connection& connection, FrameHeader* header, std::vector<uint8_t>* message,
-                 bool* peer_left = nullptr, uint32_t max_message_bytes = kMaxMessageBytes);
+                 bool* peer_left = nullptr, uint32_t max_message_bytes = kMaxMessageBytes,
+                 bool allow_striped = false);
 
 // Reads and drops `bytes` of bulk data.
 Status DiscardBulk(Connection& connection, uint64_t bytes);

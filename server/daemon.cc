@@ -575,7 +575,8 @@ Status Daemon::SpawnWorker(int gpu, Worker* worker) {
                                    "--test-memory", std::to_string(options_.executor.test_memory_bytes),
                                    "--session-idle-timeout", std::to_string(options_.session_idle_timeout.count()),
                                    "--session-host-staging", std::to_string(options_.executor.host_staging_bytes),
-                                   "--session-pinned-bytes", std::to_string(options_.session_pinned_bytes)};
+                                   "--session-pinned-bytes", std::to_string(options_.session_pinned_bytes),
+                                   "--tcp-streams", std::to_string(options_.tcp_streams)};
   for (const auto& plugin : options_.executor.test_kernel_plugins) {
     args.push_back("--test-kernels");
     args.push_back(plugin);

@@ -61,6 +61,9 @@ struct DaemonOptions {
   std::set<std::string> disabled_transports;
   // Pinned host segments one session may map (SessionPolicy::host_segment_bytes).
   uint64_t session_pinned_bytes = kDefaultSessionPinnedBytes;
+  // TCP data streams (striped TCP) one plain TCP session may attach
+  // (SessionPolicy::tcp_streams); 0 turns striping off.
+  int tcp_streams = 8;
   // TLS on the TCP port (daemon_tls.cc): offered when a certificate is set.
   TlsServerOptions tls;
   // Which TCP clients must use TLS: none, those not on loopback, all.

@@ -17,6 +17,7 @@
 #include "protocol/tls/tls_preamble.h"
 #include "protocol/transport_registry.h"
 #include "protocol/version.h"
+#include "protocol/tcp_stripes.h"
 #include "server/daemon.h"
 #include "server/fd_passing.h"
 #include "server/session_worker.h"
@@ -146,6 +147,10 @@ int main(int argc, char** argv) {
   app.add_option("--session-pinned-bytes", options.session_pinned_bytes,
                  "Bytes of pinned host memory one local (shared-memory) session may share with its worker")
       ->capture_default_str();
+  app.add_option("--tcp-streams", options.tcp_streams,
+                 "TCP data streams one plain TCP session may open for its large copies (striped TCP; 0: none)")
+      ->check(CLI::Range(0, kMaxTcpStreams))
+      ->capture_default_str();
   int64_t idle_seconds = options.session_idle_timeout.count();
   app.add_option("--session-idle-timeout", idle_seconds,
                  "End a session whose client sent nothing for this many seconds, with nothing in progress (0: never)")
@@ -204,6 +209,7 @@ int main(int argc, char** argv) {
   policy.port = options.port;
   policy.idle_timeout = options.session_idle_timeout;
   policy.host_segment_bytes = options.session_pinned_bytes;
+  policy.tcp_streams = options.tcp_streams;
   policy.handshake_timeout = options.hello_timeout;
   if (!options.auth_key_file.empty()) {
     Status s = ReadLeaseKeyFile(options.auth_key_file, &policy.auth_key);

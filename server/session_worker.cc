@@ -76,27 +76,37 @@ void SessionWorker::AttachLoop() {
     const std::vector<uint8_t>& hello = handoff.hello;
     const wire::Message* message = VerifiedMessage(hello);
     const wire::Hello* h = message ? message->request_as_Hello() : nullptr;
+    if (h && h->stripe() > 0) {
+      AttachStripe(*h, message->id(), handoff.kind, std::move(connection));
+      continue;
+    }
     bool ok = h && h->attach_key() && h->attach_key()->str() == policy_.session_key && !host_channel_.attached();
-    flatbuffers::FlatBufferBuilder builder(256);
-    auto text = builder.CreateString(ok ? "" : "bad or repeated host channel attachment");
-    wire::HelloReplyBuilder reply(builder);
-    reply.add_protocol_version(kProtocolVersion);
-    reply.add_accepted(ok);
-    reply.add_message(text);
-    auto body = reply.Finish();
-    wire::ReplyBuilder envelope(builder);
-    envelope.add_id(message ? message->id() : 0);
-    envelope.add_error(ok ? 0 : kCudaErrorInvalidValue);
-    envelope.add_body_type(wire::ReplyBody::HelloReply);
-    envelope.add_body(body.Union());
-    builder.Finish(envelope.Finish());
-    if (!WriteFrame(*connection, std::span(builder.GetBufferPointer(), builder.GetSize())).ok() || !ok) {
+    if (!SendAttachReply(*connection, message ? message->id() : 0, ok, "bad or repeated host channel attachment")
+             .ok() ||
+        !ok) {
       spdlog::warn("refused a host channel attachment from {}", connection->PeerName());
       continue;
     }
     spdlog::debug("host channel attached from {}", connection->PeerName());
     host_channel_.Attach(std::move(connection));
   }
+}
+
+Status SessionWorker::SendAttachReply(Connection& connection, uint64_t id, bool ok, const std::string& why) {
+  flatbuffers::FlatBufferBuilder builder(256);
+  auto text = builder.CreateString(ok ? "" : why);
+  wire::HelloReplyBuilder reply(builder);
+  reply.add_protocol_version(kProtocolVersion);
+  reply.add_accepted(ok);
+  reply.add_message(text);
+  auto body = reply.Finish();
+  wire::ReplyBuilder envelope(builder);
+  envelope.add_id(id);
+  envelope.add_error(ok ? 0 : kCudaErrorInvalidValue);
+  envelope.add_body_type(wire::ReplyBody::HelloReply);
+  envelope.add_body(body.Union());
+  builder.Finish(envelope.Finish());
+  return WriteFrame(connection, std::span(builder.GetBufferPointer(), builder.GetSize()));
 }
 
 Status SessionWorker::Run(std::span<const uint8_t> hello) {
@@ -117,7 +127,7 @@ Status SessionWorker::Run(std::span<const uint8_t> hello) {
   while (true) {
     bool peer_left = false;
     monitor_->Reading();
-    Status s = ReadFrame(*connection_, &header, &frame_, &peer_left);
+    Status s = ReadFrame(*connection_, &header, &frame_, &peer_left, kMaxMessageBytes, /*allow_striped=*/true);
     monitor_->Serving();
     if (!s.ok()) {
       if (monitor_->ended_idle()) return Status::Unavailable("idle for longer than --session-idle-timeout");
@@ -135,7 +145,9 @@ Status SessionWorker::Run(std::span<const uint8_t> hello) {
                                 std::to_string(next_id_ + 1) + ")");
     }
     next_id_ = message->id();
+    RCUDA_RETURN_IF_ERROR(BeginFrameBulk(header, *message));
     RCUDA_RETURN_IF_ERROR(Serve(*message, header.bulk_bytes));
+    RCUDA_RETURN_IF_ERROR(EndFrameBulk());
     // A large message (up to 64 MiB) does not keep its buffer.
     if (frame_.capacity() > (1u << 20)) std::vector<uint8_t>().swap(frame_);
   }
@@ -241,6 +253,9 @@ Status SessionWorker::Handshake(std::span<const uint8_t> hello_bytes) {
   reply.add_server_version(server_version);
   reply.add_memory_limit(budget_.limit());
   reply.add_session_key(session_key);
+  // Data streams only beside a plain TCP connection: TLS would need each
+  // of them to be a TLS connection too, UCX and shared memory have their own.
+  if (connection_->Kind() == "tcp") reply.add_tcp_streams(static_cast<uint32_t>(policy_.tcp_streams));
   reply.add_stream_priority_least(least);
   reply.add_stream_priority_greatest(greatest);
   auto body = reply.Finish();
@@ -297,7 +312,7 @@ Status SessionWorker::FinishReply(flatbuffers::FlatBufferBuilder* builder, uint6
   }
   builder->Finish(reply.Finish());
   MutexLock lock(&write_mu_);
-  return WriteFrame(*connection_, std::span(builder->GetBufferPointer(), builder->GetSize()), bulk);
+  return WriteReplyFrame(std::span(builder->GetBufferPointer(), builder->GetSize()), bulk);
 }
 
 Status SessionWorker::TakeAsyncError() {
@@ -370,7 +385,7 @@ Status SessionWorker::ConsumeBulk(uint64_t bulk_bytes, const std::function<Statu
   uint64_t consumed = 0;
   Status transport;  // a transport failure ends the session
   Status s = use([&](void* dst, size_t n) {
-    transport = connection_->ReadExact(dst, n);
+    transport = ReadBulk(dst, n);
     if (transport.ok()) consumed += n;
     return transport;
   });
@@ -432,11 +447,10 @@ Status SessionWorker::StreamReply(uint64_t id, uint64_t bytes,
       if (!async_error.ok()) reply.add_async_message(async_message);
       builder_.Finish(reply.Finish());
       write_lock.lock();  // held until the whole bulk is out
-      transport = WriteFrameStart(*connection_, std::span(builder_.GetBufferPointer(), builder_.GetSize()), bytes,
-                                  ConstBuffer{src, n});
+      transport = StartReplyBulk(std::span(builder_.GetBufferPointer(), builder_.GetSize()), bytes,
+                                 ConstBuffer{src, n});
     } else {
-      ConstBuffer part{src, n};
-      transport = connection_->WriteAll(std::span(&part, 1));
+      transport = ContinueReplyBulk(ConstBuffer{src, n});
     }
     if (transport.ok()) sent += n;
     return transport;
@@ -454,12 +468,11 @@ Status SessionWorker::StreamReply(uint64_t id, uint64_t bytes,
     std::vector<char> zeros(std::min<uint64_t>(bytes - sent, 1 << 20));
     while (sent < bytes) {
       size_t n = std::min<uint64_t>(zeros.size(), bytes - sent);
-      ConstBuffer part{zeros.data(), n};
-      RCUDA_RETURN_IF_ERROR(connection_->WriteAll(std::span(&part, 1)));
+      RCUDA_RETURN_IF_ERROR(ContinueReplyBulk(ConstBuffer{zeros.data(), n}));
       sent += n;
     }
   }
-  return Status::Ok();
+  return EndReplyBulk();
 }
 
 Status SessionWorker::HandleLaunch(const wire::Launch& r) {

@@ -27,6 +27,7 @@
 #include "common/status.h"
 #include "protocol/frame.h"
 #include "protocol/tls/tls_context.h"
+#include "protocol/tcp_stripes.h"
 #include "protocol/transport.h"
 #include "server/executor.h"
 #include "server/handle_table.h"
@@ -47,8 +48,12 @@ struct SessionPolicy {
   int gpu = 0;  // the GPU this worker's executor opened
   // The daemon's control socket: the session's host channel arrives on it.
   int control_fd = -1;
-  // The key the client presents to attach its host channel.
+  // The key the client presents to attach its host channel (and its data
+  // streams).
   std::string session_key;
+  // How many TCP data streams (striped TCP, protocol/tcp_stripes.h) a TCP
+  // session may attach: rcuda-server --tcp-streams.
+  int tcp_streams = 0;
   // The lease's shared memory account (LeaseMemory) and this session's slot
   // in it, from the daemon; -1 without a lease.
   int lease_fd = -1;
@@ -136,8 +141,36 @@ class SessionWorker {
   // Whether a strided region lies in the session's device memory.
   bool OwnsStrided(uint64_t base, uint64_t pitch, uint64_t slice_height, uint64_t width, uint64_t height,
                    uint64_t depth) const;
-  // Receives the session's host channel from the daemon.
+  // Receives the session's host channel (and data streams) from the daemon.
   void AttachLoop();
+  // Answers an attachment's Hello (message `id`).
+  static Status SendAttachReply(Connection& connection, uint64_t id, bool ok, const std::string& why);
+
+  // session_worker_stripes.cc: striped TCP. Takes a data stream whose Hello
+  // is `h` (h.stripe() > 0), or refuses it.
+  void AttachStripe(const wire::Hello& h, uint64_t id, const std::string& kind,
+                    std::unique_ptr<Connection> connection) EXCLUDES(stripes_mu_);
+  // Called for each frame: a striped one (its bulk on the data streams)
+  // freezes the session's data streams at the first, and starts reading
+  // its bulk from them.
+  Status BeginFrameBulk(const FrameHeader& header, const wire::Message& message) EXCLUDES(stripes_mu_);
+  // After the frame was served: a striped bulk must have been read whole.
+  Status EndFrameBulk();
+  // Reads the current frame's next `n` bulk bytes from wherever it comes.
+  Status ReadBulk(void* dst, size_t n);
+  // Drops `bytes` of bulk data. Hides rcuda::DiscardBulk inside the
+  // worker (the generated dispatcher calls it unqualified): a striped
+  // frame's bulk is dropped from the data streams.
+  Status DiscardBulk(Connection& connection, uint64_t bytes);
+  // Writing a reply's frame with its bulk, on the data streams when the
+  // client uses them and the bulk is large: whole, or started, continued
+  // and ended (StreamReply).
+  Status WriteReplyFrame(std::span<const uint8_t> message, std::span<const ConstBuffer> bulk) REQUIRES(write_mu_);
+  Status StartReplyBulk(std::span<const uint8_t> message, uint64_t bulk_bytes, ConstBuffer first)
+      REQUIRES(write_mu_);
+  Status ContinueReplyBulk(ConstBuffer part) REQUIRES(write_mu_);
+  Status EndReplyBulk() REQUIRES(write_mu_);
+
   // Hands `use` a reader of the request's bulk data (for the executor to
   // pull in chunks); a GPU-side failure becomes an asynchronous error and
   // the unread bulk is dropped, a transport failure ends the session.
@@ -171,6 +204,14 @@ class SessionWorker {
   void RunWait(std::function<void()> task);
 
   std::unique_ptr<Connection> connection_;
+  // Striped TCP: data streams attached so far (by index - 1), until the
+  // first striped frame takes them (stripes_frozen_) into stripes_, which
+  // only the session thread uses.
+  Mutex stripes_mu_;
+  std::vector<std::unique_ptr<Connection>> attached_stripes_ GUARDED_BY(stripes_mu_);
+  bool stripes_frozen_ GUARDED_BY(stripes_mu_) = false;
+  std::unique_ptr<TcpStripes> stripes_;
+  bool bulk_striped_ = false;  // the frame being served has its bulk on stripes_
   std::unique_ptr<Executor> executor_;
   Status open_status_;
   SessionPolicy policy_;
@@ -199,6 +240,8 @@ class SessionWorker {
   Mutex async_mu_;
   Status async_error_ GUARDED_BY(async_mu_);
   Mutex write_mu_;  // one frame at a time on connection_
+  TcpStripes* reply_stripes_ GUARDED_BY(write_mu_) = nullptr;  // stripes_, once the client uses them
+  bool replying_striped_ GUARDED_BY(write_mu_) = false;        // StreamReply's frame goes on them
   WaitPool waits_{SessionCaps::kMaxWaitThreads};
   ClientHostChannel host_channel_;
   std::thread attach_thread_;
