@@ -12,7 +12,9 @@
 # flags) instead of running nvcc again (cmake/reuse_nvcc_output.sh).
 #
 # rcuda_sanitizer_tests: every program and library of the build but the
-# benchmarks (what the sanitizer stage's tests may run).
+# benchmarks' and the serverless pipeline's (what the sanitizer stage's tests
+# may run: no test of its labels runs faas/ or bench/ code; those are built
+# and tested by the main stage, and CI's time is better spent there).
 
 set(RCUDA_SANITIZE "" CACHE STRING "Sanitizers for every C/C++ target, e.g. address,undefined")
 set(RCUDA_REUSE_CUDA_FROM "" CACHE PATH "A build of the same sources whose nvcc outputs this build takes")
@@ -40,7 +42,7 @@ endif()
 
 # Defined once every directory is read, from the targets that exist then:
 # every executable and shared library of the project except the benchmarks'
-# (no test of the stage runs them). A denylist rather than a list of what the
+# and faas/'s (no test of the stage runs them). A denylist rather than a list of what the
 # tests need, so that a new test program cannot be left out (a missing
 # program makes ctest report "Not Run", which is not a pass).
 function(_rcuda_collect_targets _dir _out)
@@ -54,7 +56,7 @@ function(_rcuda_collect_targets _dir _out)
     endif()
   endforeach()
   foreach(_subdir IN LISTS _subdirs)
-    if(_subdir MATCHES "/bench(/|$)")
+    if(_subdir MATCHES "/(bench|faas|tests/faas)(/|$)")
       continue()
     endif()
     _rcuda_collect_targets(${_subdir} _below)
@@ -66,8 +68,10 @@ endfunction()
 function(rcuda_define_sanitizer_tests_target)
   _rcuda_collect_targets(${CMAKE_SOURCE_DIR} _deps)
   # The BLAST benchmark's and the scheduler's end-to-end programs run in no
-  # test of the stage.
-  list(REMOVE_ITEM _deps gpu_blastp lease_alloc)
+  # test of the stage, nor do the parsers' own ASan build (all of build-asan
+  # is one) and the fake driver's unit tests (label fake-driver).
+  list(REMOVE_ITEM _deps gpu_blastp gpu_blastp_makedb gpu_blastp_test_kernels lease_alloc
+       rcuda_parser_tests_asan fake_driver_unit_tests fake_driver_test_kernels)
   add_custom_target(rcuda_sanitizer_tests DEPENDS ${_deps})
 endfunction()
 cmake_language(DEFER DIRECTORY ${CMAKE_SOURCE_DIR} CALL rcuda_define_sanitizer_tests_target)

@@ -138,9 +138,13 @@ Status Daemon::IntakeTls(Connection& connection, const wire::Message& preamble, 
 Status Daemon::JudgeTlsSession(pid_t worker, int report_fd, int gpu, bool* refused) {
   *refused = false;
   // The worker has --handshake-timeout from the handoff for the TLS
-  // handshake and the Hello; it ends itself when they fail.
+  // handshake and the Hello; it ends itself when they fail, and says why.
+  // This deadline is only the backstop for a worker that hangs: generous,
+  // since the worker's own clock starts only once it has started (a cold
+  // worker on a loaded node, or a sanitized one, takes seconds), and a
+  // backstop that fired first would kill it before it could say why.
   std::vector<uint8_t> hello;
-  RCUDA_RETURN_IF_ERROR(ReceiveTlsHello(report_fd, Clock::now() + options_.hello_timeout + std::chrono::seconds(2),
+  RCUDA_RETURN_IF_ERROR(ReceiveTlsHello(report_fd, Clock::now() + 2 * options_.hello_timeout + std::chrono::seconds(10),
                                         &hello));
   const wire::Message* message = VerifiedMessage(hello);
   const wire::Hello* h = message ? message->request_as_Hello() : nullptr;

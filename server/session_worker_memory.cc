@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <vector>
 
 #include "common/cuda_error_codes.h"
 #include "common/fatbin.h"
@@ -180,10 +181,17 @@ Status SessionWorker::HandleModuleLoad(const wire::ModuleLoad& r, uint64_t id, u
     RCUDA_RETURN_IF_ERROR(DiscardBulk(*connection_, bulk_bytes));
     return SendReply(id, Status::InvalidValue("module " + std::to_string(r.module_id()) + " is loaded already"));
   }
-  // Not zero-filled first: memory is taken as the bytes arrive.
-  std::unique_ptr<char[]> image(new char[bulk_bytes]);
-  RCUDA_RETURN_IF_ERROR(connection_->ReadExact(image.get(), bulk_bytes));
-  std::string_view fatbin(image.get(), bulk_bytes);
+  // Taken as the bytes arrive, a step at a time: an image announced at a
+  // gigabyte of which little comes holds little (neither zero-filled nor
+  // reserved up front).
+  constexpr uint64_t kStep = 16ull << 20;
+  std::vector<char> image;
+  while (image.size() < bulk_bytes) {
+    const size_t at = image.size();
+    image.resize(at + std::min<uint64_t>(kStep, bulk_bytes - at));
+    RCUDA_RETURN_IF_ERROR(connection_->ReadExact(image.data() + at, image.size() - at));
+  }
+  std::string_view fatbin(image.data(), image.size());
   // The module's image and all its globals (named or not, initialized or
   // not) take GPU memory: charged before the GPU is asked.
   uint64_t charge = bulk_bytes;

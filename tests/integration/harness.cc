@@ -125,6 +125,15 @@ bool ProcessExists(pid_t pid) {
   return close_paren != std::string::npos && close_paren + 2 < stat.size() && stat[close_paren + 2] != 'Z';
 }
 
+uint64_t ResidentGrowthBound(uint64_t bytes) {
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr uint64_t kQuarantine = 32ull << 20;  // quarantine_size_mb=32
+  return bytes + bytes / 8 + kQuarantine;
+#else
+  return bytes;
+#endif
+}
+
 uint64_t ResidentBytes(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;

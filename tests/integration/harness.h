@@ -48,6 +48,13 @@ uint16_t UnusedPort();
 bool ProcessExists(pid_t pid);
 // Resident memory of a process in bytes (0 if it is gone).
 uint64_t ResidentBytes(pid_t pid);
+// A bound on how much a process's resident memory may grow, as the test
+// means it: in a build with AddressSanitizer (scripts/test.sh's sanitizer
+// stage, where the daemon and workers are sanitized as the test is) a
+// process is also resident for ASan's shadow (an eighth of what it touches)
+// and for the freed blocks in its quarantine (quarantine_size_mb in
+// tests/sanitizers/asan.options), which the bound allows for.
+uint64_t ResidentGrowthBound(uint64_t bytes);
 // Live processes whose command line contains every one of `words`.
 std::vector<pid_t> ProcessesWith(const std::vector<std::string>& words);
 

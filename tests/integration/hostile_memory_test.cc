@@ -258,7 +258,7 @@ TEST_CASE("one session cannot take the worker's host memory or threads", "[hosti
       REQUIRE(loader_worker > 0);
       const uint64_t base = ResidentBytes(loader_worker);
       SendPartialModule(loader, 1ull << 30, kMiB);
-      CHECK_FALSE(WaitUntil([&] { return ResidentBytes(loader_worker) > base + 64 * kMiB; }, milliseconds(1500)));
+      CHECK_FALSE(WaitUntil([&] { return ResidentBytes(loader_worker) > base + ResidentGrowthBound(64 * kMiB); }, milliseconds(1500)));
     }
     {
       RawClient loader;
@@ -282,7 +282,7 @@ TEST_CASE("one session cannot take the worker's host memory or threads", "[hosti
       CHECK(created == 16384 - 1);  // the live graph holds a place
     }
 
-    CHECK(ResidentBytes(worker) < worker_resident + 128 * kMiB);
+    CHECK(ResidentBytes(worker) < worker_resident + ResidentGrowthBound(128 * kMiB));
     RequireSessionWorks(c, server);
     uint64_t free_now = 0;
     MemInfo(c, server, &free_now, &total);
@@ -363,7 +363,7 @@ TEST_CASE("copies that wait and strided copies stay within the session's host bu
   }
   CHECK(copies_right == n);
   INFO("worker resident: " << (worker_resident >> 20) << " MiB before, " << (ResidentBytes(worker) >> 20) << " after");
-  CHECK(ResidentBytes(worker) < worker_resident + 64 * kMiB);
+  CHECK(ResidentBytes(worker) < worker_resident + ResidentGrowthBound(64 * kMiB));
 
   // Asynchronous strided copies to the host channel behind a busy stream:
   // each used to pin a buffer of its own until delivered.
@@ -382,7 +382,7 @@ TEST_CASE("copies that wait and strided copies stay within the session's host bu
     CHECK(deliveries[i].second == pattern);
   }
   INFO("worker resident: " << (worker_resident >> 20) << " MiB before, " << (ResidentBytes(worker) >> 20) << " after");
-  CHECK(ResidentBytes(worker) < worker_resident + 64 * kMiB);
+  CHECK(ResidentBytes(worker) < worker_resident + ResidentGrowthBound(64 * kMiB));
   RequireSessionWorks(c, server);
 
   // A strided copy of 16 Mi one-byte rows: its pieces are walked, never
@@ -390,7 +390,7 @@ TEST_CASE("copies that wait and strided copies stay within the session's host bu
   REQUIRE(c.Send(wire::Request::Memcpy3D, [&](flatbuffers::FlatBufferBuilder& b) {
             return Strided(b, wire::CopyDirection::DeviceToHost, 0, block, 1, 1, 8 * kMiB).Union();
           }).ok());
-  CHECK_FALSE(WaitUntil([&] { return ResidentBytes(worker) > worker_resident + 192 * kMiB; }, milliseconds(2000)));
+  CHECK_FALSE(WaitUntil([&] { return ResidentBytes(worker) > worker_resident + ResidentGrowthBound(192 * kMiB); }, milliseconds(2000)));
   // Its client leaves in the middle: the worker ends.
   c = RawClient();
   CHECK(WaitUntil([&] { return !ProcessExists(worker); }, milliseconds(20000)));
