@@ -3,6 +3,7 @@
 // The rest of the proxy is generated (session_proxy.inc).
 #include <unistd.h>
 
+#include "client/attach_hello.h"
 #include "client/errors.h"
 #include "client/handshake_deadline.h"
 #include "client/log.h"
@@ -51,33 +52,10 @@ Status Session::EnsureHostChannel() {
   Status s = ConnectTransport(endpoint_, std::chrono::milliseconds(GetEnvInt("RCUDA_CONNECT_TIMEOUT_MS", 5000)),
                               &connection, session_key_);
   if (!s.ok()) return Status::Cuda(cudaErrorDevicesUnavailable, "cannot open the host channel: " + s.message());
-  flatbuffers::FlatBufferBuilder builder(256);
-  auto key = builder.CreateString(session_key_);
-  auto transport = builder.CreateString(HelloTransport(*connection));
-  wire::HelloBuilder hello(builder);
-  hello.add_protocol_version(kProtocolVersion);
-  hello.add_client_pid(static_cast<uint32_t>(getpid()));
-  hello.add_gpu(endpoint_.gpu);
-  hello.add_attach_key(key);
-  hello.add_transport(transport);
-  auto body = hello.Finish();
-  wire::MessageBuilder message(builder);
-  message.add_id(1);
-  message.add_request_type(wire::Request::Hello);
-  message.add_request(body.Union());
-  builder.Finish(message.Finish());
-  FrameHeader header;
-  std::vector<uint8_t> frame;
-  bool expired = false;
-  {
-    HandshakeDeadline deadline(connection.get(), HandshakeTimeout());
-    s = WriteFrame(*connection, std::span(builder.GetBufferPointer(), builder.GetSize()));
-    if (s.ok()) s = ReadFrame(*connection, &header, &frame);
-    if (s.ok() && header.bulk_bytes) s = Status::Corruption("unexpected bulk data in a reply");
-    expired = deadline.expired();
-  }
-  const wire::Reply* reply = s.ok() ? VerifiedReply(frame) : nullptr;
-  const wire::HelloReply* hr = reply ? reply->body_as_HelloReply() : nullptr;  // null when absent
+  AttachAnswer answer;
+  s = SendAttachHello(*connection, {session_key_, HelloTransport(*connection), endpoint_.gpu, std::nullopt}, &answer);
+  const bool expired = answer.expired;
+  const wire::HelloReply* hr = answer.reply;
   if (hr && hr->accepted()) s = ConfirmTransport(*connection);
   if (!s.ok() || !hr || !hr->accepted()) {
     std::string why = expired ? "no answer to the handshake within " + std::to_string(HandshakeTimeout().count()) + " ms"

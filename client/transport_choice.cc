@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "client/attach_hello.h"
 #include "client/handshake_deadline.h"
 #include "client/log.h"
 #include "common/env.h"
@@ -211,34 +212,9 @@ Status AttachTcpStripe(const Endpoint& endpoint, const std::string& session_key,
   TcpOptions options;
   options.connect_timeout = std::chrono::milliseconds(GetEnvInt("RCUDA_CONNECT_TIMEOUT_MS", 5000));
   RCUDA_RETURN_IF_ERROR(TcpConnect(endpoint.host, endpoint.port, options, connection));
-  flatbuffers::FlatBufferBuilder builder(256);
-  auto key = builder.CreateString(session_key);
-  auto transport = builder.CreateString("tcp");
-  wire::HelloBuilder hello(builder);
-  hello.add_protocol_version(kProtocolVersion);
-  hello.add_client_pid(static_cast<uint32_t>(getpid()));
-  hello.add_gpu(endpoint.gpu);
-  hello.add_attach_key(key);
-  hello.add_transport(transport);
-  hello.add_stripe(static_cast<uint32_t>(index));
-  auto body = hello.Finish();
-  wire::MessageBuilder message(builder);
-  message.add_id(1);
-  message.add_request_type(wire::Request::Hello);
-  message.add_request(body.Union());
-  builder.Finish(message.Finish());
-  FrameHeader header;
-  std::vector<uint8_t> frame;
-  Status s;
-  {
-    HandshakeDeadline deadline(connection->get(), HandshakeTimeout());
-    s = WriteFrame(**connection, std::span(builder.GetBufferPointer(), builder.GetSize()));
-    if (s.ok()) s = ReadFrame(**connection, &header, &frame);
-    if (s.ok() && header.bulk_bytes) s = Status::Corruption("unexpected bulk data in a reply");
-  }
-  RCUDA_RETURN_IF_ERROR(s);
-  const wire::Reply* reply = VerifiedReply(frame);
-  const wire::HelloReply* hr = reply ? reply->body_as_HelloReply() : nullptr;
+  AttachAnswer answer;
+  RCUDA_RETURN_IF_ERROR(SendAttachHello(**connection, {session_key, "tcp", endpoint.gpu, static_cast<uint32_t>(index)}, &answer));
+  const wire::HelloReply* hr = answer.reply;
   if (!hr) return Status::Corruption("malformed answer to a data stream's attachment");
   if (!hr->accepted()) return Status::Unavailable(hr->message() ? hr->message()->str() : "refused");
   return Status::Ok();

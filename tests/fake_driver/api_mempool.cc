@@ -172,10 +172,9 @@ CUresult cuMemAllocFromPoolAsync(CUdeviceptr* ptr, size_t size, CUmemoryPool poo
 CUresult cuMemFreeAsync(CUdeviceptr ptr, CUstream stream) {
   std::lock_guard lock(D().mu);
   Context* ctx;
-  CUresult r = UsableContext(&ctx);
-  if (r != CUDA_SUCCESS) return r;
   Stream* s;
-  if ((r = ResolveStream(ctx, stream, &s)) != CUDA_SUCCESS) return r;
+  CUresult r = UsableStream(stream, &ctx, &s);
+  if (r != CUDA_SUCCESS) return r;
   Allocation* a = D().device_memory.AtBase(ptr);
   if (!a || a->kind == Allocation::Kind::kVariable || a->free_pending) return CUDA_ERROR_INVALID_VALUE;
   a->free_pending = true;

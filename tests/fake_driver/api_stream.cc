@@ -48,10 +48,9 @@ CUresult cuStreamDestroy(CUstream stream) {
 CUresult cuStreamSynchronize(CUstream stream) {
   std::unique_lock lock(D().mu);
   Context* ctx;
-  CUresult r = UsableContext(&ctx);
-  if (r != CUDA_SUCCESS) return r;
   Stream* s;
-  if ((r = ResolveStream(ctx, stream, &s)) != CUDA_SUCCESS) return r;
+  CUresult r = UsableStream(stream, &ctx, &s);
+  if (r != CUDA_SUCCESS) return r;
   r = WaitAll(lock, ctx, StreamTargets(s));
   ReleaseAboveThreshold(ctx->device);
   return r;
@@ -60,10 +59,9 @@ CUresult cuStreamSynchronize(CUstream stream) {
 CUresult cuStreamQuery(CUstream stream) {
   std::lock_guard lock(D().mu);
   Context* ctx;
-  CUresult r = UsableContext(&ctx);
-  if (r != CUDA_SUCCESS) return r;
   Stream* s;
-  if ((r = ResolveStream(ctx, stream, &s)) != CUDA_SUCCESS) return r;
+  CUresult r = UsableStream(stream, &ctx, &s);
+  if (r != CUDA_SUCCESS) return r;
   for (const auto& c : StreamTargets(s))
     if (Pending(c)) return CUDA_ERROR_NOT_READY;
   return CUDA_SUCCESS;
@@ -75,10 +73,9 @@ CUresult cuStreamQuery(CUstream stream) {
 CUresult cuStreamSetAttribute(CUstream stream, CUstreamAttrID attr, const CUstreamAttrValue* value) {
   std::lock_guard lock(D().mu);
   Context* ctx;
-  CUresult r = UsableContext(&ctx);
-  if (r != CUDA_SUCCESS) return r;
   Stream* s;
-  if ((r = ResolveStream(ctx, stream, &s)) != CUDA_SUCCESS) return r;
+  CUresult r = UsableStream(stream, &ctx, &s);
+  if (r != CUDA_SUCCESS) return r;
   if (!value) return CUDA_ERROR_INVALID_VALUE;
   switch (attr) {
     case CU_LAUNCH_ATTRIBUTE_ACCESS_POLICY_WINDOW: {
@@ -106,10 +103,9 @@ CUresult cuStreamSetAttribute(CUstream stream, CUstreamAttrID attr, const CUstre
 CUresult cuStreamGetAttribute(CUstream stream, CUstreamAttrID attr, CUstreamAttrValue* value) {
   std::lock_guard lock(D().mu);
   Context* ctx;
-  CUresult r = UsableContext(&ctx);
-  if (r != CUDA_SUCCESS) return r;
   Stream* s;
-  if ((r = ResolveStream(ctx, stream, &s)) != CUDA_SUCCESS) return r;
+  CUresult r = UsableStream(stream, &ctx, &s);
+  if (r != CUDA_SUCCESS) return r;
   if (!value) return CUDA_ERROR_INVALID_VALUE;
   switch (attr) {
     case CU_LAUNCH_ATTRIBUTE_ACCESS_POLICY_WINDOW:
@@ -162,10 +158,9 @@ CUresult cuStreamWaitEvent(CUstream stream, CUevent event, unsigned int flags) {
 CUresult cuStreamGetPriority(CUstream stream, int* priority) {
   std::lock_guard lock(D().mu);
   Context* ctx;
-  CUresult r = UsableContext(&ctx);
-  if (r != CUDA_SUCCESS) return r;
   Stream* s;
-  if ((r = ResolveStream(ctx, stream, &s)) != CUDA_SUCCESS) return r;
+  CUresult r = UsableStream(stream, &ctx, &s);
+  if (r != CUDA_SUCCESS) return r;
   if (!priority) return CUDA_ERROR_INVALID_VALUE;
   *priority = s->priority;
   return CUDA_SUCCESS;
@@ -174,10 +169,9 @@ CUresult cuStreamGetPriority(CUstream stream, int* priority) {
 CUresult cuStreamGetFlags(CUstream stream, unsigned int* flags) {
   std::lock_guard lock(D().mu);
   Context* ctx;
-  CUresult r = UsableContext(&ctx);
-  if (r != CUDA_SUCCESS) return r;
   Stream* s;
-  if ((r = ResolveStream(ctx, stream, &s)) != CUDA_SUCCESS) return r;
+  CUresult r = UsableStream(stream, &ctx, &s);
+  if (r != CUDA_SUCCESS) return r;
   if (!flags) return CUDA_ERROR_INVALID_VALUE;
   *flags = s->flags;
   return CUDA_SUCCESS;
@@ -279,10 +273,9 @@ CUresult cuEventElapsedTime(float* milliseconds, CUevent start, CUevent end) {
 CUresult cuLaunchHostFunc(CUstream stream, CUhostFn fn, void* user_data) {
   std::lock_guard lock(D().mu);
   Context* ctx;
-  CUresult r = UsableContext(&ctx);
-  if (r != CUDA_SUCCESS) return r;
   Stream* s;
-  if ((r = ResolveStream(ctx, stream, &s)) != CUDA_SUCCESS) return r;
+  CUresult r = UsableStream(stream, &ctx, &s);
+  if (r != CUDA_SUCCESS) return r;
   if (!fn) return CUDA_ERROR_INVALID_VALUE;
   Op op;
   op.what = "cuLaunchHostFunc";

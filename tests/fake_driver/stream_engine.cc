@@ -116,6 +116,12 @@ CUresult ResolveStream(Context* ctx, CUstream handle, Stream** stream) {
   return CUDA_SUCCESS;
 }
 
+CUresult UsableStream(CUstream handle, Context** ctx, Stream** stream) {
+  CUresult r = UsableContext(ctx);
+  if (r != CUDA_SUCCESS) return r;
+  return ResolveStream(*ctx, handle, stream);
+}
+
 CompletionRef Enqueue(Stream* s, Op op) {
   Context* ctx = s->ctx;
   if (s->legacy) {

@@ -83,6 +83,11 @@ void ReapStreams(Context* ctx);
 // legacy default stream. CU_STREAM_PER_THREAD is not modeled (refused).
 CUresult ResolveStream(Context* ctx, CUstream handle, Stream** stream);
 
+// The preamble of most stream calls: the calling thread's context checked
+// for use (UsableContext), then `handle` resolved in it. Call with the lock
+// held.
+CUresult UsableStream(CUstream handle, Context** ctx, Stream** stream);
+
 // Queues `op` on `s` behind its implicit dependencies and returns its
 // completion.
 CompletionRef Enqueue(Stream* s, Op op);

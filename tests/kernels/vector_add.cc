@@ -17,6 +17,10 @@ RCUDA_TEST_KERNEL("_Z6vecAddPKfS0_Pfi", vec_add) {
   return 0;
 }
 
+// tests/cuda/driver_kernels.cu's extern "C" drvVecAdd (driver_vector_add)
+// is the same kernel.
+static ::rcuda::testk::Registrar drv_vec_add_registrar("drvVecAdd", &::rcuda::testk::Guarded<&vec_add_body>);
+
 RCUDA_TEST_KERNEL("_Z5saxpyfPKfPfi", saxpy) {
   auto a = Param<float>(launch, 0);
   auto x = Param<const float*>(launch, 1);
