@@ -122,6 +122,13 @@ class Session : private RpcChannel {
   // *segment names it in copies (HostSegmentUnmap frees it).
   Status HostSegmentMap(int fd, uint64_t size, int64_t* segment) EXCLUDES(mu_);
 
+  // ---- Forwarded math libraries (session_library.cc) ----------------------
+  // One LibraryCall: *status is the library's, *values and *bytes its out
+  // values and result bytes (client/private_library_abi.h).
+  Status LibraryCall(uint32_t library, uint32_t function, std::span<const int64_t> values,
+                     std::span<const uint8_t> bytes, int32_t* status, std::vector<int64_t>* out_values,
+                     std::vector<uint8_t>* out_bytes) EXCLUDES(mu_);
+
   // ---- The generated proxy -------------------------------------------------
 #include "client/session_proxy.inc"
 

@@ -137,6 +137,8 @@ class CudaExecutor final : public Executor {
       REQUIRES(session_thread_) override;
   Status ProfilerStart() REQUIRES(session_thread_) override;
   Status ProfilerStop() REQUIRES(session_thread_) override;
+  Status NativeStream(uint64_t stream, void** native) REQUIRES(session_thread_) override;
+  Status StreamHandleOf(void* native, uint64_t* stream) REQUIRES(session_thread_) override;
 
   // ---- Registered host memory (cuda_executor_host_memory.cc) --------------
   Status RegisterHostMemory(void* host, uint64_t size) REQUIRES(session_thread_) override;

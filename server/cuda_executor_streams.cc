@@ -16,6 +16,29 @@ Status CudaExecutor::StreamOf(uint64_t handle, CUstream* stream) {
   return Status::Ok();
 }
 
+Status CudaExecutor::NativeStream(uint64_t stream, void** native) {
+  CUstream s = nullptr;
+  RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
+  *native = s;
+  return Status::Ok();
+}
+
+Status CudaExecutor::StreamHandleOf(void* native, uint64_t* stream) {
+  // A library hands back the stream it was given: the legacy stream as
+  // CU_STREAM_LEGACY, or 0 (the default stream, legacy in a worker).
+  if (native == nullptr || native == CU_STREAM_LEGACY) {
+    *stream = kLegacyStream;
+    return Status::Ok();
+  }
+  for (const auto& [handle, s] : streams_) {
+    if (s == native) {
+      *stream = handle;
+      return Status::Ok();
+    }
+  }
+  return Status::Cuda(kInvalidResourceHandle, "a stream the session does not hold");
+}
+
 Status CudaExecutor::EventOf(uint64_t handle, CUevent* event) {
   auto it = events_.find(handle);
   if (it == events_.end()) return Status::Cuda(kInvalidResourceHandle, "unknown event");

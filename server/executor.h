@@ -168,6 +168,11 @@ class Executor {
   virtual Status ProfilerStart() = 0;
   virtual Status ProfilerStop() = 0;
 
+  // Library forwarding (server/library_call.h): the driver's stream behind
+  // a stream handle (the legacy stream's for 0), and back.
+  virtual Status NativeStream(uint64_t stream, void** native) = 0;
+  virtual Status StreamHandleOf(void* native, uint64_t* stream) = 0;
+
   // Host memory the client shares with the worker (a segment of pinned
   // memory mapped from the client's memfd, server/host_segment_table.h):
   // registered with the driver so that copies from and to it go by DMA,

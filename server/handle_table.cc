@@ -9,6 +9,7 @@ const char* HandleKindName(HandleKind kind) {
     case HandleKind::kFunction: return "function";
     case HandleKind::kGraphExec: return "executable graph";
     case HandleKind::kPool: return "memory pool";
+    case HandleKind::kLibrary: return "library handle";
   }
   return "handle";
 }

@@ -44,6 +44,7 @@ SessionWorker::SessionWorker(std::unique_ptr<Connection> connection, std::unique
 
 SessionWorker::~SessionWorker() {
   ending_.store(true);
+  libraries_.Release();  // the library handles the session still holds, while its context lives
   ReleaseHostSegments();
   host_channel_.Close();
   if (policy_.control_fd >= 0) shutdown(policy_.control_fd, SHUT_RDWR);

@@ -33,6 +33,7 @@
 #include "server/handle_table.h"
 #include "server/host_channel.h"
 #include "server/host_segment_table.h"
+#include "server/library_call.h"
 #include "server/memory_budget.h"
 #include "server/session_monitor.h"
 #include "server/wait_pool.h"
@@ -74,7 +75,7 @@ struct SessionPolicy {
 // What one session may hold of the worker's host, whatever it asks.
 struct SessionCaps {
   static constexpr uint64_t kMaxModuleBytes = 1ull << 30;  // one fatbinary
-  static constexpr int kMaxHandles = 16384;  // live streams, events, graphs, pools
+  static constexpr int kMaxHandles = 16384;  // live streams, events, graphs, pools, library handles
   static constexpr size_t kMaxWaitThreads = 32;  // threads waiting on the GPU
   static constexpr size_t kMaxHostSegments = 256;  // pinned buffers shared over shared memory
 };
@@ -235,6 +236,9 @@ class SessionWorker {
   uint64_t resident_threads_ = 1;  // SMs * threads per SM: a stack size's multiplier
   uint32_t arch_ = 0;              // the GPU's, e.g. 90: which module image it loads
   HandleTable handles_{SessionCaps::kMaxHandles};
+  // Forwarded math libraries (session_worker_library.cc): their handles
+  // count in handles_ (kLibrary) and are destroyed when the session ends.
+  library::LibrarySessionState libraries_;
   std::unique_ptr<SessionMonitor> monitor_;
   uint64_t next_id_ = 0;
   Mutex async_mu_;

@@ -84,6 +84,12 @@ def write_coverage(rows, path):
         "",
         "`_ptsz`/`_ptds` names are the per-thread-default-stream variants that `nvcc --default-stream per-thread` calls.",
         "",
+        "cuBLAS: rcuda's `libcublas.so.13` (`client/libs/`) exports every name of NVIDIA's and forwards the functions "
+        "that `client/libs/cublas.def` describes (handles, stream, pointer and math modes, workspace, version, "
+        "S/D/H GEMM, S/D strided batched GEMM, SAXPY, SDOT, SNRM2, SSCAL), one synchronous `LibraryCall` each; every "
+        "other export returns `CUBLAS_STATUS_NOT_SUPPORTED` and logs its name once "
+        "([docs/design.md](design.md#library-forwarding)).",
+        "",
     ]
     for area in sorted(by_area):
         items = by_area[area]

@@ -32,6 +32,8 @@ expect_failure unknown_function "is not an export" 's/^forward cublasSscal_v2/fo
 expect_failure unknown_kind "bad argument" 's/mode: enum\)$/mode: pointer)/'
 expect_failure wrong_soname "has SONAME" 's/soname=libcublas.so.13/soname=libcublas.so.12/'
 expect_failure unknown_enumerator "is not an enumerator" 's/not_supported=CUBLAS_STATUS_NOT_SUPPORTED/not_supported=CUBLAS_STATUS_NOPE/'
+expect_failure scalar_without_handle "needs the function's handle" 's/^forward cublasSaxpy_v2 \(handle: handle,/forward cublasSaxpy_v2 (handle: i64,/'
+expect_failure no_wire_id "needs wire_id=" 's/ wire_id=1//'
 expect_failure unparsable_line "cannot parse" 's/^forward cublasSetMathMode \(/forward cublasSetMathMode [/'
 
 # And the description itself is accepted.

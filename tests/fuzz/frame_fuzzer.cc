@@ -185,6 +185,14 @@ void WalkRequest(const wire::Message& m) {
         Walk(r->data());
       }
       break;
+    case R::LibraryCall:
+      if (auto* r = m.request_as_LibraryCall()) {
+        Use(r->library());
+        Use(r->function());
+        Walk(r->values());
+        Walk(r->bytes());
+      }
+      break;
 #include "protocol/request_walk.inc"
     default:
       // An unknown type verifies (the verifier lets newer union members
@@ -258,6 +266,13 @@ void WalkReply(const wire::Reply& r) {
       if (auto* b = r.body_as_CallReply()) {
         Walk(b->values());
         Walk(b->data());
+      }
+      break;
+    case B::LibraryCallReply:
+      if (auto* b = r.body_as_LibraryCallReply()) {
+        Use(b->status());
+        Walk(b->values());
+        Walk(b->bytes());
       }
       break;
 #include "protocol/reply_walk.inc"

@@ -79,7 +79,21 @@ backend=${RCUDA_GPU_RUN_BACKEND:-cuda}
 plugins=()
 if [ "$backend" = test ]; then
   for p in "$build"/lib/*test_kernels*.so; do plugins+=(--test-kernels "$p"); done
+  # The host cuBLAS double (TEST EQUIPMENT) for cublas_gemm.
+  export RCUDA_WORKER_LIBCUBLAS=${RCUDA_WORKER_LIBCUBLAS:-$build/lib/fake-libs/libcublas.so.13}
+else
+  # Library forwarding (cublas_gemm): the worker opens NVIDIA's
+  # libcublas.so.13; where the loader would not find it, the toolkit's or
+  # the pip wheel's (unverified on a GPU so far).
+  for d in "$native_lib" /usr/local/cuda/lib64 \
+    $(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__file__))' 2>/dev/null)/cu13/lib \
+    $(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__file__))' 2>/dev/null)/cublas/lib; do
+    if [ -z "${RCUDA_WORKER_LIBCUBLAS:-}" ] && [ -n "$d" ] && [ -e "$d/libcublas.so.13" ]; then
+      export RCUDA_WORKER_LIBCUBLAS=$d/libcublas.so.13
+    fi
+  done
 fi
+say "worker's libcublas: ${RCUDA_WORKER_LIBCUBLAS:-libcublas.so.13 (the loader's)}"
 "$build/bin/rcuda-server" --backend "$backend" "${plugins[@]}" --listen 127.0.0.1 --port 0 --port-file "$port_file" \
   --log-level info >"$out/logs/server.log" 2>&1 &
 server=$!

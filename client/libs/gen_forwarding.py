@@ -1,0 +1,255 @@
+"""The forwarding half of gen_library.py: from the `forward` lines of a
+library's description (client/libs/<name>.def), both ends of each forwarded
+function's LibraryCall (protocol/rpc/operations.def):
+
+  * the client's thunk (write_client_thunks): the export itself, with the
+    header's prototype, that encodes the arguments by their kinds
+    (client/libs/library_call.h) and sends them through our libcudart's
+    session (its private ABI, client/private_library_abi.h);
+  * the worker's table (write_worker_table): for each function id, the code
+    that decodes those arguments, checks them (handles, device ranges,
+    streams; server/library_call.h) and calls the real function, resolved by
+    name in the real library the worker dlopen()s.
+
+The encoding, argument by argument, in order (values: LibraryCall.values, an
+int64 vector; bytes: LibraryCall.bytes):
+
+  handle, handle.del       value: the handle's id
+  handle.new               nothing; the reply's next value is the new id
+  stream                   value: the session's stream handle (0: legacy)
+  stream.out               nothing; the reply's next value is a stream handle
+  i32, i64, enum,
+  pointer_mode             value
+  i32.out, enum.out        nothing; the reply's next value
+  scalar.T                 value: the pointer mode the client believes in
+                           (0 host, 1 device); host: sizeof(T) bytes;
+                           device: value, the device pointer
+  result.T                 value: the pointer mode; device: value, the
+                           pointer; host: the reply's next sizeof(T) bytes
+  dptr[SIZE]               value: the device pointer
+
+Function ids are the `forward` lines' order in the description.
+"""
+import re
+
+SCALAR_BYTES = {"f16": 2, "f32": 4, "f64": 8}
+OUT_VALUE_KINDS = ("handle.new", "stream.out", "i32.out", "enum.out")
+
+
+def forwardable(kind):
+    return (kind in ("handle", "handle.new", "handle.del", "stream", "stream.out", "i32", "i64", "enum",
+                     "pointer_mode", "i32.out", "enum.out")
+            or re.match(r"^(scalar|result)\.(f16|f32|f64)$", kind) or re.match(r"^dptr\[.+\]$", kind))
+
+
+def check_forwardable(library, forwards, fail):
+    for key in ("wire_id", "invalid_value", "lost", "no_room"):
+        if key not in library:
+            fail(f"the library line needs {key}= to forward")
+    for name, args in forwards.items():
+        handles = [a for a, k in args if k in ("handle", "handle.del")]
+        for arg, kind in args:
+            if not forwardable(kind):
+                fail(f"{name}: {arg}: the kind {kind} cannot be forwarded yet")
+            if (kind.startswith(("scalar.", "result.")) or kind == "pointer_mode") and not handles:
+                fail(f"{name}: {arg}: a {kind} needs the function's handle (its pointer mode)")
+    deleters = [n for n, args in forwards.items() if any(k == "handle.del" for _, k in args)]
+    creators = [n for n, args in forwards.items() if any(k == "handle.new" for _, k in args)]
+    if creators and len(deleters) != 1:
+        fail("a library that creates handles needs exactly one function that destroys them (handle.del)")
+    return deleters[0] if deleters else ""
+
+
+def handle_arg(args):
+    return next((a for a, k in args if k in ("handle", "handle.del")), None)
+
+
+# ---- The client's thunks ----------------------------------------------------
+
+def client_thunk(library, function_id, name, args, prototype):
+    returns, params = prototype
+    signature = ", ".join(f"{t} {n}" if not t.endswith("*") else f"{t}{n}" for t, n in params)
+    handle = handle_arg(args)
+    lines = [f'extern "C" __attribute__((visibility("default"))) {returns} {name}({signature}) {{',
+             f'  rcuda::libs::LibraryCall call({library["wire_id"]}, {function_id}, "{name}", '
+             f'{library["invalid_value"]}, {library["lost"]});']
+    after = []
+    for arg, kind in args:
+        if kind in ("handle", "handle.del"):
+            lines.append(f"  call.Handle({arg});")
+            if kind == "handle.del":
+                after.append(f"  call.ForgetHandle({arg});")
+        elif kind == "handle.new":
+            lines.append(f"  call.NeedOut({arg});")
+            after.append(f"  *{arg} = reinterpret_cast<std::remove_pointer_t<decltype({arg})>>(call.TakeValue());")
+        elif kind == "stream":
+            lines.append(f"  call.Stream({arg});")
+        elif kind == "stream.out":
+            lines.append(f"  call.NeedOut({arg});")
+            after.append(f"  *{arg} = static_cast<std::remove_pointer_t<decltype({arg})>>(call.TakeStream());")
+        elif kind in ("i32", "i64", "enum"):
+            lines.append(f"  call.Value(static_cast<int64_t>({arg}));")
+        elif kind == "pointer_mode":
+            lines.append(f"  call.Value(static_cast<int64_t>({arg}));")
+            after.append(f"  call.RecordPointerMode({handle}, static_cast<int64_t>({arg}));")
+        elif kind in ("i32.out", "enum.out"):
+            lines.append(f"  call.NeedOut({arg});")
+            after.append(f"  *{arg} = static_cast<std::remove_pointer_t<decltype({arg})>>(call.TakeValue());")
+        elif kind.startswith("scalar."):
+            lines.append(f"  call.Scalar({handle}, {arg}, {SCALAR_BYTES[kind.split('.')[1]]});")
+        elif kind.startswith("result."):
+            lines.append(f"  call.Result({handle}, {arg}, {SCALAR_BYTES[kind.split('.')[1]]});")
+            after.append(f"  call.TakeResult({arg}, {SCALAR_BYTES[kind.split('.')[1]]});")
+        elif kind.startswith("dptr["):
+            lines.append(f"  call.Pointer({arg});")
+    values = sum(1 for _, k in args if k in OUT_VALUE_KINDS)
+    lines.append(f"  if (!call.Send({values})) return static_cast<{returns}>(call.status());")
+    lines += after
+    lines.append(f"  return static_cast<{returns}>(call.status());")
+    lines.append("}")
+    return lines
+
+
+def write_client_thunks(library, forwards, prototypes, path):
+    out = [
+        f"// GENERATED by client/libs/gen_library.py (gen_forwarding.py) from",
+        f"// client/libs/{library['name']}.def and the toolkit's headers. Do not edit.",
+        "// The forwarded exports: each encodes its arguments by their kinds and",
+        "// sends one LibraryCall through our libcudart's session.",
+        "#include <cstdint>",
+        "#include <type_traits>",
+        f"#include <{library['header']}>",
+        '#include "client/libs/library_call.h"',
+        "",
+    ]
+    for function_id, (name, args) in enumerate(forwards.items()):
+        out += client_thunk(library, function_id, name, args, prototypes[name]) + [""]
+    open(path, "w").write("\n".join(out))
+
+
+# ---- The worker's table -----------------------------------------------------
+
+def size_expression(expr, names):
+    """The SIZE expression in 128-bit arithmetic: no product of hostile
+    64-bit values can overflow it."""
+    expr = re.sub(r"\babs\(", "Abs128(", expr)
+    for n in sorted(names, key=len, reverse=True):
+        expr = re.sub(rf"\b{n}\b", f"Wide({n})", expr)
+    return expr
+
+
+C_TYPE = {"handle": "void*", "handle.del": "void*", "handle.new": "void**", "stream": "void*",
+          "stream.out": "void**", "i32": "int", "enum": "int", "pointer_mode": "int", "i64": "int64_t",
+          "i32.out": "int*", "enum.out": "int*"}
+
+
+def c_type(kind):
+    if kind in C_TYPE:
+        return C_TYPE[kind]
+    if kind.startswith("scalar."):
+        return "const void*"
+    return "void*"  # result.T, dptr[...]
+
+
+def worker_function(name, args):
+    refuse = "return c.invalid_value();"
+    handle = handle_arg(args)
+    lines = [f"int Forward_{name}(LibraryCallContext& c) {{"]
+    call_args, after, ranges = [], [], []
+    for arg, kind in args:
+        if kind in ("handle", "handle.del"):
+            lines.append(f"  int64_t {arg} = 0;")
+            lines.append(f"  void* {arg}_real = nullptr;")
+            lines.append(f"  if (!c.Handle(&{arg}, &{arg}_real)) {refuse}")
+            call_args.append(f"{arg}_real")
+            if kind == "handle.del":
+                after.append(f"  c.DropHandle({arg});")
+        elif kind == "handle.new":
+            lines.append(f"  if (!c.HasHandleRoom()) return c.no_room();")
+            lines.append(f"  void* {arg}_real = nullptr;")
+            call_args.append(f"&{arg}_real")
+            after.append(f"  c.AddHandle({arg}_real);")
+        elif kind == "stream":
+            lines.append(f"  void* {arg}_native = nullptr;")
+            lines.append(f"  if (!c.Stream(&{arg}_native)) {refuse}")
+            call_args.append(f"{arg}_native")
+        elif kind == "stream.out":
+            lines.append(f"  void* {arg}_native = nullptr;")
+            call_args.append(f"&{arg}_native")
+            after.append(f"  if (!c.OutStream({arg}_native)) {refuse}")
+        elif kind in ("i32", "enum", "pointer_mode"):
+            lines.append(f"  int64_t {arg} = 0;")
+            check = "c.PointerMode" if kind == "pointer_mode" else "c.Int32"
+            lines.append(f"  if (!{check}(&{arg})) {refuse}")
+            call_args.append(f"static_cast<int>({arg})")
+            if kind == "pointer_mode":
+                after.append(f"  c.SetPointerMode({handle}, {arg});")
+        elif kind == "i64":
+            lines.append(f"  int64_t {arg} = 0;")
+            lines.append(f"  if (!c.Value(&{arg})) {refuse}")
+            call_args.append(arg)
+        elif kind in ("i32.out", "enum.out"):
+            lines.append(f"  int {arg} = 0;")
+            call_args.append(f"&{arg}")
+            after.append(f"  c.OutValue({arg});")
+        elif kind.startswith("scalar."):
+            lines.append(f"  const void* {arg} = nullptr;")
+            lines.append(f"  if (!c.Scalar({handle}, {SCALAR_BYTES[kind.split('.')[1]]}, &{arg})) {refuse}")
+            call_args.append(arg)
+        elif kind.startswith("result."):
+            lines.append(f"  void* {arg} = nullptr;")
+            lines.append(f"  if (!c.Result({handle}, {SCALAR_BYTES[kind.split('.')[1]]}, &{arg})) {refuse}")
+            call_args.append(arg)
+        elif kind.startswith("dptr["):
+            lines.append(f"  int64_t {arg} = 0;")
+            lines.append(f"  if (!c.Value(&{arg})) {refuse}")
+            call_args.append(f"reinterpret_cast<void*>({arg})")
+            ranges.append((arg, kind[5:-1]))
+    lines.append(f"  if (!c.Finished()) {refuse}")
+    scalar_names = [a for a, k in args if k in ("i32", "i64", "enum", "pointer_mode")]
+    for arg, size in ranges:
+        lines.append(f"  if (!c.DeviceRange({arg}, {size_expression(size, scalar_names)})) {refuse}")
+    types = ", ".join(c_type(k) for _, k in args)
+    lines.append(f"  using Fn = int (*)({types});")
+    lines.append(f'  auto fn = reinterpret_cast<Fn>(c.Resolve("{name}"));')
+    lines.append("  if (fn == nullptr) return c.not_supported();")
+    lines.append(f"  int status = fn({', '.join(call_args)});")
+    lines.append("  if (status != 0) return status;")
+    lines += after
+    lines.append("  c.EmitResults();")
+    lines.append("  return status;")
+    lines.append("}")
+    return lines
+
+
+def write_worker_table(library, forwards, deleter, path):
+    ns = library["name"]
+    env = "RCUDA_WORKER_LIB" + ns.upper()
+    out = [
+        f"// GENERATED by client/libs/gen_library.py (gen_forwarding.py) from",
+        f"// client/libs/{ns}.def. Do not edit. Included by server/library_registry.cc.",
+        f"// The worker's side of {library['soname']}'s LibraryCall: one function per",
+        "// function id, which decodes and checks the arguments by their kinds",
+        "// (server/library_call.h) and calls the real function.",
+        f"#include <{library['header']}>",
+        "",
+        f"namespace rcuda::library::{ns} {{",
+        "namespace {",
+        "",
+    ]
+    for name, args in forwards.items():
+        out += worker_function(name, args) + [""]
+    out.append("const LibraryFunction kFunctions[] = {")
+    out += [f'    {{"{name}", Forward_{name}}},' for name in forwards]
+    out.append("};")
+    out.append("")
+    out.append("}  // namespace")
+    out.append("")
+    out.append("const LibraryDescription kDescription = {")
+    out.append(f'    "{ns}", "{library["soname"]}", "{env}", {library["wire_id"]},')
+    out.append(f"    kFunctions, sizeof kFunctions / sizeof kFunctions[0],")
+    out.append(f'    "{deleter}", {library["invalid_value"]}, {library["not_supported"]}, {library["no_room"]},')
+    out.append("};")
+    out.append("")
+    out.append(f"}}  // namespace rcuda::library::{ns}")
+    open(path, "w").write("\n".join(out) + "\n")

@@ -1,0 +1,183 @@
+#include "server/library_call.h"
+
+#include <dlfcn.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+namespace rcuda::library {
+
+// ---- LibrarySessionState ---------------------------------------------------
+
+void* LibrarySessionState::Resolve(const LibraryDescription& library, const char* name) {
+  Opened& o = opened_[library.wire_id];
+  if (o.failed) return nullptr;
+  if (o.dl == nullptr) {
+    const char* env = std::getenv(library.path_env);
+    const char* path = env != nullptr && env[0] != '\0' ? env : library.soname;
+    o.dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (o.dl == nullptr) {
+      const char* why = dlerror();
+      spdlog::error("library forwarding: cannot open {} ({}={}): {}; its calls answer NOT_SUPPORTED", path,
+                    library.path_env, env ? env : "unset", why ? why : "?");
+      o.failed = true;
+      return nullptr;
+    }
+    spdlog::info("library forwarding: opened {} for {}", path, library.name);
+  }
+  auto it = o.symbols.find(name);
+  if (it != o.symbols.end()) return it->second;
+  void* fn = dlsym(o.dl, name);
+  if (fn == nullptr) spdlog::warn("library forwarding: {} has no {}", library.name, name);
+  o.symbols.emplace(name, fn);
+  return fn;
+}
+
+void LibrarySessionState::Release() {
+  for (auto& [id, handle] : handles_) {
+    if (handle.library == nullptr || handle.library->destroy[0] == '\0') continue;
+    auto destroy = reinterpret_cast<int (*)(void*)>(Resolve(*handle.library, handle.library->destroy));
+    if (destroy == nullptr) continue;
+    int status = destroy(handle.real);
+    if (status != 0) spdlog::warn("library forwarding: {} of a handle left at the session's end: {}",
+                                  handle.library->destroy, status);
+  }
+  handles_.clear();
+  for (auto& [wire_id, o] : opened_) {
+    // The library stays loaded (dlclose of a CUDA library with live state is
+    // unsafe); the process ends with the session.
+    o.symbols.clear();
+  }
+}
+
+// ---- LibraryCallContext: decoding ------------------------------------------
+
+bool LibraryCallContext::Value(int64_t* v) {
+  if (next_value_ >= values_.size()) return false;
+  *v = values_[next_value_++];
+  return true;
+}
+
+bool LibraryCallContext::Int32(int64_t* v) {
+  return Value(v) && *v >= INT32_MIN && *v <= INT32_MAX;
+}
+
+bool LibraryCallContext::PointerMode(int64_t* v) { return Value(v) && (*v == 0 || *v == 1); }
+
+const LibraryHandle* LibraryCallContext::FindHandle(int64_t id) const {
+  if (!session_.handles->Has(HandleKind::kLibrary, static_cast<uint64_t>(id))) return nullptr;
+  auto& handles = session_.state->handles();
+  auto it = handles.find(static_cast<uint64_t>(id));
+  if (it == handles.end() || it->second.library != &library_) return nullptr;
+  return &it->second;
+}
+
+bool LibraryCallContext::Handle(int64_t* id, void** real) {
+  if (!Value(id)) return false;
+  const LibraryHandle* h = FindHandle(*id);
+  if (h == nullptr) return false;
+  *real = h->real;
+  return true;
+}
+
+bool LibraryCallContext::Stream(void** native) {
+  int64_t stream = 0;
+  if (!Value(&stream) || !session_.handles->Has(HandleKind::kStream, static_cast<uint64_t>(stream))) return false;
+  return session_.executor->NativeStream(static_cast<uint64_t>(stream), native).ok();
+}
+
+bool LibraryCallContext::Scalar(int64_t handle, size_t size, const void** p) {
+  const LibraryHandle* h = FindHandle(handle);
+  int64_t mode = 0;
+  // The client's idea of the pointer mode must be the worker's: a host
+  // value read as a device pointer (or the reverse) never reaches the library.
+  if (h == nullptr || !Value(&mode) || mode != h->pointer_mode) return false;
+  if (mode == 0) {
+    if (bytes_.size() - next_byte_ < size) return false;
+    *p = bytes_.data() + next_byte_;
+    next_byte_ += size;
+    return true;
+  }
+  int64_t ptr = 0;
+  if (!Value(&ptr) || !DeviceRange(ptr, static_cast<__int128>(size))) return false;
+  *p = reinterpret_cast<const void*>(ptr);
+  return true;
+}
+
+bool LibraryCallContext::Result(int64_t handle, size_t size, void** p) {
+  const LibraryHandle* h = FindHandle(handle);
+  int64_t mode = 0;
+  if (h == nullptr || !Value(&mode) || mode != h->pointer_mode || size > 16) return false;
+  if (mode == 0) {
+    results_.push_back(std::make_unique<std::array<uint8_t, 16>>());
+    results_.back()->fill(0);
+    result_sizes_.push_back(size);
+    *p = results_.back()->data();
+    return true;
+  }
+  int64_t ptr = 0;
+  if (!Value(&ptr) || !DeviceRange(ptr, static_cast<__int128>(size))) return false;
+  *p = reinterpret_cast<void*>(ptr);
+  return true;
+}
+
+bool LibraryCallContext::DeviceRange(int64_t ptr, __int128 size) const {
+  if (size <= 0) return true;
+  if (size > static_cast<__int128>(UINT64_MAX)) return false;
+  return session_.memory->Contains(static_cast<uint64_t>(ptr), static_cast<uint64_t>(size));
+}
+
+// ---- After the call ----------------------------------------------------------
+
+void LibraryCallContext::AddHandle(void* real) {
+  uint64_t id = session_.state->NextHandleId();
+  session_.state->handles()[id] = LibraryHandle{real, 0, &library_};
+  session_.handles->Add(HandleKind::kLibrary, id, /*counted=*/true);
+  out_values_.push_back(static_cast<int64_t>(id));
+}
+
+void LibraryCallContext::DropHandle(int64_t id) {
+  session_.state->handles().erase(static_cast<uint64_t>(id));
+  session_.handles->Remove(HandleKind::kLibrary, static_cast<uint64_t>(id));
+}
+
+void LibraryCallContext::SetPointerMode(int64_t handle, int64_t mode) {
+  auto& handles = session_.state->handles();
+  auto it = handles.find(static_cast<uint64_t>(handle));
+  if (it != handles.end()) it->second.pointer_mode = mode;
+}
+
+bool LibraryCallContext::OutStream(void* native) {
+  uint64_t stream = 0;
+  if (!session_.executor->StreamHandleOf(native, &stream).ok()) return false;
+  out_values_.push_back(static_cast<int64_t>(stream));
+  return true;
+}
+
+void LibraryCallContext::EmitResults() {
+  for (size_t i = 0; i < results_.size(); ++i) {
+    out_bytes_.insert(out_bytes_.end(), results_[i]->begin(), results_[i]->begin() + result_sizes_[i]);
+  }
+}
+
+// ---- Serving ---------------------------------------------------------------
+
+int ServeLibraryCall(uint32_t library, uint32_t function, std::span<const int64_t> values,
+                     std::span<const uint8_t> bytes, const LibrarySession& session, bool* known,
+                     std::vector<int64_t>* out_values, std::vector<uint8_t>* out_bytes) {
+  const LibraryDescription* d = FindLibrary(library);
+  *known = d != nullptr;
+  if (d == nullptr) return 0;
+  if (function >= d->function_count) return d->invalid_value;
+  LibraryCallContext c(*d, session, values, bytes);
+  int status = d->functions[function].forward(c);
+  if (status == 0) {
+    *out_values = c.out_values();
+    *out_bytes = c.out_bytes();
+  }
+  return status;
+}
+
+}  // namespace rcuda::library

@@ -1,0 +1,169 @@
+// Library forwarding on the worker (docs/design.md, "Library forwarding"):
+// the calls of a CUDA math library (cuBLAS first) that a client's
+// replacement library (client/libs/) sends as LibraryCall requests.
+//
+// The per-function code is generated from the library's description
+// (client/libs/<name>.def, gen_library.py --worker): it decodes the call's
+// arguments through a LibraryCallContext, which checks each against the
+// session (the library handles it holds, its streams, its device memory),
+// then calls the real function. The real library is dlopen()ed on a
+// session's first call that uses it, from the path in its environment
+// variable (RCUDA_WORKER_LIBCUBLAS) or by its SONAME. Every check failure is
+// the library's invalid-value status; nothing unchecked reaches the library.
+//
+// Not thread-safe: the session's thread owns it (calls run there, with the
+// session's context current).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/allocation_table.h"
+#include "server/executor.h"
+#include "server/handle_table.h"
+
+namespace rcuda::library {
+
+class LibraryCallContext;
+
+struct LibraryFunction {
+  const char* name;
+  int (*forward)(LibraryCallContext& c);  // returns the library's status
+};
+
+// One forwarded library, as its description says (generated).
+struct LibraryDescription {
+  const char* name;     // "cublas"
+  const char* soname;   // dlopen()ed when the environment variable is unset
+  const char* path_env; // RCUDA_WORKER_LIBCUBLAS
+  uint32_t wire_id;     // LibraryCall.library
+  const LibraryFunction* functions;  // by function id
+  size_t function_count;
+  const char* destroy;  // the function that destroys a handle, "" if none
+  int invalid_value, not_supported, no_room;  // the library's status codes
+};
+
+// The libraries this worker forwards, by LibraryCall.library; null if none.
+const LibraryDescription* FindLibrary(uint32_t wire_id);
+
+// A library handle the session holds: the real one and its pointer mode
+// (0 host, 1 device), which decides how its scalars travel.
+struct LibraryHandle {
+  void* real = nullptr;
+  int64_t pointer_mode = 0;
+  const LibraryDescription* library = nullptr;
+};
+
+// What a session holds of the libraries it used: the opened libraries, the
+// resolved functions and its handles. Destroys the handles it still holds
+// at its end (Release).
+class LibrarySessionState {
+ public:
+  LibrarySessionState() = default;
+  LibrarySessionState(const LibrarySessionState&) = delete;
+  LibrarySessionState& operator=(const LibrarySessionState&) = delete;
+  ~LibrarySessionState() { Release(); }
+
+  // The real function `name` of `library`, opening the library on first
+  // use; null (logged once) when it cannot be opened or lacks the name.
+  void* Resolve(const LibraryDescription& library, const char* name);
+  // Destroys every handle still held (on the session's thread) and forgets them.
+  void Release();
+
+  std::unordered_map<uint64_t, LibraryHandle>& handles() { return handles_; }
+  uint64_t NextHandleId() { return ++last_handle_id_; }
+
+ private:
+  struct Opened {
+    void* dl = nullptr;
+    bool failed = false;
+    std::map<std::string, void*> symbols;
+  };
+  std::map<uint32_t, Opened> opened_;  // by wire id
+  std::unordered_map<uint64_t, LibraryHandle> handles_;
+  uint64_t last_handle_id_ = 0;
+};
+
+// What one call may use of the session.
+struct LibrarySession {
+  LibrarySessionState* state;
+  HandleTable* handles;
+  const AllocationTable* memory;
+  Executor* executor;
+};
+
+// One call being decoded: a cursor over its values and bytes, the checks,
+// and the reply's out values and bytes.
+class LibraryCallContext {
+ public:
+  LibraryCallContext(const LibraryDescription& library, const LibrarySession& session,
+                     std::span<const int64_t> values, std::span<const uint8_t> bytes)
+      : library_(library), session_(session), values_(values), bytes_(bytes) {}
+
+  int invalid_value() const { return library_.invalid_value; }
+  int not_supported() const { return library_.not_supported; }
+  int no_room() const { return library_.no_room; }
+
+  // ---- Decoding (false: the call is refused) ----------------------------
+  bool Value(int64_t* v);
+  bool Int32(int64_t* v);        // a value that fits an int
+  bool PointerMode(int64_t* v);  // 0 or 1
+  bool Handle(int64_t* id, void** real);  // one of the session's handles of this library
+  bool Stream(void** native);    // one of the session's streams (0: legacy)
+  // A scalar argument of the handle: by value (host pointer mode), or a
+  // device pointer of `size` bytes in the session's memory (device mode).
+  bool Scalar(int64_t handle, size_t size, const void** p);
+  // A result: the reply's (host mode) or a device pointer (device mode).
+  bool Result(int64_t handle, size_t size, void** p);
+  // Every value and byte was read.
+  bool Finished() const { return next_value_ == values_.size() && next_byte_ == bytes_.size(); }
+  // [ptr, ptr + size) lies in the session's memory; a size <= 0 names no
+  // memory (the library touches none: n <= 0, k == 0) and passes.
+  bool DeviceRange(int64_t ptr, __int128 size) const;
+  bool HasHandleRoom() const { return session_.handles->HasRoom(); }
+  void* Resolve(const char* name) { return session_.state->Resolve(library_, name); }
+
+  // ---- After the call succeeded ------------------------------------------
+  void AddHandle(void* real);  // a new handle: its id goes in the reply
+  void DropHandle(int64_t id);
+  void SetPointerMode(int64_t handle, int64_t mode);
+  void OutValue(int64_t v) { out_values_.push_back(v); }
+  bool OutStream(void* native);  // the session's handle of a driver stream
+  void EmitResults();            // host-mode results, in argument order
+
+  const std::vector<int64_t>& out_values() const { return out_values_; }
+  const std::vector<uint8_t>& out_bytes() const { return out_bytes_; }
+
+ private:
+  const LibraryHandle* FindHandle(int64_t id) const;
+
+  const LibraryDescription& library_;
+  const LibrarySession session_;
+  std::span<const int64_t> values_;
+  std::span<const uint8_t> bytes_;
+  size_t next_value_ = 0, next_byte_ = 0;
+  // Host-mode results the library writes during the call (16 bytes each,
+  // the largest scalar a description has is 8).
+  std::vector<std::unique_ptr<std::array<uint8_t, 16>>> results_;
+  std::vector<size_t> result_sizes_;
+  std::vector<int64_t> out_values_;
+  std::vector<uint8_t> out_bytes_;
+};
+
+inline __int128 Wide(int64_t v) { return v; }
+inline __int128 Abs128(__int128 v) { return v < 0 ? -v : v; }
+
+// Serves one LibraryCall: the library's status, and the reply's values and
+// bytes. `*known` is false for a library id this worker does not forward.
+int ServeLibraryCall(uint32_t library, uint32_t function, std::span<const int64_t> values,
+                     std::span<const uint8_t> bytes, const LibrarySession& session, bool* known,
+                     std::vector<int64_t>* out_values, std::vector<uint8_t>* out_bytes);
+
+}  // namespace rcuda::library

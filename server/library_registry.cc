@@ -1,0 +1,17 @@
+// The libraries this worker forwards (server/library_call.h): each one's
+// table is generated from its description, client/libs/<name>.def.
+#include "server/library_call.h"
+
+#include "server/cublas_worker.inc"
+
+namespace rcuda::library {
+
+const LibraryDescription* FindLibrary(uint32_t wire_id) {
+  static const LibraryDescription* const kLibraries[] = {&cublas::kDescription};
+  for (const LibraryDescription* d : kLibraries) {
+    if (d->wire_id == wire_id) return d;
+  }
+  return nullptr;
+}
+
+}  // namespace rcuda::library

@@ -1,0 +1,323 @@
+// cublas_gemm: an unmodified cuBLAS program (linked with NVIDIA's
+// libcublas.so.13; through rcuda it binds to rcuda's, client/libs/). SGEMM
+// (op(B) transposed), DGEMM, HGEMM, strided batched SGEMM, SAXPY, SSCAL, SDOT and
+// SNRM2 in both pointer modes, on a stream of the program's, against a host
+// reference; the handle's stream, pointer mode, math mode and version read
+// back. Catches arguments forwarded in the wrong order or kind, scalars read
+// in the wrong pointer mode, results that do not come back, work run off its
+// stream.
+// With --session-checks (the remote runs: rcuda's worker checks what the
+// native library does not): a vector outside the program's memory, a
+// made-up handle, an unknown function id and too many handles are refused
+// with the library's status, and the session still serves afterwards.
+#include <cublas_v2.h>
+#include <cuda_fp16.h>
+#include <dlfcn.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "test_util.h"
+
+#define CUBLAS_CHECK(call)                                                                                  \
+  do {                                                                                                      \
+    cublasStatus_t rtest_st_ = (call);                                                                      \
+    if (rtest_st_ != CUBLAS_STATUS_SUCCESS)                                                                 \
+      ::rtest::Fail("%s:%d: %s returned cuBLAS status %d", __FILE__, __LINE__, #call, (int)rtest_st_);     \
+  } while (0)
+#define CUBLAS_EXPECT(call, expected)                                                                       \
+  do {                                                                                                      \
+    cublasStatus_t rtest_st_ = (call);                                                                      \
+    if (rtest_st_ != (expected))                                                                            \
+      ::rtest::Fail("%s:%d: %s returned cuBLAS status %d, expected %d", __FILE__, __LINE__, #call,         \
+                    (int)rtest_st_, (int)(expected));                                                      \
+  } while (0)
+
+namespace {
+
+template <class T>
+void RandomFill(rtest::Rng& rng, std::vector<T>& v) {
+  for (T& x : v) x = static_cast<T>(rng.Double(-1.0, 1.0));
+}
+
+// Column-major reference: C = alpha * op(A) op(B) + beta * C.
+template <class T>
+void ReferenceGemm(bool ta, bool tb, int m, int n, int k, T alpha, const T* A, int lda, const T* B, int ldb, T beta,
+                   T* C, int ldc) {
+  for (int j = 0; j < n; ++j)
+    for (int i = 0; i < m; ++i) {
+      double sum = 0;
+      for (int p = 0; p < k; ++p) {
+        double a = ta ? A[p + i * lda] : A[i + p * lda];
+        double b = tb ? B[j + p * ldb] : B[p + j * ldb];
+        sum += a * b;
+      }
+      C[i + j * ldc] = static_cast<T>(alpha * sum + beta * C[i + j * ldc]);
+    }
+}
+
+template <class T>
+void ExpectClose(const std::vector<T>& got, const std::vector<T>& want, double tolerance, const char* what) {
+  CHECKF(got.size() == want.size(), "%s: sizes", what);
+  for (size_t i = 0; i < got.size(); ++i) {
+    CHECKF(std::fabs(double(got[i]) - double(want[i])) <= tolerance * (1 + std::fabs(double(want[i]))),
+           "%s: element %zu is %g, expected %g", what, i, double(got[i]), double(want[i]));
+  }
+}
+
+template <class T>
+T* ToDevice(const std::vector<T>& host) {
+  T* d = nullptr;
+  CUDA_CHECK(cudaMalloc(&d, host.size() * sizeof(T)));
+  CUDA_CHECK(cudaMemcpy(d, host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice));
+  return d;
+}
+
+template <class T>
+std::vector<T> FromDevice(const T* d, size_t n) {
+  std::vector<T> host(n);
+  CUDA_CHECK(cudaMemcpy(host.data(), d, n * sizeof(T), cudaMemcpyDeviceToHost));
+  return host;
+}
+
+void Gemms(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checksum& sum) {
+  // SGEMM, C = 1.5 A B^T + 0.5 C; A 5x3 (lda 6), B 4x3 (ldb 4), C 5x4 (ldc 5).
+  const int m = 5, n = 4, k = 3, lda = 6, ldb = 4, ldc = 5;
+  std::vector<float> A(lda * k), B(ldb * k), C(ldc * n);
+  RandomFill(rng, A), RandomFill(rng, B), RandomFill(rng, C);
+  float *dA = ToDevice(A), *dB = ToDevice(B), *dC = ToDevice(C);
+  const float alpha = 1.5f, beta = 0.5f;
+  CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_T, m, n, k, &alpha, dA, lda, dB, ldb, &beta, dC, ldc));
+  CUDA_CHECK(cudaStreamSynchronize(stream));
+  ReferenceGemm(false, true, m, n, k, alpha, A.data(), lda, B.data(), ldb, beta, C.data(), ldc);
+  std::vector<float> got = FromDevice(dC, C.size());
+  ExpectClose(got, C, 1e-5, "SGEMM");
+  sum.Add(got.data(), got.size() * sizeof(float));
+  CUDA_CHECK(cudaFree(dA));
+  CUDA_CHECK(cudaFree(dB));
+  CUDA_CHECK(cudaFree(dC));
+
+  // DGEMM, A^T B: A 3x4 (k x m), B 3x2.
+  std::vector<double> dAh(3 * 4), dBh(3 * 2), dCh(4 * 2);
+  RandomFill(rng, dAh), RandomFill(rng, dBh), RandomFill(rng, dCh);
+  double *ddA = ToDevice(dAh), *ddB = ToDevice(dBh), *ddC = ToDevice(dCh);
+  const double dalpha = -2.0, dbeta = 0.0;
+  CUBLAS_CHECK(cublasDgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, 4, 2, 3, &dalpha, ddA, 3, ddB, 3, &dbeta, ddC, 4));
+  CUDA_CHECK(cudaStreamSynchronize(stream));
+  ReferenceGemm(true, false, 4, 2, 3, dalpha, dAh.data(), 3, dBh.data(), 3, dbeta, dCh.data(), 4);
+  std::vector<double> dgot = FromDevice(ddC, dCh.size());
+  ExpectClose(dgot, dCh, 1e-12, "DGEMM");
+  sum.Add(dgot.data(), dgot.size() * sizeof(double));
+  CUDA_CHECK(cudaFree(ddA));
+  CUDA_CHECK(cudaFree(ddB));
+  CUDA_CHECK(cudaFree(ddC));
+
+  // Strided batched SGEMM: 3 batches of 4x4 = 4x2 * 2x4, strides with gaps.
+  const int batch = 3, sA = 10, sB = 9, sC = 17;
+  std::vector<float> bA(sA * batch), bB(sB * batch), bC(sC * batch);
+  RandomFill(rng, bA), RandomFill(rng, bB), RandomFill(rng, bC);
+  float *dbA = ToDevice(bA), *dbB = ToDevice(bB), *dbC = ToDevice(bC);
+  const float balpha = 0.75f, bbeta = 2.0f;
+  CUBLAS_CHECK(cublasSgemmStridedBatched(h, CUBLAS_OP_N, CUBLAS_OP_N, 4, 4, 2, &balpha, dbA, 4, sA, dbB, 2, sB,
+                                         &bbeta, dbC, 4, sC, batch));
+  CUDA_CHECK(cudaStreamSynchronize(stream));
+  for (int b = 0; b < batch; ++b) {
+    ReferenceGemm(false, false, 4, 4, 2, balpha, bA.data() + b * sA, 4, bB.data() + b * sB, 2, bbeta,
+                  bC.data() + b * sC, 4);
+  }
+  std::vector<float> bgot = FromDevice(dbC, bC.size());
+  ExpectClose(bgot, bC, 1e-5, "strided batched SGEMM");
+  sum.Add(bgot.data(), bgot.size() * sizeof(float));
+  CUDA_CHECK(cudaFree(dbA));
+  CUDA_CHECK(cudaFree(dbB));
+  CUDA_CHECK(cudaFree(dbC));
+}
+
+// HGEMM on small integers, which half precision holds exactly.
+void Hgemm(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checksum& sum) {
+  const int m = 3, n = 2, k = 4;
+  std::vector<float> A(m * k), B(k * n), C(m * n, 0.0f);
+  for (float& x : A) x = static_cast<float>(rng.Int(-4, 4));
+  for (float& x : B) x = static_cast<float>(rng.Int(-4, 4));
+  std::vector<__half> hA(A.size()), hB(B.size()), hC(C.size(), __float2half(0.0f));
+  for (size_t i = 0; i < A.size(); ++i) hA[i] = __float2half(A[i]);
+  for (size_t i = 0; i < B.size(); ++i) hB[i] = __float2half(B[i]);
+  __half *dA = ToDevice(hA), *dB = ToDevice(hB), *dC = ToDevice(hC);
+  const __half alpha = __float2half(2.0f), beta = __float2half(0.0f);
+  CUBLAS_CHECK(cublasHgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &alpha, dA, m, dB, k, &beta, dC, m));
+  CUDA_CHECK(cudaStreamSynchronize(stream));
+  ReferenceGemm(false, false, m, n, k, 2.0f, A.data(), m, B.data(), k, 0.0f, C.data(), m);
+  std::vector<__half> got = FromDevice(dC, hC.size());
+  std::vector<float> got_f(got.size());
+  for (size_t i = 0; i < got.size(); ++i) got_f[i] = __half2float(got[i]);
+  ExpectClose(got_f, C, 0.0, "HGEMM");
+  sum.Add(got_f.data(), got_f.size() * sizeof(float));
+  CUDA_CHECK(cudaFree(dA));
+  CUDA_CHECK(cudaFree(dB));
+  CUDA_CHECK(cudaFree(dC));
+}
+
+// SAXPY, SSCAL, SDOT and SNRM2 with the scalars and results on the host
+// (pointer mode host) or in device memory (device).
+void Level1(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checksum& sum, bool device_mode) {
+  const int n = 37;
+  std::vector<float> x(n), y(n);
+  RandomFill(rng, x), RandomFill(rng, y);
+  float *dx = ToDevice(x), *dy = ToDevice(y);
+  const char* mode = device_mode ? "device mode" : "host mode";
+  CUBLAS_CHECK(cublasSetPointerMode(h, device_mode ? CUBLAS_POINTER_MODE_DEVICE : CUBLAS_POINTER_MODE_HOST));
+  cublasPointerMode_t got_mode;
+  CUBLAS_CHECK(cublasGetPointerMode(h, &got_mode));
+  CHECKF(got_mode == (device_mode ? CUBLAS_POINTER_MODE_DEVICE : CUBLAS_POINTER_MODE_HOST), "%s: pointer mode %d",
+         mode, (int)got_mode);
+  float alpha = 0.25f, scale = -3.0f, dot = 0, norm = 0;
+  float* scalars = nullptr;  // alpha, scale, dot, norm on the device
+  if (device_mode) {
+    CUDA_CHECK(cudaMalloc(&scalars, 4 * sizeof(float)));
+    const float init[4] = {alpha, scale, 0, 0};
+    CUDA_CHECK(cudaMemcpy(scalars, init, sizeof init, cudaMemcpyHostToDevice));
+  }
+  const float* p_alpha = device_mode ? scalars : &alpha;
+  const float* p_scale = device_mode ? scalars + 1 : &scale;
+  float* p_dot = device_mode ? scalars + 2 : &dot;
+  float* p_norm = device_mode ? scalars + 3 : &norm;
+  CUBLAS_CHECK(cublasSaxpy(h, n, p_alpha, dx, 1, dy, 1));  // y += alpha x
+  CUBLAS_CHECK(cublasSscal(h, n, p_scale, dx, 1));        // x *= scale
+  CUBLAS_CHECK(cublasSdot(h, n, dx, 1, dy, 1, p_dot));
+  CUBLAS_CHECK(cublasSnrm2(h, n, dy, 1, p_norm));
+  CUDA_CHECK(cudaStreamSynchronize(stream));
+  if (device_mode) {
+    float back[4];
+    CUDA_CHECK(cudaMemcpy(back, scalars, sizeof back, cudaMemcpyDeviceToHost));
+    dot = back[2], norm = back[3];
+    CUDA_CHECK(cudaFree(scalars));
+  }
+  double want_dot = 0, want_norm = 0;
+  for (int i = 0; i < n; ++i) {
+    y[i] += alpha * x[i];
+    x[i] *= scale;
+    want_dot += double(x[i]) * y[i];
+    want_norm += double(y[i]) * y[i];
+  }
+  want_norm = std::sqrt(want_norm);
+  ExpectClose(FromDevice(dx, n), x, 1e-6, device_mode ? "SSCAL (device mode)" : "SSCAL (host mode)");
+  ExpectClose(FromDevice(dy, n), y, 1e-6, device_mode ? "SAXPY (device mode)" : "SAXPY (host mode)");
+  CHECKF(std::fabs(dot - want_dot) <= 1e-4 * (1 + std::fabs(want_dot)), "%s: SDOT %g, expected %g", mode, dot,
+         want_dot);
+  CHECKF(std::fabs(norm - want_norm) <= 1e-4 * (1 + want_norm), "%s: SNRM2 %g, expected %g", mode, norm, want_norm);
+  sum.Add(&dot, sizeof dot), sum.Add(&norm, sizeof norm);
+  CUDA_CHECK(cudaFree(dx));
+  CUDA_CHECK(cudaFree(dy));
+  CUBLAS_CHECK(cublasSetPointerMode(h, CUBLAS_POINTER_MODE_HOST));
+}
+
+// rcuda's private call (client/private_library_abi.h), found at run time:
+// under rcuda our libcudart exports it.
+struct RawCall {
+  uint32_t library, function;
+  const int64_t* values;
+  size_t value_count;
+  const uint8_t* bytes;
+  size_t byte_count;
+};
+struct RawReply {
+  int32_t status;
+  int64_t values[8];
+  size_t value_count;
+  uint8_t bytes[64];
+  size_t byte_count;
+};
+
+void SessionChecks(cublasHandle_t h) {
+  // A vector longer than its allocation: refused before the library.
+  float* small = nullptr;
+  CUDA_CHECK(cudaMalloc(&small, 16 * sizeof(float)));
+  const float one = 1.0f;
+  CUBLAS_EXPECT(cublasSaxpy(h, 1000, &one, small, 1, small, 1), CUBLAS_STATUS_INVALID_VALUE);
+  float r = 0;
+  CUBLAS_EXPECT(cublasSdot(h, 17, small, 1, small, 1, &r), CUBLAS_STATUS_INVALID_VALUE);
+  CUBLAS_CHECK(cublasSdot(h, 16, small, 1, small, 1, &r));  // the whole allocation is fine
+  // A device pointer that is no allocation at all.
+  CUBLAS_EXPECT(cublasSscal(h, 4, &one, reinterpret_cast<float*>(0x1000), 1), CUBLAS_STATUS_INVALID_VALUE);
+  // A made-up handle.
+  CUBLAS_EXPECT(cublasSetMathMode(reinterpret_cast<cublasHandle_t>(uintptr_t{0xdead}), CUBLAS_DEFAULT_MATH),
+                CUBLAS_STATUS_INVALID_VALUE);
+  CUBLAS_EXPECT(cublasDestroy(reinterpret_cast<cublasHandle_t>(uintptr_t{0xdead})), CUBLAS_STATUS_INVALID_VALUE);
+
+  auto call = reinterpret_cast<int (*)(const RawCall*, RawReply*)>(dlsym(RTLD_DEFAULT, "rcudaPrivateLibraryCall"));
+  CHECKF(call != nullptr, "rcudaPrivateLibraryCall is not exported: not running through rcuda?");
+  RawReply reply{};
+  const int64_t values[2] = {static_cast<int64_t>(reinterpret_cast<uintptr_t>(h)), 0};
+  // An unknown function id, a call with too few or too many values.
+  RawCall unknown{1, 100000, values, 2, nullptr, 0};
+  CHECKF(call(&unknown, &reply) == 0 && reply.status == CUBLAS_STATUS_INVALID_VALUE, "unknown function: status %d",
+         reply.status);
+  RawCall empty{1, 0, values, 2, nullptr, 0};  // function 0 (cublasCreate) takes no value
+  CHECKF(call(&empty, &reply) == 0 && reply.status == CUBLAS_STATUS_INVALID_VALUE, "extra values: status %d",
+         reply.status);
+  RawCall short_call{1, 1, nullptr, 0, nullptr, 0};  // function 1 (cublasDestroy) needs the handle
+  CHECKF(call(&short_call, &reply) == 0 && reply.status == CUBLAS_STATUS_INVALID_VALUE, "no values: status %d",
+         reply.status);
+  // An unknown library: the session's own error, not a crash.
+  RawCall library{77, 0, nullptr, 0, nullptr, 0};
+  CHECKF(call(&library, &reply) == cudaErrorInvalidValue, "unknown library accepted");
+  CUDA_CHECK(cudaGetLastError());  // a library's call leaves the runtime's last error alone
+
+  // Too many handles: the session's handle cap answers ALLOC_FAILED.
+  std::vector<cublasHandle_t> handles;
+  cublasStatus_t st = CUBLAS_STATUS_SUCCESS;
+  for (int i = 0; i < 20000 && st == CUBLAS_STATUS_SUCCESS; ++i) {
+    cublasHandle_t extra = nullptr;
+    st = cublasCreate(&extra);
+    if (st == CUBLAS_STATUS_SUCCESS) handles.push_back(extra);
+  }
+  CHECKF(st == CUBLAS_STATUS_ALLOC_FAILED, "after %zu handles: status %d, expected ALLOC_FAILED", handles.size(),
+         (int)st);
+  std::printf("the session's handle cap refused handle %zu\n", handles.size() + 1);
+  for (cublasHandle_t extra : handles) CUBLAS_CHECK(cublasDestroy(extra));
+  // Still serving.
+  cublasHandle_t again = nullptr;
+  CUBLAS_CHECK(cublasCreate(&again));
+  CUBLAS_CHECK(cublasSdot(again, 16, small, 1, small, 1, &r));
+  CUBLAS_CHECK(cublasDestroy(again));
+  CUDA_CHECK(cudaFree(small));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  rtest::Rng rng = rtest::Init("cublas_gemm");
+  rtest::Checksum sum;
+  const bool session_checks = argc > 1 && std::strcmp(argv[1], "--session-checks") == 0;
+
+  cublasHandle_t h = nullptr;
+  CUBLAS_CHECK(cublasCreate(&h));
+  int version = 0;
+  CUBLAS_CHECK(cublasGetVersion(h, &version));
+  CHECKF(version >= 130000, "cublasGetVersion: %d", version);
+  std::printf("cuBLAS version %d\n", version);
+  cudaStream_t stream = nullptr;
+  // A blocking stream: the uploads (cudaMemcpy on the legacy stream, whose
+  // DMA from pageable memory may still run when it returns, as CUDA
+  // documents) are ordered before its work.
+  CUDA_CHECK(cudaStreamCreate(&stream));
+  CUBLAS_CHECK(cublasSetStream(h, stream));
+  cudaStream_t got_stream = nullptr;
+  CUBLAS_CHECK(cublasGetStream(h, &got_stream));
+  CHECKF(got_stream == stream, "cublasGetStream: %p, expected %p", (void*)got_stream, (void*)stream);
+  CUBLAS_CHECK(cublasSetMathMode(h, CUBLAS_PEDANTIC_MATH));
+  cublasMath_t math = CUBLAS_DEFAULT_MATH;
+  CUBLAS_CHECK(cublasGetMathMode(h, &math));
+  CHECKF(math == CUBLAS_PEDANTIC_MATH, "cublasGetMathMode: %d", (int)math);
+
+  Gemms(h, stream, rng, sum);
+  Hgemm(h, stream, rng, sum);
+  Level1(h, stream, rng, sum, /*device_mode=*/false);
+  Level1(h, stream, rng, sum, /*device_mode=*/true);
+  if (session_checks) SessionChecks(h);
+
+  CUBLAS_CHECK(cublasDestroy(h));
+  CUDA_CHECK(cudaStreamDestroy(stream));
+  return rtest::Pass(sum);
+}

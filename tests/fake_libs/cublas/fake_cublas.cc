@@ -1,0 +1,313 @@
+// TEST EQUIPMENT: a host libcublas.so.13 for rcuda-server's test backend
+// (README.md). It implements exactly the functions rcuda forwards
+// (client/libs/cublas.def), on the fake driver's "device" memory, which is
+// host memory of the worker process (tests/fake_driver). Nothing it computes
+// or times says anything about a GPU or about NVIDIA's cuBLAS.
+//
+// Stream order: each call queues an empty host function on its stream and
+// waits for it (the fake driver's cuLaunchHostFunc and cuStreamSynchronize),
+// then computes on the calling thread, so it runs after the stream's earlier
+// work (and the legacy stream's, on a blocking stream) and before anything
+// queued after it returns. Not asynchronous, unlike cuBLAS.
+#include <cublas_api.h>
+#include <cuda.h>
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdarg>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+
+#define FAKE_EXPORT extern "C" __attribute__((visibility("default")))
+
+struct cublasContext {
+  cudaStream_t stream = nullptr;
+  cublasPointerMode_t pointer_mode = CUBLAS_POINTER_MODE_HOST;
+  cublasMath_t math_mode = CUBLAS_DEFAULT_MATH;
+  void* workspace = nullptr;
+  size_t workspace_bytes = 0;
+};
+
+namespace {
+
+void Log(const char* format, ...) {
+  std::va_list args;
+  va_start(args, format);
+  std::fprintf(stderr, "[rcuda FAKE libcublas.so.13, TEST EQUIPMENT] ");
+  std::vfprintf(stderr, format, args);
+  std::fprintf(stderr, "\n");
+  va_end(args);
+}
+
+// The fake driver's entry points: the worker loaded it (its path in
+// RCUDA_TEST_DRIVER, set by rcuda-server --backend test), so dlopen finds
+// the same copy.
+struct Driver {
+  CUresult (*launch_host_func)(CUstream, CUhostFn, void*) = nullptr;
+  CUresult (*stream_synchronize)(CUstream) = nullptr;
+  bool ok() const { return launch_host_func != nullptr && stream_synchronize != nullptr; }
+};
+
+const Driver& TheDriver() {
+  static const Driver driver = [] {
+    Driver d;
+    const char* path = std::getenv("RCUDA_TEST_DRIVER");
+    void* dl = dlopen(path != nullptr && path[0] != '\0' ? path : "libcuda.so.1", RTLD_NOW);
+    using GetProc = CUresult (*)(const char*, void**, int, cuuint64_t, CUdriverProcAddressQueryResult*);
+    auto get = dl ? reinterpret_cast<GetProc>(dlsym(dl, "cuGetProcAddress_v2")) : nullptr;
+    void* launch = nullptr;
+    void* sync = nullptr;
+    CUdriverProcAddressQueryResult found{};
+    if (get != nullptr &&
+        get("cuLaunchHostFunc", &launch, CUDA_VERSION, CU_GET_PROC_ADDRESS_DEFAULT, &found) == CUDA_SUCCESS &&
+        get("cuStreamSynchronize", &sync, CUDA_VERSION, CU_GET_PROC_ADDRESS_DEFAULT, &found) == CUDA_SUCCESS) {
+      d.launch_host_func = reinterpret_cast<CUresult (*)(CUstream, CUhostFn, void*)>(launch);
+      d.stream_synchronize = reinterpret_cast<CUresult (*)(CUstream)>(sync);
+    } else {
+      Log("cannot reach the driver's cuLaunchHostFunc and cuStreamSynchronize: every call fails");
+    }
+    Log("host BLAS on the fake driver's host memory, not a GPU and not NVIDIA's cuBLAS");
+    return d;
+  }();
+  return driver;
+}
+
+void Nothing(void*) {}
+
+// Waits until the handle's stream reaches this call: an empty host function
+// queued on it, then waited for. Queued work is what orders it after the
+// stream's earlier work and, on a blocking stream, after the legacy
+// stream's (as a kernel of cuBLAS would be), which cuStreamSynchronize
+// alone would not.
+cublasStatus_t WaitForStream(cublasHandle_t h) {
+  const Driver& d = TheDriver();
+  if (!d.ok()) return CUBLAS_STATUS_NOT_INITIALIZED;
+  CUstream s = h->stream == nullptr ? CU_STREAM_LEGACY : reinterpret_cast<CUstream>(h->stream);
+  if (d.launch_host_func(s, Nothing, nullptr) != CUDA_SUCCESS || d.stream_synchronize(s) != CUDA_SUCCESS) {
+    return CUBLAS_STATUS_EXECUTION_FAILED;
+  }
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+// The accumulator's type and back: __half through cuda_fp16.h's host
+// conversions, the others by cast.
+template <class Acc, class T>
+Acc Widen(T v) {
+  return static_cast<Acc>(v);
+}
+template <>
+float Widen<float, __half>(__half v) {
+  return __half2float(v);
+}
+template <class T, class Acc>
+T Narrow(Acc v) {
+  return static_cast<T>(v);
+}
+template <>
+__half Narrow<__half, float>(float v) {
+  return __float2half(v);
+}
+
+bool Transposed(cublasOperation_t op) { return op == CUBLAS_OP_T || op == CUBLAS_OP_C; }
+bool ValidOp(cublasOperation_t op) { return op == CUBLAS_OP_N || op == CUBLAS_OP_T || op == CUBLAS_OP_C; }
+
+// C = alpha * op(A) op(B) + beta * C, column-major, batch by batch.
+template <class T, class Acc>
+cublasStatus_t Gemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+                    const void* alpha_p, const T* A, int lda, long long sa, const T* B, int ldb, long long sb,
+                    const void* beta_p, T* C, int ldc, long long sc, int batch) {
+  if (h == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+  if (!ValidOp(ta) || !ValidOp(tb) || m < 0 || n < 0 || k < 0 || batch < 0) return CUBLAS_STATUS_INVALID_VALUE;
+  int a_rows = Transposed(ta) ? k : m, b_rows = Transposed(tb) ? n : k;
+  if (lda < std::max(1, a_rows) || ldb < std::max(1, b_rows) || ldc < std::max(1, m)) {
+    return CUBLAS_STATUS_INVALID_VALUE;
+  }
+  if (alpha_p == nullptr || beta_p == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
+  cublasStatus_t s = WaitForStream(h);
+  if (s != CUBLAS_STATUS_SUCCESS) return s;
+  const Acc alpha = Widen<Acc>(*static_cast<const T*>(alpha_p));
+  const Acc beta = Widen<Acc>(*static_cast<const T*>(beta_p));
+  for (int b = 0; b < batch; ++b) {
+    const T* a = A + b * sa;
+    const T* bb = B + b * sb;
+    T* c = C + b * sc;
+    for (int j = 0; j < n; ++j) {
+      for (int i = 0; i < m; ++i) {
+        Acc sum = 0;
+        for (int p = 0; p < k; ++p) {
+          Acc x = Widen<Acc>(Transposed(ta) ? a[p + i * static_cast<long long>(lda)]
+                                            : a[i + p * static_cast<long long>(lda)]);
+          Acc y = Widen<Acc>(Transposed(tb) ? bb[j + p * static_cast<long long>(ldb)]
+                                            : bb[p + j * static_cast<long long>(ldb)]);
+          sum += x * y;
+        }
+        T& out = c[i + j * static_cast<long long>(ldc)];
+        // beta == 0: C is not read (it may hold NaNs), as BLAS documents.
+        out = Narrow<T>(beta == Acc(0) ? alpha * sum : alpha * sum + beta * Widen<Acc>(out));
+      }
+    }
+  }
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+// Element i of a strided vector of n, BLAS style (a negative increment
+// walks it from the end).
+inline long long At(int i, int n, int inc) {
+  return inc >= 0 ? static_cast<long long>(i) * inc : static_cast<long long>(n - 1 - i) * -inc;
+}
+
+}  // namespace
+
+FAKE_EXPORT cublasStatus_t cublasCreate_v2(cublasHandle_t* handle) {
+  if (handle == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
+  if (!TheDriver().ok()) return CUBLAS_STATUS_NOT_INITIALIZED;
+  *handle = new cublasContext;
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cublasStatus_t cublasDestroy_v2(cublasHandle_t handle) {
+  if (handle == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+  delete handle;
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cublasStatus_t cublasGetVersion_v2(cublasHandle_t handle, int* version) {
+  if (handle == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+  if (version == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
+  Log("cublasGetVersion: answering the headers' %d (a test double's)", CUBLAS_VERSION);
+  *version = CUBLAS_VERSION;
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cublasStatus_t cublasSetStream_v2(cublasHandle_t handle, cudaStream_t stream) {
+  if (handle == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+  handle->stream = stream;
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cublasStatus_t cublasGetStream_v2(cublasHandle_t handle, cudaStream_t* stream) {
+  if (handle == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+  if (stream == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
+  *stream = handle->stream;
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cublasStatus_t cublasSetPointerMode_v2(cublasHandle_t handle, cublasPointerMode_t mode) {
+  if (handle == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+  if (mode != CUBLAS_POINTER_MODE_HOST && mode != CUBLAS_POINTER_MODE_DEVICE) return CUBLAS_STATUS_INVALID_VALUE;
+  handle->pointer_mode = mode;
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cublasStatus_t cublasGetPointerMode_v2(cublasHandle_t handle, cublasPointerMode_t* mode) {
+  if (handle == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+  if (mode == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
+  *mode = handle->pointer_mode;
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cublasStatus_t cublasSetMathMode(cublasHandle_t handle, cublasMath_t mode) {
+  if (handle == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+  handle->math_mode = mode;
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cublasStatus_t cublasGetMathMode(cublasHandle_t handle, cublasMath_t* mode) {
+  if (handle == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+  if (mode == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
+  *mode = handle->math_mode;
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cublasStatus_t cublasSetWorkspace_v2(cublasHandle_t handle, void* workspace, size_t bytes) {
+  if (handle == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+  if (workspace == nullptr && bytes != 0) return CUBLAS_STATUS_INVALID_VALUE;
+  handle->workspace = workspace;  // the host loops need none
+  handle->workspace_bytes = bytes;
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cublasStatus_t cublasSgemm_v2(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
+                                          int k, const float* alpha, const float* A, int lda, const float* B, int ldb,
+                                          const float* beta, float* C, int ldc) {
+  return Gemm<float, double>(h, ta, tb, m, n, k, alpha, A, lda, 0, B, ldb, 0, beta, C, ldc, 0, 1);
+}
+
+FAKE_EXPORT cublasStatus_t cublasDgemm_v2(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
+                                          int k, const double* alpha, const double* A, int lda, const double* B,
+                                          int ldb, const double* beta, double* C, int ldc) {
+  return Gemm<double, double>(h, ta, tb, m, n, k, alpha, A, lda, 0, B, ldb, 0, beta, C, ldc, 0, 1);
+}
+
+// Half precision, summed in float.
+FAKE_EXPORT cublasStatus_t cublasHgemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
+                                       int k, const __half* alpha, const __half* A, int lda, const __half* B, int ldb,
+                                       const __half* beta, __half* C, int ldc) {
+  return Gemm<__half, float>(h, ta, tb, m, n, k, alpha, A, lda, 0, B, ldb, 0, beta, C, ldc, 0, 1);
+}
+
+FAKE_EXPORT cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb,
+                                                     int m, int n, int k, const float* alpha, const float* A, int lda,
+                                                     long long sa, const float* B, int ldb, long long sb,
+                                                     const float* beta, float* C, int ldc, long long sc, int batch) {
+  return Gemm<float, double>(h, ta, tb, m, n, k, alpha, A, lda, sa, B, ldb, sb, beta, C, ldc, sc, batch);
+}
+
+FAKE_EXPORT cublasStatus_t cublasDgemmStridedBatched(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb,
+                                                     int m, int n, int k, const double* alpha, const double* A,
+                                                     int lda, long long sa, const double* B, int ldb, long long sb,
+                                                     const double* beta, double* C, int ldc, long long sc,
+                                                     int batch) {
+  return Gemm<double, double>(h, ta, tb, m, n, k, alpha, A, lda, sa, B, ldb, sb, beta, C, ldc, sc, batch);
+}
+
+FAKE_EXPORT cublasStatus_t cublasSaxpy_v2(cublasHandle_t h, int n, const float* alpha, const float* x, int incx,
+                                          float* y, int incy) {
+  if (h == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+  if (alpha == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
+  if (n <= 0) return CUBLAS_STATUS_SUCCESS;
+  cublasStatus_t s = WaitForStream(h);
+  if (s != CUBLAS_STATUS_SUCCESS) return s;
+  const float a = *alpha;
+  for (int i = 0; i < n; ++i) y[At(i, n, incy)] += a * x[At(i, n, incx)];
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cublasStatus_t cublasSscal_v2(cublasHandle_t h, int n, const float* alpha, float* x, int incx) {
+  if (h == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+  if (alpha == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
+  if (n <= 0 || incx <= 0) return CUBLAS_STATUS_SUCCESS;
+  cublasStatus_t s = WaitForStream(h);
+  if (s != CUBLAS_STATUS_SUCCESS) return s;
+  const float a = *alpha;
+  for (int i = 0; i < n; ++i) x[static_cast<long long>(i) * incx] *= a;
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cublasStatus_t cublasSdot_v2(cublasHandle_t h, int n, const float* x, int incx, const float* y, int incy,
+                                         float* result) {
+  if (h == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+  if (result == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
+  cublasStatus_t s = WaitForStream(h);
+  if (s != CUBLAS_STATUS_SUCCESS) return s;
+  double sum = 0;
+  for (int i = 0; i < n; ++i) sum += static_cast<double>(x[At(i, n, incx)]) * y[At(i, n, incy)];
+  *result = static_cast<float>(sum);
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cublasStatus_t cublasSnrm2_v2(cublasHandle_t h, int n, const float* x, int incx, float* result) {
+  if (h == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+  if (result == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
+  cublasStatus_t s = WaitForStream(h);
+  if (s != CUBLAS_STATUS_SUCCESS) return s;
+  double sum = 0;
+  if (incx > 0) {
+    for (int i = 0; i < n; ++i) sum += static_cast<double>(x[static_cast<long long>(i) * incx]) * x[static_cast<long long>(i) * incx];
+  }
+  *result = static_cast<float>(std::sqrt(sum));
+  return CUBLAS_STATUS_SUCCESS;
+}
