@@ -18,6 +18,8 @@ CudaExecutor::~CudaExecutor() NO_THREAD_SAFETY_ANALYSIS {
     if (s.host) drv_.cuMemFreeHost(s.host);
   }
   drv_.cuCtxSynchronize();
+  wait_events_->Close();
+  if (wait_stream_) drv_.cuStreamDestroy(wait_stream_);
   pinned_pool_.FreeAll(drv_);
   for (auto& b : upload_free_) {
     drv_.cuEventDestroy(b.event);

@@ -6,7 +6,9 @@
 //   cuda_executor.cc             the driver, the device and its context
 //   cuda_executor_memory.cc      allocation, copies and fills, their staging
 //   cuda_executor_modules.cc     modules, kernels and launches
-//   cuda_executor_streams.cc     streams, events, host functions, waits
+//   cuda_executor_streams.cc     streams, events, host functions
+//   cuda_executor_waits.cc       waiting for the GPU: one driver call where
+//                                the program makes one, blocking events
 //   cuda_executor_graphs.cc      graphs
 //   cuda_executor_pools.cc       memory pools, stream-ordered allocation
 //   cuda_executor_host_memory.cc host memory shared by a local client,
@@ -24,7 +26,8 @@
 //   - the worker's wait pool runs the waits of PrepareWait and
 //     PrepareCopyFromDevice: they capture driver handles and the driver's
 //     entry points (drv_, written by Open before any other use and
-//     read-only afterwards), and give buffers back to the pinned pool;
+//     read-only afterwards), give buffers back to the pinned pool and
+//     their blocking events to wait_events_ (locked);
 //   - the host budget is atomic.
 #pragma once
 
@@ -48,6 +51,7 @@
 #include "server/executor.h"
 #include "server/host_budget.h"
 #include "server/pinned_pool.h"
+#include "server/wait_events.h"
 
 namespace rcuda {
 
@@ -122,6 +126,7 @@ class CudaExecutor final : public Executor {
   Status Query(WaitTarget target, uint64_t handle) REQUIRES(session_thread_) override;
   Status PrepareWait(WaitTarget target, uint64_t handle, std::function<Status()>* wait)
       REQUIRES(session_thread_) override;
+  Status SettleWait(WaitTarget target, uint64_t handle) REQUIRES(session_thread_) override;
 
   // ---- Graphs (cuda_executor_graphs.cc)
   Status GraphInstantiate(const std::vector<GraphNodeSpec>& nodes, uint64_t* exec) REQUIRES(session_thread_) override;
@@ -209,6 +214,12 @@ class CudaExecutor final : public Executor {
   // that take kernelParams.
   static Status ParamPointers(const FunctionEntry& f, std::span<const uint8_t> params, std::vector<void*>* pointers);
 
+  // Waits (cuda_executor_streams.cc): the streams on which a wait handed to
+  // the pool records its blocking events; the session's private stream.
+  Status WaitMarks(WaitTarget target, uint64_t handle, std::vector<CUstream>* marks, CUevent* event)
+      REQUIRES(session_thread_);
+  Status WaitStream(CUstream* stream) REQUIRES(session_thread_);
+
   // Memory (cuda_executor_memory.cc).
   Status AcquireUpload(Staging* out) REQUIRES(session_thread_);
   Status WaitForDownloadStaging() REQUIRES(session_thread_);
@@ -258,6 +269,23 @@ class CudaExecutor final : public Executor {
   std::unordered_map<uint64_t, CUevent> events_ GUARDED_BY(session_thread_);
   std::unordered_map<uint64_t, std::unique_ptr<GraphExec>> graphs_ GUARDED_BY(session_thread_);
   std::unordered_map<int64_t, CUmemoryPool> pools_ GUARDED_BY(session_thread_);
+  // Events the program created with CU_EVENT_BLOCKING_SYNC: waited on as they are.
+  std::set<uint64_t> blocking_events_ GUARDED_BY(session_thread_);
+
+  // Waits. The blocking events of the pool's waits (any thread gives them
+  // back; shared with waits that may outlive the executor as the process ends).
+  const std::shared_ptr<WaitEvents> wait_events_ = std::make_shared<WaitEvents>(&drv_);
+  // A private non-blocking stream that waits for a program's ordinary event,
+  // so that a blocking event recorded behind it completes with it (created
+  // on first use).
+  CUstream wait_stream_ GUARDED_BY(session_thread_) = nullptr;
+  // Stream-ordered frees (or a pool attribute set) since a synchronizing
+  // call last found the whole session idle: until then a synchronization
+  // that Query finds done still makes the driver's synchronizing call
+  // (SettleWait). Set on a stream's destruction too while frees are
+  // pending: only a context synchronization then covers its work.
+  bool pool_release_pending_ GUARDED_BY(session_thread_) = false;
+  bool pool_frees_on_destroyed_stream_ GUARDED_BY(session_thread_) = false;
 
   HostBudget host_budget_;  // atomic: any thread
   PinnedPool pinned_pool_;  // locked: any thread

@@ -40,6 +40,7 @@ Status CudaExecutor::PoolCall(CallOp op, const CallArgs& arg, std::vector<int64_
       return Check(drv_.cuMemPoolDestroy(p), "cuMemPoolDestroy");
     case CallOp::kMemPoolSetAttribute: {
       RCUDA_RETURN_IF_ERROR(PoolOf(arg(0), &p));
+      pool_release_pending_ = true;  // a lower threshold applies at the next synchronization
       // Threshold and counters are 64-bit, the reuse flags int.
       auto attr = static_cast<CUmemPool_attribute>(arg(1));
       cuuint64_t v64 = static_cast<cuuint64_t>(arg(2));
@@ -91,6 +92,7 @@ Status CudaExecutor::PoolCall(CallOp op, const CallArgs& arg, std::vector<int64_
     case CallOp::kFreeAsync: {
       CUstream s = nullptr;
       RCUDA_RETURN_IF_ERROR(StreamOf(static_cast<uint64_t>(arg(1)), &s));
+      pool_release_pending_ = true;  // see SettleWait
       return Check(drv_.cuMemFreeAsync(static_cast<CUdeviceptr>(arg(0)), s), "cuMemFreeAsync");
     }
     default:

@@ -1,5 +1,5 @@
-// CudaExecutor: streams, events, host functions, and waiting for the GPU
-// without holding up the session (cuda_executor.h). Stream and event handles
+// CudaExecutor: streams, events and host functions (cuda_executor.h); the
+// waits are in cuda_executor_waits.cc. Stream and event handles
 // are the executor's own numbers; stream 0 is the legacy default stream.
 #include "server/cuda_executor.h"
 
@@ -67,6 +67,8 @@ Status CudaExecutor::StreamDestroy(uint64_t stream) {
   if (it == streams_.end()) return Status::Cuda(kInvalidResourceHandle, "unknown stream");
   CUresult r = drv_.cuStreamDestroy(it->second);
   streams_.erase(it);
+  // Its queued work still runs, frees included, out of Query's sight.
+  if (pool_release_pending_) pool_frees_on_destroyed_stream_ = true;
   return Check(r, "cuStreamDestroy");
 }
 
@@ -95,6 +97,7 @@ Status CudaExecutor::EventCreate(uint32_t flags, uint64_t* event) {
   RCUDA_RETURN_IF_ERROR(Check(drv_.cuEventCreate(&e, flags), "cuEventCreate"));
   *event = ++next_handle_;
   events_[*event] = e;
+  if (flags & CU_EVENT_BLOCKING_SYNC) blocking_events_.insert(*event);
   return Status::Ok();
 }
 
@@ -103,6 +106,7 @@ Status CudaExecutor::EventDestroy(uint64_t event) {
   if (it == events_.end()) return Status::Cuda(kInvalidResourceHandle, "unknown event");
   CUresult r = drv_.cuEventDestroy(it->second);
   events_.erase(it);
+  blocking_events_.erase(event);
   return Check(r, "cuEventDestroy");
 }
 
@@ -141,47 +145,6 @@ Status CudaExecutor::LaunchHostFunction(uint64_t stream, uint64_t id) {
   CUresult r = drv_.cuLaunchHostFunc(s, &HostFunctionCall::Run, call);
   if (r != CUDA_SUCCESS) delete call;
   return Check(r, "cuLaunchHostFunc");
-}
-
-Status CudaExecutor::Query(WaitTarget target, uint64_t handle) {
-  if (target == WaitTarget::kStream) return StreamQuery(handle);
-  if (target == WaitTarget::kEvent) return EventQuery(handle);
-  // The device: every stream, the legacy one included.
-  RCUDA_RETURN_IF_ERROR(Check(drv_.cuStreamQuery(CU_STREAM_LEGACY), "cuStreamQuery"));
-  for (const auto& [h, s] : streams_) RCUDA_RETURN_IF_ERROR(Check(drv_.cuStreamQuery(s), "cuStreamQuery"));
-  return Status::Ok();
-}
-
-Status CudaExecutor::PrepareWait(WaitTarget target, uint64_t handle, std::function<Status()>* wait) {
-  // The returned wait runs on a thread of the wait pool: it captures driver
-  // handles, never the executor's maps, and makes the context current there
-  // first.
-  CudaDriver* drv = &drv_;
-  CUcontext ctx = context_;
-  if (target == WaitTarget::kStream) {
-    CUstream s = nullptr;
-    RCUDA_RETURN_IF_ERROR(StreamOf(handle, &s));
-    *wait = [drv, ctx, s] {
-      drv->cuCtxSetCurrent(ctx);
-      CUresult r = drv->cuStreamSynchronize(s);
-      return r == CUDA_SUCCESS ? Status::Ok() : drv->Error(r, "cuStreamSynchronize");
-    };
-  } else if (target == WaitTarget::kEvent) {
-    CUevent e = nullptr;
-    RCUDA_RETURN_IF_ERROR(EventOf(handle, &e));
-    *wait = [drv, ctx, e] {
-      drv->cuCtxSetCurrent(ctx);
-      CUresult r = drv->cuEventSynchronize(e);
-      return r == CUDA_SUCCESS ? Status::Ok() : drv->Error(r, "cuEventSynchronize");
-    };
-  } else {
-    *wait = [drv, ctx] {
-      drv->cuCtxSetCurrent(ctx);
-      CUresult r = drv->cuCtxSynchronize();
-      return r == CUDA_SUCCESS ? Status::Ok() : drv->Error(r, "cuCtxSynchronize");
-    };
-  }
-  return Status::Ok();
 }
 
 }  // namespace rcuda

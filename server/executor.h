@@ -159,6 +159,10 @@ class Executor {
   enum class WaitTarget { kDevice, kStream, kEvent };
   virtual Status Query(WaitTarget target, uint64_t handle) = 0;
   virtual Status PrepareWait(WaitTarget target, uint64_t handle, std::function<Status()>* wait) = 0;
+  // After Query found the target's work done: whatever else the program's
+  // synchronizing call must do (usually nothing, so that the query was the
+  // one driver call the program's call costs natively).
+  virtual Status SettleWait(WaitTarget target, uint64_t handle) = 0;
 
   // The generic wire::Call operations (protocol/call_ops.h; the session
   // worker calls them through the typed wrappers of server/executor_calls.h).

@@ -347,16 +347,9 @@ Status SessionWorker::WaitThenReply(uint64_t id, Executor::WaitTarget target, ui
   Status s = LookBriefly(target, handle);
   builder_.Clear();
   if (s.ToCudaError() != kNotReady) {
-    // Done: still make the synchronizing call the program made (it returns
-    // at once). The driver's stream-ordered allocator learns there that
-    // freed memory is idle; after a mere query cuMemPoolTrimTo keeps it.
-    if (s.ok()) {
-      switch (target) {
-        case Executor::WaitTarget::kDevice: s = executor_->Synchronize(); break;
-        case Executor::WaitTarget::kStream: s = executor_->StreamSynchronize(handle); break;
-        case Executor::WaitTarget::kEvent: s = executor_->EventSynchronize(handle); break;
-      }
-    }
+    // Done: the query was the driver call, unless the stream-ordered
+    // allocator must still hear of frees (cuda_executor_waits.cc).
+    if (s.ok()) s = executor_->SettleWait(target, handle);
     return SendReply(id, s);
   }
   std::function<Status()> wait;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "tests/fake_driver/call_counts.h"
 #include "tests/fake_driver/device_memory.h"
 #include "tests/fake_driver/entry_points.h"
 #include "tests/fake_driver/fake_gpu.h"
@@ -206,7 +207,9 @@ CUresult cuCtxSynchronize() {
   Context* ctx;
   CUresult r = UsableContext(&ctx);
   if (r != CUDA_SUCCESS) return r;
-  r = WaitAll(lock, ctx, ContextTargets(ctx));
+  std::vector<CompletionRef> targets = ContextTargets(ctx);
+  if (!targets.empty()) CountCall(kSpinningWaits);
+  r = WaitAll(lock, ctx, targets);
   ReapStreams(ctx);
   ReleaseAboveThreshold(ctx->device);
   return r;

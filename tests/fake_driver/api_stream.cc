@@ -2,6 +2,7 @@
 // (the semantics are in stream_engine.h).
 #include <algorithm>
 
+#include "tests/fake_driver/call_counts.h"
 #include "tests/fake_driver/entry_points.h"
 #include "tests/fake_driver/fake_gpu.h"
 #include "tests/fake_driver/memory_pool.h"
@@ -51,7 +52,9 @@ CUresult cuStreamSynchronize(CUstream stream) {
   Stream* s;
   CUresult r = UsableStream(stream, &ctx, &s);
   if (r != CUDA_SUCCESS) return r;
-  r = WaitAll(lock, ctx, StreamTargets(s));
+  std::vector<CompletionRef> targets = StreamTargets(s);
+  if (!targets.empty()) CountCall(s->sync_policy == CU_SYNC_POLICY_BLOCKING_SYNC ? kBlockingWaits : kSpinningWaits);
+  r = WaitAll(lock, ctx, targets);
   ReleaseAboveThreshold(ctx->device);
   return r;
 }
@@ -234,6 +237,7 @@ CUresult cuEventSynchronize(CUevent event) {
   if ((r = EventOf(event, &e)) != CUDA_SUCCESS) return r;
   CompletionRef recorded = e->recorded;  // the event may be destroyed while we wait
   Context* owner = e->ctx;
+  if (Pending(recorded)) CountCall((e->flags & CU_EVENT_BLOCKING_SYNC) ? kBlockingWaits : kSpinningWaits);
   r = WaitAll(lock, owner, {recorded});
   ReleaseAboveThreshold(owner->device);
   return r;

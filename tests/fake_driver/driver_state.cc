@@ -6,6 +6,7 @@
 #include <cstring>
 #include <chrono>
 
+#include "tests/fake_driver/call_counts.h"
 #include "tests/fake_driver/host_kernels.h"
 #include "tests/fake_driver/stream_engine.h"
 
@@ -93,6 +94,7 @@ CUresult Initialize() {
     d.devices.push_back(std::move(dev));
   }
   d.initialized = true;
+  OpenCallCounts();
   Log("host memory and host kernels, not a GPU: %d device(s) of %llu bytes, %zu host kernels%s%s", count,
       static_cast<unsigned long long>(memory), HostKernelCount(), plugins ? " from " : "", plugins ? plugins : "");
   return CUDA_SUCCESS;

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "tests/fake_driver/call_counts.h"
 #include "tests/fake_driver/driver_state.h"
 #include "tests/fake_driver/entry_points.h"
 
@@ -27,13 +28,15 @@ constexpr AbiVersion kAbiVersions[] = {
 #include "abi_versions.inc"
 };
 
-// Logs failing calls (RCUDA_FAKE_DRIVER_TRACE=1) or all calls (2).
-template <auto F, const char* Name>
+// Logs failing calls (RCUDA_FAKE_DRIVER_TRACE=1) or all calls (2); counts
+// them (RCUDA_FAKE_DRIVER_CALL_COUNTS, call_counts.h).
+template <auto F, const char* Name, int Slot>
 struct Traced;
 
-template <typename... Args, CUresult (*F)(Args...), const char* Name>
-struct Traced<F, Name> {
+template <typename... Args, CUresult (*F)(Args...), const char* Name, int Slot>
+struct Traced<F, Name, Slot> {
   static CUresult Call(Args... args) {
+    CountCall(Slot);
     CUresult r = F(args...);
     int level = TraceLevel();
     if (level >= 2 || (level == 1 && r != CUDA_SUCCESS && r != CUDA_ERROR_NOT_READY)) Log("%s -> %d", Name, r);
@@ -54,7 +57,7 @@ struct EntryPoint {
 
 const EntryPoint kEntryPoints[] = {
 #define FAKE_ENTRY(name, version) \
-  {#name, version, reinterpret_cast<void*>(&Traced<&fake::name, kName_##name>::Call), \
+  {#name, version, reinterpret_cast<void*>(&Traced<&fake::name, kName_##name, kCount_##name>::Call), \
    reinterpret_cast<void*>(&fake::name)},
     RCUDA_DRIVER_FUNCTIONS(FAKE_ENTRY)
 #undef FAKE_ENTRY

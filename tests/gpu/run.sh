@@ -208,6 +208,16 @@ if [ $skip_bench = 0 ] && [ -x "$build/bin/micro_bench" ]; then
   pack_logs
 fi
 
+# Sessions waiting on long kernels: the server's CPU use against native
+# (bench/micro/waiting_sessions.sh; the target is under one core for 32).
+if [ $skip_bench = 0 ] && [ -x "$build/bin/waiting_session" ]; then
+  args=(--backend cuda)
+  [ $quick = 1 ] && args+=(--short)
+  NATIVE_CUDART_DIR=$native_lib timeout 300 "$root/bench/micro/waiting_sessions.sh" "$build" "${args[@]}" 2>&1 |
+    tee "$out/waiting_sessions.txt" | tee -a "$summary"
+  pack_logs
+fi
+
 if [ -d "$root/tests/gpu/extra.d" ]; then
   for check in "$root"/tests/gpu/extra.d/*.sh; do
     [ -f "$check" ] || continue
