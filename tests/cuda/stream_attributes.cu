@@ -52,6 +52,10 @@ int main(int argc, char** argv) {
   std::vector<int> in(kN), out(kN);
   for (auto& v : in) v = static_cast<int>(rng.Next() % 1000000);
   CUDA_CHECK(cudaMemcpy(src, in.data(), kN * sizeof(int), cudaMemcpyHostToDevice));
+  // A copy from pageable memory may return before its DMA is done (CUDA's
+  // documented behaviour), and the streams below are non-blocking: not
+  // ordered after the legacy stream. Wait for it.
+  CUDA_CHECK(cudaDeviceSynchronize());
 
   cudaStream_t a, b;
   CUDA_CHECK(cudaStreamCreateWithFlags(&a, cudaStreamNonBlocking));
