@@ -95,8 +95,11 @@ bool LibraryCallContext::Scalar(int64_t handle, size_t size, const void** p) {
   // value read as a device pointer (or the reverse) never reaches the library.
   if (h == nullptr || !Value(&mode) || mode != h->pointer_mode) return false;
   if (mode == 0) {
-    if (bytes_.size() - next_byte_ < size) return false;
-    *p = bytes_.data() + next_byte_;
+    if (size > sizeof(std::array<uint64_t, 2>) || bytes_.size() - next_byte_ < size) return false;
+    scalars_.push_back(std::make_unique<std::array<uint64_t, 2>>());
+    scalars_.back()->fill(0);
+    std::memcpy(scalars_.back()->data(), bytes_.data() + next_byte_, size);
+    *p = scalars_.back()->data();
     next_byte_ += size;
     return true;
   }

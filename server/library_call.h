@@ -153,6 +153,9 @@ class LibraryCallContext {
   // the largest scalar a description has is 8).
   std::vector<std::unique_ptr<std::array<uint8_t, 16>>> results_;
   std::vector<size_t> result_sizes_;
+  // Host-mode scalars copied out of the payload: a scalar's bytes sit at any
+  // offset there, and the library loads them as double or cuDoubleComplex.
+  std::vector<std::unique_ptr<std::array<uint64_t, 2>>> scalars_;
   std::vector<int64_t> out_values_;
   std::vector<uint8_t> out_bytes_;
 };
