@@ -66,6 +66,30 @@ bool LibraryCallContext::Int32(int64_t* v) {
 
 bool LibraryCallContext::PointerMode(int64_t* v) { return Value(v) && (*v == 0 || *v == 1); }
 
+bool LibraryCallContext::UInt32(int64_t* v) { return Value(v) && *v >= 0 && *v <= UINT32_MAX; }
+
+bool LibraryCallContext::UInt64(uint64_t* v) {
+  int64_t bits = 0;
+  if (!Value(&bits)) return false;
+  *v = static_cast<uint64_t>(bits);
+  return true;
+}
+
+bool LibraryCallContext::Float32(float* v) {
+  int64_t bits = 0;
+  if (!Value(&bits) || bits < 0 || bits > UINT32_MAX) return false;
+  const uint32_t narrow = static_cast<uint32_t>(bits);
+  std::memcpy(v, &narrow, sizeof narrow);
+  return true;
+}
+
+bool LibraryCallContext::Float64(double* v) {
+  int64_t bits = 0;
+  if (!Value(&bits)) return false;
+  std::memcpy(v, &bits, sizeof bits);
+  return true;
+}
+
 const LibraryHandle* LibraryCallContext::FindHandle(int64_t id) const {
   if (!session_.handles->Has(HandleKind::kLibrary, static_cast<uint64_t>(id))) return nullptr;
   auto& handles = session_.state->handles();

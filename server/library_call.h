@@ -8,7 +8,7 @@
 // session (the library handles it holds, its streams, its device memory),
 // then calls the real function. The real library is dlopen()ed on a
 // session's first call that uses it, from the path in its environment
-// variable (RCUDA_WORKER_LIBCUBLAS) or by its SONAME. Every check failure is
+// variable (RCUDA_WORKER_LIBCUBLAS, RCUDA_WORKER_LIBCURAND) or by its SONAME. Every check failure is
 // the library's invalid-value status; nothing unchecked reaches the library.
 //
 // Not thread-safe: the session's thread owns it (calls run there, with the
@@ -42,7 +42,7 @@ struct LibraryFunction {
 struct LibraryDescription {
   const char* name;     // "cublas"
   const char* soname;   // dlopen()ed when the environment variable is unset
-  const char* path_env; // RCUDA_WORKER_LIBCUBLAS
+  const char* path_env; // RCUDA_WORKER_LIBCUBLAS, RCUDA_WORKER_LIBCURAND
   uint32_t wire_id;     // LibraryCall.library
   const LibraryFunction* functions;  // by function id
   size_t function_count;
@@ -115,6 +115,10 @@ class LibraryCallContext {
   bool Value(int64_t* v);
   bool Int32(int64_t* v);        // a value that fits an int
   bool PointerMode(int64_t* v);  // 0 or 1
+  bool UInt32(int64_t* v);       // a value that fits an unsigned int
+  bool UInt64(uint64_t* v);      // any value, its bits unsigned
+  bool Float32(float* v);        // a float's bits, zero-extended
+  bool Float64(double* v);       // a double's bits
   bool Handle(int64_t* id, void** real);  // one of the session's handles of this library
   bool Stream(void** native);    // one of the session's streams (0: legacy)
   // A scalar argument of the handle: by value (host pointer mode), or a
@@ -161,6 +165,7 @@ class LibraryCallContext {
 };
 
 inline __int128 Wide(int64_t v) { return v; }
+inline __int128 Wide(uint64_t v) { return v; }
 inline __int128 Abs128(__int128 v) { return v < 0 ? -v : v; }
 
 // Serves one LibraryCall: the library's status, and the reply's values and

@@ -3,11 +3,12 @@
 #include "server/library_call.h"
 
 #include "server/cublas_worker.inc"
+#include "server/curand_worker.inc"
 
 namespace rcuda::library {
 
 const LibraryDescription* FindLibrary(uint32_t wire_id) {
-  static const LibraryDescription* const kLibraries[] = {&cublas::kDescription};
+  static const LibraryDescription* const kLibraries[] = {&cublas::kDescription, &curand::kDescription};
   for (const LibraryDescription* d : kLibraries) {
     if (d->wire_id == wire_id) return d;
   }

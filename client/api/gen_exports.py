@@ -90,6 +90,13 @@ def write_coverage(rows, path):
         "other export returns `CUBLAS_STATUS_NOT_SUPPORTED` and logs its name once "
         "([docs/design.md](design.md#library-forwarding)).",
         "",
+        "cuRAND: rcuda's `libcurand.so.10` (`client/libs/`) exports every name of NVIDIA's and forwards the functions "
+        "that `client/libs/curand.def` describes (generator create/destroy, version, stream, seed, offset, ordering, "
+        "quasi-random dimensions, 32- and 64-bit integers, uniform, normal and log-normal floats and doubles, "
+        "Poisson), one synchronous `LibraryCall` each; `curandCreateGeneratorHost` (a generator writing the "
+        "client's host memory) and every other export return `CURAND_STATUS_NOT_INITIALIZED` (cuRAND has no "
+        "\"not supported\" status) and log their name once.",
+        "",
     ]
     for area in sorted(by_area):
         items = by_area[area]

@@ -20,6 +20,9 @@ int64 vector; bytes: LibraryCall.bytes):
   stream.out               nothing; the reply's next value is a stream handle
   i32, i64, enum,
   pointer_mode             value
+  u32, u64                 value (u64: its bits, as the int64 they make)
+  f32, f64                 value: the float's or double's bits (f32
+                           zero-extended), passed to the function by value
   i32.out, enum.out        nothing; the reply's next value
   scalar.T                 value: the pointer mode the client believes in
                            (0 host, 1 device); host: sizeof(T) bytes;
@@ -37,8 +40,8 @@ OUT_VALUE_KINDS = ("handle.new", "stream.out", "i32.out", "enum.out")
 
 
 def forwardable(kind):
-    return (kind in ("handle", "handle.new", "handle.del", "stream", "stream.out", "i32", "i64", "enum",
-                     "pointer_mode", "i32.out", "enum.out")
+    return (kind in ("handle", "handle.new", "handle.del", "stream", "stream.out", "i32", "i64", "u32", "u64",
+                     "f32", "f64", "enum", "pointer_mode", "i32.out", "enum.out")
             or re.match(r"^(scalar|result)\.(f16|f32|f64)$", kind) or re.match(r"^dptr\[.+\]$", kind))
 
 
@@ -87,8 +90,12 @@ def client_thunk(library, function_id, name, args, prototype):
         elif kind == "stream.out":
             lines.append(f"  call.NeedOut({arg});")
             after.append(f"  *{arg} = static_cast<std::remove_pointer_t<decltype({arg})>>(call.TakeStream());")
-        elif kind in ("i32", "i64", "enum"):
+        elif kind in ("i32", "i64", "u32", "u64", "enum"):
             lines.append(f"  call.Value(static_cast<int64_t>({arg}));")
+        elif kind == "f32":
+            lines.append(f"  call.ValueF32({arg});")
+        elif kind == "f64":
+            lines.append(f"  call.ValueF64({arg});")
         elif kind == "pointer_mode":
             lines.append(f"  call.Value(static_cast<int64_t>({arg}));")
             after.append(f"  call.RecordPointerMode({handle}, static_cast<int64_t>({arg}));")
@@ -140,6 +147,7 @@ def size_expression(expr, names):
 
 C_TYPE = {"handle": "void*", "handle.del": "void*", "handle.new": "void**", "stream": "void*",
           "stream.out": "void**", "i32": "int", "enum": "int", "pointer_mode": "int", "i64": "int64_t",
+          "u32": "unsigned int", "u64": "uint64_t", "f32": "float", "f64": "double",
           "i32.out": "int*", "enum.out": "int*"}
 
 
@@ -188,6 +196,18 @@ def worker_function(name, args):
             lines.append(f"  int64_t {arg} = 0;")
             lines.append(f"  if (!c.Value(&{arg})) {refuse}")
             call_args.append(arg)
+        elif kind == "u32":
+            lines.append(f"  int64_t {arg} = 0;")
+            lines.append(f"  if (!c.UInt32(&{arg})) {refuse}")
+            call_args.append(f"static_cast<unsigned int>({arg})")
+        elif kind == "u64":
+            lines.append(f"  uint64_t {arg} = 0;")
+            lines.append(f"  if (!c.UInt64(&{arg})) {refuse}")
+            call_args.append(arg)
+        elif kind in ("f32", "f64"):
+            lines.append(f"  {C_TYPE[kind]} {arg} = 0;")
+            lines.append(f"  if (!c.{'Float32' if kind == 'f32' else 'Float64'}(&{arg})) {refuse}")
+            call_args.append(arg)
         elif kind in ("i32.out", "enum.out"):
             lines.append(f"  int {arg} = 0;")
             call_args.append(f"&{arg}")
@@ -206,7 +226,7 @@ def worker_function(name, args):
             call_args.append(f"reinterpret_cast<void*>({arg})")
             ranges.append((arg, kind[5:-1]))
     lines.append(f"  if (!c.Finished()) {refuse}")
-    scalar_names = [a for a, k in args if k in ("i32", "i64", "enum", "pointer_mode")]
+    scalar_names = [a for a, k in args if k in ("i32", "i64", "u32", "u64", "enum", "pointer_mode")]
     for arg, size in ranges:
         lines.append(f"  if (!c.DeviceRange({arg}, {size_expression(size, scalar_names)})) {refuse}")
     types = ", ".join(c_type(k) for _, k in args)

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Generates rcuda's replacement of a CUDA math library (libcublas.so.13 first)
+"""Generates rcuda's replacement of a CUDA math library (libcublas.so.13,
+libcurand.so.10)
 from three sources, at build time:
 
   * the real library: its exported functions, their version node and its
@@ -50,7 +51,7 @@ except ImportError:
         sys.exit("gen_library.py: needs libclang's Python bindings: apt-get install python3-clang-14")
 
 ARG_KINDS = re.compile(
-    r"^(handle(\.new|\.del)?|stream(\.out)?|i32(\.out)?|i64|enum(\.out)?|pointer_mode|"
+    r"^(handle(\.new|\.del)?|stream(\.out)?|i32(\.out)?|i64|u32|u64|f32|f64|enum(\.out)?|pointer_mode|"
     r"scalar\.(f16|f32|f64)|result\.(f16|f32|f64)|dptr\[.+\])$")
 
 

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "client/private_library_abi.h"
@@ -25,6 +26,17 @@ class LibraryCall {
       : library_(library), function_(function), name_(name), invalid_value_(invalid_value), lost_(lost) {}
 
   void Value(int64_t v) { values_.push_back(v); }
+  // A float or double by value: its bits (a float's zero-extended).
+  void ValueF32(float v) {
+    uint32_t bits = 0;
+    std::memcpy(&bits, &v, sizeof bits);
+    Value(static_cast<int64_t>(bits));
+  }
+  void ValueF64(double v) {
+    int64_t bits = 0;
+    std::memcpy(&bits, &v, sizeof bits);
+    Value(bits);
+  }
   void Handle(const void* handle) { Value(static_cast<int64_t>(reinterpret_cast<uintptr_t>(handle))); }
   void Pointer(const void* device) { Handle(device); }
   void Stream(const void* stream);

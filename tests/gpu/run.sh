@@ -79,8 +79,10 @@ backend=${RCUDA_GPU_RUN_BACKEND:-cuda}
 plugins=()
 if [ "$backend" = test ]; then
   for p in "$build"/lib/*test_kernels*.so; do plugins+=(--test-kernels "$p"); done
-  # The host cuBLAS double (TEST EQUIPMENT) for cublas_gemm.
+  # The host cuBLAS and cuRAND doubles (TEST EQUIPMENT) for cublas_gemm and
+  # curand_moments.
   export RCUDA_WORKER_LIBCUBLAS=${RCUDA_WORKER_LIBCUBLAS:-$build/lib/fake-libs/libcublas.so.13}
+  export RCUDA_WORKER_LIBCURAND=${RCUDA_WORKER_LIBCURAND:-$build/lib/fake-libs/libcurand.so.10}
 else
   # Library forwarding (cublas_gemm): the worker opens NVIDIA's
   # libcublas.so.13; where the loader would not find it, the toolkit's or
@@ -92,8 +94,17 @@ else
       export RCUDA_WORKER_LIBCUBLAS=$d/libcublas.so.13
     fi
   done
+  # And NVIDIA's libcurand.so.10 (curand_moments), the same way.
+  for d in "$native_lib" /usr/local/cuda/lib64 \
+    $(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__file__))' 2>/dev/null)/cu13/lib \
+    $(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__file__))' 2>/dev/null)/curand/lib; do
+    if [ -z "${RCUDA_WORKER_LIBCURAND:-}" ] && [ -n "$d" ] && [ -e "$d/libcurand.so.10" ]; then
+      export RCUDA_WORKER_LIBCURAND=$d/libcurand.so.10
+    fi
+  done
 fi
 say "worker's libcublas: ${RCUDA_WORKER_LIBCUBLAS:-libcublas.so.13 (the loader's)}"
+say "worker's libcurand: ${RCUDA_WORKER_LIBCURAND:-libcurand.so.10 (the loader's)}"
 "$build/bin/rcuda-server" --backend "$backend" "${plugins[@]}" --listen 127.0.0.1 --port 0 --port-file "$port_file" \
   --log-level info >"$out/logs/server.log" 2>&1 &
 server=$!
