@@ -194,6 +194,14 @@ def read_prototypes(include_dir, headers, wanted):
     return prototypes
 
 
+# The by-value kinds whose C type decides how the worker passes them (a
+# float travels in a floating-point register, an int in an integer one):
+# the prototype's type must be one of these.
+BY_VALUE_TYPES = {"u32": ("unsigned int",), "u64": ("unsigned long long", "size_t"), "f32": ("float",),
+                  "f64": ("double",)}
+FLOAT_KINDS = {"float": "f32", "double": "f64"}
+
+
 def check_description(forwards, prototypes, exports):
     for name, args in forwards.items():
         if name not in exports:
@@ -203,6 +211,12 @@ def check_description(forwards, prototypes, exports):
         params = [p[1] for p in prototypes[name][1]]
         if [a for a, _ in args] != params:
             fail(f"{name}: the description's arguments {[a for a, _ in args]} are not the prototype's {params}")
+        for (ptype, _), (arg, kind) in zip(prototypes[name][1], args):
+            if kind in BY_VALUE_TYPES and ptype not in BY_VALUE_TYPES[kind]:
+                fail(f"{name}: {arg}: the kind {kind} is for {' or '.join(BY_VALUE_TYPES[kind])}, "
+                     f"the prototype's type is {ptype}")
+            if ptype in FLOAT_KINDS and kind != FLOAT_KINDS[ptype]:
+                fail(f"{name}: {arg}: the prototype's type is {ptype}, which only the kind {FLOAT_KINDS[ptype]} passes")
 
 
 # The zero of each return type the legacy API's stubs return.

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # gen_library.py fails loudly on a description that is not true to the
 # headers or the real library (each case must fail, with its message).
-#   gen_library_test.sh PYTHON GEN_LIBRARY DESCRIPTION REAL_LIBRARY INCLUDE_DIR
+#   gen_library_test.sh PYTHON GEN_LIBRARY DESCRIPTION REAL_LIBRARY INCLUDE_DIR \
+#                       [CURAND_DESCRIPTION CURAND_REAL_LIBRARY]
+# (cuRAND's description adds the by-value kinds u32, u64, f32, f64.)
 set -euo pipefail
 python=$1 gen=$2 description=$3 real=$4 include=$5
+curand_description=${6:-} curand_real=${7:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0
@@ -39,5 +42,17 @@ expect_failure unparsable_line "cannot parse" 's/^forward cublasSetMathMode \(/f
 # And the description itself is accepted.
 if ! "$python" "$gen" "$description" --real-library "$real" --include-dir "$include" --exports "$tmp/ok.cc" > "$tmp/ok.out" 2>&1; then
   echo "FAILED: the committed description is refused:"; cat "$tmp/ok.out"; failures=$((failures + 1))
+fi
+
+if [ -n "$curand_description" ]; then
+  description=$curand_description real=$curand_real
+  # A by-value kind must be the prototype's type: a float described as an
+  # int would reach the library in the wrong register.
+  expect_failure float_as_int "which only the kind f32 passes" 's/, mean: f32, stddev: f32\)$/, mean: i32, stddev: f32)/'
+  expect_failure double_as_float "the kind f32 is for float" 's/, lambda: f64\)$/, lambda: f32)/'
+  expect_failure size_as_u32 "the kind u32 is for unsigned int" 's/, num: u64\)$/, num: u32)/'
+  if ! "$python" "$gen" "$description" --real-library "$real" --include-dir "$include" --exports "$tmp/ok.cc" > "$tmp/ok.out" 2>&1; then
+    echo "FAILED: the committed cuRAND description is refused:"; cat "$tmp/ok.out"; failures=$((failures + 1))
+  fi
 fi
 [ "$failures" -eq 0 ] && echo PASSED || { echo "$failures FAILED"; exit 1; }
