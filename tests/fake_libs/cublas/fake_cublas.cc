@@ -11,15 +11,15 @@
 // queued after it returns. Not asynchronous, unlike cuBLAS.
 #include <cublas_api.h>
 #include <cuda.h>
-#include <dlfcn.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <mutex>
+
+#include "tests/fake_libs/driver_streams.h"
 
 #define FAKE_EXPORT extern "C" __attribute__((visibility("default")))
 
@@ -42,53 +42,22 @@ void Log(const char* format, ...) {
   va_end(args);
 }
 
-// The fake driver's entry points: the worker loaded it (its path in
-// RCUDA_TEST_DRIVER, set by rcuda-server --backend test), so dlopen finds
-// the same copy.
-struct Driver {
-  CUresult (*launch_host_func)(CUstream, CUhostFn, void*) = nullptr;
-  CUresult (*stream_synchronize)(CUstream) = nullptr;
-  bool ok() const { return launch_host_func != nullptr && stream_synchronize != nullptr; }
-};
-
-const Driver& TheDriver() {
-  static const Driver driver = [] {
-    Driver d;
-    const char* path = std::getenv("RCUDA_TEST_DRIVER");
-    void* dl = dlopen(path != nullptr && path[0] != '\0' ? path : "libcuda.so.1", RTLD_NOW);
-    using GetProc = CUresult (*)(const char*, void**, int, cuuint64_t, CUdriverProcAddressQueryResult*);
-    auto get = dl ? reinterpret_cast<GetProc>(dlsym(dl, "cuGetProcAddress_v2")) : nullptr;
-    void* launch = nullptr;
-    void* sync = nullptr;
-    CUdriverProcAddressQueryResult found{};
-    if (get != nullptr &&
-        get("cuLaunchHostFunc", &launch, CUDA_VERSION, CU_GET_PROC_ADDRESS_DEFAULT, &found) == CUDA_SUCCESS &&
-        get("cuStreamSynchronize", &sync, CUDA_VERSION, CU_GET_PROC_ADDRESS_DEFAULT, &found) == CUDA_SUCCESS) {
-      d.launch_host_func = reinterpret_cast<CUresult (*)(CUstream, CUhostFn, void*)>(launch);
-      d.stream_synchronize = reinterpret_cast<CUresult (*)(CUstream)>(sync);
-    } else {
-      Log("cannot reach the driver's cuLaunchHostFunc and cuStreamSynchronize: every call fails");
-    }
+const rcuda::fake_libs::DriverStreams& TheDriver() {
+  static const rcuda::fake_libs::DriverStreams driver = [] {
+    rcuda::fake_libs::DriverStreams d = rcuda::fake_libs::ResolveDriverStreams();
+    if (!d.ok()) Log("cannot reach the driver's cuLaunchHostFunc and cuStreamSynchronize: every call fails");
     Log("host BLAS on the fake driver's host memory, not a GPU and not NVIDIA's cuBLAS");
     return d;
   }();
   return driver;
 }
 
-void Nothing(void*) {}
-
-// Waits until the handle's stream reaches this call: an empty host function
-// queued on it, then waited for. Queued work is what orders it after the
-// stream's earlier work and, on a blocking stream, after the legacy
-// stream's (as a kernel of cuBLAS would be), which cuStreamSynchronize
-// alone would not.
+// Waits until the handle's stream reaches this call
+// (tests/fake_libs/driver_streams.h).
 cublasStatus_t WaitForStream(cublasHandle_t h) {
-  const Driver& d = TheDriver();
+  const rcuda::fake_libs::DriverStreams& d = TheDriver();
   if (!d.ok()) return CUBLAS_STATUS_NOT_INITIALIZED;
-  CUstream s = h->stream == nullptr ? CU_STREAM_LEGACY : reinterpret_cast<CUstream>(h->stream);
-  if (d.launch_host_func(s, Nothing, nullptr) != CUDA_SUCCESS || d.stream_synchronize(s) != CUDA_SUCCESS) {
-    return CUBLAS_STATUS_EXECUTION_FAILED;
-  }
+  if (!rcuda::fake_libs::WaitForStream(d, h->stream)) return CUBLAS_STATUS_EXECUTION_FAILED;
   return CUBLAS_STATUS_SUCCESS;
 }
 

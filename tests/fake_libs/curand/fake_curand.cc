@@ -7,19 +7,19 @@
 // the distributions cuRAND documents. Nothing it computes or times says
 // anything about a GPU or about NVIDIA's cuRAND.
 //
-// Stream order as tests/fake_libs/cublas: each generation queues an empty
-// host function on the generator's stream and waits for it, then computes
-// on the calling thread. Not asynchronous, unlike cuRAND.
+// Stream order (tests/fake_libs/driver_streams.h): each generation queues
+// an empty host function on the generator's stream and waits for it, then
+// computes on the calling thread. Not asynchronous, unlike cuRAND.
 #include <cuda.h>
 #include <curand.h>
-#include <dlfcn.h>
 
 #include <cmath>
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <numbers>
+
+#include "tests/fake_libs/driver_streams.h"
 
 #define FAKE_EXPORT extern "C" __attribute__((visibility("default")))
 
@@ -43,48 +43,21 @@ void Log(const char* format, ...) {
   va_end(args);
 }
 
-// The fake driver's entry points (as tests/fake_libs/cublas/fake_cublas.cc):
-// the worker loaded it (RCUDA_TEST_DRIVER), so dlopen finds the same copy.
-struct Driver {
-  CUresult (*launch_host_func)(CUstream, CUhostFn, void*) = nullptr;
-  CUresult (*stream_synchronize)(CUstream) = nullptr;
-  bool ok() const { return launch_host_func != nullptr && stream_synchronize != nullptr; }
-};
-
-const Driver& TheDriver() {
-  static const Driver driver = [] {
-    Driver d;
-    const char* path = std::getenv("RCUDA_TEST_DRIVER");
-    void* dl = dlopen(path != nullptr && path[0] != '\0' ? path : "libcuda.so.1", RTLD_NOW);
-    using GetProc = CUresult (*)(const char*, void**, int, cuuint64_t, CUdriverProcAddressQueryResult*);
-    auto get = dl ? reinterpret_cast<GetProc>(dlsym(dl, "cuGetProcAddress_v2")) : nullptr;
-    void* launch = nullptr;
-    void* sync = nullptr;
-    CUdriverProcAddressQueryResult found{};
-    if (get != nullptr &&
-        get("cuLaunchHostFunc", &launch, CUDA_VERSION, CU_GET_PROC_ADDRESS_DEFAULT, &found) == CUDA_SUCCESS &&
-        get("cuStreamSynchronize", &sync, CUDA_VERSION, CU_GET_PROC_ADDRESS_DEFAULT, &found) == CUDA_SUCCESS) {
-      d.launch_host_func = reinterpret_cast<CUresult (*)(CUstream, CUhostFn, void*)>(launch);
-      d.stream_synchronize = reinterpret_cast<CUresult (*)(CUstream)>(sync);
-    } else {
-      Log("cannot reach the driver's cuLaunchHostFunc and cuStreamSynchronize: every generation fails");
-    }
+const rcuda::fake_libs::DriverStreams& TheDriver() {
+  static const rcuda::fake_libs::DriverStreams driver = [] {
+    rcuda::fake_libs::DriverStreams d = rcuda::fake_libs::ResolveDriverStreams();
+    if (!d.ok()) Log("cannot reach the driver's cuLaunchHostFunc and cuStreamSynchronize: every generation fails");
     Log("host random numbers (splitmix64) on the fake driver's host memory, not a GPU and not NVIDIA's cuRAND");
     return d;
   }();
   return driver;
 }
 
-void Nothing(void*) {}
-
-// Waits until the generator's stream reaches this call (see fake_cublas.cc).
+// Waits until the generator's stream reaches this call (tests/fake_libs/driver_streams.h).
 curandStatus_t WaitForStream(curandGenerator_t g) {
-  const Driver& d = TheDriver();
+  const rcuda::fake_libs::DriverStreams& d = TheDriver();
   if (!d.ok()) return CURAND_STATUS_INITIALIZATION_FAILED;
-  CUstream s = g->stream == nullptr ? CU_STREAM_LEGACY : reinterpret_cast<CUstream>(g->stream);
-  if (d.launch_host_func(s, Nothing, nullptr) != CUDA_SUCCESS || d.stream_synchronize(s) != CUDA_SUCCESS) {
-    return CURAND_STATUS_LAUNCH_FAILURE;
-  }
+  if (!rcuda::fake_libs::WaitForStream(d, g->stream)) return CURAND_STATUS_LAUNCH_FAILURE;
   return CURAND_STATUS_SUCCESS;
 }
 
