@@ -1,5 +1,5 @@
 // The private C ABI that rcuda's libcudart.so.13 exports to rcuda's math
-// libraries (client/libs/: libcublas.so.13), in the version node
+// libraries (client/libs/: libcublas.so.13, libcurand.so.10), in the version node
 // RCUDA_PRIVATE with client/driver/private_driver_abi.h's.
 //
 // Why: a replaced library's calls must travel in the program's one session
@@ -17,7 +17,7 @@ extern "C" {
 // One call of a forwarded library function, encoded by
 // client/libs/library_call.h.
 struct rcudaLibraryCall {
-  uint32_t library;   // the library's wire id (cuBLAS: 1)
+  uint32_t library;   // the library's wire id (cuBLAS: 1, cuRAND: 2)
   uint32_t function;  // the function's line in its description
   const int64_t* values;
   size_t value_count;
