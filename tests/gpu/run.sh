@@ -103,8 +103,8 @@ else
     fi
   done
 fi
-say "worker's libcublas: ${RCUDA_WORKER_LIBCUBLAS:-libcublas.so.13 (the loader's)}"
-say "worker's libcurand: ${RCUDA_WORKER_LIBCURAND:-libcurand.so.10 (the loader's)}"
+say "worker's libcublas: ${RCUDA_WORKER_LIBCUBLAS:-libcublas.so.13, as the loader finds it}"
+say "worker's libcurand: ${RCUDA_WORKER_LIBCURAND:-libcurand.so.10, as the loader finds it}"
 "$build/bin/rcuda-server" --backend "$backend" "${plugins[@]}" --listen 127.0.0.1 --port 0 --port-file "$port_file" \
   --log-level info >"$out/logs/server.log" 2>&1 &
 server=$!
