@@ -17,7 +17,7 @@ extern "C" {
 // One call of a forwarded library function, encoded by
 // client/libs/library_call.h.
 struct rcudaLibraryCall {
-  uint32_t library;   // the library's wire id (cuBLAS: 1, cuRAND: 2)
+  uint32_t library;   // the library's wire id (its description's wire_id: cuBLAS 1, cuRAND 2, cuSOLVER 4)
   uint32_t function;  // the function's line in its description
   const int64_t* values;
   size_t value_count;

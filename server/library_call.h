@@ -8,8 +8,9 @@
 // session (the library handles it holds, its streams, its device memory),
 // then calls the real function. The real library is dlopen()ed on a
 // session's first call that uses it, from the path in its environment
-// variable (RCUDA_WORKER_LIBCUBLAS, RCUDA_WORKER_LIBCURAND) or by its SONAME. Every check failure is
-// the library's invalid-value status; nothing unchecked reaches the library.
+// variable (RCUDA_WORKER_LIB<NAME>: RCUDA_WORKER_LIBCUBLAS, ...) or by its
+// SONAME. Every check failure is the library's invalid-value status;
+// nothing unchecked reaches the library.
 //
 // Not thread-safe: the session's thread owns it (calls run there, with the
 // session's context current).
@@ -42,7 +43,7 @@ struct LibraryFunction {
 struct LibraryDescription {
   const char* name;     // "cublas"
   const char* soname;   // dlopen()ed when the environment variable is unset
-  const char* path_env; // RCUDA_WORKER_LIBCUBLAS, RCUDA_WORKER_LIBCURAND
+  const char* path_env; // RCUDA_WORKER_LIBCUBLAS, RCUDA_WORKER_LIBCURAND, ...
   uint32_t wire_id;     // LibraryCall.library
   const LibraryFunction* functions;  // by function id
   size_t function_count;

@@ -97,6 +97,12 @@ def write_coverage(rows, path):
         "client's host memory) and every other export return `CURAND_STATUS_NOT_INITIALIZED` (cuRAND has no "
         "\"not supported\" status) and log their name once.",
         "",
+        "cuSOLVER: rcuda's `libcusolver.so.12` (`client/libs/`) exports every name of NVIDIA's and forwards the "
+        "functions that `client/libs/cusolver.def` describes (dense handle create/destroy, version, stream; S/D "
+        "`getrf_bufferSize`, `getrf`, `getrs`, `potrf_bufferSize`, `potrf`, `potrs`), one synchronous `LibraryCall` "
+        "each; every other export (QR, eigen and singular-value solvers, cusolverSp, cusolverRf) returns "
+        "`CUSOLVER_STATUS_NOT_SUPPORTED` and logs its name once.",
+        "",
     ]
     for area in sorted(by_area):
         items = by_area[area]

@@ -77,34 +77,28 @@ rm -f "$port_file"
 # equipment: nothing it prints is a GPU result).
 backend=${RCUDA_GPU_RUN_BACKEND:-cuda}
 plugins=()
+# The forwarded libraries: name, SONAME, the pip wheel's folder.
+forwarded_libraries="cublas:libcublas.so.13:cublas curand:libcurand.so.10:curand cusolver:libcusolver.so.12:cusolver"
+wheel_dir=$(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__file__))' 2>/dev/null || true)
 if [ "$backend" = test ]; then
   for p in "$build"/lib/*test_kernels*.so; do plugins+=(--test-kernels "$p"); done
-  # The host cuBLAS and cuRAND doubles (TEST EQUIPMENT) for cublas_gemm and
-  # curand_moments.
-  export RCUDA_WORKER_LIBCUBLAS=${RCUDA_WORKER_LIBCUBLAS:-$build/lib/fake-libs/libcublas.so.13}
-  export RCUDA_WORKER_LIBCURAND=${RCUDA_WORKER_LIBCURAND:-$build/lib/fake-libs/libcurand.so.10}
-else
-  # Library forwarding (cublas_gemm): the worker opens NVIDIA's
-  # libcublas.so.13; where the loader would not find it, the toolkit's or
-  # the pip wheel's (unverified on a GPU so far).
-  for d in "$native_lib" /usr/local/cuda/lib64 \
-    $(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__file__))' 2>/dev/null)/cu13/lib \
-    $(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__file__))' 2>/dev/null)/cublas/lib; do
-    if [ -z "${RCUDA_WORKER_LIBCUBLAS:-}" ] && [ -n "$d" ] && [ -e "$d/libcublas.so.13" ]; then
-      export RCUDA_WORKER_LIBCUBLAS=$d/libcublas.so.13
-    fi
-  done
-  # And NVIDIA's libcurand.so.10 (curand_moments), the same way.
-  for d in "$native_lib" /usr/local/cuda/lib64 \
-    $(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__file__))' 2>/dev/null)/cu13/lib \
-    $(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__file__))' 2>/dev/null)/curand/lib; do
-    if [ -z "${RCUDA_WORKER_LIBCURAND:-}" ] && [ -n "$d" ] && [ -e "$d/libcurand.so.10" ]; then
-      export RCUDA_WORKER_LIBCURAND=$d/libcurand.so.10
-    fi
-  done
 fi
-say "worker's libcublas: ${RCUDA_WORKER_LIBCUBLAS:-libcublas.so.13, as the loader finds it}"
-say "worker's libcurand: ${RCUDA_WORKER_LIBCURAND:-libcurand.so.10, as the loader finds it}"
+for entry in $forwarded_libraries; do
+  IFS=: read -r name soname wheel <<<"$entry"
+  var=RCUDA_WORKER_LIB$(echo "$name" | tr '[:lower:]' '[:upper:]')
+  if [ "$backend" = test ]; then
+    # The host doubles (TEST EQUIPMENT) for cublas_gemm, curand_moments, cusolver_solve.
+    [ -n "${!var:-}" ] || export "$var=$build/lib/fake-libs/$soname"
+  else
+    # Library forwarding: the worker opens NVIDIA's library; where the
+    # loader would not find it, the toolkit's or the pip wheel's
+    # (unverified on a GPU so far).
+    for d in "$native_lib" /usr/local/cuda/lib64 ${wheel_dir:+$wheel_dir/cu13/lib} ${wheel_dir:+$wheel_dir/$wheel/lib}; do
+      if [ -z "${!var:-}" ] && [ -n "$d" ] && [ -e "$d/$soname" ]; then export "$var=$d/$soname"; fi
+    done
+  fi
+  say "worker's lib$name: ${!var:-$soname, as the loader finds it}"
+done
 "$build/bin/rcuda-server" --backend "$backend" "${plugins[@]}" --listen 127.0.0.1 --port 0 --port-file "$port_file" \
   --log-level info >"$out/logs/server.log" 2>&1 &
 server=$!
