@@ -12,27 +12,16 @@
 // with the library's status, and the session still serves afterwards.
 #include <cublas_v2.h>
 #include <cuda_fp16.h>
-#include <dlfcn.h>
 
 #include <cmath>
 #include <cstring>
 #include <vector>
 
+#include "library_session.h"
 #include "test_util.h"
 
-#define CUBLAS_CHECK(call)                                                                                  \
-  do {                                                                                                      \
-    cublasStatus_t rtest_st_ = (call);                                                                      \
-    if (rtest_st_ != CUBLAS_STATUS_SUCCESS)                                                                 \
-      ::rtest::Fail("%s:%d: %s returned cuBLAS status %d", __FILE__, __LINE__, #call, (int)rtest_st_);     \
-  } while (0)
-#define CUBLAS_EXPECT(call, expected)                                                                       \
-  do {                                                                                                      \
-    cublasStatus_t rtest_st_ = (call);                                                                      \
-    if (rtest_st_ != (expected))                                                                            \
-      ::rtest::Fail("%s:%d: %s returned cuBLAS status %d, expected %d", __FILE__, __LINE__, #call,         \
-                    (int)rtest_st_, (int)(expected));                                                      \
-  } while (0)
+#define CUBLAS_CHECK(call) RTEST_LIBRARY_CHECK("cuBLAS", call)
+#define CUBLAS_EXPECT(call, expected) RTEST_LIBRARY_EXPECT("cuBLAS", call, expected)
 
 namespace {
 
@@ -212,23 +201,6 @@ void Level1(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Check
   CUBLAS_CHECK(cublasSetPointerMode(h, CUBLAS_POINTER_MODE_HOST));
 }
 
-// rcuda's private call (client/private_library_abi.h), found at run time:
-// under rcuda our libcudart exports it.
-struct RawCall {
-  uint32_t library, function;
-  const int64_t* values;
-  size_t value_count;
-  const uint8_t* bytes;
-  size_t byte_count;
-};
-struct RawReply {
-  int32_t status;
-  int64_t values[8];
-  size_t value_count;
-  uint8_t bytes[64];
-  size_t byte_count;
-};
-
 void SessionChecks(cublasHandle_t h) {
   // A vector longer than its allocation: refused before the library.
   float* small = nullptr;
@@ -245,22 +217,22 @@ void SessionChecks(cublasHandle_t h) {
                 CUBLAS_STATUS_INVALID_VALUE);
   CUBLAS_EXPECT(cublasDestroy(reinterpret_cast<cublasHandle_t>(uintptr_t{0xdead})), CUBLAS_STATUS_INVALID_VALUE);
 
-  auto call = reinterpret_cast<int (*)(const RawCall*, RawReply*)>(dlsym(RTLD_DEFAULT, "rcudaPrivateLibraryCall"));
+  rtest::RawLibraryCallFn call = rtest::PrivateLibraryCall();
   CHECKF(call != nullptr, "rcudaPrivateLibraryCall is not exported: not running through rcuda?");
-  RawReply reply{};
+  rtest::RawLibraryReply reply{};
   const int64_t values[2] = {static_cast<int64_t>(reinterpret_cast<uintptr_t>(h)), 0};
   // An unknown function id, a call with too few or too many values.
-  RawCall unknown{1, 100000, values, 2, nullptr, 0};
+  rtest::RawLibraryCall unknown{1, 100000, values, 2, nullptr, 0};
   CHECKF(call(&unknown, &reply) == 0 && reply.status == CUBLAS_STATUS_INVALID_VALUE, "unknown function: status %d",
          reply.status);
-  RawCall empty{1, 0, values, 2, nullptr, 0};  // function 0 (cublasCreate) takes no value
+  rtest::RawLibraryCall empty{1, 0, values, 2, nullptr, 0};  // function 0 (cublasCreate) takes no value
   CHECKF(call(&empty, &reply) == 0 && reply.status == CUBLAS_STATUS_INVALID_VALUE, "extra values: status %d",
          reply.status);
-  RawCall short_call{1, 1, nullptr, 0, nullptr, 0};  // function 1 (cublasDestroy) needs the handle
+  rtest::RawLibraryCall short_call{1, 1, nullptr, 0, nullptr, 0};  // function 1 (cublasDestroy) needs the handle
   CHECKF(call(&short_call, &reply) == 0 && reply.status == CUBLAS_STATUS_INVALID_VALUE, "no values: status %d",
          reply.status);
   // An unknown library: the session's own error, not a crash.
-  RawCall library{77, 0, nullptr, 0, nullptr, 0};
+  rtest::RawLibraryCall library{77, 0, nullptr, 0, nullptr, 0};
   CHECKF(call(&library, &reply) == cudaErrorInvalidValue, "unknown library accepted");
   CUDA_CHECK(cudaGetLastError());  // a library's call leaves the runtime's last error alone
 

@@ -16,27 +16,16 @@
 // pointer that is no allocation, a made-up generator and an unknown
 // function id are refused with an error status, and the session still serves.
 #include <curand.h>
-#include <dlfcn.h>
 
 #include <cmath>
 #include <cstring>
 #include <vector>
 
+#include "library_session.h"
 #include "test_util.h"
 
-#define CURAND_CHECK(call)                                                                                  \
-  do {                                                                                                      \
-    curandStatus_t rtest_st_ = (call);                                                                      \
-    if (rtest_st_ != CURAND_STATUS_SUCCESS)                                                                 \
-      ::rtest::Fail("%s:%d: %s returned cuRAND status %d", __FILE__, __LINE__, #call, (int)rtest_st_);     \
-  } while (0)
-#define CURAND_EXPECT(call, expected)                                                                       \
-  do {                                                                                                      \
-    curandStatus_t rtest_st_ = (call);                                                                      \
-    if (rtest_st_ != (expected))                                                                            \
-      ::rtest::Fail("%s:%d: %s returned cuRAND status %d, expected %d", __FILE__, __LINE__, #call,         \
-                    (int)rtest_st_, (int)(expected));                                                      \
-  } while (0)
+#define CURAND_CHECK(call) RTEST_LIBRARY_CHECK("cuRAND", call)
+#define CURAND_EXPECT(call, expected) RTEST_LIBRARY_EXPECT("cuRAND", call, expected)
 
 namespace {
 
@@ -171,30 +160,8 @@ std::vector<float> Sequence(unsigned long long seed, cudaStream_t stream, float*
   return v;
 }
 
-// rcuda's private call (client/private_library_abi.h), found at run time:
-// under rcuda our libcudart exports it.
-struct RawCall {
-  uint32_t library, function;
-  const int64_t* values;
-  size_t value_count;
-  const uint8_t* bytes;
-  size_t byte_count;
-};
-struct RawReply {
-  int32_t status;
-  int64_t values[8];
-  size_t value_count;
-  uint8_t bytes[64];
-  size_t byte_count;
-};
-using RawCallFn = int (*)(const RawCall*, RawReply*);
-
-RawCallFn PrivateLibraryCall() {
-  return reinterpret_cast<RawCallFn>(dlsym(RTLD_DEFAULT, "rcudaPrivateLibraryCall"));
-}
-
 void SessionChecks(curandGenerator_t g) {
-  RawCallFn call = PrivateLibraryCall();
+  rtest::RawLibraryCallFn call = rtest::PrivateLibraryCall();
   CHECKF(call != nullptr, "rcudaPrivateLibraryCall is not exported: not running through rcuda?");
   float* small = nullptr;
   CUDA_CHECK(cudaMalloc(&small, 16 * sizeof(float)));
@@ -215,17 +182,17 @@ void SessionChecks(curandGenerator_t g) {
   CURAND_EXPECT(curandSetPseudoRandomGeneratorSeed(fake, 1), CURAND_STATUS_OUT_OF_RANGE);
   CURAND_EXPECT(curandDestroyGenerator(fake), CURAND_STATUS_OUT_OF_RANGE);
   // An unknown function id; a float whose bits do not fit 32 (wire id 2 is cuRAND).
-  RawReply reply{};
+  rtest::RawLibraryReply reply{};
   const int64_t values[5] = {static_cast<int64_t>(reinterpret_cast<uintptr_t>(g)),
                              static_cast<int64_t>(reinterpret_cast<uintptr_t>(small)), 2, int64_t{1} << 40, 0};
-  RawCall unknown{2, 100000, values, 1, nullptr, 0};
+  rtest::RawLibraryCall unknown{2, 100000, values, 1, nullptr, 0};
   CHECKF(call(&unknown, &reply) == 0 && reply.status == CURAND_STATUS_OUT_OF_RANGE, "unknown function: status %d",
          reply.status);
-  RawCall wide_float{2, 12, values, 5, nullptr, 0};  // function 12: curandGenerateNormal
+  rtest::RawLibraryCall wide_float{2, 12, values, 5, nullptr, 0};  // function 12: curandGenerateNormal
   CHECKF(call(&wide_float, &reply) == 0 && reply.status == CURAND_STATUS_OUT_OF_RANGE,
          "a mean of 40 bits: status %d", reply.status);
   // An unknown library: the session's own error, not a crash.
-  RawCall library{77, 0, nullptr, 0, nullptr, 0};
+  rtest::RawLibraryCall library{77, 0, nullptr, 0, nullptr, 0};
   CHECKF(call(&library, &reply) == cudaErrorInvalidValue, "unknown library accepted");
   // Still serving.
   CURAND_CHECK(curandGenerateUniform(g, small, 16));
@@ -275,7 +242,7 @@ int main(int argc, char** argv) {
   // A generator writing the client's host memory: rcuda's worker cannot.
   curandGenerator_t host = nullptr;
   curandStatus_t host_status = curandCreateGeneratorHost(&host, CURAND_RNG_PSEUDO_DEFAULT);
-  if (PrivateLibraryCall() != nullptr) {
+  if (rtest::PrivateLibraryCall() != nullptr) {
     CHECKF(host_status == CURAND_STATUS_NOT_INITIALIZED, "under rcuda curandCreateGeneratorHost returned %d",
            (int)host_status);
   } else {

@@ -14,12 +14,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <mutex>
 
-#include "tests/fake_libs/driver_streams.h"
+#include "tests/fake_libs/fake_library.h"
 
 #define FAKE_EXPORT extern "C" __attribute__((visibility("default")))
 
@@ -33,32 +32,21 @@ struct cublasContext {
 
 namespace {
 
-void Log(const char* format, ...) {
-  std::va_list args;
-  va_start(args, format);
-  std::fprintf(stderr, "[rcuda FAKE libcublas.so.13, TEST EQUIPMENT] ");
-  std::vfprintf(stderr, format, args);
-  std::fprintf(stderr, "\n");
-  va_end(args);
-}
+const rcuda::fake_libs::FakeLibrary kDouble(
+    "libcublas.so.13", "host BLAS"
+                       " on the fake driver's host memory, not a GPU and not NVIDIA's cuBLAS");
 
-const rcuda::fake_libs::DriverStreams& TheDriver() {
-  static const rcuda::fake_libs::DriverStreams driver = [] {
-    rcuda::fake_libs::DriverStreams d = rcuda::fake_libs::ResolveDriverStreams();
-    if (!d.ok()) Log("cannot reach the driver's cuLaunchHostFunc and cuStreamSynchronize: every call fails");
-    Log("host BLAS on the fake driver's host memory, not a GPU and not NVIDIA's cuBLAS");
-    return d;
-  }();
-  return driver;
-}
+bool DriverReached() { return kDouble.Driver().ok(); }
 
 // Waits until the handle's stream reaches this call
 // (tests/fake_libs/driver_streams.h).
 cublasStatus_t WaitForStream(cublasHandle_t h) {
-  const rcuda::fake_libs::DriverStreams& d = TheDriver();
-  if (!d.ok()) return CUBLAS_STATUS_NOT_INITIALIZED;
-  if (!rcuda::fake_libs::WaitForStream(d, h->stream)) return CUBLAS_STATUS_EXECUTION_FAILED;
-  return CUBLAS_STATUS_SUCCESS;
+  switch (kDouble.WaitFor(h->stream)) {
+    case rcuda::fake_libs::FakeLibrary::Wait::kReached: return CUBLAS_STATUS_SUCCESS;
+    case rcuda::fake_libs::FakeLibrary::Wait::kNoDriver: return CUBLAS_STATUS_NOT_INITIALIZED;
+    case rcuda::fake_libs::FakeLibrary::Wait::kFailed: break;
+  }
+  return CUBLAS_STATUS_EXECUTION_FAILED;
 }
 
 // The accumulator's type and back: __half through cuda_fp16.h's host
@@ -132,7 +120,7 @@ inline long long At(int i, int n, int inc) {
 
 FAKE_EXPORT cublasStatus_t cublasCreate_v2(cublasHandle_t* handle) {
   if (handle == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
-  if (!TheDriver().ok()) return CUBLAS_STATUS_NOT_INITIALIZED;
+  if (!DriverReached()) return CUBLAS_STATUS_NOT_INITIALIZED;
   *handle = new cublasContext;
   return CUBLAS_STATUS_SUCCESS;
 }
@@ -146,7 +134,7 @@ FAKE_EXPORT cublasStatus_t cublasDestroy_v2(cublasHandle_t handle) {
 FAKE_EXPORT cublasStatus_t cublasGetVersion_v2(cublasHandle_t handle, int* version) {
   if (handle == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
   if (version == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
-  Log("cublasGetVersion: answering the headers' %d (a test double's)", CUBLAS_VERSION);
+  kDouble.Log("cublasGetVersion: answering the headers' %d (a test double's)", CUBLAS_VERSION);
   *version = CUBLAS_VERSION;
   return CUBLAS_STATUS_SUCCESS;
 }

@@ -14,12 +14,11 @@
 #include <curand.h>
 
 #include <cmath>
-#include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <numbers>
 
-#include "tests/fake_libs/driver_streams.h"
+#include "tests/fake_libs/fake_library.h"
 
 #define FAKE_EXPORT extern "C" __attribute__((visibility("default")))
 
@@ -34,31 +33,20 @@ struct curandGenerator_st {
 
 namespace {
 
-void Log(const char* format, ...) {
-  std::va_list args;
-  va_start(args, format);
-  std::fprintf(stderr, "[rcuda FAKE libcurand.so.10, TEST EQUIPMENT] ");
-  std::vfprintf(stderr, format, args);
-  std::fprintf(stderr, "\n");
-  va_end(args);
-}
+const rcuda::fake_libs::FakeLibrary kDouble(
+    "libcurand.so.10", "host random numbers (splitmix64)"
+                       " on the fake driver's host memory, not a GPU and not NVIDIA's cuRAND");
 
-const rcuda::fake_libs::DriverStreams& TheDriver() {
-  static const rcuda::fake_libs::DriverStreams driver = [] {
-    rcuda::fake_libs::DriverStreams d = rcuda::fake_libs::ResolveDriverStreams();
-    if (!d.ok()) Log("cannot reach the driver's cuLaunchHostFunc and cuStreamSynchronize: every generation fails");
-    Log("host random numbers (splitmix64) on the fake driver's host memory, not a GPU and not NVIDIA's cuRAND");
-    return d;
-  }();
-  return driver;
-}
+bool DriverReached() { return kDouble.Driver().ok(); }
 
 // Waits until the generator's stream reaches this call (tests/fake_libs/driver_streams.h).
 curandStatus_t WaitForStream(curandGenerator_t g) {
-  const rcuda::fake_libs::DriverStreams& d = TheDriver();
-  if (!d.ok()) return CURAND_STATUS_INITIALIZATION_FAILED;
-  if (!rcuda::fake_libs::WaitForStream(d, g->stream)) return CURAND_STATUS_LAUNCH_FAILURE;
-  return CURAND_STATUS_SUCCESS;
+  switch (kDouble.WaitFor(g->stream)) {
+    case rcuda::fake_libs::FakeLibrary::Wait::kReached: return CURAND_STATUS_SUCCESS;
+    case rcuda::fake_libs::FakeLibrary::Wait::kNoDriver: return CURAND_STATUS_INITIALIZATION_FAILED;
+    case rcuda::fake_libs::FakeLibrary::Wait::kFailed: break;
+  }
+  return CURAND_STATUS_LAUNCH_FAILURE;
 }
 
 uint64_t SplitMix64(uint64_t x) {
@@ -135,7 +123,7 @@ unsigned int Poisson(double lambda, uint64_t bits) {
 
 FAKE_EXPORT curandStatus_t curandCreateGenerator(curandGenerator_t* generator, curandRngType_t rng_type) {
   if (generator == nullptr) return CURAND_STATUS_OUT_OF_RANGE;
-  if (!TheDriver().ok()) return CURAND_STATUS_INITIALIZATION_FAILED;
+  if (!DriverReached()) return CURAND_STATUS_INITIALIZATION_FAILED;
   // The quasi-random generators (Sobol) are not implemented by this double.
   if (!IsPseudo(rng_type)) return CURAND_STATUS_TYPE_ERROR;
   *generator = new curandGenerator_st;
@@ -151,7 +139,7 @@ FAKE_EXPORT curandStatus_t curandDestroyGenerator(curandGenerator_t generator) {
 
 FAKE_EXPORT curandStatus_t curandGetVersion(int* version) {
   if (version == nullptr) return CURAND_STATUS_OUT_OF_RANGE;
-  Log("curandGetVersion: answering the headers' %d (a test double's)", CURAND_VERSION);
+  kDouble.Log("curandGetVersion: answering the headers' %d (a test double's)", CURAND_VERSION);
   *version = CURAND_VERSION;
   return CURAND_STATUS_SUCCESS;
 }
