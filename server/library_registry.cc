@@ -4,11 +4,13 @@
 
 #include "server/cublas_worker.inc"
 #include "server/curand_worker.inc"
+#include "server/cufft_worker.inc"
 
 namespace rcuda::library {
 
 const LibraryDescription* FindLibrary(uint32_t wire_id) {
-  static const LibraryDescription* const kLibraries[] = {&cublas::kDescription, &curand::kDescription};
+  static const LibraryDescription* const kLibraries[] = {&cublas::kDescription, &curand::kDescription,
+                                                                 &cufft::kDescription};
   for (const LibraryDescription* d : kLibraries) {
     if (d->wire_id == wire_id) return d;
   }

@@ -79,10 +79,11 @@ backend=${RCUDA_GPU_RUN_BACKEND:-cuda}
 plugins=()
 if [ "$backend" = test ]; then
   for p in "$build"/lib/*test_kernels*.so; do plugins+=(--test-kernels "$p"); done
-  # The host cuBLAS and cuRAND doubles (TEST EQUIPMENT) for cublas_gemm and
-  # curand_moments.
+  # The host cuBLAS, cuRAND and cuFFT doubles (TEST EQUIPMENT) for
+  # cublas_gemm, curand_moments and cufft_transforms.
   export RCUDA_WORKER_LIBCUBLAS=${RCUDA_WORKER_LIBCUBLAS:-$build/lib/fake-libs/libcublas.so.13}
   export RCUDA_WORKER_LIBCURAND=${RCUDA_WORKER_LIBCURAND:-$build/lib/fake-libs/libcurand.so.10}
+  export RCUDA_WORKER_LIBCUFFT=${RCUDA_WORKER_LIBCUFFT:-$build/lib/fake-libs/libcufft.so.12}
 else
   # Library forwarding (cublas_gemm): the worker opens NVIDIA's
   # libcublas.so.13; where the loader would not find it, the toolkit's or
@@ -102,9 +103,18 @@ else
       export RCUDA_WORKER_LIBCURAND=$d/libcurand.so.10
     fi
   done
+  # And NVIDIA's libcufft.so.12 (cufft_transforms), the same way.
+  for d in "$native_lib" /usr/local/cuda/lib64 \
+    $(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__file__))' 2>/dev/null)/cu13/lib \
+    $(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__file__))' 2>/dev/null)/cufft/lib; do
+    if [ -z "${RCUDA_WORKER_LIBCUFFT:-}" ] && [ -n "$d" ] && [ -e "$d/libcufft.so.12" ]; then
+      export RCUDA_WORKER_LIBCUFFT=$d/libcufft.so.12
+    fi
+  done
 fi
 say "worker's libcublas: ${RCUDA_WORKER_LIBCUBLAS:-libcublas.so.13, as the loader finds it}"
 say "worker's libcurand: ${RCUDA_WORKER_LIBCURAND:-libcurand.so.10, as the loader finds it}"
+say "worker's libcufft: ${RCUDA_WORKER_LIBCUFFT:-libcufft.so.12, as the loader finds it}"
 "$build/bin/rcuda-server" --backend "$backend" "${plugins[@]}" --listen 127.0.0.1 --port 0 --port-file "$port_file" \
   --log-level info >"$out/logs/server.log" 2>&1 &
 server=$!
