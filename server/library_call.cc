@@ -38,13 +38,15 @@ void* LibrarySessionState::Resolve(const LibraryDescription& library, const char
 void LibrarySessionState::Release() {
   for (auto& [id, handle] : handles_) {
     if (handle.library == nullptr || handle.library->destroy[0] == '\0') continue;
-    auto destroy = reinterpret_cast<int (*)(void*)>(Resolve(*handle.library, handle.library->destroy));
+    void* destroy = Resolve(*handle.library, handle.library->destroy);
     if (destroy == nullptr) continue;
-    int status = destroy(handle.real);
+    int status = handle.library->int_handles ? reinterpret_cast<int (*)(int)>(destroy)(handle.real_int)
+                                             : reinterpret_cast<int (*)(void*)>(destroy)(handle.real);
     if (status != 0) spdlog::warn("library forwarding: {} of a handle left at the session's end: {}",
                                   handle.library->destroy, status);
   }
   handles_.clear();
+  extensions_.clear();
   for (auto& [wire_id, o] : opened_) {
     // The library stays loaded (dlclose of a CUDA library with live state is
     // unsafe); the process ends with the session.
@@ -106,6 +108,23 @@ bool LibraryCallContext::Handle(int64_t* id, void** real) {
   return true;
 }
 
+bool LibraryCallContext::IntHandle(int64_t* id, int* real) {
+  return Value(id) && RealIntHandle(*id, real);
+}
+
+bool LibraryCallContext::RealIntHandle(int64_t id, int* real) const {
+  const LibraryHandle* h = FindHandle(id);
+  if (h == nullptr || !library_.int_handles) return false;
+  *real = h->real_int;
+  return true;
+}
+
+bool LibraryCallContext::HasHandleRoom() const {
+  // An int handle's id travels back as the int the program holds.
+  if (library_.int_handles && session_.state->LastHandleId() >= INT32_MAX) return false;
+  return session_.handles->HasRoom();
+}
+
 bool LibraryCallContext::Stream(void** native) {
   int64_t stream = 0;
   if (!Value(&stream) || !session_.handles->Has(HandleKind::kStream, static_cast<uint64_t>(stream))) return false;
@@ -163,6 +182,15 @@ void LibraryCallContext::AddHandle(void* real) {
   session_.state->handles()[id] = LibraryHandle{real, 0, &library_};
   session_.handles->Add(HandleKind::kLibrary, id, /*counted=*/true);
   out_values_.push_back(static_cast<int64_t>(id));
+}
+
+int64_t LibraryCallContext::AddIntHandle(int real) {
+  uint64_t id = session_.state->NextHandleId();
+  LibraryHandle h{nullptr, 0, &library_, real};
+  session_.state->handles()[id] = h;
+  session_.handles->Add(HandleKind::kLibrary, id, /*counted=*/true);
+  out_values_.push_back(static_cast<int64_t>(id));
+  return static_cast<int64_t>(id);
 }
 
 void LibraryCallContext::DropHandle(int64_t id) {

@@ -23,6 +23,8 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <typeindex>
+#include <typeinfo>
 #include <unordered_map>
 #include <vector>
 
@@ -49,6 +51,9 @@ struct LibraryDescription {
   size_t function_count;
   const char* destroy;  // the function that destroys a handle, "" if none
   int invalid_value, not_supported, no_room;  // the library's status codes
+  // Its handles are ints (cuFFT's cufftHandle), not pointers: LibraryHandle's
+  // real_int, passed and destroyed as an int.
+  bool int_handles = false;
 };
 
 // The libraries this worker forwards, by LibraryCall.library; null if none.
@@ -60,6 +65,7 @@ struct LibraryHandle {
   void* real = nullptr;
   int64_t pointer_mode = 0;
   const LibraryDescription* library = nullptr;
+  int real_int = 0;  // the real handle of an int_handles library
 };
 
 // What a session holds of the libraries it used: the opened libraries, the
@@ -80,6 +86,16 @@ class LibrarySessionState {
 
   std::unordered_map<uint64_t, LibraryHandle>& handles() { return handles_; }
   uint64_t NextHandleId() { return ++last_handle_id_; }
+  uint64_t LastHandleId() const { return last_handle_id_; }
+
+  // What a description's hooks keep for the session (cuFFT's plan shapes,
+  // server/cufft_plans.h): one T, made on first use, gone at Release.
+  template <class T>
+  T& Extension() {
+    std::shared_ptr<void>& p = extensions_[std::type_index(typeid(T))];
+    if (p == nullptr) p = std::make_shared<T>();
+    return *static_cast<T*>(p.get());
+  }
 
  private:
   struct Opened {
@@ -90,6 +106,7 @@ class LibrarySessionState {
   std::map<uint32_t, Opened> opened_;  // by wire id
   std::unordered_map<uint64_t, LibraryHandle> handles_;
   uint64_t last_handle_id_ = 0;
+  std::map<std::type_index, std::shared_ptr<void>> extensions_;
 };
 
 // What one call may use of the session.
@@ -121,6 +138,7 @@ class LibraryCallContext {
   bool Float32(float* v);        // a float's bits, zero-extended
   bool Float64(double* v);       // a double's bits
   bool Handle(int64_t* id, void** real);  // one of the session's handles of this library
+  bool IntHandle(int64_t* id, int* real);  // the same, of an int_handles library
   bool Stream(void** native);    // one of the session's streams (0: legacy)
   // A scalar argument of the handle: by value (host pointer mode), or a
   // device pointer of `size` bytes in the session's memory (device mode).
@@ -132,11 +150,17 @@ class LibraryCallContext {
   // [ptr, ptr + size) lies in the session's memory; a size <= 0 names no
   // memory (the library touches none: n <= 0, k == 0) and passes.
   bool DeviceRange(int64_t ptr, __int128 size) const;
-  bool HasHandleRoom() const { return session_.handles->HasRoom(); }
+  // Room for one more handle (and, for int handles, an id that fits an int).
+  bool HasHandleRoom() const;
   void* Resolve(const char* name) { return session_.state->Resolve(library_, name); }
+  // For a description's hooks.
+  LibrarySessionState& state() { return *session_.state; }
+  const AllocationTable& memory() const { return *session_.memory; }
+  bool RealIntHandle(int64_t id, int* real) const;
 
   // ---- After the call succeeded ------------------------------------------
   void AddHandle(void* real);  // a new handle: its id goes in the reply
+  int64_t AddIntHandle(int real);  // the same, of an int_handles library; returns the id
   void DropHandle(int64_t id);
   void SetPointerMode(int64_t handle, int64_t mode);
   void OutValue(int64_t v) { out_values_.push_back(v); }

@@ -4,6 +4,7 @@
 
 #include "server/cublas_worker.inc"
 #include "server/curand_worker.inc"
+#include "server/cufft_worker.inc"
 #include "server/cusolver_workspace.h"  // before the table whose sizes it computes
 #include "server/cusolver_worker.inc"
 
@@ -11,7 +12,7 @@ namespace rcuda::library {
 
 const LibraryDescription* FindLibrary(uint32_t wire_id) {
   static const LibraryDescription* const kLibraries[] = {&cublas::kDescription, &curand::kDescription,
-                                                         &cusolver::kDescription};
+                                                         &cufft::kDescription, &cusolver::kDescription};
   for (const LibraryDescription* d : kLibraries) {
     if (d->wire_id == wire_id) return d;
   }

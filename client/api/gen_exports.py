@@ -103,6 +103,12 @@ def write_coverage(rows, path):
         "each; every other export (QR, eigen and singular-value solvers, cusolverSp, cusolverRf) returns "
         "`CUSOLVER_STATUS_NOT_SUPPORTED` and logs its name once.",
         "",
+        "cuFFT: rcuda's `libcufft.so.12` (`client/libs/`) exports every name of NVIDIA's and forwards the functions "
+        "that `client/libs/cufft.def` describes (plan create/destroy, version, stream, 1D/2D/3D plans in one or two "
+        "steps, work size, auto-allocation, work area, the C2C, R2C, C2R, Z2Z, D2Z and Z2D Execs, each checked "
+        "against the plan's recorded shape), one synchronous `LibraryCall` each; `cufftPlanMany`, the estimates "
+        "and the `cufftXt` API return `CUFFT_NOT_SUPPORTED` and log their name once.",
+        "",
     ]
     for area in sorted(by_area):
         items = by_area[area]

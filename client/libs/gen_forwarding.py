@@ -30,18 +30,33 @@ int64 vector; bytes: LibraryCall.bytes):
   result.T                 value: the pointer mode; device: value, the
                            pointer; host: the reply's next sizeof(T) bytes
   dptr[SIZE]               value: the device pointer
+  dptr.hook                value: the device pointer, whose range the
+                           function's check= hook computes and checks
+  u64.out                  nothing; the reply's next value (a size_t's bits)
+
+A library whose handles are ints (handle_type=int on the library line:
+cuFFT's cufftHandle) passes the id as the int itself; the worker keeps the
+real int handle and passes it as an int.
+
+A forward line may name worker hooks (check=HOOK(ARG,...), then=HOOK(...),
+declared in the library's hooks_header=): functions of the library's
+namespace on the worker, called with the call's context and the named
+arguments (decoded: a handle is its session id) or constants; check= before
+the call (a nonzero status refuses it), then= after it succeeded. They keep
+what the worker must know of a handle to check a later call (cuFFT's plan
+shapes, server/cufft_plans.h).
 
 Function ids are the `forward` lines' order in the description.
 """
 import re
 
 SCALAR_BYTES = {"f16": 2, "f32": 4, "f64": 8}
-OUT_VALUE_KINDS = ("handle.new", "stream.out", "i32.out", "enum.out")
+OUT_VALUE_KINDS = ("handle.new", "stream.out", "i32.out", "enum.out", "u64.out")
 
 
 def forwardable(kind):
     return (kind in ("handle", "handle.new", "handle.del", "stream", "stream.out", "i32", "i64", "u32", "u64",
-                     "f32", "f64", "enum", "pointer_mode", "i32.out", "enum.out")
+                     "f32", "f64", "enum", "pointer_mode", "i32.out", "enum.out", "u64.out", "dptr.hook")
             or re.match(r"^(scalar|result)\.(f16|f32|f64)$", kind) or re.match(r"^dptr\[.+\]$", kind))
 
 
@@ -49,6 +64,11 @@ def check_forwardable(library, forwards, fail):
     for key in ("wire_id", "invalid_value", "lost", "no_room"):
         if key not in library:
             fail(f"the library line needs {key}= to forward")
+    if library.get("handle_type", "pointer") not in ("pointer", "int"):
+        fail(f"handle_type={library['handle_type']}: a handle is a pointer (the default) or an int")
+    hooks = library.get("hooks", {})
+    if hooks and "hooks_header" not in library:
+        fail("a description with check= or then= hooks needs hooks_header= (where they are declared)")
     for name, args in forwards.items():
         handles = [a for a, k in args if k in ("handle", "handle.del")]
         for arg, kind in args:
@@ -56,11 +76,23 @@ def check_forwardable(library, forwards, fail):
                 fail(f"{name}: {arg}: the kind {kind} cannot be forwarded yet")
             if (kind.startswith(("scalar.", "result.")) or kind == "pointer_mode") and not handles:
                 fail(f"{name}: {arg}: a {kind} needs the function's handle (its pointer mode)")
+            if (kind.startswith(("scalar.", "result.")) or kind == "pointer_mode") and int_handles(library):
+                fail(f"{name}: {arg}: a {kind} needs pointer handles (the client keys pointer modes by them)")
+            if kind == "dptr.hook" and "check" not in hooks.get(name, {}):
+                fail(f"{name}: {arg}: a dptr.hook needs the function's check= hook (which checks its range)")
+        for which, call in hooks.get(name, {}).items():
+            for word in re.match(r"^[\w:]+\((.*)\)$", call).group(1).split(","):
+                if word and word not in [a for a, _ in args] and not re.match(r"^[A-Z0-9_]+$", word):
+                    fail(f"{name}: {which}={call}: {word} is neither an argument nor a constant")
     deleters = [n for n, args in forwards.items() if any(k == "handle.del" for _, k in args)]
     creators = [n for n, args in forwards.items() if any(k == "handle.new" for _, k in args)]
     if creators and len(deleters) != 1:
         fail("a library that creates handles needs exactly one function that destroys them (handle.del)")
     return deleters[0] if deleters else ""
+
+
+def int_handles(library):
+    return library.get("handle_type") == "int"
 
 
 def handle_arg(args):
@@ -78,13 +110,16 @@ def client_thunk(library, function_id, name, args, prototype):
              f'{library["invalid_value"]}, {library["lost"]});']
     after = []
     for arg, kind in args:
-        if kind in ("handle", "handle.del"):
+        if kind in ("handle", "handle.del") and int_handles(library):
+            lines.append(f"  call.Value(static_cast<int64_t>({arg}));")
+        elif kind in ("handle", "handle.del"):
             lines.append(f"  call.Handle({arg});")
             if kind == "handle.del":
                 after.append(f"  call.ForgetHandle({arg});")
         elif kind == "handle.new":
             lines.append(f"  call.NeedOut({arg});")
-            after.append(f"  *{arg} = reinterpret_cast<std::remove_pointer_t<decltype({arg})>>(call.TakeValue());")
+            cast = "static_cast" if int_handles(library) else "reinterpret_cast"
+            after.append(f"  *{arg} = {cast}<std::remove_pointer_t<decltype({arg})>>(call.TakeValue());")
         elif kind == "stream":
             lines.append(f"  call.Stream({arg});")
         elif kind == "stream.out":
@@ -99,7 +134,7 @@ def client_thunk(library, function_id, name, args, prototype):
         elif kind == "pointer_mode":
             lines.append(f"  call.Value(static_cast<int64_t>({arg}));")
             after.append(f"  call.RecordPointerMode({handle}, static_cast<int64_t>({arg}));")
-        elif kind in ("i32.out", "enum.out"):
+        elif kind in ("i32.out", "enum.out", "u64.out"):
             lines.append(f"  call.NeedOut({arg});")
             after.append(f"  *{arg} = static_cast<std::remove_pointer_t<decltype({arg})>>(call.TakeValue());")
         elif kind.startswith("scalar."):
@@ -107,7 +142,7 @@ def client_thunk(library, function_id, name, args, prototype):
         elif kind.startswith("result."):
             lines.append(f"  call.Result({handle}, {arg}, {SCALAR_BYTES[kind.split('.')[1]]});")
             after.append(f"  call.TakeResult({arg}, {SCALAR_BYTES[kind.split('.')[1]]});")
-        elif kind.startswith("dptr["):
+        elif kind.startswith("dptr"):
             lines.append(f"  call.Pointer({arg});")
     values = sum(1 for _, k in args if k in OUT_VALUE_KINDS)
     lines.append(f"  if (!call.Send({values})) return static_cast<{returns}>(call.status());")
@@ -151,7 +186,11 @@ C_TYPE = {"handle": "void*", "handle.del": "void*", "handle.new": "void**", "str
           "i32.out": "int*", "enum.out": "int*"}
 
 
-def c_type(kind):
+def c_type(kind, library):
+    if int_handles(library) and kind in ("handle", "handle.del", "handle.new"):
+        return "int*" if kind == "handle.new" else "int"
+    if kind == "u64.out":
+        return "size_t*"
     if kind in C_TYPE:
         return C_TYPE[kind]
     if kind.startswith("scalar."):
@@ -159,13 +198,26 @@ def c_type(kind):
     return "void*"  # result.T, dptr[...]
 
 
-def worker_function(name, args):
+def worker_function(library, name, args):
     refuse = "return c.invalid_value();"
     handle = handle_arg(args)
+    hooks = library.get("hooks", {}).get(name, {})
     lines = [f"int Forward_{name}(LibraryCallContext& c) {{"]
     call_args, after, ranges = [], [], []
     for arg, kind in args:
-        if kind in ("handle", "handle.del"):
+        if kind in ("handle", "handle.del") and int_handles(library):
+            lines.append(f"  int64_t {arg} = 0;")
+            lines.append(f"  int {arg}_real = 0;")
+            lines.append(f"  if (!c.IntHandle(&{arg}, &{arg}_real)) {refuse}")
+            call_args.append(f"{arg}_real")
+            if kind == "handle.del":
+                after.append(f"  c.DropHandle({arg});")
+        elif kind == "handle.new" and int_handles(library):
+            lines.append(f"  if (!c.HasHandleRoom()) return c.no_room();")
+            lines.append(f"  int {arg}_real = 0;")
+            call_args.append(f"&{arg}_real")
+            after.append(f"  [[maybe_unused]] const int64_t {arg} = c.AddIntHandle({arg}_real);")
+        elif kind in ("handle", "handle.del"):
             lines.append(f"  int64_t {arg} = 0;")
             lines.append(f"  void* {arg}_real = nullptr;")
             lines.append(f"  if (!c.Handle(&{arg}, &{arg}_real)) {refuse}")
@@ -212,6 +264,14 @@ def worker_function(name, args):
             lines.append(f"  int {arg} = 0;")
             call_args.append(f"&{arg}")
             after.append(f"  c.OutValue({arg});")
+        elif kind == "u64.out":
+            lines.append(f"  size_t {arg} = 0;")
+            call_args.append(f"&{arg}")
+            after.append(f"  c.OutValue(static_cast<int64_t>({arg}));")
+        elif kind == "dptr.hook":
+            lines.append(f"  int64_t {arg} = 0;")
+            lines.append(f"  if (!c.Value(&{arg})) {refuse}")
+            call_args.append(f"reinterpret_cast<void*>({arg})")
         elif kind.startswith("scalar."):
             lines.append(f"  const void* {arg} = nullptr;")
             lines.append(f"  if (!c.Scalar({handle}, {SCALAR_BYTES[kind.split('.')[1]]}, &{arg})) {refuse}")
@@ -226,20 +286,31 @@ def worker_function(name, args):
             call_args.append(f"reinterpret_cast<void*>({arg})")
             ranges.append((arg, kind[5:-1]))
     lines.append(f"  if (!c.Finished()) {refuse}")
+    if "check" in hooks:
+        lines.append(f"  if (int refused = {hook_call(hooks['check'])}; refused != 0) return refused;")
     scalar_names = [a for a, k in args if k in ("i32", "i64", "u32", "u64", "enum", "pointer_mode")]
     for arg, size in ranges:
         lines.append(f"  if (!c.DeviceRange({arg}, {size_expression(size, scalar_names)})) {refuse}")
-    types = ", ".join(c_type(k) for _, k in args)
+    types = ", ".join(c_type(k, library) for _, k in args)
     lines.append(f"  using Fn = int (*)({types});")
     lines.append(f'  auto fn = reinterpret_cast<Fn>(c.Resolve("{name}"));')
     lines.append("  if (fn == nullptr) return c.not_supported();")
     lines.append(f"  int status = fn({', '.join(call_args)});")
     lines.append("  if (status != 0) return status;")
     lines += after
+    if "then" in hooks:
+        lines.append(f"  {hook_call(hooks['then'])};")
     lines.append("  c.EmitResults();")
     lines.append("  return status;")
     lines.append("}")
     return lines
+
+
+def hook_call(call):
+    """HOOK(A,B) -> HOOK(c, A, B): the call's context first."""
+    name, _, rest = call.partition("(")
+    args = [a for a in rest[:-1].split(",") if a]
+    return f"{name}({', '.join(['c'] + args)})"
 
 
 def write_worker_table(library, forwards, deleter, path):
@@ -252,13 +323,14 @@ def write_worker_table(library, forwards, deleter, path):
         "// function id, which decodes and checks the arguments by their kinds",
         "// (server/library_call.h) and calls the real function.",
         f"#include <{library['header']}>",
+    ] + ([f'#include "{library["hooks_header"]}"'] if "hooks_header" in library else []) + [
         "",
         f"namespace rcuda::library::{ns} {{",
         "namespace {",
         "",
     ]
     for name, args in forwards.items():
-        out += worker_function(name, args) + [""]
+        out += worker_function(library, name, args) + [""]
     out.append("const LibraryFunction kFunctions[] = {")
     out += [f'    {{"{name}", Forward_{name}}},' for name in forwards]
     out.append("};")
@@ -269,6 +341,8 @@ def write_worker_table(library, forwards, deleter, path):
     out.append(f'    "{ns}", "{library["soname"]}", "{env}", {library["wire_id"]},')
     out.append(f"    kFunctions, sizeof kFunctions / sizeof kFunctions[0],")
     out.append(f'    "{deleter}", {library["invalid_value"]}, {library["not_supported"]}, {library["no_room"]},')
+    if int_handles(library):
+        out.append("    /*int_handles=*/true,")
     out.append("};")
     out.append("")
     out.append(f"}}  // namespace rcuda::library::{ns}")

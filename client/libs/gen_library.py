@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Generates rcuda's replacement of a CUDA math library (libcublas.so.13,
-libcurand.so.10)
+libcurand.so.10, libcufft.so.12)
 from three sources, at build time:
 
   * the real library: its exported functions, their version node and its
@@ -51,8 +51,13 @@ except ImportError:
         sys.exit("gen_library.py: needs libclang's Python bindings: apt-get install python3-clang-14")
 
 ARG_KINDS = re.compile(
-    r"^(handle(\.new|\.del)?|stream(\.out)?|i32(\.out)?|i64|u32|u64|f32|f64|enum(\.out)?|pointer_mode|"
-    r"scalar\.(f16|f32|f64)|result\.(f16|f32|f64)|dptr\[.+\])$")
+    r"^(handle(\.new|\.del)?|stream(\.out)?|i32(\.out)?|i64|u32|u64(\.out)?|f32|f64|enum(\.out)?|pointer_mode|"
+    r"scalar\.(f16|f32|f64)|result\.(f16|f32|f64)|dptr\[.+\]|dptr\.hook)$")
+# A forward line's optional worker hooks, after its arguments:
+#   check=HOOK(ARG,...)  called after decoding, before any range check and
+#                        the call: a nonzero status refuses the call
+#   then=HOOK(ARG,...)   called once the function succeeded
+HOOK = re.compile(r"\s+(check|then)=([\w:]+\([\w,]*\))")
 
 
 def fail(message):
@@ -79,9 +84,14 @@ def read_description(path):
                     fail(f"{where}: expected key=value, got {w!r}")
                 library[key] = value
             continue
-        m = re.match(r"^forward\s+(\w+)\s*\((.*)\)$", line)
+        m = re.match(r"^forward\s+(\w+)\s*\((.*?)\)((?:\s+(?:check|then)=[\w:]+\([\w,]*\))*)$", line)
         if not m:
             fail(f"{where}: cannot parse {line!r}")
+        hooks = {}
+        for which, call in HOOK.findall(m.group(3)):
+            if which in hooks:
+                fail(f"{where}: a second {which}=")
+            hooks[which] = call
         if library is None:
             fail(f"{where}: forward before the library line")
         name, args = m.group(1), []
@@ -94,6 +104,8 @@ def read_description(path):
         if name in forwards:
             fail(f"{where}: {name} twice")
         forwards[name] = args
+        if hooks:
+            library.setdefault("hooks", {})[name] = hooks
     if library is None:
         fail(f"{path}: no library line")
     for key in ("soname", "header", "status", "not_supported"):
@@ -198,7 +210,7 @@ def read_prototypes(include_dir, headers, wanted):
 # float travels in a floating-point register, an int in an integer one):
 # the prototype's type must be one of these.
 BY_VALUE_TYPES = {"u32": ("unsigned int",), "u64": ("unsigned long long", "size_t"), "f32": ("float",),
-                  "f64": ("double",)}
+                  "f64": ("double",), "u64.out": ("unsigned long long *", "size_t *")}
 FLOAT_KINDS = {"float": "f32", "double": "f64"}
 
 

@@ -7,6 +7,7 @@
 set -euo pipefail
 python=$1 gen=$2 description=$3 real=$4 include=$5
 curand_description=${6:-} curand_real=${7:-}
+cufft_description=${8:-} cufft_real=${9:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0
@@ -53,6 +54,19 @@ if [ -n "$curand_description" ]; then
   expect_failure size_as_u32 "the kind u32 is for unsigned int" 's/, num: u64\)$/, num: u32)/'
   if ! "$python" "$gen" "$description" --real-library "$real" --include-dir "$include" --exports "$tmp/ok.cc" > "$tmp/ok.out" 2>&1; then
     echo "FAILED: the committed cuRAND description is refused:"; cat "$tmp/ok.out"; failures=$((failures + 1))
+  fi
+fi
+if [ -n "$cufft_description" ]; then
+  description=$cufft_description real=$cufft_real
+  # Hooks name only the function's arguments or constants; a device pointer
+  # whose range a hook checks needs that hook; int handles, hooks' header.
+  expect_failure hook_unknown_argument "is neither an argument nor a constant" 's/then=ForgetPlan\(plan\)$/then=ForgetPlan(plans)/'
+  expect_failure hook_range_unchecked "needs the function's check= hook" 's/ check=CheckWorkArea\(plan,workArea\)$//'
+  expect_failure hooks_without_header "needs hooks_header=" 's/ hooks_header=server\/cufft_plans.h//'
+  expect_failure handle_type_unknown "handle_type=long" 's/handle_type=int/handle_type=long/'
+  expect_failure size_out_as_int "the kind u64.out is for" 's/^forward cufftGetVersion \(version: i32.out\)/forward cufftGetVersion (version: u64.out)/'
+  if ! "$python" "$gen" "$description" --real-library "$real" --include-dir "$include" --exports "$tmp/ok.cc" > "$tmp/ok.out" 2>&1; then
+    echo "FAILED: the committed cuFFT description is refused:"; cat "$tmp/ok.out"; failures=$((failures + 1))
   fi
 fi
 [ "$failures" -eq 0 ] && echo PASSED || { echo "$failures FAILED"; exit 1; }

@@ -78,7 +78,7 @@ rm -f "$port_file"
 backend=${RCUDA_GPU_RUN_BACKEND:-cuda}
 plugins=()
 # The forwarded libraries: name, SONAME, the pip wheel's folder.
-forwarded_libraries="cublas:libcublas.so.13:cublas curand:libcurand.so.10:curand cusolver:libcusolver.so.12:cusolver"
+forwarded_libraries="cublas:libcublas.so.13:cublas curand:libcurand.so.10:curand cufft:libcufft.so.12:cufft cusolver:libcusolver.so.12:cusolver"
 wheel_dir=$(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__file__))' 2>/dev/null || true)
 if [ "$backend" = test ]; then
   for p in "$build"/lib/*test_kernels*.so; do plugins+=(--test-kernels "$p"); done
@@ -87,7 +87,8 @@ for entry in $forwarded_libraries; do
   IFS=: read -r name soname wheel <<<"$entry"
   var=RCUDA_WORKER_LIB$(echo "$name" | tr '[:lower:]' '[:upper:]')
   if [ "$backend" = test ]; then
-    # The host doubles (TEST EQUIPMENT) for cublas_gemm, curand_moments, cusolver_solve.
+    # The host doubles (TEST EQUIPMENT) for cublas_gemm, curand_moments,
+    # cufft_transforms, cusolver_solve.
     [ -n "${!var:-}" ] || export "$var=$build/lib/fake-libs/$soname"
   else
     # Library forwarding: the worker opens NVIDIA's library; where the

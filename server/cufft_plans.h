@@ -1,0 +1,73 @@
+// What the worker knows of a session's cuFFT plans (client/libs/cufft.def's
+// hooks): an Exec's device ranges depend on its plan's shape, which only the
+// plan call saw. When a plan call succeeds the worker records the plan's
+// type, dimensions, batch and work size by the plan's session id; Exec and
+// SetWorkArea are checked against that record and the session's memory
+// before cuFFT runs them. An unplanned handle, a plan of another type than
+// the Exec's, or a range outside the session's memory is refused (the
+// library's invalid-value status). Sizes are computed in 128-bit
+// arithmetic, refused above 64 bits, whatever the recorded shape.
+//
+// Only the basic layouts (Plan1d/2d/3d, MakePlan1d/2d/3d) are forwarded:
+// contiguous batches, the real side of R2C/C2R the dense nx*ny*nz reals, the
+// complex side nx*ny*(nz/2+1) (the last dimension halved).
+#pragma once
+
+#include <cstdint>
+#include <unordered_map>
+
+#include "common/allocation_table.h"
+
+namespace rcuda::library {
+class LibraryCallContext;
+}
+
+namespace rcuda::library::cufft {
+
+struct PlanShape {
+  int type = 0;             // cufftType: CUFFT_C2C, CUFFT_R2C, ...
+  int rank = 0;             // 1, 2 or 3
+  int64_t n[3] = {1, 1, 1};  // the first `rank` are the dimensions
+  int64_t batch = 1;
+  uint64_t work_size = 0;   // bytes of work area (cufftGetSize)
+  uint64_t work_area = 0;   // the device pointer SetWorkArea gave, 0 if none
+};
+
+// The bytes an Exec of `shape` reads from its input and writes to its
+// output; false for an unknown type, a non-positive dimension or batch, or a
+// size above 64 bits.
+bool ExecBytes(const PlanShape& shape, uint64_t* in, uint64_t* out);
+
+// The session's plans, by their session id.
+class PlanTable {
+ public:
+  void Record(int64_t plan, const PlanShape& shape) { plans_[plan] = shape; }
+  void Forget(int64_t plan) { plans_.erase(plan); }
+  PlanShape* Find(int64_t plan);
+
+  // An Exec of `type` on `plan` from `idata` to `odata` may run: the plan is
+  // recorded with that type, both ranges (and a work area it was given) lie
+  // in `memory`.
+  bool ExecAllowed(const AllocationTable& memory, int64_t plan, int type, uint64_t idata, uint64_t odata);
+  // SetWorkArea(plan, area) may run: a recorded plan whose work size lies in
+  // `memory` from `area` (remembered, for its Execs).
+  bool WorkAreaAllowed(const AllocationTable& memory, int64_t plan, uint64_t area);
+
+ private:
+  std::unordered_map<int64_t, PlanShape> plans_;
+};
+
+// ---- The hooks client/libs/cufft.def names (0 or the library's status) ----
+
+// After a plan call succeeded: records the shape and asks cuFFT the plan's
+// work size (cufftGetSize). A shape it cannot record leaves the plan
+// unplanned for the worker (its Execs are refused).
+int RecordPlan(LibraryCallContext& c, int64_t plan, int rank, int64_t nx, int64_t ny, int64_t nz, int64_t type,
+               int64_t batch);
+// Before a MakePlan re-plans the handle (whatever the call does, the old
+// shape no longer holds) and after Destroy.
+int ForgetPlan(LibraryCallContext& c, int64_t plan);
+int CheckExec(LibraryCallContext& c, int64_t plan, int type, int64_t idata, int64_t odata);
+int CheckWorkArea(LibraryCallContext& c, int64_t plan, int64_t work_area);
+
+}  // namespace rcuda::library::cufft

@@ -1,0 +1,307 @@
+// TEST EQUIPMENT: a host libcufft.so.12 for rcuda-server's test backend
+// (README.md). It implements exactly the functions rcuda forwards
+// (client/libs/cufft.def), on the fake driver's "device" memory, which is
+// host memory of the worker process (tests/fake_driver): a naive DFT per
+// dimension in double precision, with cuFFT's layouts and conventions.
+// Nothing it computes or times says anything about a GPU or about cuFFT.
+//
+// Stream order (tests/fake_libs/driver_streams.h): each Exec queues an
+// empty host function on the plan's stream and waits for it, then computes
+// on the calling thread. Not asynchronous, unlike cuFFT.
+#include <cuda.h>
+#include <cufft.h>
+
+#include <cmath>
+#include <complex>
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <numbers>
+#include <vector>
+
+#include "tests/fake_libs/fake_library.h"
+
+#define FAKE_EXPORT extern "C" __attribute__((visibility("default")))
+
+namespace {
+
+using Complex = std::complex<double>;
+
+constexpr int64_t kMaxDimension = 4096;
+constexpr int64_t kMaxPoints = int64_t{1} << 22;
+
+struct Plan {
+  bool planned = false;
+  cufftType type = CUFFT_C2C;
+  int rank = 0;
+  int n[3] = {1, 1, 1};
+  int batch = 1;
+  bool auto_allocation = true;
+  cudaStream_t stream = nullptr;
+};
+
+const rcuda::fake_libs::FakeLibrary kDouble(
+    "libcufft.so.12", "naive host DFTs"
+                      " on the fake driver's host memory, not a GPU and not NVIDIA's cuFFT");
+
+std::mutex mu;
+std::map<int, Plan> plans;  // guarded by mu
+int last_handle = 0;        // guarded by mu
+
+Plan* Find(cufftHandle h) {
+  auto it = plans.find(h);
+  return it == plans.end() ? nullptr : &it->second;
+}
+
+int64_t Points(const Plan& p) {
+  int64_t points = 1;
+  for (int i = 0; i < p.rank; ++i) points *= p.n[i];
+  return points;
+}
+
+bool IsReal(cufftType t) { return t == CUFFT_R2C || t == CUFFT_C2R || t == CUFFT_D2Z || t == CUFFT_Z2D; }
+
+// The points of the complex side of one transform.
+int64_t ComplexPoints(const Plan& p) {
+  if (!IsReal(p.type)) return Points(p);
+  return Points(p) / p.n[p.rank - 1] * (p.n[p.rank - 1] / 2 + 1);
+}
+
+cufftResult MakePlan(Plan* p, int rank, int nx, int ny, int nz, cufftType type, int batch) {
+  if (type != CUFFT_C2C && type != CUFFT_Z2Z && !IsReal(type)) return CUFFT_INVALID_TYPE;
+  const int n[3] = {nx, ny, nz};
+  int64_t points = batch;
+  if (batch < 1) return CUFFT_INVALID_SIZE;
+  for (int i = 0; i < rank; ++i) {
+    if (n[i] < 1 || n[i] > kMaxDimension) return CUFFT_INVALID_SIZE;
+    points *= n[i];
+    if (points > kMaxPoints) return CUFFT_INVALID_SIZE;
+  }
+  p->planned = true;
+  p->type = type;
+  p->rank = rank;
+  for (int i = 0; i < 3; ++i) p->n[i] = i < rank ? n[i] : 1;
+  p->batch = batch;
+  return CUFFT_SUCCESS;
+}
+
+size_t WorkSize(const Plan& p) { return p.planned ? size_t(Points(p)) * p.batch * sizeof(cufftDoubleComplex) : 0; }
+
+// In place over one transform's points (row-major, the last dimension
+// fastest): the unnormalized DFT along every dimension, sign -1 forward.
+void Dft(std::vector<Complex>& data, const Plan& p, int sign) {
+  int64_t stride = 1;
+  for (int d = p.rank - 1; d >= 0; --d) {
+    const int64_t n = p.n[d];
+    const int64_t outer = int64_t(data.size()) / (n * stride);
+    std::vector<Complex> line(n), twiddle(n);
+    for (int64_t k = 0; k < n; ++k)
+      twiddle[k] = std::polar(1.0, sign * 2.0 * std::numbers::pi * double(k) / double(n));
+    for (int64_t o = 0; o < outer; ++o) {
+      for (int64_t s = 0; s < stride; ++s) {
+        Complex* base = data.data() + o * n * stride + s;
+        for (int64_t k = 0; k < n; ++k) {
+          Complex sum = 0;
+          for (int64_t j = 0; j < n; ++j) sum += base[j * stride] * twiddle[(j * k) % n];
+          line[k] = sum;
+        }
+        for (int64_t k = 0; k < n; ++k) base[k * stride] = line[k];
+      }
+    }
+    stride *= n;
+  }
+}
+
+template <class T>
+Complex Load(const void* p, int64_t i) {
+  const T* v = static_cast<const T*>(p) + 2 * i;
+  return {double(v[0]), double(v[1])};
+}
+template <class T>
+void Store(void* p, int64_t i, Complex c) {
+  T* v = static_cast<T*>(p) + 2 * i;
+  v[0] = T(c.real());
+  v[1] = T(c.imag());
+}
+
+// Waits for the plan's stream, then runs the whole batch. T is float or double.
+template <class T>
+cufftResult Exec(cufftHandle h, cufftType type, const void* in, void* out, int direction) {
+  Plan p;
+  {
+    std::lock_guard lock(mu);
+    Plan* found = Find(h);
+    if (found == nullptr || !found->planned) return CUFFT_INVALID_PLAN;
+    p = *found;
+  }
+  if (p.type != type) return CUFFT_INVALID_TYPE;
+  if (direction != CUFFT_FORWARD && direction != CUFFT_INVERSE) return CUFFT_INVALID_VALUE;
+  if (in == nullptr || out == nullptr) return CUFFT_INVALID_VALUE;
+  switch (kDouble.WaitFor(p.stream)) {
+    case rcuda::fake_libs::FakeLibrary::Wait::kReached: break;
+    case rcuda::fake_libs::FakeLibrary::Wait::kNoDriver: return CUFFT_SETUP_FAILED;
+    case rcuda::fake_libs::FakeLibrary::Wait::kFailed: return CUFFT_EXEC_FAILED;
+  }
+  const int64_t points = Points(p), half = ComplexPoints(p), last = p.n[p.rank - 1];
+  const bool real_in = type == CUFFT_R2C || type == CUFFT_D2Z, real_out = type == CUFFT_C2R || type == CUFFT_Z2D;
+  // Every batch read before any is written: in place is in place.
+  std::vector<std::vector<Complex>> results(p.batch);
+  for (int b = 0; b < p.batch; ++b) {
+    std::vector<Complex>& data = results[b];
+    data.resize(points);
+    if (real_in) {
+      for (int64_t i = 0; i < points; ++i) data[i] = static_cast<const T*>(in)[b * points + i];
+    } else if (real_out) {
+      // The full spectrum from its Hermitian half: X[k] = conj(X[-k]).
+      for (int64_t i = 0; i < points; ++i) {
+        const int64_t k_last = i % last, row = i / last;
+        if (k_last <= last / 2) {
+          data[i] = Load<T>(in, b * half + row * (last / 2 + 1) + k_last);
+          continue;
+        }
+        int64_t mirrored_row = 0, r = row, scale = 1;
+        for (int dim = p.rank - 2; dim >= 0; --dim) {
+          const int64_t n = p.n[dim], k = r % n;
+          mirrored_row += ((n - k) % n) * scale;
+          scale *= n;
+          r /= n;
+        }
+        data[i] = std::conj(Load<T>(in, b * half + mirrored_row * (last / 2 + 1) + (last - k_last)));
+      }
+    } else {
+      for (int64_t i = 0; i < points; ++i) data[i] = Load<T>(in, b * points + i);
+    }
+    Dft(data, p, real_in ? -1 : (real_out ? 1 : (direction == CUFFT_FORWARD ? -1 : 1)));
+  }
+  for (int b = 0; b < p.batch; ++b) {
+    const std::vector<Complex>& data = results[b];
+    if (real_out) {
+      for (int64_t i = 0; i < points; ++i) static_cast<T*>(out)[b * points + i] = T(data[i].real());
+    } else if (real_in) {
+      for (int64_t i = 0; i < points; ++i) {
+        const int64_t k_last = i % last, row = i / last;
+        if (k_last <= last / 2) Store<T>(out, b * half + row * (last / 2 + 1) + k_last, data[i]);
+      }
+    } else {
+      for (int64_t i = 0; i < points; ++i) Store<T>(out, b * points + i, data[i]);
+    }
+  }
+  return CUFFT_SUCCESS;
+}
+
+cufftResult NewPlan(cufftHandle* plan, int rank, int nx, int ny, int nz, cufftType type, int batch) {
+  if (plan == nullptr) return CUFFT_INVALID_VALUE;
+  Plan p;
+  cufftResult r = MakePlan(&p, rank, nx, ny, nz, type, batch);
+  if (r != CUFFT_SUCCESS) return r;
+  std::lock_guard lock(mu);
+  *plan = ++last_handle;
+  plans[*plan] = p;
+  return CUFFT_SUCCESS;
+}
+
+cufftResult ExistingPlan(cufftHandle plan, int rank, int nx, int ny, int nz, cufftType type, int batch,
+                         size_t* work_size) {
+  std::lock_guard lock(mu);
+  Plan* p = Find(plan);
+  if (p == nullptr) return CUFFT_INVALID_PLAN;
+  cufftResult r = MakePlan(p, rank, nx, ny, nz, type, batch);
+  if (r == CUFFT_SUCCESS && work_size != nullptr) *work_size = WorkSize(*p);
+  return r;
+}
+
+}  // namespace
+
+FAKE_EXPORT cufftResult cufftGetVersion(int* version) {
+  if (version == nullptr) return CUFFT_INVALID_VALUE;
+  kDouble.Log("cufftGetVersion: this is a host test double, not NVIDIA's cuFFT");
+  *version = CUFFT_VERSION;
+  return CUFFT_SUCCESS;
+}
+
+FAKE_EXPORT cufftResult cufftCreate(cufftHandle* plan) {
+  if (plan == nullptr) return CUFFT_INVALID_VALUE;
+  std::lock_guard lock(mu);
+  *plan = ++last_handle;
+  plans[*plan] = Plan{};
+  return CUFFT_SUCCESS;
+}
+
+FAKE_EXPORT cufftResult cufftDestroy(cufftHandle plan) {
+  std::lock_guard lock(mu);
+  return plans.erase(plan) == 1 ? CUFFT_SUCCESS : CUFFT_INVALID_PLAN;
+}
+
+FAKE_EXPORT cufftResult cufftSetStream(cufftHandle plan, cudaStream_t stream) {
+  std::lock_guard lock(mu);
+  Plan* p = Find(plan);
+  if (p == nullptr) return CUFFT_INVALID_PLAN;
+  p->stream = stream;
+  return CUFFT_SUCCESS;
+}
+
+FAKE_EXPORT cufftResult cufftPlan1d(cufftHandle* plan, int nx, cufftType type, int batch) {
+  return NewPlan(plan, 1, nx, 1, 1, type, batch);
+}
+FAKE_EXPORT cufftResult cufftPlan2d(cufftHandle* plan, int nx, int ny, cufftType type) {
+  return NewPlan(plan, 2, nx, ny, 1, type, 1);
+}
+FAKE_EXPORT cufftResult cufftPlan3d(cufftHandle* plan, int nx, int ny, int nz, cufftType type) {
+  return NewPlan(plan, 3, nx, ny, nz, type, 1);
+}
+FAKE_EXPORT cufftResult cufftMakePlan1d(cufftHandle plan, int nx, cufftType type, int batch, size_t* work_size) {
+  return ExistingPlan(plan, 1, nx, 1, 1, type, batch, work_size);
+}
+FAKE_EXPORT cufftResult cufftMakePlan2d(cufftHandle plan, int nx, int ny, cufftType type, size_t* work_size) {
+  return ExistingPlan(plan, 2, nx, ny, 1, type, 1, work_size);
+}
+FAKE_EXPORT cufftResult cufftMakePlan3d(cufftHandle plan, int nx, int ny, int nz, cufftType type,
+                                        size_t* work_size) {
+  return ExistingPlan(plan, 3, nx, ny, nz, type, 1, work_size);
+}
+
+FAKE_EXPORT cufftResult cufftGetSize(cufftHandle plan, size_t* work_size) {
+  if (work_size == nullptr) return CUFFT_INVALID_VALUE;
+  std::lock_guard lock(mu);
+  Plan* p = Find(plan);
+  if (p == nullptr) return CUFFT_INVALID_PLAN;
+  *work_size = WorkSize(*p);
+  return CUFFT_SUCCESS;
+}
+
+FAKE_EXPORT cufftResult cufftSetAutoAllocation(cufftHandle plan, int auto_allocate) {
+  std::lock_guard lock(mu);
+  Plan* p = Find(plan);
+  if (p == nullptr) return CUFFT_INVALID_PLAN;
+  p->auto_allocation = auto_allocate != 0;
+  return CUFFT_SUCCESS;
+}
+
+FAKE_EXPORT cufftResult cufftSetWorkArea(cufftHandle plan, void* work_area) {
+  std::lock_guard lock(mu);
+  Plan* p = Find(plan);
+  if (p == nullptr) return CUFFT_INVALID_PLAN;
+  (void)work_area;  // the host DFT needs none
+  return CUFFT_SUCCESS;
+}
+
+FAKE_EXPORT cufftResult cufftExecC2C(cufftHandle plan, cufftComplex* idata, cufftComplex* odata, int direction) {
+  return Exec<float>(plan, CUFFT_C2C, idata, odata, direction);
+}
+FAKE_EXPORT cufftResult cufftExecR2C(cufftHandle plan, cufftReal* idata, cufftComplex* odata) {
+  return Exec<float>(plan, CUFFT_R2C, idata, odata, CUFFT_FORWARD);
+}
+FAKE_EXPORT cufftResult cufftExecC2R(cufftHandle plan, cufftComplex* idata, cufftReal* odata) {
+  return Exec<float>(plan, CUFFT_C2R, idata, odata, CUFFT_INVERSE);
+}
+FAKE_EXPORT cufftResult cufftExecZ2Z(cufftHandle plan, cufftDoubleComplex* idata, cufftDoubleComplex* odata,
+                                     int direction) {
+  return Exec<double>(plan, CUFFT_Z2Z, idata, odata, direction);
+}
+FAKE_EXPORT cufftResult cufftExecD2Z(cufftHandle plan, cufftDoubleReal* idata, cufftDoubleComplex* odata) {
+  return Exec<double>(plan, CUFFT_D2Z, idata, odata, CUFFT_FORWARD);
+}
+FAKE_EXPORT cufftResult cufftExecZ2D(cufftHandle plan, cufftDoubleComplex* idata, cufftDoubleReal* odata) {
+  return Exec<double>(plan, CUFFT_Z2D, idata, odata, CUFFT_INVERSE);
+}
