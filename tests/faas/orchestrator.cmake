@@ -11,7 +11,6 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(FAAS_ORCH_HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 
 add_executable(faas_orchestrator_tests
-  ${CMAKE_CURRENT_LIST_DIR}/main.cc
   ${CMAKE_CURRENT_LIST_DIR}/harness.cc
   ${CMAKE_CURRENT_LIST_DIR}/orchestrator_test.cc)
 target_include_directories(faas_orchestrator_tests PRIVATE ${CMAKE_CURRENT_LIST_DIR})
@@ -19,7 +18,7 @@ target_compile_definitions(faas_orchestrator_tests PRIVATE
   FAAS_S3RVER_LOCK_SHA256="${FAAS_S3RVER_LOCK_SHA256}"
   RCUDA_BIN_DIR="${CMAKE_BINARY_DIR}/bin")
 target_link_libraries(faas_orchestrator_tests PRIVATE rcuda_faas_orchestrator rcuda_faas_storage
-  PkgConfig::FAAS_ORCH_HTTPLIB OpenSSL::Crypto Catch2::Catch2)
+  PkgConfig::FAAS_ORCH_HTTPLIB OpenSSL::Crypto rcuda_catch_main)
 set_target_properties(faas_orchestrator_tests PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/faas)
 
 set(_faas_orch_cases orchestrator-unit)

@@ -6,9 +6,8 @@ if(NOT TARGET rcuda_faas_function)
 endif()
 find_package(nlohmann_json CONFIG REQUIRED)
 
-add_executable(faas_function_tests ${CMAKE_CURRENT_LIST_DIR}/runtime_main.cc
-  ${CMAKE_CURRENT_LIST_DIR}/function_fdl_test.cc)
-target_link_libraries(faas_function_tests PRIVATE rcuda_faas_function nlohmann_json::nlohmann_json Catch2::Catch2)
+add_executable(faas_function_tests ${CMAKE_CURRENT_LIST_DIR}/function_fdl_test.cc)
+target_link_libraries(faas_function_tests PRIVATE rcuda_faas_function nlohmann_json::nlohmann_json rcuda_catch_main)
 set_target_properties(faas_function_tests PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/faas)
 add_test(NAME faas.function.fdl COMMAND faas_function_tests "[fdl]" --warn NoTests)
 set_tests_properties(faas.function.fdl PROPERTIES LABELS "faas" TIMEOUT 60)
@@ -19,13 +18,13 @@ endif()
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 
-add_executable(faas_runtime_tests ${CMAKE_CURRENT_LIST_DIR}/runtime_main.cc
+add_executable(faas_runtime_tests
   ${CMAKE_CURRENT_LIST_DIR}/runtime_exec_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/runtime_invoke_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/runtime_deploy_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/runtime_sandbox_test.cc)
 target_link_libraries(faas_runtime_tests PRIVATE rcuda_faas_runtime rcuda_lease_token PkgConfig::HTTPLIB
-  nlohmann_json::nlohmann_json Catch2::Catch2)
+  nlohmann_json::nlohmann_json rcuda_catch_main)
 target_include_directories(faas_runtime_tests PRIVATE ${CMAKE_CURRENT_LIST_DIR})
 target_compile_definitions(faas_runtime_tests PRIVATE
   RCUDA_FN_EXEC_PATH="$<TARGET_FILE:rcuda-fn-exec>"

@@ -1,6 +1,5 @@
 // The transport registry (protocol/transport_registry.h): the list the
 // client, the daemon and the workers go through, and adoption by name.
-#define CATCH_CONFIG_MAIN
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>

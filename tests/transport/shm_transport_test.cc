@@ -1,7 +1,6 @@
 // The shared-memory transport on its own: framing through the rings,
 // transfers much larger than a ring, both directions at once, and a peer
 // that dies (a forked child killed with SIGKILL) is noticed, not waited for.
-#define CATCH_CONFIG_MAIN
 #include <catch2/catch.hpp>
 
 #include <signal.h>

@@ -4,7 +4,6 @@
 // read exactly, the ClientHello awaited without consuming it, the
 // handshake), bytes in order in both directions at once, concurrent
 // writers, deadlines, client certificates, and hostile peers.
-#define CATCH_CONFIG_MAIN
 #include <catch2/catch.hpp>
 
 #include <openssl/ssl.h>

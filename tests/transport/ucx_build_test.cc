@@ -2,7 +2,6 @@
 // where rcuda is built, its library) the transport is there; without them
 // every entry point says so with the API's own error, and a "ucx" handoff is
 // refused with its descriptor closed. Built in both kinds of build.
-#define CATCH_CONFIG_MAIN
 #include <fcntl.h>
 #include <unistd.h>
 

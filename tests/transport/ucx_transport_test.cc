@@ -4,7 +4,6 @@
 // reader and a writer thread on one connection, adoption in another
 // process, and peers that die (SIGKILL) or shut down, which must give errors
 // within a bound, never a hang.
-#define CATCH_CONFIG_MAIN
 #include <sys/socket.h>
 
 #include <atomic>
