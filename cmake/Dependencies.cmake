@@ -17,12 +17,16 @@ target_include_directories(rcuda_asio SYSTEM INTERFACE ${ASIO_INCLUDE_DIR})
 target_compile_definitions(rcuda_asio INTERFACE ASIO_STANDALONE ASIO_NO_DEPRECATED)
 target_link_libraries(rcuda_asio INTERFACE Threads::Threads)
 
-# spdlog in header-only mode over header-only fmt: no shared library to carry.
+# spdlog compiled once, statically, by rcuda itself (common/spdlog_compiled.cc:
+# Debian ships it only as a shared library, which a GPU machine without the
+# package lacks), over header-only fmt. Position-independent: the client
+# libraries are shared objects.
 find_path(SPDLOG_INCLUDE_DIR spdlog/spdlog.h REQUIRED)
-add_library(rcuda_spdlog INTERFACE)
-target_include_directories(rcuda_spdlog SYSTEM INTERFACE ${SPDLOG_INCLUDE_DIR})
-target_compile_definitions(rcuda_spdlog INTERFACE SPDLOG_FMT_EXTERNAL)
-target_link_libraries(rcuda_spdlog INTERFACE fmt::fmt-header-only Threads::Threads)
+add_library(rcuda_spdlog STATIC ${PROJECT_SOURCE_DIR}/common/spdlog_compiled.cc)
+set_target_properties(rcuda_spdlog PROPERTIES POSITION_INDEPENDENT_CODE ON)
+target_include_directories(rcuda_spdlog SYSTEM PUBLIC ${SPDLOG_INCLUDE_DIR})
+target_compile_definitions(rcuda_spdlog PUBLIC SPDLOG_FMT_EXTERNAL SPDLOG_COMPILED_LIB)
+target_link_libraries(rcuda_spdlog PUBLIC fmt::fmt-header-only Threads::Threads)
 
 # flatbuffers runtime: headers only (we never use reflection).
 get_target_property(FLATBUFFERS_INCLUDE_DIR flatbuffers::flatbuffers INTERFACE_INCLUDE_DIRECTORIES)
