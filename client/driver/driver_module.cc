@@ -7,7 +7,11 @@
 #include <cuda.h>
 #include <cuda_runtime_api.h>
 
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -16,6 +20,7 @@
 #include "client/driver/driver_state.h"
 #include "client/driver/driver_unsupported.h"
 #include "common/fatbin.h"
+#include "common/fatbin_image.h"
 
 extern "C" {
 void** __cudaRegisterFatBinary(void* fat_cubin);
@@ -77,17 +82,32 @@ CUresult Describe(std::string_view fatbin, DriverModule* module) {
   return CUDA_SUCCESS;
 }
 
-CUresult Load(CUmodule* out, const void* data) {
+// A module from an image: a fatbinary as it is; a bare cubin or PTX text
+// (what NVRTC gives, or a .cubin/.ptx file) wrapped in a fatbinary first,
+// since the runtime's registry takes fatbinaries (common/fatbin_image.h).
+// `size` is the image's size when the caller knows it (a file), else 0: as
+// natively, a fatbinary's and a cubin's size come from their headers and PTX
+// ends at its NUL.
+CUresult Load(CUmodule* out, const void* data, size_t size = 0) {
   RCUDA_DRIVER_REQUIRE_INIT();
   if (!out || !data) return CUDA_ERROR_INVALID_VALUE;
-  size_t size = rcuda::FatbinarySize(data);
-  if (size == 0) {
-    // A bare cubin or PTX image would have to be wrapped in a fatbinary for
-    // the runtime's registry; not done yet.
-    return static_cast<CUresult>(Unsupported("cuModuleLoadData (an image that is not a fatbinary)"));
+  std::string fatbin;
+  if (size_t fatbin_size = rcuda::FatbinarySize(data)) {
+    if (size && fatbin_size > size) return CUDA_ERROR_INVALID_IMAGE;
+    fatbin.assign(static_cast<const char*>(data), fatbin_size);
+  } else {
+    const char* bytes = static_cast<const char*>(data);
+    size_t elf = rcuda::CudaElfSize(data, size ? size : SIZE_MAX);
+    std::string_view image = elf ? std::string_view(bytes, elf)
+                             : size ? std::string_view(bytes, size)
+                                    : std::string_view(bytes);
+    if (rcuda::Status s = rcuda::WrapInFatbinary(image, &fatbin); !s.ok()) {
+      std::fprintf(stderr, "rcuda: cuModuleLoadData: not a module image (%s)\n", s.message().c_str());
+      return CUDA_ERROR_INVALID_IMAGE;
+    }
   }
   auto module = std::make_unique<DriverModule>();
-  module->image.assign(static_cast<const char*>(data), size);
+  module->image = std::move(fatbin);
   if (CUresult r = Describe(module->image, module.get())) return r;
   void** handle = __cudaRegisterFatBinary(module->image.data());
   for (auto& k : module->kernels) {
@@ -127,6 +147,20 @@ RCUDA_DRIVER_EXPORT CUresult cuModuleLoadData(CUmodule* module, const void* imag
 RCUDA_DRIVER_EXPORT CUresult cuModuleLoadDataEx(CUmodule* module, const void* image, unsigned int, CUjit_option*,
                                                 void**) {
   return Load(module, image);  // JIT options are the worker driver's defaults
+}
+// A .cubin, .ptx or .fatbin file, read here (the client's file system, as
+// natively) and loaded as an image of the file's size.
+RCUDA_DRIVER_EXPORT CUresult cuModuleLoad(CUmodule* module, const char* fname) {
+  RCUDA_DRIVER_REQUIRE_INIT();
+  if (!module || !fname) return CUDA_ERROR_INVALID_VALUE;
+  std::ifstream in(fname, std::ios::binary);
+  if (!in) return CUDA_ERROR_FILE_NOT_FOUND;
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return CUDA_ERROR_FILE_NOT_FOUND;
+  if (bytes.empty()) return CUDA_ERROR_INVALID_IMAGE;
+  size_t size = bytes.size();
+  bytes.push_back('\0');  // PTX text ends at its NUL
+  return Load(module, bytes.data(), size);
 }
 RCUDA_DRIVER_EXPORT CUresult cuModuleLoadFatBinary(CUmodule* module, const void* fatbin) { return Load(module, fatbin); }
 

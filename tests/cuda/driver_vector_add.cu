@@ -8,7 +8,9 @@
 //   - cuModuleGetGlobal's address and size, written and read back;
 //   - one memory map for both APIs: cudaMalloc memory written with
 //     cuMemcpyHtoD, cuMemAlloc memory read with cudaMemcpy;
-//   - the primary context is the runtime's device; streams and events.
+//   - the primary context is the runtime's device; streams and events;
+//   - bare images (driver_kernels.cubin and .ptx, as NVRTC gives them), from
+//     memory and from files (cuModuleLoad), and images that are neither.
 #include <cuda.h>
 
 #include <fstream>
@@ -16,28 +18,23 @@
 #include <string>
 #include <unistd.h>
 
+#include "driver_check.h"
 #include "test_util.h"
-
-#define CU_CHECK(call)                                                              \
-  do {                                                                              \
-    CUresult r_ = (call);                                                           \
-    if (r_ != CUDA_SUCCESS) {                                                       \
-      const char* name_ = nullptr;                                                  \
-      cuGetErrorName(r_, &name_);                                                   \
-      rtest::Fail("%s:%d %s: %d (%s)", __FILE__, __LINE__, #call, r_, name_ ? name_ : "?"); \
-    }                                                                               \
-  } while (0)
 
 namespace {
 
-// A file next to the program.
-std::string ReadBeside(const char* name) {
+// The path of a file next to the program.
+std::string PathBeside(const char* name) {
   char self[4096];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   if (n <= 0) rtest::Fail("readlink /proc/self/exe");
   self[n] = '\0';
   std::string path(self);
-  path = path.substr(0, path.rfind('/') + 1) + name;
+  return path.substr(0, path.rfind('/') + 1) + name;
+}
+
+std::string ReadBeside(const char* name) {
+  std::string path = PathBeside(name);
   std::ifstream in(path, std::ios::binary);
   if (!in) rtest::Fail("cannot read %s", path.c_str());
   return std::string(std::istreambuf_iterator<char>(in), {});
@@ -153,6 +150,32 @@ void MixedApis(rtest::Rng& rng, rtest::Checksum& sum) {
 
 }  // namespace
 
+// Images that are not fatbinaries, as NVRTC and `nvcc -cubin`/`-ptx` give
+// them: a bare cubin and PTX text from memory, the same from files
+// (cuModuleLoad), and what is neither.
+void BareImages(rtest::Rng& rng, rtest::Checksum& sum) {
+  std::string cubin = ReadBeside("driver_kernels.cubin");
+  std::string ptx = ReadBeside("driver_kernels.ptx");  // a std::string: NUL-terminated
+  CUmodule from_cubin, from_ptx, cubin_file, ptx_file;
+  CU_CHECK(cuModuleLoadData(&from_cubin, cubin.data()));
+  CU_CHECK(cuModuleLoadData(&from_ptx, ptx.c_str()));
+  CU_CHECK(cuModuleLoad(&cubin_file, PathBeside("driver_kernels.cubin").c_str()));
+  CU_CHECK(cuModuleLoad(&ptx_file, PathBeside("driver_kernels.ptx").c_str()));
+  VectorAdd(from_cubin, rng, sum, 300);
+  VectorAdd(from_ptx, rng, sum, 301);
+  VectorAdd(cubin_file, rng, sum, 302);
+  VectorAdd(ptx_file, rng, sum, 303);
+  ModuleGlobal(from_ptx, rng, sum);
+  PackedLaunch(ptx_file, rng, sum);
+  for (CUmodule m : {from_cubin, from_ptx, cubin_file, ptx_file}) CU_CHECK(cuModuleUnload(m));
+
+  CUmodule none;
+  CUresult r = cuModuleLoad(&none, PathBeside("no_such_module.cubin").c_str());
+  CHECKF(r == CUDA_ERROR_FILE_NOT_FOUND, "cuModuleLoad of a missing file returned %d", r);
+  r = cuModuleLoadData(&none, "neither a cubin nor PTX");
+  CHECKF(r == CUDA_ERROR_INVALID_IMAGE, "cuModuleLoadData of text that is not PTX returned %d", r);
+}
+
 int main() {
   rtest::Rng rng = rtest::Init("driver_vector_add");
   rtest::Checksum sum;
@@ -202,6 +225,7 @@ int main() {
   CU_CHECK(cuFuncGetAttribute(&threads, CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK, add));
   CHECKF(threads >= 128, "drvVecAdd allows %d threads per block", threads);
   MixedApis(rng, sum);
+  BareImages(rng, sum);
   CU_CHECK(cuModuleUnload(ptx_module));
   CU_CHECK(cuModuleUnload(cubin_module));
   CHECKF(cuModuleGetFunction(&add, cubin_module, "drvVecAdd") != CUDA_SUCCESS, "an unloaded module still answers");

@@ -1,8 +1,10 @@
 #include "tests/fake_driver/library.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
+#include "common/fatbin_image.h"
 #include "tests/fake_driver/driver_state.h"
 #include "tests/fake_driver/fake_gpu.h"
 #include "tests/fake_driver/host_kernels.h"
@@ -13,29 +15,6 @@ namespace {
 std::unordered_map<const void*, std::shared_ptr<Library>>& Libraries() {
   static auto* libraries = new std::unordered_map<const void*, std::shared_ptr<Library>>;
   return *libraries;
-}
-
-template <class T>
-T Read(const uint8_t* p) {
-  T v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-// The size of an ELF64 image: the end of whatever lies furthest (section
-// contents, section headers, program headers). 0 if it is not ELF64.
-size_t ElfSize(const uint8_t* p) {
-  if (std::memcmp(p, "\x7f" "ELF", 4) != 0 || p[4] != 2 /* ELFCLASS64 */) return 0;
-  uint64_t phoff = Read<uint64_t>(p + 0x20), shoff = Read<uint64_t>(p + 0x28);
-  uint16_t phentsize = Read<uint16_t>(p + 0x36), phnum = Read<uint16_t>(p + 0x38);
-  uint16_t shentsize = Read<uint16_t>(p + 0x3A), shnum = Read<uint16_t>(p + 0x3C);
-  uint64_t end = std::max<uint64_t>(64, std::max(phoff + uint64_t(phentsize) * phnum, shoff + uint64_t(shentsize) * shnum));
-  for (uint16_t i = 0; i < shnum; ++i) {
-    const uint8_t* sh = p + shoff + uint64_t(i) * shentsize;
-    if (Read<uint32_t>(sh + 4) == 8 /* SHT_NOBITS */) continue;
-    end = std::max(end, Read<uint64_t>(sh + 0x18) + Read<uint64_t>(sh + 0x20));
-  }
-  return end;
 }
 
 CUresult FromStatus(const rcuda::Status& s) {
@@ -52,12 +31,11 @@ Library::~Library() {
 CUresult LoadLibrary(const void* code, std::shared_ptr<Library>* out) {
   if (!code) return CUDA_ERROR_INVALID_VALUE;
   auto library = std::make_shared<Library>();
-  const auto* bytes = static_cast<const uint8_t*>(code);
   rcuda::Status s;
   if (size_t size = rcuda::FatbinarySize(code)) {
     s = rcuda::LoadModuleImage(std::string_view(static_cast<const char*>(code), size), gpu::kMajor * 10 + gpu::kMinor,
                                &library->image);
-  } else if (size_t elf = ElfSize(bytes)) {
+  } else if (size_t elf = rcuda::CudaElfSize(code, SIZE_MAX)) {
     s = rcuda::ParseCubin(std::string_view(static_cast<const char*>(code), elf), &library->image);
   } else {
     // PTX is NUL-terminated text.
