@@ -2,9 +2,12 @@
 // and the client sends it to the server (common/fatbin.h): the container
 // (ParseFatbinary), each entry's content with its LZ4 or ZSTD decompression
 // (EntryContent), the cubin or PTX inside, and LoadModuleImage, the test
-// backend's entry point, which picks the entry for sm_90.
+// backend's entry point, which picks the entry for sm_90. The same bytes as
+// a bare image the driver-API client wraps (common/fatbin_image.h): its ELF
+// sizing stays inside the input, and a wrapped image parses back.
 #include <cstring>
 
+#include "common/fatbin_image.h"
 #include "fuzz_check.h"
 #include "module_check.h"
 
@@ -37,5 +40,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   ModuleImage image;
   if (LoadModuleImage(fatbin, 90, &image).ok()) fuzz::UseModule(image);
+
+  FUZZ_CHECK(CudaElfSize(data, size) <= size, "CudaElfSize reaches past its limit");
+  std::string wrapped;
+  if (WrapInFatbinary(fatbin, &wrapped).ok()) {
+    FUZZ_CHECK(FatbinarySize(wrapped.data()) == wrapped.size(), "a wrapped image's header misstates its size");
+    std::vector<FatbinEntry> wrapped_entries;
+    FUZZ_CHECK(ParseFatbinary(wrapped, &wrapped_entries).ok() && wrapped_entries.size() == 1,
+               "a wrapped image is not a fatbinary of one entry");
+  }
   return 0;
 }
