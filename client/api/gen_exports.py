@@ -84,6 +84,9 @@ def write_coverage(rows, path):
         "",
         "`_ptsz`/`_ptds` names are the per-thread-default-stream variants that `nvcc --default-stream per-thread` calls.",
         "",
+        "The driver API (rcuda's client `libcuda.so.1`, for driver-API and NVRTC programs): "
+        "[driver-api-coverage.md](driver-api-coverage.md).",
+        "",
         "cuBLAS: rcuda's `libcublas.so.13` (`client/libs/`) exports every name of NVIDIA's and forwards the functions "
         "that `client/libs/cublas.def` describes (handles, stream, pointer and math modes, workspace, version, "
         "S/D/H GEMM, S/D strided batched GEMM, SAXPY, SDOT, SNRM2, SSCAL), one synchronous `LibraryCall` each; every "
