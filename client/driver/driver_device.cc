@@ -5,6 +5,8 @@
 
 // cuda.h maps these names to their newer versions; both are exports.
 #undef cuDevicePrimaryCtxRelease
+#undef cuCtxPushCurrent
+#undef cuCtxPopCurrent
 #include <cuda_runtime_api.h>
 
 #include <atomic>
@@ -183,6 +185,64 @@ RCUDA_DRIVER_EXPORT CUresult cuCtxGetDevice(CUdevice* device) {
 RCUDA_DRIVER_EXPORT CUresult cuCtxSynchronize(void) {
   RCUDA_DRIVER_REQUIRE_INIT();
   return FromRuntime(cudaDeviceSynchronize());
+}
+
+// The context stack of the calling thread: every context is a primary one,
+// and the current context is the runtime's current device, so a push makes
+// the pushed context's device current and a pop restores the one below.
+namespace {
+constexpr size_t kMaxContextStack = 64;
+thread_local CUcontext t_stack[kMaxContextStack];
+thread_local size_t t_depth = 0;
+}  // namespace
+
+RCUDA_DRIVER_EXPORT CUresult cuCtxPushCurrent_v2(CUcontext context) {
+  RCUDA_DRIVER_REQUIRE_INIT();
+  int device = ContextDevice(context);
+  if (device < 0) return CUDA_ERROR_INVALID_CONTEXT;
+  if (t_depth == kMaxContextStack) return CUDA_ERROR_OUT_OF_MEMORY;
+  CUcontext below = nullptr;
+  if (CUresult r = cuCtxGetCurrent(&below)) return r;
+  if (cudaError_t e = cudaSetDevice(device)) return FromRuntime(e);
+  t_stack[t_depth++] = below;
+  return CUDA_SUCCESS;
+}
+
+RCUDA_DRIVER_EXPORT CUresult cuCtxPopCurrent_v2(CUcontext* popped) {
+  RCUDA_DRIVER_REQUIRE_INIT();
+  if (t_depth == 0) return CUDA_ERROR_INVALID_CONTEXT;
+  CUcontext current = nullptr;
+  if (CUresult r = cuCtxGetCurrent(&current)) return r;
+  CUcontext below = t_stack[--t_depth];
+  if (cudaError_t e = cudaSetDevice(ContextDevice(below))) return FromRuntime(e);
+  if (popped) *popped = current;
+  return CUDA_SUCCESS;
+}
+
+// CUlimit and cudaLimit, CUfunc_cache and cudaFuncCache share their values.
+RCUDA_DRIVER_EXPORT CUresult cuCtxGetLimit(size_t* value, CUlimit limit) {
+  RCUDA_DRIVER_REQUIRE_INIT();
+  return FromRuntime(cudaDeviceGetLimit(value, static_cast<cudaLimit>(limit)));
+}
+RCUDA_DRIVER_EXPORT CUresult cuCtxSetLimit(CUlimit limit, size_t value) {
+  RCUDA_DRIVER_REQUIRE_INIT();
+  return FromRuntime(cudaDeviceSetLimit(static_cast<cudaLimit>(limit), value));
+}
+RCUDA_DRIVER_EXPORT CUresult cuCtxGetCacheConfig(CUfunc_cache* config) {
+  RCUDA_DRIVER_REQUIRE_INIT();
+  if (!config) return CUDA_ERROR_INVALID_VALUE;
+  cudaFuncCache runtime;
+  if (cudaError_t e = cudaDeviceGetCacheConfig(&runtime)) return FromRuntime(e);
+  *config = static_cast<CUfunc_cache>(runtime);
+  return CUDA_SUCCESS;
+}
+RCUDA_DRIVER_EXPORT CUresult cuCtxSetCacheConfig(CUfunc_cache config) {
+  RCUDA_DRIVER_REQUIRE_INIT();
+  return FromRuntime(cudaDeviceSetCacheConfig(static_cast<cudaFuncCache>(config)));
+}
+RCUDA_DRIVER_EXPORT CUresult cuCtxGetStreamPriorityRange(int* least, int* greatest) {
+  RCUDA_DRIVER_REQUIRE_INIT();
+  return FromRuntime(cudaDeviceGetStreamPriorityRange(least, greatest));
 }
 
 // cuCtxCreate is one of the generated stubs (CUDA_ERROR_NOT_SUPPORTED, logged

@@ -257,4 +257,44 @@ RCUDA_DRIVER_EXPORT CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned 
   return FromRuntime(e);
 }
 
+RCUDA_DRIVER_EXPORT CUresult cuLaunchCooperativeKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
+                                                       unsigned bx, unsigned by, unsigned bz, unsigned shared,
+                                                       CUstream stream, void** params) {
+  RCUDA_DRIVER_REQUIRE_INIT();
+  if (!FindKernel(f)) return CUDA_ERROR_INVALID_HANDLE;
+  return FromRuntime(cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(f), dim3(gx, gy, gz),
+                                                 dim3(bx, by, bz), params, shared,
+                                                 reinterpret_cast<cudaStream_t>(stream)));
+}
+
+// The attributes a program may set; CUfunction_attribute and
+// cudaFuncAttribute share these values.
+RCUDA_DRIVER_EXPORT CUresult cuFuncSetAttribute(CUfunction f, CUfunction_attribute attribute, int value) {
+  RCUDA_DRIVER_REQUIRE_INIT();
+  if (!FindKernel(f)) return CUDA_ERROR_INVALID_HANDLE;
+  cudaFuncAttribute runtime;
+  switch (attribute) {
+    case CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES: runtime = cudaFuncAttributeMaxDynamicSharedMemorySize; break;
+    case CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT:
+      runtime = cudaFuncAttributePreferredSharedMemoryCarveout;
+      break;
+    default: return static_cast<CUresult>(Unsupported("cuFuncSetAttribute (this attribute)"));
+  }
+  return FromRuntime(cudaFuncSetAttribute(reinterpret_cast<const void*>(f), runtime, value));
+}
+
+RCUDA_DRIVER_EXPORT CUresult cuFuncSetCacheConfig(CUfunction f, CUfunc_cache config) {
+  RCUDA_DRIVER_REQUIRE_INIT();
+  if (!FindKernel(f)) return CUDA_ERROR_INVALID_HANDLE;
+  return FromRuntime(cudaFuncSetCacheConfig(reinterpret_cast<const void*>(f), static_cast<cudaFuncCache>(config)));
+}
+
+RCUDA_DRIVER_EXPORT CUresult cuOccupancyMaxActiveBlocksPerMultiprocessor(int* blocks, CUfunction f, int block_size,
+                                                                         size_t dynamic_shared) {
+  RCUDA_DRIVER_REQUIRE_INIT();
+  if (!FindKernel(f)) return CUDA_ERROR_INVALID_HANDLE;
+  return FromRuntime(cudaOccupancyMaxActiveBlocksPerMultiprocessor(blocks, reinterpret_cast<const void*>(f),
+                                                                   block_size, dynamic_shared));
+}
+
 }  // extern "C"

@@ -10,7 +10,9 @@
 //     cuMemcpyHtoD, cuMemAlloc memory read with cudaMemcpy;
 //   - the primary context is the runtime's device; streams and events;
 //   - bare images (driver_kernels.cubin and .ptx, as NVRTC gives them), from
-//     memory and from files (cuModuleLoad), and images that are neither.
+//     memory and from files (cuModuleLoad), and images that are neither;
+//   - the calls of driver_calls.h (contexts, streams, host and pitched memory,
+//     2D and unified copies, function settings, a cooperative launch).
 #include <cuda.h>
 
 #include <fstream>
@@ -18,6 +20,7 @@
 #include <string>
 #include <unistd.h>
 
+#include "driver_calls.h"
 #include "driver_check.h"
 #include "test_util.h"
 
@@ -226,6 +229,7 @@ int main() {
   CHECKF(threads >= 128, "drvVecAdd allows %d threads per block", threads);
   MixedApis(rng, sum);
   BareImages(rng, sum);
+  DriverCalls(cubin_module, rng, sum);
   CU_CHECK(cuModuleUnload(ptx_module));
   CU_CHECK(cuModuleUnload(cubin_module));
   CHECKF(cuModuleGetFunction(&add, cubin_module, "drvVecAdd") != CUDA_SUCCESS, "an unloaded module still answers");
