@@ -75,7 +75,9 @@ RCUDA_DRIVER_EXPORT CUresult cuMemGetInfo_v2(size_t* free_bytes, size_t* total_b
 RCUDA_DRIVER_EXPORT CUresult cuMemAllocHost_v2(void** p, size_t bytes) {
   RCUDA_DRIVER_REQUIRE_INIT();
   if (!p || bytes == 0) return CUDA_ERROR_INVALID_VALUE;
-  return FromRuntime(cudaMallocHost(p, bytes));
+  if (cudaError_t e = cudaMallocHost(p, bytes)) return FromRuntime(e);
+  Remember(ContextResource::kHostMemory, *p);
+  return CUDA_SUCCESS;
 }
 
 // CU_MEMHOSTALLOC_PORTABLE, DEVICEMAP and WRITECOMBINED have the values of
@@ -83,12 +85,16 @@ RCUDA_DRIVER_EXPORT CUresult cuMemAllocHost_v2(void** p, size_t bytes) {
 RCUDA_DRIVER_EXPORT CUresult cuMemHostAlloc(void** p, size_t bytes, unsigned int flags) {
   RCUDA_DRIVER_REQUIRE_INIT();
   if (!p || bytes == 0) return CUDA_ERROR_INVALID_VALUE;
-  return FromRuntime(cudaHostAlloc(p, bytes, flags));
+  if (cudaError_t e = cudaHostAlloc(p, bytes, flags)) return FromRuntime(e);
+  Remember(ContextResource::kHostMemory, *p);
+  return CUDA_SUCCESS;
 }
 
 RCUDA_DRIVER_EXPORT CUresult cuMemFreeHost(void* p) {
   RCUDA_DRIVER_REQUIRE_INIT();
-  return FromRuntime(cudaFreeHost(p));
+  cudaError_t e = cudaFreeHost(p);
+  if (e == cudaSuccess) Forget(ContextResource::kHostMemory, p);
+  return FromRuntime(e);
 }
 
 RCUDA_DRIVER_EXPORT CUresult cuMemHostGetDevicePointer_v2(CUdeviceptr* dptr, void* p, unsigned int flags) {
@@ -107,6 +113,7 @@ RCUDA_DRIVER_EXPORT CUresult cuMemAllocPitch_v2(CUdeviceptr* dptr, size_t* pitch
   if (element_size != 4 && element_size != 8 && element_size != 16) return CUDA_ERROR_INVALID_VALUE;
   void* p = nullptr;
   if (cudaError_t e = cudaMallocPitch(&p, pitch, width, height)) return FromRuntime(e);
+  Remember(ContextResource::kDeviceMemory, p);
   *dptr = reinterpret_cast<uintptr_t>(p);
   return CUDA_SUCCESS;
 }

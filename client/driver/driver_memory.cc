@@ -40,13 +40,16 @@ RCUDA_DRIVER_EXPORT CUresult cuMemAlloc_v2(CUdeviceptr* dptr, size_t bytes) {
   if (!dptr || bytes == 0) return CUDA_ERROR_INVALID_VALUE;
   void* p = nullptr;
   if (cudaError_t e = cudaMalloc(&p, bytes)) return FromRuntime(e);
+  Remember(ContextResource::kDeviceMemory, p);
   *dptr = reinterpret_cast<uintptr_t>(p);
   return CUDA_SUCCESS;
 }
 
 RCUDA_DRIVER_EXPORT CUresult cuMemFree_v2(CUdeviceptr dptr) {
   RCUDA_DRIVER_REQUIRE_INIT();
-  return FromRuntime(cudaFree(Ptr(dptr)));
+  cudaError_t e = cudaFree(Ptr(dptr));
+  if (e == cudaSuccess) Forget(ContextResource::kDeviceMemory, Ptr(dptr));
+  return FromRuntime(e);
 }
 
 RCUDA_DRIVER_EXPORT CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void* src, size_t bytes) {
@@ -95,12 +98,15 @@ RCUDA_DRIVER_EXPORT CUresult cuStreamCreate(CUstream* stream, unsigned int flags
   if (!stream) return CUDA_ERROR_INVALID_VALUE;
   cudaStream_t s = nullptr;
   if (cudaError_t e = cudaStreamCreateWithFlags(&s, flags)) return FromRuntime(e);
+  Remember(ContextResource::kStream, s);
   *stream = reinterpret_cast<CUstream>(s);
   return CUDA_SUCCESS;
 }
 RCUDA_DRIVER_EXPORT CUresult cuStreamDestroy_v2(CUstream s) {
   RCUDA_DRIVER_REQUIRE_INIT();
-  return FromRuntime(cudaStreamDestroy(Stream(s)));
+  cudaError_t e = cudaStreamDestroy(Stream(s));
+  if (e == cudaSuccess) Forget(ContextResource::kStream, s);
+  return FromRuntime(e);
 }
 RCUDA_DRIVER_EXPORT CUresult cuStreamDestroy(CUstream s) { return cuStreamDestroy_v2(s); }
 RCUDA_DRIVER_EXPORT CUresult cuStreamSynchronize(CUstream s) {
@@ -113,6 +119,7 @@ RCUDA_DRIVER_EXPORT CUresult cuEventCreate(CUevent* event, unsigned int flags) {
   if (!event) return CUDA_ERROR_INVALID_VALUE;
   cudaEvent_t e = nullptr;
   if (cudaError_t err = cudaEventCreateWithFlags(&e, flags)) return FromRuntime(err);
+  Remember(ContextResource::kEvent, e);
   *event = reinterpret_cast<CUevent>(e);
   return CUDA_SUCCESS;
 }
@@ -133,7 +140,9 @@ RCUDA_DRIVER_EXPORT CUresult cuEventElapsedTime(float* ms, CUevent start, CUeven
 }
 RCUDA_DRIVER_EXPORT CUresult cuEventDestroy_v2(CUevent event) {
   RCUDA_DRIVER_REQUIRE_INIT();
-  return FromRuntime(cudaEventDestroy(Event(event)));
+  cudaError_t e = cudaEventDestroy(Event(event));
+  if (e == cudaSuccess) Forget(ContextResource::kEvent, event);
+  return FromRuntime(e);
 }
 RCUDA_DRIVER_EXPORT CUresult cuEventDestroy(CUevent event) { return cuEventDestroy_v2(event); }
 

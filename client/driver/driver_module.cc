@@ -120,6 +120,7 @@ CUresult Load(CUmodule* out, const void* data, size_t size = 0) {
   __cudaRegisterFatBinaryEnd(handle);
   std::lock_guard lock(g_mu);
   *out = reinterpret_cast<CUmodule>(module.get());
+  Remember(ContextResource::kModule, module.get());
   g_modules->push_back(std::move(module));
   return CUDA_SUCCESS;
 }
@@ -170,6 +171,7 @@ RCUDA_DRIVER_EXPORT CUresult cuModuleUnload(CUmodule handle) {
   RCUDA_DRIVER_REQUIRE_INIT();
   DriverModule* m = Find(handle);
   if (!m) return CUDA_ERROR_INVALID_HANDLE;
+  Forget(ContextResource::kModule, m);
   std::lock_guard lock(g_mu);
   m->unloaded = true;
   return CUDA_SUCCESS;

@@ -1,6 +1,7 @@
 // State shared by the driver API's forwarding files: whether cuInit ran,
-// the primary contexts (one per device of the runtime's session, never
-// destroyed) and the conversion of runtime errors to driver results.
+// the contexts (a primary one per device of the runtime's session, never
+// destroyed, and those cuCtxCreate made, with what they own) and the
+// conversion of runtime errors to driver results.
 #pragma once
 
 #include <cuda.h>
@@ -12,10 +13,22 @@ namespace rcuda::client::driver {
 CUresult Initialized();
 // The runtime's error as the driver spells it.
 CUresult FromRuntime(cudaError_t error);
+// CUDA_SUCCESS when `device` is one of the session's devices.
+CUresult CheckDevice(CUdevice device);
 // The primary context of `device` (a stable non-null handle), nullptr when
-// out of range; its device, -1 for a handle that is none of ours.
+// out of range; the device of a primary or live created context, -1 for a
+// handle that is neither.
 CUcontext PrimaryContext(int device);
 int ContextDevice(CUcontext context);
+
+// What a context made by cuCtxCreate releases when cuCtxDestroy destroys
+// it: what the driver API made while it was the calling thread's current
+// context (driver_context.cc).
+enum class ContextResource { kDeviceMemory, kHostMemory, kModule, kStream, kEvent };
+// Records `handle` in the calling thread's current context when that is a
+// created one; Forget removes it from whichever context holds it.
+void Remember(ContextResource kind, const void* handle);
+void Forget(ContextResource kind, const void* handle);
 
 }  // namespace rcuda::client::driver
 

@@ -39,6 +39,7 @@ RCUDA_DRIVER_EXPORT CUresult cuStreamCreateWithPriority(CUstream* stream, unsign
   if (!stream) return CUDA_ERROR_INVALID_VALUE;
   cudaStream_t s = nullptr;
   if (cudaError_t e = cudaStreamCreateWithPriority(&s, flags, priority)) return FromRuntime(e);
+  Remember(ContextResource::kStream, s);
   *stream = reinterpret_cast<CUstream>(s);
   return CUDA_SUCCESS;
 }

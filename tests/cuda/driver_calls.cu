@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "driver_check.h"
@@ -205,13 +206,72 @@ void Functions(CUfunction add, rtest::Rng& rng, rtest::Checksum& sum) {
   CHECKF(r == CUDA_ERROR_NOT_SUPPORTED, "setting a read-only attribute returned %d", r);
 }
 
+// A created context: current once created, with memory, a module, a
+// stream and an event of its own, all released by cuCtxDestroy, after
+// which the primary context is current again.
+void CreatedContext(const std::string& image, rtest::Rng& rng, rtest::Checksum& sum) {
+  CUdevice device;
+  CU_CHECK(cuCtxGetDevice(&device));
+  CUcontext primary, context, current;
+  CU_CHECK(cuCtxGetCurrent(&primary));
+  CU_CHECK(cuCtxCreate(&context, nullptr, CU_CTX_SCHED_BLOCKING_SYNC, device));
+  CU_CHECK(cuCtxGetCurrent(&current));
+  CHECKF(current == context && context != primary, "the created context is not current");
+  CUdevice context_device = -1;
+  CU_CHECK(cuCtxGetDevice(&context_device));
+  CHECKF(context_device == device, "the created context is on device %d, not %d", context_device, device);
+
+  CUmodule module;
+  CU_CHECK(cuModuleLoadData(&module, image.data()));
+  CUfunction add;
+  CU_CHECK(cuModuleGetFunction(&add, module, "drvVecAdd"));
+  CUstream stream;
+  CU_CHECK(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
+  CUevent event;
+  CU_CHECK(cuEventCreate(&event, CU_EVENT_DISABLE_TIMING));
+  int n = 999;
+  std::vector<float> a(n), got(n), want(n);
+  rng.FillFloats(a, -3, 3);
+  CUdeviceptr da, db, freed_early;
+  CU_CHECK(cuMemAlloc(&da, n * sizeof(float)));
+  CU_CHECK(cuMemAlloc(&db, n * sizeof(float)));
+  CU_CHECK(cuMemAlloc(&freed_early, 64));
+  CU_CHECK(cuMemFree(freed_early));  // freed by the program: not again by cuCtxDestroy
+  CU_CHECK(cuMemcpyHtoDAsync(da, a.data(), n * sizeof(float), stream));
+  void* params[] = {&da, &da, &db, &n};
+  CU_CHECK(cuLaunchKernel(add, rtest::BlocksFor(n, 128), 1, 1, 128, 1, 1, 0, stream, params, nullptr));
+  CU_CHECK(cuEventRecord(event, stream));
+  CU_CHECK(cuEventSynchronize(event));
+  CU_CHECK(cuMemcpyDtoH(got.data(), db, n * sizeof(float)));
+  for (int i = 0; i < n; ++i) want[i] = a[i] + a[i];
+  rtest::ExpectEqual(got, want, "a launch in a created context");
+  sum.AddVector(got);
+
+  CU_CHECK(cuCtxDestroy(context));
+  CU_CHECK(cuCtxGetCurrent(&current));
+  CHECKF(current == primary, "after cuCtxDestroy the primary context is not current");
+  CUresult r = cuMemFree(da);
+  CHECKF(r != CUDA_SUCCESS, "memory of a destroyed context could be freed again");
+  r = cuModuleGetFunction(&add, module, "drvVecAdd");
+  CHECKF(r == CUDA_ERROR_INVALID_HANDLE, "a destroyed context's module answered %d", r);
+  r = cuCtxDestroy(context);
+  CHECKF(r == CUDA_ERROR_INVALID_CONTEXT, "destroying a context twice returned %d", r);
+  r = cuCtxDestroy(primary);
+  CHECKF(r == CUDA_ERROR_INVALID_CONTEXT, "cuCtxDestroy of the primary context returned %d", r);
+  r = cuCtxPushCurrent(context);
+  CHECKF(r == CUDA_ERROR_INVALID_CONTEXT, "pushing a destroyed context returned %d", r);
+  r = cuCtxCreate(&context, nullptr, 0x100, device);
+  CHECKF(r == CUDA_ERROR_NOT_SUPPORTED, "cuCtxCreate with unknown flags returned %d", r);
+}
+
 }  // namespace
 
-void DriverCalls(CUmodule module, rtest::Rng& rng, rtest::Checksum& sum) {
+void DriverCalls(CUmodule module, const std::string& image, rtest::Rng& rng, rtest::Checksum& sum) {
   CUfunction add;
   CU_CHECK(cuModuleGetFunction(&add, module, "drvVecAdd"));
   Contexts();
   StreamsAndEvents(add, rng, sum);
   Memory(add, rng, sum);
   Functions(add, rng, sum);
+  CreatedContext(image, rng, sum);
 }

@@ -12,7 +12,8 @@
 //   - bare images (driver_kernels.cubin and .ptx, as NVRTC gives them), from
 //     memory and from files (cuModuleLoad), and images that are neither;
 //   - the calls of driver_calls.h (contexts, streams, host and pitched memory,
-//     2D and unified copies, function settings, a cooperative launch).
+//     2D and unified copies, function settings, a cooperative launch, a
+//     created context and what its destruction releases).
 #include <cuda.h>
 
 #include <fstream>
@@ -229,7 +230,7 @@ int main() {
   CHECKF(threads >= 128, "drvVecAdd allows %d threads per block", threads);
   MixedApis(rng, sum);
   BareImages(rng, sum);
-  DriverCalls(cubin_module, rng, sum);
+  DriverCalls(cubin_module, cubin_fatbin, rng, sum);
   CU_CHECK(cuModuleUnload(ptx_module));
   CU_CHECK(cuModuleUnload(cubin_module));
   CHECKF(cuModuleGetFunction(&add, cubin_module, "drvVecAdd") != CUDA_SUCCESS, "an unloaded module still answers");
