@@ -23,12 +23,12 @@
 
 #include <algorithm>
 #include <memory>
-#include <mutex>
 #include <utility>
 #include <vector>
 
 #include "client/driver/driver_state.h"
 #include "client/driver/driver_unsupported.h"
+#include "common/mutex.h"
 
 extern "C" CUresult cuModuleUnload(CUmodule module);
 
@@ -46,9 +46,10 @@ struct CreatedContext {
   std::vector<std::pair<ContextResource, const void*>> resources;
 };
 
-std::mutex g_mu;
+rcuda::Mutex g_mu;
 // Live created contexts. Leaked on purpose: used until the process ends.
-auto* g_created = new std::vector<std::unique_ptr<CreatedContext>>;  // guarded by g_mu
+std::vector<std::unique_ptr<CreatedContext>>* const g_created PT_GUARDED_BY(g_mu) =
+    new std::vector<std::unique_ptr<CreatedContext>>;
 
 constexpr size_t kMaxContextStack = 64;
 thread_local CUcontext t_stack[kMaxContextStack];
@@ -57,7 +58,7 @@ thread_local size_t t_depth = 0;
 // runtime's current device (a thread that never chose one).
 thread_local CUcontext t_current = nullptr;
 
-CreatedContext* FindCreatedLocked(CUcontext handle) {
+CreatedContext* FindCreatedLocked(CUcontext handle) REQUIRES(g_mu) {
   for (auto& c : *g_created)
     if (reinterpret_cast<CUcontext>(c.get()) == handle) return c.get();
   return nullptr;
@@ -99,19 +100,19 @@ CUcontext PrimaryContext(int device) {
 int ContextDevice(CUcontext context) {
   auto* slot = reinterpret_cast<ContextSlot*>(context);
   if (slot >= g_primary && slot < g_primary + kMaxDevices) return static_cast<int>(slot - g_primary);
-  std::lock_guard lock(g_mu);
+  rcuda::MutexLock lock(&g_mu);
   CreatedContext* created = FindCreatedLocked(context);
   return created ? created->device : -1;
 }
 
 void Remember(ContextResource kind, const void* handle) {
   if (!t_current || !handle) return;
-  std::lock_guard lock(g_mu);
+  rcuda::MutexLock lock(&g_mu);
   if (CreatedContext* c = FindCreatedLocked(t_current)) c->resources.emplace_back(kind, handle);
 }
 
 void Forget(ContextResource kind, const void* handle) {
-  std::lock_guard lock(g_mu);
+  rcuda::MutexLock lock(&g_mu);
   for (auto& c : *g_created) {
     auto& r = c->resources;
     auto it = std::find(r.begin(), r.end(), std::make_pair(kind, handle));
@@ -243,12 +244,12 @@ RCUDA_DRIVER_EXPORT CUresult cuCtxCreate_v4(CUcontext* context, CUctxCreateParam
   created->device = device;
   CUcontext handle = reinterpret_cast<CUcontext>(created.get());
   {
-    std::lock_guard lock(g_mu);
+    rcuda::MutexLock lock(&g_mu);
     g_created->push_back(std::move(created));
   }
   // A new context is pushed on the calling thread's stack.
   if (CUresult r = cuCtxPushCurrent_v2(handle)) {
-    std::lock_guard lock(g_mu);
+    rcuda::MutexLock lock(&g_mu);
     g_created->pop_back();
     return r;
   }
@@ -273,7 +274,7 @@ RCUDA_DRIVER_EXPORT CUresult cuCtxDestroy_v2(CUcontext context) {
   RCUDA_DRIVER_REQUIRE_INIT();
   std::unique_ptr<CreatedContext> dead;
   {
-    std::lock_guard lock(g_mu);
+    rcuda::MutexLock lock(&g_mu);
     auto it = std::find_if(g_created->begin(), g_created->end(),
                            [&](const auto& c) { return reinterpret_cast<CUcontext>(c.get()) == context; });
     if (it == g_created->end()) return CUDA_ERROR_INVALID_CONTEXT;
