@@ -1,16 +1,20 @@
 # What `cmake --install` puts in place, by component (one Debian package each,
 # cmake/Packaging.cmake). README.md, "Installing and packages".
 #
-#   client     rcuda-run and lib/rcuda/libcudart.so.13 (machines without GPUs)
+#   client     rcuda-run and lib/rcuda/: libcudart.so.13, libcuda.so.1 (the
+#              driver API) and the math libraries' replacements
+#              (libcublas.so.13...), for machines without GPUs
 #   server     rcuda-server, rcuda-gpu-monitor, their units, example configs
 #   scheduler  ssgmd, ssgm, ssgmd's unit, example config
 #   faas       the serverless programs (faas/), when they are built
 #
-# rcuda's libcudart.so.13 goes to <prefix>/lib/rcuda, a directory the dynamic
-# linker never searches by itself, so that it cannot shadow NVIDIA's runtime
-# by accident; rcuda-run finds it as ../lib/rcuda from its own location (the
-# same layout as build/bin and build/lib/rcuda). No namelink (libcudart.so):
-# nothing is meant to link against it.
+# rcuda's libcudart.so.13 and the other client libraries go to
+# <prefix>/lib/rcuda, a directory the dynamic linker never searches by
+# itself, so that they cannot shadow NVIDIA's libraries by accident;
+# rcuda-run finds it as ../lib/rcuda from its own location (the same layout
+# as build/bin and build/lib/rcuda). No namelinks (libcudart.so): nothing is
+# meant to link against them. Each finds libcudart.so.13 through its RUNPATH
+# ($ORIGIN).
 #
 # Test equipment is not installed: the install rules below name each shipped
 # file, and the fake driver (tests/fake_driver) is none of them.
@@ -23,7 +27,12 @@ endif()
 set(RCUDA_UNIT_DIR lib/systemd/system)  # systemd reads /usr/lib and /usr/local/lib's
 
 install(TARGETS rcuda-run RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT client)
-install(TARGETS rcuda_cudart LIBRARY DESTINATION ${RCUDA_INSTALL_CLIENT_LIBDIR} NAMELINK_SKIP COMPONENT client)
+get_property(_rcuda_math_libraries GLOBAL PROPERTY RCUDA_MATH_LIBRARIES)
+foreach(_library rcuda_cudart rcuda_cuda_driver ${_rcuda_math_libraries})
+  if(TARGET ${_library})
+    install(TARGETS ${_library} LIBRARY DESTINATION ${RCUDA_INSTALL_CLIENT_LIBDIR} NAMELINK_SKIP COMPONENT client)
+  endif()
+endforeach()
 install(FILES README.md DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/doc/rcuda-client COMPONENT client)
 
 install(TARGETS rcuda-server RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT server)

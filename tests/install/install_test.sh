@@ -37,6 +37,15 @@ check_tree() {
   # libcudart.so namelink, no copy in lib/).
   out=$(find "$root" -name 'libcudart*')
   [ "$out" = "$library" ] || fail "libcudart files installed: $out (expected only $library)"
+  # The driver API and the math libraries' replacements, beside it, each
+  # finding it through its RUNPATH, none of them elsewhere.
+  for name in libcuda.so.1 libcublas.so.13 libcurand.so.10 libcufft.so.12 libcusolver.so.12; do
+    [ -f "$base/lib/rcuda/$name" ] || { fail "no $base/lib/rcuda/$name"; continue; }
+    readelf -d "$base/lib/rcuda/$name" | grep -q 'RUNPATH.*\[\$ORIGIN\]' ||
+      fail "$name: RUNPATH is not \$ORIGIN: $(readelf -d "$base/lib/rcuda/$name" | grep -E 'RPATH|RUNPATH')"
+    out=$(find "$root" -name "$name*")
+    [ "$out" = "$base/lib/rcuda/$name" ] || fail "$name files installed: $out"
+  done
 
   for program in rcuda-run rcuda-server; do
     out=$("$base/bin/$program" --help 2>&1) || fail "$program --help exited $?"
@@ -62,7 +71,9 @@ check_tree() {
     [ -x "$base/bin/$program" ] || fail "$program not installed"
   done
 
-  out=$(find "$root" -iname '*fake*' -o -name 'libcuda.so*' -o -iname '*test*')
+  # The fake driver is a libcuda.so.1 too: the only one shipped is rcuda's
+  # client driver library in lib/rcuda.
+  out=$(find "$root" -iname '*fake*' -o -name 'libcuda.so*' ! -path "$base/lib/rcuda/libcuda.so.1" -o -iname '*test*')
   [ -z "$out" ] || fail "test equipment installed: $out"
 }
 
