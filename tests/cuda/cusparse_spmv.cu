@@ -10,7 +10,9 @@
 //   * in double, the const descriptors with 64-bit one-based indices;
 // each y checked element by element against a host reference in double
 // precision (|error| <= tolerance * (|alpha| sum |a x| + |beta y|)). The
-// results go in the checksum, so native and remote runs on one GPU compare.
+// products of A go in the checksum, so native and remote runs on one GPU
+// compare (CUSPARSE_SPMV_CSR_ALG2: bitwise the same from run to run); those
+// of A^T do not (cuSPARSE's transposed SpMV may differ from run to run).
 // With --session-checks (the remote runs: rcuda's worker checks what the
 // native library does not): arrays beyond their allocation at descriptor
 // creation, an array freed after it, made-up descriptors and descriptors of
@@ -151,11 +153,12 @@ void Multiply(cusparseHandle_t h, cudaStream_t stream, cusparseConstSpMatDescr_t
     p_beta = d_scalars + 1;
     CUSPARSE_CHECK(cusparseSetPointerMode(h, CUSPARSE_POINTER_MODE_DEVICE));
   }
+  const cusparseSpMVAlg_t alg = transposed ? CUSPARSE_SPMV_ALG_DEFAULT : CUSPARSE_SPMV_CSR_ALG2;
   size_t bytes = 0;
-  CUSPARSE_CHECK(cusparseSpMV_bufferSize(h, op, p_alpha, mat, cx, p_beta, vy, type, CUSPARSE_SPMV_ALG_DEFAULT, &bytes));
+  CUSPARSE_CHECK(cusparseSpMV_bufferSize(h, op, p_alpha, mat, cx, p_beta, vy, type, alg, &bytes));
   void* buffer = nullptr;
   CUDA_CHECK(cudaMalloc(&buffer, bytes > 0 ? bytes : 1));
-  CUSPARSE_CHECK(cusparseSpMV(h, op, p_alpha, mat, cx, p_beta, vy, type, CUSPARSE_SPMV_ALG_DEFAULT, buffer));
+  CUSPARSE_CHECK(cusparseSpMV(h, op, p_alpha, mat, cx, p_beta, vy, type, alg, buffer));
   std::vector<T> y = FromDevice(d_y, y0.size(), stream);
   if (device_scalars) {
     cusparsePointerMode_t mode = CUSPARSE_POINTER_MODE_HOST;
@@ -165,7 +168,7 @@ void Multiply(cusparseHandle_t h, cudaStream_t stream, cusparseConstSpMatDescr_t
     CUDA_CHECK(cudaFree(d_scalars));
   }
   CheckProduct(a, transposed, x, y0, y, what);
-  sum.AddVector(y);
+  if (!transposed) sum.AddVector(y);
   CUSPARSE_CHECK(cusparseDestroyDnVec(cx));
   CUSPARSE_CHECK(cusparseDestroyDnVec(vy));
   for (void* p : {static_cast<void*>(d_x), static_cast<void*>(d_y), buffer}) CUDA_CHECK(cudaFree(p));
@@ -199,7 +202,7 @@ void SpMVConst64(cusparseHandle_t h, cudaStream_t stream, const Csr& a, rtest::R
   CUSPARSE_CHECK(cusparseCreateConstCsr(&mat, kRows, kCols, int64_t(a.columns.size()), d_offsets, d_columns, d_values,
                                         CUSPARSE_INDEX_64I, CUSPARSE_INDEX_64I, CUSPARSE_INDEX_BASE_ONE,
                                         Precision<T>::kType));
-  Multiply<T>(h, stream, mat, a, CUSPARSE_OPERATION_TRANSPOSE, false, true, rng, sum, "A^T x, const, 64-bit, base 1");
+  Multiply<T>(h, stream, mat, a, CUSPARSE_OPERATION_NON_TRANSPOSE, false, true, rng, sum, "A x, const, 64-bit, base 1");
   CUSPARSE_CHECK(cusparseDestroySpMat(mat));
   for (void* p : {static_cast<void*>(d_offsets), static_cast<void*>(d_columns), static_cast<void*>(d_values)})
     CUDA_CHECK(cudaFree(p));
