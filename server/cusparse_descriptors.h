@@ -3,11 +3,11 @@
 // when it is created and a later SpMV reads and writes through them, so the
 // worker records, by the descriptor's session id, its shape, types and the
 // byte ranges of its arrays (each checked against the session's memory at
-// creation by the description's dptr[SIZE]s). SpMV is checked against that
-// record: every array still allocated, x and y of the sizes op(A) needs,
-// and an external buffer that holds what the real cusparseSpMV_bufferSize
-// answers for the same call. Anything else is refused with the library's
-// invalid-value status.
+// creation by the description's dptr[SIZE]s). SpMV and SpMM are checked
+// against that record: every array still allocated, the dense operands of
+// the shapes op(A) needs, and an external buffer that holds what the real
+// cusparseSpMV_bufferSize (SpMM_bufferSize) answers for the same call.
+// Anything else is refused with the library's invalid-value status.
 //
 // The index arrays' contents (column indices, row offsets) are not read:
 // cuSPARSE trusts them, and a session's worker is its own process with its
@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -36,10 +37,15 @@ inline constexpr __int128 kUnknownTypeBytes = static_cast<__int128>(1) << 100;
 // kUnknownTypeBytes for any other.
 __int128 IndexBytes(__int128 type);
 __int128 ValueBytes(__int128 type);
+// The elements a dense matrix's array spans: ld*(cols-1)+rows column-major
+// (CUSPARSE_ORDER_COL), ld*(rows-1)+cols row-major, at most
+// kUnknownTypeBytes (so a size above 64 bits, refused); 0 when it has no
+// element; kUnknownTypeBytes for another order. Its arguments are int64s.
+__int128 DnMatElements(__int128 rows, __int128 cols, __int128 ld, __int128 order);
 
 struct Descriptor {
-  enum Kind { kCsr, kDnVec } kind = kCsr;
-  int64_t rows = 0, cols = 0, nnz = 0;  // kCsr
+  enum Kind { kCsr, kDnVec, kDnMat } kind = kCsr;
+  int64_t rows = 0, cols = 0, nnz = 0;  // kCsr, kDnMat (rows, cols)
   int64_t size = 0;                     // kDnVec
   int value_type = 0;
   // The device arrays it captured: (pointer, bytes).
@@ -58,8 +64,13 @@ class DescriptorTable {
   // transpose, 2 conjugate transpose), every array of the three still in
   // `memory`, or, with `memory` null, without looking at the memory.
   bool SpMVAllowed(const AllocationTable* memory, int64_t op, int64_t a, int64_t x, int64_t y) const;
+  // The same for op(A) op(B) -> C: A a CSR matrix, B and C dense matrices
+  // with op(B) k x n and C m x n, op(A) being m x k.
+  bool SpMMAllowed(const AllocationTable* memory, int64_t op_a, int64_t op_b, int64_t a, int64_t b, int64_t c) const;
 
  private:
+  bool StillAllocated(const AllocationTable& memory, std::initializer_list<const Descriptor*> descriptors) const;
+
   std::unordered_map<int64_t, Descriptor> descriptors_;
 };
 
@@ -73,7 +84,10 @@ int RecordCsr(LibraryCallContext& c, int64_t id, int64_t rows, int64_t cols, int
               int64_t col_ind, int64_t values, int64_t row_offsets_type, int64_t col_ind_type, int64_t value_type);
 int CheckDnVec(LibraryCallContext& c, int64_t size, int64_t value_type);
 int RecordDnVec(LibraryCallContext& c, int64_t id, int64_t size, int64_t values, int64_t value_type);
-// After cusparseDestroySpMat / DestroyDnVec.
+int CheckDnMat(LibraryCallContext& c, int64_t rows, int64_t cols, int64_t ld, int64_t value_type, int64_t order);
+int RecordDnMat(LibraryCallContext& c, int64_t id, int64_t rows, int64_t cols, int64_t ld, int64_t values,
+                int64_t value_type, int64_t order);
+// After cusparseDestroySpMat / DestroyDnVec / DestroyDnMat.
 int ForgetDescriptor(LibraryCallContext& c, int64_t id);
 // Before SpMV_bufferSize: the shapes agree (the memory is not touched).
 int CheckSpMVShape(LibraryCallContext& c, int64_t op, int64_t a, int64_t x, int64_t y);
@@ -81,5 +95,9 @@ int CheckSpMVShape(LibraryCallContext& c, int64_t op, int64_t a, int64_t x, int6
 // external buffer holds what the real SpMV_bufferSize answers for this call.
 int CheckSpMV(LibraryCallContext& c, int64_t handle, int64_t op, const void* alpha, int64_t a, int64_t x,
               const void* beta, int64_t y, int64_t compute_type, int64_t alg, int64_t external_buffer);
+// The same for SpMM_bufferSize and SpMM.
+int CheckSpMMShape(LibraryCallContext& c, int64_t op_a, int64_t op_b, int64_t a, int64_t b, int64_t mat_c);
+int CheckSpMM(LibraryCallContext& c, int64_t handle, int64_t op_a, int64_t op_b, const void* alpha, int64_t a,
+              int64_t b, const void* beta, int64_t mat_c, int64_t compute_type, int64_t alg, int64_t external_buffer);
 
 }  // namespace rcuda::library::cusparse

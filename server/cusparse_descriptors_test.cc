@@ -40,6 +40,12 @@ TEST_CASE("cuSPARSE descriptors: type sizes", "[server_cusparse_descriptors]") {
   CHECK(ValueBytes(CUDA_R_4I) == kUnknownTypeBytes);  // half a byte: not sizable
   CHECK(ValueBytes(-1) == kUnknownTypeBytes);
   CHECK(ValueBytes(static_cast<__int128>(CUDA_R_32F) + (static_cast<__int128>(1) << 64)) == kUnknownTypeBytes);
+  // Dense matrices: the span of a column- or row-major array.
+  CHECK(DnMatElements(3, 4, 5, CUSPARSE_ORDER_COL) == 5 * 3 + 3);
+  CHECK(DnMatElements(3, 4, 6, CUSPARSE_ORDER_ROW) == 6 * 2 + 4);
+  CHECK(DnMatElements(0, 4, 6, CUSPARSE_ORDER_ROW) == 0);
+  CHECK(DnMatElements(3, 4, 6, 7) == kUnknownTypeBytes);
+  CHECK(DnMatElements(INT64_MAX, INT64_MAX, INT64_MAX, CUSPARSE_ORDER_COL) == kUnknownTypeBytes);
 }
 
 TEST_CASE("cuSPARSE descriptors: SpMV shapes and arrays", "[server_cusparse_descriptors]") {
@@ -70,6 +76,35 @@ TEST_CASE("cuSPARSE descriptors: SpMV shapes and arrays", "[server_cusparse_desc
   table.Forget(2);
   CHECK(table.Find(2) == nullptr);
   CHECK(table.Find(1) != nullptr);
+}
+
+TEST_CASE("cuSPARSE descriptors: SpMM shapes", "[server_cusparse_descriptors]") {
+  auto dense = [](int64_t rows, int64_t cols, uint64_t values) {
+    Descriptor d;
+    d.kind = Descriptor::kDnMat;
+    d.rows = rows;
+    d.cols = cols;
+    d.arrays = {{values, 4 * uint64_t(rows * cols)}};
+    return d;
+  };
+  AllocationTable memory;
+  memory.Add(0x10000, 0x1000, AllocationTable::Kind::kMalloc);
+  DescriptorTable table;
+  table.Record(1, Csr(2, 3, 0x10000));         // A: 2 x 3
+  table.Record(2, dense(3, 4, 0x10400));       // B: 3 x 4
+  table.Record(3, dense(2, 4, 0x10800));       // C: 2 x 4
+  table.Record(4, dense(4, 3, 0x10c00));       // B^T's storage: 4 x 3
+  table.Record(5, Vector(3, 0x10f00));
+  const int64_t n = CUSPARSE_OPERATION_NON_TRANSPOSE, t = CUSPARSE_OPERATION_TRANSPOSE;
+  CHECK(table.SpMMAllowed(&memory, n, n, 1, 2, 3));   // (2x3)(3x4) -> 2x4
+  CHECK(table.SpMMAllowed(&memory, n, t, 1, 4, 3));   // (2x3)(4x3)^T -> 2x4
+  CHECK_FALSE(table.SpMMAllowed(&memory, t, n, 1, 2, 3));  // A^T is 3 x 2
+  CHECK_FALSE(table.SpMMAllowed(&memory, n, n, 1, 4, 3));
+  CHECK_FALSE(table.SpMMAllowed(&memory, n, n, 1, 5, 3));  // a vector as B
+  CHECK_FALSE(table.SpMMAllowed(&memory, n, n, 2, 2, 3));  // a dense matrix as A
+  AllocationTable elsewhere;
+  CHECK_FALSE(table.SpMMAllowed(&elsewhere, n, n, 1, 2, 3));
+  CHECK(table.SpMMAllowed(nullptr, n, n, 1, 2, 3));
 }
 
 }  // namespace

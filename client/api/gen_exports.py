@@ -111,10 +111,10 @@ def write_coverage(rows, path):
         "",
         "cuSPARSE: rcuda's `libcusparse.so.12` (`client/libs/`) exports every name of NVIDIA's and forwards the "
         "functions that `client/libs/cusparse.def` describes (handle create/destroy, version, property, stream, "
-        "pointer mode; the generic API's CSR matrix and dense vector descriptors, plain and const, and "
-        "`cusparseSpMV_bufferSize` and `cusparseSpMV`, checked against the descriptors' recorded shapes and "
-        "arrays), one synchronous `LibraryCall` each; every other export (SpMM, SpGEMM, SpSV, the other sparse "
-        "formats, the legacy API) returns `CUSPARSE_STATUS_NOT_SUPPORTED` and logs its name once.",
+        "pointer mode; the generic API's CSR matrix, dense vector and dense matrix descriptors, plain and const, "
+        "`cusparseSpMV` and `cusparseSpMM` with their buffer-size queries, checked against the descriptors' "
+        "recorded shapes and arrays), one synchronous `LibraryCall` each; every other export (SpGEMM, SpSV, the "
+        "other sparse formats, the legacy API) returns `CUSPARSE_STATUS_NOT_SUPPORTED` and logs its name once.",
         "",
     ]
     for area in sorted(by_area):

@@ -8,7 +8,10 @@
 //   * op(A) = A and A^T, 32-bit zero-based indices, host pointer mode;
 //   * A again with alpha and beta in device memory (device pointer mode);
 //   * in double, the const descriptors with 64-bit one-based indices;
-// each y checked element by element against a host reference in double
+// and the matrix-matrix product C = alpha op(A) B + beta C (CreateDnMat,
+// SpMM_bufferSize, SpMM) with column-major B and C of 3 columns and padded
+// leading dimensions, op(A) = A and A^T;
+// each result checked element by element against a host reference in double
 // precision (|error| <= tolerance * (|alpha| sum |a x| + |beta y|)). The
 // products of A go in the checksum, so native and remote runs on one GPU
 // compare (CUSPARSE_SPMV_CSR_ALG2: bitwise the same from run to run); those
@@ -16,7 +19,9 @@
 // With --session-checks (the remote runs: rcuda's worker checks what the
 // native library does not): arrays beyond their allocation at descriptor
 // creation, an array freed after it, made-up descriptors and descriptors of
-// the wrong class, vectors of the wrong size, an external buffer shorter
+// the wrong class, vectors and dense matrices of the wrong shape, a dense
+// matrix beyond its allocation or with a short leading dimension, an
+// external buffer shorter
 // than SpMV_bufferSize's answer, an unknown compute type, a device-mode
 // alpha outside the session's memory and an unknown function id are refused
 // with CUSPARSE_STATUS_INVALID_VALUE, and the session still serves.
@@ -119,7 +124,7 @@ void CheckProduct(const Csr& a, bool transposed, const std::vector<T>& x, const 
     CHECKF(std::fabs(double(y[i]) - want) <= bound + 1e-30, "%s %s: y[%zu] = %.17g, expected %.17g",
            Precision<T>::kName, what, i, double(y[i]), want);
   }
-  std::printf("SpMV %-6s %-26s: %zu elements match the host reference\n", Precision<T>::kName, what, y0.size());
+  std::printf("%-6s %-32s: %zu elements match the host reference\n", Precision<T>::kName, what, y0.size());
 }
 
 // One SpMV of `mat` (kRows x kCols, values of T) with fresh x and y,
@@ -190,6 +195,59 @@ void SpMV(cusparseHandle_t h, cudaStream_t stream, const Csr& a, rtest::Rng& rng
   CUSPARSE_CHECK(cusparseDestroySpMat(mat));
   for (void* p : {static_cast<void*>(d_offsets), static_cast<void*>(d_columns), static_cast<void*>(d_values)})
     CUDA_CHECK(cudaFree(p));
+}
+
+// C = alpha op(A) B + beta C with column-major B (k x 3, ld k + 2) and C
+// (m x 3, ld m + 1), checked column by column as SpMV products.
+template <class T>
+void SpMM(cusparseHandle_t h, cudaStream_t stream, const Csr& a, cusparseOperation_t op, rtest::Rng& rng,
+          rtest::Checksum& sum) {
+  constexpr int64_t kN = 3;
+  const cudaDataType type = Precision<T>::kType;
+  const bool transposed = op != CUSPARSE_OPERATION_NON_TRANSPOSE;
+  const int64_t m = transposed ? kCols : kRows, k = transposed ? kRows : kCols, ldb = k + 2, ldc = m + 1;
+  std::vector<T> b(size_t(ldb * kN)), c0(size_t(ldc * kN));
+  for (T& v : b) v = T(rng.Double(-1.0, 1.0));
+  for (T& v : c0) v = T(rng.Double(-1.0, 1.0));
+  int* d_offsets = ToDevice(Cast<int>(a.offsets));
+  int* d_columns = ToDevice(Cast<int>(a.columns));
+  T* d_values = ToDevice(Cast<T>(a.values));
+  T* d_b = ToDevice(b);
+  T* d_c = ToDevice(c0);
+  cusparseSpMatDescr_t mat = nullptr;
+  CUSPARSE_CHECK(cusparseCreateCsr(&mat, kRows, kCols, int64_t(a.columns.size()), d_offsets, d_columns, d_values,
+                                   CUSPARSE_INDEX_32I, CUSPARSE_INDEX_32I, CUSPARSE_INDEX_BASE_ZERO, type));
+  cusparseConstDnMatDescr_t mb = nullptr;
+  cusparseDnMatDescr_t mc = nullptr;
+  CUSPARSE_CHECK(cusparseCreateConstDnMat(&mb, k, kN, ldb, d_b, type, CUSPARSE_ORDER_COL));
+  CUSPARSE_CHECK(cusparseCreateDnMat(&mc, m, kN, ldc, d_c, type, CUSPARSE_ORDER_COL));
+  const T alpha = T(kAlpha), beta = T(kBeta);
+  const auto op_b = CUSPARSE_OPERATION_NON_TRANSPOSE;
+  const cusparseSpMMAlg_t alg = transposed ? CUSPARSE_SPMM_ALG_DEFAULT : CUSPARSE_SPMM_CSR_ALG1;
+  size_t bytes = 0;
+  CUSPARSE_CHECK(cusparseSpMM_bufferSize(h, op, op_b, &alpha, mat, mb, &beta, mc, type, alg, &bytes));
+  void* buffer = nullptr;
+  CUDA_CHECK(cudaMalloc(&buffer, bytes > 0 ? bytes : 1));
+  CUSPARSE_CHECK(cusparseSpMM(h, op, op_b, &alpha, mat, mb, &beta, mc, type, alg, buffer));
+  std::vector<T> c = FromDevice(d_c, c0.size(), stream);
+  for (int64_t j = 0; j < kN; ++j) {
+    auto column = [&](const std::vector<T>& v, int64_t ld, int64_t n) {
+      return std::vector<T>(v.begin() + j * ld, v.begin() + j * ld + n);
+    };
+    CheckProduct(a, transposed, column(b, ldb, k), column(c0, ldc, m), column(c, ldc, m),
+                 transposed ? "SpMM A^T B, a column of C" : "SpMM A B, a column of C");
+  }
+  for (int64_t j = 0; j < kN; ++j) {  // the padding row of each column is C's own
+    CHECKF(c[j * ldc + m] == c0[j * ldc + m], "SpMM wrote C's padding row in column %lld", (long long)j);
+  }
+  if (!transposed) sum.AddVector(c);
+  CUSPARSE_CHECK(cusparseDestroyDnMat(mb));
+  CUSPARSE_CHECK(cusparseDestroyDnMat(mc));
+  CUSPARSE_CHECK(cusparseDestroySpMat(mat));
+  for (void* p : {static_cast<void*>(d_offsets), static_cast<void*>(d_columns), static_cast<void*>(d_values),
+                  static_cast<void*>(d_b), static_cast<void*>(d_c), buffer}) {
+    CUDA_CHECK(cudaFree(p));
+  }
 }
 
 // The const descriptors, with 64-bit one-based indices.
@@ -291,6 +349,39 @@ void SessionChecks(cusparseHandle_t h, cudaStream_t stream) {
   CUDA_CHECK(cudaFree(d_gone));
   CUSPARSE_EXPECT(cusparseSpMV(h, op, &alpha, mat, v, &beta, vy, CUDA_R_32F, alg, buffer), kInvalid);
   CUSPARSE_CHECK(cusparseDestroyDnVec(v));
+  // SpMM: B n x n (ld n + 1, in an allocation of just that size), C n x n.
+  float* d_b = ToDevice(std::vector<float>((n + 1) * n, 0.0f));
+  float* d_c = ToDevice(std::vector<float>(n * n, 0.0f));
+  cusparseDnMatDescr_t mb = nullptr, mc = nullptr, narrow = nullptr, dm = nullptr;
+  // Beyond its allocation (a larger leading dimension), a leading dimension
+  // below the rows, an unknown order.
+  CUSPARSE_EXPECT(cusparseCreateDnMat(&dm, n, n, n + 2, d_b, CUDA_R_32F, CUSPARSE_ORDER_COL), kInvalid);
+  CUSPARSE_EXPECT(cusparseCreateDnMat(&dm, n, 2, n - 1, d_c, CUDA_R_32F, CUSPARSE_ORDER_COL), kInvalid);
+  CUSPARSE_EXPECT(cusparseCreateDnMat(&dm, n, 2, n, d_c, CUDA_R_32F, static_cast<cusparseOrder_t>(9)), kInvalid);
+  CUSPARSE_CHECK(cusparseCreateDnMat(&mb, n, n, n + 1, d_b, CUDA_R_32F, CUSPARSE_ORDER_COL));
+  CUSPARSE_CHECK(cusparseCreateDnMat(&mc, n, n, n, d_c, CUDA_R_32F, CUSPARSE_ORDER_COL));
+  CUSPARSE_CHECK(cusparseCreateDnMat(&narrow, n, 2, n, d_c, CUDA_R_32F, CUSPARSE_ORDER_COL));
+  const auto alg_mm = CUSPARSE_SPMM_ALG_DEFAULT;
+  size_t mm_bytes = 0;
+  CUSPARSE_CHECK(cusparseSpMM_bufferSize(h, op, op, &alpha, mat, mb, &beta, mc, CUDA_R_32F, alg_mm, &mm_bytes));
+  char* mm_buffer = nullptr;
+  CUDA_CHECK(cudaMalloc(&mm_buffer, mm_bytes > 0 ? mm_bytes : 1));
+  // C of the wrong shape (B has n columns, C 2), a vector descriptor as B,
+  // a buffer short of the query's answer.
+  CUSPARSE_EXPECT(cusparseSpMM(h, op, op, &alpha, mat, mb, &beta, narrow, CUDA_R_32F, alg_mm, mm_buffer), kInvalid);
+  CUSPARSE_EXPECT(cusparseSpMM(h, op, op, &alpha, mat, reinterpret_cast<cusparseDnMatDescr_t>(vx), &beta, mc,
+                               CUDA_R_32F, alg_mm, mm_buffer),
+                  kInvalid);
+  if (mm_bytes > 0) {
+    CUSPARSE_EXPECT(cusparseSpMM(h, op, op, &alpha, mat, mb, &beta, mc, CUDA_R_32F, alg_mm, mm_buffer + 1), kInvalid);
+  }
+  CUSPARSE_CHECK(cusparseSpMM(h, op, op, &alpha, mat, mb, &beta, mc, CUDA_R_32F, alg_mm, mm_buffer));
+  CUSPARSE_CHECK(cusparseDestroyDnMat(mb));
+  CUSPARSE_CHECK(cusparseDestroyDnMat(mc));
+  CUSPARSE_CHECK(cusparseDestroyDnMat(narrow));
+  for (void* p : {static_cast<void*>(d_b), static_cast<void*>(d_c), static_cast<void*>(mm_buffer)}) {
+    CUDA_CHECK(cudaFree(p));
+  }
   // An unknown function id (wire id 5 is cuSPARSE).
   rtest::RawLibraryReply reply{};
   const int64_t values[1] = {static_cast<int64_t>(reinterpret_cast<uintptr_t>(h))};
@@ -344,6 +435,10 @@ int main(int argc, char** argv) {
   SpMV<float>(h, stream, a, rng, sum);
   SpMV<double>(h, stream, a, rng, sum);
   SpMVConst64<double>(h, stream, a, rng, sum);
+  for (cusparseOperation_t op : {CUSPARSE_OPERATION_NON_TRANSPOSE, CUSPARSE_OPERATION_TRANSPOSE}) {
+    SpMM<float>(h, stream, a, op, rng, sum);
+    SpMM<double>(h, stream, a, op, rng, sum);
+  }
 
   if (session_checks) SessionChecks(h, stream);
 

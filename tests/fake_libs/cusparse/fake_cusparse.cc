@@ -1,12 +1,13 @@
 // TEST EQUIPMENT: a host libcusparse.so.12 for rcuda-server's test backend
 // (README.md). It implements exactly the functions rcuda forwards
 // (client/libs/cusparse.def): the handle, and the generic API's CSR
-// matrix-vector product (SpMV) in single and double precision, computed by
+// matrix-vector and matrix-matrix products (SpMV, SpMM) in single and
+// double precision, computed by
 // host loops on the fake driver's "device" memory, which is host memory of
 // the worker process (tests/fake_driver). Nothing it computes or times says
 // anything about a GPU or about NVIDIA's cuSPARSE.
 //
-// Stream order (tests/fake_libs/driver_streams.h): SpMV queues an empty host
+// Stream order (tests/fake_libs/driver_streams.h): SpMV and SpMM queue an empty host
 // function on the handle's stream and waits for it, then computes on the
 // calling thread. Not asynchronous, unlike cuSPARSE.
 #include <cuda.h>
@@ -35,11 +36,19 @@ struct cusparseDnVecDescr {
   void* values = nullptr;
   cudaDataType value_type = CUDA_R_32F;
 };
+struct cusparseDnMatDescr {
+  int64_t rows = 0, cols = 0, ld = 0;
+  void* values = nullptr;
+  cudaDataType value_type = CUDA_R_32F;
+  cusparseOrder_t order = CUSPARSE_ORDER_COL;
+  // Element (i, j)'s index in values.
+  int64_t At(int64_t i, int64_t j) const { return order == CUSPARSE_ORDER_COL ? i + j * ld : i * ld + j; }
+};
 
 namespace {
 
 const rcuda::fake_libs::FakeLibrary kDouble(
-    "libcusparse.so.12", "host CSR SpMV (float, double; 32- and 64-bit indices)"
+    "libcusparse.so.12", "host CSR SpMV and SpMM (float, double; 32- and 64-bit indices)"
                        " on the fake driver's host memory, not a GPU and not NVIDIA's cuSPARSE");
 
 cusparseStatus_t WaitForStream(cusparseHandle_t h) {
@@ -112,6 +121,39 @@ cusparseStatus_t CreateDnVec(cusparseDnVecDescr_t* d, int64_t size, const void* 
   if (d == nullptr || size < 0 || !KnownValue(value_type) || (size > 0 && values == nullptr))
     return CUSPARSE_STATUS_INVALID_VALUE;
   *d = new cusparseDnVecDescr{size, const_cast<void*>(values), value_type};
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+cusparseStatus_t CreateDnMat(cusparseDnMatDescr_t* d, int64_t rows, int64_t cols, int64_t ld, const void* values,
+                             cudaDataType value_type, cusparseOrder_t order) {
+  const bool col = order == CUSPARSE_ORDER_COL;
+  if (d == nullptr || rows < 0 || cols < 0 || !KnownValue(value_type) || (!col && order != CUSPARSE_ORDER_ROW) ||
+      ld < 1 || ld < (col ? rows : cols) || (rows > 0 && cols > 0 && values == nullptr)) {
+    return CUSPARSE_STATUS_INVALID_VALUE;
+  }
+  *d = new cusparseDnMatDescr{rows, cols, ld, const_cast<void*>(values), value_type, order};
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+bool KnownOp(cusparseOperation_t op) {
+  return op == CUSPARSE_OPERATION_NON_TRANSPOSE || op == CUSPARSE_OPERATION_TRANSPOSE ||
+         op == CUSPARSE_OPERATION_CONJUGATE_TRANSPOSE;
+}
+
+// What op(A) op(B) -> C needs: one value type, op(A) m x k, op(B) k x n, C m x n.
+cusparseStatus_t CheckSpMM(cusparseHandle_t h, cusparseOperation_t op_a, cusparseOperation_t op_b, const void* alpha,
+                           cusparseConstSpMatDescr_t a, cusparseConstDnMatDescr_t b, const void* beta,
+                           cusparseDnMatDescr_t c, cudaDataType compute) {
+  if (h == nullptr) return CUSPARSE_STATUS_NOT_INITIALIZED;
+  if (a == nullptr || b == nullptr || c == nullptr || alpha == nullptr || beta == nullptr || !KnownOp(op_a) ||
+      !KnownOp(op_b))
+    return CUSPARSE_STATUS_INVALID_VALUE;
+  if (a->value_type != compute || b->value_type != compute || c->value_type != compute)
+    return CUSPARSE_STATUS_NOT_SUPPORTED;
+  const bool ta = op_a != CUSPARSE_OPERATION_NON_TRANSPOSE, tb = op_b != CUSPARSE_OPERATION_NON_TRANSPOSE;
+  const int64_t m = ta ? a->cols : a->rows, k = ta ? a->rows : a->cols;
+  if ((tb ? b->cols : b->rows) != k || c->rows != m || c->cols != (tb ? b->rows : b->cols))
+    return CUSPARSE_STATUS_INVALID_VALUE;
   return CUSPARSE_STATUS_SUCCESS;
 }
 
@@ -261,6 +303,75 @@ FAKE_EXPORT cusparseStatus_t cusparseSpMV(cusparseHandle_t h, cusparseOperation_
     // beta == 0: y is not read (it may hold anything, NaN included), as cuSPARSE.
     const double old = be == 0 ? 0 : ValueAt(y->values, y->value_type, i);
     Store(y->values, y->value_type, i, al * acc[i] + be * old);
+  }
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cusparseStatus_t cusparseCreateDnMat(cusparseDnMatDescr_t* d, int64_t rows, int64_t cols, int64_t ld,
+                                                 void* values, cudaDataType value_type, cusparseOrder_t order) {
+  return CreateDnMat(d, rows, cols, ld, values, value_type, order);
+}
+
+FAKE_EXPORT cusparseStatus_t cusparseCreateConstDnMat(cusparseConstDnMatDescr_t* d, int64_t rows, int64_t cols,
+                                                      int64_t ld, const void* values, cudaDataType value_type,
+                                                      cusparseOrder_t order) {
+  cusparseDnMatDescr_t made = nullptr;
+  cusparseStatus_t s = CreateDnMat(&made, rows, cols, ld, values, value_type, order);
+  if (s == CUSPARSE_STATUS_SUCCESS) *d = made;
+  return s;
+}
+
+FAKE_EXPORT cusparseStatus_t cusparseDestroyDnMat(cusparseConstDnMatDescr_t d) {
+  delete d;
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+// One double per element of C, where it accumulates op(A) op(B).
+FAKE_EXPORT cusparseStatus_t cusparseSpMM_bufferSize(cusparseHandle_t h, cusparseOperation_t op_a,
+                                                     cusparseOperation_t op_b, const void* alpha,
+                                                     cusparseConstSpMatDescr_t a, cusparseConstDnMatDescr_t b,
+                                                     const void* beta, cusparseDnMatDescr_t c, cudaDataType compute,
+                                                     cusparseSpMMAlg_t, size_t* bytes) {
+  cusparseStatus_t s = CheckSpMM(h, op_a, op_b, alpha, a, b, beta, c, compute);
+  if (s != CUSPARSE_STATUS_SUCCESS) return s;
+  if (bytes == nullptr) return CUSPARSE_STATUS_INVALID_VALUE;
+  *bytes = sizeof(double) * static_cast<size_t>(c->rows * c->cols > 0 ? c->rows * c->cols : 1);
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+// C = alpha op(A) op(B) + beta C, accumulated in double in the buffer
+// (column by column of C, rows of op(A) as in SpMV).
+FAKE_EXPORT cusparseStatus_t cusparseSpMM(cusparseHandle_t h, cusparseOperation_t op_a, cusparseOperation_t op_b,
+                                          const void* alpha, cusparseConstSpMatDescr_t a, cusparseConstDnMatDescr_t b,
+                                          const void* beta, cusparseDnMatDescr_t c, cudaDataType compute,
+                                          cusparseSpMMAlg_t, void* buffer) {
+  cusparseStatus_t s = CheckSpMM(h, op_a, op_b, alpha, a, b, beta, c, compute);
+  if (s != CUSPARSE_STATUS_SUCCESS) return s;
+  if (buffer == nullptr) return CUSPARSE_STATUS_INVALID_VALUE;
+  s = WaitForStream(h);
+  if (s != CUSPARSE_STATUS_SUCCESS) return s;
+  const double al = ValueAt(alpha, compute, 0), be = ValueAt(beta, compute, 0);
+  auto* acc = static_cast<double*>(buffer);  // acc[i + j * c->rows]
+  for (int64_t i = 0; i < c->rows * c->cols; ++i) acc[i] = 0;
+  const int64_t base = a->base == CUSPARSE_INDEX_BASE_ONE ? 1 : 0;
+  const bool ta = op_a != CUSPARSE_OPERATION_NON_TRANSPOSE, tb = op_b != CUSPARSE_OPERATION_NON_TRANSPOSE;
+  // op(B)'s element (k, j).
+  auto b_at = [&](int64_t k, int64_t j) { return ValueAt(b->values, b->value_type, tb ? b->At(j, k) : b->At(k, j)); };
+  for (int64_t r = 0; r < a->rows; ++r) {
+    const int64_t begin = IndexAt(a->row_offsets, a->row_type, r) - base;
+    const int64_t end = IndexAt(a->row_offsets, a->row_type, r + 1) - base;
+    for (int64_t e = begin; e < end; ++e) {
+      const int64_t col = IndexAt(a->col_ind, a->col_type, e) - base;
+      const double v = ValueAt(a->values, a->value_type, e);
+      const int64_t i = ta ? col : r, k = ta ? r : col;  // A(r, col) is op(A)(i, k)
+      for (int64_t j = 0; j < c->cols; ++j) acc[i + j * c->rows] += v * b_at(k, j);
+    }
+  }
+  for (int64_t j = 0; j < c->cols; ++j) {
+    for (int64_t i = 0; i < c->rows; ++i) {
+      const double old = be == 0 ? 0 : ValueAt(c->values, c->value_type, c->At(i, j));
+      Store(c->values, c->value_type, c->At(i, j), al * acc[i + j * c->rows] + be * old);
+    }
   }
   return CUSPARSE_STATUS_SUCCESS;
 }
