@@ -1,7 +1,7 @@
 // The private C ABI that rcuda's libcudart.so.13 exports to rcuda's math
 // libraries (client/libs/: libcublas.so.13, libcurand.so.10,
-// libcufft.so.12), in the version node RCUDA_PRIVATE with
-// client/driver/private_driver_abi.h's.
+// libcufft.so.12, libcusolver.so.12, libcusparse.so.12), in the version
+// node RCUDA_PRIVATE with client/driver/private_driver_abi.h's.
 //
 // Why: a replaced library's calls must travel in the program's one session
 // (the current device's), with the program's streams, so the library keeps
@@ -19,7 +19,7 @@ extern "C" {
 // client/libs/library_call.h.
 struct rcudaLibraryCall {
   uint32_t library;   // the library's wire id (its description's wire_id: cuBLAS 1, cuRAND 2, cuFFT 3,
-                      // cuSOLVER 4)
+                      // cuSOLVER 4, cuSPARSE 5)
   uint32_t function;  // the function's line in its description
   const int64_t* values;
   size_t value_count;

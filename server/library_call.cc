@@ -7,6 +7,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/cuda_data_type_bytes.h"
+
 namespace rcuda::library {
 
 // ---- LibrarySessionState ---------------------------------------------------
@@ -37,13 +39,17 @@ void* LibrarySessionState::Resolve(const LibraryDescription& library, const char
 
 void LibrarySessionState::Release() {
   for (auto& [id, handle] : handles_) {
-    if (handle.library == nullptr || handle.library->destroy[0] == '\0') continue;
-    void* destroy = Resolve(*handle.library, handle.library->destroy);
+    if (handle.library == nullptr) continue;
+    const char* name = handle.klass == 0 ? handle.library->destroy
+                       : static_cast<size_t>(handle.klass) <= handle.library->class_count
+                           ? handle.library->class_destroy[handle.klass - 1]
+                           : "";
+    if (name[0] == '\0') continue;
+    void* destroy = Resolve(*handle.library, name);
     if (destroy == nullptr) continue;
     int status = handle.library->int_handles ? reinterpret_cast<int (*)(int)>(destroy)(handle.real_int)
                                              : reinterpret_cast<int (*)(void*)>(destroy)(handle.real);
-    if (status != 0) spdlog::warn("library forwarding: {} of a handle left at the session's end: {}",
-                                  handle.library->destroy, status);
+    if (status != 0) spdlog::warn("library forwarding: {} of a handle left at the session's end: {}", name, status);
   }
   handles_.clear();
   extensions_.clear();
@@ -92,17 +98,20 @@ bool LibraryCallContext::Float64(double* v) {
   return true;
 }
 
-const LibraryHandle* LibraryCallContext::FindHandle(int64_t id) const {
+const LibraryHandle* LibraryCallContext::FindHandle(int64_t id, int klass) const {
   if (!session_.handles->Has(HandleKind::kLibrary, static_cast<uint64_t>(id))) return nullptr;
   auto& handles = session_.state->handles();
   auto it = handles.find(static_cast<uint64_t>(id));
-  if (it == handles.end() || it->second.library != &library_) return nullptr;
+  if (it == handles.end() || it->second.library != &library_ || it->second.klass != klass) return nullptr;
   return &it->second;
 }
 
-bool LibraryCallContext::Handle(int64_t* id, void** real) {
-  if (!Value(id)) return false;
-  const LibraryHandle* h = FindHandle(*id);
+bool LibraryCallContext::Handle(int64_t* id, void** real, int klass) {
+  return Value(id) && RealHandle(*id, klass, real);
+}
+
+bool LibraryCallContext::RealHandle(int64_t id, int klass, void** real) const {
+  const LibraryHandle* h = FindHandle(id, klass);
   if (h == nullptr) return false;
   *real = h->real;
   return true;
@@ -152,6 +161,11 @@ bool LibraryCallContext::Scalar(int64_t handle, size_t size, const void** p) {
   return true;
 }
 
+bool LibraryCallContext::TypedScalar(int64_t handle, int64_t type, const void** p) {
+  const size_t size = CudaDataTypeBytes(type);
+  return size != 0 && Scalar(handle, size, p);
+}
+
 bool LibraryCallContext::Result(int64_t handle, size_t size, void** p) {
   const LibraryHandle* h = FindHandle(handle);
   int64_t mode = 0;
@@ -177,11 +191,14 @@ bool LibraryCallContext::DeviceRange(int64_t ptr, __int128 size) const {
 
 // ---- After the call ----------------------------------------------------------
 
-void LibraryCallContext::AddHandle(void* real) {
+int64_t LibraryCallContext::AddHandle(void* real, int klass) {
   uint64_t id = session_.state->NextHandleId();
-  session_.state->handles()[id] = LibraryHandle{real, 0, &library_};
+  LibraryHandle h{real, 0, &library_};
+  h.klass = klass;
+  session_.state->handles()[id] = h;
   session_.handles->Add(HandleKind::kLibrary, id, /*counted=*/true);
   out_values_.push_back(static_cast<int64_t>(id));
+  return static_cast<int64_t>(id);
 }
 
 int64_t LibraryCallContext::AddIntHandle(int real) {

@@ -54,6 +54,11 @@ struct LibraryDescription {
   // Its handles are ints (cuFFT's cufftHandle), not pointers: LibraryHandle's
   // real_int, passed and destroyed as an int.
   bool int_handles = false;
+  // The function that destroys the handles of each class 1, 2, ... (the
+  // description's handle.new(CLASS): cuSPARSE's descriptors); class 0, the
+  // library handle, is `destroy`'s.
+  const char* const* class_destroy = nullptr;
+  size_t class_count = 0;
 };
 
 // The libraries this worker forwards, by LibraryCall.library; null if none.
@@ -66,6 +71,7 @@ struct LibraryHandle {
   int64_t pointer_mode = 0;
   const LibraryDescription* library = nullptr;
   int real_int = 0;  // the real handle of an int_handles library
+  int klass = 0;     // its class: 0 the library handle, 1... class_destroy's
 };
 
 // What a session holds of the libraries it used: the opened libraries, the
@@ -137,12 +143,15 @@ class LibraryCallContext {
   bool UInt64(uint64_t* v);      // any value, its bits unsigned
   bool Float32(float* v);        // a float's bits, zero-extended
   bool Float64(double* v);       // a double's bits
-  bool Handle(int64_t* id, void** real);  // one of the session's handles of this library
+  // One of the session's handles of this library, of class `klass`.
+  bool Handle(int64_t* id, void** real, int klass = 0);
   bool IntHandle(int64_t* id, int* real);  // the same, of an int_handles library
   bool Stream(void** native);    // one of the session's streams (0: legacy)
   // A scalar argument of the handle: by value (host pointer mode), or a
   // device pointer of `size` bytes in the session's memory (device mode).
   bool Scalar(int64_t handle, size_t size, const void** p);
+  // The same, of the size of the cudaDataType `type` (refused when unknown).
+  bool TypedScalar(int64_t handle, int64_t type, const void** p);
   // A result: the reply's (host mode) or a device pointer (device mode).
   bool Result(int64_t handle, size_t size, void** p);
   // Every value and byte was read.
@@ -157,9 +166,11 @@ class LibraryCallContext {
   LibrarySessionState& state() { return *session_.state; }
   const AllocationTable& memory() const { return *session_.memory; }
   bool RealIntHandle(int64_t id, int* real) const;
+  bool RealHandle(int64_t id, int klass, void** real) const;
 
   // ---- After the call succeeded ------------------------------------------
-  void AddHandle(void* real);  // a new handle: its id goes in the reply
+  // A new handle of class `klass`: its id goes in the reply; returns the id.
+  int64_t AddHandle(void* real, int klass = 0);
   int64_t AddIntHandle(int real);  // the same, of an int_handles library; returns the id
   void DropHandle(int64_t id);
   void SetPointerMode(int64_t handle, int64_t mode);
@@ -171,7 +182,7 @@ class LibraryCallContext {
   const std::vector<uint8_t>& out_bytes() const { return out_bytes_; }
 
  private:
-  const LibraryHandle* FindHandle(int64_t id) const;
+  const LibraryHandle* FindHandle(int64_t id, int klass = 0) const;
 
   const LibraryDescription& library_;
   const LibrarySession session_;

@@ -112,6 +112,13 @@ def write_coverage(rows, path):
         "against the plan's recorded shape), one synchronous `LibraryCall` each; `cufftPlanMany`, the estimates "
         "and the `cufftXt` API return `CUFFT_NOT_SUPPORTED` and log their name once.",
         "",
+        "cuSPARSE: rcuda's `libcusparse.so.12` (`client/libs/`) exports every name of NVIDIA's and forwards the "
+        "functions that `client/libs/cusparse.def` describes (handle create/destroy, version, property, stream, "
+        "pointer mode; the generic API's CSR matrix, dense vector and dense matrix descriptors, plain and const, "
+        "`cusparseSpMV` and `cusparseSpMM` with their buffer-size queries, checked against the descriptors' "
+        "recorded shapes and arrays), one synchronous `LibraryCall` each; every other export (SpGEMM, SpSV, the "
+        "other sparse formats, the legacy API) returns `CUSPARSE_STATUS_NOT_SUPPORTED` and logs its name once.",
+        "",
     ]
     for area in sorted(by_area):
         items = by_area[area]

@@ -33,6 +33,22 @@ int64 vector; bytes: LibraryCall.bytes):
   dptr.hook                value: the device pointer, whose range the
                            function's check= hook computes and checks
   u64.out                  nothing; the reply's next value (a size_t's bits)
+  handle(C), handle.del(C) value: the id of a handle of class C
+  handle.new(C)            nothing; the reply's next value is the new id
+  scalar.typed(ARG)        as scalar.T, T the cudaDataType in the enum
+                           argument ARG (cuSPARSE's alpha and beta, of the
+                           compute type); travels after every other
+                           argument, whatever its place in the prototype,
+                           so that the worker knows ARG when it reads it
+
+Handle classes. A library whose calls take several kinds of handle
+(cuSPARSE: the library handle, sparse-matrix and dense-vector descriptors)
+names each other kind a class: handle.new(spmat), handle(spmat),
+handle.del(spmat). The worker records each handle's class and refuses a
+handle of another class (a vector descriptor passed as a matrix), and
+destroys a class's handles left at the session's end with that class's one
+handle.del function. The plain handle kinds are the library handle (class
+0), whose pointer mode the scalars follow.
 
 A library whose handles are ints (handle_type=int on the library line:
 cuFFT's cufftHandle) passes the id as the int itself; the worker keeps the
@@ -52,12 +68,45 @@ import re
 
 SCALAR_BYTES = {"f16": 2, "f32": 4, "f64": 8}
 OUT_VALUE_KINDS = ("handle.new", "stream.out", "i32.out", "enum.out", "u64.out")
+CLASSED = re.compile(r"^(handle|handle\.new|handle\.del)\((\w+)\)$")
+TYPED_SCALAR = re.compile(r"^scalar\.typed\((\w+)\)$")
+
+
+def base_kind(kind):
+    """A classed handle kind's plain kind (handle.new(spmat): handle.new)."""
+    m = CLASSED.match(kind)
+    return m.group(1) if m else kind
+
+
+def handle_class(kind):
+    """The class a handle kind names, None for the library handle."""
+    m = CLASSED.match(kind)
+    return m.group(2) if m else None
+
+
+def handle_classes(forwards):
+    """The classes the description names, in order of first appearance: the
+    worker's class numbers are their positions + 1 (0: the library handle)."""
+    classes = []
+    for args in forwards.values():
+        for _, kind in args:
+            c = handle_class(kind)
+            if c is not None and c not in classes:
+                classes.append(c)
+    return classes
+
+
+def wire_order(args):
+    """The arguments in the order they travel: typed scalars last."""
+    return ([a for a in args if not TYPED_SCALAR.match(a[1])] +
+            [a for a in args if TYPED_SCALAR.match(a[1])])
 
 
 def forwardable(kind):
     return (kind in ("handle", "handle.new", "handle.del", "stream", "stream.out", "i32", "i64", "u32", "u64",
                      "f32", "f64", "enum", "pointer_mode", "i32.out", "enum.out", "u64.out", "dptr.hook")
-            or re.match(r"^(scalar|result)\.(f16|f32|f64)$", kind) or re.match(r"^dptr\[.+\]$", kind))
+            or re.match(r"^(scalar|result)\.(f16|f32|f64)$", kind) or re.match(r"^dptr\[.+\]$", kind)
+            or CLASSED.match(kind) or TYPED_SCALAR.match(kind))
 
 
 def check_forwardable(library, forwards, fail):
@@ -80,6 +129,13 @@ def check_forwardable(library, forwards, fail):
                 fail(f"{name}: {arg}: a {kind} needs pointer handles (the client keys pointer modes by them)")
             if kind == "dptr.hook" and "check" not in hooks.get(name, {}):
                 fail(f"{name}: {arg}: a dptr.hook needs the function's check= hook (which checks its range)")
+            if handle_class(kind) is not None and int_handles(library):
+                fail(f"{name}: {arg}: handle classes need pointer handles")
+            typed = TYPED_SCALAR.match(kind)
+            if typed and (typed.group(1), "enum") not in args:
+                fail(f"{name}: {arg}: {kind} names {typed.group(1)}, which is not an enum argument of {name}")
+            if typed and (not handles or int_handles(library)):
+                fail(f"{name}: {arg}: a {kind} needs the function's pointer handle (its pointer mode)")
         for which, call in hooks.get(name, {}).items():
             for word in re.match(r"^[\w:]+\((.*)\)$", call).group(1).split(","):
                 if word and word not in [a for a, _ in args] and not re.match(r"^[A-Z0-9_]+$", word):
@@ -88,7 +144,14 @@ def check_forwardable(library, forwards, fail):
     creators = [n for n, args in forwards.items() if any(k == "handle.new" for _, k in args)]
     if creators and len(deleters) != 1:
         fail("a library that creates handles needs exactly one function that destroys them (handle.del)")
+    for c in handle_classes(forwards):
+        if len(class_deleters(forwards, c)) != 1:
+            fail(f"the handle class {c} needs exactly one function that destroys its handles (handle.del({c}))")
     return deleters[0] if deleters else ""
+
+
+def class_deleters(forwards, klass):
+    return [n for n, args in forwards.items() if f"handle.del({klass})" in [k for _, k in args]]
 
 
 def int_handles(library):
@@ -109,8 +172,18 @@ def client_thunk(library, function_id, name, args, prototype):
              f'  rcuda::libs::LibraryCall call({library["wire_id"]}, {function_id}, "{name}", '
              f'{library["invalid_value"]}, {library["lost"]});']
     after = []
-    for arg, kind in args:
-        if kind in ("handle", "handle.del") and int_handles(library):
+    for arg, kind in wire_order(args):
+        typed = TYPED_SCALAR.match(kind)
+        if handle_class(kind) is not None:
+            kind = base_kind(kind)
+            if kind == "handle.new":  # no pointer mode to forget at handle.del
+                lines.append(f"  call.NeedOut({arg});")
+                after.append(f"  *{arg} = reinterpret_cast<std::remove_pointer_t<decltype({arg})>>(call.TakeValue());")
+            else:
+                lines.append(f"  call.Handle({arg});")
+        elif typed:
+            lines.append(f"  call.Scalar({handle}, {arg}, rcuda::CudaDataTypeBytes({typed.group(1)}));")
+        elif kind in ("handle", "handle.del") and int_handles(library):
             lines.append(f"  call.Value(static_cast<int64_t>({arg}));")
         elif kind in ("handle", "handle.del"):
             lines.append(f"  call.Handle({arg});")
@@ -144,7 +217,7 @@ def client_thunk(library, function_id, name, args, prototype):
             after.append(f"  call.TakeResult({arg}, {SCALAR_BYTES[kind.split('.')[1]]});")
         elif kind.startswith("dptr"):
             lines.append(f"  call.Pointer({arg});")
-    values = sum(1 for _, k in args if k in OUT_VALUE_KINDS)
+    values = sum(1 for _, k in args if base_kind(k) in OUT_VALUE_KINDS)
     lines.append(f"  if (!call.Send({values})) return static_cast<{returns}>(call.status());")
     lines += after
     lines.append(f"  return static_cast<{returns}>(call.status());")
@@ -162,6 +235,8 @@ def write_client_thunks(library, forwards, prototypes, path):
         "#include <type_traits>",
         f"#include <{library['header']}>",
         '#include "client/libs/library_call.h"',
+    ] + (['#include "common/cuda_data_type_bytes.h"'] if any(
+        TYPED_SCALAR.match(k) for args in forwards.values() for _, k in args) else []) + [
         "",
     ]
     for function_id, (name, args) in enumerate(forwards.items()):
@@ -187,6 +262,7 @@ C_TYPE = {"handle": "void*", "handle.del": "void*", "handle.new": "void**", "str
 
 
 def c_type(kind, library):
+    kind = base_kind(kind)
     if int_handles(library) and kind in ("handle", "handle.del", "handle.new"):
         return "int*" if kind == "handle.new" else "int"
     if kind == "u64.out":
@@ -198,92 +274,113 @@ def c_type(kind, library):
     return "void*"  # result.T, dptr[...]
 
 
-def worker_function(library, name, args):
+def worker_function(library, name, args, classes):
     refuse = "return c.invalid_value();"
     handle = handle_arg(args)
     hooks = library.get("hooks", {}).get(name, {})
     lines = [f"int Forward_{name}(LibraryCallContext& c) {{"]
-    call_args, after, ranges = [], [], []
-    for arg, kind in args:
-        if kind in ("handle", "handle.del") and int_handles(library):
+    call_args, after, ranges = {}, [], []
+    for arg, kind in wire_order(args):
+        typed = TYPED_SCALAR.match(kind)
+        klass = handle_class(kind)
+        call_args[arg] = None
+        if klass is not None:
+            number = classes.index(klass) + 1
+            if base_kind(kind) == "handle.new":
+                lines.append(f"  if (!c.HasHandleRoom()) return c.no_room();")
+                lines.append(f"  void* {arg}_real = nullptr;")
+                call_args[arg] = f"&{arg}_real"
+                after.append(f"  [[maybe_unused]] const int64_t {arg} = c.AddHandle({arg}_real, {number});")
+            else:
+                lines.append(f"  int64_t {arg} = 0;")
+                lines.append(f"  void* {arg}_real = nullptr;")
+                lines.append(f"  if (!c.Handle(&{arg}, &{arg}_real, {number})) {refuse}")
+                call_args[arg] = f"{arg}_real"
+                if base_kind(kind) == "handle.del":
+                    after.append(f"  c.DropHandle({arg});")
+        elif typed:
+            lines.append(f"  const void* {arg} = nullptr;")
+            lines.append(f"  if (!c.TypedScalar({handle}, {typed.group(1)}, &{arg})) {refuse}")
+            call_args[arg] = arg
+        elif kind in ("handle", "handle.del") and int_handles(library):
             lines.append(f"  int64_t {arg} = 0;")
             lines.append(f"  int {arg}_real = 0;")
             lines.append(f"  if (!c.IntHandle(&{arg}, &{arg}_real)) {refuse}")
-            call_args.append(f"{arg}_real")
+            call_args[arg] = f"{arg}_real"
             if kind == "handle.del":
                 after.append(f"  c.DropHandle({arg});")
         elif kind == "handle.new" and int_handles(library):
             lines.append(f"  if (!c.HasHandleRoom()) return c.no_room();")
             lines.append(f"  int {arg}_real = 0;")
-            call_args.append(f"&{arg}_real")
+            call_args[arg] = f"&{arg}_real"
             after.append(f"  [[maybe_unused]] const int64_t {arg} = c.AddIntHandle({arg}_real);")
         elif kind in ("handle", "handle.del"):
             lines.append(f"  int64_t {arg} = 0;")
             lines.append(f"  void* {arg}_real = nullptr;")
             lines.append(f"  if (!c.Handle(&{arg}, &{arg}_real)) {refuse}")
-            call_args.append(f"{arg}_real")
+            call_args[arg] = f"{arg}_real"
             if kind == "handle.del":
                 after.append(f"  c.DropHandle({arg});")
         elif kind == "handle.new":
             lines.append(f"  if (!c.HasHandleRoom()) return c.no_room();")
             lines.append(f"  void* {arg}_real = nullptr;")
-            call_args.append(f"&{arg}_real")
+            call_args[arg] = f"&{arg}_real"
             after.append(f"  c.AddHandle({arg}_real);")
         elif kind == "stream":
             lines.append(f"  void* {arg}_native = nullptr;")
             lines.append(f"  if (!c.Stream(&{arg}_native)) {refuse}")
-            call_args.append(f"{arg}_native")
+            call_args[arg] = f"{arg}_native"
         elif kind == "stream.out":
             lines.append(f"  void* {arg}_native = nullptr;")
-            call_args.append(f"&{arg}_native")
+            call_args[arg] = f"&{arg}_native"
             after.append(f"  if (!c.OutStream({arg}_native)) {refuse}")
         elif kind in ("i32", "enum", "pointer_mode"):
             lines.append(f"  int64_t {arg} = 0;")
             check = "c.PointerMode" if kind == "pointer_mode" else "c.Int32"
             lines.append(f"  if (!{check}(&{arg})) {refuse}")
-            call_args.append(f"static_cast<int>({arg})")
+            call_args[arg] = f"static_cast<int>({arg})"
             if kind == "pointer_mode":
                 after.append(f"  c.SetPointerMode({handle}, {arg});")
         elif kind == "i64":
             lines.append(f"  int64_t {arg} = 0;")
             lines.append(f"  if (!c.Value(&{arg})) {refuse}")
-            call_args.append(arg)
+            call_args[arg] = arg
         elif kind == "u32":
             lines.append(f"  int64_t {arg} = 0;")
             lines.append(f"  if (!c.UInt32(&{arg})) {refuse}")
-            call_args.append(f"static_cast<unsigned int>({arg})")
+            call_args[arg] = f"static_cast<unsigned int>({arg})"
         elif kind == "u64":
             lines.append(f"  uint64_t {arg} = 0;")
             lines.append(f"  if (!c.UInt64(&{arg})) {refuse}")
-            call_args.append(arg)
+            call_args[arg] = arg
         elif kind in ("f32", "f64"):
             lines.append(f"  {C_TYPE[kind]} {arg} = 0;")
             lines.append(f"  if (!c.{'Float32' if kind == 'f32' else 'Float64'}(&{arg})) {refuse}")
-            call_args.append(arg)
+            call_args[arg] = arg
         elif kind in ("i32.out", "enum.out"):
             lines.append(f"  int {arg} = 0;")
-            call_args.append(f"&{arg}")
+            call_args[arg] = f"&{arg}"
             after.append(f"  c.OutValue({arg});")
         elif kind == "u64.out":
             lines.append(f"  size_t {arg} = 0;")
-            call_args.append(f"&{arg}")
+            call_args[arg] = f"&{arg}"
             after.append(f"  c.OutValue(static_cast<int64_t>({arg}));")
         elif kind == "dptr.hook":
             lines.append(f"  int64_t {arg} = 0;")
             lines.append(f"  if (!c.Value(&{arg})) {refuse}")
-            call_args.append(f"reinterpret_cast<void*>({arg})")
+            call_args[arg] = f"reinterpret_cast<void*>({arg})"
         elif kind.startswith("scalar."):
             lines.append(f"  const void* {arg} = nullptr;")
             lines.append(f"  if (!c.Scalar({handle}, {SCALAR_BYTES[kind.split('.')[1]]}, &{arg})) {refuse}")
-            call_args.append(arg)
+            call_args[arg] = arg
         elif kind.startswith("result."):
             lines.append(f"  void* {arg} = nullptr;")
             lines.append(f"  if (!c.Result({handle}, {SCALAR_BYTES[kind.split('.')[1]]}, &{arg})) {refuse}")
-            call_args.append(arg)
+            call_args[arg] = arg
         elif kind.startswith("dptr["):
             lines.append(f"  int64_t {arg} = 0;")
             lines.append(f"  if (!c.Value(&{arg})) {refuse}")
-            call_args.append(f"reinterpret_cast<void*>({arg})")
+            call_args[arg] = f"reinterpret_cast<void*>({arg})"
             ranges.append((arg, kind[5:-1]))
     lines.append(f"  if (!c.Finished()) {refuse}")
     if "check" in hooks:
@@ -295,7 +392,7 @@ def worker_function(library, name, args):
     lines.append(f"  using Fn = int (*)({types});")
     lines.append(f'  auto fn = reinterpret_cast<Fn>(c.Resolve("{name}"));')
     lines.append("  if (fn == nullptr) return c.not_supported();")
-    lines.append(f"  int status = fn({', '.join(call_args)});")
+    lines.append(f"  int status = fn({', '.join(call_args[a] for a, _ in args)});")
     lines.append("  if (status != 0) return status;")
     lines += after
     if "then" in hooks:
@@ -329,8 +426,15 @@ def write_worker_table(library, forwards, deleter, path):
         "namespace {",
         "",
     ]
+    classes = handle_classes(forwards)
     for name, args in forwards.items():
-        out += worker_function(library, name, args) + [""]
+        out += worker_function(library, name, args, classes) + [""]
+    if classes:
+        out.append("// The function that destroys each handle class's handles (class 1, 2, ...).")
+        out.append("const char* const kClassDestroyers[] = {")
+        out += [f'    "{class_deleters(forwards, c)[0]}",  // {c}' for c in classes]
+        out.append("};")
+        out.append("")
     out.append("const LibraryFunction kFunctions[] = {")
     out += [f'    {{"{name}", Forward_{name}}},' for name in forwards]
     out.append("};")
@@ -343,6 +447,8 @@ def write_worker_table(library, forwards, deleter, path):
     out.append(f'    "{deleter}", {library["invalid_value"]}, {library["not_supported"]}, {library["no_room"]},')
     if int_handles(library):
         out.append("    /*int_handles=*/true,")
+    if classes:
+        out.append(f"    /*int_handles=*/false, kClassDestroyers, {len(classes)},")
     out.append("};")
     out.append("")
     out.append(f"}}  // namespace rcuda::library::{ns}")

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Generates rcuda's replacement of a CUDA math library (libcublas.so.13,
-libcurand.so.10, libcufft.so.12)
+libcurand.so.10, libcufft.so.12, libcusolver.so.12, libcusparse.so.12)
 from three sources, at build time:
 
   * the real library: its exported functions, their version node and its
@@ -51,8 +51,8 @@ except ImportError:
         sys.exit("gen_library.py: needs libclang's Python bindings: apt-get install python3-clang-14")
 
 ARG_KINDS = re.compile(
-    r"^(handle(\.new|\.del)?|stream(\.out)?|i32(\.out)?|i64|u32|u64(\.out)?|f32|f64|enum(\.out)?|pointer_mode|"
-    r"scalar\.(f16|f32|f64)|result\.(f16|f32|f64)|dptr\[.+\]|dptr\.hook)$")
+    r"^(handle(\.new|\.del)?(\(\w+\))?|stream(\.out)?|i32(\.out)?|i64|u32|u64(\.out)?|f32|f64|enum(\.out)?|pointer_mode|"
+    r"scalar\.(f16|f32|f64)|scalar\.typed\(\w+\)|result\.(f16|f32|f64)|dptr\[.+\]|dptr\.hook)$")
 # A forward line's optional worker hooks, after its arguments:
 #   check=HOOK(ARG,...)  called after decoding, before any range check and
 #                        the call: a nonzero status refuses the call
@@ -201,6 +201,8 @@ def read_prototypes(include_dir, headers, wanted):
                 continue  # C++ convenience overloads (static inline), not exports
             params = [(a.type.spelling, a.spelling) for a in c.get_arguments()]
             proto = (c.result_type.spelling, params)
+            if c.result_type.get_canonical().kind == cindex.TypeKind.ENUM:
+                ENUM_RESULTS.add(c.result_type.spelling)
             if prototypes.setdefault(c.spelling, proto) != proto:
                 fail(f"{c.spelling} is declared differently in {header}")
     return prototypes
@@ -230,6 +232,10 @@ def check_description(forwards, prototypes, exports):
             if ptype in FLOAT_KINDS and kind != FLOAT_KINDS[ptype]:
                 fail(f"{name}: {arg}: the prototype's type is {ptype}, which only the kind {FLOAT_KINDS[ptype]} passes")
 
+
+# The return types the headers declare as enums (cuSPARSE's legacy
+# matrix-descriptor getters: cusparseGetMatType...), found by read_prototypes.
+ENUM_RESULTS = set()
 
 # The zero of each return type the legacy API's stubs return.
 ZERO_OF = {"void": None, "float": "0.0f", "double": "0.0", "int": "0", "size_t": "0",
@@ -267,6 +273,11 @@ def write_exports(library, exports, prototypes, forwards, path):
             zero = ZERO_OF[returns]
             ret = f" return {zero};" if zero else ""
             out.append(f"__attribute__((visibility(\"default\"))) {returns} {name}() {{ {log};{ret} }}")
+        elif returns in ENUM_RESULTS:
+            # An enum is an int in the C ABI; its stub returns 0, the
+            # header's first enumerator (cuSPARSE's getters of a legacy
+            # matrix descriptor, which no forwarded function creates).
+            out.append(f"__attribute__((visibility(\"default\"))) int {name}() {{ {log}; return 0; }}")
         else:
             fail(f"{name} returns {returns!r}, which the generator does not know")
     out.append('}  // extern "C"')

@@ -2,12 +2,15 @@
 # gen_library.py fails loudly on a description that is not true to the
 # headers or the real library (each case must fail, with its message).
 #   gen_library_test.sh PYTHON GEN_LIBRARY DESCRIPTION REAL_LIBRARY INCLUDE_DIR \
-#                       [CURAND_DESCRIPTION CURAND_REAL_LIBRARY]
-# (cuRAND's description adds the by-value kinds u32, u64, f32, f64.)
+#                       [CURAND_DESCRIPTION CURAND_REAL_LIBRARY [CUFFT_DESCRIPTION CUFFT_REAL_LIBRARY
+#                        [CUSPARSE_DESCRIPTION CUSPARSE_REAL_LIBRARY]]]
+# (cuRAND's description adds the by-value kinds u32, u64, f32, f64; cuFFT's
+# int handles and hooks; cuSPARSE's handle classes and typed scalars.)
 set -euo pipefail
 python=$1 gen=$2 description=$3 real=$4 include=$5
 curand_description=${6:-} curand_real=${7:-}
 cufft_description=${8:-} cufft_real=${9:-}
+cusparse_description=${10:-} cusparse_real=${11:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0
@@ -67,6 +70,18 @@ if [ -n "$cufft_description" ]; then
   expect_failure size_out_as_int "the kind u64.out is for" 's/^forward cufftGetVersion \(version: i32.out\)/forward cufftGetVersion (version: u64.out)/'
   if ! "$python" "$gen" "$description" --real-library "$real" --include-dir "$include" --exports "$tmp/ok.cc" > "$tmp/ok.out" 2>&1; then
     echo "FAILED: the committed cuFFT description is refused:"; cat "$tmp/ok.out"; failures=$((failures + 1))
+  fi
+fi
+if [ -n "$cusparse_description" ]; then
+  description=$cusparse_description real=$cusparse_real
+  # Each handle class has its one destroyer (what the worker calls at the
+  # session's end); a typed scalar names an enum argument of its function.
+  expect_failure class_without_destroyer "handle.del(dnvec)" '/^forward cusparseDestroyDnVec /d'
+  expect_failure class_misspelled "handle.del(dnvecs)" 's/^(forward cusparseSpMV \(.*)vecX: handle\(dnvec\)/\1vecX: handle(dnvecs)/'
+  expect_failure typed_scalar_unknown_argument "not an enum argument" 's/^(forward cusparseSpMV \(.*)alpha: scalar.typed\(computeType\)/\1alpha: scalar.typed(algorithm)/'
+  expect_failure typed_scalar_not_enum "not an enum argument" 's/^(forward cusparseSpMV \(.*)alpha: scalar.typed\(computeType\)/\1alpha: scalar.typed(externalBuffer)/'
+  if ! "$python" "$gen" "$description" --real-library "$real" --include-dir "$include" --exports "$tmp/ok.cc" > "$tmp/ok.out" 2>&1; then
+    echo "FAILED: the committed cuSPARSE description is refused:"; cat "$tmp/ok.out"; failures=$((failures + 1))
   fi
 fi
 [ "$failures" -eq 0 ] && echo PASSED || { echo "$failures FAILED"; exit 1; }

@@ -78,7 +78,7 @@ rm -f "$port_file"
 backend=${RCUDA_GPU_RUN_BACKEND:-cuda}
 plugins=()
 # The forwarded libraries: name, SONAME, the pip wheel's folder.
-forwarded_libraries="cublas:libcublas.so.13:cublas curand:libcurand.so.10:curand cufft:libcufft.so.12:cufft cusolver:libcusolver.so.12:cusolver"
+forwarded_libraries="cublas:libcublas.so.13:cublas curand:libcurand.so.10:curand cufft:libcufft.so.12:cufft cusolver:libcusolver.so.12:cusolver cusparse:libcusparse.so.12:cusparse"
 wheel_dir=$(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__file__))' 2>/dev/null || true)
 if [ "$backend" = test ]; then
   for p in "$build"/lib/*test_kernels*.so; do plugins+=(--test-kernels "$p"); done
@@ -88,7 +88,7 @@ for entry in $forwarded_libraries; do
   var=RCUDA_WORKER_LIB$(echo "$name" | tr '[:lower:]' '[:upper:]')
   if [ "$backend" = test ]; then
     # The host doubles (TEST EQUIPMENT) for cublas_gemm, curand_moments,
-    # cufft_transforms, cusolver_solve.
+    # cufft_transforms, cusolver_solve, cusparse_spmv.
     [ -n "${!var:-}" ] || export "$var=$build/lib/fake-libs/$soname"
   else
     # Library forwarding: the worker opens NVIDIA's library; where the

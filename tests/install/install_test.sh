@@ -39,7 +39,7 @@ check_tree() {
   [ "$out" = "$library" ] || fail "libcudart files installed: $out (expected only $library)"
   # The driver API and the math libraries' replacements, beside it, each
   # finding it through its RUNPATH, none of them elsewhere.
-  for name in libcuda.so.1 libcublas.so.13 libcurand.so.10 libcufft.so.12 libcusolver.so.12; do
+  for name in libcuda.so.1 libcublas.so.13 libcurand.so.10 libcufft.so.12 libcusolver.so.12 libcusparse.so.12; do
     [ -f "$base/lib/rcuda/$name" ] || { fail "no $base/lib/rcuda/$name"; continue; }
     readelf -d "$base/lib/rcuda/$name" | grep -q 'RUNPATH.*\[\$ORIGIN\]' ||
       fail "$name: RUNPATH is not \$ORIGIN: $(readelf -d "$base/lib/rcuda/$name" | grep -E 'RPATH|RUNPATH')"

@@ -1,0 +1,54 @@
+// The cuSPARSE counterpart of not_forwarded_test.cc. Linked with NVIDIA's
+// libcusparse.so.12 and run with rcuda's first on the library path (as
+// rcuda-run runs a program), it checks that exports not in
+// client/libs/cusparse.def (SpSV, the legacy matrix descriptors) answer
+// CUSPARSE_STATUS_NOT_SUPPORTED (an enum getter its zero) and log their name
+// once, and that the forwarded ones do not. No device is configured
+// (RCUDA_DEVICE_COUNT=0): a forwarded call finds no session and answers the
+// library's "lost" status (CUSPARSE_STATUS_EXECUTION_FAILED);
+// tests/cuda/cusparse_spmv runs them for real.
+#include <cusparse.h>
+
+#include <cstdio>
+
+#include "not_forwarded_check.h"
+
+int main() {
+  // The libraries log to stderr: it is captured to be checked.
+  rcuda::libs::NotForwardedCheck check;
+
+  cusparseHandle_t h = nullptr;
+  // Forwarded: not refused as unsupported; without a session, "lost".
+  check.Expect(cusparseCreate(&h) == CUSPARSE_STATUS_EXECUTION_FAILED,
+               "cusparseCreate -> EXECUTION_FAILED (no session)");
+  cusparseDnVecDescr_t v = nullptr;
+  check.Expect(cusparseCreateDnVec(&v, 4, nullptr, CUDA_R_32F) == CUSPARSE_STATUS_EXECUTION_FAILED,
+               "cusparseCreateDnVec -> EXECUTION_FAILED (no session)");
+  check.Expect(cusparseGetProperty(MAJOR_VERSION, nullptr) == CUSPARSE_STATUS_INVALID_VALUE,
+               "cusparseGetProperty(nullptr) -> INVALID_VALUE, before any round trip");
+  // Not forwarded: refused, never a silent success.
+  for (int i = 0; i < 2; ++i) {
+    size_t bytes = 7;
+    check.Expect(cusparseSpSV_bufferSize(h, CUSPARSE_OPERATION_NON_TRANSPOSE, nullptr, nullptr, nullptr, nullptr,
+                                         CUDA_R_32F, CUSPARSE_SPSV_ALG_DEFAULT, nullptr,
+                                         &bytes) == CUSPARSE_STATUS_NOT_SUPPORTED,
+                 "cusparseSpSV_bufferSize -> NOT_SUPPORTED");
+    check.Expect(bytes == 7, "cusparseSpSV_bufferSize left bufferSize alone");
+  }
+  cusparseMatDescr_t legacy = nullptr;
+  check.Expect(cusparseCreateMatDescr(&legacy) == CUSPARSE_STATUS_NOT_SUPPORTED,
+               "cusparseCreateMatDescr -> NOT_SUPPORTED");
+  check.Expect(cusparseGetMatIndexBase(legacy) == CUSPARSE_INDEX_BASE_ZERO, "cusparseGetMatIndexBase -> its zero");
+
+  check.StopCapture();
+  check.Expect(check.Logged("cusparseSpSV_bufferSize is not forwarded by rcuda") == 1,
+               "cusparseSpSV_bufferSize logged once");
+  check.Expect(check.Logged("cusparseCreateMatDescr is not forwarded by rcuda") == 1,
+               "cusparseCreateMatDescr logged once");
+  check.Expect(check.Logged("cusparseGetMatIndexBase is not forwarded by rcuda") == 1,
+               "cusparseGetMatIndexBase logged once");
+  check.Expect(check.Logged("cusparseCreate is not forwarded") == 0, "cusparseCreate not logged as unsupported");
+  check.Expect(check.Logged("cusparseCreateDnVec: the session could not carry the call") == 1,
+               "cusparseCreateDnVec's lost call logged");
+  return check.Finish();
+}

@@ -1,0 +1,377 @@
+// TEST EQUIPMENT: a host libcusparse.so.12 for rcuda-server's test backend
+// (README.md). It implements exactly the functions rcuda forwards
+// (client/libs/cusparse.def): the handle, and the generic API's CSR
+// matrix-vector and matrix-matrix products (SpMV, SpMM) in single and
+// double precision, computed by
+// host loops on the fake driver's "device" memory, which is host memory of
+// the worker process (tests/fake_driver). Nothing it computes or times says
+// anything about a GPU or about NVIDIA's cuSPARSE.
+//
+// Stream order (tests/fake_libs/driver_streams.h): SpMV and SpMM queue an empty host
+// function on the handle's stream and waits for it, then computes on the
+// calling thread. Not asynchronous, unlike cuSPARSE.
+#include <cuda.h>
+#include <cusparse.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "tests/fake_libs/fake_library.h"
+
+#define FAKE_EXPORT extern "C" __attribute__((visibility("default")))
+
+struct cusparseContext {
+  cudaStream_t stream = nullptr;
+  cusparsePointerMode_t mode = CUSPARSE_POINTER_MODE_HOST;
+};
+struct cusparseSpMatDescr {
+  int64_t rows = 0, cols = 0, nnz = 0;
+  void *row_offsets = nullptr, *col_ind = nullptr, *values = nullptr;
+  cusparseIndexType_t row_type = CUSPARSE_INDEX_32I, col_type = CUSPARSE_INDEX_32I;
+  cusparseIndexBase_t base = CUSPARSE_INDEX_BASE_ZERO;
+  cudaDataType value_type = CUDA_R_32F;
+};
+struct cusparseDnVecDescr {
+  int64_t size = 0;
+  void* values = nullptr;
+  cudaDataType value_type = CUDA_R_32F;
+};
+struct cusparseDnMatDescr {
+  int64_t rows = 0, cols = 0, ld = 0;
+  void* values = nullptr;
+  cudaDataType value_type = CUDA_R_32F;
+  cusparseOrder_t order = CUSPARSE_ORDER_COL;
+  // Element (i, j)'s index in values.
+  int64_t At(int64_t i, int64_t j) const { return order == CUSPARSE_ORDER_COL ? i + j * ld : i * ld + j; }
+};
+
+namespace {
+
+const rcuda::fake_libs::FakeLibrary kDouble(
+    "libcusparse.so.12", "host CSR SpMV and SpMM (float, double; 32- and 64-bit indices)"
+                       " on the fake driver's host memory, not a GPU and not NVIDIA's cuSPARSE");
+
+cusparseStatus_t WaitForStream(cusparseHandle_t h) {
+  switch (kDouble.WaitFor(h->stream)) {
+    case rcuda::fake_libs::FakeLibrary::Wait::kReached: return CUSPARSE_STATUS_SUCCESS;
+    case rcuda::fake_libs::FakeLibrary::Wait::kNoDriver: return CUSPARSE_STATUS_NOT_INITIALIZED;
+    case rcuda::fake_libs::FakeLibrary::Wait::kFailed: break;
+  }
+  return CUSPARSE_STATUS_EXECUTION_FAILED;
+}
+
+bool KnownIndex(cusparseIndexType_t t) { return t == CUSPARSE_INDEX_32I || t == CUSPARSE_INDEX_64I; }
+bool KnownValue(cudaDataType t) { return t == CUDA_R_32F || t == CUDA_R_64F; }
+
+int64_t IndexAt(const void* array, cusparseIndexType_t type, int64_t i) {
+  return type == CUSPARSE_INDEX_64I ? static_cast<const int64_t*>(array)[i] : static_cast<const int32_t*>(array)[i];
+}
+
+double ValueAt(const void* array, cudaDataType type, int64_t i) {
+  return type == CUDA_R_64F ? static_cast<const double*>(array)[i] : static_cast<const float*>(array)[i];
+}
+
+void Store(void* array, cudaDataType type, int64_t i, double v) {
+  if (type == CUDA_R_64F) {
+    static_cast<double*>(array)[i] = v;
+  } else {
+    static_cast<float*>(array)[i] = static_cast<float>(v);
+  }
+}
+
+// What op(A) x -> y needs of its arguments: one value type throughout (the
+// compute type's), and vectors of op(A)'s sizes.
+cusparseStatus_t CheckSpMV(cusparseHandle_t h, cusparseOperation_t op, const void* alpha, cusparseConstSpMatDescr_t a,
+                           cusparseConstDnVecDescr_t x, const void* beta, cusparseDnVecDescr_t y,
+                           cudaDataType compute) {
+  if (h == nullptr) return CUSPARSE_STATUS_NOT_INITIALIZED;
+  if (a == nullptr || x == nullptr || y == nullptr || alpha == nullptr || beta == nullptr)
+    return CUSPARSE_STATUS_INVALID_VALUE;
+  if (op != CUSPARSE_OPERATION_NON_TRANSPOSE && op != CUSPARSE_OPERATION_TRANSPOSE &&
+      op != CUSPARSE_OPERATION_CONJUGATE_TRANSPOSE)
+    return CUSPARSE_STATUS_INVALID_VALUE;
+  if (a->value_type != compute || x->value_type != compute || y->value_type != compute)
+    return CUSPARSE_STATUS_NOT_SUPPORTED;
+  const bool t = op != CUSPARSE_OPERATION_NON_TRANSPOSE;
+  if (x->size != (t ? a->rows : a->cols) || y->size != (t ? a->cols : a->rows)) return CUSPARSE_STATUS_INVALID_VALUE;
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+// The buffer this double asks for: one double per output element, where it
+// accumulates y (so a short buffer would be written past its end).
+size_t BufferBytes(cusparseConstDnVecDescr_t y) {
+  return sizeof(double) * static_cast<size_t>(y->size > 0 ? y->size : 1);
+}
+
+cusparseStatus_t CreateCsr(cusparseSpMatDescr_t* d, int64_t rows, int64_t cols, int64_t nnz, const void* row_offsets,
+                           const void* col_ind, const void* values, cusparseIndexType_t row_type,
+                           cusparseIndexType_t col_type, cusparseIndexBase_t base, cudaDataType value_type) {
+  if (d == nullptr || rows < 0 || cols < 0 || nnz < 0 || row_offsets == nullptr || !KnownIndex(row_type) ||
+      !KnownIndex(col_type) || !KnownValue(value_type) ||
+      (base != CUSPARSE_INDEX_BASE_ZERO && base != CUSPARSE_INDEX_BASE_ONE) ||
+      (nnz > 0 && (col_ind == nullptr || values == nullptr))) {
+    return CUSPARSE_STATUS_INVALID_VALUE;
+  }
+  *d = new cusparseSpMatDescr{rows, cols, nnz, const_cast<void*>(row_offsets), const_cast<void*>(col_ind),
+                              const_cast<void*>(values), row_type, col_type, base, value_type};
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+cusparseStatus_t CreateDnVec(cusparseDnVecDescr_t* d, int64_t size, const void* values, cudaDataType value_type) {
+  if (d == nullptr || size < 0 || !KnownValue(value_type) || (size > 0 && values == nullptr))
+    return CUSPARSE_STATUS_INVALID_VALUE;
+  *d = new cusparseDnVecDescr{size, const_cast<void*>(values), value_type};
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+cusparseStatus_t CreateDnMat(cusparseDnMatDescr_t* d, int64_t rows, int64_t cols, int64_t ld, const void* values,
+                             cudaDataType value_type, cusparseOrder_t order) {
+  const bool col = order == CUSPARSE_ORDER_COL;
+  if (d == nullptr || rows < 0 || cols < 0 || !KnownValue(value_type) || (!col && order != CUSPARSE_ORDER_ROW) ||
+      ld < 1 || ld < (col ? rows : cols) || (rows > 0 && cols > 0 && values == nullptr)) {
+    return CUSPARSE_STATUS_INVALID_VALUE;
+  }
+  *d = new cusparseDnMatDescr{rows, cols, ld, const_cast<void*>(values), value_type, order};
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+bool KnownOp(cusparseOperation_t op) {
+  return op == CUSPARSE_OPERATION_NON_TRANSPOSE || op == CUSPARSE_OPERATION_TRANSPOSE ||
+         op == CUSPARSE_OPERATION_CONJUGATE_TRANSPOSE;
+}
+
+// What op(A) op(B) -> C needs: one value type, op(A) m x k, op(B) k x n, C m x n.
+cusparseStatus_t CheckSpMM(cusparseHandle_t h, cusparseOperation_t op_a, cusparseOperation_t op_b, const void* alpha,
+                           cusparseConstSpMatDescr_t a, cusparseConstDnMatDescr_t b, const void* beta,
+                           cusparseDnMatDescr_t c, cudaDataType compute) {
+  if (h == nullptr) return CUSPARSE_STATUS_NOT_INITIALIZED;
+  if (a == nullptr || b == nullptr || c == nullptr || alpha == nullptr || beta == nullptr || !KnownOp(op_a) ||
+      !KnownOp(op_b))
+    return CUSPARSE_STATUS_INVALID_VALUE;
+  if (a->value_type != compute || b->value_type != compute || c->value_type != compute)
+    return CUSPARSE_STATUS_NOT_SUPPORTED;
+  const bool ta = op_a != CUSPARSE_OPERATION_NON_TRANSPOSE, tb = op_b != CUSPARSE_OPERATION_NON_TRANSPOSE;
+  const int64_t m = ta ? a->cols : a->rows, k = ta ? a->rows : a->cols;
+  if ((tb ? b->cols : b->rows) != k || c->rows != m || c->cols != (tb ? b->rows : b->cols))
+    return CUSPARSE_STATUS_INVALID_VALUE;
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+}  // namespace
+
+FAKE_EXPORT cusparseStatus_t cusparseCreate(cusparseHandle_t* handle) {
+  if (handle == nullptr) return CUSPARSE_STATUS_INVALID_VALUE;
+  *handle = new cusparseContext;
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cusparseStatus_t cusparseDestroy(cusparseHandle_t handle) {
+  if (handle == nullptr) return CUSPARSE_STATUS_NOT_INITIALIZED;
+  delete handle;
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cusparseStatus_t cusparseGetVersion(cusparseHandle_t handle, int* version) {
+  if (handle == nullptr) return CUSPARSE_STATUS_NOT_INITIALIZED;
+  if (version == nullptr) return CUSPARSE_STATUS_INVALID_VALUE;
+  *version = CUSPARSE_VERSION;
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cusparseStatus_t cusparseGetProperty(libraryPropertyType type, int* value) {
+  if (value == nullptr) return CUSPARSE_STATUS_INVALID_VALUE;
+  switch (type) {
+    case MAJOR_VERSION: *value = CUSPARSE_VER_MAJOR; return CUSPARSE_STATUS_SUCCESS;
+    case MINOR_VERSION: *value = CUSPARSE_VER_MINOR; return CUSPARSE_STATUS_SUCCESS;
+    case PATCH_LEVEL: *value = CUSPARSE_VER_PATCH; return CUSPARSE_STATUS_SUCCESS;
+    default: return CUSPARSE_STATUS_INVALID_VALUE;
+  }
+}
+
+FAKE_EXPORT cusparseStatus_t cusparseSetStream(cusparseHandle_t handle, cudaStream_t stream) {
+  if (handle == nullptr) return CUSPARSE_STATUS_NOT_INITIALIZED;
+  handle->stream = stream;
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cusparseStatus_t cusparseGetStream(cusparseHandle_t handle, cudaStream_t* stream) {
+  if (handle == nullptr) return CUSPARSE_STATUS_NOT_INITIALIZED;
+  if (stream == nullptr) return CUSPARSE_STATUS_INVALID_VALUE;
+  *stream = handle->stream;
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cusparseStatus_t cusparseSetPointerMode(cusparseHandle_t handle, cusparsePointerMode_t mode) {
+  if (handle == nullptr) return CUSPARSE_STATUS_NOT_INITIALIZED;
+  if (mode != CUSPARSE_POINTER_MODE_HOST && mode != CUSPARSE_POINTER_MODE_DEVICE) return CUSPARSE_STATUS_INVALID_VALUE;
+  handle->mode = mode;
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cusparseStatus_t cusparseGetPointerMode(cusparseHandle_t handle, cusparsePointerMode_t* mode) {
+  if (handle == nullptr) return CUSPARSE_STATUS_NOT_INITIALIZED;
+  if (mode == nullptr) return CUSPARSE_STATUS_INVALID_VALUE;
+  *mode = handle->mode;
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cusparseStatus_t cusparseCreateCsr(cusparseSpMatDescr_t* d, int64_t rows, int64_t cols, int64_t nnz,
+                                               void* row_offsets, void* col_ind, void* values,
+                                               cusparseIndexType_t row_type, cusparseIndexType_t col_type,
+                                               cusparseIndexBase_t base, cudaDataType value_type) {
+  return CreateCsr(d, rows, cols, nnz, row_offsets, col_ind, values, row_type, col_type, base, value_type);
+}
+
+FAKE_EXPORT cusparseStatus_t cusparseCreateConstCsr(cusparseConstSpMatDescr_t* d, int64_t rows, int64_t cols,
+                                                    int64_t nnz, const void* row_offsets, const void* col_ind,
+                                                    const void* values, cusparseIndexType_t row_type,
+                                                    cusparseIndexType_t col_type, cusparseIndexBase_t base,
+                                                    cudaDataType value_type) {
+  cusparseSpMatDescr_t made = nullptr;
+  cusparseStatus_t s = CreateCsr(&made, rows, cols, nnz, row_offsets, col_ind, values, row_type, col_type, base,
+                                 value_type);
+  if (s == CUSPARSE_STATUS_SUCCESS) *d = made;
+  return s;
+}
+
+FAKE_EXPORT cusparseStatus_t cusparseDestroySpMat(cusparseConstSpMatDescr_t d) {
+  delete d;
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cusparseStatus_t cusparseCreateDnVec(cusparseDnVecDescr_t* d, int64_t size, void* values,
+                                                 cudaDataType value_type) {
+  return CreateDnVec(d, size, values, value_type);
+}
+
+FAKE_EXPORT cusparseStatus_t cusparseCreateConstDnVec(cusparseConstDnVecDescr_t* d, int64_t size, const void* values,
+                                                      cudaDataType value_type) {
+  cusparseDnVecDescr_t made = nullptr;
+  cusparseStatus_t s = CreateDnVec(&made, size, values, value_type);
+  if (s == CUSPARSE_STATUS_SUCCESS) *d = made;
+  return s;
+}
+
+FAKE_EXPORT cusparseStatus_t cusparseDestroyDnVec(cusparseConstDnVecDescr_t d) {
+  delete d;
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cusparseStatus_t cusparseSpMV_bufferSize(cusparseHandle_t h, cusparseOperation_t op, const void* alpha,
+                                                     cusparseConstSpMatDescr_t a, cusparseConstDnVecDescr_t x,
+                                                     const void* beta, cusparseDnVecDescr_t y, cudaDataType compute,
+                                                     cusparseSpMVAlg_t, size_t* bytes) {
+  cusparseStatus_t s = CheckSpMV(h, op, alpha, a, x, beta, y, compute);
+  if (s != CUSPARSE_STATUS_SUCCESS) return s;
+  if (bytes == nullptr) return CUSPARSE_STATUS_INVALID_VALUE;
+  *bytes = BufferBytes(y);
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+// y = alpha op(A) x + beta y, accumulated in double in the buffer; the
+// indices are trusted as cuSPARSE trusts them (only the tests' own
+// matrices reach this double).
+FAKE_EXPORT cusparseStatus_t cusparseSpMV(cusparseHandle_t h, cusparseOperation_t op, const void* alpha,
+                                          cusparseConstSpMatDescr_t a, cusparseConstDnVecDescr_t x, const void* beta,
+                                          cusparseDnVecDescr_t y, cudaDataType compute, cusparseSpMVAlg_t,
+                                          void* buffer) {
+  cusparseStatus_t s = CheckSpMV(h, op, alpha, a, x, beta, y, compute);
+  if (s != CUSPARSE_STATUS_SUCCESS) return s;
+  if (buffer == nullptr) return CUSPARSE_STATUS_INVALID_VALUE;
+  s = WaitForStream(h);
+  if (s != CUSPARSE_STATUS_SUCCESS) return s;
+  // Host or device pointer mode: both are host addresses here.
+  const double al = ValueAt(alpha, compute, 0), be = ValueAt(beta, compute, 0);
+  auto* acc = static_cast<double*>(buffer);
+  for (int64_t i = 0; i < y->size; ++i) acc[i] = 0;
+  const int64_t base = a->base == CUSPARSE_INDEX_BASE_ONE ? 1 : 0;
+  const bool t = op != CUSPARSE_OPERATION_NON_TRANSPOSE;
+  for (int64_t r = 0; r < a->rows; ++r) {
+    const int64_t begin = IndexAt(a->row_offsets, a->row_type, r) - base;
+    const int64_t end = IndexAt(a->row_offsets, a->row_type, r + 1) - base;
+    for (int64_t k = begin; k < end; ++k) {
+      const int64_t col = IndexAt(a->col_ind, a->col_type, k) - base;
+      const double v = ValueAt(a->values, a->value_type, k);
+      if (t) {
+        acc[col] += v * ValueAt(x->values, x->value_type, r);
+      } else {
+        acc[r] += v * ValueAt(x->values, x->value_type, col);
+      }
+    }
+  }
+  for (int64_t i = 0; i < y->size; ++i) {
+    // beta == 0: y is not read (it may hold anything, NaN included), as cuSPARSE.
+    const double old = be == 0 ? 0 : ValueAt(y->values, y->value_type, i);
+    Store(y->values, y->value_type, i, al * acc[i] + be * old);
+  }
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cusparseStatus_t cusparseCreateDnMat(cusparseDnMatDescr_t* d, int64_t rows, int64_t cols, int64_t ld,
+                                                 void* values, cudaDataType value_type, cusparseOrder_t order) {
+  return CreateDnMat(d, rows, cols, ld, values, value_type, order);
+}
+
+FAKE_EXPORT cusparseStatus_t cusparseCreateConstDnMat(cusparseConstDnMatDescr_t* d, int64_t rows, int64_t cols,
+                                                      int64_t ld, const void* values, cudaDataType value_type,
+                                                      cusparseOrder_t order) {
+  cusparseDnMatDescr_t made = nullptr;
+  cusparseStatus_t s = CreateDnMat(&made, rows, cols, ld, values, value_type, order);
+  if (s == CUSPARSE_STATUS_SUCCESS) *d = made;
+  return s;
+}
+
+FAKE_EXPORT cusparseStatus_t cusparseDestroyDnMat(cusparseConstDnMatDescr_t d) {
+  delete d;
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+// One double per element of C, where it accumulates op(A) op(B).
+FAKE_EXPORT cusparseStatus_t cusparseSpMM_bufferSize(cusparseHandle_t h, cusparseOperation_t op_a,
+                                                     cusparseOperation_t op_b, const void* alpha,
+                                                     cusparseConstSpMatDescr_t a, cusparseConstDnMatDescr_t b,
+                                                     const void* beta, cusparseDnMatDescr_t c, cudaDataType compute,
+                                                     cusparseSpMMAlg_t, size_t* bytes) {
+  cusparseStatus_t s = CheckSpMM(h, op_a, op_b, alpha, a, b, beta, c, compute);
+  if (s != CUSPARSE_STATUS_SUCCESS) return s;
+  if (bytes == nullptr) return CUSPARSE_STATUS_INVALID_VALUE;
+  *bytes = sizeof(double) * static_cast<size_t>(c->rows * c->cols > 0 ? c->rows * c->cols : 1);
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+// C = alpha op(A) op(B) + beta C, accumulated in double in the buffer
+// (column by column of C, rows of op(A) as in SpMV).
+FAKE_EXPORT cusparseStatus_t cusparseSpMM(cusparseHandle_t h, cusparseOperation_t op_a, cusparseOperation_t op_b,
+                                          const void* alpha, cusparseConstSpMatDescr_t a, cusparseConstDnMatDescr_t b,
+                                          const void* beta, cusparseDnMatDescr_t c, cudaDataType compute,
+                                          cusparseSpMMAlg_t, void* buffer) {
+  cusparseStatus_t s = CheckSpMM(h, op_a, op_b, alpha, a, b, beta, c, compute);
+  if (s != CUSPARSE_STATUS_SUCCESS) return s;
+  if (buffer == nullptr) return CUSPARSE_STATUS_INVALID_VALUE;
+  s = WaitForStream(h);
+  if (s != CUSPARSE_STATUS_SUCCESS) return s;
+  const double al = ValueAt(alpha, compute, 0), be = ValueAt(beta, compute, 0);
+  auto* acc = static_cast<double*>(buffer);  // acc[i + j * c->rows]
+  for (int64_t i = 0; i < c->rows * c->cols; ++i) acc[i] = 0;
+  const int64_t base = a->base == CUSPARSE_INDEX_BASE_ONE ? 1 : 0;
+  const bool ta = op_a != CUSPARSE_OPERATION_NON_TRANSPOSE, tb = op_b != CUSPARSE_OPERATION_NON_TRANSPOSE;
+  // op(B)'s element (k, j).
+  auto b_at = [&](int64_t k, int64_t j) { return ValueAt(b->values, b->value_type, tb ? b->At(j, k) : b->At(k, j)); };
+  for (int64_t r = 0; r < a->rows; ++r) {
+    const int64_t begin = IndexAt(a->row_offsets, a->row_type, r) - base;
+    const int64_t end = IndexAt(a->row_offsets, a->row_type, r + 1) - base;
+    for (int64_t e = begin; e < end; ++e) {
+      const int64_t col = IndexAt(a->col_ind, a->col_type, e) - base;
+      const double v = ValueAt(a->values, a->value_type, e);
+      const int64_t i = ta ? col : r, k = ta ? r : col;  // A(r, col) is op(A)(i, k)
+      for (int64_t j = 0; j < c->cols; ++j) acc[i + j * c->rows] += v * b_at(k, j);
+    }
+  }
+  for (int64_t j = 0; j < c->cols; ++j) {
+    for (int64_t i = 0; i < c->rows; ++i) {
+      const double old = be == 0 ? 0 : ValueAt(c->values, c->value_type, c->At(i, j));
+      Store(c->values, c->value_type, c->At(i, j), al * acc[i + j * c->rows] + be * old);
+    }
+  }
+  return CUSPARSE_STATUS_SUCCESS;
+}
