@@ -91,7 +91,7 @@ def write_coverage(rows, path):
         "that `client/libs/cublas.def` describes (handles, stream, pointer and math modes, workspace, version, "
         "S/D/H GEMM, S/D strided batched GEMM, SAXPY, SDOT, SNRM2, SSCAL), one synchronous `LibraryCall` each; every "
         "other export returns `CUBLAS_STATUS_NOT_SUPPORTED` and logs its name once "
-        "([docs/design.md](design.md#library-forwarding)).",
+        "([docs/libraries.md](libraries.md)).",
         "",
         "cuRAND: rcuda's `libcurand.so.10` (`client/libs/`) exports every name of NVIDIA's and forwards the functions "
         "that `client/libs/curand.def` describes (generator create/destroy, version, stream, seed, offset, ordering, "

@@ -165,10 +165,10 @@ def write_coverage(rows, path):
         c = collections.Counter(r["status"] for r in items)
         out.append(f"## cu{area} ({c['forwarded']} forwarded, {c['unsupported']} unsupported)")
         out.append("")
-        out.append("| function | status |")
-        out.append("| --- | --- |")
-        for r in sorted(items, key=lambda r: r["name"]):
-            out.append(f"| `{r['name']}` | {r['status']} |")
+        for status in STATUSES:
+            names = sorted(r["name"] for r in items if r["status"] == status)
+            if names:
+                out.append(f"- {status}: " + ", ".join(f"`{n}`" for n in names))
         out.append("")
     with open(path, "w") as f:
         f.write("\n".join(out))
