@@ -1,5 +1,6 @@
 #include "client/rpc_channel.h"
 
+#include "client/device_output.h"
 #include "client/errors.h"
 #include "client/log.h"
 
@@ -148,6 +149,11 @@ Status RpcChannel::ReceiveWithLocked(uint64_t id, const wire::Reply** reply_out,
     const bool striped = s.ok() && header.magic == kStripedFrameMagic;
     const wire::Reply* reply = s.ok() ? VerifiedReply(frame) : nullptr;
     if (s.ok() && !reply) s = Status::Corruption("malformed reply");
+    // The device's output comes ahead of the reply's result, in the order
+    // the replies arrive (the worker's order): written by the reader.
+    if (s.ok() && reply->device_output()) {
+      WriteDeviceOutput(reply->device_output()->data(), reply->device_output()->size());
+    }
     PendingReply* target = nullptr;
     if (s.ok()) {
       lock.lock();

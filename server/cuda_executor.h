@@ -286,6 +286,10 @@ class CudaExecutor final : public Executor {
   // pending: only a context synchronization then covers its work.
   bool pool_release_pending_ GUARDED_BY(session_thread_) = false;
   bool pool_frees_on_destroyed_stream_ GUARDED_BY(session_thread_) = false;
+  // A kernel or graph launched since the last synchronizing call: a kernel
+  // may have printed, and the driver writes that out at a synchronizing
+  // call only (SettleWait).
+  bool launched_since_sync_ GUARDED_BY(session_thread_) = false;
 
   HostBudget host_budget_;  // atomic: any thread
   PinnedPool pinned_pool_;  // locked: any thread

@@ -206,6 +206,7 @@ Status CudaExecutor::GraphLaunch(uint64_t exec, uint64_t stream, uint64_t input_
     RCUDA_RETURN_IF_ERROR(Check(drv_.cuEventSynchronize(g->last_launch), "graph launch"));
     for (const auto& in : g->inputs) RCUDA_RETURN_IF_ERROR(read(in.buffer, in.size));
   }
+  launched_since_sync_ = true;
   RCUDA_RETURN_IF_ERROR(Check(drv_.cuGraphLaunch(g->exec, s), "cuGraphLaunch"));
   return Check(drv_.cuEventRecord(g->last_launch, s), "cuEventRecord");
 }

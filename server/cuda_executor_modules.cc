@@ -112,6 +112,7 @@ Status CudaExecutor::Launch(uint64_t function, Dim3 grid, Dim3 block, uint32_t s
   RCUDA_RETURN_IF_ERROR(FunctionOf(function, &f));
   CUstream s = nullptr;
   RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
+  launched_since_sync_ = true;
   bool plain = !options.cooperative && options.cluster.x == 0 && !options.has_priority;
   if (plain) {
     // The packed buffer as it is: the driver copies it at the call.

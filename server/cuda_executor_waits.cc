@@ -4,10 +4,11 @@
 // A synchronizing request (device, stream or event) is answered by the
 // session worker in one of two ways (SessionWorker::WaitThenReply):
 //   - the work is done (the common case: the network is slower than short
-//     kernels): Query found it so, with one driver call for a stream or an
-//     event, and SettleWait adds nothing unless the stream-ordered allocator
-//     must learn of frees (below). Natively the program's call is one
-//     driver call too.
+//     kernels): Query found it so, and SettleWait makes the program's own
+//     synchronizing call, which returns at once. That call is where the
+//     driver writes the device's printf output (server/device_output.h),
+//     and where the stream-ordered allocator learns of frees (below); a
+//     query does neither.
 //   - the work still runs: PrepareWait records blocking-sync events where
 //     the wait must end, and a thread of the wait pool sleeps in
 //     cuEventSynchronize on them instead of spinning a core in
@@ -33,19 +34,26 @@ Status CudaExecutor::Query(WaitTarget target, uint64_t handle) {
 }
 
 Status CudaExecutor::SettleWait(WaitTarget target, uint64_t handle) {
-  // Query answered for the program's call, errors included (a fault is
-  // sticky: the query returns it as the synchronization would).
-  if (!pool_release_pending_) return Status::Ok();
-  // Stream-ordered frees since the session was last seen idle: the driver's
-  // allocator learns at a synchronizing call (stream, event or context) that
-  // their memory is idle. There it releases what pools hold above their
-  // release threshold, and only then can cuMemPoolTrimTo trim it; after a
-  // mere query it keeps it. So that call is made. Frees still queued on a
-  // busy stream are released only by a later synchronization: the mark
-  // stays until one finds the whole session idle (Query first: a stream
-  // that was idle before the call has its frees covered by it).
-  bool covers_all = target == WaitTarget::kDevice ||
-                    (!pool_frees_on_destroyed_stream_ && Query(WaitTarget::kDevice, 0).ok());
+  // Query found the work done, errors included (a fault is sticky: the
+  // query returns it as the synchronization would), and answered for the
+  // program's call: one driver call, as natively. The synchronizing call is
+  // still made, on idle work, for what only it does:
+  // - after a launch: the driver writes the device's printf buffer to
+  //   stdout there (and at the other synchronization points CUDA
+  //   documents), never at a query;
+  // - stream-ordered frees since the session was last seen idle: the
+  //   driver's allocator learns at a synchronizing call (stream, event or
+  //   context) that their memory is idle. There it releases what pools hold
+  //   above their release threshold, and only then can cuMemPoolTrimTo trim
+  //   it; after a mere query it keeps it. Frees still queued on a busy
+  //   stream are released only by a later synchronization: the mark stays
+  //   until one finds the whole session idle (Query first: a stream that was
+  //   idle before the call has its frees covered by it).
+  if (!pool_release_pending_ && !launched_since_sync_) return Status::Ok();
+  launched_since_sync_ = false;
+  bool covers_all = pool_release_pending_ &&
+                    (target == WaitTarget::kDevice ||
+                     (!pool_frees_on_destroyed_stream_ && Query(WaitTarget::kDevice, 0).ok()));
   Status s;
   switch (target) {
     case WaitTarget::kDevice: s = Synchronize(); break;
@@ -101,6 +109,7 @@ Status CudaExecutor::WaitMarks(WaitTarget target, uint64_t handle, std::vector<C
 }
 
 Status CudaExecutor::PrepareWait(WaitTarget target, uint64_t handle, std::function<Status()>* wait) {
+  launched_since_sync_ = false;  // the wait ends in a synchronizing call
   std::vector<CUstream> marks;
   CUevent program_event = nullptr;
   RCUDA_RETURN_IF_ERROR(WaitMarks(target, handle, &marks, &program_event));

@@ -576,6 +576,8 @@ Status Daemon::SpawnWorker(int gpu, Worker* worker) {
                                    "--session-idle-timeout", std::to_string(options_.session_idle_timeout.count()),
                                    "--session-host-staging", std::to_string(options_.executor.host_staging_bytes),
                                    "--session-pinned-bytes", std::to_string(options_.session_pinned_bytes),
+                                   "--session-device-output-kib",
+                                   std::to_string(options_.session_device_output_kib),
                                    "--tcp-streams", std::to_string(options_.tcp_streams)};
   for (const auto& plugin : options_.executor.test_kernel_plugins) {
     args.push_back("--test-kernels");

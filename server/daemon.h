@@ -25,6 +25,7 @@
 #include "protocol/transport.h"
 #include "server/admission.h"
 #include "server/deadline_watch.h"
+#include "server/device_output.h"
 #include "server/executor.h"
 #include "server/host_segment_table.h"
 #include "server/lease_revocations.h"
@@ -61,6 +62,9 @@ struct DaemonOptions {
   std::set<std::string> disabled_transports;
   // Pinned host segments one session may map (SessionPolicy::host_segment_bytes).
   uint64_t session_pinned_bytes = kDefaultSessionPinnedBytes;
+  // Device output (a kernel's printf) a worker keeps for its client between
+  // two replies, in KiB; 0: not captured (SessionPolicy::device_output_bytes).
+  uint64_t session_device_output_kib = DeviceOutput::kDefaultCapKib;
   // TCP data streams (striped TCP) one plain TCP session may attach
   // (SessionPolicy::tcp_streams); 0 turns striping off.
   int tcp_streams = 8;

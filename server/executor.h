@@ -161,7 +161,9 @@ class Executor {
   virtual Status PrepareWait(WaitTarget target, uint64_t handle, std::function<Status()>* wait) = 0;
   // After Query found the target's work done: whatever else the program's
   // synchronizing call must do (usually nothing, so that the query was the
-  // one driver call the program's call costs natively).
+  // one driver call the program's call costs natively; after a launch, the
+  // driver's synchronizing call, where it writes the device's printf
+  // output).
   virtual Status SettleWait(WaitTarget target, uint64_t handle) = 0;
 
   // The generic wire::Call operations (protocol/call_ops.h; the session

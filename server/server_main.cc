@@ -147,6 +147,12 @@ int main(int argc, char** argv) {
   app.add_option("--session-pinned-bytes", options.session_pinned_bytes,
                  "Bytes of pinned host memory one local (shared-memory) session may share with its worker")
       ->capture_default_str();
+  app.add_option("--session-device-output-kib", options.session_device_output_kib,
+                 "KiB of device output (kernels' printf) a session keeps between two synchronizations for its "
+                 "program's stdout; beyond, it is dropped and counted (0: not captured, it goes to this server's "
+                 "stdout)")
+      ->check(CLI::Range(uint64_t{0}, DeviceOutput::kMaxCapKib))
+      ->capture_default_str();
   app.add_option("--tcp-streams", options.tcp_streams,
                  "TCP data streams one plain TCP session may open for its large copies (striped TCP; 0: none)")
       ->check(CLI::Range(0, kMaxTcpStreams))
@@ -209,6 +215,7 @@ int main(int argc, char** argv) {
   policy.port = options.port;
   policy.idle_timeout = options.session_idle_timeout;
   policy.host_segment_bytes = options.session_pinned_bytes;
+  policy.device_output_bytes = options.session_device_output_kib * 1024;
   policy.tcp_streams = options.tcp_streams;
   policy.handshake_timeout = options.hello_timeout;
   if (!options.auth_key_file.empty()) {

@@ -112,6 +112,13 @@ Status SessionWorker::SendAttachReply(Connection& connection, uint64_t id, bool 
 
 Status SessionWorker::Run(std::span<const uint8_t> hello) {
   RCUDA_RETURN_IF_ERROR(Handshake(hello));
+  if (policy_.device_output_bytes > 0) {
+    // From here the driver's writes to stdout are the session's
+    // (device_output.h); before, they were the warm worker's, for the log.
+    if (Status c = DeviceOutput::Capture(policy_.device_output_bytes, &device_output_); !c.ok()) {
+      spdlog::warn("device output stays in the server's stdout: {}", c.message());
+    }
+  }
   if (executor_) executor_->set_host_channel(&host_channel_);
   if (policy_.control_fd >= 0) attach_thread_ = std::thread([this] { AttachLoop(); });
   SessionMonitor::Options watch;
@@ -297,10 +304,13 @@ Status SessionWorker::FinishReply(flatbuffers::FlatBufferBuilder* builder, uint6
                                   std::span<const ConstBuffer> bulk) {
   // Replies leave from the session loop and from the wait pool: the
   // pending asynchronous error goes with whichever is first, and frames
-  // never interleave.
+  // never interleave. The device's output is taken under the frame lock,
+  // so that it reaches the client in the order the driver wrote it.
+  MutexLock lock(&write_mu_);
   Status async_error = TakeAsyncError();
   auto message = result.ok() ? 0 : builder->CreateString(result.message());
   auto async_message = async_error.ok() ? 0 : builder->CreateString(async_error.message());
+  auto output = DeviceOutputVector(builder);
   wire::ReplyBuilder reply(*builder);
   reply.add_id(id);
   reply.add_error(result.ToCudaError());
@@ -311,9 +321,17 @@ Status SessionWorker::FinishReply(flatbuffers::FlatBufferBuilder* builder, uint6
     reply.add_body_type(body_type);
     reply.add_body(body);
   }
+  if (!output.IsNull()) reply.add_device_output(output);
   builder->Finish(reply.Finish());
-  MutexLock lock(&write_mu_);
   return WriteReplyFrame(std::span(builder->GetBufferPointer(), builder->GetSize()), bulk);
+}
+
+flatbuffers::Offset<flatbuffers::Vector<uint8_t>> SessionWorker::DeviceOutputVector(
+    flatbuffers::FlatBufferBuilder* builder) {
+  if (!device_output_) return 0;
+  std::string text = device_output_->Take();
+  if (text.empty()) return 0;
+  return builder->CreateVector(reinterpret_cast<const uint8_t*>(text.data()), text.size());
 }
 
 Status SessionWorker::TakeAsyncError() {
@@ -433,14 +451,16 @@ Status SessionWorker::StreamReply(uint64_t id, uint64_t bytes,
     if (!started) {
       started = true;
       builder_.Clear();
+      write_lock.lock();  // held until the whole bulk is out
       Status async_error = TakeAsyncError();
       auto async_message = async_error.ok() ? 0 : builder_.CreateString(async_error.message());
+      auto output = DeviceOutputVector(&builder_);
       wire::ReplyBuilder reply(builder_);
       reply.add_id(id);
       reply.add_async_error(async_error.ToCudaError());
       if (!async_error.ok()) reply.add_async_message(async_message);
+      if (!output.IsNull()) reply.add_device_output(output);
       builder_.Finish(reply.Finish());
-      write_lock.lock();  // held until the whole bulk is out
       transport = StartReplyBulk(std::span(builder_.GetBufferPointer(), builder_.GetSize()), bytes,
                                  ConstBuffer{src, n});
     } else {

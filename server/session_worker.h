@@ -29,6 +29,7 @@
 #include "protocol/tls/tls_context.h"
 #include "protocol/tcp_stripes.h"
 #include "protocol/transport.h"
+#include "server/device_output.h"
 #include "server/executor.h"
 #include "server/handle_table.h"
 #include "server/host_channel.h"
@@ -70,6 +71,10 @@ struct SessionPolicy {
   // Bytes of pinned host segments (the client's cudaMallocHost memory over
   // shared memory, mapped and registered by the worker) one session may hold.
   uint64_t host_segment_bytes = kDefaultSessionPinnedBytes;
+  // The most device output (the driver's writes to stdout: kernels' printf)
+  // kept between two replies (--session-device-output-kib); 0: not
+  // captured, it stays in the worker's stdout (device_output.h).
+  uint64_t device_output_bytes = 0;
 };
 
 // What one session may hold of the worker's host, whatever it asks.
@@ -197,6 +202,11 @@ class SessionWorker {
   Status LookBriefly(Executor::WaitTarget target, uint64_t handle);
   void RecordAsyncError(const Status& status) EXCLUDES(async_mu_);
   Status TakeAsyncError() EXCLUDES(async_mu_);
+  // The device output captured since the last reply, as a reply's
+  // device_output (null when there is none). Called with the frame lock
+  // held, so that output leaves in the order it was written.
+  flatbuffers::Offset<flatbuffers::Vector<uint8_t>> DeviceOutputVector(flatbuffers::FlatBufferBuilder* builder)
+      REQUIRES(write_mu_);
   // Answers a synchronizing request when the GPU work it waits for is done,
   // without holding up the session's other requests meanwhile.
   Status WaitThenReply(uint64_t id, Executor::WaitTarget target, uint64_t handle);
@@ -246,6 +256,9 @@ class SessionWorker {
   Mutex write_mu_;  // one frame at a time on connection_
   TcpStripes* reply_stripes_ GUARDED_BY(write_mu_) = nullptr;  // stripes_, once the client uses them
   bool replying_striped_ GUARDED_BY(write_mu_) = false;        // StreamReply's frame goes on them
+  // The driver's writes to stdout, for the client (null: not captured).
+  // Declared before waits_: the wait pool's threads reply until it ends.
+  std::unique_ptr<DeviceOutput> device_output_;
   WaitPool waits_{SessionCaps::kMaxWaitThreads};
   ClientHostChannel host_channel_;
   std::thread attach_thread_;

@@ -5,6 +5,7 @@
 
 #include "tests/fake_driver/call_counts.h"
 #include "tests/fake_driver/device_memory.h"
+#include "tests/fake_driver/device_printf.h"
 #include "tests/fake_driver/entry_points.h"
 #include "tests/fake_driver/fake_gpu.h"
 #include "tests/fake_driver/memory_pool.h"
@@ -82,6 +83,7 @@ void Deactivate(std::unique_lock<std::mutex>& lock, Device* dev) {
   for (const auto& a : owned) ReleaseAllocation(a);
   for (MemoryPool* pool : dev->pools) TrimPool(pool, 0);
   ctx->active = false;
+  FlushedAt(lock, ctx, CUDA_SUCCESS);  // the context's end is a synchronization point
 }
 
 }  // namespace
@@ -212,7 +214,7 @@ CUresult cuCtxSynchronize() {
   r = WaitAll(lock, ctx, targets);
   ReapStreams(ctx);
   ReleaseAboveThreshold(ctx->device);
-  return r;
+  return FlushedAt(lock, ctx, r);
 }
 
 CUresult cuCtxGetLimit(size_t* value, CUlimit limit) {

@@ -2,6 +2,7 @@
 // attributes and occupancy calls (library.h, launch.h).
 #include <algorithm>
 
+#include "tests/fake_driver/device_printf.h"
 #include "tests/fake_driver/driver_state.h"
 #include "tests/fake_driver/entry_points.h"
 #include "tests/fake_driver/fake_gpu.h"
@@ -37,23 +38,23 @@ CUresult ClusterSize(const CUlaunchConfig& c, const Kernel& k, int* size) {
 
 CUresult cuLibraryLoadData(CUlibrary* library, const void* code, CUjit_option*, void**, unsigned int,
                            CUlibraryOption*, void**, unsigned int) {
-  std::lock_guard lock(D().mu);
+  std::unique_lock lock(D().mu);
   if (!D().initialized) return CUDA_ERROR_NOT_INITIALIZED;
   if (!library) return CUDA_ERROR_INVALID_VALUE;
   std::shared_ptr<Library> loaded;
   CUresult r = LoadLibrary(code, &loaded);
   if (r != CUDA_SUCCESS) return r;
   *library = reinterpret_cast<CUlibrary>(loaded.get());
-  return CUDA_SUCCESS;
+  return FlushedAt(lock, CurrentContext(), CUDA_SUCCESS);  // module load: a synchronization point
 }
 
 CUresult cuLibraryUnload(CUlibrary library) {
-  std::lock_guard lock(D().mu);
+  std::unique_lock lock(D().mu);
   if (!D().initialized) return CUDA_ERROR_NOT_INITIALIZED;
   std::shared_ptr<Library> l = FindLibrary(library);
   if (!l) return CUDA_ERROR_INVALID_HANDLE;
   UnloadLibrary(l.get());
-  return CUDA_SUCCESS;
+  return FlushedAt(lock, CurrentContext(), CUDA_SUCCESS);  // module unload too
 }
 
 CUresult cuLibraryGetKernel(CUkernel* kernel, CUlibrary library, const char* name) {

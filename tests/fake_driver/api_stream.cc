@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "tests/fake_driver/call_counts.h"
+#include "tests/fake_driver/device_printf.h"
 #include "tests/fake_driver/entry_points.h"
 #include "tests/fake_driver/fake_gpu.h"
 #include "tests/fake_driver/memory_pool.h"
@@ -56,7 +57,7 @@ CUresult cuStreamSynchronize(CUstream stream) {
   if (!targets.empty()) CountCall(s->sync_policy == CU_SYNC_POLICY_BLOCKING_SYNC ? kBlockingWaits : kSpinningWaits);
   r = WaitAll(lock, ctx, targets);
   ReleaseAboveThreshold(ctx->device);
-  return r;
+  return FlushedAt(lock, ctx, r);
 }
 
 CUresult cuStreamQuery(CUstream stream) {
@@ -240,7 +241,7 @@ CUresult cuEventSynchronize(CUevent event) {
   if (Pending(recorded)) CountCall((e->flags & CU_EVENT_BLOCKING_SYNC) ? kBlockingWaits : kSpinningWaits);
   r = WaitAll(lock, owner, {recorded});
   ReleaseAboveThreshold(owner->device);
-  return r;
+  return FlushedAt(lock, owner, r);
 }
 
 CUresult cuEventQuery(CUevent event) {

@@ -47,6 +47,8 @@ struct Context {
   std::vector<Stream*> streams;   // created streams, including destroyed ones still draining
   std::array<size_t, CU_LIMIT_MAX> limits{};
   CUfunc_cache cache_config = CU_FUNC_CACHE_PREFER_NONE;
+  // Device printf not yet written to fd 1 (device_printf.h).
+  std::string printf_fifo;
 };
 
 struct Device {

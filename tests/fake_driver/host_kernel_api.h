@@ -32,7 +32,9 @@
 //   RCUDA_TEST_KERNELS_PLUGIN()   // once per plugin, in one source file
 #pragma once
 
+#include <cstdarg>
 #include <cstddef>
+#include <cstdio>
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
@@ -68,6 +70,11 @@ struct rcuda_test_launch {
   // (cudaErrorIllegalAddress) instead of touching a wild pointer.
   int (*is_device_range)(const void* ctx, const void* p, size_t bytes);
   const void* ctx;
+  // The kernel's printf: appends formatted text to the context's printf
+  // FIFO, which the fake driver writes to fd 1 at its synchronization points
+  // only, as the real one does (device_printf.h). Use DevicePrintf below.
+  void (*device_printf)(const void* printf_ctx, const char* text, size_t bytes);
+  const void* printf_ctx;
 };
 
 // Returns 0 on success, otherwise a cudaError_t value (700 for an illegal
@@ -123,6 +130,27 @@ void PerBlock(const rcuda_test_launch* launch, Fn&& fn) {
         if (launch->dynamic_shared) std::memset(launch->dynamic_shared, 0, launch->dynamic_shared_bytes);
         fn(rcuda_dim3{bx, by, bz});
       }
+}
+
+// The host kernel's printf: formats as the device's printf does for the
+// conversions test kernels use (%d, %u, %x, %f with a precision, %s, %c).
+__attribute__((format(printf, 2, 3))) inline void DevicePrintf(const rcuda_test_launch* launch, const char* format,
+                                                                ...) {
+  char stack[512];
+  va_list args;
+  va_start(args, format);
+  int n = std::vsnprintf(stack, sizeof stack, format, args);
+  va_end(args);
+  if (n < 0 || !launch->device_printf) return;
+  if (static_cast<size_t>(n) < sizeof stack) {
+    launch->device_printf(launch->printf_ctx, stack, static_cast<size_t>(n));
+    return;
+  }
+  std::vector<char> heap(static_cast<size_t>(n) + 1);
+  va_start(args, format);
+  std::vsnprintf(heap.data(), heap.size(), format, args);
+  va_end(args);
+  launch->device_printf(launch->printf_ctx, heap.data(), static_cast<size_t>(n));
 }
 
 struct Registration {

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/kernel_params.h"
+#include "tests/fake_driver/device_printf.h"
 #include "tests/fake_driver/driver_state.h"
 #include "tests/fake_driver/fake_gpu.h"
 
@@ -103,6 +104,7 @@ CUresult PrepareLaunch(Kernel* k, const unsigned grid[3], const unsigned block[3
   }
   launch->library = k->library->shared_from_this();
   launch->kernel = k;
+  launch->context = CurrentContext();
   std::copy(grid, grid + 3, launch->grid);
   std::copy(block, block + 3, launch->block);
   launch->shared_bytes = shared_bytes;
@@ -165,6 +167,8 @@ CUresult RunKernel(const KernelLaunch& l) {
   launch.find_symbol = &FindSymbol;
   launch.is_device_range = &IsDeviceRange;
   launch.ctx = l.library.get();
+  launch.device_printf = &DevicePrintf;
+  launch.printf_ctx = l.context;
   int result = k.host(&launch);
   if (result != 0) Log("host kernel %s returned %d", k.name.c_str(), result);
   return static_cast<CUresult>(result);

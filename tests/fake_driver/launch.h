@@ -15,9 +15,12 @@
 
 namespace fake {
 
+struct Context;
+
 struct KernelLaunch {
   std::shared_ptr<Library> library;  // keeps the kernel and the module's variables alive
   Kernel* kernel = nullptr;
+  Context* context = nullptr;  // whose printf FIFO the kernel's printf fills
   unsigned grid[3] = {1, 1, 1};
   unsigned block[3] = {1, 1, 1};
   unsigned shared_bytes = 0;

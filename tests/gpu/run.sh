@@ -13,7 +13,8 @@
 # - runs the microbenchmarks natively, through rcuda and over raw loopback TCP
 #   and prints the ratios (bench/micro/compare.sh);
 # - runs the extra checks in tests/gpu/extra.d/*.sh if any (each prints
-#   "PASS name" or "FAIL name ...");
+#   "PASS name" or "FAIL name ..."; device_printf.sh: the whole stdout of a
+#   program whose kernels print, native against rcuda);
 # - prints one line per program and a final "N passed, M failed".
 #
 # The build may come from another machine (see scripts/build-gpu-bundle.sh).

@@ -133,8 +133,8 @@ int LoadHostileKernels(RawClient& c, const TestServer& server, uint64_t module_i
   const wire::Reply* r = RequireCall(
       c, server, wire::Request::ModuleLoad,
       [&](flatbuffers::FlatBufferBuilder& b) {
-        std::vector<flatbuffers::Offset<flatbuffers::String>> fns = {b.CreateString("fault_sleep"),
-                                                                      b.CreateString("hostile_bump")};
+        std::vector<flatbuffers::Offset<flatbuffers::String>> fns = {
+            b.CreateString("fault_sleep"), b.CreateString("hostile_bump"), b.CreateString("hostile_print")};
         std::vector<flatbuffers::Offset<flatbuffers::String>> vars = {b.CreateString("hostile_global")};
         return wire::CreateModuleLoadDirect(b, module_id, &fns, &vars).Union();
       },
@@ -143,14 +143,16 @@ int LoadHostileKernels(RawClient& c, const TestServer& server, uint64_t module_i
   const wire::ModuleLoadReply* loaded = r->body_as_ModuleLoadReply();
   REQUIRE(loaded);
   REQUIRE(loaded->functions());
-  REQUIRE(loaded->functions()->size() == 2);
+  REQUIRE(loaded->functions()->size() == 3);
   REQUIRE(loaded->variables());
   REQUIRE(loaded->variables()->size() == 1);
   REQUIRE(loaded->functions()->Get(0)->found());
   REQUIRE(loaded->functions()->Get(1)->found());
+  REQUIRE(loaded->functions()->Get(2)->found());
   REQUIRE(loaded->variables()->Get(0)->found());
   kernels->sleep = loaded->functions()->Get(0)->handle();
   kernels->bump = loaded->functions()->Get(1)->handle();
+  kernels->print = loaded->functions()->Get(2)->handle();
   kernels->global = loaded->variables()->Get(0)->address();
   kernels->global_bytes = loaded->variables()->Get(0)->size();
   return 0;

@@ -69,6 +69,7 @@ inline const char* kBackends[] = {"test", "cuda"};
 struct LoadedKernels {
   uint64_t sleep = 0;   // fault_sleep(long long ns)
   uint64_t bump = 0;    // hostile_bump(int)
+  uint64_t print = 0;   // hostile_print(long long bytes)
   uint64_t global = 0;  // hostile_global's address
   uint64_t global_bytes = 0;
 };

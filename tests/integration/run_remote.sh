@@ -6,8 +6,9 @@
 #   RCUDA_BUILD_DIR=build tests/integration/run_remote.sh <program> [args...]
 #
 # RCUDA_ITEST_TRANSPORT=ucx names the device "ucx://..." (the program then
-# runs over UCX or fails). Exits with the program's status. The server's log
-# goes to stderr on failure.
+# runs over UCX or fails); RCUDA_SERVER_EXTRA_ARGS adds options of the
+# server. Exits with the program's status. The server's log goes to stderr on
+# failure.
 set -u
 build=${RCUDA_BUILD_DIR:?set RCUDA_BUILD_DIR to the build directory}
 work=$(mktemp -d)
@@ -18,7 +19,8 @@ for p in "$build"/lib/librcuda_test_kernels.so ${RCUDA_EXTRA_TEST_KERNELS:-}; do
   [ -f "$p" ] && plugins+=(--test-kernels "$p")
 done
 "$build/bin/rcuda-server" --backend test "${plugins[@]}" --listen 127.0.0.1 --port 0 \
-  --port-file "$work/port" --log-level "${RCUDA_SERVER_LOG_LEVEL:-warn}" 2>"$work/server.log" &
+  --port-file "$work/port" --log-level "${RCUDA_SERVER_LOG_LEVEL:-warn}" ${RCUDA_SERVER_EXTRA_ARGS:-} \
+  2>"$work/server.log" &
 server=$!
 for _ in $(seq 1 200); do
   [ -s "$work/port" ] && break

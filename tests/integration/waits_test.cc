@@ -175,6 +175,31 @@ TEST_CASE("after stream-ordered frees a synchronization still lets the pool rele
   CHECK(session.Calls() - before == 1);
 }
 
+TEST_CASE("after a launch a synchronization whose work is done still makes the synchronizing call",
+          "[waits_after_launch]") {
+  // The driver writes the kernels' printf output at synchronizing calls
+  // only, never at a query (server/device_output.h).
+  CountedSession session;
+  RawClient& c = session.client();
+  LoadedKernels kernels;
+  REQUIRE(LoadHostileKernels(c, session.server(), 1, &kernels) == 0);
+  const uint64_t stream = session.CreateStream(kStreamNonBlocking);
+  REQUIRE(session.SyncDevice() == 0);
+  const int64_t no_time = 0;
+  for (int round = 0; round < 3; ++round) {
+    SendLaunch(c, kernels.sleep, std::span(reinterpret_cast<const uint8_t*>(&no_time), sizeof no_time), stream);
+    auto counts = session.Counts();
+    const uint64_t before = counts["cuStreamSynchronize"] + counts["cuEventSynchronize"];
+    CHECK(session.SyncStream(stream) == 0);
+    counts = session.Counts();
+    CHECK(counts["cuStreamSynchronize"] + counts["cuEventSynchronize"] > before);
+  }
+  // No launch since: the query alone again.
+  const uint64_t before = session.Calls();
+  CHECK(session.SyncStream(stream) == 0);
+  CHECK(session.Calls() - before == 1);
+}
+
 TEST_CASE("a synchronization that must wait sleeps on a blocking event", "[waits_blocking]") {
   CountedSession session;
   RawClient& c = session.client();

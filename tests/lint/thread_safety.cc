@@ -10,6 +10,7 @@
 #include "server/cuda_executor_pools.cc"
 #include "server/cuda_executor_streams.cc"
 #include "server/cuda_executor_waits.cc"
+#include "server/device_output.cc"
 #include "server/driver_callbacks.cc"
 #include "server/pinned_pool.cc"
 #include "server/wait_events.cc"

@@ -44,4 +44,12 @@ RCUDA_TEST_KERNEL("hostile_bump", hostile_bump) {
   return 0;
 }
 
+RCUDA_TEST_KERNEL("hostile_print", hostile_print) {
+  auto bytes = Param<long long>(launch, 0);
+  for (long long i = 0; i + 64 <= bytes; i += 64) {
+    DevicePrintf(launch, "%s\n", "ppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp");
+  }
+  return 0;
+}
+
 RCUDA_TEST_KERNELS_PLUGIN()
