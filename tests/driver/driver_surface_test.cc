@@ -30,8 +30,11 @@ int main() {
   CUDA_ARRAY_DESCRIPTOR desc = {};
   EXPECT(cuArrayCreate(&array, &desc) == CUDA_ERROR_NOT_SUPPORTED);
   EXPECT(cuArrayCreate(&array, &desc) == CUDA_ERROR_NOT_SUPPORTED);
+  CUlinkState link;
+  EXPECT(cuLinkCreate(0, nullptr, nullptr, &link) == CUDA_ERROR_NOT_SUPPORTED);
+  // A forwarded call refuses before cuInit.
   CUcontext context;
-  EXPECT(cuCtxCreate(&context, nullptr, 0, 0) == CUDA_ERROR_NOT_SUPPORTED);
+  EXPECT(cuCtxCreate(&context, nullptr, 0, 0) == CUDA_ERROR_NOT_INITIALIZED);
 
   // cuGetProcAddress: the served name gives our export, others NOT_FOUND.
   void* self = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
