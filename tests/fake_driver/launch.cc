@@ -165,6 +165,7 @@ CUresult RunKernel(const KernelLaunch& l) {
   launch.find_symbol = &FindSymbol;
   launch.is_device_range = &IsDeviceRange;
   launch.ctx = l.library.get();
+  launch.sampled_object = &SampledObjectOf;
   int result = k.host(&launch);
   if (result != 0) Log("host kernel %s returned %d", k.name.c_str(), result);
   return static_cast<CUresult>(result);
