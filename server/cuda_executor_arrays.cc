@@ -4,6 +4,7 @@
 // range and size; the executor checks each handle again against what it
 // made and each copy against its array's shape, so that no driver call sees
 // a rectangle outside the array.
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -116,7 +117,7 @@ Status CudaExecutor::TextureCall(CallOp op, const CallArgs& arg, std::vector<int
     RCUDA_RETURN_IF_ERROR(ArrayOf(static_cast<uint64_t>(arg(1)), &a));
     r.resType = CU_RESOURCE_TYPE_ARRAY;
     r.res.array.hArray = a->array;
-  } else {
+  } else if (res_type == 1 || res_type == 2) {
     if (ArrayElementBytes(arg(3), arg(4)) == 0) return Invalid("a texture of an unsupported element format");
     if (res_type == 1) {
       r.resType = CU_RESOURCE_TYPE_LINEAR;
@@ -133,6 +134,8 @@ Status CudaExecutor::TextureCall(CallOp op, const CallArgs& arg, std::vector<int
       r.res.pitch2D.height = static_cast<size_t>(arg(6));
       r.res.pitch2D.pitchInBytes = static_cast<size_t>(arg(7));
     }
+  } else {
+    return Invalid("texture resource type " + std::to_string(res_type));
   }
   CUDA_TEXTURE_DESC t{};
   const int64_t address = arg(8), filter = arg(9), flags = arg(10);
@@ -167,24 +170,31 @@ Status CudaExecutor::ArrayCopyFromHost(uint64_t handle, uint64_t x, uint64_t y, 
   RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
   RCUDA_RETURN_IF_ERROR(ArrayRectangle(handle, x, y, width, height, &array));
   if (width == 0 || height == 0) return Status::Ok();
-  // Inside the array, so no larger than memory the session was charged for.
-  std::vector<uint8_t> rows(width * height);
-  RCUDA_RETURN_IF_ERROR(read(rows.data(), rows.size()));
-  CUDA_MEMCPY3D m{};
-  m.srcMemoryType = CU_MEMORYTYPE_HOST;
-  m.srcHost = rows.data();
-  m.srcPitch = width;
-  m.srcHeight = height;
-  m.dstMemoryType = CU_MEMORYTYPE_ARRAY;
-  m.dstArray = array;
-  m.dstXInBytes = x;
-  m.dstY = y;
-  m.WidthInBytes = width;
-  m.Height = height;
-  m.Depth = 1;
-  RCUDA_RETURN_IF_ERROR(Check(drv_.cuMemcpy3DAsync(&m, s), "cuMemcpy3DAsync"));
-  // The rows live until the copy has read them.
-  return Check(drv_.cuStreamSynchronize(s), "cuStreamSynchronize");
+  // A band of rows at a time, so that a large array costs the worker's host
+  // no more than a staging chunk (or one row).
+  const uint64_t band = std::max<uint64_t>(1, kStagingChunk / width);
+  std::vector<uint8_t> rows(std::min(band, height) * width);
+  for (uint64_t done = 0; done < height;) {
+    const uint64_t n = std::min(band, height - done);
+    RCUDA_RETURN_IF_ERROR(read(rows.data(), n * width));
+    CUDA_MEMCPY3D m{};
+    m.srcMemoryType = CU_MEMORYTYPE_HOST;
+    m.srcHost = rows.data();
+    m.srcPitch = width;
+    m.srcHeight = n;
+    m.dstMemoryType = CU_MEMORYTYPE_ARRAY;
+    m.dstArray = array;
+    m.dstXInBytes = x;
+    m.dstY = y + done;
+    m.WidthInBytes = width;
+    m.Height = n;
+    m.Depth = 1;
+    RCUDA_RETURN_IF_ERROR(Check(drv_.cuMemcpy3DAsync(&m, s), "cuMemcpy3DAsync"));
+    // The rows are reused once the copy has read them.
+    RCUDA_RETURN_IF_ERROR(Check(drv_.cuStreamSynchronize(s), "cuStreamSynchronize"));
+    done += n;
+  }
+  return Status::Ok();
 }
 
 Status CudaExecutor::ArrayCopyToHost(uint64_t handle, uint64_t x, uint64_t y, uint64_t width, uint64_t height,
@@ -194,22 +204,28 @@ Status CudaExecutor::ArrayCopyToHost(uint64_t handle, uint64_t x, uint64_t y, ui
   RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
   RCUDA_RETURN_IF_ERROR(ArrayRectangle(handle, x, y, width, height, &array));
   if (width == 0 || height == 0) return Status::Ok();
-  std::vector<uint8_t> rows(width * height);
-  CUDA_MEMCPY3D m{};
-  m.srcMemoryType = CU_MEMORYTYPE_ARRAY;
-  m.srcArray = array;
-  m.srcXInBytes = x;
-  m.srcY = y;
-  m.dstMemoryType = CU_MEMORYTYPE_HOST;
-  m.dstHost = rows.data();
-  m.dstPitch = width;
-  m.dstHeight = height;
-  m.WidthInBytes = width;
-  m.Height = height;
-  m.Depth = 1;
-  RCUDA_RETURN_IF_ERROR(Check(drv_.cuMemcpy3DAsync(&m, s), "cuMemcpy3DAsync"));
-  RCUDA_RETURN_IF_ERROR(Check(drv_.cuStreamSynchronize(s), "cuStreamSynchronize"));
-  return write(rows.data(), rows.size());
+  const uint64_t band = std::max<uint64_t>(1, kStagingChunk / width);
+  std::vector<uint8_t> rows(std::min(band, height) * width);
+  for (uint64_t done = 0; done < height;) {
+    const uint64_t n = std::min(band, height - done);
+    CUDA_MEMCPY3D m{};
+    m.srcMemoryType = CU_MEMORYTYPE_ARRAY;
+    m.srcArray = array;
+    m.srcXInBytes = x;
+    m.srcY = y + done;
+    m.dstMemoryType = CU_MEMORYTYPE_HOST;
+    m.dstHost = rows.data();
+    m.dstPitch = width;
+    m.dstHeight = n;
+    m.WidthInBytes = width;
+    m.Height = n;
+    m.Depth = 1;
+    RCUDA_RETURN_IF_ERROR(Check(drv_.cuMemcpy3DAsync(&m, s), "cuMemcpy3DAsync"));
+    RCUDA_RETURN_IF_ERROR(Check(drv_.cuStreamSynchronize(s), "cuStreamSynchronize"));
+    RCUDA_RETURN_IF_ERROR(write(rows.data(), n * width));
+    done += n;
+  }
+  return Status::Ok();
 }
 
 Status CudaExecutor::ArrayCopyDevice(uint64_t handle, uint64_t x, uint64_t y, uint64_t device, uint64_t pitch,

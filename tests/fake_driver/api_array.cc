@@ -71,7 +71,7 @@ CUresult cuArray3DCreate(CUarray* handle, const CUDA_ARRAY3D_DESCRIPTOR* d) {
   if (r != CUDA_SUCCESS) return r;
   if (!handle || !d || (d->Flags & ~kArrayFlags) != 0) return CUDA_ERROR_INVALID_VALUE;
   if ((d->Flags & CUDA_ARRAY3D_LAYERED) && d->Depth == 0) return CUDA_ERROR_INVALID_VALUE;
-  if (d->Depth != 0 && d->Height == 0) return CUDA_ERROR_INVALID_VALUE;
+  if (d->Depth != 0 && d->Height == 0 && !(d->Flags & CUDA_ARRAY3D_LAYERED)) return CUDA_ERROR_INVALID_VALUE;
   uint64_t bytes = 0;
   if (!rcuda::ArrayBytes(static_cast<int64_t>(d->Width), static_cast<int64_t>(d->Height),
                          static_cast<int64_t>(d->Depth), d->Format, d->NumChannels, &bytes)) {

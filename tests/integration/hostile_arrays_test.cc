@@ -28,14 +28,15 @@ int CallError(RawClient& c, const TestServer& server, CallOp op, std::vector<int
   return r->error();
 }
 
-// An asynchronous host-to-array copy; its error comes with the next reply.
+// An asynchronous host-to-array copy; its error comes with the next reply
+// (as its asynchronous error).
 int CopyFromHost(RawClient& c, const TestServer& server, uint64_t array, uint64_t x, uint64_t width,
                  uint64_t height) {
   std::vector<uint8_t> rows(width * height, 0x5a);
   REQUIRE(c.Send(wire::Request::ArrayCopyFromHost, [&](flatbuffers::FlatBufferBuilder& b) {
              return wire::CreateArrayCopyFromHost(b, array, x, 0, width, height, 0).Union();
            }, rows).ok());
-  return RequireSync(c, server)->error();
+  return RequireSync(c, server)->async_error();
 }
 
 int CopyToHost(RawClient& c, const TestServer& server, uint64_t array, uint64_t y, uint64_t width, uint64_t height) {
@@ -79,7 +80,7 @@ TEST_CASE("made-up array and object handles and copies beyond an array are refus
       REQUIRE(c.Send(wire::Request::ArrayCopyDevice, [&](flatbuffers::FlatBufferBuilder& b) {
                  return wire::CreateArrayCopyDevice(b, a, 0, 0, 0x10000, 1ull << 63, 4, height, true, 0).Union();
                }).ok());
-      CHECK(RequireSync(c, server)->error() == kInvalidValue);
+      CHECK(RequireSync(c, server)->async_error() == kInvalidValue);
     }
 
     // Objects: a made-up one to destroy, one on a made-up array, one on
