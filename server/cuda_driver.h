@@ -114,7 +114,13 @@ namespace rcuda {
   X(cuGetErrorName, 6000)               \
   X(cuGetErrorString, 6000)             \
   X(cuProfilerStart, 4000)              \
-  X(cuProfilerStop, 4000)
+  X(cuProfilerStop, 4000)               \
+  X(cuArray3DCreate, 3020)              \
+  X(cuArrayDestroy, 2000)               \
+  X(cuTexObjectCreate, 5000)            \
+  X(cuTexObjectDestroy, 5000)           \
+  X(cuSurfObjectCreate, 5000)           \
+  X(cuSurfObjectDestroy, 5000)
 
 struct CudaDriver {
 #define RCUDA_DRIVER_MEMBER(name, version) PFN_##name##_v##version name = nullptr;

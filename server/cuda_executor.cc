@@ -29,6 +29,9 @@ CudaExecutor::~CudaExecutor() NO_THREAD_SAFETY_ANALYSIS {
     drv_.cuEventDestroy(b.event);
     drv_.cuMemFreeHost(b.host);
   }
+  for (uint64_t t : textures_) drv_.cuTexObjectDestroy(t);
+  for (uint64_t t : surfaces_) drv_.cuSurfObjectDestroy(t);
+  for (auto& [handle, a] : arrays_) drv_.cuArrayDestroy(a.array);
   for (auto& [id, lib] : libraries_) drv_.cuLibraryUnload(lib);
   drv_.cuDevicePrimaryCtxRelease(device_);
 }

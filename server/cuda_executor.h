@@ -141,6 +141,14 @@ class CudaExecutor final : public Executor {
   Status Call(uint32_t op, std::span<const int64_t> args, std::vector<int64_t>* values)
       REQUIRES(session_thread_) override;
   Status ProfilerStart() REQUIRES(session_thread_) override;
+
+  // ---- CUDA arrays, texture and surface objects (cuda_executor_arrays.cc)
+  Status ArrayCopyFromHost(uint64_t array, uint64_t x, uint64_t y, uint64_t width, uint64_t height, uint64_t stream,
+                           const ChunkReader& read) REQUIRES(session_thread_) override;
+  Status ArrayCopyToHost(uint64_t array, uint64_t x, uint64_t y, uint64_t width, uint64_t height, uint64_t stream,
+                         const ChunkWriter& write) REQUIRES(session_thread_) override;
+  Status ArrayCopyDevice(uint64_t array, uint64_t x, uint64_t y, uint64_t device, uint64_t pitch, uint64_t width,
+                         uint64_t height, bool to_array, uint64_t stream) REQUIRES(session_thread_) override;
   Status ProfilerStop() REQUIRES(session_thread_) override;
   Status NativeStream(uint64_t stream, void** native) REQUIRES(session_thread_) override;
   Status StreamHandleOf(void* native, uint64_t* stream) REQUIRES(session_thread_) override;
@@ -244,6 +252,20 @@ class CudaExecutor final : public Executor {
   Status PoolCall(CallOp op, const CallArgs& arg, std::vector<int64_t>* values) REQUIRES(session_thread_);
   Status StreamInfoCall(const CallArgs& arg, std::vector<int64_t>* values) REQUIRES(session_thread_);
   Status PoolOf(int64_t handle, CUmemoryPool* pool) REQUIRES(session_thread_);
+  Status ArrayCall(CallOp op, const CallArgs& arg, std::vector<int64_t>* values) REQUIRES(session_thread_);
+  Status TextureCall(CallOp op, const CallArgs& arg, std::vector<int64_t>* values) REQUIRES(session_thread_);
+
+  // A CUDA array of the session: its shape, for checking copies.
+  struct ArrayEntry {
+    CUarray array = nullptr;
+    uint64_t row_bytes = 0;  // width x element bytes
+    uint64_t height = 1;
+    uint64_t depth = 1;
+  };
+  // The entry behind an array handle; a copy's rectangle inside its slice 0.
+  Status ArrayOf(uint64_t handle, const ArrayEntry** entry) REQUIRES(session_thread_);
+  Status ArrayRectangle(uint64_t handle, uint64_t x, uint64_t y, uint64_t width, uint64_t height, CUarray* array)
+      REQUIRES(session_thread_);
   int64_t PoolHandle(CUmemoryPool pool) REQUIRES(session_thread_);
 
   ThreadRole session_thread_;
@@ -269,6 +291,11 @@ class CudaExecutor final : public Executor {
   std::unordered_map<uint64_t, CUevent> events_ GUARDED_BY(session_thread_);
   std::unordered_map<uint64_t, std::unique_ptr<GraphExec>> graphs_ GUARDED_BY(session_thread_);
   std::unordered_map<int64_t, CUmemoryPool> pools_ GUARDED_BY(session_thread_);
+  // Arrays by handle (the CUarray's value); the texture and surface objects
+  // the session made (their values are the driver's: kernels take them).
+  std::unordered_map<uint64_t, ArrayEntry> arrays_ GUARDED_BY(session_thread_);
+  std::set<uint64_t> textures_ GUARDED_BY(session_thread_);
+  std::set<uint64_t> surfaces_ GUARDED_BY(session_thread_);
   // Events the program created with CU_EVENT_BLOCKING_SYNC: waited on as they are.
   std::set<uint64_t> blocking_events_ GUARDED_BY(session_thread_);
 

@@ -35,6 +35,14 @@ Status CudaExecutor::Call(uint32_t op, std::span<const int64_t> args, std::vecto
       return PoolCall(call, arg, values);
     case CallOp::kStreamGetInfo:
       return StreamInfoCall(arg, values);
+    case CallOp::kArrayCreate:
+    case CallOp::kArrayDestroy:
+      return ArrayCall(call, arg, values);
+    case CallOp::kTexObjectCreate:
+    case CallOp::kTexObjectDestroy:
+    case CallOp::kSurfObjectCreate:
+    case CallOp::kSurfObjectDestroy:
+      return TextureCall(call, arg, values);
     // Host segments are the session worker's (its hooks call the executor's
     // registered-memory methods); they never come here.
     case CallOp::kHostSegmentMap:

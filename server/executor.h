@@ -170,6 +170,18 @@ class Executor {
   // worker calls them through the typed wrappers of server/executor_calls.h).
   virtual Status Call(uint32_t op, std::span<const int64_t> args, std::vector<int64_t>* values) = 0;
 
+  // Copies between a CUDA array (a handle of ArrayCreate) and the host or
+  // device memory: `height` rows of `width` bytes at byte x, row y of the
+  // array, checked against its shape. From the host the rows come packed
+  // through `read`; to the host they go packed through `write`, once the
+  // stream's earlier work is done. Device rows are `pitch` bytes apart.
+  virtual Status ArrayCopyFromHost(uint64_t array, uint64_t x, uint64_t y, uint64_t width, uint64_t height,
+                                   uint64_t stream, const ChunkReader& read) = 0;
+  virtual Status ArrayCopyToHost(uint64_t array, uint64_t x, uint64_t y, uint64_t width, uint64_t height,
+                                 uint64_t stream, const ChunkWriter& write) = 0;
+  virtual Status ArrayCopyDevice(uint64_t array, uint64_t x, uint64_t y, uint64_t device, uint64_t pitch,
+                                 uint64_t width, uint64_t height, bool to_array, uint64_t stream) = 0;
+
   // The profiler's start and stop (cudaProfilerStart/Stop).
   virtual Status ProfilerStart() = 0;
   virtual Status ProfilerStop() = 0;

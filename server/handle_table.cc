@@ -10,6 +10,9 @@ const char* HandleKindName(HandleKind kind) {
     case HandleKind::kGraphExec: return "executable graph";
     case HandleKind::kPool: return "memory pool";
     case HandleKind::kLibrary: return "library handle";
+    case HandleKind::kArray: return "CUDA array";
+    case HandleKind::kTexture: return "texture object";
+    case HandleKind::kSurface: return "surface object";
   }
   return "handle";
 }

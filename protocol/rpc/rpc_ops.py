@@ -30,6 +30,9 @@ HANDLES = {
     "function": "kFunction",
     "graph_exec": "kGraphExec",
     "pool": "kPool",
+    "array": "kArray",
+    "texture": "kTexture",
+    "surface": "kSurface",
 }
 MODES = ("async", "sync", "hand", "wait")
 WAIT_TARGETS = ("device", "stream", "event")

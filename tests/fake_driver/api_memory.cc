@@ -101,7 +101,9 @@ CUresult cuMemFree(CUdeviceptr ptr) {
   CUresult r = UsableContext(&ctx);
   if (r != CUDA_SUCCESS) return r;
   Allocation* a = D().device_memory.AtBase(ptr);
-  if (!a || a->kind == Allocation::Kind::kVariable || a->free_pending) return CUDA_ERROR_INVALID_VALUE;
+  if (!a || a->kind == Allocation::Kind::kVariable || a->kind == Allocation::Kind::kArray || a->free_pending) {
+    return CUDA_ERROR_INVALID_VALUE;
+  }
   a->free_pending = true;
   r = WaitAll(lock, ctx, ContextTargets(ctx));
   if ((a = D().device_memory.AtBase(ptr))) ReleaseAllocation(*a);

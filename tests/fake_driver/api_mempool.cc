@@ -176,7 +176,9 @@ CUresult cuMemFreeAsync(CUdeviceptr ptr, CUstream stream) {
   CUresult r = UsableStream(stream, &ctx, &s);
   if (r != CUDA_SUCCESS) return r;
   Allocation* a = D().device_memory.AtBase(ptr);
-  if (!a || a->kind == Allocation::Kind::kVariable || a->free_pending) return CUDA_ERROR_INVALID_VALUE;
+  if (!a || a->kind == Allocation::Kind::kVariable || a->kind == Allocation::Kind::kArray || a->free_pending) {
+    return CUDA_ERROR_INVALID_VALUE;
+  }
   a->free_pending = true;
   Op op;
   op.what = "cuMemFreeAsync";

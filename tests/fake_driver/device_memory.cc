@@ -15,8 +15,8 @@ u128 Extent(uint64_t width, uint64_t height, uint64_t depth, uint64_t pitch, uin
   return u128(depth - 1) * slice + u128(height - 1) * pitch + width;
 }
 
-CUresult ResolveSide(CUmemorytype type, const void* host, CUdeviceptr device, size_t x, size_t y, size_t z, size_t lod,
-                     size_t pitch, size_t height, const StridedCopy& shape, CopySide* side) {
+CUresult ResolveSide(CUmemorytype type, const void* host, CUdeviceptr device, CUarray array, size_t x, size_t y,
+                     size_t z, size_t lod, size_t pitch, size_t height, const StridedCopy& shape, CopySide* side) {
   uint64_t base = 0;
   switch (type) {
     case CU_MEMORYTYPE_HOST:
@@ -32,9 +32,21 @@ CUresult ResolveSide(CUmemorytype type, const void* host, CUdeviceptr device, si
       base = device;
       side->device = D().device_memory.Contains(device, 0);
       break;
-    case CU_MEMORYTYPE_ARRAY:
-      Log("a copy to or from a CUDA array: arrays are not modeled by the fake driver");
-      return CUDA_ERROR_NOT_SUPPORTED;
+    case CU_MEMORYTYPE_ARRAY: {
+      // The array's own layout; the rectangle must lie inside the array
+      // (the device memory check below would only catch a whole overrun).
+      const Array* a = LiveArray(array);
+      if (!a) return CUDA_ERROR_INVALID_HANDLE;
+      if (x > a->pitch() || shape.width > a->pitch() - x || y > a->height || shape.height > a->height - y ||
+          z > a->depth || shape.depth > a->depth - z) {
+        return CUDA_ERROR_INVALID_VALUE;
+      }
+      side->device = true;
+      base = a->base;
+      pitch = a->pitch();
+      height = a->height;
+      break;
+    }
     default:
       return CUDA_ERROR_INVALID_VALUE;
   }
@@ -84,12 +96,20 @@ void UnmapDeviceMemory(Device* dev, uint64_t ptr, uint64_t size) {
   dev->used_memory -= std::min(dev->used_memory, size);
 }
 
+const Array* LiveArray(CUarray handle) {
+  auto it = D().arrays.find(handle);
+  if (it == D().arrays.end()) return nullptr;
+  // Its memory goes with its context's last release (cuDevicePrimaryCtxRelease).
+  const Allocation* a = D().device_memory.AtBase(it->second->base);
+  return a && a->kind == Allocation::Kind::kArray ? it->second.get() : nullptr;
+}
+
 void ReleaseAllocation(const Allocation& allocation) {
   Allocation a = allocation;  // the map entry goes away below
   D().device_memory.Remove(a.base);
   if (a.kind == Allocation::Kind::kPool) {
     ReturnToPool(a);
-  } else if (a.kind == Allocation::Kind::kDevice) {
+  } else if (a.kind == Allocation::Kind::kDevice || a.kind == Allocation::Kind::kArray) {
     UnmapDeviceMemory(D().devices[a.device].get(), a.base, a.size);
   }
 }
@@ -100,11 +120,11 @@ CUresult ResolveCopy(const CUDA_MEMCPY3D& m, StridedCopy* c) {
   c->depth = m.Depth;
   if (m.reserved0 || m.reserved1) return CUDA_ERROR_INVALID_VALUE;
   if (c->empty()) return CUDA_SUCCESS;
-  CUresult r = ResolveSide(m.srcMemoryType, m.srcHost, m.srcDevice, m.srcXInBytes, m.srcY, m.srcZ, m.srcLOD, m.srcPitch,
-                           m.srcHeight, *c, &c->src);
+  CUresult r = ResolveSide(m.srcMemoryType, m.srcHost, m.srcDevice, m.srcArray, m.srcXInBytes, m.srcY, m.srcZ,
+                           m.srcLOD, m.srcPitch, m.srcHeight, *c, &c->src);
   if (r != CUDA_SUCCESS) return r;
-  return ResolveSide(m.dstMemoryType, m.dstHost, m.dstDevice, m.dstXInBytes, m.dstY, m.dstZ, m.dstLOD, m.dstPitch,
-                     m.dstHeight, *c, &c->dst);
+  return ResolveSide(m.dstMemoryType, m.dstHost, m.dstDevice, m.dstArray, m.dstXInBytes, m.dstY, m.dstZ, m.dstLOD,
+                     m.dstPitch, m.dstHeight, *c, &c->dst);
 }
 
 CUresult ResolveLinearCopy(uint64_t dst, bool dst_device, uint64_t src, bool src_device, uint64_t bytes,

@@ -24,6 +24,9 @@ void UnmapDeviceMemory(Device* dev, uint64_t ptr, uint64_t size);
 // pool). Lock held.
 void ReleaseAllocation(const Allocation& a);
 
+// The array behind a CUarray while its memory lives, else nullptr. Lock held.
+const Array* LiveArray(CUarray handle);
+
 struct CopySide {
   bool device = false;  // else host memory
   uint8_t* start = nullptr;  // first byte copied
@@ -37,8 +40,8 @@ struct StridedCopy {
   bool empty() const { return width == 0 || height == 0 || depth == 0; }
 };
 
-// Resolves and checks a CUDA_MEMCPY3D (CU_MEMORYTYPE_ARRAY is not modeled).
-// Lock held.
+// Resolves and checks a CUDA_MEMCPY3D (a CU_MEMORYTYPE_ARRAY side: the
+// array's memory, the rectangle inside the array). Lock held.
 CUresult ResolveCopy(const CUDA_MEMCPY3D& m, StridedCopy* copy);
 
 // A plain copy of `bytes`; each side is device memory if `*_device`.

@@ -73,6 +73,32 @@ class HandleSet {
   std::unordered_set<const void*> live_;
 };
 
+// A CUDA array: device memory of its own, rows packed (pitch = width x
+// element bytes), slices (or layers) packed after each other.
+struct Array {
+  uint64_t base = 0;  // in device_memory, Allocation::Kind::kArray
+  uint64_t bytes = 0;
+  uint64_t width = 0, height = 1, depth = 1;  // elements; 1 for an absent dimension
+  uint32_t element_bytes = 0;
+  CUarray_format format{};
+  unsigned channels = 0;
+  unsigned flags = 0;
+  uint64_t pitch() const { return width * element_bytes; }
+};
+
+// A texture or surface object: its resource and how it is sampled.
+struct SampledObject {
+  const Array* array = nullptr;  // an array resource; else linear memory:
+  uint64_t base = 0, width = 0, height = 1, pitch = 0;
+  uint32_t element_bytes = 0;
+  CUarray_format format{};
+  unsigned channels = 0;
+  CUaddress_mode address[3]{};
+  CUfilter_mode filter{};
+  unsigned flags = 0;
+  float border[4]{};
+};
+
 struct Driver {
   std::mutex mu;
   std::condition_variable cv;  // notified on every change of state
@@ -83,6 +109,9 @@ struct Driver {
   HandleSet streams, events, libraries, kernels, graphs, graph_nodes, graph_execs, pools;
   MemoryMap device_memory;  // cuMemAlloc(Pitch), pool allocations, module variables
   MemoryMap pinned_memory;  // cuMemHostAlloc, cuMemHostRegister
+  std::unordered_map<const void*, std::unique_ptr<Array>> arrays;  // by CUarray
+  std::unordered_map<uint64_t, SampledObject> textures, surfaces;  // by CUtexObject, CUsurfObject
+  uint64_t next_object = 1;
 };
 
 // The one instance; never destroyed, so that worker threads still blocked at

@@ -46,6 +46,21 @@ struct rcuda_dim3 {
   uint32_t x, y, z;
 };
 
+// A texture or surface object as a host kernel sees it (sampled_object):
+// its elements in the fake's device memory and how they are sampled.
+struct rcuda_test_sampled_object {
+  const uint8_t* base;      // element (0, 0)
+  uint64_t width, height;   // elements, rows (slice 0 of a 3-D array)
+  uint64_t pitch;           // bytes between rows
+  uint32_t element_bytes;
+  uint32_t format;          // CUarray_format
+  uint32_t channels;
+  uint32_t address[3];      // CUaddress_mode per dimension
+  uint32_t filter;          // CUfilter_mode
+  uint32_t flags;           // CU_TRSF_*
+  float border[4];
+};
+
 struct rcuda_test_launch {
   rcuda_dim3 grid;
   rcuda_dim3 block;
@@ -75,6 +90,11 @@ struct rcuda_test_launch {
   // only, as the real one does (device_printf.h). Use DevicePrintf below.
   void (*device_printf)(const void* printf_ctx, const char* text, size_t bytes);
   const void* printf_ctx;
+  // The texture (surface 0) or surface object `object` of the program
+  // (cudaTextureObject_t, cudaSurfaceObject_t); returns 0, or a cudaError_t
+  // (400 for an object the fake never made, 700 once its memory is gone).
+  // Use rcuda::testk::Texture and Surface below.
+  int (*sampled_object)(uint64_t object, int surface, rcuda_test_sampled_object* out);
 };
 
 // Returns 0 on success, otherwise a cudaError_t value (700 for an illegal
@@ -152,6 +172,107 @@ __attribute__((format(printf, 2, 3))) inline void DevicePrintf(const rcuda_test_
   va_end(args);
   launch->device_printf(launch->printf_ctx, heap.data(), static_cast<size_t>(n));
 }
+// Thrown by a helper below for what faults on a GPU (a surface access out
+// of bounds, an object the program never made); the plugin wrapper returns
+// its code, which faults the context.
+struct KernelFault : std::runtime_error {
+  int code;
+  explicit KernelFault(int c) : std::runtime_error("host kernel fault"), code(c) {}
+};
+
+// A texture object, sampled as tex2D<T>(object, x, y) samples it with point
+// filtering: coordinates (normalized with CU_TRSF_NORMALIZED_COORDINATES)
+// address element floor(x), floor(y) after the address mode (wrap, clamp,
+// mirror, border); T is the element type (cudaReadModeElementType).
+class Texture {
+ public:
+  Texture(const rcuda_test_launch* launch, uint64_t object) {
+    int e = launch->sampled_object ? launch->sampled_object(object, 0, &o_) : 801;
+    if (e != 0) throw KernelFault(e);
+    if (o_.filter != 0) throw KernelFault(801);  // linear filtering is not modeled
+  }
+
+  template <class T>
+  T Fetch2D(float x, float y) const {
+    if (sizeof(T) != o_.element_bytes) throw KernelFault(1);
+    T value;
+    int64_t i = 0, j = 0;
+    if (!Address(x, o_.width, o_.address[0], &i) || !Address(y, o_.height, o_.address[1], &j)) {
+      Border(&value);
+      return value;
+    }
+    std::memcpy(&value, o_.base + uint64_t(j) * o_.pitch + uint64_t(i) * o_.element_bytes, sizeof(T));
+    return value;
+  }
+
+ private:
+  // Element index of coordinate c in a dimension of n elements; false: the border.
+  bool Address(float c, uint64_t n, uint32_t mode, int64_t* index) const {
+    const bool normalized = (o_.flags & 2) != 0;  // CU_TRSF_NORMALIZED_COORDINATES
+    const int64_t size = static_cast<int64_t>(n);
+    double u = normalized ? double(c) * double(size) : double(c);
+    if (normalized && mode == 0) u -= double(size) * __builtin_floor(u / double(size));        // wrap
+    if (normalized && mode == 2) {                                                             // mirror
+      double period = 2.0 * double(size);
+      u -= period * __builtin_floor(u / period);
+      if (u >= double(size)) u = period - u;
+    }
+    int64_t i = static_cast<int64_t>(__builtin_floor(u));
+    if (i >= 0 && i < size) {
+      *index = i;
+      return true;
+    }
+    if (mode == 3) return false;  // border
+    *index = i < 0 ? 0 : size - 1;  // clamp (and wrap/mirror of unnormalized coordinates, as CUDA does)
+    return true;
+  }
+
+  template <class T>
+  void Border(T* value) const {
+    uint8_t bytes[sizeof(T)] = {};
+    const uint32_t component = o_.element_bytes / o_.channels;
+    for (uint32_t c = 0; c < o_.channels && c < 4; ++c) {
+      if (o_.format == 0x20) {  // CU_AD_FORMAT_FLOAT
+        std::memcpy(bytes + c * component, &o_.border[c], component);
+      } else {
+        int64_t v = static_cast<int64_t>(o_.border[c]);
+        std::memcpy(bytes + c * component, &v, component);  // little-endian: the low bytes
+      }
+    }
+    std::memcpy(value, bytes, sizeof(T));
+  }
+
+  rcuda_test_sampled_object o_{};
+};
+
+// A surface object, read and written as surf2Dread/surf2Dwrite do with
+// cudaBoundaryModeTrap: x in bytes; out of bounds faults.
+class Surface {
+ public:
+  Surface(const rcuda_test_launch* launch, uint64_t object) {
+    int e = launch->sampled_object ? launch->sampled_object(object, 1, &o_) : 801;
+    if (e != 0) throw KernelFault(e);
+  }
+  template <class T>
+  T Read2D(int x_bytes, int y) const {
+    T value;
+    std::memcpy(&value, At(x_bytes, y, sizeof(T)), sizeof(T));
+    return value;
+  }
+  template <class T>
+  void Write2D(const T& value, int x_bytes, int y) const {
+    std::memcpy(At(x_bytes, y, sizeof(T)), &value, sizeof(T));
+  }
+
+ private:
+  uint8_t* At(int x_bytes, int y, size_t bytes) const {
+    if (x_bytes < 0 || y < 0 || uint64_t(x_bytes) + bytes > o_.width * o_.element_bytes || uint64_t(y) >= o_.height) {
+      throw KernelFault(700);  // cudaErrorIllegalAddress
+    }
+    return const_cast<uint8_t*>(o_.base) + uint64_t(y) * o_.pitch + uint64_t(x_bytes);
+  }
+  rcuda_test_sampled_object o_{};
+};
 
 struct Registration {
   const char* name;
@@ -174,6 +295,8 @@ int Guarded(const rcuda_test_launch* launch) {
     return Body(launch);
   } catch (const ParamMismatch&) {
     return 1;  // cudaErrorInvalidValue
+  } catch (const KernelFault& f) {
+    return f.code;
   }
 }
 

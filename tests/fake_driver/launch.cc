@@ -169,6 +169,7 @@ CUresult RunKernel(const KernelLaunch& l) {
   launch.ctx = l.library.get();
   launch.device_printf = &DevicePrintf;
   launch.printf_ctx = l.context;
+  launch.sampled_object = &SampledObjectOf;
   int result = k.host(&launch);
   if (result != 0) Log("host kernel %s returned %d", k.name.c_str(), result);
   return static_cast<CUresult>(result);

@@ -52,4 +52,8 @@ int MaxActiveBlocksPerSm(const Kernel& kernel, int block_size, size_t dynamic_sh
 // non-portable sizes).
 int ClusterSizeLimit(const Kernel& kernel);
 
+// The texture (surface 0) or surface object a host kernel names, while its
+// memory lives: 0, or a cudaError_t (api_array.cc). Takes the lock.
+int SampledObjectOf(uint64_t object, int surface, rcuda_test_sampled_object* out);
+
 }  // namespace fake

@@ -15,7 +15,7 @@ namespace fake {
 struct MemoryPool;
 
 struct Allocation {
-  enum class Kind { kDevice, kPool, kVariable, kPinnedHost, kRegisteredHost };
+  enum class Kind { kDevice, kPool, kVariable, kPinnedHost, kRegisteredHost, kArray };
   uint64_t base = 0;
   uint64_t size = 0;
   Kind kind = Kind::kDevice;
