@@ -10,7 +10,10 @@ namespace rcuda {
 //   2  LibraryCall (the math libraries' forwarding): a server of version 1
 //      ends the session of a client that sends one ("unknown request
 //      type"), so the two refuse each other at Hello instead
-inline constexpr uint32_t kProtocolVersion = 2;
+//   3  CUDA arrays, texture and surface objects (new request tables a
+//      version-2 server would end the session for), and Reply's
+//      device_output (device printf)
+inline constexpr uint32_t kProtocolVersion = 3;
 
 // rcuda's own release, for logs and HelloReply.
 inline constexpr const char* kRcudaVersion = "0.1.0";
