@@ -145,7 +145,7 @@ bool LibraryCallContext::Scalar(int64_t handle, size_t size, const void** p) {
   int64_t mode = 0;
   // The client's idea of the pointer mode must be the worker's: a host
   // value read as a device pointer (or the reverse) never reaches the library.
-  if (h == nullptr || !Value(&mode) || mode != h->pointer_mode) return false;
+  if (h == nullptr || size == 0 || !Value(&mode) || mode != h->pointer_mode) return false;
   if (mode == 0) {
     if (size > sizeof(std::array<uint64_t, 2>) || bytes_.size() - next_byte_ < size) return false;
     scalars_.push_back(std::make_unique<std::array<uint64_t, 2>>());
@@ -160,6 +160,8 @@ bool LibraryCallContext::Scalar(int64_t handle, size_t size, const void** p) {
   *p = reinterpret_cast<const void*>(ptr);
   return true;
 }
+
+bool LibraryCallContext::DataType(int64_t* v) { return Int32(v) && CudaDataTypeBytes(*v) != 0; }
 
 bool LibraryCallContext::TypedScalar(int64_t handle, int64_t type, const void** p) {
   const size_t size = CudaDataTypeBytes(type);
@@ -187,6 +189,34 @@ bool LibraryCallContext::DeviceRange(int64_t ptr, __int128 size) const {
   if (size <= 0) return true;
   if (size > static_cast<__int128>(UINT64_MAX)) return false;
   return session_.memory->Contains(static_cast<uint64_t>(ptr), static_cast<uint64_t>(size));
+}
+
+bool LibraryCallContext::DevicePointerArray(int64_t ptr, __int128 count, __int128 size) const {
+  if (count <= 0) return true;
+  if (count > kMaxPointerArray || !DeviceRange(ptr, count * static_cast<__int128>(sizeof(uint64_t)))) return false;
+  std::vector<uint64_t> pointers(static_cast<size_t>(count));
+  uint8_t* into = reinterpret_cast<uint8_t*>(pointers.data());
+  const size_t bytes = pointers.size() * sizeof(uint64_t);
+  size_t filled = 0;
+  Status read = session_.executor->Synchronize();
+  if (read.ok()) {
+    read = session_.executor->CopyFromDevice(static_cast<uint64_t>(ptr), bytes, /*stream=*/0,
+                                             [&](const void* src, size_t n) {
+                                               if (n > bytes - filled) return Status::InvalidValue("overlong copy");
+                                               std::memcpy(into + filled, src, n);
+                                               filled += n;
+                                               return Status::Ok();
+                                             });
+  }
+  if (!read.ok() || filled != bytes) {
+    spdlog::warn("library forwarding: cannot read an array of {} device pointers: {}", pointers.size(),
+                 read.ok() ? "short copy" : read.ToString());
+    return false;
+  }
+  for (uint64_t p : pointers) {
+    if (!DeviceRange(static_cast<int64_t>(p), size)) return false;
+  }
+  return true;
 }
 
 // ---- After the call ----------------------------------------------------------

@@ -152,6 +152,8 @@ class LibraryCallContext {
   bool Scalar(int64_t handle, size_t size, const void** p);
   // The same, of the size of the cudaDataType `type` (refused when unknown).
   bool TypedScalar(int64_t handle, int64_t type, const void** p);
+  // A cudaDataType naming an element type CudaDataTypeBytes sizes.
+  bool DataType(int64_t* v);
   // A result: the reply's (host mode) or a device pointer (device mode).
   bool Result(int64_t handle, size_t size, void** p);
   // Every value and byte was read.
@@ -159,6 +161,15 @@ class LibraryCallContext {
   // [ptr, ptr + size) lies in the session's memory; a size <= 0 names no
   // memory (the library touches none: n <= 0, k == 0) and passes.
   bool DeviceRange(int64_t ptr, __int128 size) const;
+  // An array of `count` device pointers at `ptr` in the session's memory,
+  // each to `size` bytes of the session's memory. The worker reads the array
+  // back after synchronizing the device (the program may have written it on
+  // any stream). It checks what the program asked, for a clear error; it is
+  // no isolation, which the session's own worker process gives: a kernel of
+  // the program could rewrite the array between this check and the library.
+  // At most kMaxPointerArray pointers; count <= 0 names none.
+  bool DevicePointerArray(int64_t ptr, __int128 count, __int128 size) const;
+  static constexpr int64_t kMaxPointerArray = int64_t{1} << 20;
   // Room for one more handle (and, for int handles, an id that fits an int).
   bool HasHandleRoom() const;
   void* Resolve(const char* name) { return session_.state->Resolve(library_, name); }

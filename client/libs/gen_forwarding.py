@@ -40,6 +40,19 @@ int64 vector; bytes: LibraryCall.bytes):
                            compute type); travels after every other
                            argument, whatever its place in the prototype,
                            so that the worker knows ARG when it reads it
+  scalar.compute(CT,DT)    as scalar.T, T the scale type of the cuBLAS
+                           compute type in the enum argument CT, complex when
+                           the dtype argument DT (C's type) is
+                           (common/cublas_scale_type.h: cublasGemmEx's alpha
+                           and beta); travels last, as scalar.typed
+  dtype                    value: a cudaDataType naming an element type,
+                           which the worker refuses unless
+                           common/cuda_data_type_bytes.h sizes it; usable
+                           in a SIZE as CudaDataTypeBytes(ARG)
+  dptrs[COUNT][SIZE]       value: the device pointer of an array of COUNT
+                           device pointers, each to SIZE bytes (the batched
+                           GEMMs' Aarray); the worker reads the array back
+                           and checks it and each of its pointers
 
 Handle classes. A library whose calls take several kinds of handle
 (cuSPARSE: the library handle, sparse-matrix and dense-vector descriptors)
@@ -70,6 +83,16 @@ SCALAR_BYTES = {"f16": 2, "f32": 4, "f64": 8}
 OUT_VALUE_KINDS = ("handle.new", "stream.out", "i32.out", "enum.out", "u64.out")
 CLASSED = re.compile(r"^(handle|handle\.new|handle\.del)\((\w+)\)$")
 TYPED_SCALAR = re.compile(r"^scalar\.typed\((\w+)\)$")
+COMPUTE_SCALAR = re.compile(r"^scalar\.compute\((\w+),(\w+)\)$")
+POINTER_ARRAY = re.compile(r"^dptrs\[([^\]]+)\]\[(.+)\]$")
+# The kinds whose values a SIZE or COUNT expression may name.
+SIZE_KINDS = ("i32", "i64", "u32", "u64", "enum", "pointer_mode", "dtype")
+
+
+def travels_last(kind):
+    """Scalars whose size depends on other arguments: the worker must have
+    decoded those first."""
+    return bool(TYPED_SCALAR.match(kind) or COMPUTE_SCALAR.match(kind))
 
 
 def base_kind(kind):
@@ -98,15 +121,15 @@ def handle_classes(forwards):
 
 def wire_order(args):
     """The arguments in the order they travel: typed scalars last."""
-    return ([a for a in args if not TYPED_SCALAR.match(a[1])] +
-            [a for a in args if TYPED_SCALAR.match(a[1])])
+    return ([a for a in args if not travels_last(a[1])] + [a for a in args if travels_last(a[1])])
 
 
 def forwardable(kind):
     return (kind in ("handle", "handle.new", "handle.del", "stream", "stream.out", "i32", "i64", "u32", "u64",
-                     "f32", "f64", "enum", "pointer_mode", "i32.out", "enum.out", "u64.out", "dptr.hook")
+                     "f32", "f64", "enum", "pointer_mode", "i32.out", "enum.out", "u64.out", "dptr.hook", "dtype")
             or re.match(r"^(scalar|result)\.(f16|f32|f64)$", kind) or re.match(r"^dptr\[.+\]$", kind)
-            or CLASSED.match(kind) or TYPED_SCALAR.match(kind))
+            or CLASSED.match(kind) or TYPED_SCALAR.match(kind) or COMPUTE_SCALAR.match(kind)
+            or POINTER_ARRAY.match(kind))
 
 
 def check_forwardable(library, forwards, fail):
@@ -136,6 +159,10 @@ def check_forwardable(library, forwards, fail):
                 fail(f"{name}: {arg}: {kind} names {typed.group(1)}, which is not an enum argument of {name}")
             if typed and (not handles or int_handles(library)):
                 fail(f"{name}: {arg}: a {kind} needs the function's pointer handle (its pointer mode)")
+            compute = COMPUTE_SCALAR.match(kind)
+            if compute and ((compute.group(1), "enum") not in args or (compute.group(2), "dtype") not in args):
+                fail(f"{name}: {arg}: {kind} names {compute.group(1)} and {compute.group(2)}, which must be an "
+                     f"enum and a dtype argument of {name}")
         for which, call in hooks.get(name, {}).items():
             for word in re.match(r"^[\w:]+\((.*)\)$", call).group(1).split(","):
                 if word and word not in [a for a, _ in args] and not re.match(r"^[A-Z0-9_]+$", word):
@@ -183,6 +210,10 @@ def client_thunk(library, function_id, name, args, prototype):
                 lines.append(f"  call.Handle({arg});")
         elif typed:
             lines.append(f"  call.Scalar({handle}, {arg}, rcuda::CudaDataTypeBytes({typed.group(1)}));")
+        elif COMPUTE_SCALAR.match(kind):
+            compute = COMPUTE_SCALAR.match(kind)
+            lines.append(f"  call.Scalar({handle}, {arg}, rcuda::CublasScaleBytes({compute.group(1)}, "
+                         f"{compute.group(2)}));")
         elif kind in ("handle", "handle.del") and int_handles(library):
             lines.append(f"  call.Value(static_cast<int64_t>({arg}));")
         elif kind in ("handle", "handle.del"):
@@ -198,7 +229,7 @@ def client_thunk(library, function_id, name, args, prototype):
         elif kind == "stream.out":
             lines.append(f"  call.NeedOut({arg});")
             after.append(f"  *{arg} = static_cast<std::remove_pointer_t<decltype({arg})>>(call.TakeStream());")
-        elif kind in ("i32", "i64", "u32", "u64", "enum"):
+        elif kind in ("i32", "i64", "u32", "u64", "enum", "dtype"):
             lines.append(f"  call.Value(static_cast<int64_t>({arg}));")
         elif kind == "f32":
             lines.append(f"  call.ValueF32({arg});")
@@ -236,7 +267,9 @@ def write_client_thunks(library, forwards, prototypes, path):
         f"#include <{library['header']}>",
         '#include "client/libs/library_call.h"',
     ] + (['#include "common/cuda_data_type_bytes.h"'] if any(
-        TYPED_SCALAR.match(k) for args in forwards.values() for _, k in args) else []) + [
+        TYPED_SCALAR.match(k) for args in forwards.values() for _, k in args) else []) + (
+        ['#include "common/cublas_scale_type.h"'] if any(
+            COMPUTE_SCALAR.match(k) for args in forwards.values() for _, k in args) else []) + [
         "",
     ]
     for function_id, (name, args) in enumerate(forwards.items()):
@@ -258,7 +291,7 @@ def size_expression(expr, names):
 C_TYPE = {"handle": "void*", "handle.del": "void*", "handle.new": "void**", "stream": "void*",
           "stream.out": "void**", "i32": "int", "enum": "int", "pointer_mode": "int", "i64": "int64_t",
           "u32": "unsigned int", "u64": "uint64_t", "f32": "float", "f64": "double",
-          "i32.out": "int*", "enum.out": "int*"}
+          "i32.out": "int*", "enum.out": "int*", "dtype": "int"}
 
 
 def c_type(kind, library):
@@ -279,7 +312,7 @@ def worker_function(library, name, args, classes):
     handle = handle_arg(args)
     hooks = library.get("hooks", {}).get(name, {})
     lines = [f"int Forward_{name}(LibraryCallContext& c) {{"]
-    call_args, after, ranges = {}, [], []
+    call_args, after, ranges, arrays = {}, [], [], []
     for arg, kind in wire_order(args):
         typed = TYPED_SCALAR.match(kind)
         klass = handle_class(kind)
@@ -302,6 +335,16 @@ def worker_function(library, name, args, classes):
             lines.append(f"  const void* {arg} = nullptr;")
             lines.append(f"  if (!c.TypedScalar({handle}, {typed.group(1)}, &{arg})) {refuse}")
             call_args[arg] = arg
+        elif COMPUTE_SCALAR.match(kind):
+            compute = COMPUTE_SCALAR.match(kind)
+            lines.append(f"  const void* {arg} = nullptr;")
+            lines.append(f"  if (!c.Scalar({handle}, CublasScaleBytes({compute.group(1)}, {compute.group(2)}), "
+                         f"&{arg})) {refuse}")
+            call_args[arg] = arg
+        elif kind == "dtype":
+            lines.append(f"  int64_t {arg} = 0;")
+            lines.append(f"  if (!c.DataType(&{arg})) {refuse}")
+            call_args[arg] = f"static_cast<int>({arg})"
         elif kind in ("handle", "handle.del") and int_handles(library):
             lines.append(f"  int64_t {arg} = 0;")
             lines.append(f"  int {arg}_real = 0;")
@@ -382,12 +425,20 @@ def worker_function(library, name, args, classes):
             lines.append(f"  if (!c.Value(&{arg})) {refuse}")
             call_args[arg] = f"reinterpret_cast<void*>({arg})"
             ranges.append((arg, kind[5:-1]))
+        elif POINTER_ARRAY.match(kind):
+            lines.append(f"  int64_t {arg} = 0;")
+            lines.append(f"  if (!c.Value(&{arg})) {refuse}")
+            call_args[arg] = f"reinterpret_cast<void*>({arg})"
+            arrays.append((arg, POINTER_ARRAY.match(kind).group(1), POINTER_ARRAY.match(kind).group(2)))
     lines.append(f"  if (!c.Finished()) {refuse}")
     if "check" in hooks:
         lines.append(f"  if (int refused = {hook_call(hooks['check'])}; refused != 0) return refused;")
-    scalar_names = [a for a, k in args if k in ("i32", "i64", "u32", "u64", "enum", "pointer_mode")]
+    scalar_names = [a for a, k in args if k in SIZE_KINDS]
     for arg, size in ranges:
         lines.append(f"  if (!c.DeviceRange({arg}, {size_expression(size, scalar_names)})) {refuse}")
+    for arg, count, size in arrays:
+        lines.append(f"  if (!c.DevicePointerArray({arg}, {size_expression(count, scalar_names)}, "
+                     f"{size_expression(size, scalar_names)})) {refuse}")
     types = ", ".join(c_type(k, library) for _, k in args)
     lines.append(f"  using Fn = int (*)({types});")
     lines.append(f'  auto fn = reinterpret_cast<Fn>(c.Resolve("{name}"));')
@@ -421,6 +472,8 @@ def write_worker_table(library, forwards, deleter, path):
         "// (server/library_call.h) and calls the real function.",
         f"#include <{library['header']}>",
     ] + ([f'#include "{library["hooks_header"]}"'] if "hooks_header" in library else []) + [
+        '#include "common/cublas_scale_type.h"',
+        '#include "common/cuda_data_type_bytes.h"',
         "",
         f"namespace rcuda::library::{ns} {{",
         "namespace {",

@@ -52,7 +52,8 @@ except ImportError:
 
 ARG_KINDS = re.compile(
     r"^(handle(\.new|\.del)?(\(\w+\))?|stream(\.out)?|i32(\.out)?|i64|u32|u64(\.out)?|f32|f64|enum(\.out)?|pointer_mode|"
-    r"scalar\.(f16|f32|f64)|scalar\.typed\(\w+\)|result\.(f16|f32|f64)|dptr\[.+\]|dptr\.hook)$")
+    r"scalar\.(f16|f32|f64)|scalar\.typed\(\w+\)|scalar\.compute\(\w+,\w+\)|result\.(f16|f32|f64)|dptr\[.+\]|"
+    r"dptrs\[[^\]]+\]\[.+\]|dptr\.hook|dtype)$")
 # A forward line's optional worker hooks, after its arguments:
 #   check=HOOK(ARG,...)  called after decoding, before any range check and
 #                        the call: a nonzero status refuses the call
@@ -185,6 +186,15 @@ def top_level(tu):
             yield c
 
 
+def parameter_type(t):
+    """A parameter's type as a declaration spells it before the name: an array
+    parameter (cublasSgemmBatched's `const float *const Aarray[]`) as the
+    pointer it is."""
+    if t.kind in (cindex.TypeKind.INCOMPLETEARRAY, cindex.TypeKind.CONSTANTARRAY, cindex.TypeKind.VARIABLEARRAY):
+        return t.element_type.spelling + " *"
+    return t.spelling
+
+
 def read_prototypes(include_dir, headers, wanted):
     """{name: (return type, [(type, name)])} of the wanted functions the headers declare."""
     prototypes = {}
@@ -199,7 +209,7 @@ def read_prototypes(include_dir, headers, wanted):
                 continue
             if c.storage_class == cindex.StorageClass.STATIC:
                 continue  # C++ convenience overloads (static inline), not exports
-            params = [(a.type.spelling, a.spelling) for a in c.get_arguments()]
+            params = [(parameter_type(a.type), a.spelling) for a in c.get_arguments()]
             proto = (c.result_type.spelling, params)
             if c.result_type.get_canonical().kind == cindex.TypeKind.ENUM:
                 ENUM_RESULTS.add(c.result_type.spelling)
@@ -212,7 +222,8 @@ def read_prototypes(include_dir, headers, wanted):
 # float travels in a floating-point register, an int in an integer one):
 # the prototype's type must be one of these.
 BY_VALUE_TYPES = {"u32": ("unsigned int",), "u64": ("unsigned long long", "size_t"), "f32": ("float",),
-                  "f64": ("double",), "u64.out": ("unsigned long long *", "size_t *")}
+                  "f64": ("double",), "u64.out": ("unsigned long long *", "size_t *"),
+                  "dtype": ("cudaDataType", "cudaDataType_t")}
 FLOAT_KINDS = {"float": "f32", "double": "f64"}
 
 

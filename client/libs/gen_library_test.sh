@@ -42,6 +42,10 @@ expect_failure unknown_enumerator "is not an enumerator" 's/not_supported=CUBLAS
 expect_failure scalar_without_handle "needs the function's handle" 's/^forward cublasSaxpy_v2 \(handle: handle,/forward cublasSaxpy_v2 (handle: i64,/'
 expect_failure no_wire_id "needs wire_id=" 's/ wire_id=1//'
 expect_failure unparsable_line "cannot parse" 's/^forward cublasSetMathMode \(/forward cublasSetMathMode [/'
+# The Ex GEMMs' scalars are typed by an enum and a dtype argument; a dtype is
+# a cudaDataType.
+expect_failure compute_scalar_names_int "must be an enum and a dtype argument" 's/^(forward cublasGemmEx \(.*)alpha: scalar.compute\(computeType,Ctype\)/\1alpha: scalar.compute(computeType,ldc)/'
+expect_failure dtype_not_a_data_type "the kind dtype is for" 's/^(forward cublasGemmEx \(.*), lda: i32, B:/\1, lda: dtype, B:/'
 
 # And the description itself is accepted.
 if ! "$python" "$gen" "$description" --real-library "$real" --include-dir "$include" --exports "$tmp/ok.cc" > "$tmp/ok.out" 2>&1; then

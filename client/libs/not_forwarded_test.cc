@@ -26,12 +26,14 @@ int main() {
                "cublasSgemm_v2 -> EXECUTION_FAILED (no session)");
   check.Expect(cublasSdot_v2(handle, 1, &x, 1, &x, 1, nullptr) == CUBLAS_STATUS_INVALID_VALUE,
                "cublasSdot_v2 with a null host result -> INVALID_VALUE, before any round trip");
-  // Described in no forward line: unsupported.
   const float* arrays[1] = {&x};
   float* out[1] = {&x};
   check.Expect(cublasSgemmBatched(handle, CUBLAS_OP_N, CUBLAS_OP_N, 1, 1, 1, &x, arrays, 1, arrays, 1, &x, out, 1, 1) ==
-                   CUBLAS_STATUS_NOT_SUPPORTED,
-               "cublasSgemmBatched -> NOT_SUPPORTED");
+                   CUBLAS_STATUS_EXECUTION_FAILED,
+               "cublasSgemmBatched -> EXECUTION_FAILED (no session)");
+  // Described in no forward line: unsupported.
+  check.Expect(cublasSgemv_v2(handle, CUBLAS_OP_N, 1, 1, &x, &x, 1, &x, 1, &x, &x, 1) == CUBLAS_STATUS_NOT_SUPPORTED,
+               "cublasSgemv_v2 -> NOT_SUPPORTED");
   check.Expect(cublasSger_v2(handle, 1, 1, &x, &x, 1, &x, 1, &x, 1) == CUBLAS_STATUS_NOT_SUPPORTED,
                "cublasSger_v2 -> NOT_SUPPORTED");
   check.Expect(cublasSger_v2(handle, 1, 1, &x, &x, 1, &x, 1, &x, 1) == CUBLAS_STATUS_NOT_SUPPORTED,
@@ -46,7 +48,9 @@ int main() {
                "cublasSgemm_v2 not logged as unsupported");
   check.Expect(check.Logged("cublasSgemm_v2: the session could not carry the call") == 1,
                "cublasSgemm_v2's lost call logged");
-  check.Expect(check.Logged("cublasSgemmBatched is not forwarded by rcuda") == 1, "cublasSgemmBatched logged once");
+  check.Expect(check.Logged("cublasSgemv_v2 is not forwarded by rcuda") == 1, "cublasSgemv_v2 logged once");
+  check.Expect(check.Logged("cublasSgemmBatched is not forwarded by rcuda") == 0,
+               "cublasSgemmBatched not logged as unsupported");
   check.Expect(check.Logged("cublasSdot is not forwarded by rcuda") == 1, "cublasSdot logged once");
   return check.Finish();
 }

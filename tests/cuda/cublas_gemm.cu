@@ -1,8 +1,9 @@
 // cublas_gemm: an unmodified cuBLAS program (linked with NVIDIA's
 // libcublas.so.13; through rcuda it binds to rcuda's, client/libs/). SGEMM
-// (op(B) transposed), DGEMM, HGEMM, strided batched SGEMM, SAXPY, SSCAL, SDOT and
-// SNRM2 in both pointer modes, on a stream of the program's, against a host
-// reference; the handle's stream, pointer mode, math mode and version read
+// (op(B) transposed), DGEMM, HGEMM, strided batched SGEMM, GemmEx in three
+// type combinations, the batched GEMMs (strided Ex; S, D and Ex by arrays of
+// device pointers), SAXPY, SSCAL, SDOT and SNRM2 in both pointer modes, on a
+// stream of the program's, against a host reference; the handle's stream, pointer mode, math mode and version read
 // back. Catches arguments forwarded in the wrong order or kind, scalars read
 // in the wrong pointer mode, results that do not come back, work run off its
 // stream.
@@ -147,6 +148,183 @@ void Hgemm(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checks
   CUDA_CHECK(cudaFree(dC));
 }
 
+// An array of device pointers, in device memory (the batched GEMMs' Aarray).
+template <class T>
+T** DevicePointers(const std::vector<T*>& pointers) {
+  T** d = nullptr;
+  CUDA_CHECK(cudaMalloc(&d, pointers.size() * sizeof(T*)));
+  CUDA_CHECK(cudaMemcpy(d, pointers.data(), pointers.size() * sizeof(T*), cudaMemcpyHostToDevice));
+  return d;
+}
+
+std::vector<__half> ToHalf(const std::vector<float>& v) {
+  std::vector<__half> h(v.size());
+  for (size_t i = 0; i < v.size(); ++i) h[i] = __float2half(v[i]);
+  return h;
+}
+
+std::vector<float> SmallIntegers(rtest::Rng& rng, size_t n) {
+  std::vector<float> v(n);
+  for (float& x : v) x = static_cast<float>(rng.Int(-4, 4));
+  return v;
+}
+
+// cublasGemmEx in three type combinations (single; half inputs with a
+// single-precision C; half throughout, half compute), the half ones on small
+// integers that half precision holds exactly; the single one once with the
+// scalars in device memory.
+void GemmEx(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checksum& sum) {
+  const int m = 4, n = 3, k = 5;
+  for (bool device_mode : {false, true}) {
+    std::vector<float> A(m * k), B(k * n), C(m * n);
+    RandomFill(rng, A), RandomFill(rng, B), RandomFill(rng, C);
+    float *dA = ToDevice(A), *dB = ToDevice(B), *dC = ToDevice(C);
+    const float scalars[2] = {-0.5f, 1.25f};
+    float* d_scalars = nullptr;
+    if (device_mode) {
+      CUDA_CHECK(cudaMalloc(&d_scalars, sizeof scalars));
+      CUDA_CHECK(cudaMemcpy(d_scalars, scalars, sizeof scalars, cudaMemcpyHostToDevice));
+      CUBLAS_CHECK(cublasSetPointerMode(h, CUBLAS_POINTER_MODE_DEVICE));
+    }
+    const float* p = device_mode ? d_scalars : scalars;
+    CUBLAS_CHECK(cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, p, dA, CUDA_R_32F, m, dB, CUDA_R_32F, k, p + 1,
+                              dC, CUDA_R_32F, m, CUBLAS_COMPUTE_32F_PEDANTIC, CUBLAS_GEMM_DEFAULT));
+    CUDA_CHECK(cudaStreamSynchronize(stream));
+    CUBLAS_CHECK(cublasSetPointerMode(h, CUBLAS_POINTER_MODE_HOST));
+    ReferenceGemm(false, false, m, n, k, scalars[0], A.data(), m, B.data(), k, scalars[1], C.data(), m);
+    std::vector<float> got = FromDevice(dC, C.size());
+    ExpectClose(got, C, 1e-5, device_mode ? "GemmEx FP32 (device mode)" : "GemmEx FP32");
+    sum.Add(got.data(), got.size() * sizeof(float));
+    CUDA_CHECK(cudaFree(dA));
+    CUDA_CHECK(cudaFree(dB));
+    CUDA_CHECK(cudaFree(dC));
+    if (d_scalars != nullptr) CUDA_CHECK(cudaFree(d_scalars));
+  }
+
+  // Half A and B, single C, single compute: C = 2 A^T B + C.
+  std::vector<float> A = SmallIntegers(rng, k * m), B = SmallIntegers(rng, k * n), C = SmallIntegers(rng, m * n);
+  __half *dA = ToDevice(ToHalf(A)), *dB = ToDevice(ToHalf(B));
+  float* dC = ToDevice(C);
+  const float two = 2.0f, one = 1.0f;
+  CUBLAS_CHECK(cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, m, n, k, &two, dA, CUDA_R_16F, k, dB, CUDA_R_16F, k, &one,
+                            dC, CUDA_R_32F, m, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+  CUDA_CHECK(cudaStreamSynchronize(stream));
+  ReferenceGemm(true, false, m, n, k, 2.0f, A.data(), k, B.data(), k, 1.0f, C.data(), m);
+  std::vector<float> got = FromDevice(dC, C.size());
+  ExpectClose(got, C, 0.0, "GemmEx FP16 in, FP32 out");
+  sum.Add(got.data(), got.size() * sizeof(float));
+  CUDA_CHECK(cudaFree(dC));
+
+  // Half throughout, half compute (alpha and beta are halves): C = 3 A^T B.
+  std::vector<float> C16(m * n, 0.0f);
+  __half* dC16 = ToDevice(ToHalf(C16));
+  const __half three = __float2half(3.0f), zero = __float2half(0.0f);
+  CUBLAS_CHECK(cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, m, n, k, &three, dA, CUDA_R_16F, k, dB, CUDA_R_16F, k,
+                            &zero, dC16, CUDA_R_16F, m, CUBLAS_COMPUTE_16F, CUBLAS_GEMM_DEFAULT));
+  CUDA_CHECK(cudaStreamSynchronize(stream));
+  ReferenceGemm(true, false, m, n, k, 3.0f, A.data(), k, B.data(), k, 0.0f, C16.data(), m);
+  std::vector<__half> got16 = FromDevice(dC16, C16.size());
+  std::vector<float> got16f(got16.size());
+  for (size_t i = 0; i < got16.size(); ++i) got16f[i] = __half2float(got16[i]);
+  ExpectClose(got16f, C16, 0.0, "GemmEx FP16 (half compute)");
+  sum.Add(got16f.data(), got16f.size() * sizeof(float));
+  CUDA_CHECK(cudaFree(dA));
+  CUDA_CHECK(cudaFree(dB));
+  CUDA_CHECK(cudaFree(dC16));
+}
+
+// The batched GEMMs: cublasGemmStridedBatchedEx in double precision, and by
+// arrays of device pointers cublasSgemmBatched, cublasDgemmBatched and cublasGemmBatchedEx (half in,
+// single out).
+void BatchedGemms(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checksum& sum) {
+  const int m = 3, n = 2, k = 4, batch = 3, stride = 16;
+  {
+    std::vector<double> A(stride * batch), B(stride * batch), C(stride * batch);
+    RandomFill(rng, A), RandomFill(rng, B), RandomFill(rng, C);
+    double *dA = ToDevice(A), *dB = ToDevice(B), *dC = ToDevice(C);
+    const double alpha = 1.5, beta = -1.0;
+    CUBLAS_CHECK(cublasGemmStridedBatchedEx(h, CUBLAS_OP_N, CUBLAS_OP_T, m, n, k, &alpha, dA, CUDA_R_64F, m, stride,
+                                            dB, CUDA_R_64F, n, stride, &beta, dC, CUDA_R_64F, m, stride, batch,
+                                            CUBLAS_COMPUTE_64F, CUBLAS_GEMM_DEFAULT));
+    CUDA_CHECK(cudaStreamSynchronize(stream));
+    for (int b = 0; b < batch; ++b) {
+      ReferenceGemm(false, true, m, n, k, alpha, A.data() + b * stride, m, B.data() + b * stride, n, beta,
+                    C.data() + b * stride, m);
+    }
+    std::vector<double> got = FromDevice(dC, C.size());
+    ExpectClose(got, C, 1e-12, "GemmStridedBatchedEx FP64");
+    sum.Add(got.data(), got.size() * sizeof(double));
+    CUDA_CHECK(cudaFree(dA));
+    CUDA_CHECK(cudaFree(dB));
+    CUDA_CHECK(cudaFree(dC));
+  }
+  // Each matrix in an allocation of its own, the last batch's allocated first.
+  auto batched = [&](auto zero, const char* what, auto call) {
+    using T = decltype(zero);
+    std::vector<std::vector<T>> A(batch, std::vector<T>(m * k)), B(batch, std::vector<T>(k * n)),
+        C(batch, std::vector<T>(m * n));
+    std::vector<T*> dA(batch), dB(batch), dC(batch);
+    for (int b = batch - 1; b >= 0; --b) {
+      RandomFill(rng, A[b]), RandomFill(rng, B[b]), RandomFill(rng, C[b]);
+      dA[b] = ToDevice(A[b]), dB[b] = ToDevice(B[b]), dC[b] = ToDevice(C[b]);
+    }
+    T **pa = DevicePointers(dA), **pb = DevicePointers(dB), **pc = DevicePointers(dC);
+    const T alpha = T(0.5), beta = T(2.0);
+    CUBLAS_CHECK(call(m, n, k, &alpha, pa, pb, &beta, pc, batch));
+    CUDA_CHECK(cudaStreamSynchronize(stream));
+    for (int b = 0; b < batch; ++b) {
+      ReferenceGemm(false, false, m, n, k, alpha, A[b].data(), m, B[b].data(), k, beta, C[b].data(), m);
+      std::vector<T> got = FromDevice(dC[b], C[b].size());
+      ExpectClose(got, C[b], sizeof(T) == 4 ? 1e-5 : 1e-12, what);
+      sum.Add(got.data(), got.size() * sizeof(T));
+    }
+    for (T* d : dA) CUDA_CHECK(cudaFree(d));
+    for (T* d : dB) CUDA_CHECK(cudaFree(d));
+    for (T* d : dC) CUDA_CHECK(cudaFree(d));
+    CUDA_CHECK(cudaFree(pa));
+    CUDA_CHECK(cudaFree(pb));
+    CUDA_CHECK(cudaFree(pc));
+  };
+  batched(0.0f, "SgemmBatched", [&](int m_, int n_, int k_, const float* alpha, float** a, float** b,
+                                    const float* beta, float** c, int count) {
+    return cublasSgemmBatched(h, CUBLAS_OP_N, CUBLAS_OP_N, m_, n_, k_, alpha, a, m_, b, k_, beta, c, m_, count);
+  });
+  batched(0.0, "DgemmBatched", [&](int m_, int n_, int k_, const double* alpha, double** a, double** b,
+                                   const double* beta, double** c, int count) {
+    return cublasDgemmBatched(h, CUBLAS_OP_N, CUBLAS_OP_N, m_, n_, k_, alpha, a, m_, b, k_, beta, c, m_, count);
+  });
+
+  // GemmBatchedEx: half A and B (small integers), single C.
+  std::vector<std::vector<float>> A(batch), B(batch), C(batch);
+  std::vector<__half*> dA(batch), dB(batch);
+  std::vector<float*> dC(batch);
+  for (int b = 0; b < batch; ++b) {
+    A[b] = SmallIntegers(rng, m * k), B[b] = SmallIntegers(rng, k * n), C[b] = SmallIntegers(rng, m * n);
+    dA[b] = ToDevice(ToHalf(A[b])), dB[b] = ToDevice(ToHalf(B[b])), dC[b] = ToDevice(C[b]);
+  }
+  __half **pa = DevicePointers(dA), **pb = DevicePointers(dB);
+  float** pc = DevicePointers(dC);
+  const float alpha = -1.0f, beta = 3.0f;
+  CUBLAS_CHECK(cublasGemmBatchedEx(h, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &alpha,
+                                   reinterpret_cast<const void* const*>(pa), CUDA_R_16F, m,
+                                   reinterpret_cast<const void* const*>(pb), CUDA_R_16F, k, &beta,
+                                   reinterpret_cast<void* const*>(pc), CUDA_R_32F, m, batch, CUBLAS_COMPUTE_32F,
+                                   CUBLAS_GEMM_DEFAULT));
+  CUDA_CHECK(cudaStreamSynchronize(stream));
+  for (int b = 0; b < batch; ++b) {
+    ReferenceGemm(false, false, m, n, k, alpha, A[b].data(), m, B[b].data(), k, beta, C[b].data(), m);
+    std::vector<float> got = FromDevice(dC[b], C[b].size());
+    ExpectClose(got, C[b], 0.0, "GemmBatchedEx FP16 in, FP32 out");
+    sum.Add(got.data(), got.size() * sizeof(float));
+    CUDA_CHECK(cudaFree(dA[b]));
+    CUDA_CHECK(cudaFree(dB[b]));
+    CUDA_CHECK(cudaFree(dC[b]));
+  }
+  CUDA_CHECK(cudaFree(pa));
+  CUDA_CHECK(cudaFree(pb));
+  CUDA_CHECK(cudaFree(pc));
+}
+
 // SAXPY, SSCAL, SDOT and SNRM2 with the scalars and results on the host
 // (pointer mode host) or in device memory (device).
 void Level1(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checksum& sum, bool device_mode) {
@@ -217,6 +395,27 @@ void SessionChecks(cublasHandle_t h) {
                 CUBLAS_STATUS_INVALID_VALUE);
   CUBLAS_EXPECT(cublasDestroy(reinterpret_cast<cublasHandle_t>(uintptr_t{0xdead})), CUBLAS_STATUS_INVALID_VALUE);
 
+  // Typed and batched GEMMs: an element type or compute type the worker
+  // cannot size, an array of pointers one of which is no allocation, a
+  // batch count beyond the array, a matrix longer than its allocation.
+  float* ptrs_host[2] = {small, reinterpret_cast<float*>(0x1000)};
+  float** ptrs = DevicePointers(std::vector<float*>(ptrs_host, ptrs_host + 2));
+  CUBLAS_EXPECT(cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, 2, 2, 2, &one, small, static_cast<cudaDataType>(999), 2,
+                             small, CUDA_R_32F, 2, &one, small, CUDA_R_32F, 2, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                CUBLAS_STATUS_INVALID_VALUE);
+  CUBLAS_EXPECT(cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, 2, 2, 2, &one, small, CUDA_R_32F, 2, small, CUDA_R_32F, 2,
+                             &one, small, CUDA_R_32F, 2, static_cast<cublasComputeType_t>(999), CUBLAS_GEMM_DEFAULT),
+                CUBLAS_STATUS_INVALID_VALUE);
+  CUBLAS_EXPECT(cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, 4, 4, 4, &one, small, CUDA_R_64F, 4, small, CUDA_R_32F, 4,
+                             &one, small, CUDA_R_32F, 4, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                CUBLAS_STATUS_INVALID_VALUE);  // 16 doubles do not fit 16 floats
+  CUBLAS_EXPECT(cublasSgemmBatched(h, CUBLAS_OP_N, CUBLAS_OP_N, 2, 2, 2, &one, ptrs, 2, ptrs, 2, &one, ptrs, 2, 2),
+                CUBLAS_STATUS_INVALID_VALUE);
+  CUBLAS_EXPECT(cublasSgemmBatched(h, CUBLAS_OP_N, CUBLAS_OP_N, 2, 2, 2, &one, ptrs, 2, ptrs, 2, &one, ptrs, 2, 3),
+                CUBLAS_STATUS_INVALID_VALUE);
+  CUBLAS_CHECK(cublasSgemmBatched(h, CUBLAS_OP_N, CUBLAS_OP_N, 2, 2, 2, &one, ptrs, 2, ptrs, 2, &one, ptrs, 2, 1));
+  CUDA_CHECK(cudaFree(ptrs));
+
   rtest::RawLibraryCallFn call = rtest::PrivateLibraryCall();
   CHECKF(call != nullptr, "rcudaPrivateLibraryCall is not exported: not running through rcuda?");
   rtest::RawLibraryReply reply{};
@@ -285,6 +484,8 @@ int main(int argc, char** argv) {
 
   Gemms(h, stream, rng, sum);
   Hgemm(h, stream, rng, sum);
+  GemmEx(h, stream, rng, sum);
+  BatchedGemms(h, stream, rng, sum);
   Level1(h, stream, rng, sum, /*device_mode=*/false);
   Level1(h, stream, rng, sum, /*device_mode=*/true);
   if (session_checks) SessionChecks(h);

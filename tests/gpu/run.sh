@@ -215,6 +215,16 @@ if [ $skip_bench = 0 ] && [ -x "$build/bin/micro_bench" ]; then
   pack_logs
 fi
 
+# 8192^3 GEMMs, FP32 and FP16, against native (bench/micro/large_gemm.sh;
+# the target is a ratio of at most 1.05).
+if [ $skip_bench = 0 ] && [ -x "$build/bin/large_gemm" ]; then
+  args=()
+  [ $quick = 1 ] && args+=(--n 4096 --iters 5)
+  NATIVE_CUDART_DIR=$native_lib timeout 300 "$root/bench/micro/large_gemm.sh" "$build" "${args[@]}" 2>&1 |
+    tee "$out/large_gemm.txt" | tee -a "$summary"
+  pack_logs
+fi
+
 # Sessions waiting on long kernels: the server's CPU use against native
 # (bench/micro/waiting_sessions.sh; the target is under one core for 32).
 if [ $skip_bench = 0 ] && [ -x "$build/bin/waiting_session" ]; then

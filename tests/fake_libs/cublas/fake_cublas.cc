@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <mutex>
+#include <vector>
 
 #include "tests/fake_libs/fake_library.h"
 
@@ -267,4 +268,137 @@ FAKE_EXPORT cublasStatus_t cublasSnrm2_v2(cublasHandle_t h, int n, const float* 
   }
   *result = static_cast<float>(std::sqrt(sum));
   return CUBLAS_STATUS_SUCCESS;
+}
+
+// ---- The Ex GEMMs and the batched ones --------------------------------------
+
+namespace {
+
+// One element of a typed matrix, as a double; the double knows the real
+// types of half, single and double precision (the others answer
+// CUBLAS_STATUS_NOT_SUPPORTED, a limit of this test double, not of cuBLAS).
+bool KnownType(cudaDataType t) { return t == CUDA_R_16F || t == CUDA_R_32F || t == CUDA_R_64F; }
+
+double Load(cudaDataType t, const void* base, long long i) {
+  switch (t) {
+    case CUDA_R_16F: return __half2float(static_cast<const __half*>(base)[i]);
+    case CUDA_R_32F: return static_cast<const float*>(base)[i];
+    default: return static_cast<const double*>(base)[i];
+  }
+}
+
+void Store(cudaDataType t, void* base, long long i, double v) {
+  switch (t) {
+    case CUDA_R_16F: static_cast<__half*>(base)[i] = __float2half(static_cast<float>(v)); break;
+    case CUDA_R_32F: static_cast<float*>(base)[i] = static_cast<float>(v); break;
+    default: static_cast<double*>(base)[i] = v; break;
+  }
+}
+
+// The scale type of a compute type (real C only): half, float or double.
+bool ScaleType(cublasComputeType_t compute, cudaDataType* scale) {
+  switch (compute) {
+    case CUBLAS_COMPUTE_16F: case CUBLAS_COMPUTE_16F_PEDANTIC: *scale = CUDA_R_16F; return true;
+    case CUBLAS_COMPUTE_32F: case CUBLAS_COMPUTE_32F_PEDANTIC: case CUBLAS_COMPUTE_32F_FAST_16F:
+    case CUBLAS_COMPUTE_32F_FAST_16BF: case CUBLAS_COMPUTE_32F_FAST_TF32: *scale = CUDA_R_32F; return true;
+    case CUBLAS_COMPUTE_64F: case CUBLAS_COMPUTE_64F_PEDANTIC: *scale = CUDA_R_64F; return true;
+    default: return false;
+  }
+}
+
+// C_b = alpha op(A_b) op(B_b) + beta C_b for each batch b, the matrices
+// given by their base pointers, summed in double.
+cublasStatus_t GemmTyped(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+                         const void* alpha_p, const void* const* As, cudaDataType at, int lda, const void* const* Bs,
+                         cudaDataType bt, int ldb, const void* beta_p, void* const* Cs, cudaDataType ct, int ldc,
+                         int batch, cublasComputeType_t compute) {
+  if (h == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+  cudaDataType scale;
+  if (!KnownType(at) || !KnownType(bt) || !KnownType(ct) || !ScaleType(compute, &scale)) {
+    kDouble.Log("GEMM Ex: types %d %d %d, compute %d: not modelled by this double", at, bt, ct, compute);
+    return CUBLAS_STATUS_NOT_SUPPORTED;
+  }
+  if (!ValidOp(ta) || !ValidOp(tb) || m < 0 || n < 0 || k < 0 || batch < 0) return CUBLAS_STATUS_INVALID_VALUE;
+  int a_rows = Transposed(ta) ? k : m, b_rows = Transposed(tb) ? n : k;
+  if (lda < std::max(1, a_rows) || ldb < std::max(1, b_rows) || ldc < std::max(1, m)) {
+    return CUBLAS_STATUS_INVALID_VALUE;
+  }
+  if (alpha_p == nullptr || beta_p == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
+  cublasStatus_t s = WaitForStream(h);
+  if (s != CUBLAS_STATUS_SUCCESS) return s;
+  const double alpha = Load(scale, alpha_p, 0), beta = Load(scale, beta_p, 0);
+  for (int b = 0; b < batch; ++b) {
+    for (int j = 0; j < n; ++j) {
+      for (int i = 0; i < m; ++i) {
+        double sum = 0;
+        for (int p = 0; p < k; ++p) {
+          sum += Load(at, As[b], Transposed(ta) ? p + i * static_cast<long long>(lda) : i + p * static_cast<long long>(lda)) *
+                 Load(bt, Bs[b], Transposed(tb) ? j + p * static_cast<long long>(ldb) : p + j * static_cast<long long>(ldb));
+        }
+        const long long at_c = i + j * static_cast<long long>(ldc);
+        Store(ct, Cs[b], at_c, beta == 0 ? alpha * sum : alpha * sum + beta * Load(ct, Cs[b], at_c));
+      }
+    }
+  }
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+// The bases of a strided batch.
+std::vector<void*> Strided(const void* base, cudaDataType t, long long stride, int batch) {
+  const size_t bytes = t == CUDA_R_16F ? 2 : t == CUDA_R_32F ? 4 : 8;
+  std::vector<void*> bases(std::max(batch, 0));
+  for (int b = 0; b < batch; ++b) {
+    bases[b] = const_cast<char*>(static_cast<const char*>(base)) + static_cast<long long>(bytes) * stride * b;
+  }
+  return bases;
+}
+
+}  // namespace
+
+FAKE_EXPORT cublasStatus_t cublasGemmEx(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
+                                        int k, const void* alpha, const void* A, cudaDataType Atype, int lda,
+                                        const void* B, cudaDataType Btype, int ldb, const void* beta, void* C,
+                                        cudaDataType Ctype, int ldc, cublasComputeType_t compute, cublasGemmAlgo_t) {
+  return GemmTyped(h, ta, tb, m, n, k, alpha, &A, Atype, lda, &B, Btype, ldb, beta, &C, Ctype, ldc, 1, compute);
+}
+
+FAKE_EXPORT cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb,
+                                                      int m, int n, int k, const void* alpha, const void* A,
+                                                      cudaDataType Atype, int lda, long long sa, const void* B,
+                                                      cudaDataType Btype, int ldb, long long sb, const void* beta,
+                                                      void* C, cudaDataType Ctype, int ldc, long long sc, int batch,
+                                                      cublasComputeType_t compute, cublasGemmAlgo_t) {
+  if (!KnownType(Atype) || !KnownType(Btype) || !KnownType(Ctype)) return CUBLAS_STATUS_NOT_SUPPORTED;
+  std::vector<void*> as = Strided(A, Atype, sa, batch), bs = Strided(B, Btype, sb, batch),
+                     cs = Strided(C, Ctype, sc, batch);
+  return GemmTyped(h, ta, tb, m, n, k, alpha, as.data(), Atype, lda, bs.data(), Btype, ldb, beta, cs.data(), Ctype,
+                   ldc, batch, compute);
+}
+
+FAKE_EXPORT cublasStatus_t cublasGemmBatchedEx(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m,
+                                               int n, int k, const void* alpha, const void* const Aarray[],
+                                               cudaDataType Atype, int lda, const void* const Barray[],
+                                               cudaDataType Btype, int ldb, const void* beta, void* const Carray[],
+                                               cudaDataType Ctype, int ldc, int batch, cublasComputeType_t compute,
+                                               cublasGemmAlgo_t) {
+  return GemmTyped(h, ta, tb, m, n, k, alpha, Aarray, Atype, lda, Barray, Btype, ldb, beta, Carray, Ctype, ldc, batch,
+                   compute);
+}
+
+FAKE_EXPORT cublasStatus_t cublasSgemmBatched(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m,
+                                              int n, int k, const float* alpha, const float* const Aarray[], int lda,
+                                              const float* const Barray[], int ldb, const float* beta,
+                                              float* const Carray[], int ldc, int batch) {
+  return GemmTyped(h, ta, tb, m, n, k, alpha, reinterpret_cast<const void* const*>(Aarray), CUDA_R_32F, lda,
+                   reinterpret_cast<const void* const*>(Barray), CUDA_R_32F, ldb, beta,
+                   reinterpret_cast<void* const*>(Carray), CUDA_R_32F, ldc, batch, CUBLAS_COMPUTE_32F);
+}
+
+FAKE_EXPORT cublasStatus_t cublasDgemmBatched(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m,
+                                              int n, int k, const double* alpha, const double* const Aarray[],
+                                              int lda, const double* const Barray[], int ldb, const double* beta,
+                                              double* const Carray[], int ldc, int batch) {
+  return GemmTyped(h, ta, tb, m, n, k, alpha, reinterpret_cast<const void* const*>(Aarray), CUDA_R_64F, lda,
+                   reinterpret_cast<const void* const*>(Barray), CUDA_R_64F, ldb, beta,
+                   reinterpret_cast<void* const*>(Carray), CUDA_R_64F, ldc, batch, CUBLAS_COMPUTE_64F);
 }
