@@ -32,11 +32,50 @@ bool Times(unsigned __int128* a, int64_t b) {
   return *a <= UINT64_MAX;
 }
 
+// The elements a side of an advanced layout spans, from its first to its
+// last: (batch-1)*dist + stride*(sum_d (m_d-1) * prod_{e>d} embed_e) + 1,
+// m the side's logical dimensions. Every value is positive (dist >= 0) and
+// fits 32 bits, so that three products of them fit 128.
+bool SpanElements(const int64_t m[3], int rank, const int64_t embed[3], int64_t stride, int64_t dist, int64_t batch,
+                  unsigned __int128* elements) {
+  if (stride < 1 || dist < 0 || batch < 1) return false;
+  unsigned __int128 last = 0, pitch = 1;
+  for (int d = rank - 1; d >= 0; --d) {
+    if (m[d] < 1 || embed[d] < 1) return false;
+    last += static_cast<unsigned __int128>(m[d] - 1) * pitch;
+    pitch *= static_cast<unsigned __int128>(embed[d]);
+  }
+  *elements = static_cast<unsigned __int128>(batch - 1) * static_cast<uint64_t>(dist) +
+              last * static_cast<uint64_t>(stride) + 1;
+  return true;
+}
+
+bool AdvancedExecBytes(const PlanShape& shape, const Elements& e, uint64_t* in, uint64_t* out) {
+  int64_t real[3], complex[3];
+  for (int d = 0; d < shape.rank; ++d) {
+    if (shape.n[d] < 1) return false;
+    real[d] = complex[d] = shape.n[d];
+  }
+  if (e.real_in || e.real_out) complex[shape.rank - 1] = shape.n[shape.rank - 1] / 2 + 1;
+  unsigned __int128 in_elements = 0, out_elements = 0;
+  if (!SpanElements(e.real_in ? real : complex, shape.rank, shape.in_embed, shape.in_stride, shape.in_dist,
+                    shape.batch, &in_elements) ||
+      !SpanElements(e.real_out ? real : complex, shape.rank, shape.out_embed, shape.out_stride, shape.out_dist,
+                    shape.batch, &out_elements)) {
+    return false;
+  }
+  if (in_elements > UINT64_MAX / e.in || out_elements > UINT64_MAX / e.out) return false;
+  *in = static_cast<uint64_t>(in_elements * e.in);
+  *out = static_cast<uint64_t>(out_elements * e.out);
+  return true;
+}
+
 }  // namespace
 
 bool ExecBytes(const PlanShape& shape, uint64_t* in, uint64_t* out) {
   const Elements e = ElementsOf(shape.type);
   if (e.in == 0 || shape.rank < 1 || shape.rank > 3) return false;
+  if (shape.advanced) return AdvancedExecBytes(shape, e, in, out);
   // The real side: every point; the complex side of a real transform: the
   // last dimension halved (Hermitian symmetry), nz/2+1.
   unsigned __int128 real_points = 1, complex_points = 1;
@@ -80,17 +119,14 @@ bool PlanTable::WorkAreaAllowed(const AllocationTable& memory, int64_t plan, uin
 
 // ---- Hooks -------------------------------------------------------------------
 
-int RecordPlan(LibraryCallContext& c, int64_t plan, int rank, int64_t nx, int64_t ny, int64_t nz, int64_t type,
-               int64_t batch) {
+namespace {
+
+// Records `shape` for `plan` (forgetting what was recorded) with the work
+// size cuFFT answers for it; a shape whose ranges cannot be computed leaves
+// the plan unplanned for the worker.
+int RecordShape(LibraryCallContext& c, int64_t plan, PlanShape shape) {
   PlanTable& plans = c.state().Extension<PlanTable>();
   plans.Forget(plan);
-  PlanShape shape;
-  shape.type = static_cast<int>(type);
-  shape.rank = rank;
-  shape.n[0] = nx;
-  shape.n[1] = ny;
-  shape.n[2] = nz;
-  shape.batch = batch;
   uint64_t in = 0, out = 0;
   if (!ExecBytes(shape, &in, &out)) return c.invalid_value();
   int real = 0;
@@ -101,6 +137,49 @@ int RecordPlan(LibraryCallContext& c, int64_t plan, int rank, int64_t nx, int64_
   shape.work_size = work_size;
   plans.Record(plan, shape);
   return 0;
+}
+
+}  // namespace
+
+int RecordPlan(LibraryCallContext& c, int64_t plan, int rank, int64_t nx, int64_t ny, int64_t nz, int64_t type,
+               int64_t batch) {
+  PlanShape shape;
+  shape.type = static_cast<int>(type);
+  shape.rank = rank;
+  shape.n[0] = nx;
+  shape.n[1] = ny;
+  shape.n[2] = nz;
+  shape.batch = batch;
+  return RecordShape(c, plan, shape);
+}
+
+int RecordPlanMany(LibraryCallContext& c, int64_t plan, int64_t rank, const int* n, const int* inembed,
+                   int64_t istride, int64_t idist, const int* onembed, int64_t ostride, int64_t odist, int64_t type,
+                   int64_t batch) {
+  if (rank < 1 || rank > 3 || n == nullptr) {
+    ForgetPlan(c, plan);
+    return c.invalid_value();
+  }
+  PlanShape shape;
+  shape.type = static_cast<int>(type);
+  shape.rank = static_cast<int>(rank);
+  for (int d = 0; d < shape.rank; ++d) shape.n[d] = n[d];
+  shape.batch = batch;
+  shape.advanced = inembed != nullptr && onembed != nullptr;
+  if (shape.advanced) {
+    for (int d = 0; d < shape.rank; ++d) shape.in_embed[d] = inembed[d], shape.out_embed[d] = onembed[d];
+    shape.in_stride = istride, shape.in_dist = idist, shape.out_stride = ostride, shape.out_dist = odist;
+  }
+  return RecordShape(c, plan, shape);
+}
+
+int CheckManyShape(LibraryCallContext& c, int64_t rank, const int* n) {
+  return rank >= 1 && rank <= 3 && n != nullptr ? 0 : c.invalid_value();
+}
+
+int ReplanMany(LibraryCallContext& c, int64_t plan, int64_t rank, const int* n) {
+  ForgetPlan(c, plan);
+  return CheckManyShape(c, rank, n);
 }
 
 int ForgetPlan(LibraryCallContext& c, int64_t plan) {

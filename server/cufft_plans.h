@@ -8,9 +8,11 @@
 // library's invalid-value status). Sizes are computed in 128-bit
 // arithmetic, refused above 64 bits, whatever the recorded shape.
 //
-// Only the basic layouts (Plan1d/2d/3d, MakePlan1d/2d/3d) are forwarded:
-// contiguous batches, the real side of R2C/C2R the dense nx*ny*nz reals, the
-// complex side nx*ny*(nz/2+1) (the last dimension halved).
+// The basic layouts (Plan1d/2d/3d, MakePlan1d/2d/3d, PlanMany without
+// embeds): contiguous batches, the real side of R2C/C2R the dense nx*ny*nz
+// reals, the complex side nx*ny*(nz/2+1) (the last dimension halved). And
+// PlanMany's advanced layout: each side's span from its embed, stride and
+// distance (PlanShape).
 #pragma once
 
 #include <cstdint>
@@ -31,6 +33,12 @@ struct PlanShape {
   int64_t batch = 1;
   uint64_t work_size = 0;   // bytes of work area (cufftGetSize)
   uint64_t work_area = 0;   // the device pointer SetWorkArea gave, 0 if none
+  // cufftPlanMany's advanced layout (both embeds given; otherwise the basic
+  // one): element (i_0.., batch b) of a side lies at
+  // b*dist + stride*(sum_d i_d * prod_{e>d} embed[e]) elements.
+  bool advanced = false;
+  int64_t in_embed[3] = {1, 1, 1}, in_stride = 1, in_dist = 0;
+  int64_t out_embed[3] = {1, 1, 1}, out_stride = 1, out_dist = 0;
 };
 
 // The bytes an Exec of `shape` reads from its input and writes to its
@@ -64,6 +72,16 @@ class PlanTable {
 // unplanned for the worker (its Execs are refused).
 int RecordPlan(LibraryCallContext& c, int64_t plan, int rank, int64_t nx, int64_t ny, int64_t nz, int64_t type,
                int64_t batch);
+// The same for PlanMany and MakePlanMany: n, inembed, onembed are `rank`
+// ints or null (null embeds: the basic layout, as cuFFT ignores the
+// advanced parameters then).
+int RecordPlanMany(LibraryCallContext& c, int64_t plan, int64_t rank, const int* n, const int* inembed,
+                   int64_t istride, int64_t idist, const int* onembed, int64_t ostride, int64_t odist, int64_t type,
+                   int64_t batch);
+// Before PlanMany: a rank of 1 to 3 and its dimensions (cuFFT reads n).
+int CheckManyShape(LibraryCallContext& c, int64_t rank, const int* n);
+// Before MakePlanMany: ForgetPlan, then CheckManyShape.
+int ReplanMany(LibraryCallContext& c, int64_t plan, int64_t rank, const int* n);
 // Before a MakePlan re-plans the handle (whatever the call does, the old
 // shape no longer holds) and after Destroy.
 int ForgetPlan(LibraryCallContext& c, int64_t plan);

@@ -21,6 +21,49 @@ PlanShape Shape(int type, int rank, int64_t nx, int64_t ny, int64_t nz, int64_t 
   return s;
 }
 
+// PlanMany's advanced layout: `side` = {embed..., stride, dist}.
+PlanShape Advanced(PlanShape s, std::initializer_list<int64_t> in, std::initializer_list<int64_t> out) {
+  s.advanced = true;
+  auto fill = [&](std::initializer_list<int64_t> side, int64_t* embed, int64_t* stride, int64_t* dist) {
+    auto it = side.begin();
+    for (int d = 0; d < s.rank; ++d) embed[d] = *it++;
+    *stride = *it++;
+    *dist = *it;
+  };
+  fill(in, s.in_embed, &s.in_stride, &s.in_dist);
+  fill(out, s.out_embed, &s.out_stride, &s.out_dist);
+  return s;
+}
+
+TEST_CASE("cuFFT plans: Exec bytes of advanced layouts", "[server_cufft_plans]") {
+  uint64_t in = 0, out = 0;
+  // Columns of an 8 x 5 matrix: the last column's last element is 7*5 + 4.
+  REQUIRE(ExecBytes(Advanced(Shape(CUFFT_C2C, 1, 8, 1, 1, 5), {8, 5, 1}, {8, 1, 8}), &in, &out));
+  CHECK(in == 40 * 8);
+  CHECK(out == 40 * 8);
+  // Every other element: 64 points span 127 elements.
+  REQUIRE(ExecBytes(Advanced(Shape(CUFFT_C2C, 1, 64, 1, 1, 1), {128, 2, 128}, {128, 1, 64}), &in, &out));
+  CHECK(in == 127 * 8);
+  CHECK(out == 64 * 8);
+  // Padded real batches (16 every 20), half spectra (9 every 9).
+  REQUIRE(ExecBytes(Advanced(Shape(CUFFT_R2C, 1, 16, 1, 1, 3), {20, 1, 20}, {9, 1, 9}), &in, &out));
+  CHECK(in == (2 * 20 + 16) * 4);
+  CHECK(out == 27 * 8);
+  // 2D rows padded to 8: batch 1 ends at 32 + 3*8 + 5.
+  REQUIRE(ExecBytes(Advanced(Shape(CUFFT_Z2Z, 2, 4, 6, 1, 2), {4, 8, 1, 32}, {4, 6, 1, 24}), &in, &out));
+  CHECK(in == (32 + 3 * 8 + 5 + 1) * 16);
+  CHECK(out == 48 * 16);
+  // A zero stride, a negative distance, a zero embed: refused.
+  CHECK_FALSE(ExecBytes(Advanced(Shape(CUFFT_C2C, 1, 8, 1, 1, 2), {8, 0, 8}, {8, 1, 8}), &in, &out));
+  CHECK_FALSE(ExecBytes(Advanced(Shape(CUFFT_C2C, 1, 8, 1, 1, 2), {8, 1, -8}, {8, 1, 8}), &in, &out));
+  CHECK_FALSE(ExecBytes(Advanced(Shape(CUFFT_C2C, 2, 8, 8, 1, 1), {8, 0, 1, 64}, {8, 8, 1, 64}), &in, &out));
+  // Hostile 32-bit values everywhere: refused above 64 bits, not wrapped.
+  const int64_t big = 0x7fffffff;
+  CHECK_FALSE(ExecBytes(Advanced(Shape(CUFFT_Z2Z, 3, big, big, big, big), {big, big, big, big, big},
+                                 {big, big, big, big, big}),
+                        &in, &out));
+}
+
 TEST_CASE("cuFFT plans: Exec bytes of each transform type", "[server_cufft_plans]") {
   uint64_t in = 0, out = 0;
   REQUIRE(ExecBytes(Shape(CUFFT_C2C, 1, 64, 1, 1, 3), &in, &out));

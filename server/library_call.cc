@@ -161,6 +161,26 @@ bool LibraryCallContext::Scalar(int64_t handle, size_t size, const void** p) {
   return true;
 }
 
+bool LibraryCallContext::Ints(__int128 count, int** p) {
+  int64_t present = 0;
+  if (!Value(&present) || (present != 0 && present != 1)) return false;
+  if (present == 0) {
+    *p = nullptr;
+    return true;
+  }
+  if (count < 0 || count > kMaxInts) return false;
+  // One element at least, so that an empty array is not a null pointer.
+  int_arrays_.push_back(std::make_unique<std::vector<int>>(static_cast<size_t>(count) + 1, 0));
+  std::vector<int>& ints = *int_arrays_.back();
+  for (size_t i = 0; i < static_cast<size_t>(count); ++i) {
+    int64_t v = 0;
+    if (!Int32(&v)) return false;
+    ints[i] = static_cast<int>(v);
+  }
+  *p = ints.data();
+  return true;
+}
+
 bool LibraryCallContext::DataType(int64_t* v) { return Int32(v) && CudaDataTypeBytes(*v) != 0; }
 
 bool LibraryCallContext::TypedScalar(int64_t handle, int64_t type, const void** p) {

@@ -154,6 +154,10 @@ class LibraryCallContext {
   bool TypedScalar(int64_t handle, int64_t type, const void** p);
   // A cudaDataType naming an element type CudaDataTypeBytes sizes.
   bool DataType(int64_t* v);
+  // A host array of `count` ints (at most kMaxInts, client/libs/library_call.h's
+  // cap too), or null: *p is the call's copy, valid until the call ends.
+  bool Ints(__int128 count, int** p);
+  static constexpr int64_t kMaxInts = 16;
   // A result: the reply's (host mode) or a device pointer (device mode).
   bool Result(int64_t handle, size_t size, void** p);
   // Every value and byte was read.
@@ -207,6 +211,8 @@ class LibraryCallContext {
   // Host-mode scalars copied out of the payload: a scalar's bytes sit at any
   // offset there, and the library loads them as double or cuDoubleComplex.
   std::vector<std::unique_ptr<std::array<uint64_t, 2>>> scalars_;
+  // Host int arrays copied out of the values (Ints).
+  std::vector<std::unique_ptr<std::vector<int>>> int_arrays_;
   std::vector<int64_t> out_values_;
   std::vector<uint8_t> out_bytes_;
 };

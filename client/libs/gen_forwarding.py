@@ -49,6 +49,11 @@ int64 vector; bytes: LibraryCall.bytes):
                            which the worker refuses unless
                            common/cuda_data_type_bytes.h sizes it; usable
                            in a SIZE as CudaDataTypeBytes(ARG)
+  i32s[COUNT]              value: 0 for a null pointer, else 1 and the
+                           COUNT ints of a host array (cuFFT's n, inembed,
+                           onembed; at most 16); travels last, COUNT being
+                           an expression of other arguments; the worker
+                           passes its copy (or null), and hooks get an int*
   dptrs[COUNT][SIZE]       value: the device pointer of an array of COUNT
                            device pointers, each to SIZE bytes (the batched
                            GEMMs' Aarray); the worker reads the array back
@@ -84,6 +89,7 @@ OUT_VALUE_KINDS = ("handle.new", "stream.out", "i32.out", "enum.out", "u64.out")
 CLASSED = re.compile(r"^(handle|handle\.new|handle\.del)\((\w+)\)$")
 TYPED_SCALAR = re.compile(r"^scalar\.typed\((\w+)\)$")
 COMPUTE_SCALAR = re.compile(r"^scalar\.compute\((\w+),(\w+)\)$")
+INT_ARRAY = re.compile(r"^i32s\[(.+)\]$")
 POINTER_ARRAY = re.compile(r"^dptrs\[([^\]]+)\]\[(.+)\]$")
 # The kinds whose values a SIZE or COUNT expression may name.
 SIZE_KINDS = ("i32", "i64", "u32", "u64", "enum", "pointer_mode", "dtype")
@@ -92,7 +98,7 @@ SIZE_KINDS = ("i32", "i64", "u32", "u64", "enum", "pointer_mode", "dtype")
 def travels_last(kind):
     """Scalars whose size depends on other arguments: the worker must have
     decoded those first."""
-    return bool(TYPED_SCALAR.match(kind) or COMPUTE_SCALAR.match(kind))
+    return bool(TYPED_SCALAR.match(kind) or COMPUTE_SCALAR.match(kind) or INT_ARRAY.match(kind))
 
 
 def base_kind(kind):
@@ -129,7 +135,7 @@ def forwardable(kind):
                      "f32", "f64", "enum", "pointer_mode", "i32.out", "enum.out", "u64.out", "dptr.hook", "dtype")
             or re.match(r"^(scalar|result)\.(f16|f32|f64)$", kind) or re.match(r"^dptr\[.+\]$", kind)
             or CLASSED.match(kind) or TYPED_SCALAR.match(kind) or COMPUTE_SCALAR.match(kind)
-            or POINTER_ARRAY.match(kind))
+            or POINTER_ARRAY.match(kind) or INT_ARRAY.match(kind))
 
 
 def check_forwardable(library, forwards, fail):
@@ -231,6 +237,8 @@ def client_thunk(library, function_id, name, args, prototype):
             after.append(f"  *{arg} = static_cast<std::remove_pointer_t<decltype({arg})>>(call.TakeStream());")
         elif kind in ("i32", "i64", "u32", "u64", "enum", "dtype"):
             lines.append(f"  call.Value(static_cast<int64_t>({arg}));")
+        elif INT_ARRAY.match(kind):
+            lines.append(f"  call.Ints({arg}, static_cast<int64_t>({INT_ARRAY.match(kind).group(1)}));")
         elif kind == "f32":
             lines.append(f"  call.ValueF32({arg});")
         elif kind == "f64":
@@ -300,6 +308,8 @@ def c_type(kind, library):
         return "int*" if kind == "handle.new" else "int"
     if kind == "u64.out":
         return "size_t*"
+    if INT_ARRAY.match(kind):
+        return "int*"
     if kind in C_TYPE:
         return C_TYPE[kind]
     if kind.startswith("scalar."):
@@ -340,6 +350,11 @@ def worker_function(library, name, args, classes):
             lines.append(f"  const void* {arg} = nullptr;")
             lines.append(f"  if (!c.Scalar({handle}, CublasScaleBytes({compute.group(1)}, {compute.group(2)}), "
                          f"&{arg})) {refuse}")
+            call_args[arg] = arg
+        elif INT_ARRAY.match(kind):
+            count = size_expression(INT_ARRAY.match(kind).group(1), [a for a, k in args if k in SIZE_KINDS])
+            lines.append(f"  int* {arg} = nullptr;")
+            lines.append(f"  if (!c.Ints({count}, &{arg})) {refuse}")
             call_args[arg] = arg
         elif kind == "dtype":
             lines.append(f"  int64_t {arg} = 0;")

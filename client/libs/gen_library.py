@@ -53,7 +53,7 @@ except ImportError:
 ARG_KINDS = re.compile(
     r"^(handle(\.new|\.del)?(\(\w+\))?|stream(\.out)?|i32(\.out)?|i64|u32|u64(\.out)?|f32|f64|enum(\.out)?|pointer_mode|"
     r"scalar\.(f16|f32|f64)|scalar\.typed\(\w+\)|scalar\.compute\(\w+,\w+\)|result\.(f16|f32|f64)|dptr\[.+\]|"
-    r"dptrs\[[^\]]+\]\[.+\]|dptr\.hook|dtype)$")
+    r"dptrs\[[^\]]+\]\[.+\]|dptr\.hook|dtype|i32s\[.+\])$")
 # A forward line's optional worker hooks, after its arguments:
 #   check=HOOK(ARG,...)  called after decoding, before any range check and
 #                        the call: a nonzero status refuses the call
@@ -240,6 +240,8 @@ def check_description(forwards, prototypes, exports):
             if kind in BY_VALUE_TYPES and ptype not in BY_VALUE_TYPES[kind]:
                 fail(f"{name}: {arg}: the kind {kind} is for {' or '.join(BY_VALUE_TYPES[kind])}, "
                      f"the prototype's type is {ptype}")
+            if kind.startswith("i32s[") and ptype not in ("int *", "const int *"):
+                fail(f"{name}: {arg}: the kind {kind} is for int *, the prototype's type is {ptype}")
             if ptype in FLOAT_KINDS and kind != FLOAT_KINDS[ptype]:
                 fail(f"{name}: {arg}: the prototype's type is {ptype}, which only the kind {FLOAT_KINDS[ptype]} passes")
 

@@ -39,6 +39,18 @@ class LibraryCall {
   }
   void Handle(const void* handle) { Value(static_cast<int64_t>(reinterpret_cast<uintptr_t>(handle))); }
   void Pointer(const void* device) { Handle(device); }
+  // A host array of `count` ints, or null: a presence value, then the ints.
+  // More than kMaxInts (server/library_call.h's cap) is refused here.
+  void Ints(const int* p, int64_t count) {
+    if (p == nullptr) return Value(0);
+    if (count < 0 || count > kMaxInts) {
+      refused_ = true;
+      return;
+    }
+    Value(1);
+    for (int64_t i = 0; i < count; ++i) Value(p[i]);
+  }
+  static constexpr int64_t kMaxInts = 16;
   void Stream(const void* stream);
   // An out pointer the library fills: null is refused.
   void NeedOut(const void* out) {

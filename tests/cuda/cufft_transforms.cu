@@ -8,6 +8,8 @@
 //   3D Z2Z forward, 3D D2Z and Z2D
 //   a plan made in two steps (cufftCreate, cufftMakePlan1d with its work
 //   size, cufftGetSize, cufftSetAutoAllocation(0), cufftSetWorkArea) in place
+//   cufftPlanMany and cufftMakePlanMany: basic and advanced layouts (strides,
+//   distances, padded embeds)
 // Tolerance: the largest error over an output, relative to the largest
 // magnitude of its reference, at most 1e-5 (single) or 1e-12 (double): a
 // correct FFT's error grows like eps * log N, these sizes are small, and a
@@ -16,7 +18,8 @@
 // native library does not): an Exec on a destroyed plan, on an unplanned
 // handle, on a plan of another type, on a made-up plan, with a range
 // beyond its allocation, a work area beyond its allocation or freed since,
-// are refused with CUFFT_INVALID_VALUE, and the session still serves.
+// an advanced layout spanning past its allocation, a PlanMany without
+// dimensions or of rank 4, are refused with CUFFT_INVALID_VALUE, and the session still serves.
 #include <cufft.h>
 
 #include <cmath>
@@ -229,6 +232,76 @@ void TwoStepPlan(rtest::Rng& rng, cudaStream_t stream, void* data, rtest::Checks
   CUDA_CHECK(cudaFree(area));
 }
 
+// cufftPlanMany and cufftMakePlanMany: the basic layout (null embeds), then
+// advanced ones: the columns of a row-major matrix (a stride), real batches
+// with padding between them (a distance), and 2D batches whose rows are
+// padded (an embed larger than the dimension).
+void ManyPlans(rtest::Rng& rng, cudaStream_t stream, void* in, void* out, rtest::Checksum& sum) {
+  {  // Basic: 2D C2C, batch 2.
+    int n[2] = {4, 8};
+    std::vector<Complex> x = RandomComplex(rng, 64);
+    ToDevice(in, Interleaved<float>(x));
+    cufftHandle plan = -1;
+    CUFFT_CHECK(cufftPlanMany(&plan, 2, n, nullptr, 1, 0, nullptr, 1, 0, CUFFT_C2C, 2));
+    CUFFT_CHECK(cufftSetStream(plan, stream));
+    CUFFT_CHECK(cufftExecC2C(plan, static_cast<cufftComplex*>(in), static_cast<cufftComplex*>(out), CUFFT_FORWARD));
+    std::vector<float> y = FromDevice<float>(out, 128, stream);
+    ExpectClose("PlanMany 2D C2C (basic)", ToComplex(y), HostDft(x, {4, 8}, 2, -1), 1e-5);
+    sum.AddVector(y);
+    CUFFT_CHECK(cufftDestroy(plan));
+  }
+  {  // The 5 columns of an 8 x 5 row-major matrix: stride 5, distance 1; out dense.
+    int n[1] = {8}, inembed[1] = {8}, onembed[1] = {8};
+    std::vector<Complex> m = RandomComplex(rng, 40), columns(40);
+    for (int c = 0; c < 5; ++c)
+      for (int r = 0; r < 8; ++r) columns[c * 8 + r] = m[r * 5 + c];
+    ToDevice(in, Interleaved<float>(m));
+    cufftHandle plan = -1;
+    CUFFT_CHECK(cufftPlanMany(&plan, 1, n, inembed, 5, 1, onembed, 1, 8, CUFFT_C2C, 5));
+    CUFFT_CHECK(cufftSetStream(plan, stream));
+    CUFFT_CHECK(cufftExecC2C(plan, static_cast<cufftComplex*>(in), static_cast<cufftComplex*>(out), CUFFT_FORWARD));
+    std::vector<float> y = FromDevice<float>(out, 80, stream);
+    ExpectClose("PlanMany 1D C2C columns", ToComplex(y), HostDft(columns, {8}, 5, -1), 1e-5);
+    sum.AddVector(y);
+    CUFFT_CHECK(cufftDestroy(plan));
+  }
+  {  // Real batches of 16 every 20 floats; their half spectra every 9 complex.
+    int n[1] = {16}, inembed[1] = {20}, onembed[1] = {9};
+    std::vector<float> x(60, 0.0f);
+    std::vector<Complex> dense;
+    for (int b = 0; b < 3; ++b)
+      for (int i = 0; i < 16; ++i) dense.push_back(x[b * 20 + i] = rng.Float(-1, 1));
+    ToDevice(in, x);
+    cufftHandle plan = -1;
+    CUFFT_CHECK(cufftPlanMany(&plan, 1, n, inembed, 1, 20, onembed, 1, 9, CUFFT_R2C, 3));
+    CUFFT_CHECK(cufftSetStream(plan, stream));
+    CUFFT_CHECK(cufftExecR2C(plan, static_cast<cufftReal*>(in), static_cast<cufftComplex*>(out)));
+    std::vector<float> y = FromDevice<float>(out, 54, stream);
+    ExpectClose("PlanMany 1D R2C padded", ToComplex(y), Half(HostDft(dense, {16}, 3, -1), {16}, 3), 1e-5);
+    sum.AddVector(y);
+    CUFFT_CHECK(cufftDestroy(plan));
+  }
+  {  // MakePlanMany: 2D Z2Z 4 x 6, batch 2, input rows padded to 8, batches every 32.
+    int n[2] = {4, 6}, inembed[2] = {4, 8}, onembed[2] = {4, 6};
+    std::vector<Complex> x = RandomComplex(rng, 64), dense;
+    for (int b = 0; b < 2; ++b)
+      for (int r = 0; r < 4; ++r)
+        for (int c = 0; c < 6; ++c) dense.push_back(x[b * 32 + r * 8 + c]);
+    ToDevice(in, Interleaved<double>(x));
+    cufftHandle plan = -1;
+    size_t work = 0;
+    CUFFT_CHECK(cufftCreate(&plan));
+    CUFFT_CHECK(cufftMakePlanMany(plan, 2, n, inembed, 1, 32, onembed, 1, 24, CUFFT_Z2Z, 2, &work));
+    CUFFT_CHECK(cufftSetStream(plan, stream));
+    CUFFT_CHECK(cufftExecZ2Z(plan, static_cast<cufftDoubleComplex*>(in), static_cast<cufftDoubleComplex*>(out),
+                             CUFFT_FORWARD));
+    std::vector<double> y = FromDevice<double>(out, 96, stream);
+    ExpectClose("MakePlanMany 2D Z2Z padded", ToComplex(y), HostDft(dense, {4, 6}, 2, -1), 1e-12);
+    sum.AddVector(y);
+    CUFFT_CHECK(cufftDestroy(plan));
+  }
+}
+
 // Under rcuda our libcudart exports its private call (client/private_library_abi.h).
 bool UnderRcuda() { return rtest::PrivateLibraryCall() != nullptr; }
 
@@ -283,6 +356,19 @@ void SessionChecks(cudaStream_t stream) {
     CUFFT_EXPECT(cufftExecC2C(bare, c, c, CUFFT_FORWARD), CUFFT_INVALID_VALUE);
   }
   CUFFT_CHECK(cufftDestroy(bare));
+  // An advanced layout whose span is beyond the allocation (64 points every
+  // other element: 127 elements of 64), no dimensions, rank 4.
+  int n64[1] = {64}, embed64[1] = {128};
+  cufftHandle strided = -1;
+  CUFFT_CHECK(cufftPlanMany(&strided, 1, n64, embed64, 2, 128, embed64, 1, 64, CUFFT_C2C, 1));
+  CUFFT_EXPECT(cufftExecC2C(strided, c, reinterpret_cast<cufftComplex*>(z), CUFFT_FORWARD),
+               CUFFT_INVALID_VALUE);
+  CUFFT_CHECK(cufftDestroy(strided));
+  cufftHandle shapeless = -1;
+  CUFFT_EXPECT(cufftPlanMany(&shapeless, 1, nullptr, nullptr, 1, 0, nullptr, 1, 0, CUFFT_C2C, 1),
+               CUFFT_INVALID_VALUE);
+  int n4[4] = {2, 2, 2, 2};
+  CUFFT_EXPECT(cufftPlanMany(&shapeless, 4, n4, nullptr, 1, 0, nullptr, 1, 0, CUFFT_C2C, 1), CUFFT_INVALID_VALUE);
   // A destroyed plan, and a made-up one.
   cufftHandle gone = plan;
   CUFFT_CHECK(cufftDestroy(plan));
@@ -320,6 +406,7 @@ int main(int argc, char** argv) {
   RealRoundTrip(rng, stream, in, out, sum);
   DoubleTransforms(rng, stream, in, out, sum);
   TwoStepPlan(rng, stream, out, sum);
+  ManyPlans(rng, stream, in, out, sum);
   if (session_checks) SessionChecks(stream);
   CUDA_CHECK(cudaFree(in));
   CUDA_CHECK(cudaFree(out));

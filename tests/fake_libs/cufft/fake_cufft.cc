@@ -37,6 +37,13 @@ struct Plan {
   int rank = 0;
   int n[3] = {1, 1, 1};
   int batch = 1;
+  // Where each side's elements lie (cufftPlanMany's advanced layout; the
+  // basic one is its dense case): element (i_0.., batch b) at
+  // b*dist + stride*(sum_d i_d * prod_{e>d} embed[e]).
+  struct Side {
+    int64_t embed[3] = {1, 1, 1};
+    int64_t stride = 1, dist = 0;
+  } in, out;
   bool auto_allocation = true;
   cudaStream_t stream = nullptr;
 };
@@ -62,13 +69,34 @@ int64_t Points(const Plan& p) {
 
 bool IsReal(cufftType t) { return t == CUFFT_R2C || t == CUFFT_C2R || t == CUFFT_D2Z || t == CUFFT_Z2D; }
 
-// The points of the complex side of one transform.
-int64_t ComplexPoints(const Plan& p) {
-  if (!IsReal(p.type)) return Points(p);
-  return Points(p) / p.n[p.rank - 1] * (p.n[p.rank - 1] / 2 + 1);
+// A side's logical dimensions: the complex side of a real transform has the
+// last one halved.
+void SideDims(const Plan& p, bool complex_side, int64_t dims[3]) {
+  for (int d = 0; d < 3; ++d) dims[d] = d < p.rank ? p.n[d] : 1;
+  if (complex_side && IsReal(p.type)) dims[p.rank - 1] = p.n[p.rank - 1] / 2 + 1;
 }
 
-cufftResult MakePlan(Plan* p, int rank, int nx, int ny, int nz, cufftType type, int batch) {
+// The element of `side` holding point `linear` (row-major over `dims`) of batch b.
+int64_t At(const Plan::Side& side, const int64_t dims[3], int rank, int64_t b, int64_t linear) {
+  int64_t offset = 0, pitch = 1;
+  for (int d = rank - 1; d >= 0; --d) {
+    offset += (linear % dims[d]) * pitch;
+    linear /= dims[d];
+    pitch *= side.embed[d];
+  }
+  return b * side.dist + side.stride * offset;
+}
+
+// The advanced layout of cufftPlanMany (null embeds: the basic one).
+struct ManyLayout {
+  const int* inembed = nullptr;
+  int istride = 1, idist = 0;
+  const int* onembed = nullptr;
+  int ostride = 1, odist = 0;
+};
+
+cufftResult MakePlan(Plan* p, int rank, int nx, int ny, int nz, cufftType type, int batch,
+                     const ManyLayout& layout = {}) {
   if (type != CUFFT_C2C && type != CUFFT_Z2Z && !IsReal(type)) return CUFFT_INVALID_TYPE;
   const int n[3] = {nx, ny, nz};
   int64_t points = batch;
@@ -83,6 +111,25 @@ cufftResult MakePlan(Plan* p, int rank, int nx, int ny, int nz, cufftType type, 
   p->rank = rank;
   for (int i = 0; i < 3; ++i) p->n[i] = i < rank ? n[i] : 1;
   p->batch = batch;
+  const bool real_in = type == CUFFT_R2C || type == CUFFT_D2Z, real_out = type == CUFFT_C2R || type == CUFFT_Z2D;
+  int64_t in_dims[3], out_dims[3];
+  SideDims(*p, !real_in, in_dims);
+  SideDims(*p, !real_out, out_dims);
+  for (Plan::Side* side : {&p->in, &p->out}) {
+    const int64_t* dims = side == &p->in ? in_dims : out_dims;
+    *side = Plan::Side{};
+    side->dist = 1;
+    for (int d = 0; d < rank; ++d) side->embed[d] = dims[d], side->dist *= dims[d];
+  }
+  if (layout.inembed != nullptr && layout.onembed != nullptr) {
+    if (layout.istride < 1 || layout.ostride < 1 || layout.idist < 0 || layout.odist < 0) return CUFFT_INVALID_VALUE;
+    for (int d = 0; d < rank; ++d) {
+      if (layout.inembed[d] < 1 || layout.onembed[d] < 1) return CUFFT_INVALID_VALUE;
+      p->in.embed[d] = layout.inembed[d], p->out.embed[d] = layout.onembed[d];
+    }
+    p->in.stride = layout.istride, p->in.dist = layout.idist;
+    p->out.stride = layout.ostride, p->out.dist = layout.odist;
+  }
   return CUFFT_SUCCESS;
 }
 
@@ -143,21 +190,26 @@ cufftResult Exec(cufftHandle h, cufftType type, const void* in, void* out, int d
     case rcuda::fake_libs::FakeLibrary::Wait::kNoDriver: return CUFFT_SETUP_FAILED;
     case rcuda::fake_libs::FakeLibrary::Wait::kFailed: return CUFFT_EXEC_FAILED;
   }
-  const int64_t points = Points(p), half = ComplexPoints(p), last = p.n[p.rank - 1];
+  const int64_t points = Points(p), last = p.n[p.rank - 1];
   const bool real_in = type == CUFFT_R2C || type == CUFFT_D2Z, real_out = type == CUFFT_C2R || type == CUFFT_Z2D;
+  int64_t in_dims[3], out_dims[3];
+  SideDims(p, !real_in, in_dims);
+  SideDims(p, !real_out, out_dims);
+  auto in_at = [&](int64_t b, int64_t linear) { return At(p.in, in_dims, p.rank, b, linear); };
+  auto out_at = [&](int64_t b, int64_t linear) { return At(p.out, out_dims, p.rank, b, linear); };
   // Every batch read before any is written: in place is in place.
   std::vector<std::vector<Complex>> results(p.batch);
   for (int b = 0; b < p.batch; ++b) {
     std::vector<Complex>& data = results[b];
     data.resize(points);
     if (real_in) {
-      for (int64_t i = 0; i < points; ++i) data[i] = static_cast<const T*>(in)[b * points + i];
+      for (int64_t i = 0; i < points; ++i) data[i] = static_cast<const T*>(in)[in_at(b, i)];
     } else if (real_out) {
       // The full spectrum from its Hermitian half: X[k] = conj(X[-k]).
       for (int64_t i = 0; i < points; ++i) {
         const int64_t k_last = i % last, row = i / last;
         if (k_last <= last / 2) {
-          data[i] = Load<T>(in, b * half + row * (last / 2 + 1) + k_last);
+          data[i] = Load<T>(in, in_at(b, row * (last / 2 + 1) + k_last));
           continue;
         }
         int64_t mirrored_row = 0, r = row, scale = 1;
@@ -167,33 +219,34 @@ cufftResult Exec(cufftHandle h, cufftType type, const void* in, void* out, int d
           scale *= n;
           r /= n;
         }
-        data[i] = std::conj(Load<T>(in, b * half + mirrored_row * (last / 2 + 1) + (last - k_last)));
+        data[i] = std::conj(Load<T>(in, in_at(b, mirrored_row * (last / 2 + 1) + (last - k_last))));
       }
     } else {
-      for (int64_t i = 0; i < points; ++i) data[i] = Load<T>(in, b * points + i);
+      for (int64_t i = 0; i < points; ++i) data[i] = Load<T>(in, in_at(b, i));
     }
     Dft(data, p, real_in ? -1 : (real_out ? 1 : (direction == CUFFT_FORWARD ? -1 : 1)));
   }
   for (int b = 0; b < p.batch; ++b) {
     const std::vector<Complex>& data = results[b];
     if (real_out) {
-      for (int64_t i = 0; i < points; ++i) static_cast<T*>(out)[b * points + i] = T(data[i].real());
+      for (int64_t i = 0; i < points; ++i) static_cast<T*>(out)[out_at(b, i)] = T(data[i].real());
     } else if (real_in) {
       for (int64_t i = 0; i < points; ++i) {
         const int64_t k_last = i % last, row = i / last;
-        if (k_last <= last / 2) Store<T>(out, b * half + row * (last / 2 + 1) + k_last, data[i]);
+        if (k_last <= last / 2) Store<T>(out, out_at(b, row * (last / 2 + 1) + k_last), data[i]);
       }
     } else {
-      for (int64_t i = 0; i < points; ++i) Store<T>(out, b * points + i, data[i]);
+      for (int64_t i = 0; i < points; ++i) Store<T>(out, out_at(b, i), data[i]);
     }
   }
   return CUFFT_SUCCESS;
 }
 
-cufftResult NewPlan(cufftHandle* plan, int rank, int nx, int ny, int nz, cufftType type, int batch) {
+cufftResult NewPlan(cufftHandle* plan, int rank, int nx, int ny, int nz, cufftType type, int batch,
+                    const ManyLayout& layout = {}) {
   if (plan == nullptr) return CUFFT_INVALID_VALUE;
   Plan p;
-  cufftResult r = MakePlan(&p, rank, nx, ny, nz, type, batch);
+  cufftResult r = MakePlan(&p, rank, nx, ny, nz, type, batch, layout);
   if (r != CUFFT_SUCCESS) return r;
   std::lock_guard lock(mu);
   *plan = ++last_handle;
@@ -202,11 +255,11 @@ cufftResult NewPlan(cufftHandle* plan, int rank, int nx, int ny, int nz, cufftTy
 }
 
 cufftResult ExistingPlan(cufftHandle plan, int rank, int nx, int ny, int nz, cufftType type, int batch,
-                         size_t* work_size) {
+                         size_t* work_size, const ManyLayout& layout = {}) {
   std::lock_guard lock(mu);
   Plan* p = Find(plan);
   if (p == nullptr) return CUFFT_INVALID_PLAN;
-  cufftResult r = MakePlan(p, rank, nx, ny, nz, type, batch);
+  cufftResult r = MakePlan(p, rank, nx, ny, nz, type, batch, layout);
   if (r == CUFFT_SUCCESS && work_size != nullptr) *work_size = WorkSize(*p);
   return r;
 }
@@ -304,4 +357,21 @@ FAKE_EXPORT cufftResult cufftExecD2Z(cufftHandle plan, cufftDoubleReal* idata, c
 }
 FAKE_EXPORT cufftResult cufftExecZ2D(cufftHandle plan, cufftDoubleComplex* idata, cufftDoubleReal* odata) {
   return Exec<double>(plan, CUFFT_Z2D, idata, odata, CUFFT_INVERSE);
+}
+
+// cufftPlanMany: rank 1 to 3, n[] row-major (n[rank-1] fastest), as the
+// basic plans take nx, ny, nz.
+FAKE_EXPORT cufftResult cufftPlanMany(cufftHandle* plan, int rank, int* n, int* inembed, int istride, int idist,
+                                      int* onembed, int ostride, int odist, cufftType type, int batch) {
+  if (rank < 1 || rank > 3 || n == nullptr) return CUFFT_INVALID_VALUE;
+  return NewPlan(plan, rank, n[0], rank > 1 ? n[1] : 1, rank > 2 ? n[2] : 1, type, batch,
+                 {inembed, istride, idist, onembed, ostride, odist});
+}
+
+FAKE_EXPORT cufftResult cufftMakePlanMany(cufftHandle plan, int rank, int* n, int* inembed, int istride, int idist,
+                                          int* onembed, int ostride, int odist, cufftType type, int batch,
+                                          size_t* work_size) {
+  if (rank < 1 || rank > 3 || n == nullptr) return CUFFT_INVALID_VALUE;
+  return ExistingPlan(plan, rank, n[0], rank > 1 ? n[1] : 1, rank > 2 ? n[2] : 1, type, batch, work_size,
+                      {inembed, istride, idist, onembed, ostride, odist});
 }
