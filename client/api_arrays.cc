@@ -7,6 +7,7 @@
 // keeps their descriptors for the cudaGet*ObjectResourceDesc calls.
 #include <cuda.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -28,7 +29,8 @@ struct ArrayRecord {
   cudaExtent extent{};  // as the program gave it (0 height or depth: fewer dimensions)
   unsigned flags = 0;
   uint64_t row_bytes = 0;
-  uint64_t rows = 1;
+  uint64_t rows = 1;    // per layer
+  uint64_t layers = 1;  // the depth, or the layers of a layered array
 };
 
 struct ObjectRecord {
@@ -99,6 +101,7 @@ cudaError_t MallocArray(cudaArray_t* array, const cudaChannelFormatDesc* desc, c
   record->flags = flags;
   record->row_bytes = uint64_t(extent.width) * rcuda::ArrayElementBytes(format, channels);
   record->rows = extent.height ? extent.height : 1;
+  record->layers = extent.depth ? extent.depth : 1;
   rcuda::Status s = session->ArrayCreate(static_cast<int64_t>(extent.width), static_cast<int64_t>(extent.height),
                                          static_cast<int64_t>(extent.depth), format, channels, flags,
                                          &record->remote);
@@ -124,8 +127,68 @@ cudaError_t CopyStream(const ArrayRecord& a, cudaStream_t stream, bool per_threa
   return cudaSuccess;
 }
 
-cudaError_t CheckRectangle(const ArrayRecord& a, size_t x, size_t y, size_t width, size_t height) {
-  if (x > a.row_bytes || width > a.row_bytes - x || y > a.rows || height > a.rows - y) return cudaErrorInvalidValue;
+// A box of `depth` layers of `height` rows of `width` bytes at byte x, row
+// y, layer z of an array; host or device memory on the other side, its rows
+// `pitch` bytes apart and its layers `slice` bytes apart.
+struct ArrayBox {
+  size_t x = 0, y = 0, z = 0, width = 0, height = 1, depth = 1;
+  void* memory = nullptr;
+  size_t pitch = 0, slice = 0;
+};
+
+cudaError_t CheckBox(const ArrayRecord& a, const ArrayBox& b) {
+  if (b.x > a.row_bytes || b.width > a.row_bytes - b.x || b.y > a.rows || b.height > a.rows - b.y ||
+      b.z > a.layers || b.depth > a.layers - b.z) {
+    return cudaErrorInvalidValue;
+  }
+  return cudaSuccess;
+}
+
+// One layer of a box at a time (the wire's rows count across the layers:
+// row y of layer z is z * rows + y); host rows travel packed.
+cudaError_t CopyBox(const ArrayRecord& a, const ArrayBox& b, bool to_array, cudaMemcpyKind kind, cudaStream_t stream,
+                    bool per_thread, bool async) {
+  if (b.width == 0 || b.height == 0 || b.depth == 0) return cudaSuccess;
+  if (!b.memory) return Fail(cudaErrorInvalidValue);
+  if (b.height > 1 && b.pitch < b.width) return Fail(cudaErrorInvalidPitchValue);
+  if (b.depth > 1 && b.slice < b.pitch * (b.height - 1) + b.width) return Fail(cudaErrorInvalidValue);
+  cudaError_t e = CheckBox(a, b);
+  uint64_t remote = 0;
+  if (e == cudaSuccess) e = CopyStream(a, stream, per_thread, async, &remote);
+  if (e != cudaSuccess) return Fail(e);
+  if (kind == cudaMemcpyDefault) {
+    kind = IsDevice(b.memory) ? cudaMemcpyDeviceToDevice : to_array ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost;
+  }
+  if (kind != cudaMemcpyDeviceToDevice && kind != (to_array ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost)) {
+    return Fail(cudaErrorInvalidMemcpyDirection);
+  }
+  std::vector<uint8_t> packed;
+  for (size_t layer = 0; layer < b.depth; ++layer) {
+    auto* bytes = static_cast<uint8_t*>(b.memory) + layer * b.slice;
+    const uint64_t row = (b.z + layer) * a.rows + b.y;
+    rcuda::Status s;
+    if (kind == cudaMemcpyDeviceToDevice) {
+      s = a.session->ArrayCopyDevice(a.remote, b.x, row, reinterpret_cast<uint64_t>(bytes), b.pitch, b.width,
+                                     b.height, to_array, remote);
+    } else if (b.pitch == b.width || b.height == 1) {
+      s = to_array ? a.session->ArrayCopyFromHost(a.remote, b.x, row, b.width, b.height, remote, bytes)
+                   : a.session->ArrayCopyToHost(a.remote, b.x, row, b.width, b.height, remote, bytes);
+    } else {
+      packed.resize(b.width * b.height);
+      if (to_array) {
+        for (size_t r = 0; r < b.height; ++r) std::memcpy(packed.data() + r * b.width, bytes + r * b.pitch, b.width);
+        s = a.session->ArrayCopyFromHost(a.remote, b.x, row, b.width, b.height, remote, packed.data());
+      } else {
+        // The asynchronous form completes before it returns (as a copy to
+        // pageable memory may).
+        s = a.session->ArrayCopyToHost(a.remote, b.x, row, b.width, b.height, remote, packed.data());
+        for (size_t r = 0; s.ok() && r < b.height; ++r) {
+          std::memcpy(bytes + r * b.pitch, packed.data() + r * b.width, b.width);
+        }
+      }
+    }
+    if (!s.ok()) return Return(s);
+  }
   return cudaSuccess;
 }
 
@@ -133,55 +196,86 @@ cudaError_t ToArray(cudaArray_t dst, size_t x, size_t y, const void* src, size_t
                     cudaMemcpyKind kind, cudaStream_t stream, bool per_thread, bool async) {
   ArrayRecord a;
   if (!FindArray(dst, &a)) return Fail(cudaErrorInvalidResourceHandle);
-  if (width == 0 || height == 0) return cudaSuccess;
-  if (!src) return Fail(cudaErrorInvalidValue);
-  if (height > 1 && spitch < width) return Fail(cudaErrorInvalidPitchValue);
-  cudaError_t e = CheckRectangle(a, x, y, width, height);
-  uint64_t remote = 0;
-  if (e == cudaSuccess) e = CopyStream(a, stream, per_thread, async, &remote);
-  if (e != cudaSuccess) return Fail(e);
-  if (kind == cudaMemcpyDefault) kind = IsDevice(src) ? cudaMemcpyDeviceToDevice : cudaMemcpyHostToDevice;
-  if (kind == cudaMemcpyDeviceToDevice) {
-    return Return(a.session->ArrayCopyDevice(a.remote, x, y, reinterpret_cast<uint64_t>(src), spitch, width, height,
-                                             true, remote));
-  }
-  if (kind != cudaMemcpyHostToDevice) return Fail(cudaErrorInvalidMemcpyDirection);
-  const auto* bytes = static_cast<const uint8_t*>(src);
-  std::vector<uint8_t> packed;
-  if (spitch != width && height > 1) {
-    packed.resize(width * height);
-    for (size_t r = 0; r < height; ++r) std::memcpy(packed.data() + r * width, bytes + r * spitch, width);
-    bytes = packed.data();
-  }
-  return Return(a.session->ArrayCopyFromHost(a.remote, x, y, width, height, remote, bytes));
+  ArrayBox b;
+  b.x = x, b.y = y, b.width = width, b.height = height, b.memory = const_cast<void*>(src), b.pitch = spitch;
+  return CopyBox(a, b, /*to_array=*/true, kind, stream, per_thread, async);
 }
 
 cudaError_t FromArray(void* dst, size_t dpitch, cudaArray_const_t src, size_t x, size_t y, size_t width, size_t height,
                       cudaMemcpyKind kind, cudaStream_t stream, bool per_thread, bool async) {
   ArrayRecord a;
   if (!FindArray(src, &a)) return Fail(cudaErrorInvalidResourceHandle);
-  if (width == 0 || height == 0) return cudaSuccess;
-  if (!dst) return Fail(cudaErrorInvalidValue);
-  if (height > 1 && dpitch < width) return Fail(cudaErrorInvalidPitchValue);
-  cudaError_t e = CheckRectangle(a, x, y, width, height);
-  uint64_t remote = 0;
-  if (e == cudaSuccess) e = CopyStream(a, stream, per_thread, async, &remote);
-  if (e != cudaSuccess) return Fail(e);
-  if (kind == cudaMemcpyDefault) kind = IsDevice(dst) ? cudaMemcpyDeviceToDevice : cudaMemcpyDeviceToHost;
-  if (kind == cudaMemcpyDeviceToDevice) {
-    return Return(a.session->ArrayCopyDevice(a.remote, x, y, reinterpret_cast<uint64_t>(dst), dpitch, width, height,
-                                             false, remote));
+  ArrayBox b;
+  b.x = x, b.y = y, b.width = width, b.height = height, b.memory = dst, b.pitch = dpitch;
+  return CopyBox(a, b, /*to_array=*/false, kind, stream, per_thread, async);
+}
+
+// The bytes of one element of an array.
+uint64_t ElementBytes(const ArrayRecord& a) {
+  return (uint64_t(a.desc.x) + a.desc.y + a.desc.z + a.desc.w) / 8;
+}
+
+// The deprecated 1-D copies: `count` bytes from byte x of row y on, through
+// the ends of rows (the array's rows as one run of bytes): at most a partial
+// first row, whole rows, a partial last row.
+cudaError_t CopyRun(const void* array, size_t x, size_t y, void* memory, size_t count, bool to_array,
+                    cudaMemcpyKind kind, cudaStream_t stream, bool per_thread, bool async) {
+  ArrayRecord a;
+  if (!FindArray(array, &a)) return Fail(cudaErrorInvalidResourceHandle);
+  if (count == 0) return cudaSuccess;
+  if (a.row_bytes == 0 || x >= a.row_bytes || y >= a.rows) return Fail(cudaErrorInvalidValue);
+  const uint64_t start = uint64_t(y) * a.row_bytes + x;
+  if (count > a.row_bytes * a.rows - start) return Fail(cudaErrorInvalidValue);
+  auto* bytes = static_cast<uint8_t*>(memory);
+  size_t done = 0;
+  while (done < count) {
+    const uint64_t at = start + done, row = at / a.row_bytes, column = at % a.row_bytes;
+    ArrayBox b;
+    b.x = column, b.y = row, b.memory = bytes + done;
+    if (column != 0 || count - done < a.row_bytes) {
+      b.width = std::min<uint64_t>(a.row_bytes - column, count - done);
+      b.pitch = b.width;
+    } else {
+      b.width = a.row_bytes, b.pitch = a.row_bytes;
+      b.height = (count - done) / a.row_bytes;
+    }
+    cudaError_t e = CopyBox(a, b, to_array, kind, stream, per_thread, async);
+    if (e != cudaSuccess) return e;
+    done += b.width * b.height;
   }
-  if (kind != cudaMemcpyDeviceToHost) return Fail(cudaErrorInvalidMemcpyDirection);
-  // Packed rows come back; the asynchronous form completes before it
-  // returns (as a copy to pageable memory may).
-  auto* bytes = static_cast<uint8_t*>(dst);
-  if (dpitch == width || height == 1) return Return(a.session->ArrayCopyToHost(a.remote, x, y, width, height, remote, bytes));
-  std::vector<uint8_t> packed(width * height);
-  rcuda::Status s = a.session->ArrayCopyToHost(a.remote, x, y, width, height, remote, packed.data());
-  if (!s.ok()) return Return(s);
-  for (size_t r = 0; r < height; ++r) std::memcpy(bytes + r * dpitch, packed.data() + r * width, width);
   return cudaSuccess;
+}
+
+// Array to array: through a device buffer of the session, on the stream
+// (both arrays must be of one session; arrays of different element sizes
+// are the caller's to refuse).
+cudaError_t ArrayToArray(const void* dst, const void* src, const ArrayBox& to, const ArrayBox& from,
+                         cudaMemcpyKind kind, cudaStream_t stream, bool per_thread, bool async) {
+  ArrayRecord d, s;
+  if (!FindArray(dst, &d) || !FindArray(src, &s)) return Fail(cudaErrorInvalidResourceHandle);
+  if (kind != cudaMemcpyDeviceToDevice && kind != cudaMemcpyDefault) return Fail(cudaErrorInvalidMemcpyDirection);
+  if (d.session != s.session) return Fail(cudaErrorInvalidValue);
+  if (from.width == 0 || from.height == 0 || from.depth == 0) return cudaSuccess;
+  cudaError_t e = CheckBox(d, to);
+  if (e == cudaSuccess) e = CheckBox(s, from);
+  uint64_t remote = 0;
+  if (e == cudaSuccess) e = CopyStream(s, stream, per_thread, async, &remote);
+  if (e != cudaSuccess) return Fail(e);
+  const uint64_t layer_bytes = uint64_t(from.width) * from.height;
+  uint64_t buffer = 0;
+  rcuda::Status st = s.session->MallocAsync(static_cast<int64_t>(layer_bytes * from.depth), remote, 0, &buffer);
+  if (!st.ok()) return Return(st);
+  for (size_t layer = 0; st.ok() && layer < from.depth; ++layer) {
+    const uint64_t at = buffer + layer * layer_bytes;
+    st = s.session->ArrayCopyDevice(s.remote, from.x, (from.z + layer) * s.rows + from.y, at, from.width, from.width,
+                                    from.height, /*to_array=*/false, remote);
+    if (st.ok()) {
+      st = d.session->ArrayCopyDevice(d.remote, to.x, (to.z + layer) * d.rows + to.y, at, from.width, from.width,
+                                      from.height, /*to_array=*/true, remote);
+    }
+  }
+  rcuda::Status freed = s.session->FreeAsync(buffer, remote);
+  return Return(st.ok() ? freed : st);
 }
 
 uint64_t FloatBits(float a, float b) {
@@ -216,6 +310,87 @@ cudaError_t exports::cudaMemcpy2DFromArrayAsync(void* dst, size_t dpitch, cudaAr
                                                 cudaStream_t stream, bool per_thread) {
   return FromArray(dst, dpitch, src, w_offset, h_offset, width, height, kind, stream, per_thread, true);
 }
+
+cudaError_t exports::cudaMemcpyToArray(cudaArray_t dst, size_t w_offset, size_t h_offset, const void* src,
+                                       size_t count, cudaMemcpyKind kind, bool per_thread) {
+  return CopyRun(dst, w_offset, h_offset, const_cast<void*>(src), count, true, kind, nullptr, per_thread, false);
+}
+
+cudaError_t exports::cudaMemcpyToArrayAsync(cudaArray_t dst, size_t w_offset, size_t h_offset, const void* src,
+                                            size_t count, cudaMemcpyKind kind, cudaStream_t stream, bool per_thread) {
+  return CopyRun(dst, w_offset, h_offset, const_cast<void*>(src), count, true, kind, stream, per_thread, true);
+}
+
+cudaError_t exports::cudaMemcpyFromArray(void* dst, cudaArray_const_t src, size_t w_offset, size_t h_offset,
+                                         size_t count, cudaMemcpyKind kind, bool per_thread) {
+  return CopyRun(src, w_offset, h_offset, dst, count, false, kind, nullptr, per_thread, false);
+}
+
+cudaError_t exports::cudaMemcpyFromArrayAsync(void* dst, cudaArray_const_t src, size_t w_offset, size_t h_offset,
+                                              size_t count, cudaMemcpyKind kind, cudaStream_t stream,
+                                              bool per_thread) {
+  return CopyRun(src, w_offset, h_offset, dst, count, false, kind, stream, per_thread, true);
+}
+
+cudaError_t exports::cudaMemcpy2DArrayToArray(cudaArray_t dst, size_t w_offset_dst, size_t h_offset_dst,
+                                              cudaArray_const_t src, size_t w_offset_src, size_t h_offset_src,
+                                              size_t width, size_t height, cudaMemcpyKind kind, bool per_thread) {
+  ArrayBox to, from;
+  to.x = w_offset_dst, to.y = h_offset_dst, to.width = width, to.height = height;
+  from.x = w_offset_src, from.y = h_offset_src, from.width = width, from.height = height;
+  return ArrayToArray(dst, src, to, from, kind, nullptr, per_thread, false);
+}
+
+// Within a row only: the deprecated call's wrapping through rows is not
+// carried for array-to-array copies (refused, not guessed).
+cudaError_t exports::cudaMemcpyArrayToArray(cudaArray_t dst, size_t w_offset_dst, size_t h_offset_dst,
+                                            cudaArray_const_t src, size_t w_offset_src, size_t h_offset_src,
+                                            size_t count, cudaMemcpyKind kind, bool per_thread) {
+  return exports::cudaMemcpy2DArrayToArray(dst, w_offset_dst, h_offset_dst, src, w_offset_src, h_offset_src, count,
+                                           1, kind, per_thread);
+}
+
+namespace rcuda::client {
+
+cudaError_t CopyArrayParms3D(const cudaMemcpy3DParms* p, cudaStream_t stream, bool per_thread, bool async) {
+  if ((p->srcArray && p->srcPtr.ptr) || (p->dstArray && p->dstPtr.ptr)) return Fail(cudaErrorInvalidValue);
+  cudaMemcpyKind kind;
+  std::memcpy(&kind, &p->kind, sizeof kind);
+  // Positions in each side's elements (bytes for memory), the extent in the
+  // array's elements.
+  auto box = [&](const ArrayRecord* a, const cudaPos& pos, const cudaPitchedPtr& ptr, uint64_t element) {
+    ArrayBox b;
+    b.x = a ? pos.x * ElementBytes(*a) : 0;
+    b.y = a ? pos.y : 0;
+    b.z = a ? pos.z : 0;
+    b.width = p->extent.width * element, b.height = p->extent.height, b.depth = p->extent.depth;
+    if (!a) {
+      b.memory = static_cast<char*>(ptr.ptr) + (pos.z * ptr.ysize + pos.y) * ptr.pitch + pos.x;
+      b.pitch = ptr.pitch;
+      b.slice = ptr.pitch * ptr.ysize;
+    }
+    return b;
+  };
+  ArrayRecord src, dst;
+  const bool src_array = p->srcArray != nullptr, dst_array = p->dstArray != nullptr;
+  if ((src_array && !FindArray(p->srcArray, &src)) || (dst_array && !FindArray(p->dstArray, &dst))) {
+    return Fail(cudaErrorInvalidResourceHandle);
+  }
+  if (src_array && dst_array) {
+    if (ElementBytes(src) != ElementBytes(dst)) return Fail(cudaErrorInvalidValue);
+    const uint64_t e = ElementBytes(src);
+    return ArrayToArray(p->dstArray, p->srcArray, box(&dst, p->dstPos, p->dstPtr, e),
+                        box(&src, p->srcPos, p->srcPtr, e), kind, stream, per_thread, async);
+  }
+  const ArrayRecord& a = src_array ? src : dst;
+  const uint64_t e = ElementBytes(a);
+  ArrayBox b = box(&a, src_array ? p->srcPos : p->dstPos, p->srcPtr, e);
+  const ArrayBox memory = box(nullptr, src_array ? p->dstPos : p->srcPos, src_array ? p->dstPtr : p->srcPtr, e);
+  b.memory = memory.memory, b.pitch = memory.pitch, b.slice = memory.slice;
+  return CopyBox(a, b, /*to_array=*/dst_array, kind, stream, per_thread, async);
+}
+
+}  // namespace rcuda::client
 
 extern "C" {
 

@@ -22,6 +22,9 @@ inline Session* CurrentSession(cudaError_t* error) {
   return s;
 }
 
+// cudaMemcpy3D[Async] with a CUDA array on either side (client/api_arrays.cc).
+cudaError_t CopyArrayParms3D(const cudaMemcpy3DParms* p, cudaStream_t stream, bool per_thread, bool async);
+
 }  // namespace rcuda::client
 
 // Declares `session` for the current device, or returns its error.

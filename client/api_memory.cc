@@ -76,7 +76,7 @@ CopySpec Pitched2D(void* dst, size_t dpitch, const void* src, size_t spitch, siz
 
 cudaError_t CopyParms3D(const cudaMemcpy3DParms* p, cudaStream_t stream, bool per_thread, bool async) {
   if (!p) return Fail(cudaErrorInvalidValue);
-  if (p->srcArray || p->dstArray) return Fail(cudaErrorNotSupported);  // CUDA arrays: not supported by rcuda
+  if (p->srcArray || p->dstArray) return CopyArrayParms3D(p, stream, per_thread, async);
   auto at = [](const cudaPitchedPtr& ptr, const cudaPos& pos) {
     return static_cast<char*>(ptr.ptr) + (pos.z * ptr.ysize + pos.y) * ptr.pitch + pos.x;
   };

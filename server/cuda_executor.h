@@ -262,10 +262,15 @@ class CudaExecutor final : public Executor {
     uint64_t height = 1;
     uint64_t depth = 1;
   };
-  // The entry behind an array handle; a copy's rectangle inside its slice 0.
+  // The entry behind an array handle; the one of a copy's rectangle, whose
+  // rows count across the layers (row y of layer z is row z * height + y),
+  // checked inside the array.
   Status ArrayOf(uint64_t handle, const ArrayEntry** entry) REQUIRES(session_thread_);
-  Status ArrayRectangle(uint64_t handle, uint64_t x, uint64_t y, uint64_t width, uint64_t height, CUarray* array)
-      REQUIRES(session_thread_);
+  Status ArrayRectangle(uint64_t handle, uint64_t x, uint64_t y, uint64_t width, uint64_t height,
+                        const ArrayEntry** entry) REQUIRES(session_thread_);
+  // Host to array (`read`) or back (`write`), in bands of a staging chunk.
+  Status ArrayCopyHost(uint64_t handle, uint64_t x, uint64_t y, uint64_t width, uint64_t height, uint64_t stream,
+                       bool to_array, const ChunkReader* read, const ChunkWriter* write) REQUIRES(session_thread_);
   int64_t PoolHandle(CUmemoryPool pool) REQUIRES(session_thread_);
 
   ThreadRole session_thread_;

@@ -36,15 +36,18 @@ Status CudaExecutor::ArrayOf(uint64_t handle, const ArrayEntry** entry) {
 }
 
 Status CudaExecutor::ArrayRectangle(uint64_t handle, uint64_t x, uint64_t y, uint64_t width, uint64_t height,
-                                    CUarray* array) {
+                                    const ArrayEntry** entry) {
   const ArrayEntry* a = nullptr;
   RCUDA_RETURN_IF_ERROR(ArrayOf(handle, &a));
-  if (x > a->row_bytes || width > a->row_bytes - x || y > a->height || height > a->height - y) {
+  // Rows count across the layers: height x depth of them (no overflow: the
+  // array's size was checked when it was made).
+  const uint64_t rows = a->height * a->depth;
+  if (x > a->row_bytes || width > a->row_bytes - x || y > rows || height > rows - y) {
     return Invalid("a copy of " + std::to_string(width) + " bytes x " + std::to_string(height) + " rows at (" +
                    std::to_string(x) + ", " + std::to_string(y) + ") outside a CUDA array of " +
-                   std::to_string(a->row_bytes) + " bytes x " + std::to_string(a->height) + " rows");
+                   std::to_string(a->row_bytes) + " bytes x " + std::to_string(rows) + " rows");
   }
-  *array = a->array;
+  *entry = a;
   return Status::Ok();
 }
 
@@ -163,92 +166,92 @@ Status CudaExecutor::TextureCall(CallOp op, const CallArgs& arg, std::vector<int
   return Status::Ok();
 }
 
-Status CudaExecutor::ArrayCopyFromHost(uint64_t handle, uint64_t x, uint64_t y, uint64_t width, uint64_t height,
-                                       uint64_t stream, const ChunkReader& read) {
+namespace {
+
+// The rows [y, y + height) of an array's rows across its layers (row r is
+// row r % rows_per_layer of layer r / rows_per_layer), cut into pieces of at
+// most `band` rows that do not cross a layer: fn(row in layer, layer, rows,
+// rows done before).
+template <class Fn>
+Status ForEachPiece(uint64_t rows_per_layer, uint64_t y, uint64_t height, uint64_t band, const Fn& fn) {
+  for (uint64_t done = 0; done < height;) {
+    const uint64_t row = (y + done) % rows_per_layer, layer = (y + done) / rows_per_layer;
+    const uint64_t n = std::min({band, height - done, rows_per_layer - row});
+    RCUDA_RETURN_IF_ERROR(fn(row, layer, n, done));
+    done += n;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CudaExecutor::ArrayCopyHost(uint64_t handle, uint64_t x, uint64_t y, uint64_t width, uint64_t height,
+                                   uint64_t stream, bool to_array, const ChunkReader* read, const ChunkWriter* write) {
   CUstream s = nullptr;
-  CUarray array = nullptr;
+  const ArrayEntry* a = nullptr;
   RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
-  RCUDA_RETURN_IF_ERROR(ArrayRectangle(handle, x, y, width, height, &array));
+  RCUDA_RETURN_IF_ERROR(ArrayRectangle(handle, x, y, width, height, &a));
   if (width == 0 || height == 0) return Status::Ok();
   // A band of rows at a time, so that a large array costs the worker's host
   // no more than a staging chunk (or one row).
   const uint64_t band = std::max<uint64_t>(1, kStagingChunk / width);
   std::vector<uint8_t> rows(std::min(band, height) * width);
-  for (uint64_t done = 0; done < height;) {
-    const uint64_t n = std::min(band, height - done);
-    RCUDA_RETURN_IF_ERROR(read(rows.data(), n * width));
+  return ForEachPiece(a->height, y, height, band, [&](uint64_t row, uint64_t layer, uint64_t n, uint64_t) {
+    if (to_array) RCUDA_RETURN_IF_ERROR((*read)(rows.data(), n * width));
     CUDA_MEMCPY3D m{};
-    m.srcMemoryType = CU_MEMORYTYPE_HOST;
-    m.srcHost = rows.data();
-    m.srcPitch = width;
-    m.srcHeight = n;
-    m.dstMemoryType = CU_MEMORYTYPE_ARRAY;
-    m.dstArray = array;
-    m.dstXInBytes = x;
-    m.dstY = y + done;
+    CUmemorytype& host_type = to_array ? m.srcMemoryType : m.dstMemoryType;
+    host_type = CU_MEMORYTYPE_HOST;
+    (to_array ? m.dstMemoryType : m.srcMemoryType) = CU_MEMORYTYPE_ARRAY;
+    if (to_array) {
+      m.srcHost = rows.data(), m.srcPitch = width, m.srcHeight = n;
+      m.dstArray = a->array, m.dstXInBytes = x, m.dstY = row, m.dstZ = layer;
+    } else {
+      m.dstHost = rows.data(), m.dstPitch = width, m.dstHeight = n;
+      m.srcArray = a->array, m.srcXInBytes = x, m.srcY = row, m.srcZ = layer;
+    }
     m.WidthInBytes = width;
     m.Height = n;
     m.Depth = 1;
     RCUDA_RETURN_IF_ERROR(Check(drv_.cuMemcpy3DAsync(&m, s), "cuMemcpy3DAsync"));
-    // The rows are reused once the copy has read them.
+    // The rows are reused (or sent) once the copy is done with them.
     RCUDA_RETURN_IF_ERROR(Check(drv_.cuStreamSynchronize(s), "cuStreamSynchronize"));
-    done += n;
-  }
-  return Status::Ok();
+    return to_array ? Status::Ok() : (*write)(rows.data(), n * width);
+  });
+}
+
+Status CudaExecutor::ArrayCopyFromHost(uint64_t handle, uint64_t x, uint64_t y, uint64_t width, uint64_t height,
+                                       uint64_t stream, const ChunkReader& read) {
+  return ArrayCopyHost(handle, x, y, width, height, stream, /*to_array=*/true, &read, nullptr);
 }
 
 Status CudaExecutor::ArrayCopyToHost(uint64_t handle, uint64_t x, uint64_t y, uint64_t width, uint64_t height,
                                      uint64_t stream, const ChunkWriter& write) {
-  CUstream s = nullptr;
-  CUarray array = nullptr;
-  RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
-  RCUDA_RETURN_IF_ERROR(ArrayRectangle(handle, x, y, width, height, &array));
-  if (width == 0 || height == 0) return Status::Ok();
-  const uint64_t band = std::max<uint64_t>(1, kStagingChunk / width);
-  std::vector<uint8_t> rows(std::min(band, height) * width);
-  for (uint64_t done = 0; done < height;) {
-    const uint64_t n = std::min(band, height - done);
-    CUDA_MEMCPY3D m{};
-    m.srcMemoryType = CU_MEMORYTYPE_ARRAY;
-    m.srcArray = array;
-    m.srcXInBytes = x;
-    m.srcY = y + done;
-    m.dstMemoryType = CU_MEMORYTYPE_HOST;
-    m.dstHost = rows.data();
-    m.dstPitch = width;
-    m.dstHeight = n;
-    m.WidthInBytes = width;
-    m.Height = n;
-    m.Depth = 1;
-    RCUDA_RETURN_IF_ERROR(Check(drv_.cuMemcpy3DAsync(&m, s), "cuMemcpy3DAsync"));
-    RCUDA_RETURN_IF_ERROR(Check(drv_.cuStreamSynchronize(s), "cuStreamSynchronize"));
-    RCUDA_RETURN_IF_ERROR(write(rows.data(), n * width));
-    done += n;
-  }
-  return Status::Ok();
+  return ArrayCopyHost(handle, x, y, width, height, stream, /*to_array=*/false, nullptr, &write);
 }
 
 Status CudaExecutor::ArrayCopyDevice(uint64_t handle, uint64_t x, uint64_t y, uint64_t device, uint64_t pitch,
                                      uint64_t width, uint64_t height, bool to_array, uint64_t stream) {
   CUstream s = nullptr;
-  CUarray array = nullptr;
+  const ArrayEntry* a = nullptr;
   RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
-  RCUDA_RETURN_IF_ERROR(ArrayRectangle(handle, x, y, width, height, &array));
+  RCUDA_RETURN_IF_ERROR(ArrayRectangle(handle, x, y, width, height, &a));
   if (width == 0 || height == 0) return Status::Ok();
-  CUDA_MEMCPY3D m{};
-  CUmemorytype* array_type = to_array ? &m.dstMemoryType : &m.srcMemoryType;
-  CUmemorytype* device_type = to_array ? &m.srcMemoryType : &m.dstMemoryType;
-  *array_type = CU_MEMORYTYPE_ARRAY;
-  *device_type = CU_MEMORYTYPE_DEVICE;
-  (to_array ? m.dstArray : m.srcArray) = array;
-  (to_array ? m.dstXInBytes : m.srcXInBytes) = x;
-  (to_array ? m.dstY : m.srcY) = y;
-  (to_array ? m.srcDevice : m.dstDevice) = device;
-  (to_array ? m.srcPitch : m.dstPitch) = height > 1 ? pitch : width;
-  m.WidthInBytes = width;
-  m.Height = height;
-  m.Depth = 1;
-  return Check(drv_.cuMemcpy3DAsync(&m, s), "cuMemcpy3DAsync");
+  const uint64_t row_pitch = height > 1 ? pitch : width;
+  return ForEachPiece(a->height, y, height, height, [&](uint64_t row, uint64_t layer, uint64_t n, uint64_t done) {
+    CUDA_MEMCPY3D m{};
+    (to_array ? m.dstMemoryType : m.srcMemoryType) = CU_MEMORYTYPE_ARRAY;
+    (to_array ? m.srcMemoryType : m.dstMemoryType) = CU_MEMORYTYPE_DEVICE;
+    (to_array ? m.dstArray : m.srcArray) = a->array;
+    (to_array ? m.dstXInBytes : m.srcXInBytes) = x;
+    (to_array ? m.dstY : m.srcY) = row;
+    (to_array ? m.dstZ : m.srcZ) = layer;
+    (to_array ? m.srcDevice : m.dstDevice) = device + done * row_pitch;
+    (to_array ? m.srcPitch : m.dstPitch) = row_pitch;
+    m.WidthInBytes = width;
+    m.Height = n;
+    m.Depth = 1;
+    return Check(drv_.cuMemcpy3DAsync(&m, s), "cuMemcpy3DAsync");
+  });
 }
 
 }  // namespace rcuda
