@@ -356,10 +356,6 @@ def worker_function(library, name, args, classes):
             lines.append(f"  int* {arg} = nullptr;")
             lines.append(f"  if (!c.Ints({count}, &{arg})) {refuse}")
             call_args[arg] = arg
-        elif kind == "dtype":
-            lines.append(f"  int64_t {arg} = 0;")
-            lines.append(f"  if (!c.DataType(&{arg})) {refuse}")
-            call_args[arg] = f"static_cast<int>({arg})"
         elif kind in ("handle", "handle.del") and int_handles(library):
             lines.append(f"  int64_t {arg} = 0;")
             lines.append(f"  int {arg}_real = 0;")
@@ -392,9 +388,9 @@ def worker_function(library, name, args, classes):
             lines.append(f"  void* {arg}_native = nullptr;")
             call_args[arg] = f"&{arg}_native"
             after.append(f"  if (!c.OutStream({arg}_native)) {refuse}")
-        elif kind in ("i32", "enum", "pointer_mode"):
+        elif kind in ("i32", "enum", "pointer_mode", "dtype"):
             lines.append(f"  int64_t {arg} = 0;")
-            check = "c.PointerMode" if kind == "pointer_mode" else "c.Int32"
+            check = {"pointer_mode": "c.PointerMode", "dtype": "c.DataType"}.get(kind, "c.Int32")
             lines.append(f"  if (!{check}(&{arg})) {refuse}")
             call_args[arg] = f"static_cast<int>({arg})"
             if kind == "pointer_mode":

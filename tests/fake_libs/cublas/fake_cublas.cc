@@ -50,34 +50,53 @@ cublasStatus_t WaitForStream(cublasHandle_t h) {
   return CUBLAS_STATUS_EXECUTION_FAILED;
 }
 
-// The accumulator's type and back: __half through cuda_fp16.h's host
-// conversions, the others by cast.
-template <class Acc, class T>
-Acc Widen(T v) {
-  return static_cast<Acc>(v);
-}
-template <>
-float Widen<float, __half>(__half v) {
-  return __half2float(v);
-}
-template <class T, class Acc>
-T Narrow(Acc v) {
-  return static_cast<T>(v);
-}
-template <>
-__half Narrow<__half, float>(float v) {
-  return __float2half(v);
-}
-
 bool Transposed(cublasOperation_t op) { return op == CUBLAS_OP_T || op == CUBLAS_OP_C; }
 bool ValidOp(cublasOperation_t op) { return op == CUBLAS_OP_N || op == CUBLAS_OP_T || op == CUBLAS_OP_C; }
 
-// C = alpha * op(A) op(B) + beta * C, column-major, batch by batch.
-template <class T, class Acc>
-cublasStatus_t Gemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
-                    const void* alpha_p, const T* A, int lda, long long sa, const T* B, int ldb, long long sb,
-                    const void* beta_p, T* C, int ldc, long long sc, int batch) {
+// One element of a typed matrix, as a double; the double knows the real
+// types of half, single and double precision (the others answer
+// CUBLAS_STATUS_NOT_SUPPORTED, a limit of this test double, not of cuBLAS).
+bool KnownType(cudaDataType t) { return t == CUDA_R_16F || t == CUDA_R_32F || t == CUDA_R_64F; }
+
+double Load(cudaDataType t, const void* base, long long i) {
+  switch (t) {
+    case CUDA_R_16F: return __half2float(static_cast<const __half*>(base)[i]);
+    case CUDA_R_32F: return static_cast<const float*>(base)[i];
+    default: return static_cast<const double*>(base)[i];
+  }
+}
+
+void Store(cudaDataType t, void* base, long long i, double v) {
+  switch (t) {
+    case CUDA_R_16F: static_cast<__half*>(base)[i] = __float2half(static_cast<float>(v)); break;
+    case CUDA_R_32F: static_cast<float*>(base)[i] = static_cast<float>(v); break;
+    default: static_cast<double*>(base)[i] = v; break;
+  }
+}
+
+// The scale type of a compute type (real C only): half, float or double.
+bool ScaleType(cublasComputeType_t compute, cudaDataType* scale) {
+  switch (compute) {
+    case CUBLAS_COMPUTE_16F: case CUBLAS_COMPUTE_16F_PEDANTIC: *scale = CUDA_R_16F; return true;
+    case CUBLAS_COMPUTE_32F: case CUBLAS_COMPUTE_32F_PEDANTIC: case CUBLAS_COMPUTE_32F_FAST_16F:
+    case CUBLAS_COMPUTE_32F_FAST_16BF: case CUBLAS_COMPUTE_32F_FAST_TF32: *scale = CUDA_R_32F; return true;
+    case CUBLAS_COMPUTE_64F: case CUBLAS_COMPUTE_64F_PEDANTIC: *scale = CUDA_R_64F; return true;
+    default: return false;
+  }
+}
+
+// C_b = alpha op(A_b) op(B_b) + beta C_b for each batch b, the matrices
+// given by their base pointers, summed in double.
+cublasStatus_t GemmTyped(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+                         const void* alpha_p, const void* const* As, cudaDataType at, int lda, const void* const* Bs,
+                         cudaDataType bt, int ldb, const void* beta_p, void* const* Cs, cudaDataType ct, int ldc,
+                         int batch, cublasComputeType_t compute) {
   if (h == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+  cudaDataType scale;
+  if (!KnownType(at) || !KnownType(bt) || !KnownType(ct) || !ScaleType(compute, &scale)) {
+    kDouble.Log("GEMM Ex: types %d %d %d, compute %d: not modelled by this double", at, bt, ct, compute);
+    return CUBLAS_STATUS_NOT_SUPPORTED;
+  }
   if (!ValidOp(ta) || !ValidOp(tb) || m < 0 || n < 0 || k < 0 || batch < 0) return CUBLAS_STATUS_INVALID_VALUE;
   int a_rows = Transposed(ta) ? k : m, b_rows = Transposed(tb) ? n : k;
   if (lda < std::max(1, a_rows) || ldb < std::max(1, b_rows) || ldc < std::max(1, m)) {
@@ -86,29 +105,43 @@ cublasStatus_t Gemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb
   if (alpha_p == nullptr || beta_p == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
   cublasStatus_t s = WaitForStream(h);
   if (s != CUBLAS_STATUS_SUCCESS) return s;
-  const Acc alpha = Widen<Acc>(*static_cast<const T*>(alpha_p));
-  const Acc beta = Widen<Acc>(*static_cast<const T*>(beta_p));
+  const double alpha = Load(scale, alpha_p, 0), beta = Load(scale, beta_p, 0);
   for (int b = 0; b < batch; ++b) {
-    const T* a = A + b * sa;
-    const T* bb = B + b * sb;
-    T* c = C + b * sc;
     for (int j = 0; j < n; ++j) {
       for (int i = 0; i < m; ++i) {
-        Acc sum = 0;
+        double sum = 0;
         for (int p = 0; p < k; ++p) {
-          Acc x = Widen<Acc>(Transposed(ta) ? a[p + i * static_cast<long long>(lda)]
-                                            : a[i + p * static_cast<long long>(lda)]);
-          Acc y = Widen<Acc>(Transposed(tb) ? bb[j + p * static_cast<long long>(ldb)]
-                                            : bb[p + j * static_cast<long long>(ldb)]);
-          sum += x * y;
+          sum += Load(at, As[b], Transposed(ta) ? p + i * static_cast<long long>(lda) : i + p * static_cast<long long>(lda)) *
+                 Load(bt, Bs[b], Transposed(tb) ? j + p * static_cast<long long>(ldb) : p + j * static_cast<long long>(ldb));
         }
-        T& out = c[i + j * static_cast<long long>(ldc)];
-        // beta == 0: C is not read (it may hold NaNs), as BLAS documents.
-        out = Narrow<T>(beta == Acc(0) ? alpha * sum : alpha * sum + beta * Widen<Acc>(out));
+        const long long at_c = i + j * static_cast<long long>(ldc);
+        Store(ct, Cs[b], at_c, beta == 0 ? alpha * sum : alpha * sum + beta * Load(ct, Cs[b], at_c));
       }
     }
   }
   return CUBLAS_STATUS_SUCCESS;
+}
+
+// The bases of a strided batch.
+std::vector<void*> Strided(const void* base, cudaDataType t, long long stride, int batch) {
+  const size_t bytes = t == CUDA_R_16F ? 2 : t == CUDA_R_32F ? 4 : 8;
+  std::vector<void*> bases(std::max(batch, 0));
+  for (int b = 0; b < batch; ++b) {
+    bases[b] = const_cast<char*>(static_cast<const char*>(base)) + static_cast<long long>(bytes) * stride * b;
+  }
+  return bases;
+}
+
+
+// The strided GEMMs (and the single ones: one batch) through GemmTyped.
+cublasStatus_t StridedGemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+                           const void* alpha, const void* A, cudaDataType type, int lda, long long sa, const void* B,
+                           int ldb, long long sb, const void* beta, void* C, int ldc, long long sc, int batch,
+                           cublasComputeType_t compute) {
+  if (!KnownType(type)) return CUBLAS_STATUS_NOT_SUPPORTED;
+  std::vector<void*> as = Strided(A, type, sa, batch), bs = Strided(B, type, sb, batch), cs = Strided(C, type, sc, batch);
+  return GemmTyped(h, ta, tb, m, n, k, alpha, as.data(), type, lda, bs.data(), type, ldb, beta, cs.data(), type, ldc,
+                   batch, compute);
 }
 
 // Element i of a strided vector of n, BLAS style (a negative increment
@@ -191,27 +224,28 @@ FAKE_EXPORT cublasStatus_t cublasSetWorkspace_v2(cublasHandle_t handle, void* wo
 FAKE_EXPORT cublasStatus_t cublasSgemm_v2(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
                                           int k, const float* alpha, const float* A, int lda, const float* B, int ldb,
                                           const float* beta, float* C, int ldc) {
-  return Gemm<float, double>(h, ta, tb, m, n, k, alpha, A, lda, 0, B, ldb, 0, beta, C, ldc, 0, 1);
+  return StridedGemm(h, ta, tb, m, n, k, alpha, A, CUDA_R_32F, lda, 0, B, ldb, 0, beta, C, ldc, 0, 1, CUBLAS_COMPUTE_32F);
 }
 
 FAKE_EXPORT cublasStatus_t cublasDgemm_v2(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
                                           int k, const double* alpha, const double* A, int lda, const double* B,
                                           int ldb, const double* beta, double* C, int ldc) {
-  return Gemm<double, double>(h, ta, tb, m, n, k, alpha, A, lda, 0, B, ldb, 0, beta, C, ldc, 0, 1);
+  return StridedGemm(h, ta, tb, m, n, k, alpha, A, CUDA_R_64F, lda, 0, B, ldb, 0, beta, C, ldc, 0, 1, CUBLAS_COMPUTE_64F);
 }
 
-// Half precision, summed in float.
+// Half precision (summed in double by this double).
 FAKE_EXPORT cublasStatus_t cublasHgemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
                                        int k, const __half* alpha, const __half* A, int lda, const __half* B, int ldb,
                                        const __half* beta, __half* C, int ldc) {
-  return Gemm<__half, float>(h, ta, tb, m, n, k, alpha, A, lda, 0, B, ldb, 0, beta, C, ldc, 0, 1);
+  return StridedGemm(h, ta, tb, m, n, k, alpha, A, CUDA_R_16F, lda, 0, B, ldb, 0, beta, C, ldc, 0, 1, CUBLAS_COMPUTE_16F);
 }
 
 FAKE_EXPORT cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb,
                                                      int m, int n, int k, const float* alpha, const float* A, int lda,
                                                      long long sa, const float* B, int ldb, long long sb,
                                                      const float* beta, float* C, int ldc, long long sc, int batch) {
-  return Gemm<float, double>(h, ta, tb, m, n, k, alpha, A, lda, sa, B, ldb, sb, beta, C, ldc, sc, batch);
+  return StridedGemm(h, ta, tb, m, n, k, alpha, A, CUDA_R_32F, lda, sa, B, ldb, sb, beta, C, ldc, sc, batch,
+                     CUBLAS_COMPUTE_32F);
 }
 
 FAKE_EXPORT cublasStatus_t cublasDgemmStridedBatched(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb,
@@ -219,7 +253,8 @@ FAKE_EXPORT cublasStatus_t cublasDgemmStridedBatched(cublasHandle_t h, cublasOpe
                                                      int lda, long long sa, const double* B, int ldb, long long sb,
                                                      const double* beta, double* C, int ldc, long long sc,
                                                      int batch) {
-  return Gemm<double, double>(h, ta, tb, m, n, k, alpha, A, lda, sa, B, ldb, sb, beta, C, ldc, sc, batch);
+  return StridedGemm(h, ta, tb, m, n, k, alpha, A, CUDA_R_64F, lda, sa, B, ldb, sb, beta, C, ldc, sc, batch,
+                     CUBLAS_COMPUTE_64F);
 }
 
 FAKE_EXPORT cublasStatus_t cublasSaxpy_v2(cublasHandle_t h, int n, const float* alpha, const float* x, int incx,
@@ -272,88 +307,6 @@ FAKE_EXPORT cublasStatus_t cublasSnrm2_v2(cublasHandle_t h, int n, const float* 
 
 // ---- The Ex GEMMs and the batched ones --------------------------------------
 
-namespace {
-
-// One element of a typed matrix, as a double; the double knows the real
-// types of half, single and double precision (the others answer
-// CUBLAS_STATUS_NOT_SUPPORTED, a limit of this test double, not of cuBLAS).
-bool KnownType(cudaDataType t) { return t == CUDA_R_16F || t == CUDA_R_32F || t == CUDA_R_64F; }
-
-double Load(cudaDataType t, const void* base, long long i) {
-  switch (t) {
-    case CUDA_R_16F: return __half2float(static_cast<const __half*>(base)[i]);
-    case CUDA_R_32F: return static_cast<const float*>(base)[i];
-    default: return static_cast<const double*>(base)[i];
-  }
-}
-
-void Store(cudaDataType t, void* base, long long i, double v) {
-  switch (t) {
-    case CUDA_R_16F: static_cast<__half*>(base)[i] = __float2half(static_cast<float>(v)); break;
-    case CUDA_R_32F: static_cast<float*>(base)[i] = static_cast<float>(v); break;
-    default: static_cast<double*>(base)[i] = v; break;
-  }
-}
-
-// The scale type of a compute type (real C only): half, float or double.
-bool ScaleType(cublasComputeType_t compute, cudaDataType* scale) {
-  switch (compute) {
-    case CUBLAS_COMPUTE_16F: case CUBLAS_COMPUTE_16F_PEDANTIC: *scale = CUDA_R_16F; return true;
-    case CUBLAS_COMPUTE_32F: case CUBLAS_COMPUTE_32F_PEDANTIC: case CUBLAS_COMPUTE_32F_FAST_16F:
-    case CUBLAS_COMPUTE_32F_FAST_16BF: case CUBLAS_COMPUTE_32F_FAST_TF32: *scale = CUDA_R_32F; return true;
-    case CUBLAS_COMPUTE_64F: case CUBLAS_COMPUTE_64F_PEDANTIC: *scale = CUDA_R_64F; return true;
-    default: return false;
-  }
-}
-
-// C_b = alpha op(A_b) op(B_b) + beta C_b for each batch b, the matrices
-// given by their base pointers, summed in double.
-cublasStatus_t GemmTyped(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
-                         const void* alpha_p, const void* const* As, cudaDataType at, int lda, const void* const* Bs,
-                         cudaDataType bt, int ldb, const void* beta_p, void* const* Cs, cudaDataType ct, int ldc,
-                         int batch, cublasComputeType_t compute) {
-  if (h == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
-  cudaDataType scale;
-  if (!KnownType(at) || !KnownType(bt) || !KnownType(ct) || !ScaleType(compute, &scale)) {
-    kDouble.Log("GEMM Ex: types %d %d %d, compute %d: not modelled by this double", at, bt, ct, compute);
-    return CUBLAS_STATUS_NOT_SUPPORTED;
-  }
-  if (!ValidOp(ta) || !ValidOp(tb) || m < 0 || n < 0 || k < 0 || batch < 0) return CUBLAS_STATUS_INVALID_VALUE;
-  int a_rows = Transposed(ta) ? k : m, b_rows = Transposed(tb) ? n : k;
-  if (lda < std::max(1, a_rows) || ldb < std::max(1, b_rows) || ldc < std::max(1, m)) {
-    return CUBLAS_STATUS_INVALID_VALUE;
-  }
-  if (alpha_p == nullptr || beta_p == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
-  cublasStatus_t s = WaitForStream(h);
-  if (s != CUBLAS_STATUS_SUCCESS) return s;
-  const double alpha = Load(scale, alpha_p, 0), beta = Load(scale, beta_p, 0);
-  for (int b = 0; b < batch; ++b) {
-    for (int j = 0; j < n; ++j) {
-      for (int i = 0; i < m; ++i) {
-        double sum = 0;
-        for (int p = 0; p < k; ++p) {
-          sum += Load(at, As[b], Transposed(ta) ? p + i * static_cast<long long>(lda) : i + p * static_cast<long long>(lda)) *
-                 Load(bt, Bs[b], Transposed(tb) ? j + p * static_cast<long long>(ldb) : p + j * static_cast<long long>(ldb));
-        }
-        const long long at_c = i + j * static_cast<long long>(ldc);
-        Store(ct, Cs[b], at_c, beta == 0 ? alpha * sum : alpha * sum + beta * Load(ct, Cs[b], at_c));
-      }
-    }
-  }
-  return CUBLAS_STATUS_SUCCESS;
-}
-
-// The bases of a strided batch.
-std::vector<void*> Strided(const void* base, cudaDataType t, long long stride, int batch) {
-  const size_t bytes = t == CUDA_R_16F ? 2 : t == CUDA_R_32F ? 4 : 8;
-  std::vector<void*> bases(std::max(batch, 0));
-  for (int b = 0; b < batch; ++b) {
-    bases[b] = const_cast<char*>(static_cast<const char*>(base)) + static_cast<long long>(bytes) * stride * b;
-  }
-  return bases;
-}
-
-}  // namespace
 
 FAKE_EXPORT cublasStatus_t cublasGemmEx(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
                                         int k, const void* alpha, const void* A, cudaDataType Atype, int lda,
