@@ -32,8 +32,9 @@ int main() {
                    CUBLAS_STATUS_EXECUTION_FAILED,
                "cublasSgemmBatched -> EXECUTION_FAILED (no session)");
   // Described in no forward line: unsupported.
-  check.Expect(cublasSgemv_v2(handle, CUBLAS_OP_N, 1, 1, &x, &x, 1, &x, 1, &x, &x, 1) == CUBLAS_STATUS_NOT_SUPPORTED,
-               "cublasSgemv_v2 -> NOT_SUPPORTED");
+  check.Expect(cublasStrmv_v2(handle, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N, CUBLAS_DIAG_UNIT, 1, &x, 1, &x, 1) ==
+                   CUBLAS_STATUS_NOT_SUPPORTED,
+               "cublasStrmv_v2 -> NOT_SUPPORTED");
   check.Expect(cublasSger_v2(handle, 1, 1, &x, &x, 1, &x, 1, &x, 1) == CUBLAS_STATUS_NOT_SUPPORTED,
                "cublasSger_v2 -> NOT_SUPPORTED");
   check.Expect(cublasSger_v2(handle, 1, 1, &x, &x, 1, &x, 1, &x, 1) == CUBLAS_STATUS_NOT_SUPPORTED,
@@ -48,7 +49,7 @@ int main() {
                "cublasSgemm_v2 not logged as unsupported");
   check.Expect(check.Logged("cublasSgemm_v2: the session could not carry the call") == 1,
                "cublasSgemm_v2's lost call logged");
-  check.Expect(check.Logged("cublasSgemv_v2 is not forwarded by rcuda") == 1, "cublasSgemv_v2 logged once");
+  check.Expect(check.Logged("cublasStrmv_v2 is not forwarded by rcuda") == 1, "cublasStrmv_v2 logged once");
   check.Expect(check.Logged("cublasSgemmBatched is not forwarded by rcuda") == 0,
                "cublasSgemmBatched not logged as unsupported");
   check.Expect(check.Logged("cublasSdot is not forwarded by rcuda") == 1, "cublasSdot logged once");

@@ -2,7 +2,8 @@
 // libcublas.so.13; through rcuda it binds to rcuda's, client/libs/). SGEMM
 // (op(B) transposed), DGEMM, HGEMM, strided batched SGEMM, GemmEx in three
 // type combinations, the batched GEMMs (strided Ex; S, D and Ex by arrays of
-// device pointers), SAXPY, SSCAL, SDOT and SNRM2 in both pointer modes, on a
+// device pointers), SAXPY, SSCAL, SDOT and SNRM2 in both pointer modes,
+// their double twins, copies, swaps, ASUM, ISAMAX, GEMV, TRSM and GEAM, on a
 // stream of the program's, against a host reference; the handle's stream, pointer mode, math mode and version read
 // back. Catches arguments forwarded in the wrong order or kind, scalars read
 // in the wrong pointer mode, results that do not come back, work run off its
@@ -379,6 +380,192 @@ void Level1(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Check
   CUBLAS_CHECK(cublasSetPointerMode(h, CUBLAS_POINTER_MODE_HOST));
 }
 
+template <class T>
+T HostAt(const std::vector<T>& m, int ld, int r, int c, bool transposed) {
+  return transposed ? m[c + r * ld] : m[r + c * ld];
+}
+
+// Level 1 in double precision and the data movers; GEMV (both ops), TRSM
+// (left lower, right upper transposed with a unit diagonal), GEAM; ISAMAX's
+// int result in both pointer modes.
+void MoreBlas(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checksum& sum) {
+  const int n = 29;
+  std::vector<double> x(n), y(n);
+  RandomFill(rng, x), RandomFill(rng, y);
+  double *dx = ToDevice(x), *dy = ToDevice(y), *dz = nullptr;
+  CUDA_CHECK(cudaMalloc(&dz, n * sizeof(double)));
+  const double a = -0.75, s = 1.5;
+  double dot = 0, norm = 0;
+  CUBLAS_CHECK(cublasDaxpy(h, n, &a, dx, 1, dy, 1));
+  CUBLAS_CHECK(cublasDscal(h, n, &s, dx, 1));
+  CUBLAS_CHECK(cublasDdot(h, n, dx, 1, dy, 1, &dot));
+  CUBLAS_CHECK(cublasDnrm2(h, n, dy, 1, &norm));
+  CUBLAS_CHECK(cublasDcopy(h, n, dy, 1, dz, 1));
+  CUDA_CHECK(cudaStreamSynchronize(stream));
+  double want_dot = 0, want_norm = 0;
+  for (int i = 0; i < n; ++i) {
+    y[i] += a * x[i];
+    x[i] *= s;
+    want_dot += x[i] * y[i];
+    want_norm += y[i] * y[i];
+  }
+  ExpectClose(FromDevice(dz, n), y, 1e-14, "DAXPY then DCOPY");
+  CHECKF(std::fabs(dot - want_dot) <= 1e-12 * (1 + std::fabs(want_dot)), "DDOT %g, expected %g", dot, want_dot);
+  CHECKF(std::fabs(norm - std::sqrt(want_norm)) <= 1e-12 * (1 + norm), "DNRM2 %g", norm);
+  sum.Add(&dot, sizeof dot), sum.Add(&norm, sizeof norm);
+  CUDA_CHECK(cudaFree(dx));
+  CUDA_CHECK(cudaFree(dy));
+  CUDA_CHECK(cudaFree(dz));
+
+  // SSWAP, SASUM, ISAMAX (host and device results).
+  std::vector<float> u(n), v(n);
+  RandomFill(rng, u), RandomFill(rng, v);
+  u[17] = 5.0f;  // the largest magnitude, once
+  float *du = ToDevice(u), *dv = ToDevice(v);
+  CUBLAS_CHECK(cublasSswap(h, n, du, 1, dv, 1));
+  float asum = 0;
+  int amax = 0;
+  CUBLAS_CHECK(cublasSasum(h, n, dv, 1, &asum));
+  CUBLAS_CHECK(cublasIsamax(h, n, dv, 1, &amax));
+  int* d_amax = nullptr;
+  CUDA_CHECK(cudaMalloc(&d_amax, sizeof(int)));
+  CUBLAS_CHECK(cublasSetPointerMode(h, CUBLAS_POINTER_MODE_DEVICE));
+  CUBLAS_CHECK(cublasIsamax(h, n, dv, 1, d_amax));
+  CUBLAS_CHECK(cublasSetPointerMode(h, CUBLAS_POINTER_MODE_HOST));
+  CUDA_CHECK(cudaStreamSynchronize(stream));
+  int amax_device = 0;
+  CUDA_CHECK(cudaMemcpy(&amax_device, d_amax, sizeof(int), cudaMemcpyDeviceToHost));
+  double want_asum = 0;
+  for (float e : u) want_asum += std::fabs(e);
+  ExpectClose(FromDevice(du, n), v, 0.0, "SSWAP (x)");
+  ExpectClose(FromDevice(dv, n), u, 0.0, "SSWAP (y)");
+  CHECKF(std::fabs(asum - want_asum) <= 1e-5 * want_asum, "SASUM %g, expected %g", asum, want_asum);
+  CHECKF(amax == 18 && amax_device == 18, "ISAMAX %d (device mode %d), expected 18", amax, amax_device);
+  sum.Add(&asum, sizeof asum), sum.Add(&amax, sizeof amax);
+  CUDA_CHECK(cudaFree(du));
+  CUDA_CHECK(cudaFree(dv));
+  CUDA_CHECK(cudaFree(d_amax));
+
+  // GEMV: A 5 x 4 (lda 6); y = 2 A x - y and y = A^T x.
+  {
+    const int m = 5, k = 4, lda = 6;
+    std::vector<float> A(lda * k), xv(k), yv(m), xt(m), yt(k, 0.0f);
+    RandomFill(rng, A), RandomFill(rng, xv), RandomFill(rng, yv), RandomFill(rng, xt);
+    float *dA = ToDevice(A), *dxv = ToDevice(xv), *dyv = ToDevice(yv), *dxt = ToDevice(xt), *dyt = ToDevice(yt);
+    const float two = 2.0f, minus = -1.0f, one = 1.0f, zero = 0.0f;
+    CUBLAS_CHECK(cublasSgemv(h, CUBLAS_OP_N, m, k, &two, dA, lda, dxv, 1, &minus, dyv, 1));
+    CUBLAS_CHECK(cublasSgemv(h, CUBLAS_OP_T, m, k, &one, dA, lda, dxt, 1, &zero, dyt, 1));
+    CUDA_CHECK(cudaStreamSynchronize(stream));
+    for (int i = 0; i < m; ++i) {
+      double acc = 0;
+      for (int j = 0; j < k; ++j) acc += double(A[i + j * lda]) * xv[j];
+      yv[i] = float(2 * acc - yv[i]);
+    }
+    for (int j = 0; j < k; ++j) {
+      double acc = 0;
+      for (int i = 0; i < m; ++i) acc += double(A[i + j * lda]) * xt[i];
+      yt[j] = float(acc);
+    }
+    std::vector<float> g1 = FromDevice(dyv, m), g2 = FromDevice(dyt, k);
+    ExpectClose(g1, yv, 1e-5, "SGEMV N");
+    ExpectClose(g2, yt, 1e-5, "SGEMV T");
+    sum.AddVector(g1), sum.AddVector(g2);
+    for (float* p : {dA, dxv, dyv, dxt, dyt}) CUDA_CHECK(cudaFree(p));
+  }
+  // DGEMV T.
+  {
+    const int m = 3, k = 4;
+    std::vector<double> A(m * k), xv(m), yv(k);
+    RandomFill(rng, A), RandomFill(rng, xv), RandomFill(rng, yv);
+    double *dA = ToDevice(A), *dxv = ToDevice(xv), *dyv = ToDevice(yv);
+    const double one = 1.0, half = 0.5;
+    CUBLAS_CHECK(cublasDgemv(h, CUBLAS_OP_T, m, k, &one, dA, m, dxv, 1, &half, dyv, 1));
+    CUDA_CHECK(cudaStreamSynchronize(stream));
+    for (int j = 0; j < k; ++j) {
+      double acc = 0;
+      for (int i = 0; i < m; ++i) acc += A[i + j * m] * xv[i];
+      yv[j] = acc + 0.5 * yv[j];
+    }
+    std::vector<double> got = FromDevice(dyv, k);
+    ExpectClose(got, yv, 1e-13, "DGEMV T");
+    sum.AddVector(got);
+    for (double* p : {dA, dxv, dyv}) CUDA_CHECK(cudaFree(p));
+  }
+  // STRSM left lower: A X = 2 B, A 4 x 4 (diagonal 2..3), B 4 x 3; checked as A X == 2 B.
+  {
+    const int m = 4, k = 3;
+    std::vector<float> A(m * m, 0.0f), B(m * k);
+    for (int c = 0; c < m; ++c)
+      for (int r = c; r < m; ++r) A[r + c * m] = r == c ? float(rng.Double(2, 3)) : float(rng.Double(-0.5, 0.5));
+    RandomFill(rng, B);
+    float *dA = ToDevice(A), *dB = ToDevice(B);
+    const float two = 2.0f;
+    CUBLAS_CHECK(cublasStrsm(h, CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N, CUBLAS_DIAG_NON_UNIT, m, k,
+                             &two, dA, m, dB, m));
+    CUDA_CHECK(cudaStreamSynchronize(stream));
+    std::vector<float> X = FromDevice(dB, B.size()), AX(B.size()), want(B.size());
+    for (int c = 0; c < k; ++c)
+      for (int r = 0; r < m; ++r) {
+        double acc = 0;
+        for (int j = 0; j <= r; ++j) acc += double(A[r + j * m]) * X[j + c * m];
+        AX[r + c * m] = float(acc);
+        want[r + c * m] = 2 * B[r + c * m];
+      }
+    ExpectClose(AX, want, 1e-5, "STRSM left lower (A X = 2 B)");
+    sum.AddVector(X);
+    CUDA_CHECK(cudaFree(dA));
+    CUDA_CHECK(cudaFree(dB));
+  }
+  // DTRSM right, A upper transposed, unit diagonal: X A^T = B, B 2 x 3; checked as X A^T == B.
+  {
+    const int m = 2, k = 3;
+    std::vector<double> A(k * k), B(m * k);
+    RandomFill(rng, A), RandomFill(rng, B);
+    double *dA = ToDevice(A), *dB = ToDevice(B);
+    const double one = 1.0;
+    CUBLAS_CHECK(cublasDtrsm(h, CUBLAS_SIDE_RIGHT, CUBLAS_FILL_MODE_UPPER, CUBLAS_OP_T, CUBLAS_DIAG_UNIT, m, k, &one,
+                             dA, k, dB, m));
+    CUDA_CHECK(cudaStreamSynchronize(stream));
+    std::vector<double> X = FromDevice(dB, B.size()), XAt(B.size());
+    auto upper_unit = [&](int r, int c) { return r == c ? 1.0 : r < c ? A[r + c * k] : 0.0; };
+    for (int r = 0; r < m; ++r)
+      for (int c = 0; c < k; ++c) {
+        double acc = 0;
+        for (int j = 0; j < k; ++j) acc += X[r + j * m] * upper_unit(c, j);  // (A^T)[j][c] = A[c][j]
+        XAt[r + c * m] = acc;
+      }
+    ExpectClose(XAt, B, 1e-12, "DTRSM right upper T unit (X A^T = B)");
+    sum.AddVector(X);
+    CUDA_CHECK(cudaFree(dA));
+    CUDA_CHECK(cudaFree(dB));
+  }
+  // GEAM: C = 0.5 A^T + 2 B (single), C = A - B (double); A^T: A is 3 x 4, C 4 x 3.
+  {
+    std::vector<float> A(3 * 4), B(4 * 3), C(4 * 3);
+    RandomFill(rng, A), RandomFill(rng, B);
+    float *dA = ToDevice(A), *dB = ToDevice(B), *dC = ToDevice(C);
+    const float half = 0.5f, two = 2.0f;
+    CUBLAS_CHECK(cublasSgeam(h, CUBLAS_OP_T, CUBLAS_OP_N, 4, 3, &half, dA, 3, &two, dB, 4, dC, 4));
+    std::vector<double> dA2(6), dB2(6);
+    RandomFill(rng, dA2), RandomFill(rng, dB2);
+    double *ddA = ToDevice(dA2), *ddB = ToDevice(dB2), *ddC = ToDevice(std::vector<double>(6));
+    const double one = 1.0, minus = -1.0;
+    CUBLAS_CHECK(cublasDgeam(h, CUBLAS_OP_N, CUBLAS_OP_N, 2, 3, &one, ddA, 2, &minus, ddB, 2, ddC, 2));
+    CUDA_CHECK(cudaStreamSynchronize(stream));
+    for (int c = 0; c < 3; ++c)
+      for (int r = 0; r < 4; ++r) C[r + c * 4] = 0.5f * HostAt(A, 3, r, c, true) + 2 * B[r + c * 4];
+    std::vector<double> dC2(6);
+    for (int i = 0; i < 6; ++i) dC2[i] = dA2[i] - dB2[i];
+    std::vector<float> g = FromDevice(dC, C.size());
+    std::vector<double> g2 = FromDevice(ddC, 6);
+    ExpectClose(g, C, 1e-6, "SGEAM");
+    ExpectClose(g2, dC2, 0.0, "DGEAM");
+    sum.AddVector(g), sum.AddVector(g2);
+    for (float* p : {dA, dB, dC}) CUDA_CHECK(cudaFree(p));
+    for (double* p : {ddA, ddB, ddC}) CUDA_CHECK(cudaFree(p));
+  }
+}
+
 void SessionChecks(cublasHandle_t h) {
   // A vector longer than its allocation: refused before the library.
   float* small = nullptr;
@@ -486,6 +673,7 @@ int main(int argc, char** argv) {
   Hgemm(h, stream, rng, sum);
   GemmEx(h, stream, rng, sum);
   BatchedGemms(h, stream, rng, sum);
+  MoreBlas(h, stream, rng, sum);
   Level1(h, stream, rng, sum, /*device_mode=*/false);
   Level1(h, stream, rng, sum, /*device_mode=*/true);
   if (session_checks) SessionChecks(h);

@@ -144,11 +144,6 @@ cublasStatus_t StridedGemm(cublasHandle_t h, cublasOperation_t ta, cublasOperati
                    batch, compute);
 }
 
-// Element i of a strided vector of n, BLAS style (a negative increment
-// walks it from the end).
-inline long long At(int i, int n, int inc) {
-  return inc >= 0 ? static_cast<long long>(i) * inc : static_cast<long long>(n - 1 - i) * -inc;
-}
 
 }  // namespace
 
@@ -257,52 +252,218 @@ FAKE_EXPORT cublasStatus_t cublasDgemmStridedBatched(cublasHandle_t h, cublasOpe
                      CUBLAS_COMPUTE_64F);
 }
 
-FAKE_EXPORT cublasStatus_t cublasSaxpy_v2(cublasHandle_t h, int n, const float* alpha, const float* x, int incx,
-                                          float* y, int incy) {
+// ---- Levels 1, 2 and 3 beyond GEMM -----------------------------------------
+
+namespace {
+
+// Element i of a strided vector of n, BLAS style (a negative increment
+// walks it from the end).
+inline long long At(int i, int n, int inc) {
+  return inc >= 0 ? static_cast<long long>(i) * inc : static_cast<long long>(n - 1 - i) * -inc;
+}
+
+// Runs `body` after the handle's stream reached the call, if the handle is one.
+template <class Body>
+cublasStatus_t OnStream(cublasHandle_t h, const Body& body) {
   if (h == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
-  if (alpha == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
-  if (n <= 0) return CUBLAS_STATUS_SUCCESS;
   cublasStatus_t s = WaitForStream(h);
   if (s != CUBLAS_STATUS_SUCCESS) return s;
-  const float a = *alpha;
-  for (int i = 0; i < n; ++i) y[At(i, n, incy)] += a * x[At(i, n, incx)];
+  body();
   return CUBLAS_STATUS_SUCCESS;
 }
 
-FAKE_EXPORT cublasStatus_t cublasSscal_v2(cublasHandle_t h, int n, const float* alpha, float* x, int incx) {
-  if (h == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
-  if (alpha == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
-  if (n <= 0 || incx <= 0) return CUBLAS_STATUS_SUCCESS;
-  cublasStatus_t s = WaitForStream(h);
-  if (s != CUBLAS_STATUS_SUCCESS) return s;
-  const float a = *alpha;
-  for (int i = 0; i < n; ++i) x[static_cast<long long>(i) * incx] *= a;
-  return CUBLAS_STATUS_SUCCESS;
+template <class T>
+cublasStatus_t Axpy(cublasHandle_t h, int n, const T* alpha, const T* x, int incx, T* y, int incy) {
+  if (h != nullptr && alpha == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
+  if (h != nullptr && n <= 0) return CUBLAS_STATUS_SUCCESS;
+  return OnStream(h, [&] {
+    for (int i = 0; i < n; ++i) y[At(i, n, incy)] += *alpha * x[At(i, n, incx)];
+  });
 }
 
-FAKE_EXPORT cublasStatus_t cublasSdot_v2(cublasHandle_t h, int n, const float* x, int incx, const float* y, int incy,
-                                         float* result) {
-  if (h == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
-  if (result == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
-  cublasStatus_t s = WaitForStream(h);
-  if (s != CUBLAS_STATUS_SUCCESS) return s;
-  double sum = 0;
-  for (int i = 0; i < n; ++i) sum += static_cast<double>(x[At(i, n, incx)]) * y[At(i, n, incy)];
-  *result = static_cast<float>(sum);
-  return CUBLAS_STATUS_SUCCESS;
+template <class T>
+cublasStatus_t Scal(cublasHandle_t h, int n, const T* alpha, T* x, int incx) {
+  if (h != nullptr && alpha == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
+  if (h != nullptr && (n <= 0 || incx <= 0)) return CUBLAS_STATUS_SUCCESS;
+  return OnStream(h, [&] {
+    for (int i = 0; i < n; ++i) x[static_cast<long long>(i) * incx] *= *alpha;
+  });
 }
 
-FAKE_EXPORT cublasStatus_t cublasSnrm2_v2(cublasHandle_t h, int n, const float* x, int incx, float* result) {
+template <class T>
+cublasStatus_t Dot(cublasHandle_t h, int n, const T* x, int incx, const T* y, int incy, T* result) {
+  if (h != nullptr && result == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
+  return OnStream(h, [&] {
+    double sum = 0;
+    for (int i = 0; i < n; ++i) sum += static_cast<double>(x[At(i, n, incx)]) * y[At(i, n, incy)];
+    *result = static_cast<T>(sum);
+  });
+}
+
+// Nrm2 (sum of squares, then its root) and Asum (sum of magnitudes).
+template <class T>
+cublasStatus_t Reduce(cublasHandle_t h, int n, const T* x, int incx, T* result, bool norm) {
+  if (h != nullptr && result == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
+  return OnStream(h, [&] {
+    double sum = 0;
+    for (int i = 0; incx > 0 && i < n; ++i) {
+      const double v = x[static_cast<long long>(i) * incx];
+      sum += norm ? v * v : std::fabs(v);
+    }
+    *result = static_cast<T>(norm ? std::sqrt(sum) : sum);
+  });
+}
+
+// Copy (y = x) or swap (x <-> y).
+template <class T>
+cublasStatus_t Move(cublasHandle_t h, int n, T* x, int incx, T* y, int incy, bool swap) {
+  return OnStream(h, [&] {
+    for (int i = 0; i < n; ++i) {
+      T& a = x[At(i, n, incx)];
+      T& b = y[At(i, n, incy)];
+      if (swap) std::swap(a, b);
+      else b = a;
+    }
+  });
+}
+
+// y = alpha op(A) x + beta y; A m x n, column-major.
+template <class T>
+cublasStatus_t Gemv(cublasHandle_t h, cublasOperation_t trans, int m, int n, const T* alpha, const T* A, int lda,
+                    const T* x, int incx, const T* beta, T* y, int incy) {
   if (h == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
-  if (result == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
-  cublasStatus_t s = WaitForStream(h);
-  if (s != CUBLAS_STATUS_SUCCESS) return s;
-  double sum = 0;
-  if (incx > 0) {
-    for (int i = 0; i < n; ++i) sum += static_cast<double>(x[static_cast<long long>(i) * incx]) * x[static_cast<long long>(i) * incx];
+  if (!ValidOp(trans) || m < 0 || n < 0 || lda < std::max(1, m) || incx == 0 || incy == 0 || !alpha || !beta)
+    return CUBLAS_STATUS_INVALID_VALUE;
+  const bool t = Transposed(trans);
+  const int rows = t ? n : m, cols = t ? m : n;  // of op(A)
+  return OnStream(h, [&] {
+    for (int i = 0; i < rows; ++i) {
+      double sum = 0;
+      for (int j = 0; j < cols; ++j) {
+        const T a = t ? A[j + static_cast<long long>(i) * lda] : A[i + static_cast<long long>(j) * lda];
+        sum += static_cast<double>(a) * x[At(j, cols, incx)];
+      }
+      T& out = y[At(i, rows, incy)];
+      out = static_cast<T>(*beta == T(0) ? *alpha * sum : *alpha * sum + *beta * static_cast<double>(out));
+    }
+  });
+}
+
+// Solves op(A) X = alpha B (side left) or X op(A) = alpha B (right) in
+// place of B; A triangular (uplo), its diagonal unit or not (diag).
+template <class T>
+cublasStatus_t Trsm(cublasHandle_t h, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans,
+                    cublasDiagType_t diag, int m, int n, const T* alpha, const T* A, int lda, T* B, int ldb) {
+  if (h == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+  const bool left = side == CUBLAS_SIDE_LEFT;
+  const int k = left ? m : n;
+  if (!ValidOp(trans) || m < 0 || n < 0 || lda < std::max(1, k) || ldb < std::max(1, m) || !alpha)
+    return CUBLAS_STATUS_INVALID_VALUE;
+  // op(A)[r][c], the triangle only.
+  const bool lower = uplo == CUBLAS_FILL_MODE_LOWER, t = Transposed(trans);
+  auto op = [&](int r, int c) -> double {
+    const int rr = t ? c : r, cc = t ? r : c;
+    if (rr == cc && diag == CUBLAS_DIAG_UNIT) return 1.0;
+    if (lower ? rr < cc : rr > cc) return 0.0;
+    return A[rr + static_cast<long long>(cc) * lda];
+  };
+  const bool op_lower = lower != t;  // the triangle of op(A)
+  return OnStream(h, [&] {
+    std::vector<double> v(k);
+    // Each right-hand side is a column (left) or a row (right) of B.
+    for (int r = 0; r < (left ? n : m); ++r) {
+      auto b = [&](int i) -> T& { return left ? B[i + static_cast<long long>(r) * ldb] : B[r + static_cast<long long>(i) * ldb]; };
+      for (int i = 0; i < k; ++i) v[i] = *alpha * static_cast<double>(b(i));
+      // left: op(A) x = v; right: x op(A) = v, i.e. op(A)^T x = v.
+      const bool forward = left ? op_lower : !op_lower;
+      for (int step = 0; step < k; ++step) {
+        const int i = forward ? step : k - 1 - step;
+        double sum = v[i];
+        for (int j = 0; j < k; ++j) {
+          if (j == i || (forward ? j > i : j < i)) continue;
+          sum -= (left ? op(i, j) : op(j, i)) * static_cast<double>(b(j));
+        }
+        b(i) = static_cast<T>(sum / op(i, i));
+      }
+    }
+  });
+}
+
+// C = alpha op(A) + beta op(B), m x n.
+template <class T>
+cublasStatus_t Geam(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, const T* alpha,
+                    const T* A, int lda, const T* beta, const T* B, int ldb, T* C, int ldc) {
+  if (h == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+  if (!ValidOp(ta) || !ValidOp(tb) || m < 0 || n < 0 || ldc < std::max(1, m) || !alpha || !beta)
+    return CUBLAS_STATUS_INVALID_VALUE;
+  return OnStream(h, [&] {
+    for (int j = 0; j < n; ++j)
+      for (int i = 0; i < m; ++i) {
+        const double a = Transposed(ta) ? A[j + static_cast<long long>(i) * lda] : A[i + static_cast<long long>(j) * lda];
+        const double b = Transposed(tb) ? B[j + static_cast<long long>(i) * ldb] : B[i + static_cast<long long>(j) * ldb];
+        C[i + static_cast<long long>(j) * ldc] = static_cast<T>(*alpha * a + *beta * b);
+      }
+  });
+}
+
+}  // namespace
+
+#define FAKE_LEVEL1(T, S, D)                                                                                      \
+  FAKE_EXPORT cublasStatus_t cublas##S##axpy_v2(cublasHandle_t h, int n, const T* a, const T* x, int incx, T* y,   \
+                                               int incy) {                                                        \
+    return Axpy(h, n, a, x, incx, y, incy);                                                                       \
+  }                                                                                                               \
+  FAKE_EXPORT cublasStatus_t cublas##S##scal_v2(cublasHandle_t h, int n, const T* a, T* x, int incx) {            \
+    return Scal(h, n, a, x, incx);                                                                                \
+  }                                                                                                               \
+  FAKE_EXPORT cublasStatus_t cublas##S##dot_v2(cublasHandle_t h, int n, const T* x, int incx, const T* y, int incy, \
+                                              T* r) {                                                             \
+    return Dot(h, n, x, incx, y, incy, r);                                                                        \
+  }                                                                                                               \
+  FAKE_EXPORT cublasStatus_t cublas##S##nrm2_v2(cublasHandle_t h, int n, const T* x, int incx, T* r) {            \
+    return Reduce(h, n, x, incx, r, /*norm=*/true);                                                               \
+  }                                                                                                               \
+  FAKE_EXPORT cublasStatus_t cublas##S##copy_v2(cublasHandle_t h, int n, const T* x, int incx, T* y, int incy) {  \
+    return Move(h, n, const_cast<T*>(x), incx, y, incy, /*swap=*/false);                                          \
+  }                                                                                                               \
+  FAKE_EXPORT cublasStatus_t cublas##S##gemv_v2(cublasHandle_t h, cublasOperation_t t, int m, int n, const T* a,  \
+                                               const T* A, int lda, const T* x, int incx, const T* b, T* y,      \
+                                               int incy) {                                                        \
+    return Gemv(h, t, m, n, a, A, lda, x, incx, b, y, incy);                                                      \
+  }                                                                                                               \
+  FAKE_EXPORT cublasStatus_t cublas##S##trsm_v2(cublasHandle_t h, cublasSideMode_t side, cublasFillMode_t uplo,   \
+                                               cublasOperation_t t, cublasDiagType_t diag, int m, int n,         \
+                                               const T* a, const T* A, int lda, T* B, int ldb) {                  \
+    return Trsm(h, side, uplo, t, diag, m, n, a, A, lda, B, ldb);                                                 \
+  }                                                                                                               \
+  FAKE_EXPORT cublasStatus_t cublas##S##geam(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m,  \
+                                            int n, const T* a, const T* A, int lda, const T* b, const T* B,      \
+                                            int ldb, T* C, int ldc) {                                             \
+    return Geam(h, ta, tb, m, n, a, A, lda, b, B, ldb, C, ldc);                                                   \
   }
-  *result = static_cast<float>(std::sqrt(sum));
-  return CUBLAS_STATUS_SUCCESS;
+
+FAKE_LEVEL1(float, S, 4)
+FAKE_LEVEL1(double, D, 8)
+
+FAKE_EXPORT cublasStatus_t cublasSswap_v2(cublasHandle_t h, int n, float* x, int incx, float* y, int incy) {
+  return Move(h, n, x, incx, y, incy, /*swap=*/true);
+}
+
+FAKE_EXPORT cublasStatus_t cublasSasum_v2(cublasHandle_t h, int n, const float* x, int incx, float* result) {
+  return Reduce(h, n, x, incx, result, /*norm=*/false);
+}
+
+// The 1-based index of the first element of largest magnitude (0 for n <= 0).
+FAKE_EXPORT cublasStatus_t cublasIsamax_v2(cublasHandle_t h, int n, const float* x, int incx, int* result) {
+  if (h != nullptr && result == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
+  return OnStream(h, [&] {
+    int best = 0;
+    for (int i = 0; incx > 0 && i < n; ++i) {
+      if (best == 0 || std::fabs(x[static_cast<long long>(i) * incx]) > std::fabs(x[static_cast<long long>(best - 1) * incx]))
+        best = i + 1;
+    }
+    *result = best;
+  });
 }
 
 // ---- The Ex GEMMs and the batched ones --------------------------------------
