@@ -30,6 +30,8 @@ int64 vector; bytes: LibraryCall.bytes):
   result.T                 value: the pointer mode; device: value, the
                            pointer; host: the reply's next sizeof(T) bytes
   dptr[SIZE]               value: the device pointer
+  dptr?[SIZE]              as dptr[SIZE], or null (passed on: the library
+                           decides; cublasSgetrfBatched's P, no pivoting)
   dptr.hook                value: the device pointer, whose range the
                            function's check= hook computes and checks
   u64.out                  nothing; the reply's next value (a size_t's bits)
@@ -133,7 +135,7 @@ def wire_order(args):
 def forwardable(kind):
     return (kind in ("handle", "handle.new", "handle.del", "stream", "stream.out", "i32", "i64", "u32", "u64",
                      "f32", "f64", "enum", "pointer_mode", "i32.out", "enum.out", "u64.out", "dptr.hook", "dtype")
-            or re.match(r"^(scalar\.(f16|f32|f64)|result\.(f16|f32|f64|i32))$", kind) or re.match(r"^dptr\[.+\]$", kind)
+            or re.match(r"^(scalar\.(f16|f32|f64)|result\.(f16|f32|f64|i32))$", kind) or re.match(r"^dptr\??\[.+\]$", kind)
             or CLASSED.match(kind) or TYPED_SCALAR.match(kind) or COMPUTE_SCALAR.match(kind)
             or POINTER_ARRAY.match(kind) or INT_ARRAY.match(kind))
 
@@ -431,11 +433,11 @@ def worker_function(library, name, args, classes):
             lines.append(f"  void* {arg} = nullptr;")
             lines.append(f"  if (!c.Result({handle}, {SCALAR_BYTES[kind.split('.')[1]]}, &{arg})) {refuse}")
             call_args[arg] = arg
-        elif kind.startswith("dptr["):
+        elif kind.startswith(("dptr[", "dptr?[")):
             lines.append(f"  int64_t {arg} = 0;")
             lines.append(f"  if (!c.Value(&{arg})) {refuse}")
             call_args[arg] = f"reinterpret_cast<void*>({arg})"
-            ranges.append((arg, kind[5:-1]))
+            ranges.append((arg, kind[kind.index("[") + 1:-1], kind.startswith("dptr?")))
         elif POINTER_ARRAY.match(kind):
             lines.append(f"  int64_t {arg} = 0;")
             lines.append(f"  if (!c.Value(&{arg})) {refuse}")
@@ -445,8 +447,9 @@ def worker_function(library, name, args, classes):
     if "check" in hooks:
         lines.append(f"  if (int refused = {hook_call(hooks['check'])}; refused != 0) return refused;")
     scalar_names = [a for a, k in args if k in SIZE_KINDS]
-    for arg, size in ranges:
-        lines.append(f"  if (!c.DeviceRange({arg}, {size_expression(size, scalar_names)})) {refuse}")
+    for arg, size, nullable in ranges:
+        null_passes = f"{arg} != 0 && " if nullable else ""
+        lines.append(f"  if ({null_passes}!c.DeviceRange({arg}, {size_expression(size, scalar_names)})) {refuse}")
     for arg, count, size in arrays:
         lines.append(f"  if (!c.DevicePointerArray({arg}, {size_expression(count, scalar_names)}, "
                      f"{size_expression(size, scalar_names)})) {refuse}")

@@ -3,7 +3,8 @@
 // (op(B) transposed), DGEMM, HGEMM, strided batched SGEMM, GemmEx in three
 // type combinations, the batched GEMMs (strided Ex; S, D and Ex by arrays of
 // device pointers), SAXPY, SSCAL, SDOT and SNRM2 in both pointer modes,
-// their double twins, copies, swaps, ASUM, ISAMAX, GEMV, TRSM and GEAM, on a
+// their double twins, copies, swaps, ASUM, ISAMAX, GEMV, TRSM, GEAM, and
+// batched LU factorizations, solves and inverses, on a
 // stream of the program's, against a host reference; the handle's stream, pointer mode, math mode and version read
 // back. Catches arguments forwarded in the wrong order or kind, scalars read
 // in the wrong pointer mode, results that do not come back, work run off its
@@ -566,6 +567,94 @@ void MoreBlas(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Che
   }
 }
 
+// Batched LU: SGETRF with pivoting then SGETRS (A X = B, checked as
+// A X == B), DGETRF and DGETRS without pivoting (null pivot arrays) on
+// diagonally dominant matrices, DMATINV (checked as A A^-1 == I).
+void BatchedLu(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checksum& sum) {
+  const int n = 4, lda = 5, nrhs = 2, batch = 3;
+  auto run = [&](auto zero, bool pivoting, const char* what) {
+    using T = decltype(zero);
+    std::vector<std::vector<T>> A(batch, std::vector<T>(lda * n)), B(batch, std::vector<T>(n * nrhs));
+    std::vector<T*> dA(batch), dB(batch);
+    for (int b = 0; b < batch; ++b) {
+      RandomFill(rng, A[b]), RandomFill(rng, B[b]);
+      if (!pivoting)
+        for (int i = 0; i < n; ++i) A[b][i + i * lda] += T(n);  // dominant diagonal: no pivot needed
+      dA[b] = ToDevice(A[b]), dB[b] = ToDevice(B[b]);
+    }
+    T **pa = DevicePointers(dA), **pb = DevicePointers(dB);
+    int *pivots = nullptr, *infos = nullptr;
+    if (pivoting) CUDA_CHECK(cudaMalloc(&pivots, n * batch * sizeof(int)));
+    CUDA_CHECK(cudaMalloc(&infos, batch * sizeof(int)));
+    int info = -1;
+    if constexpr (sizeof(T) == 4) {
+      CUBLAS_CHECK(cublasSgetrfBatched(h, n, pa, lda, pivots, infos, batch));
+      CUBLAS_CHECK(cublasSgetrsBatched(h, CUBLAS_OP_N, n, nrhs, pa, lda, pivots, pb, n, &info, batch));
+    } else {
+      CUBLAS_CHECK(cublasDgetrfBatched(h, n, pa, lda, pivots, infos, batch));
+      CUBLAS_CHECK(cublasDgetrsBatched(h, CUBLAS_OP_N, n, nrhs, pa, lda, pivots, pb, n, &info, batch));
+    }
+    CUDA_CHECK(cudaStreamSynchronize(stream));
+    CHECKF(info == 0, "%s: getrsBatched info %d", what, info);
+    std::vector<int> host_infos = FromDevice(infos, batch);
+    for (int b = 0; b < batch; ++b) {
+      CHECKF(host_infos[b] == 0, "%s: batch %d: getrfBatched info %d", what, b, host_infos[b]);
+      std::vector<T> X = FromDevice(dB[b], n * nrhs), AX(n * nrhs);
+      for (int j = 0; j < nrhs; ++j)
+        for (int r = 0; r < n; ++r) {
+          double acc = 0;
+          for (int c = 0; c < n; ++c) acc += double(A[b][r + c * lda]) * X[c + j * n];
+          AX[r + j * n] = T(acc);
+        }
+      ExpectClose(AX, B[b], sizeof(T) == 4 ? 1e-4 : 1e-12, what);
+      sum.AddVector(X);
+    }
+    for (T* d : dA) CUDA_CHECK(cudaFree(d));
+    for (T* d : dB) CUDA_CHECK(cudaFree(d));
+    CUDA_CHECK(cudaFree(pa));
+    CUDA_CHECK(cudaFree(pb));
+    if (pivots) CUDA_CHECK(cudaFree(pivots));
+    CUDA_CHECK(cudaFree(infos));
+  };
+  run(0.0f, /*pivoting=*/true, "SGETRF/SGETRS batched (pivoting)");
+  run(0.0, /*pivoting=*/false, "DGETRF/DGETRS batched (no pivoting)");
+
+  // DMATINV: A A^-1 == I.
+  std::vector<std::vector<double>> A(batch, std::vector<double>(n * n));
+  std::vector<double*> dA(batch), dI(batch);
+  for (int b = 0; b < batch; ++b) {
+    RandomFill(rng, A[b]);
+    for (int i = 0; i < n; ++i) A[b][i + i * n] += n;
+    dA[b] = ToDevice(A[b]), dI[b] = ToDevice(std::vector<double>(n * n));
+  }
+  double **pa = DevicePointers(dA), **pi = DevicePointers(dI);
+  int* infos = nullptr;
+  CUDA_CHECK(cudaMalloc(&infos, batch * sizeof(int)));
+  CUBLAS_CHECK(cublasDmatinvBatched(h, n, pa, n, pi, n, infos, batch));
+  CUDA_CHECK(cudaStreamSynchronize(stream));
+  std::vector<int> host_infos = FromDevice(infos, batch);
+  for (int b = 0; b < batch; ++b) {
+    CHECKF(host_infos[b] == 0, "DMATINV batch %d: info %d", b, host_infos[b]);
+    std::vector<double> inv = FromDevice(dI[b], n * n), product(n * n), identity(n * n, 0.0);
+    for (int i = 0; i < n; ++i) identity[i + i * n] = 1.0;
+    for (int c = 0; c < n; ++c)
+      for (int r = 0; r < n; ++r) {
+        double acc = 0;
+        for (int k = 0; k < n; ++k) acc += A[b][r + k * n] * inv[k + c * n];
+        product[r + c * n] = acc;
+      }
+    ExpectClose(product, identity, 1e-12, "DMATINV batched (A A^-1 = I)");
+    sum.AddVector(inv);
+  }
+  for (int b = 0; b < batch; ++b) {
+    CUDA_CHECK(cudaFree(dA[b]));
+    CUDA_CHECK(cudaFree(dI[b]));
+  }
+  CUDA_CHECK(cudaFree(pa));
+  CUDA_CHECK(cudaFree(pi));
+  CUDA_CHECK(cudaFree(infos));
+}
+
 void SessionChecks(cublasHandle_t h) {
   // A vector longer than its allocation: refused before the library.
   float* small = nullptr;
@@ -674,6 +763,7 @@ int main(int argc, char** argv) {
   GemmEx(h, stream, rng, sum);
   BatchedGemms(h, stream, rng, sum);
   MoreBlas(h, stream, rng, sum);
+  BatchedLu(h, stream, rng, sum);
   Level1(h, stream, rng, sum, /*device_mode=*/false);
   Level1(h, stream, rng, sum, /*device_mode=*/true);
   if (session_checks) SessionChecks(h);

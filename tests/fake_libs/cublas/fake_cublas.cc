@@ -516,3 +516,135 @@ FAKE_EXPORT cublasStatus_t cublasDgemmBatched(cublasHandle_t h, cublasOperation_
                    reinterpret_cast<const void* const*>(Barray), CUDA_R_64F, ldb, beta,
                    reinterpret_cast<void* const*>(Carray), CUDA_R_64F, ldc, batch, CUBLAS_COMPUTE_64F);
 }
+
+// ---- Batched LU, solve and inverse --------------------------------------------
+
+namespace {
+
+// LU of each n x n A[b] in place (L unit lower below the diagonal, U on and
+// above), with partial pivoting when P is given (P[b*n + k]: the 1-based row
+// swapped with row k, as LAPACK's getrf), none when it is null; info[b] is 0,
+// or k + 1 for the first zero pivot.
+template <class T>
+cublasStatus_t GetrfBatched(cublasHandle_t h, int n, T* const A[], int lda, int* P, int* info, int batch) {
+  if (h != nullptr && (n < 0 || lda < std::max(1, n) || batch < 0 || info == nullptr))
+    return CUBLAS_STATUS_INVALID_VALUE;
+  return OnStream(h, [&] {
+    for (int b = 0; b < batch; ++b) {
+      T* a = A[b];
+      auto at = [&](int r, int c) -> T& { return a[r + static_cast<long long>(c) * lda]; };
+      info[b] = 0;
+      for (int k = 0; k < n; ++k) {
+        int pivot = k;
+        if (P != nullptr) {
+          for (int r = k + 1; r < n; ++r)
+            if (std::fabs(at(r, k)) > std::fabs(at(pivot, k))) pivot = r;
+          P[b * n + k] = pivot + 1;
+          for (int c = 0; c < n; ++c) std::swap(at(k, c), at(pivot, c));
+        }
+        if (at(k, k) == T(0)) {
+          if (info[b] == 0) info[b] = k + 1;
+          continue;
+        }
+        for (int r = k + 1; r < n; ++r) {
+          at(r, k) /= at(k, k);
+          for (int c = k + 1; c < n; ++c) at(r, c) -= at(r, k) * at(k, c);
+        }
+      }
+    }
+  });
+}
+
+// Solves A X = B for each batch from GetrfBatched's factors (op N only in
+// this double; op T answers NOT_SUPPORTED, a limit of the double).
+template <class T>
+cublasStatus_t GetrsBatched(cublasHandle_t h, cublasOperation_t trans, int n, int nrhs, const T* const A[], int lda,
+                            const int* ipiv, T* const B[], int ldb, int* info, int batch) {
+  if (h == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+  if (info == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
+  *info = 0;
+  if (trans != CUBLAS_OP_N) {
+    kDouble.Log("getrsBatched: op %d is not modelled by this double", static_cast<int>(trans));
+    return CUBLAS_STATUS_NOT_SUPPORTED;
+  }
+  if (n < 0 || nrhs < 0 || lda < std::max(1, n) || ldb < std::max(1, n) || batch < 0) {
+    *info = n < 0 ? -2 : nrhs < 0 ? -3 : lda < std::max(1, n) ? -5 : ldb < std::max(1, n) ? -8 : -10;
+    return CUBLAS_STATUS_INVALID_VALUE;
+  }
+  return OnStream(h, [&] {
+    for (int b = 0; b < batch; ++b) {
+      const T* a = A[b];
+      auto lu = [&](int r, int c) { return a[r + static_cast<long long>(c) * lda]; };
+      for (int j = 0; j < nrhs; ++j) {
+        T* x = B[b] + static_cast<long long>(j) * ldb;
+        if (ipiv != nullptr)
+          for (int k = 0; k < n; ++k) std::swap(x[k], x[ipiv[b * n + k] - 1]);
+        for (int r = 0; r < n; ++r)
+          for (int c = 0; c < r; ++c) x[r] -= lu(r, c) * x[c];
+        for (int r = n - 1; r >= 0; --r) {
+          for (int c = r + 1; c < n; ++c) x[r] -= lu(r, c) * x[c];
+          x[r] /= lu(r, r);
+        }
+      }
+    }
+  });
+}
+
+// The inverse of each A[b] by Gauss-Jordan elimination with partial
+// pivoting (n <= 32, as cuBLAS's); info[b] as GetrfBatched's.
+template <class T>
+cublasStatus_t MatinvBatched(cublasHandle_t h, int n, const T* const A[], int lda, T* const Ainv[], int lda_inv,
+                             int* info, int batch) {
+  if (h != nullptr && (n < 0 || n > 32 || lda < std::max(1, n) || lda_inv < std::max(1, n) || batch < 0 ||
+                       info == nullptr))
+    return CUBLAS_STATUS_INVALID_VALUE;
+  return OnStream(h, [&] {
+    for (int b = 0; b < batch; ++b) {
+      std::vector<double> m(static_cast<size_t>(n) * 2 * n, 0.0);  // [A | I], row-major
+      for (int r = 0; r < n; ++r) {
+        for (int c = 0; c < n; ++c) m[r * 2 * n + c] = A[b][r + static_cast<long long>(c) * lda];
+        m[r * 2 * n + n + r] = 1.0;
+      }
+      info[b] = 0;
+      for (int k = 0; k < n && info[b] == 0; ++k) {
+        int pivot = k;
+        for (int r = k + 1; r < n; ++r)
+          if (std::fabs(m[r * 2 * n + k]) > std::fabs(m[pivot * 2 * n + k])) pivot = r;
+        if (m[pivot * 2 * n + k] == 0.0) {
+          info[b] = k + 1;
+          break;
+        }
+        for (int c = 0; c < 2 * n; ++c) std::swap(m[k * 2 * n + c], m[pivot * 2 * n + c]);
+        const double d = m[k * 2 * n + k];
+        for (int c = 0; c < 2 * n; ++c) m[k * 2 * n + c] /= d;
+        for (int r = 0; r < n; ++r) {
+          if (r == k) continue;
+          const double f = m[r * 2 * n + k];
+          for (int c = 0; c < 2 * n; ++c) m[r * 2 * n + c] -= f * m[k * 2 * n + c];
+        }
+      }
+      for (int r = 0; r < n; ++r)
+        for (int c = 0; c < n; ++c) Ainv[b][r + static_cast<long long>(c) * lda_inv] = static_cast<T>(m[r * 2 * n + n + c]);
+    }
+  });
+}
+
+}  // namespace
+
+#define FAKE_BATCHED_LU(T, S)                                                                                     \
+  FAKE_EXPORT cublasStatus_t cublas##S##getrfBatched(cublasHandle_t h, int n, T* const A[], int lda, int* P,     \
+                                                     int* info, int batch) {                                      \
+    return GetrfBatched(h, n, A, lda, P, info, batch);                                                            \
+  }                                                                                                               \
+  FAKE_EXPORT cublasStatus_t cublas##S##getrsBatched(cublasHandle_t h, cublasOperation_t t, int n, int nrhs,      \
+                                                     const T* const A[], int lda, const int* ipiv,               \
+                                                     T* const B[], int ldb, int* info, int batch) {               \
+    return GetrsBatched(h, t, n, nrhs, A, lda, ipiv, B, ldb, info, batch);                                        \
+  }                                                                                                               \
+  FAKE_EXPORT cublasStatus_t cublas##S##matinvBatched(cublasHandle_t h, int n, const T* const A[], int lda,       \
+                                                      T* const Ainv[], int lda_inv, int* info, int batch) {       \
+    return MatinvBatched(h, n, A, lda, Ainv, lda_inv, info, batch);                                               \
+  }
+
+FAKE_BATCHED_LU(float, S)
+FAKE_BATCHED_LU(double, D)
