@@ -217,6 +217,25 @@ void TwoStepPlan(rtest::Rng& rng, cudaStream_t stream, void* data, rtest::Checks
   CUFFT_CHECK(cufftMakePlan1d(plan, 128, CUFFT_Z2Z, 2, &work));
   CUFFT_CHECK(cufftGetSize(plan, &size));
   CHECKF(size == work, "cufftGetSize %zu, cufftMakePlan1d said %zu", size, work);
+  // The size queries (on a handle not yet planned, as cuFFT's documentation
+  // has them): each answers and writes its out value.
+  cufftHandle fresh = -1;
+  CUFFT_CHECK(cufftCreate(&fresh));
+  const size_t unset = ~size_t{0};
+  int n2[2] = {8, 12};
+  size_t sizes[8] = {unset, unset, unset, unset, unset, unset, unset, unset};
+  CUFFT_CHECK(cufftEstimate1d(128, CUFFT_Z2Z, 2, &sizes[0]));
+  CUFFT_CHECK(cufftEstimate2d(8, 12, CUFFT_R2C, &sizes[1]));
+  CUFFT_CHECK(cufftEstimate3d(4, 6, 5, CUFFT_Z2Z, &sizes[2]));
+  CUFFT_CHECK(cufftEstimateMany(2, n2, nullptr, 1, 0, nullptr, 1, 0, CUFFT_C2C, 3, &sizes[3]));
+  CUFFT_CHECK(cufftGetSize1d(fresh, 128, CUFFT_Z2Z, 2, &sizes[4]));
+  CUFFT_CHECK(cufftGetSize2d(fresh, 8, 12, CUFFT_R2C, &sizes[5]));
+  CUFFT_CHECK(cufftGetSize3d(fresh, 4, 6, 5, CUFFT_Z2Z, &sizes[6]));
+  CUFFT_CHECK(cufftGetSizeMany(fresh, 2, n2, nullptr, 1, 0, nullptr, 1, 0, CUFFT_C2C, 3, &sizes[7]));
+  CUFFT_CHECK(cufftDestroy(fresh));
+  for (size_t q : sizes) CHECKF(q < (size_t{1} << 30), "a work-size query answered %zu", q);
+  std::printf("work sizes: plan %zu, estimates %zu %zu %zu %zu, queries %zu %zu %zu %zu\n", work, sizes[0], sizes[1],
+              sizes[2], sizes[3], sizes[4], sizes[5], sizes[6], sizes[7]);
   void* area = nullptr;
   CUDA_CHECK(cudaMalloc(&area, work > 0 ? work : 1));
   CUFFT_CHECK(cufftSetWorkArea(plan, area));

@@ -375,3 +375,57 @@ FAKE_EXPORT cufftResult cufftMakePlanMany(cufftHandle plan, int rank, int* n, in
   return ExistingPlan(plan, rank, n[0], rank > 1 ? n[1] : 1, rank > 2 ? n[2] : 1, type, batch, work_size,
                       {inembed, istride, idist, onembed, ostride, odist});
 }
+
+// The work-size queries: the size the plan would have (this double's
+// WorkSize), planning nothing.
+namespace {
+
+cufftResult SizeOf(int rank, int nx, int ny, int nz, cufftType type, int batch, size_t* work_size) {
+  if (work_size == nullptr) return CUFFT_INVALID_VALUE;
+  Plan p;
+  cufftResult r = MakePlan(&p, rank, nx, ny, nz, type, batch);
+  if (r == CUFFT_SUCCESS) *work_size = WorkSize(p);
+  return r;
+}
+
+cufftResult SizeOfPlan(cufftHandle plan, int rank, int nx, int ny, int nz, cufftType type, int batch,
+                       size_t* work_size) {
+  {
+    std::lock_guard lock(mu);
+    if (Find(plan) == nullptr) return CUFFT_INVALID_PLAN;
+  }
+  return SizeOf(rank, nx, ny, nz, type, batch, work_size);
+}
+
+int Dim(int rank, const int* n, int d) { return d < rank ? n[d] : 1; }
+
+}  // namespace
+
+FAKE_EXPORT cufftResult cufftEstimate1d(int nx, cufftType type, int batch, size_t* work_size) {
+  return SizeOf(1, nx, 1, 1, type, batch, work_size);
+}
+FAKE_EXPORT cufftResult cufftEstimate2d(int nx, int ny, cufftType type, size_t* work_size) {
+  return SizeOf(2, nx, ny, 1, type, 1, work_size);
+}
+FAKE_EXPORT cufftResult cufftEstimate3d(int nx, int ny, int nz, cufftType type, size_t* work_size) {
+  return SizeOf(3, nx, ny, nz, type, 1, work_size);
+}
+FAKE_EXPORT cufftResult cufftEstimateMany(int rank, int* n, int*, int, int, int*, int, int, cufftType type, int batch,
+                                          size_t* work_size) {
+  if (rank < 1 || rank > 3 || n == nullptr) return CUFFT_INVALID_VALUE;
+  return SizeOf(rank, n[0], Dim(rank, n, 1), Dim(rank, n, 2), type, batch, work_size);
+}
+FAKE_EXPORT cufftResult cufftGetSize1d(cufftHandle plan, int nx, cufftType type, int batch, size_t* work_size) {
+  return SizeOfPlan(plan, 1, nx, 1, 1, type, batch, work_size);
+}
+FAKE_EXPORT cufftResult cufftGetSize2d(cufftHandle plan, int nx, int ny, cufftType type, size_t* work_size) {
+  return SizeOfPlan(plan, 2, nx, ny, 1, type, 1, work_size);
+}
+FAKE_EXPORT cufftResult cufftGetSize3d(cufftHandle plan, int nx, int ny, int nz, cufftType type, size_t* work_size) {
+  return SizeOfPlan(plan, 3, nx, ny, nz, type, 1, work_size);
+}
+FAKE_EXPORT cufftResult cufftGetSizeMany(cufftHandle plan, int rank, int* n, int*, int, int, int*, int, int,
+                                         cufftType type, int batch, size_t* work_size) {
+  if (rank < 1 || rank > 3 || n == nullptr) return CUFFT_INVALID_VALUE;
+  return SizeOfPlan(plan, rank, n[0], Dim(rank, n, 1), Dim(rank, n, 2), type, batch, work_size);
+}
