@@ -87,37 +87,10 @@ def write_coverage(rows, path):
         "The driver API (rcuda's client `libcuda.so.1`, for driver-API and NVRTC programs): "
         "[driver-api-coverage.md](driver-api-coverage.md).",
         "",
-        "cuBLAS: rcuda's `libcublas.so.13` (`client/libs/`) exports every name of NVIDIA's and forwards the functions "
-        "that `client/libs/cublas.def` describes (handles, stream, pointer and math modes, workspace, version, "
-        "S/D/H GEMM, S/D strided batched GEMM, SAXPY, SDOT, SNRM2, SSCAL), one synchronous `LibraryCall` each; every "
-        "other export returns `CUBLAS_STATUS_NOT_SUPPORTED` and logs its name once "
-        "([docs/libraries.md](libraries.md)).",
-        "",
-        "cuRAND: rcuda's `libcurand.so.10` (`client/libs/`) exports every name of NVIDIA's and forwards the functions "
-        "that `client/libs/curand.def` describes (generator create/destroy, version, stream, seed, offset, ordering, "
-        "quasi-random dimensions, 32- and 64-bit integers, uniform, normal and log-normal floats and doubles, "
-        "Poisson), one synchronous `LibraryCall` each; `curandCreateGeneratorHost` (a generator writing the "
-        "client's host memory) and every other export return `CURAND_STATUS_NOT_INITIALIZED` (cuRAND has no "
-        "\"not supported\" status) and log their name once.",
-        "",
-        "cuSOLVER: rcuda's `libcusolver.so.12` (`client/libs/`) exports every name of NVIDIA's and forwards the "
-        "functions that `client/libs/cusolver.def` describes (dense handle create/destroy, version, stream; S/D "
-        "`getrf_bufferSize`, `getrf`, `getrs`, `potrf_bufferSize`, `potrf`, `potrs`), one synchronous `LibraryCall` "
-        "each; every other export (QR, eigen and singular-value solvers, cusolverSp, cusolverRf) returns "
-        "`CUSOLVER_STATUS_NOT_SUPPORTED` and logs its name once.",
-        "",
-        "cuFFT: rcuda's `libcufft.so.12` (`client/libs/`) exports every name of NVIDIA's and forwards the functions "
-        "that `client/libs/cufft.def` describes (plan create/destroy, version, stream, 1D/2D/3D plans in one or two "
-        "steps, work size, auto-allocation, work area, the C2C, R2C, C2R, Z2Z, D2Z and Z2D Execs, each checked "
-        "against the plan's recorded shape), one synchronous `LibraryCall` each; `cufftPlanMany`, the estimates "
-        "and the `cufftXt` API return `CUFFT_NOT_SUPPORTED` and log their name once.",
-        "",
-        "cuSPARSE: rcuda's `libcusparse.so.12` (`client/libs/`) exports every name of NVIDIA's and forwards the "
-        "functions that `client/libs/cusparse.def` describes (handle create/destroy, version, property, stream, "
-        "pointer mode; the generic API's CSR matrix, dense vector and dense matrix descriptors, plain and const, "
-        "`cusparseSpMV` and `cusparseSpMM` with their buffer-size queries, checked against the descriptors' "
-        "recorded shapes and arrays), one synchronous `LibraryCall` each; every other export (SpGEMM, SpSV, the "
-        "other sparse formats, the legacy API) returns `CUSPARSE_STATUS_NOT_SUPPORTED` and logs its name once.",
+        "The math libraries (rcuda's `libcublas.so.13`, `libcurand.so.10`, `libcufft.so.12`, "
+        "`libcusolver.so.12` and `libcusparse.so.12`, generated from `client/libs/<library>.def`): "
+        "[library-coverage.md](library-coverage.md), what each forwarded call checks: "
+        "[libraries.md](libraries.md).",
         "",
     ]
     for area in sorted(by_area):

@@ -27,6 +27,9 @@ Outputs:
   --worker FILE          the worker's table of the `forward` lines (decode,
                          check, call the real function); needs only the
                          description, so the server's build runs it alone
+  --coverage FILE        this library's section of docs/library-coverage.md:
+                         the forwarded exports and the refused ones
+                         (gen_library_coverage.py joins the sections)
 
 See docs/design.md, "Library forwarding".
 """
@@ -347,12 +350,13 @@ def main():
     p.add_argument("--check-soname")
     p.add_argument("--forwards")
     p.add_argument("--worker")
+    p.add_argument("--coverage")
     a = p.parse_args()
     library, forwards = read_description(a.description)
     deleter = gen_forwarding.check_forwardable(library, forwards, fail)
     if a.worker:
         gen_forwarding.write_worker_table(library, forwards, deleter, a.worker)
-    if not (a.exports or a.version_script or a.check_readelf or a.check_soname or a.forwards):
+    if not (a.exports or a.version_script or a.check_readelf or a.check_soname or a.forwards or a.coverage):
         return
     if not a.real_library or not a.include_dir:
         fail("--real-library and --include-dir are needed but for --worker alone")
@@ -371,8 +375,41 @@ def main():
         gen_forwarding.write_client_thunks(library, forwards, prototypes, a.forwards)
     if a.version_script:
         write_version_script(library, exports, a.version_script)
+    if a.coverage:
+        write_coverage(library, exports, prototypes, forwards, a.coverage)
     if a.check_readelf or a.check_soname:
         check_built(exports, soname, a.check_readelf, a.check_soname)
+
+
+DISPLAY_NAMES = {"cublas": "cuBLAS", "curand": "cuRAND", "cufft": "cuFFT", "cusolver": "cuSOLVER",
+                 "cusparse": "cuSPARSE"}
+
+
+def write_coverage(library, exports, prototypes, forwards, path):
+    """This library's section of the coverage document, from the same
+    description and export list that generate the library: it cannot drift."""
+    name = DISPLAY_NAMES.get(library["name"], library["name"])
+    forwarded = sorted(forwards)
+    refused = sorted(set(exports) - set(forwards))
+    status = library["status"]
+    # As write_exports: an export in no header is given the status type.
+    non_status = [f for f in refused if f in prototypes and prototypes[f][0] != status]
+    out = [
+        f"## {name}: `{library['soname']}` ({len(forwarded)} forwarded, {len(refused)} refused)",
+        "",
+        f"Described by `client/libs/{library['name']}.def`. The real library exports {len(exports)} functions, "
+        f"and rcuda's exports each of them with the same symbol version. The {len(refused)} that are not "
+        f"forwarded log their name once and return `{library['not_supported']}`"
+        + (f", or, for the {len(non_status)} of them that return no `{status}` (the legacy API), "
+           "nothing or the zero of their return type" if non_status else "") + ".",
+        "",
+        "Forwarded: " + ", ".join(f"`{f}`" for f in forwarded) + ".",
+        "",
+        "Refused: " + ", ".join(f"`{f}`" for f in refused) + ".",
+        "",
+    ]
+    with open(path, "w") as f:
+        f.write("\n".join(out))
 
 
 def enum_value(include_dir, header, constant):
