@@ -23,17 +23,6 @@ cudaError_t AddNode(cudaGraphNode_t* out, cudaGraph_t graph, const cudaGraphNode
   return cudaSuccess;
 }
 
-// Removes a node that could not be filled in.
-void Drop(GraphObject* graph, GraphNodeObject* node) {
-  auto& nodes = graph->nodes;
-  for (auto it = nodes.begin(); it != nodes.end(); ++it) {
-    if (it->get() == node) {
-      nodes.erase(it);
-      return;
-    }
-  }
-}
-
 template <class Fill>
 cudaError_t AddFilled(cudaGraphNode_t* out, cudaGraph_t graph, const cudaGraphNode_t* deps, size_t count,
                       cudaGraphNodeType type, Fill fill) {
@@ -42,7 +31,7 @@ cudaError_t AddFilled(cudaGraphNode_t* out, cudaGraph_t graph, const cudaGraphNo
   if (e != cudaSuccess) return Fail(e);
   e = fill(node);
   if (e != cudaSuccess) {
-    Drop(node->graph, node);
+    node->graph->Remove(node);  // it could not be filled in
     *out = nullptr;
     return Fail(e);
   }
@@ -75,7 +64,8 @@ RCUDA_EXPORT cudaError_t cudaGraphCreate(cudaGraph_t* graph, unsigned int flags)
 
 RCUDA_EXPORT cudaError_t cudaGraphDestroy(cudaGraph_t graph) {
   GraphObject* g = FindGraph(graph);
-  if (!g) return Fail(cudaErrorInvalidValue);
+  // A child graph node's graph belongs to the node.
+  if (!g || g->owner) return Fail(cudaErrorInvalidValue);
   DeleteGraph(g);
   return cudaSuccess;
 }
@@ -149,6 +139,7 @@ RCUDA_EXPORT cudaError_t cudaGraphAddHostNode(cudaGraphNode_t* node, cudaGraph_t
   void* data = params->userData;
   return AddFilled(node, graph, deps, count, cudaGraphNodeTypeHost, [&](GraphNodeObject* n) {
     n->host_fn = [fn, data] { fn(data); };
+    n->host_params = *params;
     return cudaSuccess;
   });
 }
@@ -167,6 +158,17 @@ RCUDA_EXPORT cudaError_t cudaGraphAddEventWaitNode(cudaGraphNode_t* node, cudaGr
   if (!FindEvent(event)) return Fail(cudaErrorInvalidResourceHandle);
   return AddFilled(node, graph, deps, count, cudaGraphNodeTypeWaitEvent, [&](GraphNodeObject* n) {
     n->event = event;
+    return cudaSuccess;
+  });
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphAddChildGraphNode(cudaGraphNode_t* node, cudaGraph_t graph,
+                                                    const cudaGraphNode_t* deps, size_t count, cudaGraph_t child) {
+  GraphObject* c = FindGraph(child);
+  if (!c) return Fail(cudaErrorInvalidValue);
+  // The node gets a copy: later changes to `child` do not reach it.
+  return AddFilled(node, graph, deps, count, cudaGraphNodeTypeGraph, [&](GraphNodeObject* n) {
+    SetChildGraph(n, *c);
     return cudaSuccess;
   });
 }
@@ -289,7 +291,7 @@ RCUDA_EXPORT cudaError_t cudaGraphInstantiate(cudaGraphExec_t* exec, cudaGraph_t
   GraphObject* g = FindGraph(graph);
   if (!exec || !g) return Fail(cudaErrorInvalidValue);
   GraphExecObject* x = nullptr;
-  cudaError_t e = Instantiate(g, &x);
+  cudaError_t e = Instantiate(g, flags, &x);
   if (e != cudaSuccess) return Fail(e);
   *exec = reinterpret_cast<cudaGraphExec_t>(x);
   return cudaSuccess;

@@ -1,9 +1,12 @@
 #include "client/graph.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <string>
 #include <map>
 #include <mutex>
+#include <set>
 #include <unordered_set>
 
 #include "client/errors.h"
@@ -75,6 +78,20 @@ bool GraphObject::Owns(const GraphNodeObject* node) const {
   return false;
 }
 
+void GraphObject::Remove(GraphNodeObject* node) {
+  for (auto& n : nodes) {
+    auto& deps = n->dependencies;
+    deps.erase(std::remove(deps.begin(), deps.end(), node), deps.end());
+  }
+  for (auto it = nodes.begin(); it != nodes.end(); ++it) {
+    if (it->get() != node) continue;
+    if (node->child) DeleteGraph(node->child);
+    Untrack(node);
+    nodes.erase(it);
+    return;
+  }
+}
+
 GraphNodeObject* CaptureNode(StreamObject* stream, cudaGraphNodeType type) {
   GraphObject* graph = stream->capture->graph;
   GraphNodeObject* node = graph->Add(type, nullptr, 0);
@@ -89,8 +106,18 @@ GraphObject* NewGraph() {
   return g;
 }
 
+void SetChildGraph(GraphNodeObject* node, const GraphObject& graph) {
+  GraphObject* copy = CloneGraph(graph);
+  copy->owner = node;
+  if (node->child) DeleteGraph(node->child);
+  node->child = copy;
+}
+
 void DeleteGraph(GraphObject* graph) {
-  for (const auto& n : graph->nodes) Untrack(n.get());
+  for (const auto& n : graph->nodes) {
+    if (n->child) DeleteGraph(n->child);
+    Untrack(n.get());
+  }
   Untrack(graph);
   delete graph;
 }
@@ -105,6 +132,11 @@ GraphObject* CloneGraph(const GraphObject& graph) {
     // The kernel parameters' pointers point into the copy's own buffer.
     for (void*& p : c->param_pointers)
       p = c->params.data() + (static_cast<uint8_t*>(p) - n->params.data());
+    // A child graph is copied too: the node owns it.
+    if (n->child) {
+      c->child = CloneGraph(*n->child);
+      c->child->owner = c.get();
+    }
     copy_of[n.get()] = c.get();
     clone->nodes.push_back(std::move(c));
   }
@@ -151,7 +183,7 @@ cudaError_t SetKernelNode(GraphNodeObject* node, const cudaKernelNodeParams& p) 
 }
 
 cudaError_t SetMemcpyNode(GraphNodeObject* node, const cudaMemcpy3DParms& p) {
-  if (p.srcArray || p.dstArray) return cudaErrorNotSupported;  // CUDA arrays: not supported by rcuda
+  if (p.srcArray || p.dstArray) return cudaErrorNotSupported;  // arrays in graph copies: the server's graph copies are linear
   Extent e{p.extent.width, p.extent.height, p.extent.depth};
   auto at = [](const cudaPitchedPtr& ptr, const cudaPos& pos) {
     return static_cast<char*>(ptr.ptr) + (pos.z * ptr.ysize + pos.y) * ptr.pitch + pos.x;
@@ -168,7 +200,6 @@ cudaError_t SetMemcpyNode(GraphNodeObject* node, const cudaMemcpy3DParms& p) {
            : src_dev          ? cudaMemcpyDeviceToHost
                               : cudaMemcpyHostToHost;
   }
-  node->extent = e;
   DeviceRegion dd{reinterpret_cast<uint64_t>(dst), p.dstPtr.pitch, p.dstPtr.ysize};
   DeviceRegion sd{reinterpret_cast<uint64_t>(src), p.srcPtr.pitch, p.srcPtr.ysize};
   switch (kind) {
@@ -176,21 +207,24 @@ cudaError_t SetMemcpyNode(GraphNodeObject* node, const cudaMemcpy3DParms& p) {
       node->direction = GraphNodeSpec::Direction::kHostToDevice;
       node->dst = dd;
       node->host = HostRegion{src, p.srcPtr.pitch, p.srcPtr.ysize, e.width, e.height, e.depth};
-      return cudaSuccess;
+      break;
     case cudaMemcpyDeviceToHost:
       node->direction = GraphNodeSpec::Direction::kDeviceToHost;
       node->src = sd;
       node->host = HostRegion{dst, p.dstPtr.pitch, p.dstPtr.ysize, e.width, e.height, e.depth};
-      return cudaSuccess;
+      break;
     case cudaMemcpyDeviceToDevice:
       node->direction = GraphNodeSpec::Direction::kDeviceToDevice;
       node->dst = dd;
       node->src = sd;
-      return cudaSuccess;
+      break;
     default:
       // Host-to-host copies in graphs would run on the server's host.
       return cudaErrorNotSupported;
   }
+  node->extent = e;
+  node->memcpy_params = p;
+  return cudaSuccess;
 }
 
 cudaError_t SetMemsetNode(GraphNodeObject* node, const cudaMemsetParams& p) {
@@ -200,6 +234,7 @@ cudaError_t SetMemsetNode(GraphNodeObject* node, const cudaMemsetParams& p) {
   node->value = p.value;
   node->element_size = p.elementSize;
   node->extent = Extent{p.width * p.elementSize, p.height, 1};
+  node->memset_params = p;
   return cudaSuccess;
 }
 
@@ -218,70 +253,119 @@ cudaError_t DescribeKernel(Session* session, const GraphNodeObject& node, GraphN
 
 namespace {
 
-// The server's description of `graph`, with host channel entries for its
-// host work (registered in *entries) and its host inputs in *inputs.
+// The server's description of a graph, built node by node. Child graphs are
+// inlined: their nodes take the child node's dependencies, and the child node
+// becomes an empty node after them, so that what depends on it waits for
+// the whole child graph. `order` stays parallel to `nodes`.
+class Describer {
+ public:
+  Describer(Session* session, std::vector<GraphNodeObject*>* order, std::vector<GraphNodeSpec>* nodes,
+            std::vector<HostRegion>* inputs, std::vector<uint64_t>* entries)
+      : session_(session), order_(order), nodes_(nodes), inputs_(inputs), entries_(entries) {}
+
+  // Appends `graph`'s nodes; those without dependencies depend on `entry`.
+  // *exits: the indices of its nodes that none of its nodes depends on.
+  cudaError_t Append(const GraphObject& graph, const std::vector<uint32_t>& entry, std::vector<uint32_t>* exits,
+                     int depth) {
+    // Child graphs are copies, so nesting is finite; the bound keeps a
+    // deep one from exhausting the stack.
+    constexpr int kMaxChildDepth = 64;
+    if (depth > kMaxChildDepth) return cudaErrorNotSupported;
+    std::vector<GraphNodeObject*> topo;
+    cudaError_t e = TopologicalOrder(graph, &topo);
+    if (e != cudaSuccess) return e;
+    std::map<const GraphNodeObject*, uint32_t> index;
+    std::set<const GraphNodeObject*> depended_on;
+    for (GraphNodeObject* n : topo) {
+      GraphNodeSpec r;
+      if (n->dependencies.empty()) r.dependencies = entry;
+      for (GraphNodeObject* d : n->dependencies) {
+        r.dependencies.push_back(index.at(d));
+        depended_on.insert(d);
+      }
+      if (n->type == cudaGraphNodeTypeGraph) {
+        std::vector<uint32_t> child_exits;
+        if (!n->child) return cudaErrorInvalidValue;
+        if ((e = Append(*n->child, r.dependencies, &child_exits, depth + 1)) != cudaSuccess) return e;
+        if (!n->child->nodes.empty()) r.dependencies = std::move(child_exits);
+        r.type = GraphNodeSpec::Type::kEmpty;
+      } else if ((e = Fill(*n, &r)) != cudaSuccess) {
+        return e;
+      }
+      index[n] = static_cast<uint32_t>(nodes_->size());
+      order_->push_back(n);
+      nodes_->push_back(std::move(r));
+    }
+    exits->clear();
+    for (GraphNodeObject* n : topo)
+      if (!depended_on.count(n)) exits->push_back(index.at(n));
+    return cudaSuccess;
+  }
+
+ private:
+  cudaError_t EnsureChannel() {
+    Status s = session_->EnsureHostChannel();
+    return s.ok() ? cudaSuccess : Code(s);
+  }
+
+  cudaError_t Fill(const GraphNodeObject& n, GraphNodeSpec* r) {
+    cudaError_t e;
+    switch (n.type) {
+      case cudaGraphNodeTypeKernel:
+        return DescribeKernel(session_, n, r);
+      case cudaGraphNodeTypeMemcpy:
+        r->type = GraphNodeSpec::Type::kMemcpy;
+        r->direction = n.direction;
+        r->copy = Copy3D{n.dst.ptr, n.dst.pitch, n.dst.slice_height, n.src.ptr, n.src.pitch,
+                         n.src.slice_height, n.extent.width, n.extent.height, n.extent.depth};
+        if (n.direction == GraphNodeSpec::Direction::kHostToDevice) inputs_->push_back(n.host);
+        if (n.direction == GraphNodeSpec::Direction::kDeviceToHost) {
+          if ((e = EnsureChannel()) != cudaSuccess) return e;
+          r->pending = session_->host_channel().AddPendingCopy(n.host, /*once=*/false);
+          entries_->push_back(r->pending);
+        }
+        return cudaSuccess;
+      case cudaGraphNodeTypeMemset:
+        r->type = GraphNodeSpec::Type::kMemset;
+        r->set = Set3D{n.dst.ptr,      n.dst.pitch,      n.dst.slice_height, n.value, n.element_size,
+                       n.extent.width, n.extent.height, n.extent.depth};
+        return cudaSuccess;
+      case cudaGraphNodeTypeHost:
+        if ((e = EnsureChannel()) != cudaSuccess) return e;
+        r->type = GraphNodeSpec::Type::kHost;
+        r->host_id = session_->host_channel().AddHostFunction(n.host_fn, /*once=*/false);
+        entries_->push_back(r->host_id);
+        return cudaSuccess;
+      case cudaGraphNodeTypeEventRecord:
+      case cudaGraphNodeTypeWaitEvent: {
+        EventObject* ev = FindEvent(n.event);
+        if (!ev || ev->session != session_) return cudaErrorInvalidResourceHandle;
+        r->type = n.type == cudaGraphNodeTypeEventRecord ? GraphNodeSpec::Type::kEventRecord
+                                                         : GraphNodeSpec::Type::kEventWait;
+        r->event = ev->remote;
+        return cudaSuccess;
+      }
+      case cudaGraphNodeTypeEmpty:
+        r->type = GraphNodeSpec::Type::kEmpty;
+        return cudaSuccess;
+      default:
+        return cudaErrorNotSupported;  // memory nodes, conditionals
+    }
+  }
+
+  Session* session_;
+  std::vector<GraphNodeObject*>* order_;
+  std::vector<GraphNodeSpec>* nodes_;
+  std::vector<HostRegion>* inputs_;
+  std::vector<uint64_t>* entries_;
+};
+
 cudaError_t Describe(Session* session, GraphObject* graph, std::vector<GraphNodeObject*>* order,
                      std::vector<GraphNodeSpec>* nodes, std::vector<HostRegion>* inputs,
                      std::vector<uint64_t>* entries) {
-  cudaError_t e = TopologicalOrder(*graph, order);
-  if (e != cudaSuccess) return e;
-  bool needs_channel = false;
-  for (GraphNodeObject* n : *order) {
-    needs_channel |= n->type == cudaGraphNodeTypeHost ||
-                     (n->type == cudaGraphNodeTypeMemcpy && n->direction == GraphNodeSpec::Direction::kDeviceToHost);
-  }
-  if (needs_channel) {
-    Status s = session->EnsureHostChannel();
-    if (!s.ok()) return Code(s);
-  }
-  std::map<const GraphNodeObject*, uint32_t> index;
-  for (GraphNodeObject* n : *order) {
-    GraphNodeSpec r;
-    for (GraphNodeObject* d : n->dependencies) r.dependencies.push_back(index.at(d));
-    switch (n->type) {
-      case cudaGraphNodeTypeKernel:
-        if ((e = DescribeKernel(session, *n, &r)) != cudaSuccess) return e;
-        break;
-      case cudaGraphNodeTypeMemcpy:
-        r.type = GraphNodeSpec::Type::kMemcpy;
-        r.direction = n->direction;
-        r.copy = Copy3D{n->dst.ptr, n->dst.pitch, n->dst.slice_height, n->src.ptr, n->src.pitch,
-                        n->src.slice_height, n->extent.width, n->extent.height, n->extent.depth};
-        if (n->direction == GraphNodeSpec::Direction::kHostToDevice) inputs->push_back(n->host);
-        if (n->direction == GraphNodeSpec::Direction::kDeviceToHost) {
-          r.pending = session->host_channel().AddPendingCopy(n->host, /*once=*/false);
-          entries->push_back(r.pending);
-        }
-        break;
-      case cudaGraphNodeTypeMemset:
-        r.type = GraphNodeSpec::Type::kMemset;
-        r.set = Set3D{n->dst.ptr,      n->dst.pitch,    n->dst.slice_height, n->value, n->element_size,
-                      n->extent.width, n->extent.height, n->extent.depth};
-        break;
-      case cudaGraphNodeTypeHost:
-        r.type = GraphNodeSpec::Type::kHost;
-        r.host_id = session->host_channel().AddHostFunction(n->host_fn, /*once=*/false);
-        entries->push_back(r.host_id);
-        break;
-      case cudaGraphNodeTypeEventRecord:
-      case cudaGraphNodeTypeWaitEvent: {
-        EventObject* ev = FindEvent(n->event);
-        if (!ev || ev->session != session) return cudaErrorInvalidResourceHandle;
-        r.type = n->type == cudaGraphNodeTypeEventRecord ? GraphNodeSpec::Type::kEventRecord
-                                                         : GraphNodeSpec::Type::kEventWait;
-        r.event = ev->remote;
-        break;
-      }
-      case cudaGraphNodeTypeEmpty:
-        r.type = GraphNodeSpec::Type::kEmpty;
-        break;
-      default:
-        return cudaErrorNotSupported;  // child graphs, memory nodes, conditionals
-    }
-    index[n] = static_cast<uint32_t>(nodes->size());
-    nodes->push_back(std::move(r));
-  }
-  return cudaSuccess;
+  order->clear();
+  std::vector<uint32_t> exits;
+  return Describer(session, order, nodes, inputs, entries).Append(*graph, {}, &exits, 0);
 }
 
 void Forget(Session* session, const std::vector<uint64_t>& entries) {
@@ -290,11 +374,21 @@ void Forget(Session* session, const std::vector<uint64_t>& entries) {
 
 }  // namespace
 
-cudaError_t Instantiate(GraphObject* graph, GraphExecObject** exec) {
+cudaError_t Instantiate(GraphObject* graph, unsigned long long flags, GraphExecObject** exec) {
+  constexpr unsigned long long kKnown = cudaGraphInstantiateFlagAutoFreeOnLaunch | cudaGraphInstantiateFlagUpload |
+                                        cudaGraphInstantiateFlagDeviceLaunch | cudaGraphInstantiateFlagUseNodePriority;
+  if (flags & ~kKnown) return cudaErrorInvalidValue;
+  // Graphs launched from the device would need the server to instantiate
+  // for device launch and the client to know the device-side handle.
+  if (flags & cudaGraphInstantiateFlagDeviceLaunch) return cudaErrorNotSupported;
+  // The other flags change nothing here: no memory nodes to free (auto
+  // free), uploads are no-ops (the server holds the graph), and no node
+  // carries a priority (kernel node attributes are refused).
   Session* session = Runtime::Get().current_session();
   if (!session) return cudaErrorInvalidDevice;
   auto x = std::make_unique<GraphExecObject>();
   x->session = session;
+  x->flags = flags;
   std::vector<GraphNodeSpec> nodes;
   cudaError_t e = Describe(session, graph, &x->order, &nodes, &x->inputs, &x->channel_entries);
   if (e == cudaSuccess) {
@@ -359,6 +453,57 @@ cudaError_t UpdateExec(GraphExecObject* exec, GraphObject* graph) {
   exec->inputs = std::move(inputs);
   exec->channel_entries = std::move(entries);
   return cudaSuccess;
+}
+
+namespace {
+
+const char* TypeName(cudaGraphNodeType type) {
+  switch (type) {
+    case cudaGraphNodeTypeKernel: return "kernel";
+    case cudaGraphNodeTypeMemcpy: return "memcpy";
+    case cudaGraphNodeTypeMemset: return "memset";
+    case cudaGraphNodeTypeHost: return "host";
+    case cudaGraphNodeTypeGraph: return "graph";
+    case cudaGraphNodeTypeEmpty: return "empty";
+    case cudaGraphNodeTypeWaitEvent: return "event wait";
+    case cudaGraphNodeTypeEventRecord: return "event record";
+    default: return "node";
+  }
+}
+
+// Writes `graph`'s nodes as `prefix`N and its edges; a child graph becomes a
+// cluster of its own.
+void DotNodes(std::FILE* f, const GraphObject& graph, const std::string& prefix, int depth) {
+  std::map<const GraphNodeObject*, std::string> id;
+  for (size_t i = 0; i < graph.nodes.size(); ++i) id[graph.nodes[i].get()] = prefix + std::to_string(i);
+  std::string indent(2 * depth + 2, ' ');
+  for (const auto& n : graph.nodes) {
+    std::string label = TypeName(n->type);
+    if (n->type == cudaGraphNodeTypeKernel && n->function) label += "\\n" + n->function->device_name;
+    if (n->type == cudaGraphNodeTypeMemcpy || n->type == cudaGraphNodeTypeMemset)
+      label += "\\n" + std::to_string(n->extent.width * n->extent.height * n->extent.depth) + " bytes";
+    std::fprintf(f, "%s%s [label=\"%s\"];\n", indent.c_str(), id[n.get()].c_str(), label.c_str());
+    if (n->child) {
+      std::fprintf(f, "%ssubgraph cluster_%s {\n%s  label=\"child graph of %s\";\n", indent.c_str(),
+                   id[n.get()].c_str(), indent.c_str(), id[n.get()].c_str());
+      DotNodes(f, *n->child, id[n.get()] + "_", depth + 1);
+      std::fprintf(f, "%s}\n", indent.c_str());
+    }
+  }
+  for (const auto& n : graph.nodes)
+    for (const GraphNodeObject* d : n->dependencies)
+      std::fprintf(f, "%s%s -> %s;\n", indent.c_str(), id[d].c_str(), id[n.get()].c_str());
+}
+
+}  // namespace
+
+cudaError_t WriteDot(const GraphObject& graph, const char* path) {
+  std::FILE* f = std::fopen(path, "w");
+  if (!f) return cudaErrorOperatingSystem;
+  std::fprintf(f, "digraph rcuda_graph {\n  node [shape=box];\n");
+  DotNodes(f, graph, "n", 0);
+  std::fprintf(f, "}\n");
+  return std::fclose(f) == 0 ? cudaSuccess : cudaErrorOperatingSystem;
 }
 
 }  // namespace rcuda::client

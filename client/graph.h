@@ -46,13 +46,25 @@ struct GraphNodeObject {
   // In a clone: the node it was copied from (cudaGraphNodeFindInClone);
   // compared, never dereferenced.
   const GraphNodeObject* original = nullptr;
+  // The program's parameters as it gave them, for the GetParams calls.
+  cudaMemcpy3DParms memcpy_params{};
+  cudaMemsetParams memset_params{};
+  cudaHostNodeParams host_params{};
+  // Child graph: the node's own copy of the graph it was added with, owned
+  // by the node (deleted with it). Instantiation inlines its nodes.
+  GraphObject* child = nullptr;
 };
 
 struct GraphObject {
   std::vector<std::unique_ptr<GraphNodeObject>> nodes;
+  // The child graph node this graph belongs to; null for the program's own
+  // graphs (only those may be destroyed with cudaGraphDestroy).
+  const GraphNodeObject* owner = nullptr;
 
   GraphNodeObject* Add(cudaGraphNodeType type, const cudaGraphNode_t* deps, size_t count);
   bool Owns(const GraphNodeObject* node) const;
+  // Removes and deletes `node`, its edges and its child graph.
+  void Remove(GraphNodeObject* node);
 };
 
 struct GraphExecObject {
@@ -61,6 +73,7 @@ struct GraphExecObject {
   std::vector<GraphNodeObject*> order;  // nodes in the order sent
   std::vector<HostRegion> inputs;       // host sources of host-to-device copies
   std::vector<uint64_t> channel_entries;
+  unsigned long long flags = 0;  // cudaGraphExecGetFlags
 };
 
 // A stream capture in progress, shared by the streams that joined it.
@@ -91,9 +104,14 @@ cudaError_t SetKernelNode(GraphNodeObject* node, const cudaKernelNodeParams& par
 // Fills a memcpy node from cudaMemcpy3DParms (linear memory only).
 cudaError_t SetMemcpyNode(GraphNodeObject* node, const cudaMemcpy3DParms& params);
 cudaError_t SetMemsetNode(GraphNodeObject* node, const cudaMemsetParams& params);
+// Makes `node` a child graph node holding a copy of `graph`.
+void SetChildGraph(GraphNodeObject* node, const GraphObject& graph);
+// Writes `graph` to `path` in Graphviz's DOT language (cudaGraphDebugDotPrint).
+cudaError_t WriteDot(const GraphObject& graph, const char* path);
 
-// Instantiates `graph` on the current device.
-cudaError_t Instantiate(GraphObject* graph, GraphExecObject** exec);
+// Instantiates `graph` on the current device. `flags` are the
+// cudaGraphInstantiateFlag* bits; device launch is refused.
+cudaError_t Instantiate(GraphObject* graph, unsigned long long flags, GraphExecObject** exec);
 cudaError_t Launch(GraphExecObject* exec, cudaStream_t stream, bool per_thread);
 cudaError_t DestroyExec(GraphExecObject* exec);
 cudaError_t UpdateExec(GraphExecObject* exec, GraphObject* graph);

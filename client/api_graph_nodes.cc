@@ -1,0 +1,167 @@
+// The graph API's node parameters, node removal, instantiation with
+// parameters and the DOT dump: all answered from the client's copy of the
+// graph (client/graph.h). Changing a node changes the graph, never an
+// instantiated graph made from it, as natively.
+#include <cstring>
+
+#include "client/api_common.h"
+#include "client/graph.h"
+#include "client/objects.h"
+
+using namespace rcuda::client;
+
+namespace {
+
+// The node, if it is a live node of type `type`.
+GraphNodeObject* NodeOfType(cudaGraphNode_t node, cudaGraphNodeType type) {
+  GraphNodeObject* n = FindNode(node);
+  return n && n->type == type ? n : nullptr;
+}
+
+cudaError_t GetEvent(cudaGraphNode_t node, cudaGraphNodeType type, cudaEvent_t* event) {
+  GraphNodeObject* n = NodeOfType(node, type);
+  if (!n || !event) return Fail(cudaErrorInvalidValue);
+  *event = n->event;
+  return cudaSuccess;
+}
+
+cudaError_t SetEvent(cudaGraphNode_t node, cudaGraphNodeType type, cudaEvent_t event) {
+  GraphNodeObject* n = NodeOfType(node, type);
+  if (!n) return Fail(cudaErrorInvalidValue);
+  if (!FindEvent(event)) return Fail(cudaErrorInvalidResourceHandle);
+  n->event = event;
+  return cudaSuccess;
+}
+
+}  // namespace
+
+extern "C" {
+
+RCUDA_EXPORT cudaError_t cudaGraphDestroyNode(cudaGraphNode_t node) {
+  GraphNodeObject* n = FindNode(node);
+  if (!n) return Fail(cudaErrorInvalidValue);
+  n->graph->Remove(n);
+  return cudaSuccess;
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphChildGraphNodeGetGraph(cudaGraphNode_t node, cudaGraph_t* graph) {
+  GraphNodeObject* n = NodeOfType(node, cudaGraphNodeTypeGraph);
+  if (!n || !graph || !n->child) return Fail(cudaErrorInvalidValue);
+  // The node's own graph, not a copy: changes to it change the node.
+  *graph = reinterpret_cast<cudaGraph_t>(n->child);
+  return cudaSuccess;
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphMemcpyNodeGetParams(cudaGraphNode_t node, cudaMemcpy3DParms* params) {
+  GraphNodeObject* n = NodeOfType(node, cudaGraphNodeTypeMemcpy);
+  if (!n || !params) return Fail(cudaErrorInvalidValue);
+  *params = n->memcpy_params;
+  return cudaSuccess;
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphMemcpyNodeSetParams(cudaGraphNode_t node, const cudaMemcpy3DParms* params) {
+  GraphNodeObject* n = NodeOfType(node, cudaGraphNodeTypeMemcpy);
+  if (!n || !params) return Fail(cudaErrorInvalidValue);
+  return Fail(SetMemcpyNode(n, *params));  // leaves the node as it was on failure
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphMemcpyNodeSetParams1D(cudaGraphNode_t node, void* dst, const void* src,
+                                                        size_t bytes, cudaMemcpyKind kind) {
+  GraphNodeObject* n = NodeOfType(node, cudaGraphNodeTypeMemcpy);
+  if (!n) return Fail(cudaErrorInvalidValue);
+  cudaMemcpy3DParms p{};
+  p.srcPtr = cudaPitchedPtr{const_cast<void*>(src), bytes, bytes, 1};
+  p.dstPtr = cudaPitchedPtr{dst, bytes, bytes, 1};
+  p.extent = cudaExtent{bytes, 1, 1};
+  p.kind = kind;
+  return Fail(SetMemcpyNode(n, p));
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphMemsetNodeGetParams(cudaGraphNode_t node, cudaMemsetParams* params) {
+  GraphNodeObject* n = NodeOfType(node, cudaGraphNodeTypeMemset);
+  if (!n || !params) return Fail(cudaErrorInvalidValue);
+  *params = n->memset_params;
+  return cudaSuccess;
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphMemsetNodeSetParams(cudaGraphNode_t node, const cudaMemsetParams* params) {
+  GraphNodeObject* n = NodeOfType(node, cudaGraphNodeTypeMemset);
+  if (!n || !params) return Fail(cudaErrorInvalidValue);
+  return Fail(SetMemsetNode(n, *params));
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphHostNodeGetParams(cudaGraphNode_t node, cudaHostNodeParams* params) {
+  GraphNodeObject* n = NodeOfType(node, cudaGraphNodeTypeHost);
+  if (!n || !params) return Fail(cudaErrorInvalidValue);
+  *params = n->host_params;
+  return cudaSuccess;
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphHostNodeSetParams(cudaGraphNode_t node, const cudaHostNodeParams* params) {
+  GraphNodeObject* n = NodeOfType(node, cudaGraphNodeTypeHost);
+  if (!n || !params || !params->fn) return Fail(cudaErrorInvalidValue);
+  cudaHostFn_t fn = params->fn;
+  void* data = params->userData;
+  n->host_fn = [fn, data] { fn(data); };
+  n->host_params = *params;
+  return cudaSuccess;
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphEventRecordNodeGetEvent(cudaGraphNode_t node, cudaEvent_t* event) {
+  return GetEvent(node, cudaGraphNodeTypeEventRecord, event);
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphEventRecordNodeSetEvent(cudaGraphNode_t node, cudaEvent_t event) {
+  return SetEvent(node, cudaGraphNodeTypeEventRecord, event);
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphEventWaitNodeGetEvent(cudaGraphNode_t node, cudaEvent_t* event) {
+  return GetEvent(node, cudaGraphNodeTypeWaitEvent, event);
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphEventWaitNodeSetEvent(cudaGraphNode_t node, cudaEvent_t event) {
+  return SetEvent(node, cudaGraphNodeTypeWaitEvent, event);
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphExecGetFlags(cudaGraphExec_t exec, unsigned long long* flags) {
+  GraphExecObject* x = FindExec(exec);
+  if (!x || !flags) return Fail(cudaErrorInvalidValue);
+  *flags = x->flags;
+  return cudaSuccess;
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphDebugDotPrint(cudaGraph_t graph, const char* path, unsigned int flags) {
+  GraphObject* g = FindGraph(graph);
+  if (!g || !path) return Fail(cudaErrorInvalidValue);
+  (void)flags;  // the verbosity flags: rcuda's dump has one level of detail
+  return Fail(WriteDot(*g, path));
+}
+
+}  // extern "C"
+
+cudaError_t exports::cudaGraphInstantiateWithParams(cudaGraphExec_t* exec, cudaGraph_t graph,
+                                                    cudaGraphInstantiateParams* params, bool per_thread) {
+  GraphObject* g = FindGraph(graph);
+  if (!exec || !g || !params) return Fail(cudaErrorInvalidValue);
+  params->errNode_out = nullptr;
+  if (params->flags & cudaGraphInstantiateFlagUpload) {
+    // The upload itself is a no-op (the server holds the graph), but its
+    // stream must be one of the program's.
+    StreamRef ref;
+    cudaError_t e = ResolveStream(params->uploadStream, per_thread, &ref);
+    if (e != cudaSuccess) {
+      params->result_out = cudaGraphInstantiateError;
+      return Fail(e);
+    }
+  }
+  GraphExecObject* x = nullptr;
+  cudaError_t e = Instantiate(g, params->flags, &x);
+  if (e != cudaSuccess) {
+    params->result_out = e == cudaErrorNotSupported ? cudaGraphInstantiateNodeOperationNotSupported
+                                                    : cudaGraphInstantiateError;
+    return Fail(e);
+  }
+  params->result_out = cudaGraphInstantiateSuccess;
+  *exec = reinterpret_cast<cudaGraphExec_t>(x);
+  return cudaSuccess;
+}
