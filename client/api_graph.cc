@@ -3,6 +3,8 @@
 
 #include "client/api_common.h"
 #include "client/graph.h"
+#include "client/graph_memory.h"
+#include "client/runtime.h"
 #include "client/objects.h"
 
 using namespace rcuda::client;
@@ -73,6 +75,7 @@ RCUDA_EXPORT cudaError_t cudaGraphDestroy(cudaGraph_t graph) {
 RCUDA_EXPORT cudaError_t cudaGraphClone(cudaGraph_t* clone, cudaGraph_t original) {
   GraphObject* g = FindGraph(original);
   if (!clone || !g) return Fail(cudaErrorInvalidValue);
+  if (g->HasMemoryNodes()) return Fail(cudaErrorNotSupported);  // as CUDA: an allocation has one owner
   *clone = reinterpret_cast<cudaGraph_t>(CloneGraph(*g));
   return cudaSuccess;
 }
@@ -166,9 +169,53 @@ RCUDA_EXPORT cudaError_t cudaGraphAddChildGraphNode(cudaGraphNode_t* node, cudaG
                                                     const cudaGraphNode_t* deps, size_t count, cudaGraph_t child) {
   GraphObject* c = FindGraph(child);
   if (!c) return Fail(cudaErrorInvalidValue);
+  if (c->HasMemoryNodes()) return Fail(cudaErrorNotSupported);  // a copy would share the allocations
   // The node gets a copy: later changes to `child` do not reach it.
   return AddFilled(node, graph, deps, count, cudaGraphNodeTypeGraph, [&](GraphNodeObject* n) {
     SetChildGraph(n, *c);
+    return cudaSuccess;
+  });
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphAddMemAllocNode(cudaGraphNode_t* node, cudaGraph_t graph,
+                                                  const cudaGraphNode_t* deps, size_t count,
+                                                  cudaMemAllocNodeParams* params) {
+  if (!params || !params->bytesize) return Fail(cudaErrorInvalidValue);
+  const cudaMemPoolProps& props = params->poolProps;
+  if (props.allocType != cudaMemAllocationTypePinned || props.handleTypes != cudaMemHandleTypeNone)
+    return Fail(cudaErrorInvalidValue);
+  // Device memory of one device: host-located graph memory and peer
+  // access to it are not carried.
+  if (props.location.type != cudaMemLocationTypeDevice) return Fail(cudaErrorNotSupported);
+  Session* session = Runtime::Get().session(props.location.id);
+  if (!session) return Fail(cudaErrorInvalidValue);
+  if (params->accessDescCount && !params->accessDescs) return Fail(cudaErrorInvalidValue);
+  for (size_t i = 0; i < params->accessDescCount; ++i) {
+    const cudaMemAccessDesc& d = params->accessDescs[i];
+    if (d.location.type != cudaMemLocationTypeDevice || d.location.id != props.location.id) return Fail(cudaErrorNotSupported);
+  }
+  GraphObject* g = FindGraph(graph);
+  if (g && g->owner) return Fail(cudaErrorNotSupported);  // a child graph node's graph
+  return AddFilled(node, graph, deps, count, cudaGraphNodeTypeMemAlloc, [&](GraphNodeObject* n) {
+    uint64_t ptr = 0;
+    cudaError_t e = GraphMemory::Get().Allocate(session, params->bytesize, &ptr);
+    if (e != cudaSuccess) return e;
+    n->graph_memory = ptr;
+    params->dptr = reinterpret_cast<void*>(ptr);
+    n->alloc_params = *params;
+    n->alloc_params.accessDescs = nullptr;  // the program's array is not kept
+    n->alloc_params.accessDescCount = 0;
+    return cudaSuccess;
+  });
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphAddMemFreeNode(cudaGraphNode_t* node, cudaGraph_t graph,
+                                                 const cudaGraphNode_t* deps, size_t count, void* dptr) {
+  if (!GraphMemory::Get().IsAllocation(reinterpret_cast<uint64_t>(dptr))) return Fail(cudaErrorInvalidValue);
+  GraphObject* g = FindGraph(graph);
+  if (g && g->owner) return Fail(cudaErrorNotSupported);
+  return AddFilled(node, graph, deps, count, cudaGraphNodeTypeMemFree, [&](GraphNodeObject* n) {
+    n->graph_memory = reinterpret_cast<uint64_t>(dptr);
     return cudaSuccess;
   });
 }

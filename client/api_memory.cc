@@ -6,6 +6,8 @@
 
 #include "client/api_common.h"
 #include "client/copy.h"
+#include "client/graph.h"
+#include "client/graph_memory.h"
 #include "client/objects.h"
 #include "client/registry.h"
 
@@ -157,7 +159,21 @@ cudaError_t MallocAsync(void** ptr, size_t size, cudaMemPool_t pool, cudaStream_
   StreamRef ref;
   cudaError_t e = ResolveStream(stream, per_thread, &ref);
   if (e != cudaSuccess) return Fail(e);
-  if (ref.object && ref.object->capture) return Fail(cudaErrorStreamCaptureUnsupported);
+  if (ref.object && ref.object->capture) {
+    // A captured allocation becomes an allocation node of the capture's
+    // graph; from a pool other than the device's: not carried.
+    if (pool) return Fail(cudaErrorStreamCaptureUnsupported);
+    uint64_t p = 0;
+    if ((e = GraphMemory::Get().Allocate(ref.session, size, &p)) != cudaSuccess) return Fail(e);
+    GraphNodeObject* node = CaptureNode(ref.object, cudaGraphNodeTypeMemAlloc);
+    node->graph_memory = p;
+    node->alloc_params.poolProps.allocType = cudaMemAllocationTypePinned;
+    node->alloc_params.poolProps.location = {cudaMemLocationTypeDevice, ref.session->device()};
+    node->alloc_params.bytesize = size;
+    node->alloc_params.dptr = reinterpret_cast<void*>(p);
+    *ptr = node->alloc_params.dptr;
+    return cudaSuccess;
+  }
   int64_t remote_pool = 0;
   if (pool) {
     PoolObject* p = FindPool(pool);
@@ -176,7 +192,20 @@ cudaError_t FreeAsync(void* ptr, cudaStream_t stream, bool per_thread) {
   StreamRef ref;
   cudaError_t e = ResolveStream(stream, per_thread, &ref);
   if (e != cudaSuccess) return Fail(e);
-  if (ref.object && ref.object->capture) return Fail(cudaErrorStreamCaptureUnsupported);
+  const bool graph_memory = GraphMemory::Get().IsAllocation(Addr(ptr));
+  if (ref.object && ref.object->capture) {
+    // A captured free of graph memory becomes a free node; of other memory:
+    // not carried.
+    if (!graph_memory) return Fail(cudaErrorStreamCaptureUnsupported);
+    CaptureNode(ref.object, cudaGraphNodeTypeMemFree)->graph_memory = Addr(ptr);
+    return cudaSuccess;
+  }
+  if (graph_memory) {
+    // The memory stays until nothing can use it (client/graph_memory.h),
+    // so freeing it now is as good as freeing it in the stream's order.
+    GraphMemory::Get().ProgramFree(Addr(ptr), &e);
+    return Fail(e);
+  }
   Session* owner = Runtime::Get().SessionOwning(ptr, 0);
   if (!owner || owner != ref.session) return Fail(cudaErrorInvalidValue);
   return Return(owner->FreeAsync(Addr(ptr), ref.remote));
@@ -198,6 +227,8 @@ RCUDA_EXPORT cudaError_t cudaMalloc(void** dev_ptr, size_t size) {
 
 RCUDA_EXPORT cudaError_t cudaFree(void* dev_ptr) {
   RCUDA_CURRENT_SESSION(session);
+  cudaError_t graph_error;
+  if (dev_ptr && GraphMemory::Get().ProgramFree(Addr(dev_ptr), &graph_error)) return Fail(graph_error);
   if (dev_ptr) {
     // Memory of another device is freed on its own session, as CUDA allows.
     Session* owner = Runtime::Get().SessionOwning(dev_ptr, 0);

@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "client/errors.h"
+#include "client/graph_memory.h"
 #include "client/objects.h"
 #include "client/runtime.h"
 
@@ -86,10 +87,17 @@ void GraphObject::Remove(GraphNodeObject* node) {
   for (auto it = nodes.begin(); it != nodes.end(); ++it) {
     if (it->get() != node) continue;
     if (node->child) DeleteGraph(node->child);
+    if (node->type == cudaGraphNodeTypeMemAlloc) GraphMemory::Get().Release(node->graph_memory);
     Untrack(node);
     nodes.erase(it);
     return;
   }
+}
+
+bool GraphObject::HasMemoryNodes() const {
+  for (const auto& n : nodes)
+    if (n->type == cudaGraphNodeTypeMemAlloc || n->type == cudaGraphNodeTypeMemFree) return true;
+  return false;
 }
 
 GraphNodeObject* CaptureNode(StreamObject* stream, cudaGraphNodeType type) {
@@ -116,6 +124,7 @@ void SetChildGraph(GraphNodeObject* node, const GraphObject& graph) {
 void DeleteGraph(GraphObject* graph) {
   for (const auto& n : graph->nodes) {
     if (n->child) DeleteGraph(n->child);
+    if (n->type == cudaGraphNodeTypeMemAlloc) GraphMemory::Get().Release(n->graph_memory);
     Untrack(n.get());
   }
   Untrack(graph);
@@ -346,10 +355,14 @@ class Describer {
         return cudaSuccess;
       }
       case cudaGraphNodeTypeEmpty:
+      // The memory is allocated already (client/graph_memory.h): the
+      // server's graph keeps the nodes' place in the order.
+      case cudaGraphNodeTypeMemAlloc:
+      case cudaGraphNodeTypeMemFree:
         r->type = GraphNodeSpec::Type::kEmpty;
         return cudaSuccess;
       default:
-        return cudaErrorNotSupported;  // memory nodes, conditionals
+        return cudaErrorNotSupported;  // conditionals
     }
   }
 
@@ -399,6 +412,15 @@ cudaError_t Instantiate(GraphObject* graph, unsigned long long flags, GraphExecO
     Forget(session, x->channel_entries);
     return e;
   }
+  std::vector<uint64_t> freed_here;
+  for (const GraphNodeObject* n : x->order) {
+    if (n->type == cudaGraphNodeTypeMemAlloc) x->allocations.push_back(n->graph_memory);
+    if (n->type == cudaGraphNodeTypeMemFree) x->frees.push_back(n->graph_memory);
+  }
+  for (uint64_t p : x->allocations) {
+    GraphMemory::Get().Retain(p);
+    if (std::find(x->frees.begin(), x->frees.end(), p) == x->frees.end()) x->escaping.push_back(p);
+  }
   *exec = x.release();
   Track(*exec);
   return cudaSuccess;
@@ -420,7 +442,10 @@ cudaError_t Launch(GraphExecObject* exec, cudaStream_t stream, bool per_thread) 
     for (uint64_t z = 0; z < r.depth; ++z)
       for (uint64_t y = 0; y < r.height; ++y) buffers.push_back({r.base + (z * r.slice_height + y) * r.pitch, r.width});
   }
-  return Code(exec->session->GraphLaunch(exec->remote, ref.remote, buffers));
+  Status s = exec->session->GraphLaunch(exec->remote, ref.remote, buffers);
+  if (s.ok() && (!exec->escaping.empty() || !exec->frees.empty()))
+    GraphMemory::Get().Launched(exec->escaping, exec->frees);
+  return Code(s);
 }
 
 cudaError_t DestroyExec(GraphExecObject* exec) {
@@ -429,12 +454,15 @@ cudaError_t DestroyExec(GraphExecObject* exec) {
   // for its launches: the host channel serves them in order before that.
   Status sync = exec->session->DeviceSynchronize();
   Forget(exec->session, exec->channel_entries);
+  for (uint64_t p : exec->allocations) GraphMemory::Get().Release(p);
   Untrack(exec);
   delete exec;
   return Code(s.ok() ? sync : s);
 }
 
 cudaError_t UpdateExec(GraphExecObject* exec, GraphObject* graph) {
+  // CUDA updates no memory node's allocation; rcuda updates none.
+  if (graph->HasMemoryNodes() || !exec->allocations.empty() || !exec->frees.empty()) return cudaErrorNotSupported;
   std::vector<GraphNodeObject*> order;
   std::vector<GraphNodeSpec> nodes;
   std::vector<HostRegion> inputs;

@@ -50,6 +50,10 @@ struct GraphNodeObject {
   cudaMemcpy3DParms memcpy_params{};
   cudaMemsetParams memset_params{};
   cudaHostNodeParams host_params{};
+  // Memory allocation node: the allocation (client/graph_memory.h) and the
+  // program's parameters; memory free node: the allocation it frees.
+  uint64_t graph_memory = 0;
+  cudaMemAllocNodeParams alloc_params{};
   // Child graph: the node's own copy of the graph it was added with, owned
   // by the node (deleted with it). Instantiation inlines its nodes.
   GraphObject* child = nullptr;
@@ -65,6 +69,9 @@ struct GraphObject {
   bool Owns(const GraphNodeObject* node) const;
   // Removes and deletes `node`, its edges and its child graph.
   void Remove(GraphNodeObject* node);
+  // Whether it has memory allocation or free nodes (which CUDA does not
+  // clone, nest in child graph nodes or update an instantiation with).
+  bool HasMemoryNodes() const;
 };
 
 struct GraphExecObject {
@@ -74,6 +81,9 @@ struct GraphExecObject {
   std::vector<HostRegion> inputs;       // host sources of host-to-device copies
   std::vector<uint64_t> channel_entries;
   unsigned long long flags = 0;  // cudaGraphExecGetFlags
+  // Graph memory: the allocations it holds, those its launches leave live,
+  // and those its free nodes end.
+  std::vector<uint64_t> allocations, escaping, frees;
 };
 
 // A stream capture in progress, shared by the streams that joined it.
