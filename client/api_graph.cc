@@ -375,17 +375,22 @@ RCUDA_EXPORT cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec) {
 RCUDA_EXPORT cudaError_t cudaGraphExecKernelNodeSetParams(cudaGraphExec_t exec, cudaGraphNode_t node,
                                                           const cudaKernelNodeParams* params) {
   GraphExecObject* x = FindExec(exec);
-  GraphNodeObject* n = FindNode(node);
-  if (!x || !n || !params || n->type != cudaGraphNodeTypeKernel) return Fail(cudaErrorInvalidValue);
-  auto it = std::find(x->order.begin(), x->order.end(), n);
-  if (it == x->order.end()) return Fail(cudaErrorInvalidValue);
-  // A scratch node holds the new parameters; the graph's node keeps its own.
+  if (!x || !params) return Fail(cudaErrorInvalidValue);
+  uint32_t index;
+  GraphNodeObject* n = ExecNode(x, node, &index);
+  if (!n || n->type != cudaGraphNodeTypeKernel) return Fail(cudaErrorInvalidValue);
+  // A scratch node holds the new parameters until the server took them.
+  // One node's parameters travel alone: no whole-graph update.
   GraphNodeObject scratch = *n;
   cudaError_t e = SetKernelNode(&scratch, *params);
   if (e != cudaSuccess) return Fail(e);
   rcuda::GraphNodeSpec r;
   if ((e = DescribeKernel(x->session, scratch, &r)) != cudaSuccess) return Fail(e);
-  return Return(x->session->GraphExecKernelNodeSetParams(x->remote, static_cast<uint32_t>(it - x->order.begin()), r));
+  rcuda::Status s = x->session->GraphExecKernelNodeSetParams(x->remote, index, r);
+  if (!s.ok()) return Return(s);
+  // The instantiation's copy remembers them, for later whole-graph updates.
+  if (x->snapshot) (void)SetKernelNode(n, *params);
+  return cudaSuccess;
 }
 
 RCUDA_EXPORT cudaError_t cudaGraphExecUpdate(cudaGraphExec_t exec, cudaGraph_t graph,

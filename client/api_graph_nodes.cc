@@ -123,6 +123,82 @@ RCUDA_EXPORT cudaError_t cudaGraphEventWaitNodeSetEvent(cudaGraphNode_t node, cu
   return SetEvent(node, cudaGraphNodeTypeWaitEvent, event);
 }
 
+// ---- An instantiation's nodes, changed one by one ------------------------
+
+RCUDA_EXPORT cudaError_t cudaGraphExecMemcpyNodeSetParams(cudaGraphExec_t exec, cudaGraphNode_t node,
+                                                          const cudaMemcpy3DParms* params) {
+  GraphExecObject* x = FindExec(exec);
+  if (!x || !params) return Fail(cudaErrorInvalidValue);
+  return Fail(ChangeExecNode(x, node, cudaGraphNodeTypeMemcpy,
+                             [&](GraphNodeObject* n) { return SetMemcpyNode(n, *params); }));
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphExecMemcpyNodeSetParams1D(cudaGraphExec_t exec, cudaGraphNode_t node, void* dst,
+                                                            const void* src, size_t bytes, cudaMemcpyKind kind) {
+  GraphExecObject* x = FindExec(exec);
+  if (!x) return Fail(cudaErrorInvalidValue);
+  cudaMemcpy3DParms p{};
+  p.srcPtr = cudaPitchedPtr{const_cast<void*>(src), bytes, bytes, 1};
+  p.dstPtr = cudaPitchedPtr{dst, bytes, bytes, 1};
+  p.extent = cudaExtent{bytes, 1, 1};
+  p.kind = kind;
+  return Fail(ChangeExecNode(x, node, cudaGraphNodeTypeMemcpy, [&](GraphNodeObject* n) { return SetMemcpyNode(n, p); }));
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphExecMemsetNodeSetParams(cudaGraphExec_t exec, cudaGraphNode_t node,
+                                                          const cudaMemsetParams* params) {
+  GraphExecObject* x = FindExec(exec);
+  if (!x || !params) return Fail(cudaErrorInvalidValue);
+  return Fail(ChangeExecNode(x, node, cudaGraphNodeTypeMemset,
+                             [&](GraphNodeObject* n) { return SetMemsetNode(n, *params); }));
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphExecHostNodeSetParams(cudaGraphExec_t exec, cudaGraphNode_t node,
+                                                        const cudaHostNodeParams* params) {
+  GraphExecObject* x = FindExec(exec);
+  if (!x || !params || !params->fn) return Fail(cudaErrorInvalidValue);
+  cudaHostFn_t fn = params->fn;
+  void* data = params->userData;
+  return Fail(ChangeExecNode(x, node, cudaGraphNodeTypeHost, [&](GraphNodeObject* n) {
+    n->host_fn = [fn, data] { fn(data); };
+    n->host_params = *params;
+    return cudaSuccess;
+  }));
+}
+
+static cudaError_t ExecSetEvent(cudaGraphExec_t exec, cudaGraphNode_t node, cudaGraphNodeType type,
+                                cudaEvent_t event) {
+  GraphExecObject* x = FindExec(exec);
+  if (!x) return Fail(cudaErrorInvalidValue);
+  if (!FindEvent(event)) return Fail(cudaErrorInvalidResourceHandle);
+  return Fail(ChangeExecNode(x, node, type, [&](GraphNodeObject* n) {
+    n->event = event;
+    return cudaSuccess;
+  }));
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphExecEventRecordNodeSetEvent(cudaGraphExec_t exec, cudaGraphNode_t node,
+                                                              cudaEvent_t event) {
+  return ExecSetEvent(exec, node, cudaGraphNodeTypeEventRecord, event);
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphExecEventWaitNodeSetEvent(cudaGraphExec_t exec, cudaGraphNode_t node,
+                                                            cudaEvent_t event) {
+  return ExecSetEvent(exec, node, cudaGraphNodeTypeWaitEvent, event);
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphExecChildGraphNodeSetParams(cudaGraphExec_t exec, cudaGraphNode_t node,
+                                                              cudaGraph_t child) {
+  GraphExecObject* x = FindExec(exec);
+  GraphObject* c = FindGraph(child);
+  if (!x || !c) return Fail(cudaErrorInvalidValue);
+  if (c->HasMemoryNodes()) return Fail(cudaErrorNotSupported);
+  return Fail(ChangeExecNode(x, node, cudaGraphNodeTypeGraph, [&](GraphNodeObject* n) {
+    SetChildGraph(n, *c);  // the server refuses another topology
+    return cudaSuccess;
+  }));
+}
+
 RCUDA_EXPORT cudaError_t cudaGraphExecGetFlags(cudaGraphExec_t exec, unsigned long long* flags) {
   GraphExecObject* x = FindExec(exec);
   if (!x || !flags) return Fail(cudaErrorInvalidValue);

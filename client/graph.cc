@@ -402,17 +402,21 @@ cudaError_t Instantiate(GraphObject* graph, unsigned long long flags, GraphExecO
   auto x = std::make_unique<GraphExecObject>();
   x->session = session;
   x->flags = flags;
+  // Graph memory has one owner: such a graph is not copied (and its
+  // instantiation's nodes cannot be changed one by one).
+  if (!graph->HasMemoryNodes()) x->snapshot = CloneGraph(*graph);
   std::vector<GraphNodeSpec> nodes;
-  cudaError_t e = Describe(session, graph, &x->order, &nodes, &x->inputs, &x->channel_entries);
+  cudaError_t e = Describe(session, x->snapshot ? x->snapshot : graph, &x->order, &nodes, &x->inputs,
+                           &x->channel_entries);
   if (e == cudaSuccess) {
     Status s = session->GraphInstantiate(nodes, &x->remote);
     if (!s.ok()) e = Code(s);
   }
   if (e != cudaSuccess) {
     Forget(session, x->channel_entries);
+    if (x->snapshot) DeleteGraph(x->snapshot);
     return e;
   }
-  std::vector<uint64_t> freed_here;
   for (const GraphNodeObject* n : x->order) {
     if (n->type == cudaGraphNodeTypeMemAlloc) x->allocations.push_back(n->graph_memory);
     if (n->type == cudaGraphNodeTypeMemFree) x->frees.push_back(n->graph_memory);
@@ -455,32 +459,87 @@ cudaError_t DestroyExec(GraphExecObject* exec) {
   Status sync = exec->session->DeviceSynchronize();
   Forget(exec->session, exec->channel_entries);
   for (uint64_t p : exec->allocations) GraphMemory::Get().Release(p);
+  if (exec->snapshot) DeleteGraph(exec->snapshot);
   Untrack(exec);
   delete exec;
   return Code(s.ok() ? sync : s);
 }
 
-cudaError_t UpdateExec(GraphExecObject* exec, GraphObject* graph) {
-  // CUDA updates no memory node's allocation; rcuda updates none.
-  if (graph->HasMemoryNodes() || !exec->allocations.empty() || !exec->frees.empty()) return cudaErrorNotSupported;
+namespace {
+
+// A copy of `graph` for an instantiation, its nodes paired (by position)
+// with the program's nodes that `paired`'s are paired with.
+GraphObject* Snapshot(const GraphObject& graph, const GraphObject& paired) {
+  GraphObject* copy = CloneGraph(graph);
+  for (size_t i = 0; i < copy->nodes.size(); ++i) copy->nodes[i]->original = paired.nodes[i]->original;
+  return copy;
+}
+
+// Updates the server's graph to `next` (owned), which becomes the
+// instantiation's snapshot; on failure `next` is deleted and nothing changes.
+cudaError_t Replace(GraphExecObject* exec, GraphObject* next) {
   std::vector<GraphNodeObject*> order;
   std::vector<GraphNodeSpec> nodes;
   std::vector<HostRegion> inputs;
   std::vector<uint64_t> entries;
-  cudaError_t e = Describe(exec->session, graph, &order, &nodes, &inputs, &entries);
+  cudaError_t e = Describe(exec->session, next, &order, &nodes, &inputs, &entries);
   if (e == cudaSuccess) {
     Status s = exec->session->GraphExecUpdate(exec->remote, nodes);
     if (!s.ok()) e = Code(s);
   }
   if (e != cudaSuccess) {
     Forget(exec->session, entries);
+    DeleteGraph(next);
     return e;
   }
   Forget(exec->session, exec->channel_entries);
+  DeleteGraph(exec->snapshot);
+  exec->snapshot = next;
   exec->order = std::move(order);
   exec->inputs = std::move(inputs);
   exec->channel_entries = std::move(entries);
   return cudaSuccess;
+}
+
+}  // namespace
+
+cudaError_t UpdateExec(GraphExecObject* exec, GraphObject* graph) {
+  // CUDA updates no memory node's allocation; rcuda updates none.
+  if (graph->HasMemoryNodes() || !exec->snapshot) return cudaErrorNotSupported;
+  // Another number of nodes is another topology, which CUDA refuses too.
+  if (graph->nodes.size() != exec->snapshot->nodes.size()) return cudaErrorGraphExecUpdateFailure;
+  return Replace(exec, Snapshot(*graph, *exec->snapshot));
+}
+
+GraphNodeObject* ExecNode(GraphExecObject* exec, cudaGraphNode_t node, uint32_t* index) {
+  const auto* wanted = reinterpret_cast<const GraphNodeObject*>(node);
+  for (size_t i = 0; i < exec->order.size(); ++i) {
+    GraphNodeObject* n = exec->order[i];
+    // A node of a child graph is not the program's to change one by one.
+    bool match = exec->snapshot ? n->graph == exec->snapshot && n->original == wanted : n == wanted;
+    if (match) {
+      *index = static_cast<uint32_t>(i);
+      return n;
+    }
+  }
+  return nullptr;
+}
+
+cudaError_t ChangeExecNode(GraphExecObject* exec, cudaGraphNode_t node, cudaGraphNodeType type,
+                           const std::function<cudaError_t(GraphNodeObject*)>& change) {
+  uint32_t index;
+  GraphNodeObject* current = ExecNode(exec, node, &index);
+  if (!current || current->type != type) return cudaErrorInvalidValue;
+  if (!exec->snapshot) return cudaErrorNotSupported;  // memory nodes: no snapshot to change
+  size_t position = 0;
+  while (exec->snapshot->nodes[position].get() != current) ++position;
+  GraphObject* next = Snapshot(*exec->snapshot, *exec->snapshot);
+  cudaError_t e = change(next->nodes[position].get());
+  if (e != cudaSuccess) {
+    DeleteGraph(next);
+    return e;
+  }
+  return Replace(exec, next);
 }
 
 namespace {

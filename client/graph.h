@@ -77,6 +77,12 @@ struct GraphObject {
 struct GraphExecObject {
   Session* session;
   uint64_t remote;
+  // The graph as instantiated (or last updated): a copy the instantiation
+  // owns, whose nodes' `original` are the program's nodes of the graph it
+  // was instantiated from, so that the cudaGraphExec*SetParams calls find
+  // them. Null for graphs with memory nodes (never copied): then `order`
+  // holds the program's nodes themselves.
+  GraphObject* snapshot = nullptr;
   std::vector<GraphNodeObject*> order;  // nodes in the order sent
   std::vector<HostRegion> inputs;       // host sources of host-to-device copies
   std::vector<uint64_t> channel_entries;
@@ -125,6 +131,13 @@ cudaError_t Instantiate(GraphObject* graph, unsigned long long flags, GraphExecO
 cudaError_t Launch(GraphExecObject* exec, cudaStream_t stream, bool per_thread);
 cudaError_t DestroyExec(GraphExecObject* exec);
 cudaError_t UpdateExec(GraphExecObject* exec, GraphObject* graph);
+// The instantiation's node for the program's `node`, and its index in the
+// server's graph; null if it has none.
+GraphNodeObject* ExecNode(GraphExecObject* exec, cudaGraphNode_t node, uint32_t* index);
+// Changes the instantiation's copy of `node` (of type `type`) with `change`
+// and updates the server's graph to match; nothing changes on failure.
+cudaError_t ChangeExecNode(GraphExecObject* exec, cudaGraphNode_t node, cudaGraphNodeType type,
+                           const std::function<cudaError_t(GraphNodeObject*)>& change);
 // The kernel node's description for the server.
 cudaError_t DescribeKernel(Session* session, const GraphNodeObject& node, GraphNodeSpec* out);
 

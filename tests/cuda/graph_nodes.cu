@@ -14,6 +14,8 @@
 //  * event nodes return and change their event;
 //  * cudaGraphInstantiateWithParams reports success and its flags;
 //    unknown flags are refused;
+//  * an instantiation's memcpy, memset, host, event and child graph nodes
+//    change one by one (cudaGraphExec*SetParams) without changing the graph;
 //  * cudaGraphDebugDotPrint writes a DOT file with the edges.
 // With --session-checks (through rcuda): device launch is refused with
 // cudaErrorNotSupported.
@@ -216,6 +218,62 @@ int main(int argc, char** argv) {
     CUDA_EXPECT(cudaGraphInstantiateWithFlags(&exec, graph, cudaGraphInstantiateFlagDeviceLaunch),
                 cudaErrorNotSupported);
   }
+
+  // An instantiation's nodes changed one by one; the graph keeps its own.
+  cudaGraph_t child2;
+  CUDA_CHECK(cudaGraphCreate(&child2, 0));
+  int addFifty = 50;
+  void* fiftyArgs[] = {&dsrc, &dmid, &n, &addFifty};
+  kp.kernelParams = fiftyArgs;
+  cudaGraphNode_t child2Kernel;
+  CUDA_CHECK(cudaGraphAddKernelNode(&child2Kernel, child2, nullptr, 0, &kp));
+  CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
+  CUDA_CHECK(cudaGraphExecMemcpyNodeSetParams1D(exec, download, out.data(), ddst, kN * sizeof(int),
+                                                cudaMemcpyDeviceToHost));
+  hp.fn = CountFirst;
+  CUDA_CHECK(cudaGraphExecHostNodeSetParams(exec, host, &hp));
+  CUDA_CHECK(cudaGraphExecEventRecordNodeSetEvent(exec, record, e1));
+  CUDA_CHECK(cudaGraphExecEventWaitNodeSetEvent(exec, wait, e1));
+  CUDA_CHECK(cudaGraphExecChildGraphNodeSetParams(exec, childNode, child2));
+  CUDA_EXPECT(cudaGraphExecMemsetNodeSetParams(exec, download, &mp), cudaErrorInvalidValue);  // a memcpy node
+  std::fill(out.begin(), out.end(), 0);
+  std::fill(other.begin(), other.end(), -1);
+  firstBefore = g_first_calls;
+  int secondBefore = g_second_calls;
+  CUDA_CHECK(cudaGraphLaunch(exec, stream));
+  CUDA_CHECK(cudaStreamSynchronize(stream));
+  Expect(out, src, addFifty + addParent, "the instantiation's new child graph, into its new buffer");
+  CHECKF(other[0] == -1 && other[kN - 1] == -1, "the instantiation wrote the graph's buffer");
+  CHECKF(g_first_calls == firstBefore + 1 && g_second_calls == secondBefore,
+         "the instantiation's new host function did not run in place of the old");
+  sum.AddVector(out);
+  CUDA_CHECK(cudaGraphMemcpyNodeGetParams(download, &gotCopy));
+  CHECKF(gotCopy.dstPtr.ptr == other.data(), "changing the instantiation changed the graph's node");
+  CUDA_CHECK(cudaGraphExecDestroy(exec));
+  CUDA_CHECK(cudaGraphDestroy(child2));
+
+  // A memset node of an instantiation.
+  cudaGraph_t fill;
+  CUDA_CHECK(cudaGraphCreate(&fill, 0));
+  mp.dst = ddst;
+  mp.value = 3;
+  mp.elementSize = 1;
+  mp.width = kN * sizeof(int);
+  mp.height = 1;
+  cudaGraphNode_t set, get;
+  CUDA_CHECK(cudaGraphAddMemsetNode(&set, fill, nullptr, 0, &mp));
+  CUDA_CHECK(cudaGraphAddMemcpyNode1D(&get, fill, &set, 1, out.data(), ddst, kN * sizeof(int),
+                                      cudaMemcpyDeviceToHost));
+  CUDA_CHECK(cudaGraphInstantiate(&exec, fill, 0));
+  mp.value = 7;
+  CUDA_CHECK(cudaGraphExecMemsetNodeSetParams(exec, set, &mp));
+  CUDA_CHECK(cudaGraphLaunch(exec, stream));
+  CUDA_CHECK(cudaStreamSynchronize(stream));
+  rtest::ExpectBytes(out.data(), out.size() * sizeof(int), 7, "the instantiation's new memset value");
+  CUDA_CHECK(cudaGraphMemsetNodeGetParams(set, &gotMemset));
+  CHECKF(gotMemset.value == 3, "changing the instantiation changed the graph's memset node");
+  CUDA_CHECK(cudaGraphExecDestroy(exec));
+  CUDA_CHECK(cudaGraphDestroy(fill));
 
   // The DOT dump names the graph's edges.
   char path[] = "/tmp/rcuda-graph-nodes-XXXXXX";
