@@ -225,6 +225,11 @@ RCUDA_EXPORT cudaError_t cudaGraphAddDependencies(cudaGraph_t graph, const cudaG
                                                   size_t count) {
   GraphObject* g = FindGraph(graph);
   if (!g || (count && (!from || !to))) return Fail(cudaErrorInvalidValue);
+  static const cudaGraphEdgeData kDefaultEdge{};
+  for (size_t i = 0; edges && i < count; ++i) {
+    // Edge data (ports, programmatic dependent launch) is not carried.
+    if (std::memcmp(&edges[i], &kDefaultEdge, sizeof kDefaultEdge) != 0) return Fail(cudaErrorNotSupported);
+  }
   for (size_t i = 0; i < count; ++i) {
     GraphNodeObject* a = FindNode(from[i]);
     GraphNodeObject* b = FindNode(to[i]);
@@ -242,6 +247,11 @@ RCUDA_EXPORT cudaError_t cudaGraphRemoveDependencies(cudaGraph_t graph, const cu
                                                      size_t count) {
   GraphObject* g = FindGraph(graph);
   if (!g || (count && (!from || !to))) return Fail(cudaErrorInvalidValue);
+  static const cudaGraphEdgeData kDefaultEdge{};
+  for (size_t i = 0; edges && i < count; ++i) {
+    // Edge data (ports, programmatic dependent launch) is not carried.
+    if (std::memcmp(&edges[i], &kDefaultEdge, sizeof kDefaultEdge) != 0) return Fail(cudaErrorNotSupported);
+  }
   for (size_t i = 0; i < count; ++i) {
     GraphNodeObject* a = FindNode(from[i]);
     GraphNodeObject* b = FindNode(to[i]);
@@ -303,7 +313,10 @@ RCUDA_EXPORT cudaError_t cudaGraphNodeGetDependencies(cudaGraphNode_t node, cuda
                                                       cudaGraphEdgeData* edges, size_t* count) {
   GraphNodeObject* n = FindNode(node);
   if (!n) return Fail(cudaErrorInvalidValue);
-  return ListOut(n->dependencies, deps, count);
+  cudaError_t e = ListOut(n->dependencies, deps, count);
+  // Every edge rcuda carries is a default one (no edge data).
+  if (e == cudaSuccess && deps && edges) std::memset(edges, 0, *count * sizeof *edges);
+  return e;
 }
 
 RCUDA_EXPORT cudaError_t cudaGraphNodeGetDependentNodes(cudaGraphNode_t node, cudaGraphNode_t* dependents,
@@ -313,7 +326,9 @@ RCUDA_EXPORT cudaError_t cudaGraphNodeGetDependentNodes(cudaGraphNode_t node, cu
   std::vector<GraphNodeObject*> out;
   for (auto& m : n->graph->nodes)
     if (std::find(m->dependencies.begin(), m->dependencies.end(), n) != m->dependencies.end()) out.push_back(m.get());
-  return ListOut(out, dependents, count);
+  cudaError_t e = ListOut(out, dependents, count);
+  if (e == cudaSuccess && dependents && edges) std::memset(edges, 0, *count * sizeof *edges);
+  return e;
 }
 
 RCUDA_EXPORT cudaError_t cudaGraphKernelNodeGetParams(cudaGraphNode_t node, cudaKernelNodeParams* params) {

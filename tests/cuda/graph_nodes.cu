@@ -16,9 +16,11 @@
 //    unknown flags are refused;
 //  * an instantiation's memcpy, memset, host, event and child graph nodes
 //    change one by one (cudaGraphExec*SetParams) without changing the graph;
+//  * cudaGraphAddNode, cudaGraphNodeSetParams and cudaGraphExecNodeSetParams
+//    make and change nodes of each kind as the calls of their kind do;
 //  * cudaGraphDebugDotPrint writes a DOT file with the edges.
-// With --session-checks (through rcuda): device launch is refused with
-// cudaErrorNotSupported.
+// With --session-checks (through rcuda): device launch and edge data are
+// refused with cudaErrorNotSupported.
 #include <unistd.h>
 
 #include <cstdio>
@@ -274,6 +276,62 @@ int main(int argc, char** argv) {
   CHECKF(gotMemset.value == 3, "changing the instantiation changed the graph's memset node");
   CUDA_CHECK(cudaGraphExecDestroy(exec));
   CUDA_CHECK(cudaGraphDestroy(fill));
+
+  // The generic calls: nodes made, changed and changed in an instantiation
+  // through cudaGraphNodeParams.
+  cudaGraph_t generic;
+  CUDA_CHECK(cudaGraphCreate(&generic, 0));
+  cudaGraphNodeParams gp = {};
+  gp.type = cudaGraphNodeTypeKernel;
+  gp.kernel.func = reinterpret_cast<void*>(addFrom);
+  gp.kernel.gridDim = dim3(rtest::BlocksFor(kN, 256));
+  gp.kernel.blockDim = dim3(256);
+  int addGeneric = 31;
+  void* genericArgs[] = {&dsrc, &ddst, &n, &addGeneric};
+  gp.kernel.kernelParams = genericArgs;
+  cudaGraphNode_t gk, gs, gc;
+  CUDA_CHECK(cudaGraphAddNode(&gk, generic, nullptr, nullptr, 0, &gp));
+  gp = {};
+  gp.type = cudaGraphNodeTypeMemset;
+  gp.memset.dst = dmid;
+  gp.memset.value = 5;
+  gp.memset.elementSize = 1;
+  gp.memset.width = kN * sizeof(int);
+  gp.memset.height = 1;
+  CUDA_CHECK(cudaGraphAddNode(&gs, generic, &gk, nullptr, 1, &gp));
+  gp.memset.value = 6;
+  CUDA_CHECK(cudaGraphNodeSetParams(gs, &gp));
+  cudaGraphNodeParams copyParams = {};
+  copyParams.type = cudaGraphNodeTypeMemcpy;
+  copyParams.memcpy.copyParams.srcPtr = make_cudaPitchedPtr(ddst, kN * sizeof(int), kN * sizeof(int), 1);
+  copyParams.memcpy.copyParams.dstPtr = make_cudaPitchedPtr(out.data(), kN * sizeof(int), kN * sizeof(int), 1);
+  copyParams.memcpy.copyParams.extent = make_cudaExtent(kN * sizeof(int), 1, 1);
+  copyParams.memcpy.copyParams.kind = cudaMemcpyDeviceToHost;
+  cudaGraphEdgeData plain = {};
+  CUDA_CHECK(cudaGraphAddNode(&gc, generic, &gs, &plain, 1, &copyParams));
+  CUDA_EXPECT(cudaGraphNodeSetParams(gc, &gp), cudaErrorInvalidValue);  // a memset's parameters for a memcpy node
+  CUDA_CHECK(cudaGraphInstantiate(&exec, generic, 0));
+  gp.memset.value = 9;
+  CUDA_CHECK(cudaGraphExecNodeSetParams(exec, gs, &gp));
+  CUDA_CHECK(cudaGraphLaunch(exec, stream));
+  CUDA_CHECK(cudaStreamSynchronize(stream));
+  Expect(out, src, addGeneric, "the graph of generic nodes");
+  sum.AddVector(out);
+  std::vector<unsigned char> mid(kN * sizeof(int));
+  CUDA_CHECK(cudaMemcpy(mid.data(), dmid, mid.size(), cudaMemcpyDeviceToHost));
+  rtest::ExpectBytes(mid.data(), mid.size(), 9, "the generic memset changed in the instantiation");
+  CUDA_CHECK(cudaGraphExecDestroy(exec));
+  if (session_checks) {
+    // Edge data (here a programmatic edge) is not carried.
+    cudaGraphEdgeData programmatic = {};
+    programmatic.type = cudaGraphDependencyTypeProgrammatic;
+    programmatic.from_port = cudaGraphKernelNodePortProgrammatic;
+    gp = {};
+    gp.type = cudaGraphNodeTypeEmpty;
+    cudaGraphNode_t ge;
+    CUDA_EXPECT(cudaGraphAddNode(&ge, generic, &gk, &programmatic, 1, &gp), cudaErrorNotSupported);
+  }
+  CUDA_CHECK(cudaGraphDestroy(generic));
 
   // The DOT dump names the graph's edges.
   char path[] = "/tmp/rcuda-graph-nodes-XXXXXX";
