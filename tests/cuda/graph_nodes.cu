@@ -18,6 +18,8 @@
 //    change one by one (cudaGraphExec*SetParams) without changing the graph;
 //  * cudaGraphAddNode, cudaGraphNodeSetParams and cudaGraphExecNodeSetParams
 //    make and change nodes of each kind as the calls of their kind do;
+//  * memcpy nodes to and from a __device__ variable, made and changed, in
+//    the graph and in an instantiation;
 //  * cudaGraphDebugDotPrint writes a DOT file with the edges.
 // With --session-checks (through rcuda): device launch and edge data are
 // refused with cudaErrorNotSupported.
@@ -35,6 +37,8 @@
 namespace {
 
 constexpr int kN = 2048;
+
+__device__ int g_table[kN];
 
 int g_first_calls = 0, g_second_calls = 0;
 void CountFirst(void*) { ++g_first_calls; }
@@ -332,6 +336,39 @@ int main(int argc, char** argv) {
     CUDA_EXPECT(cudaGraphAddNode(&ge, generic, &gk, &programmatic, 1, &gp), cudaErrorNotSupported);
   }
   CUDA_CHECK(cudaGraphDestroy(generic));
+
+  // Copies to and from a __device__ variable, at an offset.
+  constexpr size_t kShift = 4 * sizeof(int), kPart = (kN - 4) * sizeof(int);
+  cudaGraph_t symbolic;
+  CUDA_CHECK(cudaGraphCreate(&symbolic, 0));
+  cudaGraphNode_t toTable, fromTable, unused;
+  CUDA_CHECK(cudaGraphAddMemcpyNodeToSymbol(&toTable, symbolic, nullptr, 0, g_table, src.data(), kPart, kShift,
+                                            cudaMemcpyHostToDevice));
+  CUDA_CHECK(cudaGraphAddMemcpyNodeFromSymbol(&fromTable, symbolic, &toTable, 1, out.data(), g_table, kPart, kShift,
+                                              cudaMemcpyDeviceToHost));
+  CUDA_EXPECT(cudaGraphAddMemcpyNodeToSymbol(&unused, symbolic, nullptr, 0, g_table, src.data(), kN * sizeof(int),
+                                             kShift, cudaMemcpyHostToDevice),
+              cudaErrorInvalidValue);  // past the variable's end
+  CUDA_CHECK(cudaGraphInstantiate(&exec, symbolic, 0));
+  std::fill(out.begin(), out.end(), -1);
+  CUDA_CHECK(cudaGraphLaunch(exec, stream));
+  CUDA_CHECK(cudaStreamSynchronize(stream));
+  for (int i = 0; i < kN - 4; ++i) CHECKF(out[i] == src[i], "through the variable: out[%d] = %d", i, out[i]);
+  // The instantiation reads from the variable's start: out[j] = src[j - 4].
+  CUDA_CHECK(cudaGraphExecMemcpyNodeSetParamsFromSymbol(exec, fromTable, out.data(), g_table, kPart, 0,
+                                                        cudaMemcpyDeviceToHost));
+  CUDA_CHECK(cudaGraphLaunch(exec, stream));
+  CUDA_CHECK(cudaStreamSynchronize(stream));
+  for (int j = 4; j < kN - 4; ++j) CHECKF(out[j] == src[j - 4], "from the variable's start: out[%d] = %d", j, out[j]);
+  sum.AddVector(out);
+  CUDA_CHECK(cudaGraphMemcpyNodeSetParamsToSymbol(toTable, g_table, other.data(), kPart, 0, cudaMemcpyHostToDevice));
+  CUDA_CHECK(cudaGraphMemcpyNodeSetParamsFromSymbol(fromTable, out.data(), g_table, kPart, 0, cudaMemcpyDefault));
+  CUDA_CHECK(cudaGraphExecMemcpyNodeSetParamsToSymbol(exec, toTable, g_table, src.data(), kPart, 0,
+                                                      cudaMemcpyHostToDevice));
+  CUDA_EXPECT(cudaGraphMemcpyNodeSetParamsToSymbol(toTable, g_table, src.data(), kPart, 0, cudaMemcpyDeviceToHost),
+              cudaErrorInvalidMemcpyDirection);
+  CUDA_CHECK(cudaGraphExecDestroy(exec));
+  CUDA_CHECK(cudaGraphDestroy(symbolic));
 
   // The DOT dump names the graph's edges.
   char path[] = "/tmp/rcuda-graph-nodes-XXXXXX";
