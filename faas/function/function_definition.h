@@ -2,7 +2,7 @@
 // language (FDL) describes it under `functions: aws: - lambda:`, plus what
 // rcuda adds (the GPUs the function needs). rcuda-fn runs functions from it;
 // rcuda-orchestrator reads the same definitions to know what to lease and
-// which bucket feeds which function. docs/faas.md, "Function definitions".
+// which bucket feeds which function. docs/faas-runtime.md, "Function definitions".
 //
 // The struct is plain data. Validate() holds it to the limits below; the FDL
 // parser and FromJson() call it, so a definition obtained from either is valid.

@@ -13,7 +13,7 @@
 // Errors are Lambda's: X-Amzn-ErrorType and {"Type": "User"|"Service",
 // "message": ...}; a function's own failure is a 200 with
 // X-Amz-Function-Error: Unhandled and {"errorMessage", "errorType"}.
-// docs/faas.md, "Function runtime (rcuda-fn)", has the details.
+// docs/faas-runtime.md, "Function runtime (rcuda-fn)", has the details.
 #pragma once
 
 #include <atomic>

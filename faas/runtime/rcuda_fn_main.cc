@@ -1,7 +1,7 @@
 // rcuda-fn: the function runtime. Serves AWS Lambda's Invoke API for the
 // functions of rcuda's definitions (SCAR's FDL), running each invocation's
 // script, whose CUDA program reaches its leased GPUs through rcuda-run.
-// docs/faas.md, "Function runtime (rcuda-fn)".
+// docs/faas-runtime.md, "Function runtime (rcuda-fn)".
 #include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
