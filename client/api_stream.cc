@@ -1,5 +1,7 @@
 // Streams, events, host functions and stream capture.
+#include <algorithm>
 #include <atomic>
+#include <cstring>
 
 #include "client/api_common.h"
 #include "client/graph.h"
@@ -131,6 +133,60 @@ cudaError_t BeginCapture(cudaStream_t stream, cudaStreamCaptureMode mode, bool p
   return cudaSuccess;
 }
 
+// A capture into the program's graph, after `deps` (cudaStreamBeginCaptureToGraph).
+cudaError_t BeginCaptureToGraph(cudaStream_t stream, cudaGraph_t graph, const cudaGraphNode_t* deps,
+                                const cudaGraphEdgeData* edges, size_t count, cudaStreamCaptureMode mode,
+                                bool per_thread) {
+  GraphObject* g = FindGraph(graph);
+  if (!g || (count && !deps)) return Fail(cudaErrorInvalidValue);
+  std::vector<GraphNodeObject*> tail;
+  for (size_t i = 0; i < count; ++i) {
+    GraphNodeObject* d = FindNode(deps[i]);
+    if (!d || d->graph != g) return Fail(cudaErrorInvalidValue);
+    tail.push_back(d);
+  }
+  static const cudaGraphEdgeData kDefaultEdge{};
+  for (size_t i = 0; edges && i < count; ++i)
+    if (std::memcmp(&edges[i], &kDefaultEdge, sizeof kDefaultEdge) != 0) return Fail(cudaErrorNotSupported);
+  StreamRef ref;
+  cudaError_t e = ResolveStream(stream, per_thread, &ref);
+  if (e != cudaSuccess) return Fail(e);
+  if (!ref.object) return Fail(cudaErrorStreamCaptureUnsupported);
+  if (ref.object->capture) return Fail(cudaErrorIllegalState);
+  auto capture = std::make_shared<Capture>();
+  capture->graph = g;
+  capture->owns_graph = false;
+  capture->mode = mode;
+  capture->id = ++next_capture_id;
+  ref.object->capture = capture;
+  ref.object->tail = std::move(tail);
+  return cudaSuccess;
+}
+
+// Adds to or replaces the nodes the stream's next captured work depends on.
+cudaError_t UpdateCaptureDependencies(cudaStream_t stream, cudaGraphNode_t* deps, const cudaGraphEdgeData* edges,
+                                      size_t count, unsigned flags, bool per_thread) {
+  if (flags != cudaStreamAddCaptureDependencies && flags != cudaStreamSetCaptureDependencies)
+    return Fail(cudaErrorInvalidValue);
+  if (count && !deps) return Fail(cudaErrorInvalidValue);
+  StreamRef ref;
+  cudaError_t e = ResolveStream(stream, per_thread, &ref);
+  if (e != cudaSuccess) return Fail(e);
+  if (!ref.object || !ref.object->capture) return Fail(cudaErrorIllegalState);
+  static const cudaGraphEdgeData kDefaultEdge{};
+  for (size_t i = 0; edges && i < count; ++i)
+    if (std::memcmp(&edges[i], &kDefaultEdge, sizeof kDefaultEdge) != 0) return Fail(cudaErrorNotSupported);
+  std::vector<GraphNodeObject*> tail = flags == cudaStreamSetCaptureDependencies ? std::vector<GraphNodeObject*>{}
+                                                                                 : ref.object->tail;
+  for (size_t i = 0; i < count; ++i) {
+    GraphNodeObject* d = FindNode(deps[i]);
+    if (!d || d->graph != ref.object->capture->graph) return Fail(cudaErrorInvalidValue);
+    if (std::find(tail.begin(), tail.end(), d) == tail.end()) tail.push_back(d);
+  }
+  ref.object->tail = std::move(tail);
+  return cudaSuccess;
+}
+
 cudaError_t EndCapture(cudaStream_t stream, cudaGraph_t* graph, bool per_thread) {
   if (!graph) return Fail(cudaErrorInvalidValue);
   StreamRef ref;
@@ -141,7 +197,7 @@ cudaError_t EndCapture(cudaStream_t stream, cudaGraph_t* graph, bool per_thread)
   ref.object->capture.reset();
   ref.object->tail.clear();
   if (capture->error != cudaSuccess) {
-    DeleteGraph(capture->graph);
+    if (capture->owns_graph) DeleteGraph(capture->graph);
     *graph = nullptr;
     return Fail(cudaErrorStreamCaptureInvalidated);
   }
@@ -350,6 +406,18 @@ cudaError_t exports::cudaStreamAddCallback(cudaStream_t stream, cudaStreamCallba
 
 cudaError_t exports::cudaStreamBeginCapture(cudaStream_t stream, cudaStreamCaptureMode mode, bool per_thread) {
   return BeginCapture(stream, mode, per_thread);
+}
+
+cudaError_t exports::cudaStreamBeginCaptureToGraph(cudaStream_t stream, cudaGraph_t graph,
+                                                   const cudaGraphNode_t* deps, const cudaGraphEdgeData* edges,
+                                                   size_t count, cudaStreamCaptureMode mode, bool per_thread) {
+  return BeginCaptureToGraph(stream, graph, deps, edges, count, mode, per_thread);
+}
+
+cudaError_t exports::cudaStreamUpdateCaptureDependencies(cudaStream_t stream, cudaGraphNode_t* deps,
+                                                         const cudaGraphEdgeData* edges, size_t count,
+                                                         unsigned int flags, bool per_thread) {
+  return UpdateCaptureDependencies(stream, deps, edges, count, flags, per_thread);
 }
 
 cudaError_t exports::cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t* graph, bool per_thread) {

@@ -122,6 +122,7 @@ void SetChildGraph(GraphNodeObject* node, const GraphObject& graph) {
 }
 
 void DeleteGraph(GraphObject* graph) {
+  for (const auto& [object, count] : graph->user_objects) ReleaseUserObject(object, count);
   for (const auto& n : graph->nodes) {
     if (n->child) DeleteGraph(n->child);
     if (n->type == cudaGraphNodeTypeMemAlloc) GraphMemory::Get().Release(n->graph_memory);
@@ -133,6 +134,8 @@ void DeleteGraph(GraphObject* graph) {
 
 GraphObject* CloneGraph(const GraphObject& graph) {
   auto* clone = new GraphObject;
+  clone->user_objects = graph.user_objects;
+  for (const auto& [object, count] : clone->user_objects) RetainUserObject(object, count);
   std::map<const GraphNodeObject*, GraphNodeObject*> copy_of;
   for (const auto& n : graph.nodes) {
     auto c = std::make_unique<GraphNodeObject>(*n);
@@ -421,6 +424,10 @@ cudaError_t Instantiate(GraphObject* graph, unsigned long long flags, GraphExecO
     if (n->type == cudaGraphNodeTypeMemAlloc) x->allocations.push_back(n->graph_memory);
     if (n->type == cudaGraphNodeTypeMemFree) x->frees.push_back(n->graph_memory);
   }
+  if (!x->snapshot) {
+    x->user_objects = graph->user_objects;
+    for (const auto& [object, count] : x->user_objects) RetainUserObject(object, count);
+  }
   for (uint64_t p : x->allocations) {
     GraphMemory::Get().Retain(p);
     if (std::find(x->frees.begin(), x->frees.end(), p) == x->frees.end()) x->escaping.push_back(p);
@@ -459,7 +466,8 @@ cudaError_t DestroyExec(GraphExecObject* exec) {
   Status sync = exec->session->DeviceSynchronize();
   Forget(exec->session, exec->channel_entries);
   for (uint64_t p : exec->allocations) GraphMemory::Get().Release(p);
-  if (exec->snapshot) DeleteGraph(exec->snapshot);
+  if (exec->snapshot) DeleteGraph(exec->snapshot);  // after the launches: the user objects' destructors may run
+  for (const auto& [object, count] : exec->user_objects) ReleaseUserObject(object, count);
   Untrack(exec);
   delete exec;
   return Code(s.ok() ? sync : s);

@@ -10,12 +10,14 @@
 #include <cuda_runtime_api.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <vector>
 
 #include "client/host_channel.h"
 #include "client/registry.h"
 #include "client/session.h"
+#include "client/user_object.h"
 
 namespace rcuda::client {
 
@@ -64,6 +66,9 @@ struct GraphObject {
   // The child graph node this graph belongs to; null for the program's own
   // graphs (only those may be destroyed with cudaGraphDestroy).
   const GraphNodeObject* owner = nullptr;
+  // The references to user objects the graph holds (cudaGraphRetainUserObject);
+  // copies of the graph hold their own.
+  std::map<UserObject*, unsigned> user_objects;
 
   GraphNodeObject* Add(cudaGraphNodeType type, const cudaGraphNode_t* deps, size_t count);
   bool Owns(const GraphNodeObject* node) const;
@@ -90,11 +95,17 @@ struct GraphExecObject {
   // Graph memory: the allocations it holds, those its launches leave live,
   // and those its free nodes end.
   std::vector<uint64_t> allocations, escaping, frees;
+  // Without a snapshot (graph memory), the graph's user object references,
+  // held by the instantiation itself.
+  std::map<UserObject*, unsigned> user_objects;
 };
 
 // A stream capture in progress, shared by the streams that joined it.
 struct Capture {
   GraphObject* graph;
+  // False for cudaStreamBeginCaptureToGraph: the graph is the program's,
+  // never deleted by the capture.
+  bool owns_graph = true;
   cudaStreamCaptureMode mode;
   unsigned long long id;
   cudaError_t error = cudaSuccess;  // set when the capture is invalidated
