@@ -493,6 +493,63 @@ RCUDA_EXPORT cudaError_t cudaDeviceSetMemPool(int device, cudaMemPool_t pool) {
   return Return(session->DeviceSetMemPool(p->remote));
 }
 
+// The pools of a location (CUDA 13's form of the device calls above): device
+// locations only; host and NUMA pools are not carried.
+static cudaError_t LocationDevice(const cudaMemLocation* location, cudaMemAllocationType type, int* device) {
+  if (!location || type != cudaMemAllocationTypePinned) return cudaErrorInvalidValue;
+  if (location->type != cudaMemLocationTypeDevice) return cudaErrorNotSupported;
+  *device = location->id;
+  return cudaSuccess;
+}
+
+RCUDA_EXPORT cudaError_t cudaMemGetDefaultMemPool(cudaMemPool_t* pool, cudaMemLocation* location,
+                                                  cudaMemAllocationType type) {
+  int device = 0;
+  if (cudaError_t e = LocationDevice(location, type, &device)) return Fail(e);
+  return DevicePool(pool, device, /*current=*/false);
+}
+
+RCUDA_EXPORT cudaError_t cudaMemGetMemPool(cudaMemPool_t* pool, cudaMemLocation* location,
+                                           cudaMemAllocationType type) {
+  int device = 0;
+  if (cudaError_t e = LocationDevice(location, type, &device)) return Fail(e);
+  return DevicePool(pool, device, /*current=*/true);
+}
+
+RCUDA_EXPORT cudaError_t cudaMemSetMemPool(cudaMemLocation* location, cudaMemAllocationType type,
+                                           cudaMemPool_t pool) {
+  int device = 0;
+  if (cudaError_t e = LocationDevice(location, type, &device)) return Fail(e);
+  return cudaDeviceSetMemPool(device, pool);
+}
+
+// A pool's memory is its own device's, read and write: the one access rcuda
+// carries (peer access from another device's session is not).
+RCUDA_EXPORT cudaError_t cudaMemPoolSetAccess(cudaMemPool_t pool, const cudaMemAccessDesc* descs, size_t count) {
+  PoolObject* p = FindPool(pool);
+  if (!p || (count && !descs)) return Fail(cudaErrorInvalidValue);
+  for (size_t i = 0; i < count; ++i) {
+    const cudaMemAccessDesc& d = descs[i];
+    if (d.location.type != cudaMemLocationTypeDevice) return Fail(cudaErrorNotSupported);
+    if (d.location.id == p->session->device()) {
+      // The owning device's access cannot be changed, as natively.
+      if (d.flags != cudaMemAccessFlagsProtReadWrite) return Fail(cudaErrorInvalidValue);
+      continue;
+    }
+    return Fail(cudaErrorNotSupported);
+  }
+  return cudaSuccess;
+}
+
+RCUDA_EXPORT cudaError_t cudaMemPoolGetAccess(cudaMemAccessFlags* flags, cudaMemPool_t pool,
+                                              cudaMemLocation* location) {
+  PoolObject* p = FindPool(pool);
+  if (!p || !flags || !location || location->type != cudaMemLocationTypeDevice) return Fail(cudaErrorInvalidValue);
+  if (!Runtime::Get().session(location->id)) return Fail(cudaErrorInvalidDevice);
+  *flags = location->id == p->session->device() ? cudaMemAccessFlagsProtReadWrite : cudaMemAccessFlagsProtNone;
+  return cudaSuccess;
+}
+
 RCUDA_EXPORT cudaError_t cudaMemPoolCreate(cudaMemPool_t* pool, const cudaMemPoolProps* props) {
   if (!pool || !props) return Fail(cudaErrorInvalidValue);
   if (props->location.type != cudaMemLocationTypeDevice) return Fail(cudaErrorNotSupported);

@@ -1,6 +1,8 @@
 // mempool: stream-ordered allocation. cudaMallocAsync/cudaFreeAsync with
 // kernels and copies in between; the default pool (cudaDeviceGetDefaultMemPool,
-// cudaDeviceGetMemPool) and its release threshold set and read back; a created
+// cudaDeviceGetMemPool, and by location: cudaMemGetDefaultMemPool,
+// cudaMemGetMemPool, cudaMemSetMemPool; the device's own access) and its
+// release threshold set and read back; a created
 // pool (cudaMemPoolCreate) with cudaMallocFromPoolAsync, its used and reserved
 // memory attributes while allocated and after the free, cudaMemPoolTrimTo,
 // cudaMemPoolDestroy; an allocation made on one stream, used on another after
@@ -43,6 +45,19 @@ int main() {
   uint64_t threshold = 64ull << 20;
   CUDA_CHECK(cudaMemPoolSetAttribute(defaultPool, cudaMemPoolAttrReleaseThreshold, &threshold));
   CHECKF(PoolAttribute(defaultPool, cudaMemPoolAttrReleaseThreshold) == threshold, "release threshold not kept");
+  // The same pools by location (CUDA 13), and the device's own access.
+  cudaMemLocation here = {cudaMemLocationTypeDevice, dev};
+  cudaMemPool_t byLocation = nullptr;
+  CUDA_CHECK(cudaMemGetDefaultMemPool(&byLocation, &here, cudaMemAllocationTypePinned));
+  CHECKF(byLocation == defaultPool, "cudaMemGetDefaultMemPool gave another pool than the device's default");
+  CUDA_CHECK(cudaMemSetMemPool(&here, cudaMemAllocationTypePinned, defaultPool));
+  CUDA_CHECK(cudaMemGetMemPool(&byLocation, &here, cudaMemAllocationTypePinned));
+  CHECKF(byLocation == defaultPool, "cudaMemGetMemPool gave another pool than the one set");
+  cudaMemAccessFlags access = cudaMemAccessFlagsProtNone;
+  CUDA_CHECK(cudaMemPoolGetAccess(&access, defaultPool, &here));
+  CHECKF(access == cudaMemAccessFlagsProtReadWrite, "the pool's own device has access %d", (int)access);
+  cudaMemAccessDesc own = {here, cudaMemAccessFlagsProtReadWrite};
+  CUDA_CHECK(cudaMemPoolSetAccess(defaultPool, &own, 1));
 
   // Allocate, use, free in stream order, several sizes, with reuse.
   for (int round = 0; round < 6; ++round) {
