@@ -92,6 +92,21 @@ RCUDA_EXPORT cudaError_t cudaFuncSetAttribute(const void* func, cudaFuncAttribut
   return Return(s);
 }
 
+// cudaFuncSetAttribute for one device: that device's session, whichever is
+// current.
+RCUDA_EXPORT cudaError_t cudaKernelSetAttributeForDevice(cudaKernel_t kernel, cudaFuncAttribute attr, int value,
+                                                         int device) {
+  const Function* f = ToFunction(kernel);
+  if (!f) return Fail(cudaErrorInvalidDeviceFunction);
+  Session* session = Runtime::Get().session(device);
+  if (!session) return Fail(cudaErrorInvalidDevice);
+  rcuda::FunctionDescription rf;
+  rcuda::Status s = session->GetFunction(*f, &rf);
+  if (s.ok()) s = session->FuncSetAttribute(rf.handle, attr, value);
+  if (s.ok() && attr == cudaFuncAttributeMaxDynamicSharedMemorySize) session->NoteMaxDynamicShared(*f, value);
+  return Return(s);
+}
+
 RCUDA_EXPORT cudaError_t cudaFuncSetCacheConfig(const void* func, cudaFuncCache config) {
   Session* session;
   rcuda::FunctionDescription rf;

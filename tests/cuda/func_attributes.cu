@@ -1,7 +1,8 @@
 // func_attributes: cudaFuncGetAttributes (static shared memory, launch bounds,
 // registers, binary version), cudaFuncSetAttribute raising the dynamic
 // shared memory limit above 48 KB and a launch that uses 100 KB of it (and
-// fails before the attribute is set), the preferred carveout,
+// fails before the attribute is set), the same attribute through
+// cudaGetKernel and cudaKernelSetAttributeForDevice, the preferred carveout,
 // cudaFuncSetCacheConfig, cudaFuncGetName and cudaFuncGetParamInfo (offsets
 // and sizes of a mixed parameter list). Catches attributes answered for the
 // wrong kernel, attribute changes that do not reach the launch, and parameter
@@ -154,6 +155,17 @@ int main() {
     CUDA_CHECK(cudaMemcpy(&got, dTotal, sizeof got, cudaMemcpyDeviceToHost));
     CHECKF(got == want, "bigDynamicSum with 100 KB of dynamic shared memory: %llu, expected %llu", got, want);
     sum.AddValue(got);
+    // The same attribute for one device through the kernel's handle.
+    cudaKernel_t kernel;
+    int device = 0;
+    CUDA_CHECK(cudaGetKernel(&kernel, bigDynamicSum));
+    CUDA_CHECK(cudaGetDevice(&device));
+    CUDA_CHECK(cudaKernelSetAttributeForDevice(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, dynBytes - 1024,
+                                               device));
+    CUDA_CHECK(cudaFuncGetAttributes(&attr, bigDynamicSum));
+    CHECKF(attr.maxDynamicSharedSizeBytes == dynBytes - 1024,
+           "bigDynamicSum: maxDynamicSharedSizeBytes %d after cudaKernelSetAttributeForDevice set %d",
+           attr.maxDynamicSharedSizeBytes, dynBytes - 1024);
     CUDA_CHECK(cudaFree(dIn));
     CUDA_CHECK(cudaFree(dTotal));
   }
