@@ -52,6 +52,63 @@ RCUDA_EXPORT cudaError_t cudaGraphChildGraphNodeGetGraph(cudaGraphNode_t node, c
   return cudaSuccess;
 }
 
+// Kernel node attributes: the launch attributes rcuda carries (cooperative,
+// cluster dimensions, priority); the others are refused.
+RCUDA_EXPORT cudaError_t cudaGraphKernelNodeSetAttribute(cudaGraphNode_t node, cudaKernelNodeAttrID attr,
+                                                         const cudaKernelNodeAttrValue* value) {
+  GraphNodeObject* n = NodeOfType(node, cudaGraphNodeTypeKernel);
+  if (!n || !value) return Fail(cudaErrorInvalidValue);
+  switch (attr) {
+    case cudaLaunchAttributeCooperative:
+      n->launch.cooperative = value->cooperative != 0;
+      return cudaSuccess;
+    case cudaLaunchAttributeClusterDimension: {
+      const auto& d = value->clusterDim;
+      // All zero: no cluster; otherwise each dimension at least 1.
+      bool none = d.x == 0 && d.y == 0 && d.z == 0;
+      if (!none && (d.x == 0 || d.y == 0 || d.z == 0)) return Fail(cudaErrorInvalidValue);
+      n->launch.cluster = rcuda::Dim3{d.x, d.y, d.z};
+      return cudaSuccess;
+    }
+    case cudaLaunchAttributePriority:
+      n->launch.has_priority = true;
+      n->launch.priority = value->priority;
+      return cudaSuccess;
+    default:
+      return Fail(cudaErrorNotSupported);
+  }
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphKernelNodeGetAttribute(cudaGraphNode_t node, cudaKernelNodeAttrID attr,
+                                                         cudaKernelNodeAttrValue* value) {
+  GraphNodeObject* n = NodeOfType(node, cudaGraphNodeTypeKernel);
+  if (!n || !value) return Fail(cudaErrorInvalidValue);
+  std::memset(value, 0, sizeof *value);
+  switch (attr) {
+    case cudaLaunchAttributeCooperative:
+      value->cooperative = n->launch.cooperative ? 1 : 0;
+      return cudaSuccess;
+    case cudaLaunchAttributeClusterDimension:
+      value->clusterDim.x = n->launch.cluster.x;
+      value->clusterDim.y = n->launch.cluster.y;
+      value->clusterDim.z = n->launch.cluster.z;
+      return cudaSuccess;
+    case cudaLaunchAttributePriority:
+      value->priority = n->launch.has_priority ? n->launch.priority : 0;
+      return cudaSuccess;
+    default:
+      return Fail(cudaErrorNotSupported);
+  }
+}
+
+RCUDA_EXPORT cudaError_t cudaGraphKernelNodeCopyAttributes(cudaGraphNode_t dst, cudaGraphNode_t src) {
+  GraphNodeObject* d = NodeOfType(dst, cudaGraphNodeTypeKernel);
+  GraphNodeObject* s = NodeOfType(src, cudaGraphNodeTypeKernel);
+  if (!d || !s) return Fail(cudaErrorInvalidValue);
+  d->launch = s->launch;
+  return cudaSuccess;
+}
+
 RCUDA_EXPORT cudaError_t cudaGraphMemcpyNodeGetParams(cudaGraphNode_t node, cudaMemcpy3DParms* params) {
   GraphNodeObject* n = NodeOfType(node, cudaGraphNodeTypeMemcpy);
   if (!n || !params) return Fail(cudaErrorInvalidValue);

@@ -260,6 +260,7 @@ cudaError_t DescribeKernel(Session* session, const GraphNodeObject& node, GraphN
   out->block = Dim3{node.block.x, node.block.y, node.block.z};
   out->shared_bytes = node.shared_bytes;
   out->params = node.params;
+  out->options = node.launch;
   return cudaSuccess;
 }
 

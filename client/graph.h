@@ -18,6 +18,7 @@
 #include "client/registry.h"
 #include "client/session.h"
 #include "client/user_object.h"
+#include "protocol/launch_options.h"
 
 namespace rcuda::client {
 
@@ -33,6 +34,7 @@ struct GraphNodeObject {
   unsigned shared_bytes = 0;
   std::vector<uint8_t> params;
   std::vector<void*> param_pointers;  // into params, for GetParams
+  LaunchOptions launch;               // its launch attributes
   // Memcpy
   GraphNodeSpec::Direction direction = GraphNodeSpec::Direction::kDeviceToDevice;
   DeviceRegion dst, src;  // device sides

@@ -36,9 +36,9 @@ cudaError_t LaunchOnStream(const Function* f, dim3 grid, dim3 block, void** args
     if (int64_t(grid.x) * grid.y * grid.z > fits) return Fail(cudaErrorCooperativeLaunchTooLarge);
   }
   if (ref.object && ref.object->capture) {
-    if (extras.cooperative || extras.cluster.x || extras.has_priority) return Fail(cudaErrorStreamCaptureUnsupported);
     GraphNodeObject* node = CaptureNode(ref.object, cudaGraphNodeTypeKernel);
     cudaKernelNodeParams p{const_cast<void*>(f->host_stub), grid, block, static_cast<unsigned>(shared), args, nullptr};
+    node->launch = extras;  // the launch's attributes become the node's
     return Fail(SetKernelNode(node, p));
   }
   return Return(ref.session->Launch(*f, grid, block, args, shared, ref.remote, extras));

@@ -36,6 +36,7 @@ struct GraphNodeSpec {
   Dim3 grid, block;
   uint32_t shared_bytes = 0;
   std::vector<uint8_t> params;
+  LaunchOptions options;  // the kernel node's launch attributes
   // kMemcpy: the host side of a host copy is staging the executor owns
   Direction direction = Direction::kDeviceToDevice;
   Copy3D copy;

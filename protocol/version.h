@@ -13,7 +13,10 @@ namespace rcuda {
 //   3  CUDA arrays, texture and surface objects (new request tables a
 //      version-2 server would end the session for), and Reply's
 //      device_output (device printf)
-inline constexpr uint32_t kProtocolVersion = 3;
+//   4  kernel nodes' launch attributes in GraphNode (cooperative, cluster,
+//      priority): a version-3 server would ignore them and run the nodes
+//      without, silently
+inline constexpr uint32_t kProtocolVersion = 4;
 
 // rcuda's own release, for logs and HelloReply.
 inline constexpr const char* kRcudaVersion = "0.1.0";

@@ -36,6 +36,7 @@ flatbuffers::Offset<wire::GraphNode> ToWire(flatbuffers::FlatBufferBuilder& b, c
   if (n.type == T::kMemcpy) copy = ToWire(b, n.direction, n.copy, 0, n.pending);
   if (n.type == T::kMemset) set = ToWire(b, n.set, 0);
   wire::Dim3 grid(n.grid.x, n.grid.y, n.grid.z), block(n.block.x, n.block.y, n.block.z);
+  wire::Dim3 cluster(n.options.cluster.x, n.options.cluster.y, n.options.cluster.z);
   wire::GraphNodeBuilder node(b);
   node.add_type(static_cast<wire::GraphNodeType>(n.type));
   node.add_dependencies(deps);
@@ -48,6 +49,15 @@ flatbuffers::Offset<wire::GraphNode> ToWire(flatbuffers::FlatBufferBuilder& b, c
   if (!set.IsNull()) node.add_set(set);
   node.add_host_id(n.host_id);
   node.add_event(n.event);
+  if (n.type == T::kKernel) {
+    // Absent when unset: the common node costs nothing more.
+    if (n.options.cooperative) node.add_cooperative(true);
+    if (n.options.cluster.x) node.add_cluster(&cluster);
+    if (n.options.has_priority) {
+      node.add_has_priority(true);
+      node.add_priority(n.options.priority);
+    }
+  }
   return node.Finish();
 }
 
@@ -103,6 +113,10 @@ Status FromWire(const wire::GraphNode& n, GraphNodeSpec* spec) {
       spec->block = FromWire(n.block());
       spec->shared_bytes = n.shared_bytes();
       if (n.params()) spec->params.assign(n.params()->begin(), n.params()->end());
+      spec->options.cooperative = n.cooperative();
+      if (n.cluster()) spec->options.cluster = FromWire(n.cluster());
+      spec->options.has_priority = n.has_priority();
+      spec->options.priority = n.priority();
       break;
     case T::kMemcpy:
       if (!n.copy()) return Status::Corruption("memcpy node without its copy");

@@ -78,6 +78,7 @@ namespace rcuda {
   X(cuMemAllocPitch, 3020)              \
   X(cuGraphCreate, 10000)               \
   X(cuGraphAddKernelNode, 12000)        \
+  X(cuGraphKernelNodeSetAttribute, 11000) \
   X(cuGraphAddMemcpyNode, 10000)        \
   X(cuGraphAddMemsetNode, 10000)        \
   X(cuGraphAddHostNode, 10000)          \

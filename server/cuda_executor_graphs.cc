@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "server/cuda_executor.h"
+#include "server/launch_attributes.h"
 #include "server/strided_copy.h"
 
 namespace rcuda {
@@ -114,6 +115,10 @@ Status CudaExecutor::AddGraphNode(const GraphNodeSpec& n, const std::vector<CUgr
       RCUDA_RETURN_IF_ERROR(KernelNodeParams(n, &p, &pointers));
       g->modules.insert(functions_[n.function - 1].module);
       r = drv_.cuGraphAddKernelNode(node, g->graph, deps.data(), deps.size(), &p);
+      CUlaunchAttribute attrs[kMaxLaunchAttributes];
+      const unsigned count = LaunchAttributes(n.options, attrs);
+      for (unsigned i = 0; r == CUDA_SUCCESS && i < count; ++i)
+        r = drv_.cuGraphKernelNodeSetAttribute(*node, attrs[i].id, &attrs[i].value);
       break;
     }
     case GraphNodeSpec::Type::kMemcpy:

@@ -3,6 +3,7 @@
 // functions_ plus one, so 0 is never valid; a function of an unloaded module
 // keeps its handle, dead.
 #include "server/cuda_executor.h"
+#include "server/launch_attributes.h"
 
 namespace rcuda {
 namespace {
@@ -113,8 +114,9 @@ Status CudaExecutor::Launch(uint64_t function, Dim3 grid, Dim3 block, uint32_t s
   CUstream s = nullptr;
   RCUDA_RETURN_IF_ERROR(StreamOf(stream, &s));
   launched_since_sync_ = true;
-  bool plain = !options.cooperative && options.cluster.x == 0 && !options.has_priority;
-  if (plain) {
+  CUlaunchAttribute attrs[kMaxLaunchAttributes];
+  const unsigned n = LaunchAttributes(options, attrs);
+  if (n == 0) {
     // The packed buffer as it is: the driver copies it at the call.
     size_t param_bytes = params.size();
     void* extra[] = {CU_LAUNCH_PARAM_BUFFER_POINTER, const_cast<uint8_t*>(params.data()), CU_LAUNCH_PARAM_BUFFER_SIZE,
@@ -125,22 +127,6 @@ Status CudaExecutor::Launch(uint64_t function, Dim3 grid, Dim3 block, uint32_t s
   }
   std::vector<void*> pointers;
   RCUDA_RETURN_IF_ERROR(ParamPointers(*f, params, &pointers));
-  CUlaunchAttribute attrs[3];
-  unsigned n = 0;
-  if (options.cooperative) {
-    attrs[n].id = CU_LAUNCH_ATTRIBUTE_COOPERATIVE;
-    attrs[n++].value.cooperative = 1;
-  }
-  if (options.cluster.x) {
-    attrs[n].id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
-    attrs[n].value.clusterDim.x = options.cluster.x;
-    attrs[n].value.clusterDim.y = options.cluster.y;
-    attrs[n++].value.clusterDim.z = options.cluster.z;
-  }
-  if (options.has_priority) {
-    attrs[n].id = CU_LAUNCH_ATTRIBUTE_PRIORITY;
-    attrs[n++].value.priority = options.priority;
-  }
   CUlaunchConfig config{};
   config.gridDimX = grid.x;
   config.gridDimY = grid.y;

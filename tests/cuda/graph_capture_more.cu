@@ -6,6 +6,9 @@
 //  * cudaStreamUpdateCaptureDependencies: captured work made to depend on a
 //    node of the graph instead of the stream's last node (Set), or on one
 //    more (Add); cudaStreamGetCaptureInfo reports the dependencies.
+//  * A cudaLaunchKernelEx with a priority and a cluster shape, captured: the
+//    kernel node carries both (read back, changed, copied to another node)
+//    and runs.
 //  * User objects: the destructor runs once the last reference is gone:
 //    the program's, the graph's (cudaGraphRetainUserObject, with and without
 //    moving the program's reference), an instantiation's (after the graph
@@ -105,6 +108,74 @@ int main() {
   sum.AddVector(out);
   CUDA_CHECK(cudaGraphExecDestroy(exec));
   CUDA_CHECK(cudaGraphDestroy(second));
+
+  // A launch with attributes, captured: its kernel node carries them.
+  int least = 0, greatest = 0;
+  CUDA_CHECK(cudaDeviceGetStreamPriorityRange(&least, &greatest));
+  cudaLaunchAttribute la[2];
+  la[0].id = cudaLaunchAttributePriority;
+  la[0].val.priority = greatest;
+  la[1].id = cudaLaunchAttributeClusterDimension;
+  la[1].val.clusterDim.x = 2;
+  la[1].val.clusterDim.y = 1;
+  la[1].val.clusterDim.z = 1;
+  cudaLaunchConfig_t config = {};
+  config.gridDim = dim3(blocks);  // even: a cluster of 2 divides it
+  config.blockDim = dim3(256);
+  config.stream = stream;
+  config.attrs = la;
+  config.numAttrs = 2;
+  int n = kN, add = 77;
+  void* exArgs[] = {&dsrc, &ddst, &n, &add};
+  CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal));
+  CUDA_CHECK(cudaLaunchKernelExC(&config, reinterpret_cast<const void*>(addFrom), exArgs));
+  CUDA_CHECK(cudaMemcpyAsync(out.data(), ddst, kN * sizeof(int), cudaMemcpyDeviceToHost, stream));
+  cudaGraph_t attributed;
+  CUDA_CHECK(cudaStreamEndCapture(stream, &attributed));
+  cudaGraphNode_t nodes[2];
+  size_t nnodes = 2;
+  CUDA_CHECK(cudaGraphGetNodes(attributed, nodes, &nnodes));
+  cudaGraphNode_t kernelNode = nullptr;
+  for (size_t i = 0; i < nnodes; ++i) {
+    cudaGraphNodeType t;
+    CUDA_CHECK(cudaGraphNodeGetType(nodes[i], &t));
+    if (t == cudaGraphNodeTypeKernel) kernelNode = nodes[i];
+  }
+  CHECKF(kernelNode != nullptr, "the captured graph has no kernel node");
+  cudaKernelNodeAttrValue value = {};
+  CUDA_CHECK(cudaGraphKernelNodeGetAttribute(kernelNode, cudaLaunchAttributePriority, &value));
+  CHECKF(value.priority == greatest, "the captured node's priority is %d, expected %d", value.priority, greatest);
+  CUDA_CHECK(cudaGraphKernelNodeGetAttribute(kernelNode, cudaLaunchAttributeClusterDimension, &value));
+  CHECKF(value.clusterDim.x == 2 && value.clusterDim.y == 1 && value.clusterDim.z == 1,
+         "the captured node's cluster is %ux%ux%u, expected 2x1x1", value.clusterDim.x, value.clusterDim.y,
+         value.clusterDim.z);
+  value = {};
+  value.priority = least;
+  CUDA_CHECK(cudaGraphKernelNodeSetAttribute(kernelNode, cudaLaunchAttributePriority, &value));
+  CUDA_CHECK(cudaGraphKernelNodeGetAttribute(kernelNode, cudaLaunchAttributePriority, &value));
+  CHECKF(value.priority == least, "the node's priority is %d after setting %d", value.priority, least);
+  // A plain kernel node gets the attributes by copy.
+  cudaKernelNodeParams plainParams = {};
+  plainParams.func = reinterpret_cast<void*>(addFrom);
+  plainParams.gridDim = dim3(blocks);
+  plainParams.blockDim = dim3(256);
+  plainParams.kernelParams = exArgs;
+  cudaGraph_t other;
+  CUDA_CHECK(cudaGraphCreate(&other, 0));
+  cudaGraphNode_t plain;
+  CUDA_CHECK(cudaGraphAddKernelNode(&plain, other, nullptr, 0, &plainParams));
+  CUDA_CHECK(cudaGraphKernelNodeCopyAttributes(plain, kernelNode));
+  CUDA_CHECK(cudaGraphKernelNodeGetAttribute(plain, cudaLaunchAttributeClusterDimension, &value));
+  CHECKF(value.clusterDim.x == 2, "the copied cluster is %u wide, expected 2", value.clusterDim.x);
+  CUDA_CHECK(cudaGraphDestroy(other));
+  std::fill(out.begin(), out.end(), 0);
+  CUDA_CHECK(cudaGraphInstantiate(&exec, attributed, 0));
+  CUDA_CHECK(cudaGraphLaunch(exec, stream));
+  CUDA_CHECK(cudaStreamSynchronize(stream));
+  Expect(out, src, add, "the captured launch with attributes");
+  sum.AddVector(out);
+  CUDA_CHECK(cudaGraphExecDestroy(exec));
+  CUDA_CHECK(cudaGraphDestroy(attributed));
 
   // User objects.
   std::atomic<int> a{0}, b{0}, c{0};

@@ -330,6 +330,19 @@ CUresult cuGraphExecDestroy(CUgraphExec exec) {
   return CUDA_SUCCESS;
 }
 
+// A launch attribute of a kernel node, checked as at a launch (a cooperative
+// grid that fits, cluster dimensions that divide the grid); the fake models
+// no priority, and the node keeps nothing more than the check.
+CUresult cuGraphKernelNodeSetAttribute(CUgraphNode node, CUkernelNodeAttrID attr, const CUkernelNodeAttrValue* value) {
+  std::lock_guard lock(D().mu);
+  auto* n = reinterpret_cast<GraphNode*>(node);
+  if (!D().graph_nodes.Has(n) || !value || n->data.type != CU_GRAPH_NODE_TYPE_KERNEL) return CUDA_ERROR_INVALID_VALUE;
+  CUlaunchAttribute a{};
+  a.id = attr;
+  a.value = *value;
+  return ApplyLaunchAttributes(&a, 1, n->data.kernel);
+}
+
 // `node` must be a kernel node of the graph the executable graph was
 // instantiated from, as CUDA documents.
 CUresult cuGraphExecKernelNodeSetParams(CUgraphExec exec, CUgraphNode node, const CUDA_KERNEL_NODE_PARAMS_v2* params) {
