@@ -130,6 +130,11 @@ TEST_CASE("no request keeps a worker busy forever or alive after its client", "[
       const pid_t idle_worker = WorkerOfNewSession(server, before);
       REQUIRE(idle_worker > 0);
       uint64_t ptr = 0;
+      // The idle clock starts at the worker's receipt of this last request, so
+      // any time after this point is an upper bound on how long it has been
+      // idle (measuring from later, after opening `busy`, made the check flaky
+      // when that open was slow).
+      const auto last_request = Clock::now();
       const wire::Reply* r = RequireCall(idle, server, wire::Request::MemAlloc, [](flatbuffers::FlatBufferBuilder& b) {
         return wire::CreateMemAlloc(b, 64 << 20).Union();
       });
@@ -144,7 +149,7 @@ TEST_CASE("no request keeps a worker busy forever or alive after its client", "[
         closed = idle.WaitClosed(milliseconds(300));
       }
       CHECK(closed);
-      CHECK(Clock::now() - start >= std::chrono::milliseconds(2500));
+      CHECK(Clock::now() - last_request >= std::chrono::milliseconds(2500));
       CHECK(WaitUntil([&] { return !ProcessExists(idle_worker); }, milliseconds(10000)));
       CHECK(server.WaitForLogLine({"idle for", "--session-idle-timeout"}, milliseconds(5000)));
       RequireSessionWorks(busy, server);
