@@ -1,7 +1,7 @@
 // The cuFFT counterpart of not_forwarded_test.cc. Linked with NVIDIA's
 // libcufft.so.12 and run with rcuda's first on the library path (as
 // rcuda-run runs a program), it checks that the exports not in
-// client/libs/cufft.def (cufftMakePlanMany64, cufftGetProperty, the cufftXt API)
+// client/libs/cufft.def (cufftMakePlanMany64, the plan properties, the cufftXt API)
 // answer CUFFT_NOT_SUPPORTED and log their name once, and that the
 // forwarded ones do not. No device is configured (RCUDA_DEVICE_COUNT=0): a
 // forwarded call finds no session and answers the library's "lost" status
@@ -39,13 +39,19 @@ int main() {
                "cufftPlanMany -> EXEC_FAILED (no session)");
   check.Expect(plan == -1, "a failed cufftPlanMany left the plan unset");
   int major = -1;
-  check.Expect(cufftGetProperty(MAJOR_VERSION, &major) == CUFFT_NOT_SUPPORTED, "cufftGetProperty -> NOT_SUPPORTED");
+  check.Expect(cufftGetProperty(MAJOR_VERSION, &major) == CUFFT_EXEC_FAILED,
+               "cufftGetProperty -> EXEC_FAILED (no session)");
+  long long jit = -1;
+  check.Expect(cufftGetPlanPropertyInt64(plan, NVFFT_PLAN_PROPERTY_INT64_PATIENT_JIT, &jit) == CUFFT_NOT_SUPPORTED,
+               "cufftGetPlanPropertyInt64 -> NOT_SUPPORTED");
   check.Expect(cufftEstimate1d(64, CUFFT_C2C, 1, &work) == CUFFT_EXEC_FAILED, "cufftEstimate1d -> EXEC_FAILED (no session)");
 
   check.StopCapture();
   check.Expect(check.Logged("cufftMakePlanMany64 is not forwarded by rcuda") == 1, "cufftMakePlanMany64 logged once");
   check.Expect(check.Logged("cufftPlanMany is not forwarded") == 0, "cufftPlanMany not logged as unsupported");
-  check.Expect(check.Logged("cufftGetProperty is not forwarded by rcuda") == 1, "cufftGetProperty logged once");
+  check.Expect(check.Logged("cufftGetPlanPropertyInt64 is not forwarded by rcuda") == 1,
+               "cufftGetPlanPropertyInt64 logged once");
+  check.Expect(check.Logged("cufftGetProperty is not forwarded") == 0, "cufftGetProperty not logged as unsupported");
   check.Expect(check.Logged("cufftEstimate1d is not forwarded") == 0, "cufftEstimate1d not logged as unsupported");
   check.Expect(check.Logged("cufftPlan1d is not forwarded") == 0, "cufftPlan1d not logged as unsupported");
   check.Expect(check.Logged("cufftExecC2C: the session could not carry the call") == 1,

@@ -10,6 +10,7 @@
 #include <cusparse.h>
 
 #include <cstdio>
+#include <string>
 
 #include "not_forwarded_check.h"
 
@@ -26,6 +27,13 @@ int main() {
                "cusparseCreateDnVec -> EXECUTION_FAILED (no session)");
   check.Expect(cusparseGetProperty(MAJOR_VERSION, nullptr) == CUSPARSE_STATUS_INVALID_VALUE,
                "cusparseGetProperty(nullptr) -> INVALID_VALUE, before any round trip");
+  // Answered on the client (cusparse_local.cc), with the real library's texts.
+  check.Expect(std::string(cusparseGetErrorName(CUSPARSE_STATUS_ZERO_PIVOT)) == "CUSPARSE_STATUS_ZERO_PIVOT",
+               "cusparseGetErrorName answered locally");
+  check.Expect(std::string(cusparseGetErrorString(CUSPARSE_STATUS_ALLOC_FAILED)) == "out of memory",
+               "cusparseGetErrorString answered locally");
+  check.Expect(std::string(cusparseGetErrorString(static_cast<cusparseStatus_t>(99))) == "unrecognized error code",
+               "cusparseGetErrorString of an unknown status");
   // Not forwarded: refused, never a silent success.
   for (int i = 0; i < 2; ++i) {
     size_t bytes = 7;
@@ -48,6 +56,8 @@ int main() {
   check.Expect(check.Logged("cusparseGetMatIndexBase is not forwarded by rcuda") == 1,
                "cusparseGetMatIndexBase logged once");
   check.Expect(check.Logged("cusparseCreate is not forwarded") == 0, "cusparseCreate not logged as unsupported");
+  check.Expect(check.Logged("cusparseGetErrorString is not forwarded") == 0,
+               "cusparseGetErrorString not logged as unsupported");
   check.Expect(check.Logged("cusparseCreateDnVec: the session could not carry the call") == 1,
                "cusparseCreateDnVec's lost call logged");
   return check.Finish();

@@ -8,7 +8,9 @@ from three sources, at build time:
   * the toolkit's headers: every export's prototype, read with libclang
     (Debian's python3-clang-14), not a hand-written parser;
   * a small description, client/libs/<library>.def: the forwarded functions
-    and the kind of each of their arguments (checked against the prototypes).
+    and the kind of each of their arguments (checked against the prototypes),
+    and the `local` ones, written by hand in client/libs/<library>_local.cc
+    because they need no worker (status strings, host-to-device helpers).
 
 Outputs:
   --exports FILE         C++ definitions of EVERY export of the real library.
@@ -88,6 +90,15 @@ def read_description(path):
                     fail(f"{where}: expected key=value, got {w!r}")
                 library[key] = value
             continue
+        local = re.match(r"^local\s+(\w+)$", line)
+        if local:
+            if library is None:
+                fail(f"{where}: local before the library line")
+            locals_ = library.setdefault("locals", [])
+            if local.group(1) in locals_:
+                fail(f"{where}: {local.group(1)} twice")
+            locals_.append(local.group(1))
+            continue
         m = re.match(r"^forward\s+(\w+)\s*\((.*?)\)((?:\s+(?:check|then)=[\w:]+\([\w,]*\))*)$", line)
         if not m:
             fail(f"{where}: cannot parse {line!r}")
@@ -112,6 +123,9 @@ def read_description(path):
             library.setdefault("hooks", {})[name] = hooks
     if library is None:
         fail(f"{path}: no library line")
+    for name in library.get("locals", []):
+        if name in forwards:
+            fail(f"{path}: {name} is both forwarded and local")
     for key in ("soname", "header", "status", "not_supported"):
         if key not in library:
             fail(f"{path}: the library line needs {key}=")
@@ -230,7 +244,12 @@ BY_VALUE_TYPES = {"u32": ("unsigned int",), "u64": ("unsigned long long", "size_
 FLOAT_KINDS = {"float": "f32", "double": "f64"}
 
 
-def check_description(forwards, prototypes, exports):
+def check_description(library, forwards, prototypes, exports):
+    for name in library.get("locals", []):
+        if name not in exports:
+            fail(f"{name} (local) is not an export of the real library")
+        if name not in prototypes:
+            fail(f"{name} (local) has no prototype in the headers")
     for name, args in forwards.items():
         if name not in exports:
             fail(f"{name} is not an export of the real library")
@@ -274,7 +293,8 @@ def write_exports(library, exports, prototypes, forwards, path):
         "",
         'extern "C" {',
     ]
-    for name in sorted(set(exports) - set(forwards)):  # the forwarded: --forwards
+    # The forwarded: --forwards; the local: client/libs/<name>_local.cc.
+    for name in sorted(set(exports) - set(forwards) - set(library.get("locals", []))):
         # A few exports are in no header (internal entry points): they are
         # given the library's status type, as every declared cuBLAS
         # function of their family returns it.
@@ -368,7 +388,7 @@ def main():
     headers = [library["header"]] + [h for h in a.headers.split(",") if h]
     prototypes = read_prototypes(a.include_dir, headers, set(exports))
     library["not_supported_value"] = enum_value(a.include_dir, library["header"], library["not_supported"])
-    check_description(forwards, prototypes, exports)
+    check_description(library, forwards, prototypes, exports)
     if a.exports:
         write_exports(library, exports, prototypes, forwards, a.exports)
     if a.forwards:
@@ -390,12 +410,13 @@ def write_coverage(library, exports, prototypes, forwards, path):
     description and export list that generate the library: it cannot drift."""
     name = DISPLAY_NAMES.get(library["name"], library["name"])
     forwarded = sorted(forwards)
-    refused = sorted(set(exports) - set(forwards))
+    local = sorted(library.get("locals", []))
+    refused = sorted(set(exports) - set(forwards) - set(local))
     status = library["status"]
     # As write_exports: an export in no header is given the status type.
     non_status = [f for f in refused if f in prototypes and prototypes[f][0] != status]
     out = [
-        f"## {name}: `{library['soname']}` ({len(forwarded)} forwarded, {len(refused)} refused)",
+        f"## {name}: `{library['soname']}` ({len(forwarded)} forwarded, {len(local)} local, {len(refused)} refused)",
         "",
         f"Described by `client/libs/{library['name']}.def`. The real library exports {len(exports)} functions, "
         f"and rcuda's exports each of them with the same symbol version. The {len(refused)} that are not "
@@ -405,6 +426,11 @@ def write_coverage(library, exports, prototypes, forwards, path):
         "",
         "Forwarded: " + ", ".join(f"`{f}`" for f in forwarded) + ".",
         "",
+    ] + ([
+        f"Answered on the client (`client/libs/{library['name']}_local.cc`: no worker is needed): "
+        + ", ".join(f"`{f}`" for f in local) + ".",
+        "",
+    ] if local else []) + [
         "Refused: " + ", ".join(f"`{f}`" for f in refused) + ".",
         "",
     ]

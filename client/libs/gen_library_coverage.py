@@ -15,9 +15,11 @@ def main():
         sys.exit(__doc__)
     output, sections = sys.argv[1], sys.argv[2:]
     texts = [open(s).read() for s in sections]
-    counts = [tuple(int(n) for n in re.search(r"\((\d+) forwarded, (\d+) refused\)", t).groups()) for t in texts]
+    counts = [tuple(int(n) for n in re.search(r"\((\d+) forwarded, (\d+) local, (\d+) refused\)", t).groups())
+              for t in texts]
     forwarded = sum(c[0] for c in counts)
-    total = sum(c[0] + c[1] for c in counts)
+    local = sum(c[1] for c in counts)
+    total = sum(sum(c) for c in counts)
     out = [
         "# CUDA math library coverage",
         "",
@@ -26,7 +28,9 @@ def main():
         "`build/generated/client/libs/library-coverage.md`; do not edit by hand. The test",
         "`lint.library_coverage` fails when this copy differs from the generated one.",
         "",
-        f"rcuda's replacement libraries forward **{forwarded}** of the **{total}** functions that NVIDIA's export.",
+        f"rcuda's replacement libraries forward **{forwarded}** of the **{total}** functions that NVIDIA's export,",
+        f"and answer **{local}** more on the client (status strings, and the host-to-device helpers that",
+        "the runtime carries as copies).",
         "A forwarded function runs in the session's worker, on the GPU, with its arguments checked",
         "against the session's memory and handles; how each kind of argument travels is in",
         "[libraries.md](libraries.md). Every other export is a stub that logs its name once and returns",

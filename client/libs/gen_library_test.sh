@@ -46,6 +46,9 @@ expect_failure unparsable_line "cannot parse" 's/^forward cublasSetMathMode \(/f
 # a cudaDataType.
 expect_failure compute_scalar_names_int "must be an enum and a dtype argument" 's/^(forward cublasGemmEx \(.*)alpha: scalar.compute\(computeType,Ctype\)/\1alpha: scalar.compute(computeType,ldc)/'
 expect_failure dtype_not_a_data_type "the kind dtype is for" 's/^(forward cublasGemmEx \(.*), lda: i32, B:/\1, lda: dtype, B:/'
+# A local function is an export the real library has, and not also forwarded.
+expect_failure local_not_an_export "(local) is not an export" 's/^local cublasGetStatusName$/local cublasGetStatusNameX/'
+expect_failure local_and_forwarded "is both forwarded and local" 's/^local cublasGetStatusName$/local cublasSgemm_v2/'
 
 # And the description itself is accepted.
 if ! "$python" "$gen" "$description" --real-library "$real" --include-dir "$include" --exports "$tmp/ok.cc" > "$tmp/ok.out" 2>&1; then

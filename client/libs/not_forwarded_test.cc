@@ -9,6 +9,7 @@
 #include <cublas.h>
 
 #include <cstdio>
+#include <string>
 
 #include "not_forwarded_check.h"
 
@@ -40,6 +41,14 @@ int main() {
   check.Expect(cublasSger_v2(handle, 1, 1, &x, &x, 1, &x, 1, &x, 1) == CUBLAS_STATUS_NOT_SUPPORTED,
                "cublasSger_v2 again -> NOT_SUPPORTED");
   check.Expect(cublasSdot(1, &x, 1, &x, 1) == 0.0f, "legacy cublasSdot -> 0");  // legacy API: float result
+  // Answered on the client (cublas_local.cc): no session needed for the
+  // texts; the helpers' copies find no device and fail as copies.
+  check.Expect(std::string(cublasGetStatusName(CUBLAS_STATUS_NOT_SUPPORTED)) == "CUBLAS_STATUS_NOT_SUPPORTED",
+               "cublasGetStatusName answered locally");
+  check.Expect(cublasSetVector(1, sizeof x, &x, 1, &x, 1) == CUBLAS_STATUS_MAPPING_ERROR,
+               "cublasSetVector -> MAPPING_ERROR (no device)");
+  check.Expect(cublasSetVector(1, 0, &x, 1, &x, 1) == CUBLAS_STATUS_INVALID_VALUE,
+               "cublasSetVector with a zero element size -> INVALID_VALUE");
 
   check.StopCapture();
   check.Expect(check.Logged("cublasSger_v2 is not forwarded by rcuda") == 1, "cublasSger_v2 logged exactly once");
@@ -53,5 +62,9 @@ int main() {
   check.Expect(check.Logged("cublasSgemmBatched is not forwarded by rcuda") == 0,
                "cublasSgemmBatched not logged as unsupported");
   check.Expect(check.Logged("cublasSdot is not forwarded by rcuda") == 1, "cublasSdot logged once");
+  check.Expect(check.Logged("cublasSetVector is not forwarded by rcuda") == 0,
+               "cublasSetVector not logged as unsupported");
+  check.Expect(check.Logged("cublasGetStatusName is not forwarded by rcuda") == 0,
+               "cublasGetStatusName not logged as unsupported");
   return check.Finish();
 }

@@ -415,6 +415,14 @@ int main(int argc, char** argv) {
   CUFFT_CHECK(cufftGetVersion(&version));
   CHECKF(version / 1000 == CUFFT_VER_MAJOR, "cufftGetVersion: %d", version);
   std::printf("cuFFT version %d\n", version);
+  {
+    // The library's properties (forwarded: the worker's library answers).
+    int major = -1, patch = -1, ignored = 0;
+    CUFFT_CHECK(cufftGetProperty(MAJOR_VERSION, &major));
+    CUFFT_CHECK(cufftGetProperty(PATCH_LEVEL, &patch));
+    CHECKF(major == CUFFT_VER_MAJOR && patch >= 0, "cufftGetProperty: major %d, patch %d", major, patch);
+    CUFFT_EXPECT(cufftGetProperty(static_cast<libraryPropertyType>(9), &ignored), CUFFT_INVALID_TYPE);
+  }
 
   cudaStream_t stream = nullptr;
   CUDA_CHECK(cudaStreamCreate(&stream));

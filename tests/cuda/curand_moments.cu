@@ -215,6 +215,14 @@ int main(int argc, char** argv) {
   CURAND_CHECK(curandGetVersion(&version));
   CHECKF(version / 1000 == CURAND_VER_MAJOR, "curandGetVersion: %d", version);
   std::printf("cuRAND version %d\n", version);
+  {
+    // The library's properties (forwarded: the worker's library answers).
+    int major = -1, patch = -1, ignored = 0;
+    CURAND_CHECK(curandGetProperty(MAJOR_VERSION, &major));
+    CURAND_CHECK(curandGetProperty(PATCH_LEVEL, &patch));
+    CHECKF(major == CURAND_VER_MAJOR && patch >= 0, "curandGetProperty: major %d, patch %d", major, patch);
+    CURAND_EXPECT(curandGetProperty(static_cast<libraryPropertyType>(9), &ignored), CURAND_STATUS_OUT_OF_RANGE);
+  }
 
   cudaStream_t stream = nullptr;
   CUDA_CHECK(cudaStreamCreate(&stream));

@@ -274,6 +274,14 @@ int main(int argc, char** argv) {
   CUSOLVER_CHECK(cusolverGetVersion(&version));
   CHECKF(version / 1000 == CUSOLVER_VER_MAJOR, "cusolverGetVersion: %d", version);
   std::printf("cuSOLVER version %d\n", version);
+  {
+    // The library's properties (forwarded: the worker's library answers).
+    int major = -1, patch = -1, ignored = 0;
+    CUSOLVER_CHECK(cusolverGetProperty(MAJOR_VERSION, &major));
+    CUSOLVER_CHECK(cusolverGetProperty(PATCH_LEVEL, &patch));
+    CHECKF(major == CUSOLVER_VER_MAJOR && patch >= 0, "cusolverGetProperty: major %d, patch %d", major, patch);
+    CUSOLVER_EXPECT(cusolverGetProperty(static_cast<libraryPropertyType>(9), &ignored), CUSOLVER_STATUS_INVALID_VALUE);
+  }
 
   cudaStream_t stream = nullptr, got = nullptr;
   CUDA_CHECK(cudaStreamCreate(&stream));

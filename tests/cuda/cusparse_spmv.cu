@@ -422,6 +422,11 @@ int main(int argc, char** argv) {
   CUSPARSE_CHECK(cusparseGetVersion(h, &version));
   CHECKF(version / 1000 == CUSPARSE_VER_MAJOR, "cusparseGetVersion: %d", version);
   std::printf("cuSPARSE version %d\n", version);
+  // Answered on the client, with the real library's texts.
+  CHECKF(std::strcmp(cusparseGetErrorName(CUSPARSE_STATUS_INVALID_VALUE), "CUSPARSE_STATUS_INVALID_VALUE") == 0,
+         "cusparseGetErrorName: %s", cusparseGetErrorName(CUSPARSE_STATUS_INVALID_VALUE));
+  CHECKF(std::strcmp(cusparseGetErrorString(CUSPARSE_STATUS_NOT_SUPPORTED), "operation not supported") == 0,
+         "cusparseGetErrorString: %s", cusparseGetErrorString(CUSPARSE_STATUS_NOT_SUPPORTED));
   CUSPARSE_CHECK(cusparseSetStream(h, stream));
   CUSPARSE_CHECK(cusparseGetStream(h, &got));
   CHECKF(got == stream, "cusparseGetStream: %p, set %p", static_cast<void*>(got), static_cast<void*>(stream));
