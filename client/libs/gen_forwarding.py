@@ -152,6 +152,10 @@ def check_forwardable(library, forwards, fail):
     for name, args in forwards.items():
         handles = [a for a, k in args if k in ("handle", "handle.del")]
         for arg, kind in args:
+            if arg == "ctx" or arg.endswith("_real"):
+                # The worker's generated function names its context ctx and
+                # a handle's real pointer ARG_real.
+                fail(f"{name}: {arg}: an argument name the worker's generated code reserves")
             if not forwardable(kind):
                 fail(f"{name}: {arg}: the kind {kind} cannot be forwarded yet")
             if (kind.startswith(("scalar.", "result.")) or kind == "pointer_mode") and not handles:
@@ -320,10 +324,10 @@ def c_type(kind, library):
 
 
 def worker_function(library, name, args, classes):
-    refuse = "return c.invalid_value();"
+    refuse = "return ctx.invalid_value();"
     handle = handle_arg(args)
     hooks = library.get("hooks", {}).get(name, {})
-    lines = [f"int Forward_{name}(LibraryCallContext& c) {{"]
+    lines = [f"int Forward_{name}(LibraryCallContext& ctx) {{"]
     call_args, after, ranges, arrays = {}, [], [], []
     for arg, kind in wire_order(args):
         typed = TYPED_SCALAR.match(kind)
@@ -332,147 +336,147 @@ def worker_function(library, name, args, classes):
         if klass is not None:
             number = classes.index(klass) + 1
             if base_kind(kind) == "handle.new":
-                lines.append(f"  if (!c.HasHandleRoom()) return c.no_room();")
+                lines.append(f"  if (!ctx.HasHandleRoom()) return ctx.no_room();")
                 lines.append(f"  void* {arg}_real = nullptr;")
                 call_args[arg] = f"&{arg}_real"
-                after.append(f"  [[maybe_unused]] const int64_t {arg} = c.AddHandle({arg}_real, {number});")
+                after.append(f"  [[maybe_unused]] const int64_t {arg} = ctx.AddHandle({arg}_real, {number});")
             else:
                 lines.append(f"  int64_t {arg} = 0;")
                 lines.append(f"  void* {arg}_real = nullptr;")
-                lines.append(f"  if (!c.Handle(&{arg}, &{arg}_real, {number})) {refuse}")
+                lines.append(f"  if (!ctx.Handle(&{arg}, &{arg}_real, {number})) {refuse}")
                 call_args[arg] = f"{arg}_real"
                 if base_kind(kind) == "handle.del":
-                    after.append(f"  c.DropHandle({arg});")
+                    after.append(f"  ctx.DropHandle({arg});")
         elif typed:
             lines.append(f"  const void* {arg} = nullptr;")
-            lines.append(f"  if (!c.TypedScalar({handle}, {typed.group(1)}, &{arg})) {refuse}")
+            lines.append(f"  if (!ctx.TypedScalar({handle}, {typed.group(1)}, &{arg})) {refuse}")
             call_args[arg] = arg
         elif COMPUTE_SCALAR.match(kind):
             compute = COMPUTE_SCALAR.match(kind)
             lines.append(f"  const void* {arg} = nullptr;")
-            lines.append(f"  if (!c.Scalar({handle}, CublasScaleBytes({compute.group(1)}, {compute.group(2)}), "
+            lines.append(f"  if (!ctx.Scalar({handle}, CublasScaleBytes({compute.group(1)}, {compute.group(2)}), "
                          f"&{arg})) {refuse}")
             call_args[arg] = arg
         elif INT_ARRAY.match(kind):
             count = size_expression(INT_ARRAY.match(kind).group(1), [a for a, k in args if k in SIZE_KINDS])
             lines.append(f"  int* {arg} = nullptr;")
-            lines.append(f"  if (!c.Ints({count}, &{arg})) {refuse}")
+            lines.append(f"  if (!ctx.Ints({count}, &{arg})) {refuse}")
             call_args[arg] = arg
         elif kind in ("handle", "handle.del") and int_handles(library):
             lines.append(f"  int64_t {arg} = 0;")
             lines.append(f"  int {arg}_real = 0;")
-            lines.append(f"  if (!c.IntHandle(&{arg}, &{arg}_real)) {refuse}")
+            lines.append(f"  if (!ctx.IntHandle(&{arg}, &{arg}_real)) {refuse}")
             call_args[arg] = f"{arg}_real"
             if kind == "handle.del":
-                after.append(f"  c.DropHandle({arg});")
+                after.append(f"  ctx.DropHandle({arg});")
         elif kind == "handle.new" and int_handles(library):
-            lines.append(f"  if (!c.HasHandleRoom()) return c.no_room();")
+            lines.append(f"  if (!ctx.HasHandleRoom()) return ctx.no_room();")
             lines.append(f"  int {arg}_real = 0;")
             call_args[arg] = f"&{arg}_real"
-            after.append(f"  [[maybe_unused]] const int64_t {arg} = c.AddIntHandle({arg}_real);")
+            after.append(f"  [[maybe_unused]] const int64_t {arg} = ctx.AddIntHandle({arg}_real);")
         elif kind in ("handle", "handle.del"):
             lines.append(f"  int64_t {arg} = 0;")
             lines.append(f"  void* {arg}_real = nullptr;")
-            lines.append(f"  if (!c.Handle(&{arg}, &{arg}_real)) {refuse}")
+            lines.append(f"  if (!ctx.Handle(&{arg}, &{arg}_real)) {refuse}")
             call_args[arg] = f"{arg}_real"
             if kind == "handle.del":
-                after.append(f"  c.DropHandle({arg});")
+                after.append(f"  ctx.DropHandle({arg});")
         elif kind == "handle.new":
-            lines.append(f"  if (!c.HasHandleRoom()) return c.no_room();")
+            lines.append(f"  if (!ctx.HasHandleRoom()) return ctx.no_room();")
             lines.append(f"  void* {arg}_real = nullptr;")
             call_args[arg] = f"&{arg}_real"
-            after.append(f"  c.AddHandle({arg}_real);")
+            after.append(f"  ctx.AddHandle({arg}_real);")
         elif kind == "stream":
             lines.append(f"  void* {arg}_native = nullptr;")
-            lines.append(f"  if (!c.Stream(&{arg}_native)) {refuse}")
+            lines.append(f"  if (!ctx.Stream(&{arg}_native)) {refuse}")
             call_args[arg] = f"{arg}_native"
         elif kind == "stream.out":
             lines.append(f"  void* {arg}_native = nullptr;")
             call_args[arg] = f"&{arg}_native"
-            after.append(f"  if (!c.OutStream({arg}_native)) {refuse}")
+            after.append(f"  if (!ctx.OutStream({arg}_native)) {refuse}")
         elif kind in ("i32", "enum", "pointer_mode", "dtype"):
             lines.append(f"  int64_t {arg} = 0;")
-            check = {"pointer_mode": "c.PointerMode", "dtype": "c.DataType"}.get(kind, "c.Int32")
+            check = {"pointer_mode": "ctx.PointerMode", "dtype": "ctx.DataType"}.get(kind, "ctx.Int32")
             lines.append(f"  if (!{check}(&{arg})) {refuse}")
             call_args[arg] = f"static_cast<int>({arg})"
             if kind == "pointer_mode":
-                after.append(f"  c.SetPointerMode({handle}, {arg});")
+                after.append(f"  ctx.SetPointerMode({handle}, {arg});")
         elif kind == "i64":
             lines.append(f"  int64_t {arg} = 0;")
-            lines.append(f"  if (!c.Value(&{arg})) {refuse}")
+            lines.append(f"  if (!ctx.Value(&{arg})) {refuse}")
             call_args[arg] = arg
         elif kind == "u32":
             lines.append(f"  int64_t {arg} = 0;")
-            lines.append(f"  if (!c.UInt32(&{arg})) {refuse}")
+            lines.append(f"  if (!ctx.UInt32(&{arg})) {refuse}")
             call_args[arg] = f"static_cast<unsigned int>({arg})"
         elif kind == "u64":
             lines.append(f"  uint64_t {arg} = 0;")
-            lines.append(f"  if (!c.UInt64(&{arg})) {refuse}")
+            lines.append(f"  if (!ctx.UInt64(&{arg})) {refuse}")
             call_args[arg] = arg
         elif kind in ("f32", "f64"):
             lines.append(f"  {C_TYPE[kind]} {arg} = 0;")
-            lines.append(f"  if (!c.{'Float32' if kind == 'f32' else 'Float64'}(&{arg})) {refuse}")
+            lines.append(f"  if (!ctx.{'Float32' if kind == 'f32' else 'Float64'}(&{arg})) {refuse}")
             call_args[arg] = arg
         elif kind in ("i32.out", "enum.out"):
             lines.append(f"  int {arg} = 0;")
             call_args[arg] = f"&{arg}"
-            after.append(f"  c.OutValue({arg});")
+            after.append(f"  ctx.OutValue({arg});")
         elif kind == "u64.out":
             lines.append(f"  size_t {arg} = 0;")
             call_args[arg] = f"&{arg}"
-            after.append(f"  c.OutValue(static_cast<int64_t>({arg}));")
+            after.append(f"  ctx.OutValue(static_cast<int64_t>({arg}));")
         elif kind == "dptr.hook":
             lines.append(f"  int64_t {arg} = 0;")
-            lines.append(f"  if (!c.Value(&{arg})) {refuse}")
+            lines.append(f"  if (!ctx.Value(&{arg})) {refuse}")
             call_args[arg] = f"reinterpret_cast<void*>({arg})"
         elif kind.startswith("scalar."):
             lines.append(f"  const void* {arg} = nullptr;")
-            lines.append(f"  if (!c.Scalar({handle}, {SCALAR_BYTES[kind.split('.')[1]]}, &{arg})) {refuse}")
+            lines.append(f"  if (!ctx.Scalar({handle}, {SCALAR_BYTES[kind.split('.')[1]]}, &{arg})) {refuse}")
             call_args[arg] = arg
         elif kind.startswith("result."):
             lines.append(f"  void* {arg} = nullptr;")
-            lines.append(f"  if (!c.Result({handle}, {SCALAR_BYTES[kind.split('.')[1]]}, &{arg})) {refuse}")
+            lines.append(f"  if (!ctx.Result({handle}, {SCALAR_BYTES[kind.split('.')[1]]}, &{arg})) {refuse}")
             call_args[arg] = arg
         elif kind.startswith(("dptr[", "dptr?[")):
             lines.append(f"  int64_t {arg} = 0;")
-            lines.append(f"  if (!c.Value(&{arg})) {refuse}")
+            lines.append(f"  if (!ctx.Value(&{arg})) {refuse}")
             call_args[arg] = f"reinterpret_cast<void*>({arg})"
             ranges.append((arg, kind[kind.index("[") + 1:-1], kind.startswith("dptr?")))
         elif POINTER_ARRAY.match(kind):
             lines.append(f"  int64_t {arg} = 0;")
-            lines.append(f"  if (!c.Value(&{arg})) {refuse}")
+            lines.append(f"  if (!ctx.Value(&{arg})) {refuse}")
             call_args[arg] = f"reinterpret_cast<void*>({arg})"
             arrays.append((arg, POINTER_ARRAY.match(kind).group(1), POINTER_ARRAY.match(kind).group(2)))
-    lines.append(f"  if (!c.Finished()) {refuse}")
+    lines.append(f"  if (!ctx.Finished()) {refuse}")
     if "check" in hooks:
         lines.append(f"  if (int refused = {hook_call(hooks['check'])}; refused != 0) return refused;")
     scalar_names = [a for a, k in args if k in SIZE_KINDS]
     for arg, size, nullable in ranges:
         null_passes = f"{arg} != 0 && " if nullable else ""
-        lines.append(f"  if ({null_passes}!c.DeviceRange({arg}, {size_expression(size, scalar_names)})) {refuse}")
+        lines.append(f"  if ({null_passes}!ctx.DeviceRange({arg}, {size_expression(size, scalar_names)})) {refuse}")
     for arg, count, size in arrays:
-        lines.append(f"  if (!c.DevicePointerArray({arg}, {size_expression(count, scalar_names)}, "
+        lines.append(f"  if (!ctx.DevicePointerArray({arg}, {size_expression(count, scalar_names)}, "
                      f"{size_expression(size, scalar_names)})) {refuse}")
     types = ", ".join(c_type(k, library) for _, k in args)
     lines.append(f"  using Fn = int (*)({types});")
-    lines.append(f'  auto fn = reinterpret_cast<Fn>(c.Resolve("{name}"));')
-    lines.append("  if (fn == nullptr) return c.not_supported();")
+    lines.append(f'  auto fn = reinterpret_cast<Fn>(ctx.Resolve("{name}"));')
+    lines.append("  if (fn == nullptr) return ctx.not_supported();")
     lines.append(f"  int status = fn({', '.join(call_args[a] for a, _ in args)});")
     lines.append("  if (status != 0) return status;")
     lines += after
     if "then" in hooks:
         lines.append(f"  {hook_call(hooks['then'])};")
-    lines.append("  c.EmitResults();")
+    lines.append("  ctx.EmitResults();")
     lines.append("  return status;")
     lines.append("}")
     return lines
 
 
 def hook_call(call):
-    """HOOK(A,B) -> HOOK(c, A, B): the call's context first."""
+    """HOOK(A,B) -> HOOK(ctx, A, B): the call's context first."""
     name, _, rest = call.partition("(")
     args = [a for a in rest[:-1].split(",") if a]
-    return f"{name}({', '.join(['c'] + args)})"
+    return f"{name}({', '.join(['ctx'] + args)})"
 
 
 def write_worker_table(library, forwards, deleter, path):

@@ -19,39 +19,9 @@
 #include <mutex>
 #include <vector>
 
-#include "tests/fake_libs/fake_library.h"
-
-#define FAKE_EXPORT extern "C" __attribute__((visibility("default")))
-
-struct cublasContext {
-  cudaStream_t stream = nullptr;
-  cublasPointerMode_t pointer_mode = CUBLAS_POINTER_MODE_HOST;
-  cublasMath_t math_mode = CUBLAS_DEFAULT_MATH;
-  void* workspace = nullptr;
-  size_t workspace_bytes = 0;
-};
+#include "tests/fake_libs/cublas/fake_cublas.h"
 
 namespace {
-
-const rcuda::fake_libs::FakeLibrary kDouble(
-    "libcublas.so.13", "host BLAS"
-                       " on the fake driver's host memory, not a GPU and not NVIDIA's cuBLAS");
-
-bool DriverReached() { return kDouble.Driver().ok(); }
-
-// Waits until the handle's stream reaches this call
-// (tests/fake_libs/driver_streams.h).
-cublasStatus_t WaitForStream(cublasHandle_t h) {
-  switch (kDouble.WaitFor(h->stream)) {
-    case rcuda::fake_libs::FakeLibrary::Wait::kReached: return CUBLAS_STATUS_SUCCESS;
-    case rcuda::fake_libs::FakeLibrary::Wait::kNoDriver: return CUBLAS_STATUS_NOT_INITIALIZED;
-    case rcuda::fake_libs::FakeLibrary::Wait::kFailed: break;
-  }
-  return CUBLAS_STATUS_EXECUTION_FAILED;
-}
-
-bool Transposed(cublasOperation_t op) { return op == CUBLAS_OP_T || op == CUBLAS_OP_C; }
-bool ValidOp(cublasOperation_t op) { return op == CUBLAS_OP_N || op == CUBLAS_OP_T || op == CUBLAS_OP_C; }
 
 // One element of a typed matrix, as a double; the double knows the real
 // types of half, single and double precision (the others answer
@@ -269,22 +239,6 @@ FAKE_EXPORT cublasStatus_t cublasDgemmStridedBatched(cublasHandle_t h, cublasOpe
 
 namespace {
 
-// Element i of a strided vector of n, BLAS style (a negative increment
-// walks it from the end).
-inline long long At(int i, int n, int inc) {
-  return inc >= 0 ? static_cast<long long>(i) * inc : static_cast<long long>(n - 1 - i) * -inc;
-}
-
-// Runs `body` after the handle's stream reached the call, if the handle is one.
-template <class Body>
-cublasStatus_t OnStream(cublasHandle_t h, const Body& body) {
-  if (h == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
-  cublasStatus_t s = WaitForStream(h);
-  if (s != CUBLAS_STATUS_SUCCESS) return s;
-  body();
-  return CUBLAS_STATUS_SUCCESS;
-}
-
 template <class T>
 cublasStatus_t Axpy(cublasHandle_t h, int n, const T* alpha, const T* x, int incx, T* y, int incy) {
   if (h != nullptr && alpha == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
@@ -463,6 +417,14 @@ FAKE_EXPORT cublasStatus_t cublasSswap_v2(cublasHandle_t h, int n, float* x, int
 }
 
 FAKE_EXPORT cublasStatus_t cublasSasum_v2(cublasHandle_t h, int n, const float* x, int incx, float* result) {
+  return Reduce(h, n, x, incx, result, /*norm=*/false);
+}
+
+FAKE_EXPORT cublasStatus_t cublasDswap_v2(cublasHandle_t h, int n, double* x, int incx, double* y, int incy) {
+  return Move(h, n, x, incx, y, incy, /*swap=*/true);
+}
+
+FAKE_EXPORT cublasStatus_t cublasDasum_v2(cublasHandle_t h, int n, const double* x, int incx, double* result) {
   return Reduce(h, n, x, incx, result, /*norm=*/false);
 }
 
