@@ -86,7 +86,8 @@ Function ids are the `forward` lines' order in the description.
 """
 import re
 
-SCALAR_BYTES = {"f16": 2, "f32": 4, "f64": 8, "i32": 4}  # i32: results only (cublasIsamax)
+SCALAR_BYTES = {"f16": 2, "f32": 4, "f64": 8, "c32": 8, "c64": 16,  # c: cuComplex, cuDoubleComplex
+                "i32": 4}  # i32: results only (cublasIsamax)
 OUT_VALUE_KINDS = ("handle.new", "stream.out", "i32.out", "enum.out", "u64.out")
 CLASSED = re.compile(r"^(handle|handle\.new|handle\.del)\((\w+)\)$")
 TYPED_SCALAR = re.compile(r"^scalar\.typed\((\w+)\)$")
@@ -135,7 +136,7 @@ def wire_order(args):
 def forwardable(kind):
     return (kind in ("handle", "handle.new", "handle.del", "stream", "stream.out", "i32", "i64", "u32", "u64",
                      "f32", "f64", "enum", "pointer_mode", "i32.out", "enum.out", "u64.out", "dptr.hook", "dtype")
-            or re.match(r"^(scalar\.(f16|f32|f64)|result\.(f16|f32|f64|i32))$", kind) or re.match(r"^dptr\??\[.+\]$", kind)
+            or re.match(r"^(scalar\.(f16|f32|f64|c32|c64)|result\.(f16|f32|f64|c32|c64|i32))$", kind) or re.match(r"^dptr\??\[.+\]$", kind)
             or CLASSED.match(kind) or TYPED_SCALAR.match(kind) or COMPUTE_SCALAR.match(kind)
             or POINTER_ARRAY.match(kind) or INT_ARRAY.match(kind))
 

@@ -57,7 +57,7 @@ except ImportError:
 
 ARG_KINDS = re.compile(
     r"^(handle(\.new|\.del)?(\(\w+\))?|stream(\.out)?|i32(\.out)?|i64|u32|u64(\.out)?|f32|f64|enum(\.out)?|pointer_mode|"
-    r"scalar\.(f16|f32|f64)|scalar\.typed\(\w+\)|scalar\.compute\(\w+,\w+\)|result\.(f16|f32|f64|i32)|dptr\??\[.+\]|"
+    r"scalar\.(f16|f32|f64|c32|c64)|scalar\.typed\(\w+\)|scalar\.compute\(\w+,\w+\)|result\.(f16|f32|f64|c32|c64|i32)|dptr\??\[.+\]|"
     r"dptrs\[[^\]]+\]\[.+\]|dptr\.hook|dtype|i32s\[.+\])$")
 # A forward line's optional worker hooks, after its arguments:
 #   check=HOOK(ARG,...)  called after decoding, before any range check and
