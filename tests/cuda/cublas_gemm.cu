@@ -21,12 +21,16 @@
 #include <vector>
 
 #include "library_session.h"
+#include "device_vectors.h"
 #include "test_util.h"
 
 #define CUBLAS_CHECK(call) RTEST_LIBRARY_CHECK("cuBLAS", call)
 #define CUBLAS_EXPECT(call, expected) RTEST_LIBRARY_EXPECT("cuBLAS", call, expected)
 
 namespace {
+
+using rtest::FromDevice;
+using rtest::ToDevice;
 
 template <class T>
 void RandomFill(rtest::Rng& rng, std::vector<T>& v) {
@@ -56,21 +60,6 @@ void ExpectClose(const std::vector<T>& got, const std::vector<T>& want, double t
     CHECKF(std::fabs(double(got[i]) - double(want[i])) <= tolerance * (1 + std::fabs(double(want[i]))),
            "%s: element %zu is %g, expected %g", what, i, double(got[i]), double(want[i]));
   }
-}
-
-template <class T>
-T* ToDevice(const std::vector<T>& host) {
-  T* d = nullptr;
-  CUDA_CHECK(cudaMalloc(&d, host.size() * sizeof(T)));
-  CUDA_CHECK(cudaMemcpy(d, host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice));
-  return d;
-}
-
-template <class T>
-std::vector<T> FromDevice(const T* d, size_t n) {
-  std::vector<T> host(n);
-  CUDA_CHECK(cudaMemcpy(host.data(), d, n * sizeof(T), cudaMemcpyDeviceToHost));
-  return host;
 }
 
 void Gemms(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checksum& sum) {

@@ -13,11 +13,15 @@
 #include <vector>
 
 #include "library_session.h"
+#include "device_vectors.h"
 #include "test_util.h"
 
 #define CUBLAS_CHECK(call) RTEST_LIBRARY_CHECK("cuBLAS", call)
 
 namespace {
+
+using rtest::FromDevice;
+using rtest::ToDevice;
 
 // The precision's functions, by overload.
 cublasStatus_t Swap(cublasHandle_t h, int n, float* x, int ix, float* y, int iy) { return cublasSswap(h, n, x, ix, y, iy); }
@@ -80,22 +84,6 @@ std::vector<T> Random(rtest::Rng& rng, size_t n) {
   std::vector<T> v(n);
   for (T& x : v) x = static_cast<T>(rng.Double(-1.0, 1.0));
   return v;
-}
-
-template <class T>
-T* ToDevice(const std::vector<T>& host) {
-  T* d = nullptr;
-  CUDA_CHECK(cudaMalloc(&d, host.size() * sizeof(T)));
-  CUDA_CHECK(cudaMemcpy(d, host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice));
-  return d;
-}
-
-template <class T>
-std::vector<T> FromDevice(cudaStream_t stream, const T* d, size_t n) {
-  CUDA_CHECK(cudaStreamSynchronize(stream));
-  std::vector<T> host(n);
-  CUDA_CHECK(cudaMemcpy(host.data(), d, n * sizeof(T), cudaMemcpyDeviceToHost));
-  return host;
 }
 
 template <class T>
@@ -164,8 +152,8 @@ void Level1(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Check
     wx[2 * i] = c * a + s * b;
     wy[At(i, n, -3)] = -s * a + c * b;
   }
-  ExpectClose(FromDevice(stream, dx, x.size()), wx, "?rot x");
-  ExpectClose(FromDevice(stream, dy, y.size()), wy, "?rot y");
+  ExpectClose(FromDevice(dx, x.size(), stream), wx, "?rot x");
+  ExpectClose(FromDevice(dy, y.size(), stream), wy, "?rot y");
   // Again with device scalars (the handle's device pointer mode): undo it.
   std::vector<T> cs = {c, static_cast<T>(-s)};
   T* dcs = ToDevice(cs);
@@ -173,11 +161,11 @@ void Level1(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Check
   CUBLAS_CHECK(Rot(h, n, dx, 2, dy, -3, dcs, dcs + 1));
   CUBLAS_CHECK(cublasSetPointerMode(h, CUBLAS_POINTER_MODE_HOST));
   std::vector<double> ux(x.begin(), x.end()), uy(y.begin(), y.end());
-  ExpectClose(FromDevice(stream, dx, x.size()), ux, "?rot undone x");
-  ExpectClose(FromDevice(stream, dy, y.size()), uy, "?rot undone y");
+  ExpectClose(FromDevice(dx, x.size(), stream), ux, "?rot undone x");
+  ExpectClose(FromDevice(dy, y.size(), stream), uy, "?rot undone y");
   // Swap back and forth.
   CUBLAS_CHECK(Swap(h, n, dx, 2, dy, 3));
-  std::vector<T> gx = FromDevice(stream, dx, x.size()), gy = FromDevice(stream, dy, y.size());
+  std::vector<T> gx = FromDevice(dx, x.size(), stream), gy = FromDevice(dy, y.size(), stream);
   for (int i = 0; i < n; ++i) {
     CHECKF(std::fabs(double(gx[2 * i]) - double(y[3 * i])) <= Tolerance<T>() &&
                std::fabs(double(gy[3 * i]) - double(x[2 * i])) <= Tolerance<T>(),
@@ -200,7 +188,7 @@ void Level2(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Check
   std::vector<double> want(a.begin(), a.end());
   for (int j = 0; j < n; ++j)
     for (int i = 0; i < m; ++i) want[i + 1ll * j * lda] += alpha * double(x[At(i, m, -2)]) * y[j];
-  ExpectClose(FromDevice(stream, da, a.size()), want, "?ger");
+  ExpectClose(FromDevice(da, a.size(), stream), want, "?ger");
   CUDA_CHECK(cudaFree(da));
   CUDA_CHECK(cudaFree(dx));
   CUDA_CHECK(cudaFree(dy));
@@ -216,7 +204,7 @@ void Level2(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Check
       for (int j = 0; j < n; ++j) acc += Sym(s, lda, lower, i, j) * v[j];
       want_w[3 * i] = alpha * acc + beta * double(w[3 * i]);
     }
-    ExpectClose(FromDevice(stream, dw, w.size()), want_w, "?symv");
+    ExpectClose(FromDevice(dw, w.size(), stream), want_w, "?symv");
     for (bool trans : {false, true}) {
       for (bool unit : {false, true}) {
         const cublasOperation_t op = trans ? CUBLAS_OP_T : CUBLAS_OP_N;
@@ -226,13 +214,13 @@ void Level2(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Check
         std::vector<double> want_v(n);
         for (int i = 0; i < n; ++i)
           for (int j = 0; j < n; ++j) want_v[i] += Tri(s, lda, lower, trans, unit, i, j) * v[j];
-        ExpectClose(FromDevice(stream, dv, v.size()), want_v, "?trmv");
+        ExpectClose(FromDevice(dv, v.size(), stream), want_v, "?trmv");
         // trsv undoes trmv.
         CUBLAS_CHECK(Trsv<T>(h, uplo, op, diag, n, static_cast<const T*>(ds), lda, dv, 1));
-        ExpectClose(FromDevice(stream, dv, v.size()), std::vector<double>(v.begin(), v.end()), "?trsv");
+        ExpectClose(FromDevice(dv, v.size(), stream), std::vector<double>(v.begin(), v.end()), "?trsv");
       }
     }
-    sum.AddVector(FromDevice(stream, dw, w.size()));
+    sum.AddVector(FromDevice(dw, w.size(), stream));
     CUDA_CHECK(cudaFree(ds));
     CUDA_CHECK(cudaFree(dv));
     CUDA_CHECK(cudaFree(dw));
@@ -260,7 +248,7 @@ void Level3(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Check
           for (int p = 0; p < k; ++p) acc += op(i, p) * op(j, p);
           want[i + 1ll * j * ld] = alpha * acc + beta * double(c[i + 1ll * j * ld]);
         }
-      ExpectClose(FromDevice(stream, dc, c.size()), want, "?syrk");
+      ExpectClose(FromDevice(dc, c.size(), stream), want, "?syrk");
       CUDA_CHECK(cudaFree(da));
       CUDA_CHECK(cudaFree(dc));
     }
@@ -280,13 +268,13 @@ void Level3(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Check
             acc += left ? Sym(a, ld, lower, i, p) * b[p + 1ll * j * ld] : b[i + 1ll * p * ld] * Sym(a, ld, lower, p, j);
           want[i + 1ll * j * ld] = alpha * acc + beta * double(c[i + 1ll * j * ld]);
         }
-      ExpectClose(FromDevice(stream, dc, c.size()), want, "?symm");
+      ExpectClose(FromDevice(dc, c.size(), stream), want, "?symm");
       // trmm (out of place): C = alpha op(A) B or alpha B op(A).
       for (bool trans : {false, true}) {
         CUBLAS_CHECK(Trmm<T>(h, side, uplo, trans ? CUBLAS_OP_T : CUBLAS_OP_N, CUBLAS_DIAG_NON_UNIT, m, n, &alpha,
                              static_cast<const T*>(da), ld, static_cast<const T*>(db), ld, dc, ld));
         std::vector<double> want_t(c.size());
-        std::vector<T> got = FromDevice(stream, dc, c.size());
+        std::vector<T> got = FromDevice(dc, c.size(), stream);
         for (size_t e = 0; e < c.size(); ++e) want_t[e] = got[e];  // rows past m: whatever symm left
         for (int j = 0; j < n; ++j)
           for (int i = 0; i < m; ++i) {
@@ -303,7 +291,7 @@ void Level3(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Check
       T* dx = ToDevice(x);
       const int incx = left ? 2 : -1;
       CUBLAS_CHECK(Dgmm<T>(h, side, m, n, static_cast<const T*>(db), ld, static_cast<const T*>(dx), incx, dc, ld));
-      std::vector<T> got = FromDevice(stream, dc, c.size());
+      std::vector<T> got = FromDevice(dc, c.size(), stream);
       std::vector<double> want_d(got.begin(), got.end());
       for (int j = 0; j < n; ++j)
         for (int i = 0; i < m; ++i)

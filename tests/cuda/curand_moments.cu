@@ -22,12 +22,16 @@
 #include <vector>
 
 #include "library_session.h"
+#include "device_vectors.h"
 #include "test_util.h"
 
 #define CURAND_CHECK(call) RTEST_LIBRARY_CHECK("cuRAND", call)
 #define CURAND_EXPECT(call, expected) RTEST_LIBRARY_EXPECT("cuRAND", call, expected)
 
 namespace {
+
+using rtest::FromDevice;
+using rtest::ToDevice;
 
 constexpr size_t kN = size_t{1} << 16;
 
@@ -56,14 +60,6 @@ void ExpectMoments(const char* what, Moments got, double mean, double mean_tol, 
   CHECKF(std::fabs(got.mean - mean) <= mean_tol, "%s: mean %g, expected %g +- %g", what, got.mean, mean, mean_tol);
   CHECKF(std::fabs(got.variance - variance) <= var_tol, "%s: variance %g, expected %g +- %g", what, got.variance,
          variance, var_tol);
-}
-
-template <class T>
-std::vector<T> FromDevice(const T* d, size_t n, cudaStream_t stream) {
-  std::vector<T> host(n);
-  CUDA_CHECK(cudaStreamSynchronize(stream));
-  CUDA_CHECK(cudaMemcpy(host.data(), d, n * sizeof(T), cudaMemcpyDeviceToHost));
-  return host;
 }
 
 // Each distribution once, N values each, into `buffer` (8*N bytes).

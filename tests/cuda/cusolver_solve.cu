@@ -24,12 +24,16 @@
 #include <vector>
 
 #include "library_session.h"
+#include "device_vectors.h"
 #include "test_util.h"
 
 #define CUSOLVER_CHECK(call) RTEST_LIBRARY_CHECK("cuSOLVER", call)
 #define CUSOLVER_EXPECT(call, expected) RTEST_LIBRARY_EXPECT("cuSOLVER", call, expected)
 
 namespace {
+
+using rtest::FromDevice;
+using rtest::ToDevice;
 
 constexpr int kN = 48, kLda = kN + 3, kRhs = 3, kLdb = kN + 1;
 
@@ -58,22 +62,6 @@ struct Dense<double> {
   static constexpr double kTolerance = 1e-13;  // relative residual, double (eps 2.2e-16, n = 48)
   static constexpr const char* kName = "double";
 };
-
-template <class T>
-T* ToDevice(const std::vector<T>& host) {
-  T* d = nullptr;
-  CUDA_CHECK(cudaMalloc(&d, host.size() * sizeof(T)));
-  CUDA_CHECK(cudaMemcpy(d, host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice));
-  return d;
-}
-
-template <class T>
-std::vector<T> FromDevice(const T* d, size_t n, cudaStream_t stream) {
-  std::vector<T> host(n);
-  CUDA_CHECK(cudaStreamSynchronize(stream));
-  CUDA_CHECK(cudaMemcpy(host.data(), d, n * sizeof(T), cudaMemcpyDeviceToHost));
-  return host;
-}
 
 // ||op(A) x - b|| / (||A|| ||x||), Frobenius norms, column by column of x
 // and b (leading dimension kLdb), A n x n with leading dimension kLda.

@@ -34,12 +34,16 @@
 #include <vector>
 
 #include "library_session.h"
+#include "device_vectors.h"
 #include "test_util.h"
 
 #define CUSPARSE_CHECK(call) RTEST_LIBRARY_CHECK("cuSPARSE", call)
 #define CUSPARSE_EXPECT(call, expected) RTEST_LIBRARY_EXPECT("cuSPARSE", call, expected)
 
 namespace {
+
+using rtest::FromDevice;
+using rtest::ToDevice;
 
 constexpr int64_t kRows = 37, kCols = 29;
 constexpr uint64_t kSeed = 0x5ba75e0013;  // the matrix and vectors (RCUDA_TEST_SEED overrides it)
@@ -86,22 +90,6 @@ std::vector<T> Cast(const std::vector<From>& v, From add = From(0)) {
   std::vector<T> out;
   for (const From& x : v) out.push_back(static_cast<T>(x + add));
   return out;
-}
-
-template <class T>
-T* ToDevice(const std::vector<T>& host) {
-  T* d = nullptr;
-  CUDA_CHECK(cudaMalloc(&d, (host.empty() ? 1 : host.size()) * sizeof(T)));
-  if (!host.empty()) CUDA_CHECK(cudaMemcpy(d, host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice));
-  return d;
-}
-
-template <class T>
-std::vector<T> FromDevice(const T* d, size_t n, cudaStream_t stream) {
-  std::vector<T> host(n);
-  CUDA_CHECK(cudaStreamSynchronize(stream));
-  CUDA_CHECK(cudaMemcpy(host.data(), d, n * sizeof(T), cudaMemcpyDeviceToHost));
-  return host;
 }
 
 // Checks y = alpha op(A) x + beta y0 (the values rounded to T, as stored).
