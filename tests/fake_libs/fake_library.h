@@ -8,9 +8,25 @@
 #include <cstdarg>
 #include <cstdio>
 
+#include <library_types.h>
+
 #include "tests/fake_libs/driver_streams.h"
 
 namespace rcuda::fake_libs {
+
+// A GetProperty's answer, as the real libraries give it: the version's
+// major, minor and patch numbers (here the headers'), `bad` for a null
+// value or an unknown property.
+template <class Status>
+Status VersionProperty(libraryPropertyType type, int* value, int major, int minor, int patch, Status ok, Status bad) {
+  if (value == nullptr) return bad;
+  switch (type) {
+    case MAJOR_VERSION: *value = major; return ok;
+    case MINOR_VERSION: *value = minor; return ok;
+    case PATCH_LEVEL: *value = patch; return ok;
+  }
+  return bad;
+}
 
 class FakeLibrary {
  public:

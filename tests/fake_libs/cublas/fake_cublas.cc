@@ -141,14 +141,9 @@ FAKE_EXPORT cublasStatus_t cublasGetVersion_v2(cublasHandle_t handle, int* versi
 // The headers' version, as the real library answers its own; an unknown
 // property is CUBLAS_STATUS_INVALID_VALUE (as the real library answers, measured).
 FAKE_EXPORT cublasStatus_t cublasGetProperty(libraryPropertyType type, int* value) {
-  if (value == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
   kDouble.Log("cublasGetProperty: answering the headers' version (a test double's)");
-  switch (type) {
-    case MAJOR_VERSION: *value = CUBLAS_VER_MAJOR; return CUBLAS_STATUS_SUCCESS;
-    case MINOR_VERSION: *value = CUBLAS_VER_MINOR; return CUBLAS_STATUS_SUCCESS;
-    case PATCH_LEVEL: *value = CUBLAS_VER_PATCH; return CUBLAS_STATUS_SUCCESS;
-  }
-  return CUBLAS_STATUS_INVALID_VALUE;
+  return rcuda::fake_libs::VersionProperty(type, value, CUBLAS_VER_MAJOR, CUBLAS_VER_MINOR, CUBLAS_VER_PATCH,
+                                           CUBLAS_STATUS_SUCCESS, CUBLAS_STATUS_INVALID_VALUE);
 }
 
 FAKE_EXPORT cublasStatus_t cublasSetStream_v2(cublasHandle_t handle, cudaStream_t stream) {

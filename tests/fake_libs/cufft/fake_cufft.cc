@@ -276,14 +276,9 @@ FAKE_EXPORT cufftResult cufftGetVersion(int* version) {
 // The headers' version, as the real library answers its own; an unknown
 // property is CUFFT_INVALID_TYPE (as the real library answers, measured).
 FAKE_EXPORT cufftResult cufftGetProperty(libraryPropertyType type, int* value) {
-  if (value == nullptr) return CUFFT_INVALID_TYPE;
   kDouble.Log("cufftGetProperty: answering the headers' version (a test double's)");
-  switch (type) {
-    case MAJOR_VERSION: *value = CUFFT_VER_MAJOR; return CUFFT_SUCCESS;
-    case MINOR_VERSION: *value = CUFFT_VER_MINOR; return CUFFT_SUCCESS;
-    case PATCH_LEVEL: *value = CUFFT_VER_PATCH; return CUFFT_SUCCESS;
-  }
-  return CUFFT_INVALID_TYPE;
+  return rcuda::fake_libs::VersionProperty(type, value, CUFFT_VER_MAJOR, CUFFT_VER_MINOR, CUFFT_VER_PATCH,
+                                           CUFFT_SUCCESS, CUFFT_INVALID_TYPE);
 }
 
 FAKE_EXPORT cufftResult cufftCreate(cufftHandle* plan) {

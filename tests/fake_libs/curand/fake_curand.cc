@@ -147,14 +147,9 @@ FAKE_EXPORT curandStatus_t curandGetVersion(int* version) {
 // The headers' version, as the real library answers its own; an unknown
 // property is CURAND_STATUS_OUT_OF_RANGE (as the real library answers, measured).
 FAKE_EXPORT curandStatus_t curandGetProperty(libraryPropertyType type, int* value) {
-  if (value == nullptr) return CURAND_STATUS_OUT_OF_RANGE;
   kDouble.Log("curandGetProperty: answering the headers' version (a test double's)");
-  switch (type) {
-    case MAJOR_VERSION: *value = CURAND_VER_MAJOR; return CURAND_STATUS_SUCCESS;
-    case MINOR_VERSION: *value = CURAND_VER_MINOR; return CURAND_STATUS_SUCCESS;
-    case PATCH_LEVEL: *value = CURAND_VER_PATCH; return CURAND_STATUS_SUCCESS;
-  }
-  return CURAND_STATUS_OUT_OF_RANGE;
+  return rcuda::fake_libs::VersionProperty(type, value, CURAND_VER_MAJOR, CURAND_VER_MINOR, CURAND_VER_PATCH,
+                                           CURAND_STATUS_SUCCESS, CURAND_STATUS_OUT_OF_RANGE);
 }
 
 FAKE_EXPORT curandStatus_t curandSetStream(curandGenerator_t generator, cudaStream_t stream) {

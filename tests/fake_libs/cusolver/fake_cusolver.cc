@@ -206,14 +206,9 @@ FAKE_EXPORT cusolverStatus_t cusolverGetVersion(int* version) {
 // The headers' version, as the real library answers its own; an unknown
 // property is CUSOLVER_STATUS_INVALID_VALUE (as the real library answers, measured).
 FAKE_EXPORT cusolverStatus_t cusolverGetProperty(libraryPropertyType type, int* value) {
-  if (value == nullptr) return CUSOLVER_STATUS_INVALID_VALUE;
   kDouble.Log("cusolverGetProperty: answering the headers' version (a test double's)");
-  switch (type) {
-    case MAJOR_VERSION: *value = CUSOLVER_VER_MAJOR; return CUSOLVER_STATUS_SUCCESS;
-    case MINOR_VERSION: *value = CUSOLVER_VER_MINOR; return CUSOLVER_STATUS_SUCCESS;
-    case PATCH_LEVEL: *value = CUSOLVER_VER_PATCH; return CUSOLVER_STATUS_SUCCESS;
-  }
-  return CUSOLVER_STATUS_INVALID_VALUE;
+  return rcuda::fake_libs::VersionProperty(type, value, CUSOLVER_VER_MAJOR, CUSOLVER_VER_MINOR, CUSOLVER_VER_PATCH,
+                                           CUSOLVER_STATUS_SUCCESS, CUSOLVER_STATUS_INVALID_VALUE);
 }
 
 FAKE_EXPORT cusolverStatus_t cusolverDnCreate(cusolverDnHandle_t* handle) {

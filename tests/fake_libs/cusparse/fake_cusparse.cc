@@ -179,13 +179,8 @@ FAKE_EXPORT cusparseStatus_t cusparseGetVersion(cusparseHandle_t handle, int* ve
 }
 
 FAKE_EXPORT cusparseStatus_t cusparseGetProperty(libraryPropertyType type, int* value) {
-  if (value == nullptr) return CUSPARSE_STATUS_INVALID_VALUE;
-  switch (type) {
-    case MAJOR_VERSION: *value = CUSPARSE_VER_MAJOR; return CUSPARSE_STATUS_SUCCESS;
-    case MINOR_VERSION: *value = CUSPARSE_VER_MINOR; return CUSPARSE_STATUS_SUCCESS;
-    case PATCH_LEVEL: *value = CUSPARSE_VER_PATCH; return CUSPARSE_STATUS_SUCCESS;
-    default: return CUSPARSE_STATUS_INVALID_VALUE;
-  }
+  return rcuda::fake_libs::VersionProperty(type, value, CUSPARSE_VER_MAJOR, CUSPARSE_VER_MINOR, CUSPARSE_VER_PATCH,
+                                           CUSPARSE_STATUS_SUCCESS, CUSPARSE_STATUS_INVALID_VALUE);
 }
 
 FAKE_EXPORT cusparseStatus_t cusparseSetStream(cusparseHandle_t handle, cudaStream_t stream) {
