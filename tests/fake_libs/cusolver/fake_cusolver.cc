@@ -16,41 +16,9 @@
 #include <cstdio>
 #include <utility>
 
-#include "tests/fake_libs/fake_library.h"
-
-#define FAKE_EXPORT extern "C" __attribute__((visibility("default")))
-
-struct cusolverDnContext {
-  cudaStream_t stream = nullptr;
-};
+#include "tests/fake_libs/cusolver/fake_cusolver.h"
 
 namespace {
-
-const rcuda::fake_libs::FakeLibrary kDouble(
-    "libcusolver.so.12", "host LU and Cholesky"
-                       " on the fake driver's host memory, not a GPU and not NVIDIA's cuSOLVER");
-
-bool DriverReached() { return kDouble.Driver().ok(); }
-
-cusolverStatus_t WaitForStream(cusolverDnHandle_t h) {
-  switch (kDouble.WaitFor(h->stream)) {
-    case rcuda::fake_libs::FakeLibrary::Wait::kReached: return CUSOLVER_STATUS_SUCCESS;
-    case rcuda::fake_libs::FakeLibrary::Wait::kNoDriver: return CUSOLVER_STATUS_NOT_INITIALIZED;
-    case rcuda::fake_libs::FakeLibrary::Wait::kFailed: break;
-  }
-  return CUSOLVER_STATUS_EXECUTION_FAILED;
-}
-
-// Element (i, j) of a column-major matrix.
-template <class T>
-T& At(T* a, int lda, int i, int j) {
-  return a[i + static_cast<long long>(j) * lda];
-}
-
-// The workspace this double asks for: one column (it does not use it).
-int WorkElements(int rows) { return std::max(1, rows); }
-
-bool ValidFill(cublasFillMode_t uplo) { return uplo == CUBLAS_FILL_MODE_LOWER || uplo == CUBLAS_FILL_MODE_UPPER; }
 
 // A = L L^T (lower) or U^T U (upper), in place; info = the order of the
 // first leading minor that is not positive definite, 0 if none.
@@ -187,12 +155,6 @@ cusolverStatus_t Getrs(cusolverDnHandle_t h, cublasOperation_t trans, int n, int
   return CUSOLVER_STATUS_SUCCESS;
 }
 
-cusolverStatus_t Query(cusolverDnHandle_t h, int rows, int cols, int lda, int* lwork) {
-  if (h == nullptr) return CUSOLVER_STATUS_NOT_INITIALIZED;
-  if (rows < 0 || cols < 0 || lda < std::max(1, rows) || lwork == nullptr) return CUSOLVER_STATUS_INVALID_VALUE;
-  *lwork = WorkElements(rows);
-  return CUSOLVER_STATUS_SUCCESS;
-}
 
 }  // namespace
 
