@@ -117,11 +117,7 @@ RCUDA_EXPORT cudaError_t cudaGraphAddMemcpyNode(cudaGraphNode_t* node, cudaGraph
 RCUDA_EXPORT cudaError_t cudaGraphAddMemcpyNode1D(cudaGraphNode_t* node, cudaGraph_t graph,
                                                   const cudaGraphNode_t* deps, size_t count, void* dst,
                                                   const void* src, size_t bytes, cudaMemcpyKind kind) {
-  cudaMemcpy3DParms p{};
-  p.srcPtr = cudaPitchedPtr{const_cast<void*>(src), bytes, bytes, 1};
-  p.dstPtr = cudaPitchedPtr{dst, bytes, bytes, 1};
-  p.extent = cudaExtent{bytes, 1, 1};
-  p.kind = kind;
+  const cudaMemcpy3DParms p = LinearCopyParams(dst, src, bytes, kind);
   return AddFilled(node, graph, deps, count, cudaGraphNodeTypeMemcpy,
                    [&](GraphNodeObject* n) { return SetMemcpyNode(n, p); });
 }
@@ -225,11 +221,7 @@ RCUDA_EXPORT cudaError_t cudaGraphAddDependencies(cudaGraph_t graph, const cudaG
                                                   size_t count) {
   GraphObject* g = FindGraph(graph);
   if (!g || (count && (!from || !to))) return Fail(cudaErrorInvalidValue);
-  static const cudaGraphEdgeData kDefaultEdge{};
-  for (size_t i = 0; edges && i < count; ++i) {
-    // Edge data (ports, programmatic dependent launch) is not carried.
-    if (std::memcmp(&edges[i], &kDefaultEdge, sizeof kDefaultEdge) != 0) return Fail(cudaErrorNotSupported);
-  }
+  if (!DefaultEdges(edges, count)) return Fail(cudaErrorNotSupported);
   for (size_t i = 0; i < count; ++i) {
     GraphNodeObject* a = FindNode(from[i]);
     GraphNodeObject* b = FindNode(to[i]);
@@ -247,11 +239,7 @@ RCUDA_EXPORT cudaError_t cudaGraphRemoveDependencies(cudaGraph_t graph, const cu
                                                      size_t count) {
   GraphObject* g = FindGraph(graph);
   if (!g || (count && (!from || !to))) return Fail(cudaErrorInvalidValue);
-  static const cudaGraphEdgeData kDefaultEdge{};
-  for (size_t i = 0; edges && i < count; ++i) {
-    // Edge data (ports, programmatic dependent launch) is not carried.
-    if (std::memcmp(&edges[i], &kDefaultEdge, sizeof kDefaultEdge) != 0) return Fail(cudaErrorNotSupported);
-  }
+  if (!DefaultEdges(edges, count)) return Fail(cudaErrorNotSupported);
   for (size_t i = 0; i < count; ++i) {
     GraphNodeObject* a = FindNode(from[i]);
     GraphNodeObject* b = FindNode(to[i]);

@@ -2,23 +2,12 @@
 // cudaGraphExecNodeSetParams): each node kind goes to the call of its kind,
 // so that a node made either way is the same node. Kinds rcuda does not carry
 // (external semaphores, conditionals) are refused with cudaErrorNotSupported.
-#include <cstring>
-
 #include "client/api_common.h"
 #include "client/graph.h"
 
 using namespace rcuda::client;
 
 namespace {
-
-// Edges with data (ports, programmatic dependent launch) are not carried;
-// an all-zero cudaGraphEdgeData is the default edge.
-bool DefaultEdges(const cudaGraphEdgeData* edges, size_t count) {
-  static const cudaGraphEdgeData kDefault{};
-  for (size_t i = 0; edges && i < count; ++i)
-    if (std::memcmp(&edges[i], &kDefault, sizeof kDefault) != 0) return false;
-  return true;
-}
 
 cudaKernelNodeParams KernelParams(const cudaKernelNodeParamsV2& p) {
   cudaKernelNodeParams k{};

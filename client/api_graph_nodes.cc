@@ -126,11 +126,7 @@ RCUDA_EXPORT cudaError_t cudaGraphMemcpyNodeSetParams1D(cudaGraphNode_t node, vo
                                                         size_t bytes, cudaMemcpyKind kind) {
   GraphNodeObject* n = NodeOfType(node, cudaGraphNodeTypeMemcpy);
   if (!n) return Fail(cudaErrorInvalidValue);
-  cudaMemcpy3DParms p{};
-  p.srcPtr = cudaPitchedPtr{const_cast<void*>(src), bytes, bytes, 1};
-  p.dstPtr = cudaPitchedPtr{dst, bytes, bytes, 1};
-  p.extent = cudaExtent{bytes, 1, 1};
-  p.kind = kind;
+  const cudaMemcpy3DParms p = LinearCopyParams(dst, src, bytes, kind);
   return Fail(SetMemcpyNode(n, p));
 }
 
@@ -194,11 +190,7 @@ RCUDA_EXPORT cudaError_t cudaGraphExecMemcpyNodeSetParams1D(cudaGraphExec_t exec
                                                             const void* src, size_t bytes, cudaMemcpyKind kind) {
   GraphExecObject* x = FindExec(exec);
   if (!x) return Fail(cudaErrorInvalidValue);
-  cudaMemcpy3DParms p{};
-  p.srcPtr = cudaPitchedPtr{const_cast<void*>(src), bytes, bytes, 1};
-  p.dstPtr = cudaPitchedPtr{dst, bytes, bytes, 1};
-  p.extent = cudaExtent{bytes, 1, 1};
-  p.kind = kind;
+  const cudaMemcpy3DParms p = LinearCopyParams(dst, src, bytes, kind);
   return Fail(ChangeExecNode(x, node, cudaGraphNodeTypeMemcpy, [&](GraphNodeObject* n) { return SetMemcpyNode(n, p); }));
 }
 

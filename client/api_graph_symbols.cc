@@ -22,11 +22,7 @@ cudaError_t SymbolCopy(const void* symbol, size_t bytes, size_t offset, bool to_
   void* device = static_cast<char*>(address) + offset;
   void* dst = to_symbol ? device : const_cast<void*>(other);
   const void* src = to_symbol ? other : device;
-  *p = cudaMemcpy3DParms{};
-  p->srcPtr = cudaPitchedPtr{const_cast<void*>(src), bytes, bytes, 1};
-  p->dstPtr = cudaPitchedPtr{dst, bytes, bytes, 1};
-  p->extent = cudaExtent{bytes, 1, 1};
-  p->kind = kind;
+  *p = LinearCopyParams(dst, src, bytes, kind);
   return cudaSuccess;
 }
 

@@ -145,9 +145,7 @@ cudaError_t BeginCaptureToGraph(cudaStream_t stream, cudaGraph_t graph, const cu
     if (!d || d->graph != g) return Fail(cudaErrorInvalidValue);
     tail.push_back(d);
   }
-  static const cudaGraphEdgeData kDefaultEdge{};
-  for (size_t i = 0; edges && i < count; ++i)
-    if (std::memcmp(&edges[i], &kDefaultEdge, sizeof kDefaultEdge) != 0) return Fail(cudaErrorNotSupported);
+  if (!DefaultEdges(edges, count)) return Fail(cudaErrorNotSupported);
   StreamRef ref;
   cudaError_t e = ResolveStream(stream, per_thread, &ref);
   if (e != cudaSuccess) return Fail(e);
@@ -173,9 +171,7 @@ cudaError_t UpdateCaptureDependencies(cudaStream_t stream, cudaGraphNode_t* deps
   cudaError_t e = ResolveStream(stream, per_thread, &ref);
   if (e != cudaSuccess) return Fail(e);
   if (!ref.object || !ref.object->capture) return Fail(cudaErrorIllegalState);
-  static const cudaGraphEdgeData kDefaultEdge{};
-  for (size_t i = 0; edges && i < count; ++i)
-    if (std::memcmp(&edges[i], &kDefaultEdge, sizeof kDefaultEdge) != 0) return Fail(cudaErrorNotSupported);
+  if (!DefaultEdges(edges, count)) return Fail(cudaErrorNotSupported);
   std::vector<GraphNodeObject*> tail = flags == cudaStreamSetCaptureDependencies ? std::vector<GraphNodeObject*>{}
                                                                                  : ref.object->tail;
   for (size_t i = 0; i < count; ++i) {

@@ -15,6 +15,23 @@
 #include "client/runtime.h"
 
 namespace rcuda::client {
+
+bool DefaultEdges(const cudaGraphEdgeData* edges, size_t count) {
+  static const cudaGraphEdgeData kDefault{};
+  for (size_t i = 0; edges && i < count; ++i)
+    if (std::memcmp(&edges[i], &kDefault, sizeof kDefault) != 0) return false;
+  return true;
+}
+
+cudaMemcpy3DParms LinearCopyParams(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind) {
+  cudaMemcpy3DParms p{};
+  p.srcPtr = cudaPitchedPtr{const_cast<void*>(src), bytes, bytes, 1};
+  p.dstPtr = cudaPitchedPtr{dst, bytes, bytes, 1};
+  p.extent = cudaExtent{bytes, 1, 1};
+  p.kind = kind;
+  return p;
+}
+
 namespace {
 
 std::mutex& Mu() {

@@ -118,6 +118,11 @@ struct StreamObject;
 // current nodes, and makes it the stream's current node.
 GraphNodeObject* CaptureNode(StreamObject* stream, cudaGraphNodeType type);
 
+// Whether `edges` (may be null: all default) are all default edges: edge
+// data (ports, programmatic dependent launch) is not carried, and a call
+// that passes any is refused with cudaErrorNotSupported.
+bool DefaultEdges(const cudaGraphEdgeData* edges, size_t count);
+
 // Checked lookups of the handles the program passes in.
 GraphObject* FindGraph(cudaGraph_t graph);
 GraphNodeObject* FindNode(cudaGraphNode_t node);
@@ -130,6 +135,8 @@ GraphObject* CloneGraph(const GraphObject& graph);
 
 // Fills a kernel node from the program's parameters.
 cudaError_t SetKernelNode(GraphNodeObject* node, const cudaKernelNodeParams& params);
+// The cudaMemcpy3DParms of a 1-D copy of `bytes` (the *1D node calls).
+cudaMemcpy3DParms LinearCopyParams(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind);
 // Fills a memcpy node from cudaMemcpy3DParms (linear memory only).
 cudaError_t SetMemcpyNode(GraphNodeObject* node, const cudaMemcpy3DParms& params);
 cudaError_t SetMemsetNode(GraphNodeObject* node, const cudaMemsetParams& params);
