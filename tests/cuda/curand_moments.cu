@@ -143,13 +143,16 @@ void Distributions(curandGenerator_t g, cudaStream_t stream, void* buffer, rtest
   CURAND_EXPECT(curandSetQuasiRandomGeneratorDimensions(g, 2), CURAND_STATUS_TYPE_ERROR);
 }
 
-// The first N uniform floats of a new generator seeded `seed`.
-std::vector<float> Sequence(unsigned long long seed, cudaStream_t stream, float* out) {
+// The first N uniform floats of a new generator seeded `seed`, its starting
+// state generated first by curandGenerateSeeds when `seeds_first` (which
+// the first generation does anyway: the sequence is the same).
+std::vector<float> Sequence(unsigned long long seed, cudaStream_t stream, float* out, bool seeds_first = false) {
   curandGenerator_t g = nullptr;
   CURAND_CHECK(curandCreateGenerator(&g, CURAND_RNG_PSEUDO_DEFAULT));
   CURAND_CHECK(curandSetStream(g, stream));
   CURAND_CHECK(curandSetPseudoRandomGeneratorSeed(g, seed));
   CURAND_CHECK(curandSetGeneratorOffset(g, 0));
+  if (seeds_first) CURAND_CHECK(curandGenerateSeeds(g));
   CURAND_CHECK(curandGenerateUniform(g, out, kN));
   std::vector<float> v = FromDevice(out, kN, stream);
   CURAND_CHECK(curandDestroyGenerator(g));
@@ -235,7 +238,7 @@ int main(int argc, char** argv) {
 
   // The same seed, the same sequence; another seed, another one.
   auto* out = static_cast<float*>(buffer);
-  std::vector<float> first = Sequence(seed, stream, out), again = Sequence(seed, stream, out);
+  std::vector<float> first = Sequence(seed, stream, out), again = Sequence(seed, stream, out, /*seeds_first=*/true);
   std::vector<float> other = Sequence(seed ^ 0x5deece66dULL, stream, out);
   CHECKF(first == again, "seed %llu gave two different sequences", seed);
   size_t same = 0;

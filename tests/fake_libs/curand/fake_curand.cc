@@ -137,6 +137,13 @@ FAKE_EXPORT curandStatus_t curandDestroyGenerator(curandGenerator_t generator) {
   return CURAND_STATUS_SUCCESS;
 }
 
+// The generator's state is its seed and offset alone: nothing to set up,
+// once the stream reached the call.
+FAKE_EXPORT curandStatus_t curandGenerateSeeds(curandGenerator_t generator) {
+  if (generator == nullptr) return CURAND_STATUS_NOT_INITIALIZED;
+  return WaitForStream(generator);
+}
+
 FAKE_EXPORT curandStatus_t curandGetVersion(int* version) {
   if (version == nullptr) return CURAND_STATUS_OUT_OF_RANGE;
   kDouble.Log("curandGetVersion: answering the headers' %d (a test double's)", CURAND_VERSION);
