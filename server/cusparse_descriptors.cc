@@ -103,6 +103,14 @@ bool DescriptorTable::SpMMAllowed(const AllocationTable* memory, int64_t op_a, i
   return memory == nullptr || StillAllocated(*memory, {m, db, dc});
 }
 
+bool DescriptorTable::SparseToDenseAllowed(const AllocationTable* memory, int64_t a, int64_t b) const {
+  const Descriptor* m = Find(a);
+  const Descriptor* d = Find(b);
+  if (!m || !d || m->kind != Descriptor::kCsr || d->kind != Descriptor::kDnMat) return false;
+  if (m->rows != d->rows || m->cols != d->cols) return false;
+  return memory == nullptr || StillAllocated(*memory, {m, d});
+}
+
 // ---- Hooks -------------------------------------------------------------------
 
 int CheckCsr(LibraryCallContext& c, int64_t rows, int64_t cols, int64_t nnz, int64_t row_offsets_type,
@@ -221,6 +229,22 @@ int CheckSpMM(LibraryCallContext& c, int64_t handle, int64_t op_a, int64_t op_b,
                                        static_cast<int>(compute_type), static_cast<int>(alg), need);
   };
   return CheckBuffer(c, "cusparseSpMM_bufferSize", ask, external_buffer);
+}
+
+int CheckSparseToDenseShape(LibraryCallContext& c, int64_t a, int64_t b) {
+  return c.state().Extension<DescriptorTable>().SparseToDenseAllowed(nullptr, a, b) ? 0 : c.invalid_value();
+}
+
+int CheckSparseToDense(LibraryCallContext& c, int64_t handle, int64_t a, int64_t b, int64_t alg,
+                       int64_t external_buffer) {
+  if (!c.state().Extension<DescriptorTable>().SparseToDenseAllowed(&c.memory(), a, b)) return c.invalid_value();
+  void *h = nullptr, *ra = nullptr, *rb = nullptr;
+  if (!c.RealHandle(handle, 0, &h) || !c.RealHandle(a, kSpMatClass, &ra) || !c.RealHandle(b, kDnMatClass, &rb)) {
+    return c.invalid_value();
+  }
+  using Query = int (*)(void*, void*, void*, int, size_t*);
+  auto ask = [&](void* fn, size_t* need) { return reinterpret_cast<Query>(fn)(h, ra, rb, static_cast<int>(alg), need); };
+  return CheckBuffer(c, "cusparseSparseToDense_bufferSize", ask, external_buffer);
 }
 
 }  // namespace rcuda::library::cusparse

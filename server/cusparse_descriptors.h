@@ -67,6 +67,9 @@ class DescriptorTable {
   // The same for op(A) op(B) -> C: A a CSR matrix, B and C dense matrices
   // with op(B) k x n and C m x n, op(A) being m x k.
   bool SpMMAllowed(const AllocationTable* memory, int64_t op_a, int64_t op_b, int64_t a, int64_t b, int64_t c) const;
+  // A (a CSR matrix) may be written out dense into B: B a dense matrix of
+  // A's shape, the arrays of both still in `memory` (unless it is null).
+  bool SparseToDenseAllowed(const AllocationTable* memory, int64_t a, int64_t b) const;
 
  private:
   bool StillAllocated(const AllocationTable& memory, std::initializer_list<const Descriptor*> descriptors) const;
@@ -99,5 +102,10 @@ int CheckSpMV(LibraryCallContext& c, int64_t handle, int64_t op, const void* alp
 int CheckSpMMShape(LibraryCallContext& c, int64_t op_a, int64_t op_b, int64_t a, int64_t b, int64_t mat_c);
 int CheckSpMM(LibraryCallContext& c, int64_t handle, int64_t op_a, int64_t op_b, const void* alpha, int64_t a,
               int64_t b, const void* beta, int64_t mat_c, int64_t compute_type, int64_t alg, int64_t external_buffer);
+// Before SparseToDense_bufferSize and SparseToDense (the latter with its
+// external buffer checked against the real query, as SpMM's).
+int CheckSparseToDenseShape(LibraryCallContext& c, int64_t a, int64_t b);
+int CheckSparseToDense(LibraryCallContext& c, int64_t handle, int64_t a, int64_t b, int64_t alg,
+                       int64_t external_buffer);
 
 }  // namespace rcuda::library::cusparse

@@ -105,6 +105,16 @@ TEST_CASE("cuSPARSE descriptors: SpMM shapes", "[server_cusparse_descriptors]") 
   AllocationTable elsewhere;
   CHECK_FALSE(table.SpMMAllowed(&elsewhere, n, n, 1, 2, 3));
   CHECK(table.SpMMAllowed(nullptr, n, n, 1, 2, 3));
+
+  // SparseToDense: B of A's shape (2 x 3), a CSR A, a dense B.
+  table.Record(6, dense(2, 3, 0x10d00));
+  CHECK(table.SparseToDenseAllowed(&memory, 1, 6));
+  CHECK_FALSE(table.SparseToDenseAllowed(&memory, 1, 2));  // 3 x 4
+  CHECK_FALSE(table.SparseToDenseAllowed(&memory, 1, 5));  // a vector
+  CHECK_FALSE(table.SparseToDenseAllowed(&memory, 6, 6));  // a dense matrix as A
+  CHECK_FALSE(table.SparseToDenseAllowed(&memory, 1, 7));  // no such descriptor
+  CHECK_FALSE(table.SparseToDenseAllowed(&elsewhere, 1, 6));
+  CHECK(table.SparseToDenseAllowed(nullptr, 1, 6));
 }
 
 }  // namespace

@@ -10,7 +10,9 @@
 //   * in double, the const descriptors with 64-bit one-based indices;
 // and the matrix-matrix product C = alpha op(A) B + beta C (CreateDnMat,
 // SpMM_bufferSize, SpMM) with column-major B and C of 3 columns and padded
-// leading dimensions, op(A) = A and A^T;
+// leading dimensions, op(A) = A and A^T; and A written out dense
+// (SparseToDense_bufferSize, SparseToDense) into column- and row-major
+// matrices whose padding must stay untouched;
 // each result checked element by element against a host reference in double
 // precision (|error| <= tolerance * (|alpha| sum |a x| + |beta y|)). The
 // products of A go in the checksum, so native and remote runs on one GPU
@@ -180,6 +182,53 @@ void SpMV(cusparseHandle_t h, cudaStream_t stream, const Csr& a, rtest::Rng& rng
   Multiply<T>(h, stream, mat, a, CUSPARSE_OPERATION_NON_TRANSPOSE, false, false, rng, sum, "A x");
   Multiply<T>(h, stream, mat, a, CUSPARSE_OPERATION_TRANSPOSE, false, false, rng, sum, "A^T x");
   Multiply<T>(h, stream, mat, a, CUSPARSE_OPERATION_NON_TRANSPOSE, true, false, rng, sum, "A x, device scalars");
+  CUSPARSE_CHECK(cusparseDestroySpMat(mat));
+  for (void* p : {static_cast<void*>(d_offsets), static_cast<void*>(d_columns), static_cast<void*>(d_values)})
+    CUDA_CHECK(cudaFree(p));
+}
+
+// A written out dense (SparseToDense) into a column-major and a row-major
+// matrix with padded leading dimensions, whose padding holds a marker the
+// conversion must leave alone; every element checked against A.
+template <class T>
+void ToDense(cusparseHandle_t h, cudaStream_t stream, const Csr& a, rtest::Checksum& sum) {
+  const cudaDataType type = Precision<T>::kType;
+  int* d_offsets = ToDevice(Cast<int>(a.offsets));
+  int* d_columns = ToDevice(Cast<int>(a.columns));
+  T* d_values = ToDevice(Cast<T>(a.values));
+  cusparseSpMatDescr_t mat = nullptr;
+  CUSPARSE_CHECK(cusparseCreateCsr(&mat, kRows, kCols, int64_t(a.columns.size()), d_offsets, d_columns, d_values,
+                                   CUSPARSE_INDEX_32I, CUSPARSE_INDEX_32I, CUSPARSE_INDEX_BASE_ZERO, type));
+  std::vector<double> dense(kRows * kCols, 0.0);  // row-major reference
+  for (int64_t r = 0; r < kRows; ++r)
+    for (int64_t k = a.offsets[r]; k < a.offsets[r + 1]; ++k) dense[r * kCols + a.columns[k]] = a.values[k];
+  const T marker = static_cast<T>(-42.5);
+  for (cusparseOrder_t order : {CUSPARSE_ORDER_COL, CUSPARSE_ORDER_ROW}) {
+    const bool col = order == CUSPARSE_ORDER_COL;
+    const int64_t ld = (col ? kRows : kCols) + 3, lines = col ? kCols : kRows;
+    T* d_b = ToDevice(std::vector<T>(size_t(ld * lines), marker));
+    cusparseDnMatDescr_t b = nullptr;
+    CUSPARSE_CHECK(cusparseCreateDnMat(&b, kRows, kCols, ld, d_b, type, order));
+    size_t bytes = 0;
+    CUSPARSE_CHECK(cusparseSparseToDense_bufferSize(h, mat, b, CUSPARSE_SPARSETODENSE_ALG_DEFAULT, &bytes));
+    void* buffer = nullptr;
+    CUDA_CHECK(cudaMalloc(&buffer, bytes ? bytes : 1));
+    CUSPARSE_CHECK(cusparseSparseToDense(h, mat, b, CUSPARSE_SPARSETODENSE_ALG_DEFAULT, buffer));
+    const std::vector<T> got = FromDevice(d_b, size_t(ld * lines), stream);
+    for (int64_t line = 0; line < lines; ++line)
+      for (int64_t e = 0; e < ld; ++e) {
+        const int64_t r = col ? e : line, c = col ? line : e;
+        const bool inside = col ? e < kRows : e < kCols;
+        const double want = inside ? double(static_cast<T>(dense[r * kCols + c])) : double(marker);
+        CHECKF(double(got[line * ld + e]) == want, "SparseToDense (%s, %s-major): (%lld, %lld) is %g, expected %g",
+               Precision<T>::kName, col ? "column" : "row", static_cast<long long>(r), static_cast<long long>(c),
+               double(got[line * ld + e]), want);
+      }
+    sum.AddVector(got);
+    CUSPARSE_CHECK(cusparseDestroyDnMat(b));
+    CUDA_CHECK(cudaFree(buffer));
+    CUDA_CHECK(cudaFree(d_b));
+  }
   CUSPARSE_CHECK(cusparseDestroySpMat(mat));
   for (void* p : {static_cast<void*>(d_offsets), static_cast<void*>(d_columns), static_cast<void*>(d_values)})
     CUDA_CHECK(cudaFree(p));
@@ -364,6 +413,16 @@ void SessionChecks(cusparseHandle_t h, cudaStream_t stream) {
     CUSPARSE_EXPECT(cusparseSpMM(h, op, op, &alpha, mat, mb, &beta, mc, CUDA_R_32F, alg_mm, mm_buffer + 1), kInvalid);
   }
   CUSPARSE_CHECK(cusparseSpMM(h, op, op, &alpha, mat, mb, &beta, mc, CUDA_R_32F, alg_mm, mm_buffer));
+  // SparseToDense: B of another shape than A (n x 2), a buffer short of the
+  // query's answer.
+  const auto alg_sd = CUSPARSE_SPARSETODENSE_ALG_DEFAULT;
+  size_t sd_bytes = 0;
+  CUSPARSE_EXPECT(cusparseSparseToDense_bufferSize(h, mat, narrow, alg_sd, &sd_bytes), kInvalid);
+  CUSPARSE_CHECK(cusparseSparseToDense_bufferSize(h, mat, mc, alg_sd, &sd_bytes));
+  CUSPARSE_EXPECT(cusparseSparseToDense(h, mat, narrow, alg_sd, mm_buffer), kInvalid);
+  if (sd_bytes > 0 && sd_bytes <= mm_bytes) {
+    CUSPARSE_EXPECT(cusparseSparseToDense(h, mat, mc, alg_sd, mm_buffer + mm_bytes - sd_bytes + 1), kInvalid);
+  }
   CUSPARSE_CHECK(cusparseDestroyDnMat(mb));
   CUSPARSE_CHECK(cusparseDestroyDnMat(mc));
   CUSPARSE_CHECK(cusparseDestroyDnMat(narrow));
@@ -432,6 +491,9 @@ int main(int argc, char** argv) {
     SpMM<float>(h, stream, a, op, rng, sum);
     SpMM<double>(h, stream, a, op, rng, sum);
   }
+
+  ToDense<float>(h, stream, a, sum);
+  ToDense<double>(h, stream, a, sum);
 
   if (session_checks) SessionChecks(h, stream);
 

@@ -370,3 +370,53 @@ FAKE_EXPORT cusparseStatus_t cusparseSpMM(cusparseHandle_t h, cusparseOperation_
   }
   return CUSPARSE_STATUS_SUCCESS;
 }
+
+namespace {
+
+cusparseStatus_t CheckSparseToDense(cusparseHandle_t h, cusparseConstSpMatDescr_t a, cusparseConstDnMatDescr_t b,
+                                    cusparseSparseToDenseAlg_t alg) {
+  if (h == nullptr) return CUSPARSE_STATUS_NOT_INITIALIZED;
+  if (a == nullptr || b == nullptr || alg != CUSPARSE_SPARSETODENSE_ALG_DEFAULT) return CUSPARSE_STATUS_INVALID_VALUE;
+  if (a->rows != b->rows || a->cols != b->cols) return CUSPARSE_STATUS_INVALID_VALUE;
+  if (a->value_type != b->value_type) return CUSPARSE_STATUS_NOT_SUPPORTED;
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+}  // namespace
+
+// One int64 per row, where this double counts the row's entries (so a short
+// buffer would be written past its end).
+FAKE_EXPORT cusparseStatus_t cusparseSparseToDense_bufferSize(cusparseHandle_t h, cusparseConstSpMatDescr_t a,
+                                                              cusparseDnMatDescr_t b, cusparseSparseToDenseAlg_t alg,
+                                                              size_t* bytes) {
+  cusparseStatus_t s = CheckSparseToDense(h, a, b, alg);
+  if (s != CUSPARSE_STATUS_SUCCESS) return s;
+  if (bytes == nullptr) return CUSPARSE_STATUS_INVALID_VALUE;
+  *bytes = sizeof(int64_t) * static_cast<size_t>(a->rows > 0 ? a->rows : 1);
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+// B = A: every element of B written, zero where A has no entry.
+FAKE_EXPORT cusparseStatus_t cusparseSparseToDense(cusparseHandle_t h, cusparseConstSpMatDescr_t a,
+                                                   cusparseDnMatDescr_t b, cusparseSparseToDenseAlg_t alg,
+                                                   void* buffer) {
+  cusparseStatus_t s = CheckSparseToDense(h, a, b, alg);
+  if (s != CUSPARSE_STATUS_SUCCESS) return s;
+  if (buffer == nullptr) return CUSPARSE_STATUS_INVALID_VALUE;
+  s = WaitForStream(h);
+  if (s != CUSPARSE_STATUS_SUCCESS) return s;
+  for (int64_t j = 0; j < b->cols; ++j)
+    for (int64_t i = 0; i < b->rows; ++i) Store(b->values, b->value_type, b->At(i, j), 0.0);
+  auto* entries = static_cast<int64_t*>(buffer);
+  const int64_t base = a->base == CUSPARSE_INDEX_BASE_ONE ? 1 : 0;
+  for (int64_t r = 0; r < a->rows; ++r) {
+    const int64_t begin = IndexAt(a->row_offsets, a->row_type, r) - base;
+    const int64_t end = IndexAt(a->row_offsets, a->row_type, r + 1) - base;
+    entries[r] = end - begin;
+    for (int64_t k = begin; k < end; ++k) {
+      const int64_t col = IndexAt(a->col_ind, a->col_type, k) - base;
+      Store(b->values, b->value_type, b->At(r, col), ValueAt(a->values, a->value_type, k));
+    }
+  }
+  return CUSPARSE_STATUS_SUCCESS;
+}
