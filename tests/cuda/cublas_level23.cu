@@ -4,7 +4,9 @@
 // asum, the extreme indices, rotations with host and device scalars), level
 // 2 (ger, symv, trmv, trsv: both triangles, transposed, unit diagonals,
 // negative increments) and level 3 (syrk, symm, the out-of-place trmm, dgmm),
-// each against a host reference on a stream of the program's. Catches an
+// each against a host reference on a stream of the program's; and the
+// functions cublas_gemm leaves to it: SCOPY/DCOPY, a program's workspace
+// (cublasSetWorkspace), DGEMM strided batched, SMATINV batched. Catches an
 // argument forwarded in the wrong order or kind, a range computed too small
 // (the worker would refuse the call), a triangle read from the wrong side.
 #include <cublas_v2.h>
@@ -26,6 +28,8 @@ using rtest::ToDevice;
 // The precision's functions, by overload.
 cublasStatus_t Swap(cublasHandle_t h, int n, float* x, int ix, float* y, int iy) { return cublasSswap(h, n, x, ix, y, iy); }
 cublasStatus_t Swap(cublasHandle_t h, int n, double* x, int ix, double* y, int iy) { return cublasDswap(h, n, x, ix, y, iy); }
+cublasStatus_t Copy(cublasHandle_t h, int n, const float* x, int ix, float* y, int iy) { return cublasScopy(h, n, x, ix, y, iy); }
+cublasStatus_t Copy(cublasHandle_t h, int n, const double* x, int ix, double* y, int iy) { return cublasDcopy(h, n, x, ix, y, iy); }
 cublasStatus_t Asum(cublasHandle_t h, int n, const float* x, int ix, float* r) { return cublasSasum(h, n, x, ix, r); }
 cublasStatus_t Asum(cublasHandle_t h, int n, const double* x, int ix, double* r) { return cublasDasum(h, n, x, ix, r); }
 cublasStatus_t Amax(cublasHandle_t h, int n, const float* x, int ix, int* r) { return cublasIsamax(h, n, x, ix, r); }
@@ -171,10 +175,78 @@ void Level1(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Check
                std::fabs(double(gy[3 * i]) - double(x[2 * i])) <= Tolerance<T>(),
            "?swap: element %d", i);
   }
+  // Copy x (stride 2) over y (stride -3).
+  CUBLAS_CHECK(Copy(h, n, dx, 2, dy, -3));
+  gy = FromDevice(dy, y.size(), stream);
+  for (int i = 0; i < n; ++i)
+    CHECKF(gy[At(i, n, -3)] == gx[2 * i], "?copy: element %d is %g, expected %g", i, double(gy[At(i, n, -3)]),
+           double(gx[2 * i]));
   sum.AddVector(gx);
   CUDA_CHECK(cudaFree(dx));
   CUDA_CHECK(cudaFree(dy));
   CUDA_CHECK(cudaFree(dcs));
+}
+
+// The rest of cublas_gemm's functions' twins: a workspace of the program's
+// (cublasSetWorkspace) for a strided batched DGEMM, and SMATINV batched
+// (A A^-1 == I).
+void Extras(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checksum& sum) {
+  const size_t workspace_bytes = 1 << 20;
+  void* workspace = nullptr;
+  CUDA_CHECK(cudaMalloc(&workspace, workspace_bytes));
+  CUBLAS_CHECK(cublasSetWorkspace(h, workspace, workspace_bytes));
+  const int m = 5, n = 4, k = 3, batch = 3;
+  const long long sa = m * k + 1, sb = k * n + 2, sc = m * n;
+  std::vector<double> a = Random<double>(rng, sa * batch), b = Random<double>(rng, sb * batch);
+  double *da = ToDevice(a), *db = ToDevice(b), *dc = ToDevice(std::vector<double>(sc * batch, 0.0));
+  const double alpha = 2.0, beta = 0.0;
+  CUBLAS_CHECK(cublasDgemmStridedBatched(h, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &alpha, da, m, sa, db, k, sb, &beta, dc,
+                                         m, sc, batch));
+  std::vector<double> want(sc * batch);
+  for (int q = 0; q < batch; ++q)
+    for (int j = 0; j < n; ++j)
+      for (int i = 0; i < m; ++i) {
+        double acc = 0;
+        for (int p = 0; p < k; ++p) acc += a[sa * q + i + p * m] * b[sb * q + p + j * k];
+        want[sc * q + i + j * m] = alpha * acc;
+      }
+  std::vector<double> got = FromDevice(dc, want.size(), stream);
+  ExpectClose(got, want, "DGEMM strided batched");
+  sum.AddVector(got);
+  // SMATINV: each of `batch` diagonally dominant 6 x 6 matrices inverted.
+  const int order = 6;
+  std::vector<std::vector<float>> mats(batch);
+  std::vector<float*> dm(batch), dinv(batch);
+  for (int q = 0; q < batch; ++q) {
+    mats[q] = Random<float>(rng, order * order);
+    for (int i = 0; i < order; ++i) mats[q][i + i * order] += order;
+    dm[q] = ToDevice(mats[q]);
+    dinv[q] = ToDevice(std::vector<float>(order * order, 0.0f));
+  }
+  float** pm = ToDevice(dm);
+  float** pinv = ToDevice(dinv);
+  int* infos = ToDevice(std::vector<int>(batch, -1));
+  CUBLAS_CHECK(cublasSmatinvBatched(h, order, pm, order, pinv, order, infos, batch));
+  const std::vector<int> info = FromDevice(infos, batch, stream);
+  for (int q = 0; q < batch; ++q) {
+    CHECKF(info[q] == 0, "SMATINV batched: info[%d] = %d", q, info[q]);
+    const std::vector<float> inv = FromDevice(dinv[q], order * order, stream);
+    std::vector<double> product(order * order), identity(order * order, 0.0);
+    for (int j = 0; j < order; ++j) {
+      identity[j + j * order] = 1.0;
+      for (int i = 0; i < order; ++i)
+        for (int p = 0; p < order; ++p) product[i + j * order] += double(mats[q][i + p * order]) * inv[p + j * order];
+    }
+    ExpectClose(std::vector<float>(product.begin(), product.end()), identity, "SMATINV batched: A A^-1");
+    sum.AddVector(inv);
+    CUDA_CHECK(cudaFree(dm[q]));
+    CUDA_CHECK(cudaFree(dinv[q]));
+  }
+  for (void* p : {static_cast<void*>(pm), static_cast<void*>(pinv), static_cast<void*>(infos), static_cast<void*>(da),
+                  static_cast<void*>(db), static_cast<void*>(dc)})
+    CUDA_CHECK(cudaFree(p));
+  CUBLAS_CHECK(cublasSetWorkspace(h, nullptr, 0));  // back to the library's own
+  CUDA_CHECK(cudaFree(workspace));
 }
 
 template <class T>
@@ -324,6 +396,7 @@ int main() {
   Level2<double>(h, stream, rng, sum);
   Level3<float>(h, stream, rng, sum);
   Level3<double>(h, stream, rng, sum);
+  Extras(h, stream, rng, sum);
   CUBLAS_CHECK(cublasDestroy(h));
   CUDA_CHECK(cudaStreamDestroy(stream));
   return rtest::Pass(sum);

@@ -147,7 +147,8 @@ void ComplexRoundTrip(rtest::Rng& rng, cudaStream_t stream, void* in, void* out,
   CUFFT_CHECK(cufftDestroy(plan));
 }
 
-// 2D R2C against the reference, then C2R back (N times the input).
+// 2D R2C against the reference, then C2R back (N times the input), its plan
+// made in two steps.
 void RealRoundTrip(rtest::Rng& rng, cudaStream_t stream, void* in, void* out, rtest::Checksum& sum) {
   const std::vector<int> n = {8, 12};
   std::vector<float> x(96);
@@ -155,7 +156,9 @@ void RealRoundTrip(rtest::Rng& rng, cudaStream_t stream, void* in, void* out, rt
   ToDevice(in, x);
   cufftHandle r2c = -1, c2r = -1;
   CUFFT_CHECK(cufftPlan2d(&r2c, 8, 12, CUFFT_R2C));
-  CUFFT_CHECK(cufftPlan2d(&c2r, 8, 12, CUFFT_C2R));
+  size_t work = 0;  // C2R in two steps (cufftCreate, cufftMakePlan2d), the library's work area
+  CUFFT_CHECK(cufftCreate(&c2r));
+  CUFFT_CHECK(cufftMakePlan2d(c2r, 8, 12, CUFFT_C2R, &work));
   CUFFT_CHECK(cufftSetStream(r2c, stream));
   CUFFT_CHECK(cufftSetStream(c2r, stream));
   CUFFT_CHECK(cufftExecR2C(r2c, static_cast<cufftReal*>(in), static_cast<cufftComplex*>(out)));
@@ -172,7 +175,8 @@ void RealRoundTrip(rtest::Rng& rng, cudaStream_t stream, void* in, void* out, rt
   CUFFT_CHECK(cufftDestroy(c2r));
 }
 
-// 3D Z2Z forward; 3D D2Z and Z2D back, in double precision.
+// 3D Z2Z forward; 3D D2Z and Z2D back (a plan made in two steps), in double
+// precision.
 void DoubleTransforms(rtest::Rng& rng, cudaStream_t stream, void* in, void* out, rtest::Checksum& sum) {
   const std::vector<int> n = {4, 6, 5};
   std::vector<Complex> xc = RandomComplex(rng, 120);
@@ -190,7 +194,9 @@ void DoubleTransforms(rtest::Rng& rng, cudaStream_t stream, void* in, void* out,
   for (double& v : x) v = rng.Double(-1, 1);
   ToDevice(in, x);
   CUFFT_CHECK(cufftPlan3d(&d2z, 4, 6, 5, CUFFT_D2Z));
-  CUFFT_CHECK(cufftPlan3d(&z2d, 4, 6, 5, CUFFT_Z2D));
+  size_t work = 0;  // Z2D in two steps (cufftCreate, cufftMakePlan3d)
+  CUFFT_CHECK(cufftCreate(&z2d));
+  CUFFT_CHECK(cufftMakePlan3d(z2d, 4, 6, 5, CUFFT_Z2D, &work));
   CUFFT_CHECK(cufftSetStream(d2z, stream));
   CUFFT_CHECK(cufftSetStream(z2d, stream));
   CUFFT_CHECK(cufftExecD2Z(d2z, static_cast<cufftDoubleReal*>(in), static_cast<cufftDoubleComplex*>(out)));
