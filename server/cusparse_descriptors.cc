@@ -10,7 +10,7 @@ namespace {
 
 // The library handle class 0; the description's classes in order of first
 // appearance: spmat 1, dnvec 2 (gen_forwarding.py's handle_classes).
-constexpr int kSpMatClass = 1, kDnVecClass = 2, kDnMatClass = 3;
+constexpr int kSpMatClass = 1, kDnVecClass = 2, kDnMatClass = 3, kSpSVClass = 4;
 
 bool KnownIndexType(int64_t type) { return IndexBytes(type) != kUnknownTypeBytes; }
 bool KnownValueType(int64_t type) { return ValueBytes(type) != kUnknownTypeBytes; }
@@ -101,6 +101,16 @@ bool DescriptorTable::SpMMAllowed(const AllocationTable* memory, int64_t op_a, i
   const int64_t b_rows = tb ? db->cols : db->rows, b_cols = tb ? db->rows : db->cols;
   if (b_rows != inner || dc->rows != rows || dc->cols != b_cols) return false;
   return memory == nullptr || StillAllocated(*memory, {m, db, dc});
+}
+
+bool DescriptorTable::SpSVAllowed(const AllocationTable* memory, int64_t op, int64_t a, int64_t x, int64_t y) const {
+  const Descriptor* m = Find(a);
+  return m != nullptr && m->kind == Descriptor::kCsr && m->rows == m->cols && SpMVAllowed(memory, op, a, x, y);
+}
+
+bool DescriptorTable::SpSVAnalysed(const AllocationTable& memory, int64_t spsv) const {
+  const Descriptor* d = Find(spsv);
+  return d != nullptr && d->kind == Descriptor::kSpSV && !d->arrays.empty() && StillAllocated(memory, {d});
 }
 
 bool DescriptorTable::SparseToDenseAllowed(const AllocationTable* memory, int64_t a, int64_t b) const {
@@ -245,6 +255,48 @@ int CheckSparseToDense(LibraryCallContext& c, int64_t handle, int64_t a, int64_t
   using Query = int (*)(void*, void*, void*, int, size_t*);
   auto ask = [&](void* fn, size_t* need) { return reinterpret_cast<Query>(fn)(h, ra, rb, static_cast<int>(alg), need); };
   return CheckBuffer(c, "cusparseSparseToDense_bufferSize", ask, external_buffer);
+}
+
+int CheckSpMatAttribute(LibraryCallContext& c, int64_t attribute, uint64_t data_size) {
+  const bool known = attribute == CUSPARSE_SPMAT_FILL_MODE || attribute == CUSPARSE_SPMAT_DIAG_TYPE;
+  return known && data_size == sizeof(int) ? 0 : c.invalid_value();
+}
+
+int CheckSpSVShape(LibraryCallContext& c, int64_t op, int64_t a, int64_t x, int64_t y) {
+  return c.state().Extension<DescriptorTable>().SpSVAllowed(nullptr, op, a, x, y) ? 0 : c.invalid_value();
+}
+
+int CheckSpSVAnalysis(LibraryCallContext& c, int64_t handle, int64_t op, const void* alpha, int64_t a, int64_t x,
+                      int64_t y, int64_t compute_type, int64_t alg, int64_t spsv, int64_t external_buffer) {
+  DescriptorTable& table = c.state().Extension<DescriptorTable>();
+  if (!table.SpSVAllowed(&c.memory(), op, a, x, y)) return c.invalid_value();
+  void *h = nullptr, *ra = nullptr, *rx = nullptr, *ry = nullptr, *rs = nullptr;
+  if (!c.RealHandle(handle, 0, &h) || !c.RealHandle(a, kSpMatClass, &ra) || !c.RealHandle(x, kDnVecClass, &rx) ||
+      !c.RealHandle(y, kDnVecClass, &ry) || !c.RealHandle(spsv, kSpSVClass, &rs)) {
+    return c.invalid_value();
+  }
+  using Query = int (*)(void*, int, const void*, void*, void*, void*, int, int, void*, size_t*);
+  size_t need = 0;
+  auto ask = [&](void* fn, size_t* bytes) {
+    const int status = reinterpret_cast<Query>(fn)(h, static_cast<int>(op), alpha, ra, rx, ry,
+                                                   static_cast<int>(compute_type), static_cast<int>(alg), rs, bytes);
+    need = *bytes;
+    return status;
+  };
+  const int refused = CheckBuffer(c, "cusparseSpSV_bufferSize", ask, external_buffer);
+  if (refused != 0) return refused;
+  // The solve works in this buffer: it must still be there then.
+  Descriptor d;
+  d.kind = Descriptor::kSpSV;
+  d.arrays = {{static_cast<uint64_t>(external_buffer), need}};
+  table.Record(spsv, std::move(d));
+  return 0;
+}
+
+int CheckSpSVSolve(LibraryCallContext& c, int64_t op, int64_t a, int64_t x, int64_t y, int64_t spsv) {
+  const DescriptorTable& table = c.state().Extension<DescriptorTable>();
+  const bool ok = table.SpSVAllowed(&c.memory(), op, a, x, y) && table.SpSVAnalysed(c.memory(), spsv);
+  return ok ? 0 : c.invalid_value();
 }
 
 }  // namespace rcuda::library::cusparse

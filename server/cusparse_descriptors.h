@@ -44,7 +44,9 @@ __int128 ValueBytes(__int128 type);
 __int128 DnMatElements(__int128 rows, __int128 cols, __int128 ld, __int128 order);
 
 struct Descriptor {
-  enum Kind { kCsr, kDnVec, kDnMat } kind = kCsr;
+  // kSpSV: an SpSV descriptor, whose one array is the buffer its analysis
+  // was given (the solve works in it).
+  enum Kind { kCsr, kDnVec, kDnMat, kSpSV } kind = kCsr;
   int64_t rows = 0, cols = 0, nnz = 0;  // kCsr, kDnMat (rows, cols)
   int64_t size = 0;                     // kDnVec
   int value_type = 0;
@@ -67,6 +69,13 @@ class DescriptorTable {
   // The same for op(A) op(B) -> C: A a CSR matrix, B and C dense matrices
   // with op(B) k x n and C m x n, op(A) being m x k.
   bool SpMMAllowed(const AllocationTable* memory, int64_t op_a, int64_t op_b, int64_t a, int64_t b, int64_t c) const;
+  // A triangular solve op(A) y = alpha x may be analysed: as SpMV, and A
+  // square.
+  bool SpSVAllowed(const AllocationTable* memory, int64_t op, int64_t a, int64_t x, int64_t y) const;
+  // The SpSV descriptor `spsv` was analysed with `bytes` of buffer at
+  // `buffer`, and that buffer is still in `memory`.
+  bool SpSVAnalysed(const AllocationTable& memory, int64_t spsv) const;
+
   // A (a CSR matrix) may be written out dense into B: B a dense matrix of
   // A's shape, the arrays of both still in `memory` (unless it is null).
   bool SparseToDenseAllowed(const AllocationTable* memory, int64_t a, int64_t b) const;
@@ -107,5 +116,17 @@ int CheckSpMM(LibraryCallContext& c, int64_t handle, int64_t op_a, int64_t op_b,
 int CheckSparseToDenseShape(LibraryCallContext& c, int64_t a, int64_t b);
 int CheckSparseToDense(LibraryCallContext& c, int64_t handle, int64_t a, int64_t b, int64_t alg,
                        int64_t external_buffer);
+// Before cusparseSpMatSetAttribute: a fill mode or diagonal type, given as
+// the 4-byte enum the function reads.
+int CheckSpMatAttribute(LibraryCallContext& c, int64_t attribute, uint64_t data_size);
+// Before SpSV_bufferSize: the shapes agree (op(A) square, x and y of its size).
+int CheckSpSVShape(LibraryCallContext& c, int64_t op, int64_t a, int64_t x, int64_t y);
+// Before SpSV_analysis: as SpMV (the arrays still allocated, the buffer what
+// the real SpSV_bufferSize answers); records the buffer in the descriptor.
+int CheckSpSVAnalysis(LibraryCallContext& c, int64_t handle, int64_t op, const void* alpha, int64_t a, int64_t x,
+                      int64_t y, int64_t compute_type, int64_t alg, int64_t spsv, int64_t external_buffer);
+// Before SpSV_solve: the shapes, the arrays still allocated, and the
+// descriptor analysed with a buffer still allocated.
+int CheckSpSVSolve(LibraryCallContext& c, int64_t op, int64_t a, int64_t x, int64_t y, int64_t spsv);
 
 }  // namespace rcuda::library::cusparse

@@ -117,5 +117,33 @@ TEST_CASE("cuSPARSE descriptors: SpMM shapes", "[server_cusparse_descriptors]") 
   CHECK(table.SparseToDenseAllowed(nullptr, 1, 6));
 }
 
+TEST_CASE("cuSPARSE descriptors: SpSV shapes and the analysis buffer", "[server_cusparse_descriptors]") {
+  AllocationTable memory;
+  memory.Add(0x10000, 0x1000, AllocationTable::Kind::kMalloc);
+  DescriptorTable table;
+  table.Record(1, Csr(3, 3, 0x10000));  // square
+  table.Record(2, Csr(3, 4, 0x10100));  // not square
+  table.Record(3, Vector(3, 0x10400));
+  table.Record(4, Vector(3, 0x10500));
+  table.Record(5, Vector(4, 0x10600));
+  const int64_t n = CUSPARSE_OPERATION_NON_TRANSPOSE;
+  CHECK(table.SpSVAllowed(&memory, n, 1, 3, 4));
+  CHECK_FALSE(table.SpSVAllowed(&memory, n, 2, 5, 3));  // 3 x 4: SpMV would take it, SpSV not
+  CHECK_FALSE(table.SpSVAllowed(&memory, n, 1, 5, 4));  // x of 4
+  CHECK_FALSE(table.SpSVAllowed(&memory, n, 3, 3, 4));  // a vector as A
+  // Not analysed, analysed, its buffer freed, another descriptor's kind.
+  CHECK_FALSE(table.SpSVAnalysed(memory, 6));
+  Descriptor spsv;
+  spsv.kind = Descriptor::kSpSV;
+  spsv.arrays = {{0x10800, 0x100}};
+  table.Record(6, spsv);
+  CHECK(table.SpSVAnalysed(memory, 6));
+  AllocationTable freed;
+  CHECK_FALSE(table.SpSVAnalysed(freed, 6));
+  CHECK_FALSE(table.SpSVAnalysed(memory, 3));
+  table.Forget(6);
+  CHECK_FALSE(table.SpSVAnalysed(memory, 6));
+}
+
 }  // namespace
 }  // namespace rcuda::library::cusparse

@@ -55,7 +55,8 @@ int64 vector; bytes: LibraryCall.bytes):
                            COUNT ints of a host array (cuFFT's n, inembed,
                            onembed; at most 16); travels last, COUNT being
                            an expression of other arguments; the worker
-                           passes its copy (or null), and hooks get an int*
+                           passes its copy (or null), and hooks get an int*;
+                           also for a void * the function reads as ints
   dptrs[COUNT][SIZE]       value: the device pointer of an array of COUNT
                            device pointers, each to SIZE bytes (the batched
                            GEMMs' Aarray); the worker reads the array back
@@ -245,7 +246,7 @@ def client_thunk(library, function_id, name, args, prototype):
         elif kind in ("i32", "i64", "u32", "u64", "enum", "dtype"):
             lines.append(f"  call.Value(static_cast<int64_t>({arg}));")
         elif INT_ARRAY.match(kind):
-            lines.append(f"  call.Ints({arg}, static_cast<int64_t>({INT_ARRAY.match(kind).group(1)}));")
+            lines.append(f"  call.Ints(static_cast<const int*>({arg}), static_cast<int64_t>({INT_ARRAY.match(kind).group(1)}));")
         elif kind == "f32":
             lines.append(f"  call.ValueF32({arg});")
         elif kind == "f64":

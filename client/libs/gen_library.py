@@ -262,8 +262,10 @@ def check_description(library, forwards, prototypes, exports):
             if kind in BY_VALUE_TYPES and ptype not in BY_VALUE_TYPES[kind]:
                 fail(f"{name}: {arg}: the kind {kind} is for {' or '.join(BY_VALUE_TYPES[kind])}, "
                      f"the prototype's type is {ptype}")
-            if kind.startswith("i32s[") and ptype not in ("int *", "const int *"):
-                fail(f"{name}: {arg}: the kind {kind} is for int *, the prototype's type is {ptype}")
+            # void *: an untyped host value the function reads as ints
+            # (cusparseSpMatSetAttribute's enum; its check= hook checks the size).
+            if kind.startswith("i32s[") and ptype not in ("int *", "const int *", "void *", "const void *"):
+                fail(f"{name}: {arg}: the kind {kind} is for int * (or void *), the prototype's type is {ptype}")
             if ptype in FLOAT_KINDS and kind != FLOAT_KINDS[ptype]:
                 fail(f"{name}: {arg}: the prototype's type is {ptype}, which only the kind {FLOAT_KINDS[ptype]} passes")
 

@@ -30,6 +30,12 @@ struct cusparseSpMatDescr {
   cusparseIndexType_t row_type = CUSPARSE_INDEX_32I, col_type = CUSPARSE_INDEX_32I;
   cusparseIndexBase_t base = CUSPARSE_INDEX_BASE_ZERO;
   cudaDataType value_type = CUDA_R_32F;
+  // SpSV's attributes (cusparseSpMatSetAttribute).
+  cusparseFillMode_t fill = CUSPARSE_FILL_MODE_LOWER;
+  cusparseDiagType_t diag = CUSPARSE_DIAG_TYPE_NON_UNIT;
+};
+struct cusparseSpSVDescr {
+  void* buffer = nullptr;  // the analysis's, where the solve works
 };
 struct cusparseDnVecDescr {
   int64_t size = 0;
@@ -48,7 +54,7 @@ struct cusparseDnMatDescr {
 namespace {
 
 const rcuda::fake_libs::FakeLibrary kDouble(
-    "libcusparse.so.12", "host CSR SpMV and SpMM (float, double; 32- and 64-bit indices)"
+    "libcusparse.so.12", "host CSR SpMV, SpMM, SpSV and SparseToDense (float, double; 32- and 64-bit indices)"
                        " on the fake driver's host memory, not a GPU and not NVIDIA's cuSPARSE");
 
 cusparseStatus_t WaitForStream(cusparseHandle_t h) {
@@ -113,7 +119,8 @@ cusparseStatus_t CreateCsr(cusparseSpMatDescr_t* d, int64_t rows, int64_t cols, 
     return CUSPARSE_STATUS_INVALID_VALUE;
   }
   *d = new cusparseSpMatDescr{rows, cols, nnz, const_cast<void*>(row_offsets), const_cast<void*>(col_ind),
-                              const_cast<void*>(values), row_type, col_type, base, value_type};
+                              const_cast<void*>(values), row_type, col_type, base, value_type,
+                              CUSPARSE_FILL_MODE_LOWER, CUSPARSE_DIAG_TYPE_NON_UNIT};
   return CUSPARSE_STATUS_SUCCESS;
 }
 
@@ -418,5 +425,120 @@ FAKE_EXPORT cusparseStatus_t cusparseSparseToDense(cusparseHandle_t h, cusparseC
       Store(b->values, b->value_type, b->At(r, col), ValueAt(a->values, a->value_type, k));
     }
   }
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+// ---- Triangular solves (SpSV) -------------------------------------------------
+
+FAKE_EXPORT cusparseStatus_t cusparseSpMatSetAttribute(cusparseSpMatDescr_t d, cusparseSpMatAttribute_t attribute,
+                                                       void* data, size_t size) {
+  if (d == nullptr || data == nullptr || size != sizeof(int)) return CUSPARSE_STATUS_INVALID_VALUE;
+  const int value = *static_cast<const int*>(data);
+  if (attribute == CUSPARSE_SPMAT_FILL_MODE && (value == CUSPARSE_FILL_MODE_LOWER || value == CUSPARSE_FILL_MODE_UPPER)) {
+    d->fill = static_cast<cusparseFillMode_t>(value);
+  } else if (attribute == CUSPARSE_SPMAT_DIAG_TYPE &&
+             (value == CUSPARSE_DIAG_TYPE_NON_UNIT || value == CUSPARSE_DIAG_TYPE_UNIT)) {
+    d->diag = static_cast<cusparseDiagType_t>(value);
+  } else {
+    return CUSPARSE_STATUS_INVALID_VALUE;
+  }
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cusparseStatus_t cusparseSpSV_createDescr(cusparseSpSVDescr_t* d) {
+  if (d == nullptr) return CUSPARSE_STATUS_INVALID_VALUE;
+  *d = new cusparseSpSVDescr;
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cusparseStatus_t cusparseSpSV_destroyDescr(cusparseSpSVDescr_t d) {
+  delete d;
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+namespace {
+
+// What op(A) y = alpha x needs: SpMV's checks, A square, op not conjugate.
+cusparseStatus_t CheckSpSV(cusparseHandle_t h, cusparseOperation_t op, const void* alpha,
+                           cusparseConstSpMatDescr_t a, cusparseConstDnVecDescr_t x, cusparseDnVecDescr_t y,
+                           cudaDataType compute, cusparseSpSVDescr_t spsv) {
+  static const double kZero = 0;
+  cusparseStatus_t s = CheckSpMV(h, op, alpha, a, x, &kZero, y, compute);
+  if (s != CUSPARSE_STATUS_SUCCESS) return s;
+  if (spsv == nullptr || a->rows != a->cols) return CUSPARSE_STATUS_INVALID_VALUE;
+  return op == CUSPARSE_OPERATION_CONJUGATE_TRANSPOSE ? CUSPARSE_STATUS_NOT_SUPPORTED : CUSPARSE_STATUS_SUCCESS;
+}
+
+}  // namespace
+
+// Two doubles per row: the right-hand side and the solution, in double.
+FAKE_EXPORT cusparseStatus_t cusparseSpSV_bufferSize(cusparseHandle_t h, cusparseOperation_t op, const void* alpha,
+                                                     cusparseConstSpMatDescr_t a, cusparseConstDnVecDescr_t x,
+                                                     cusparseDnVecDescr_t y, cudaDataType compute, cusparseSpSVAlg_t,
+                                                     cusparseSpSVDescr_t spsv, size_t* bytes) {
+  cusparseStatus_t s = CheckSpSV(h, op, alpha, a, x, y, compute, spsv);
+  if (s != CUSPARSE_STATUS_SUCCESS) return s;
+  if (bytes == nullptr) return CUSPARSE_STATUS_INVALID_VALUE;
+  *bytes = 2 * sizeof(double) * static_cast<size_t>(a->rows > 0 ? a->rows : 1);
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cusparseStatus_t cusparseSpSV_analysis(cusparseHandle_t h, cusparseOperation_t op, const void* alpha,
+                                                   cusparseConstSpMatDescr_t a, cusparseConstDnVecDescr_t x,
+                                                   cusparseDnVecDescr_t y, cudaDataType compute, cusparseSpSVAlg_t,
+                                                   cusparseSpSVDescr_t spsv, void* buffer) {
+  cusparseStatus_t s = CheckSpSV(h, op, alpha, a, x, y, compute, spsv);
+  if (s != CUSPARSE_STATUS_SUCCESS) return s;
+  if (buffer == nullptr) return CUSPARSE_STATUS_INVALID_VALUE;
+  s = WaitForStream(h);
+  if (s != CUSPARSE_STATUS_SUCCESS) return s;
+  spsv->buffer = buffer;
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+// op(A) y = alpha x by substitution over A's rows, the `fill` triangle only
+// (the other one's entries ignored), its diagonal taken as ones when `diag`
+// is unit; with op = transpose, A's rows are op(A)'s columns.
+FAKE_EXPORT cusparseStatus_t cusparseSpSV_solve(cusparseHandle_t h, cusparseOperation_t op, const void* alpha,
+                                                cusparseConstSpMatDescr_t a, cusparseConstDnVecDescr_t x,
+                                                cusparseDnVecDescr_t y, cudaDataType compute, cusparseSpSVAlg_t,
+                                                cusparseSpSVDescr_t spsv) {
+  cusparseStatus_t s = CheckSpSV(h, op, alpha, a, x, y, compute, spsv);
+  if (s != CUSPARSE_STATUS_SUCCESS) return s;
+  if (spsv->buffer == nullptr) return CUSPARSE_STATUS_INVALID_VALUE;  // not analysed
+  s = WaitForStream(h);
+  if (s != CUSPARSE_STATUS_SUCCESS) return s;
+  const int64_t n = a->rows, base = a->base == CUSPARSE_INDEX_BASE_ONE ? 1 : 0;
+  double* rhs = static_cast<double*>(spsv->buffer);
+  double* out = rhs + n;
+  const double al = ValueAt(alpha, compute, 0);
+  for (int64_t i = 0; i < n; ++i) rhs[i] = al * ValueAt(x->values, x->value_type, i);
+  const bool lower = a->fill == CUSPARSE_FILL_MODE_LOWER, unit = a->diag == CUSPARSE_DIAG_TYPE_UNIT;
+  const bool transposed = op != CUSPARSE_OPERATION_NON_TRANSPOSE;
+  // Rows in the order the solution's elements become known.
+  const bool ascending = lower != transposed;
+  for (int64_t step = 0; step < n; ++step) {
+    const int64_t i = ascending ? step : n - 1 - step;
+    const int64_t begin = IndexAt(a->row_offsets, a->row_type, i) - base;
+    const int64_t end = IndexAt(a->row_offsets, a->row_type, i + 1) - base;
+    double d = 1, acc = rhs[i];
+    for (int64_t k = begin; k < end; ++k) {
+      const int64_t j = IndexAt(a->col_ind, a->col_type, k) - base;
+      const double v = ValueAt(a->values, a->value_type, k);
+      if (j == i) {
+        if (!unit) d = v;
+      } else if (!transposed && (lower ? j < i : j > i)) {
+        acc -= v * out[j];  // already known
+      }
+    }
+    out[i] = acc / d;
+    if (transposed) {  // row i of A is column i of op(A): push out[i] into the rows still unknown
+      for (int64_t k = begin; k < end; ++k) {
+        const int64_t j = IndexAt(a->col_ind, a->col_type, k) - base;
+        if (j != i && (lower ? j < i : j > i)) rhs[j] -= ValueAt(a->values, a->value_type, k) * out[i];
+      }
+    }
+  }
+  for (int64_t i = 0; i < n; ++i) Store(y->values, y->value_type, i, out[i]);
   return CUSPARSE_STATUS_SUCCESS;
 }
