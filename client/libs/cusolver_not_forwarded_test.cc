@@ -1,7 +1,7 @@
 // The cuSOLVER counterpart of not_forwarded_test.cc. Linked with NVIDIA's
 // libcusolver.so.12 and run with rcuda's first on the library path (as
 // rcuda-run runs a program), it checks that exports not in
-// client/libs/cusolver.def (orgqr, singular-value decompositions) answer
+// client/libs/cusolver.def (orgqr, gebrd, the other decompositions) answer
 // CUSOLVER_STATUS_NOT_SUPPORTED and log their name once, and that the
 // forwarded ones do not. No device is configured (RCUDA_DEVICE_COUNT=0): a
 // forwarded call finds no session and answers the library's "lost" status
@@ -33,14 +33,14 @@ int main() {
                  "cusolverDnSorgqr_bufferSize -> NOT_SUPPORTED");
     check.Expect(lwork == -7, "cusolverDnSorgqr_bufferSize left Lwork alone");
   }
-  check.Expect(cusolverDnSgesvd_bufferSize(h, 4, 4, &lwork) == CUSOLVER_STATUS_NOT_SUPPORTED,
-               "cusolverDnSgesvd_bufferSize -> NOT_SUPPORTED");
+  check.Expect(cusolverDnSgebrd_bufferSize(h, 4, 4, &lwork) == CUSOLVER_STATUS_NOT_SUPPORTED,
+               "cusolverDnSgebrd_bufferSize -> NOT_SUPPORTED");
 
   check.StopCapture();
   check.Expect(check.Logged("cusolverDnSorgqr_bufferSize is not forwarded by rcuda") == 1,
                "cusolverDnSorgqr_bufferSize logged once");
-  check.Expect(check.Logged("cusolverDnSgesvd_bufferSize is not forwarded by rcuda") == 1,
-               "cusolverDnSgesvd_bufferSize logged once");
+  check.Expect(check.Logged("cusolverDnSgebrd_bufferSize is not forwarded by rcuda") == 1,
+               "cusolverDnSgebrd_bufferSize logged once");
   check.Expect(check.Logged("cusolverDnCreate is not forwarded") == 0, "cusolverDnCreate not logged as unsupported");
   check.Expect(check.Logged("cusolverDnSgetrf_bufferSize: the session could not carry the call") == 1,
                "cusolverDnSgetrf_bufferSize's lost call logged");

@@ -18,7 +18,7 @@ int64 vector; bytes: LibraryCall.bytes):
   handle.new               nothing; the reply's next value is the new id
   stream                   value: the session's stream handle (0: legacy)
   stream.out               nothing; the reply's next value is a stream handle
-  i32, i64, enum,
+  i8, i32, i64, enum,
   pointer_mode             value
   u32, u64                 value (u64: its bits, as the int64 they make)
   f32, f64                 value: the float's or double's bits (f32
@@ -96,7 +96,7 @@ COMPUTE_SCALAR = re.compile(r"^scalar\.compute\((\w+),(\w+)\)$")
 INT_ARRAY = re.compile(r"^i32s\[(.+)\]$")
 POINTER_ARRAY = re.compile(r"^dptrs\[([^\]]+)\]\[(.+)\]$")
 # The kinds whose values a SIZE or COUNT expression may name.
-SIZE_KINDS = ("i32", "i64", "u32", "u64", "enum", "pointer_mode", "dtype")
+SIZE_KINDS = ("i8", "i32", "i64", "u32", "u64", "enum", "pointer_mode", "dtype")
 
 
 def travels_last(kind):
@@ -135,7 +135,7 @@ def wire_order(args):
 
 
 def forwardable(kind):
-    return (kind in ("handle", "handle.new", "handle.del", "stream", "stream.out", "i32", "i64", "u32", "u64",
+    return (kind in ("handle", "handle.new", "handle.del", "stream", "stream.out", "i8", "i32", "i64", "u32", "u64",
                      "f32", "f64", "enum", "pointer_mode", "i32.out", "enum.out", "u64.out", "dptr.hook", "dtype")
             or re.match(r"^(scalar\.(f16|f32|f64|c32|c64)|result\.(f16|f32|f64|c32|c64|i32))$", kind) or re.match(r"^dptr\??\[.+\]$", kind)
             or CLASSED.match(kind) or TYPED_SCALAR.match(kind) or COMPUTE_SCALAR.match(kind)
@@ -243,7 +243,7 @@ def client_thunk(library, function_id, name, args, prototype):
         elif kind == "stream.out":
             lines.append(f"  call.NeedOut({arg});")
             after.append(f"  *{arg} = static_cast<std::remove_pointer_t<decltype({arg})>>(call.TakeStream());")
-        elif kind in ("i32", "i64", "u32", "u64", "enum", "dtype"):
+        elif kind in ("i8", "i32", "i64", "u32", "u64", "enum", "dtype"):
             lines.append(f"  call.Value(static_cast<int64_t>({arg}));")
         elif INT_ARRAY.match(kind):
             lines.append(f"  call.Ints(static_cast<const int*>({arg}), static_cast<int64_t>({INT_ARRAY.match(kind).group(1)}));")
@@ -305,7 +305,7 @@ def size_expression(expr, names):
 
 
 C_TYPE = {"handle": "void*", "handle.del": "void*", "handle.new": "void**", "stream": "void*",
-          "stream.out": "void**", "i32": "int", "enum": "int", "pointer_mode": "int", "i64": "int64_t",
+          "stream.out": "void**", "i8": "signed char", "i32": "int", "enum": "int", "pointer_mode": "int", "i64": "int64_t",
           "u32": "unsigned int", "u64": "uint64_t", "f32": "float", "f64": "double",
           "i32.out": "int*", "enum.out": "int*", "dtype": "int"}
 
@@ -403,6 +403,10 @@ def worker_function(library, name, args, classes):
             call_args[arg] = f"static_cast<int>({arg})"
             if kind == "pointer_mode":
                 after.append(f"  ctx.SetPointerMode({handle}, {arg});")
+        elif kind == "i8":
+            lines.append(f"  int64_t {arg} = 0;")
+            lines.append(f"  if (!ctx.Value(&{arg}) || {arg} < -128 || {arg} > 127) {refuse}")
+            call_args[arg] = f"static_cast<signed char>({arg})"
         elif kind == "i64":
             lines.append(f"  int64_t {arg} = 0;")
             lines.append(f"  if (!ctx.Value(&{arg})) {refuse}")

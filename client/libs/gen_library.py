@@ -56,7 +56,7 @@ except ImportError:
         sys.exit("gen_library.py: needs libclang's Python bindings: apt-get install python3-clang-14")
 
 ARG_KINDS = re.compile(
-    r"^(handle(\.new|\.del)?(\(\w+\))?|stream(\.out)?|i32(\.out)?|i64|u32|u64(\.out)?|f32|f64|enum(\.out)?|pointer_mode|"
+    r"^(handle(\.new|\.del)?(\(\w+\))?|stream(\.out)?|i8|i32(\.out)?|i64|u32|u64(\.out)?|f32|f64|enum(\.out)?|pointer_mode|"
     r"scalar\.(f16|f32|f64|c32|c64)|scalar\.typed\(\w+\)|scalar\.compute\(\w+,\w+\)|result\.(f16|f32|f64|c32|c64|i32)|dptr\??\[.+\]|"
     r"dptrs\[[^\]]+\]\[.+\]|dptr\.hook|dtype|i32s\[.+\])$")
 # A forward line's optional worker hooks, after its arguments:
@@ -238,7 +238,7 @@ def read_prototypes(include_dir, headers, wanted):
 # The by-value kinds whose C type decides how the worker passes them (a
 # float travels in a floating-point register, an int in an integer one):
 # the prototype's type must be one of these.
-BY_VALUE_TYPES = {"u32": ("unsigned int",), "u64": ("unsigned long long", "size_t"), "f32": ("float",),
+BY_VALUE_TYPES = {"i8": ("signed char", "char"), "u32": ("unsigned int",), "u64": ("unsigned long long", "size_t"), "f32": ("float",),
                   "f64": ("double",), "u64.out": ("unsigned long long *", "size_t *"),
                   "dtype": ("cudaDataType", "cudaDataType_t")}
 FLOAT_KINDS = {"float": "f32", "double": "f64"}

@@ -1,5 +1,5 @@
-// cusolver_qr_eig: an unmodified cuSOLVER program's QR and symmetric
-// eigensolver (linked with NVIDIA's libcusolver.so.12; through rcuda it
+// cusolver_qr_eig: an unmodified cuSOLVER program's QR, symmetric
+// eigensolver and SVD (linked with NVIDIA's libcusolver.so.12; through rcuda it
 // binds to rcuda's, client/libs/), in single and double precision on a
 // stream of the program's:
 //   * QR (geqrf_bufferSize, geqrf) of a tall 40 x 24 matrix with a padded
@@ -11,7 +11,10 @@
 //   * syevd_bufferSize and syevd of a random symmetric 20 x 20 matrix, from
 //     each triangle: the eigenvalues ascending, summing to the trace, each
 //     pair checked by ||A v - lambda v||, the vectors orthonormal; without
-//     vectors the same eigenvalues.
+//     vectors the same eigenvalues;
+//   * gesvd_bufferSize and gesvd of a 30 x 12 matrix with U and V^T ('S'):
+//     U S V^T = A, U and V orthonormal, the values descending; without
+//     vectors ('N') the same values.
 // Eigenvectors are checked by what they must satisfy, not compared (a sign
 // is the library's choice). devInfo is 0 throughout. The solutions and
 // eigenvalues go in the checksum.
@@ -41,6 +44,8 @@ struct Dense<float> {
   static constexpr auto ormqr = cusolverDnSormqr;
   static constexpr auto syevd_bufferSize = cusolverDnSsyevd_bufferSize;
   static constexpr auto syevd = cusolverDnSsyevd;
+  static constexpr auto gesvd_bufferSize = cusolverDnSgesvd_bufferSize;
+  static constexpr auto gesvd = cusolverDnSgesvd;
   static constexpr double kTolerance = 2e-4;  // relative, float (eps 1.2e-7, n <= 40)
 };
 template <>
@@ -51,6 +56,8 @@ struct Dense<double> {
   static constexpr auto ormqr = cusolverDnDormqr;
   static constexpr auto syevd_bufferSize = cusolverDnDsyevd_bufferSize;
   static constexpr auto syevd = cusolverDnDsyevd;
+  static constexpr auto gesvd_bufferSize = cusolverDnDgesvd_bufferSize;
+  static constexpr auto gesvd = cusolverDnDgesvd;
   static constexpr double kTolerance = 1e-11;
 };
 
@@ -200,6 +207,70 @@ void Eigen(cusolverDnHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Ch
   }
 }
 
+// gesvd of a 30 x 12 matrix (lda 33): with U and V^T ('S'), A = U S V^T,
+// U^T U = I, V^T V = I, the values descending and non-negative; without
+// them ('N') the same values.
+template <class T>
+void Svd(cusolverDnHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checksum& sum) {
+  using D = Dense<T>;
+  const int m = 30, n = 12, lda = 33, ldu = 31, ldvt = 13;
+  const std::vector<T> a = Random<T>(rng, size_t(lda) * n);
+  double a_norm = 0;
+  for (int j = 0; j < n; ++j)
+    for (int i = 0; i < m; ++i) a_norm += double(a[i + size_t(j) * lda]) * a[i + size_t(j) * lda];
+  a_norm = std::sqrt(a_norm);
+  int lwork = 0;
+  CUSOLVER_CHECK(D::gesvd_bufferSize(h, m, n, &lwork));
+  T *work = nullptr, *ds = nullptr, *du = nullptr, *dvt = nullptr, *rwork = nullptr;
+  int* dinfo = nullptr;
+  CUDA_CHECK(cudaMalloc(&work, size_t(std::max(lwork, 1)) * sizeof(T)));
+  CUDA_CHECK(cudaMalloc(&ds, n * sizeof(T)));
+  CUDA_CHECK(cudaMalloc(&du, size_t(ldu) * n * sizeof(T)));
+  CUDA_CHECK(cudaMalloc(&dvt, size_t(ldvt) * n * sizeof(T)));
+  CUDA_CHECK(cudaMalloc(&rwork, (n - 1) * sizeof(T)));
+  CUDA_CHECK(cudaMalloc(&dinfo, sizeof(int)));
+  std::vector<T> first;
+  for (signed char job : {'S', 'N'}) {
+    T* da = ToDevice(a);  // gesvd overwrites A
+    CUSOLVER_CHECK(D::gesvd(h, job, job, m, n, da, lda, ds, job == 'N' ? nullptr : du, ldu,
+                            job == 'N' ? nullptr : dvt, ldvt, work, lwork, rwork, dinfo));
+    ExpectInfoZero(dinfo, stream, "gesvd");
+    const std::vector<T> sv = FromDevice(ds, n, stream);
+    for (int k = 0; k < n; ++k) {
+      CHECKF(sv[k] >= 0 && (k == 0 || sv[k - 1] >= sv[k]), "gesvd (%zu-byte): singular value %d is %g after %g",
+             sizeof(T), k, double(sv[k]), k ? double(sv[k - 1]) : 0.0);
+      if (!first.empty())
+        CHECKF(std::fabs(double(sv[k]) - first[k]) <= D::kTolerance * a_norm, "gesvd: value %d is %g without vectors, %g with",
+               k, double(sv[k]), double(first[k]));
+    }
+    if (job == 'S') {
+      first = sv;
+      const std::vector<T> u = FromDevice(du, size_t(ldu) * n, stream), vt = FromDevice(dvt, size_t(ldvt) * n, stream);
+      double worst = 0;
+      for (int j = 0; j < n; ++j)
+        for (int i = 0; i < m; ++i) {
+          double acc = 0;
+          for (int k = 0; k < n; ++k) acc += double(u[i + size_t(k) * ldu]) * sv[k] * vt[k + size_t(j) * ldvt];
+          worst = std::max(worst, std::fabs(acc - double(a[i + size_t(j) * lda])));
+        }
+      CHECKF(worst <= D::kTolerance * a_norm, "gesvd (%zu-byte): |U S V^T - A| reaches %g", sizeof(T), worst);
+      for (int p = 0; p < n; ++p)
+        for (int q = 0; q <= p; ++q) {
+          double uu = 0, vv = 0;
+          for (int i = 0; i < m; ++i) uu += double(u[i + size_t(p) * ldu]) * u[i + size_t(q) * ldu];
+          for (int i = 0; i < n; ++i) vv += double(vt[p + size_t(i) * ldvt]) * vt[q + size_t(i) * ldvt];
+          const double want = p == q ? 1.0 : 0.0;
+          CHECKF(std::fabs(uu - want) <= D::kTolerance * 10 && std::fabs(vv - want) <= D::kTolerance * 10,
+                 "gesvd (%zu-byte): u%d.u%d = %g, v%d.v%d = %g", sizeof(T), p, q, uu, p, q, vv);
+        }
+    }
+    sum.AddVector(sv);
+    CUDA_CHECK(cudaFree(da));
+  }
+  for (T* p : {work, ds, du, dvt, rwork}) CUDA_CHECK(cudaFree(p));
+  CUDA_CHECK(cudaFree(dinfo));
+}
+
 }  // namespace
 
 int main() {
@@ -214,6 +285,8 @@ int main() {
   LeastSquares<double>(h, stream, rng, sum);
   Eigen<float>(h, stream, rng, sum);
   Eigen<double>(h, stream, rng, sum);
+  Svd<float>(h, stream, rng, sum);
+  Svd<double>(h, stream, rng, sum);
   CUSOLVER_CHECK(cusolverDnDestroy(h));
   CUDA_CHECK(cudaStreamDestroy(stream));
   return rtest::Pass(sum);

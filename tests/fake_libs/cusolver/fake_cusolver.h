@@ -18,7 +18,7 @@ struct cusolverDnContext {
 namespace rcuda::fake_cusolver {
 
 inline const rcuda::fake_libs::FakeLibrary kDouble(
-    "libcusolver.so.12", "host LU, Cholesky, QR and symmetric eigensolver"
+    "libcusolver.so.12", "host LU, Cholesky, QR, symmetric eigensolver and SVD"
                        " on the fake driver's host memory, not a GPU and not NVIDIA's cuSOLVER");
 
 inline bool DriverReached() { return kDouble.Driver().ok(); }

@@ -181,3 +181,92 @@ cusolverStatus_t Syevd(cusolverDnHandle_t h, cusolverEigMode_t jobz, cublasFillM
 
 FAKE_QR_EIG(float, S)
 FAKE_QR_EIG(double, D)
+
+// ---- The singular value decomposition (gesvd) -----------------------------------
+
+namespace {
+
+// A = U diag(S) V^T for m >= n by one-sided Jacobi rotations (Hestenes), the
+// singular values descending. U is m x min(m,n) ('S'; 'A' only when m == n,
+// a limit of this double: the completion of U's basis is not computed).
+template <class T>
+cusolverStatus_t Gesvd(cusolverDnHandle_t h, signed char jobu, signed char jobvt, int m, int n, T* A, int lda, T* S,
+                       T* U, int ldu, T* VT, int ldvt, T* work, int lwork, int* info) {
+  if (h == nullptr) return CUSOLVER_STATUS_NOT_INITIALIZED;
+  const bool want_u = jobu == 'S' || jobu == 'A', want_v = jobvt == 'S' || jobvt == 'A';
+  if ((!want_u && jobu != 'N') || (!want_v && jobvt != 'N') || m < n || n < 0 || lda < std::max(1, m) ||
+      (want_u && ldu < std::max(1, m)) || (want_v && ldvt < std::max(1, n)) || info == nullptr || S == nullptr)
+    return CUSOLVER_STATUS_INVALID_VALUE;
+  if (jobu == 'A' && m != n) {
+    kDouble.Log("gesvd: jobu 'A' with m > n is not modelled by this double");
+    return CUSOLVER_STATUS_NOT_SUPPORTED;
+  }
+  if (n > 0 && (work == nullptr || lwork < WorkElements(m))) return CUSOLVER_STATUS_INVALID_VALUE;
+  if (WaitForStream(h) != CUSOLVER_STATUS_SUCCESS) return CUSOLVER_STATUS_EXECUTION_FAILED;
+  std::vector<double> w(static_cast<size_t>(m) * n), v(static_cast<size_t>(n) * n, 0.0);
+  auto w_at = [&](int i, int j) -> double& { return w[i + static_cast<size_t>(j) * m]; };
+  auto v_at = [&](int i, int j) -> double& { return v[i + static_cast<size_t>(j) * n]; };
+  for (int j = 0; j < n; ++j) {
+    v_at(j, j) = 1;
+    for (int i = 0; i < m; ++i) w_at(i, j) = At(A, lda, i, j);
+  }
+  bool converged = n < 2;
+  for (int sweep = 0; sweep < 100 && !converged; ++sweep) {
+    converged = true;
+    for (int p = 0; p < n; ++p)
+      for (int q = p + 1; q < n; ++q) {
+        double alpha = 0, beta = 0, gamma = 0;
+        for (int i = 0; i < m; ++i) {
+          alpha += w_at(i, p) * w_at(i, p);
+          beta += w_at(i, q) * w_at(i, q);
+          gamma += w_at(i, p) * w_at(i, q);
+        }
+        if (std::fabs(gamma) <= 1e-15 * std::sqrt(alpha * beta) || gamma == 0) continue;
+        converged = false;
+        const double zeta = (beta - alpha) / (2 * gamma);
+        const double t = std::copysign(1.0, zeta) / (std::fabs(zeta) + std::sqrt(1 + zeta * zeta));
+        const double c = 1 / std::sqrt(1 + t * t), s = c * t;
+        for (int i = 0; i < m; ++i) {
+          const double a = w_at(i, p), b = w_at(i, q);
+          w_at(i, p) = c * a - s * b;
+          w_at(i, q) = s * a + c * b;
+        }
+        for (int i = 0; i < n; ++i) {
+          const double a = v_at(i, p), b = v_at(i, q);
+          v_at(i, p) = c * a - s * b;
+          v_at(i, q) = s * a + c * b;
+        }
+      }
+  }
+  std::vector<double> sigma(n);
+  for (int j = 0; j < n; ++j) {
+    for (int i = 0; i < m; ++i) sigma[j] += w_at(i, j) * w_at(i, j);
+    sigma[j] = std::sqrt(sigma[j]);
+  }
+  std::vector<int> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](int x, int y) { return sigma[x] > sigma[y]; });
+  for (int k = 0; k < n; ++k) {
+    const int j = order[k];
+    S[k] = static_cast<T>(sigma[j]);
+    for (int i = 0; want_u && i < m; ++i) At(U, ldu, i, k) = static_cast<T>(sigma[j] > 0 ? w_at(i, j) / sigma[j] : 0.0);
+    for (int i = 0; want_v && i < n; ++i) At(VT, ldvt, k, i) = static_cast<T>(v_at(i, j));
+  }
+  *info = converged ? 0 : n;  // > 0: superdiagonals that did not converge, as LAPACK
+  return CUSOLVER_STATUS_SUCCESS;
+}
+
+}  // namespace
+
+#define FAKE_GESVD(T, S)                                                                                           \
+  FAKE_EXPORT cusolverStatus_t cusolverDn##S##gesvd_bufferSize(cusolverDnHandle_t h, int m, int n, int* lwork) {  \
+    return Query(h, m, n, std::max(1, m), lwork);                                                                  \
+  }                                                                                                                \
+  FAKE_EXPORT cusolverStatus_t cusolverDn##S##gesvd(cusolverDnHandle_t h, signed char jobu, signed char jobvt,    \
+                                                    int m, int n, T* A, int lda, T* Sv, T* U, int ldu, T* VT,      \
+                                                    int ldvt, T* work, int lwork, T*, int* info) {                 \
+    return Gesvd(h, jobu, jobvt, m, n, A, lda, Sv, U, ldu, VT, ldvt, work, lwork, info);                           \
+  }
+
+FAKE_GESVD(float, S)
+FAKE_GESVD(double, D)
