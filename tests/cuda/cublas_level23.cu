@@ -6,7 +6,8 @@
 // negative increments) and level 3 (syrk, symm, the out-of-place trmm, dgmm),
 // each against a host reference on a stream of the program's; and the
 // functions cublas_gemm leaves to it: SCOPY/DCOPY, a program's workspace
-// (cublasSetWorkspace), DGEMM strided batched, SMATINV batched. Catches an
+// (cublasSetWorkspace), DGEMM strided batched, SMATINV batched; batched TRSM
+// and GEMV (pointer arrays, strided). Catches an
 // argument forwarded in the wrong order or kind, a range computed too small
 // (the worker would refuse the call), a triangle read from the wrong side.
 #include <cublas_v2.h>
@@ -81,6 +82,22 @@ template <class T, class... A>
 cublasStatus_t Dgmm(cublasHandle_t h, A... a) {
   if constexpr (sizeof(T) == 4) return cublasSdgmm(h, a...);
   else return cublasDdgmm(h, a...);
+}
+
+template <class T, class... A>
+cublasStatus_t TrsmBatched(cublasHandle_t h, A... a) {
+  if constexpr (sizeof(T) == 4) return cublasStrsmBatched(h, a...);
+  else return cublasDtrsmBatched(h, a...);
+}
+template <class T, class... A>
+cublasStatus_t GemvBatched(cublasHandle_t h, A... a) {
+  if constexpr (sizeof(T) == 4) return cublasSgemvBatched(h, a...);
+  else return cublasDgemvBatched(h, a...);
+}
+template <class T, class... A>
+cublasStatus_t GemvStridedBatched(cublasHandle_t h, A... a) {
+  if constexpr (sizeof(T) == 4) return cublasSgemvStridedBatched(h, a...);
+  else return cublasDgemvStridedBatched(h, a...);
 }
 
 template <class T>
@@ -185,6 +202,75 @@ void Level1(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Check
   CUDA_CHECK(cudaFree(dx));
   CUDA_CHECK(cudaFree(dy));
   CUDA_CHECK(cudaFree(dcs));
+}
+
+// Batched TRSM (arrays of pointers; left, lower, then undone by TRMM on the
+// host) and GEMV, by arrays of pointers and strided, over 3 batches.
+template <class T>
+void Batched(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checksum& sum) {
+  const int batch = 3, m = 6, n = 4, lda = 7, ldb = 8;
+  const T alpha = static_cast<T>(0.5), beta = static_cast<T>(2);
+  std::vector<std::vector<T>> a(batch), b(batch), x(batch), y(batch);
+  std::vector<T*> da(batch), db(batch), dx(batch), dy(batch);
+  for (int q = 0; q < batch; ++q) {
+    a[q] = Triangular<T>(rng, m, lda);
+    b[q] = Random<T>(rng, size_t(ldb) * n);
+    x[q] = Random<T>(rng, n);
+    y[q] = Random<T>(rng, m);
+    da[q] = ToDevice(a[q]), db[q] = ToDevice(b[q]), dx[q] = ToDevice(x[q]), dy[q] = ToDevice(y[q]);
+  }
+  T** pa = ToDevice(da);
+  T** pb = ToDevice(db);
+  T** px = ToDevice(dx);
+  T** py = ToDevice(dy);
+  // op(A) X = alpha B for each batch: then op(A) X / alpha is B again.
+  CUBLAS_CHECK(TrsmBatched<T>(h, CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N, CUBLAS_DIAG_NON_UNIT, m, n,
+                              &alpha, const_cast<const T* const*>(pa), lda, pb, ldb, batch));
+  for (int q = 0; q < batch; ++q) {
+    const std::vector<T> got = FromDevice(db[q], b[q].size(), stream);
+    std::vector<double> back(got.begin(), got.end()), want(b[q].begin(), b[q].end());
+    for (int j = 0; j < n; ++j)
+      for (int i = 0; i < m; ++i) {
+        double acc = 0;
+        for (int p = 0; p < m; ++p) acc += Tri(a[q], lda, true, false, false, i, p) * got[p + size_t(j) * ldb];
+        back[i + size_t(j) * ldb] = acc / alpha;
+      }
+    ExpectClose(std::vector<T>(back.begin(), back.end()), want, "?trsmBatched: op(A) X / alpha");
+    sum.AddVector(got);
+  }
+  // y = alpha A x + beta y (A m x n), arrays of pointers.
+  CUBLAS_CHECK(GemvBatched<T>(h, CUBLAS_OP_N, m, n, &alpha, const_cast<const T* const*>(pa), lda,
+                              const_cast<const T* const*>(px), 1, &beta, py, 1, batch));
+  for (int q = 0; q < batch; ++q) {
+    std::vector<double> want(m);
+    for (int i = 0; i < m; ++i) {
+      double acc = 0;
+      for (int j = 0; j < n; ++j) acc += double(a[q][i + size_t(j) * lda]) * x[q][j];
+      want[i] = alpha * acc + beta * double(y[q][i]);
+    }
+    ExpectClose(FromDevice(dy[q], m, stream), want, "?gemvBatched");
+  }
+  // The same, strided: A^T x (x of m, y of n) over one allocation each.
+  const long long sa = lda * n + 5, sx = m + 1, sy = n + 2;
+  std::vector<T> as = Random<T>(rng, sa * batch), xs = Random<T>(rng, sx * batch), ys = Random<T>(rng, sy * batch);
+  T *das = ToDevice(as), *dxs = ToDevice(xs), *dys = ToDevice(ys);
+  CUBLAS_CHECK(GemvStridedBatched<T>(h, CUBLAS_OP_T, m, n, &alpha, static_cast<const T*>(das), lda, sa,
+                                     static_cast<const T*>(dxs), 1, sx, &beta, dys, 1, sy, batch));
+  std::vector<double> want(ys.begin(), ys.end());
+  for (int q = 0; q < batch; ++q)
+    for (int j = 0; j < n; ++j) {
+      double acc = 0;
+      for (int i = 0; i < m; ++i) acc += double(as[sa * q + i + size_t(j) * lda]) * xs[sx * q + i];
+      want[sy * q + j] = alpha * acc + beta * double(ys[sy * q + j]);
+    }
+  const std::vector<T> got = FromDevice(dys, ys.size(), stream);
+  ExpectClose(got, want, "?gemvStridedBatched (transposed)");
+  sum.AddVector(got);
+  for (int q = 0; q < batch; ++q)
+    for (T* p : {da[q], db[q], dx[q], dy[q]}) CUDA_CHECK(cudaFree(p));
+  for (void* p : {static_cast<void*>(pa), static_cast<void*>(pb), static_cast<void*>(px), static_cast<void*>(py),
+                  static_cast<void*>(das), static_cast<void*>(dxs), static_cast<void*>(dys)})
+    CUDA_CHECK(cudaFree(p));
 }
 
 // The rest of cublas_gemm's functions' twins: a workspace of the program's
@@ -396,6 +482,8 @@ int main() {
   Level2<double>(h, stream, rng, sum);
   Level3<float>(h, stream, rng, sum);
   Level3<double>(h, stream, rng, sum);
+  Batched<float>(h, stream, rng, sum);
+  Batched<double>(h, stream, rng, sum);
   Extras(h, stream, rng, sum);
   CUBLAS_CHECK(cublasDestroy(h));
   CUDA_CHECK(cudaStreamDestroy(stream));

@@ -407,6 +407,43 @@ cublasStatus_t Geam(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb
 FAKE_LEVEL1(float, S, 4)
 FAKE_LEVEL1(double, D, 8)
 
+// The batched TRSM and GEMV: the single ones on each batch's operands.
+#define FAKE_BATCHED(T, S)                                                                                         \
+  FAKE_EXPORT cublasStatus_t cublas##S##trsmBatched(cublasHandle_t h, cublasSideMode_t side, cublasFillMode_t uplo, \
+                                                   cublasOperation_t t, cublasDiagType_t diag, int m, int n,       \
+                                                   const T* a, const T* const A[], int lda, T* const B[], int ldb, \
+                                                   int batch) {                                                    \
+    if (batch < 0) return CUBLAS_STATUS_INVALID_VALUE;                                                             \
+    for (int b = 0; b < batch; ++b) {                                                                              \
+      cublasStatus_t s = Trsm(h, side, uplo, t, diag, m, n, a, A[b], lda, B[b], ldb);                              \
+      if (s != CUBLAS_STATUS_SUCCESS) return s;                                                                    \
+    }                                                                                                              \
+    return CUBLAS_STATUS_SUCCESS;                                                                                  \
+  }                                                                                                                \
+  FAKE_EXPORT cublasStatus_t cublas##S##gemvBatched(cublasHandle_t h, cublasOperation_t t, int m, int n,          \
+                                                   const T* a, const T* const A[], int lda, const T* const x[],    \
+                                                   int incx, const T* b, T* const y[], int incy, int batch) {      \
+    if (batch < 0) return CUBLAS_STATUS_INVALID_VALUE;                                                             \
+    for (int q = 0; q < batch; ++q) {                                                                              \
+      cublasStatus_t s = Gemv(h, t, m, n, a, A[q], lda, x[q], incx, b, y[q], incy);                                \
+      if (s != CUBLAS_STATUS_SUCCESS) return s;                                                                    \
+    }                                                                                                              \
+    return CUBLAS_STATUS_SUCCESS;                                                                                  \
+  }                                                                                                                \
+  FAKE_EXPORT cublasStatus_t cublas##S##gemvStridedBatched(                                                        \
+      cublasHandle_t h, cublasOperation_t t, int m, int n, const T* a, const T* A, int lda, long long sa,          \
+      const T* x, int incx, long long sx, const T* b, T* y, int incy, long long sy, int batch) {                   \
+    if (batch < 0) return CUBLAS_STATUS_INVALID_VALUE;                                                             \
+    for (int q = 0; q < batch; ++q) {                                                                              \
+      cublasStatus_t s = Gemv(h, t, m, n, a, A + sa * q, lda, x + sx * q, incx, b, y + sy * q, incy);              \
+      if (s != CUBLAS_STATUS_SUCCESS) return s;                                                                    \
+    }                                                                                                              \
+    return CUBLAS_STATUS_SUCCESS;                                                                                  \
+  }
+
+FAKE_BATCHED(float, S)
+FAKE_BATCHED(double, D)
+
 FAKE_EXPORT cublasStatus_t cublasSswap_v2(cublasHandle_t h, int n, float* x, int incx, float* y, int incy) {
   return Move(h, n, x, incx, y, incy, /*swap=*/true);
 }
