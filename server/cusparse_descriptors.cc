@@ -22,6 +22,11 @@ uint64_t ArrayBytes(__int128 n, __int128 bytes) {
   return total <= 0 ? 0 : static_cast<uint64_t>(total);
 }
 
+// A sparse matrix the products take: CSR or COO.
+bool Sparse(const Descriptor* d) {
+  return d != nullptr && (d->kind == Descriptor::kCsr || d->kind == Descriptor::kCoo);
+}
+
 }  // namespace
 
 __int128 IndexBytes(__int128 type) {
@@ -67,7 +72,7 @@ bool DescriptorTable::SpMVAllowed(const AllocationTable* memory, int64_t op, int
   const Descriptor* m = Find(a);
   const Descriptor* vx = Find(x);
   const Descriptor* vy = Find(y);
-  if (m == nullptr || vx == nullptr || vy == nullptr || m->kind != Descriptor::kCsr ||
+  if (!Sparse(m) || vx == nullptr || vy == nullptr ||
       vx->kind != Descriptor::kDnVec || vy->kind != Descriptor::kDnVec) {
     return false;
   }
@@ -85,7 +90,7 @@ bool DescriptorTable::SpMMAllowed(const AllocationTable* memory, int64_t op_a, i
   const Descriptor* m = Find(a);
   const Descriptor* db = Find(b);
   const Descriptor* dc = Find(c);
-  if (m == nullptr || db == nullptr || dc == nullptr || m->kind != Descriptor::kCsr ||
+  if (!Sparse(m) || db == nullptr || dc == nullptr ||
       db->kind != Descriptor::kDnMat || dc->kind != Descriptor::kDnMat) {
     return false;
   }
@@ -105,7 +110,7 @@ bool DescriptorTable::SpMMAllowed(const AllocationTable* memory, int64_t op_a, i
 
 bool DescriptorTable::SpSVAllowed(const AllocationTable* memory, int64_t op, int64_t a, int64_t x, int64_t y) const {
   const Descriptor* m = Find(a);
-  return m != nullptr && m->kind == Descriptor::kCsr && m->rows == m->cols && SpMVAllowed(memory, op, a, x, y);
+  return Sparse(m) && m->rows == m->cols && SpMVAllowed(memory, op, a, x, y);
 }
 
 bool DescriptorTable::SpSVAnalysed(const AllocationTable& memory, int64_t spsv) const {
@@ -116,7 +121,7 @@ bool DescriptorTable::SpSVAnalysed(const AllocationTable& memory, int64_t spsv) 
 bool DescriptorTable::SparseToDenseAllowed(const AllocationTable* memory, int64_t a, int64_t b) const {
   const Descriptor* m = Find(a);
   const Descriptor* d = Find(b);
-  if (!m || !d || m->kind != Descriptor::kCsr || d->kind != Descriptor::kDnMat) return false;
+  if (!Sparse(m) || !d || d->kind != Descriptor::kDnMat) return false;
   if (m->rows != d->rows || m->cols != d->cols) return false;
   return memory == nullptr || StillAllocated(*memory, {m, d});
 }
@@ -141,6 +146,21 @@ int RecordCsr(LibraryCallContext& c, int64_t id, int64_t rows, int64_t cols, int
   const __int128 offsets = static_cast<__int128>(rows) + 1;
   d.arrays = {{static_cast<uint64_t>(row_offsets), ArrayBytes(offsets, IndexBytes(row_offsets_type))},
               {static_cast<uint64_t>(col_ind), ArrayBytes(nnz, IndexBytes(col_ind_type))},
+              {static_cast<uint64_t>(values), ArrayBytes(nnz, ValueBytes(value_type))}};
+  c.state().Extension<DescriptorTable>().Record(id, std::move(d));
+  return 0;
+}
+
+int RecordCoo(LibraryCallContext& c, int64_t id, int64_t rows, int64_t cols, int64_t nnz, int64_t row_ind,
+              int64_t col_ind, int64_t values, int64_t index_type, int64_t value_type) {
+  Descriptor d;
+  d.kind = Descriptor::kCoo;
+  d.rows = rows;
+  d.cols = cols;
+  d.nnz = nnz;
+  d.value_type = static_cast<int>(value_type);
+  d.arrays = {{static_cast<uint64_t>(row_ind), ArrayBytes(nnz, IndexBytes(index_type))},
+              {static_cast<uint64_t>(col_ind), ArrayBytes(nnz, IndexBytes(index_type))},
               {static_cast<uint64_t>(values), ArrayBytes(nnz, ValueBytes(value_type))}};
   c.state().Extension<DescriptorTable>().Record(id, std::move(d));
   return 0;

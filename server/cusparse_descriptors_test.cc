@@ -117,6 +117,22 @@ TEST_CASE("cuSPARSE descriptors: SpMM shapes", "[server_cusparse_descriptors]") 
   CHECK(table.SparseToDenseAllowed(nullptr, 1, 6));
 }
 
+TEST_CASE("cuSPARSE descriptors: a COO matrix is a sparse operand as CSR is", "[server_cusparse_descriptors]") {
+  AllocationTable memory;
+  memory.Add(0x10000, 0x1000, AllocationTable::Kind::kMalloc);
+  DescriptorTable table;
+  Descriptor coo = Csr(2, 3, 0x10000);
+  coo.kind = Descriptor::kCoo;
+  table.Record(1, coo);
+  table.Record(2, Vector(3, 0x10400));
+  table.Record(3, Vector(2, 0x10500));
+  const int64_t n = CUSPARSE_OPERATION_NON_TRANSPOSE;
+  CHECK(table.SpMVAllowed(&memory, n, 1, 2, 3));
+  CHECK_FALSE(table.SpMVAllowed(&memory, n, 2, 2, 3));  // a vector as A
+  AllocationTable elsewhere;
+  CHECK_FALSE(table.SpMVAllowed(&elsewhere, n, 1, 2, 3));
+}
+
 TEST_CASE("cuSPARSE descriptors: SpSV shapes and the analysis buffer", "[server_cusparse_descriptors]") {
   AllocationTable memory;
   memory.Add(0x10000, 0x1000, AllocationTable::Kind::kMalloc);

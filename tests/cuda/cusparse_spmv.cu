@@ -12,7 +12,9 @@
 // SpMM_bufferSize, SpMM) with column-major B and C of 3 columns and padded
 // leading dimensions, op(A) = A and A^T; and A written out dense
 // (SparseToDense_bufferSize, SparseToDense) into column- and row-major
-// matrices whose padding must stay untouched;
+// matrices whose padding must stay untouched; A stored as COO
+// (cusparseCreateCoo, CreateConstCoo: 32- and 64-bit indices, zero- and
+// one-based) for SpMV and SparseToDense;
 // each result checked element by element against a host reference in double
 // precision (|error| <= tolerance * (|alpha| sum |a x| + |beta y|)). The
 // products of A go in the checksum, so native and remote runs on one GPU
@@ -190,15 +192,22 @@ void SpMV(cusparseHandle_t h, cudaStream_t stream, const Csr& a, rtest::Rng& rng
 // A written out dense (SparseToDense) into a column-major and a row-major
 // matrix with padded leading dimensions, whose padding holds a marker the
 // conversion must leave alone; every element checked against A.
+std::vector<int64_t> RowIndices(const Csr& a);
+
 template <class T>
-void ToDense(cusparseHandle_t h, cudaStream_t stream, const Csr& a, rtest::Checksum& sum) {
+void ToDense(cusparseHandle_t h, cudaStream_t stream, const Csr& a, bool coo, rtest::Checksum& sum) {
   const cudaDataType type = Precision<T>::kType;
-  int* d_offsets = ToDevice(Cast<int>(a.offsets));
+  int* d_offsets = ToDevice(Cast<int>(coo ? RowIndices(a) : a.offsets));
   int* d_columns = ToDevice(Cast<int>(a.columns));
   T* d_values = ToDevice(Cast<T>(a.values));
   cusparseSpMatDescr_t mat = nullptr;
-  CUSPARSE_CHECK(cusparseCreateCsr(&mat, kRows, kCols, int64_t(a.columns.size()), d_offsets, d_columns, d_values,
-                                   CUSPARSE_INDEX_32I, CUSPARSE_INDEX_32I, CUSPARSE_INDEX_BASE_ZERO, type));
+  if (coo) {
+    CUSPARSE_CHECK(cusparseCreateCoo(&mat, kRows, kCols, int64_t(a.columns.size()), d_offsets, d_columns, d_values,
+                                     CUSPARSE_INDEX_32I, CUSPARSE_INDEX_BASE_ZERO, type));
+  } else {
+    CUSPARSE_CHECK(cusparseCreateCsr(&mat, kRows, kCols, int64_t(a.columns.size()), d_offsets, d_columns, d_values,
+                                     CUSPARSE_INDEX_32I, CUSPARSE_INDEX_32I, CUSPARSE_INDEX_BASE_ZERO, type));
+  }
   std::vector<double> dense(kRows * kCols, 0.0);  // row-major reference
   for (int64_t r = 0; r < kRows; ++r)
     for (int64_t k = a.offsets[r]; k < a.offsets[r + 1]; ++k) dense[r * kCols + a.columns[k]] = a.values[k];
@@ -220,8 +229,9 @@ void ToDense(cusparseHandle_t h, cudaStream_t stream, const Csr& a, rtest::Check
         const int64_t r = col ? e : line, c = col ? line : e;
         const bool inside = col ? e < kRows : e < kCols;
         const double want = inside ? double(static_cast<T>(dense[r * kCols + c])) : double(marker);
-        CHECKF(double(got[line * ld + e]) == want, "SparseToDense (%s, %s-major): (%lld, %lld) is %g, expected %g",
-               Precision<T>::kName, col ? "column" : "row", static_cast<long long>(r), static_cast<long long>(c),
+        CHECKF(double(got[line * ld + e]) == want, "SparseToDense (%s, %s, %s-major): (%lld, %lld) is %g, expected %g",
+               coo ? "COO" : "CSR", Precision<T>::kName, col ? "column" : "row", static_cast<long long>(r),
+               static_cast<long long>(c),
                double(got[line * ld + e]), want);
       }
     sum.AddVector(got);
@@ -303,6 +313,41 @@ void SpMVConst64(cusparseHandle_t h, cudaStream_t stream, const Csr& a, rtest::R
     CUDA_CHECK(cudaFree(p));
 }
 
+// A's row index of each entry (COO's row array), from its CSR offsets.
+std::vector<int64_t> RowIndices(const Csr& a) {
+  std::vector<int64_t> rows;
+  for (int64_t r = 0; r < kRows; ++r)
+    for (int64_t k = a.offsets[r]; k < a.offsets[r + 1]; ++k) rows.push_back(r);
+  return rows;
+}
+
+// The same products of A stored as COO: 32-bit zero-based (A x, A^T x),
+// and const, 64-bit one-based (A x).
+template <class T>
+void SpMVCoo(cusparseHandle_t h, cudaStream_t stream, const Csr& a, rtest::Rng& rng, rtest::Checksum& sum) {
+  const int64_t nnz = int64_t(a.columns.size());
+  int* d_rows = ToDevice(Cast<int>(RowIndices(a)));
+  int* d_columns = ToDevice(Cast<int>(a.columns));
+  T* d_values = ToDevice(Cast<T>(a.values));
+  cusparseSpMatDescr_t mat = nullptr;
+  CUSPARSE_CHECK(cusparseCreateCoo(&mat, kRows, kCols, nnz, d_rows, d_columns, d_values, CUSPARSE_INDEX_32I,
+                                   CUSPARSE_INDEX_BASE_ZERO, Precision<T>::kType));
+  Multiply<T>(h, stream, mat, a, CUSPARSE_OPERATION_NON_TRANSPOSE, false, false, rng, sum, "A x, COO");
+  Multiply<T>(h, stream, mat, a, CUSPARSE_OPERATION_TRANSPOSE, false, false, rng, sum, "A^T x, COO");
+  CUSPARSE_CHECK(cusparseDestroySpMat(mat));
+  int64_t* d_rows64 = ToDevice(Cast<int64_t>(RowIndices(a), int64_t{1}));
+  int64_t* d_columns64 = ToDevice(Cast<int64_t>(a.columns, int64_t{1}));
+  cusparseConstSpMatDescr_t const_mat = nullptr;
+  CUSPARSE_CHECK(cusparseCreateConstCoo(&const_mat, kRows, kCols, nnz, d_rows64, d_columns64, d_values,
+                                        CUSPARSE_INDEX_64I, CUSPARSE_INDEX_BASE_ONE, Precision<T>::kType));
+  Multiply<T>(h, stream, const_mat, a, CUSPARSE_OPERATION_NON_TRANSPOSE, false, true, rng, sum,
+              "A x, const COO, 64-bit, base 1");
+  CUSPARSE_CHECK(cusparseDestroySpMat(const_mat));
+  for (void* p : {static_cast<void*>(d_rows), static_cast<void*>(d_columns), static_cast<void*>(d_values),
+                  static_cast<void*>(d_rows64), static_cast<void*>(d_columns64)})
+    CUDA_CHECK(cudaFree(p));
+}
+
 // The worker's refusals, and the session still serving after them.
 void SessionChecks(cusparseHandle_t h, cudaStream_t stream) {
   rtest::RawLibraryCallFn call = rtest::PrivateLibraryCall();
@@ -338,6 +383,10 @@ void SessionChecks(cusparseHandle_t h, cudaStream_t stream) {
   CUSPARSE_EXPECT(csr(&bad, -2, 0, d_offsets, nullptr, nullptr), kInvalid);
   CUSPARSE_EXPECT(csr(&bad, n, n, d_offsets, d_columns, d_values, CUDA_R_4I), kInvalid);
   CUSPARSE_CHECK(csr(&mat, n, n, d_offsets, d_columns, d_values));
+  // COO: indices and values of nnz each, one past their allocation.
+  CUSPARSE_EXPECT(cusparseCreateCoo(&bad, n, n, n + 1, d_columns, d_columns, d_values, CUSPARSE_INDEX_32I,
+                                    CUSPARSE_INDEX_BASE_ZERO, CUDA_R_32F),
+                  kInvalid);
   cusparseDnVecDescr_t vx = nullptr, vy = nullptr, v = nullptr;
   CUSPARSE_EXPECT(cusparseCreateDnVec(&v, n + 1, d_x, CUDA_R_32F), kInvalid);
   CUSPARSE_EXPECT(cusparseCreateDnVec(&v, n, d_x, CUDA_R_64F), kInvalid);  // n doubles: twice the allocation
@@ -492,8 +541,11 @@ int main(int argc, char** argv) {
     SpMM<double>(h, stream, a, op, rng, sum);
   }
 
-  ToDense<float>(h, stream, a, sum);
-  ToDense<double>(h, stream, a, sum);
+  ToDense<float>(h, stream, a, /*coo=*/false, sum);
+  ToDense<double>(h, stream, a, /*coo=*/false, sum);
+  SpMVCoo<double>(h, stream, a, rng, sum);
+  SpMVCoo<float>(h, stream, a, rng, sum);
+  ToDense<double>(h, stream, a, /*coo=*/true, sum);
 
   if (session_checks) SessionChecks(h, stream);
 

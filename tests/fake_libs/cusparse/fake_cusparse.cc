@@ -26,6 +26,8 @@ struct cusparseContext {
 };
 struct cusparseSpMatDescr {
   int64_t rows = 0, cols = 0, nnz = 0;
+  // CSR: row_offsets rows + 1; COO (`coo`): row_offsets holds the nnz row
+  // indices.
   void *row_offsets = nullptr, *col_ind = nullptr, *values = nullptr;
   cusparseIndexType_t row_type = CUSPARSE_INDEX_32I, col_type = CUSPARSE_INDEX_32I;
   cusparseIndexBase_t base = CUSPARSE_INDEX_BASE_ZERO;
@@ -33,6 +35,7 @@ struct cusparseSpMatDescr {
   // SpSV's attributes (cusparseSpMatSetAttribute).
   cusparseFillMode_t fill = CUSPARSE_FILL_MODE_LOWER;
   cusparseDiagType_t diag = CUSPARSE_DIAG_TYPE_NON_UNIT;
+  bool coo = false;
 };
 struct cusparseSpSVDescr {
   void* buffer = nullptr;  // the analysis's, where the solve works
@@ -82,6 +85,24 @@ void Store(void* array, cudaDataType type, int64_t i, double v) {
     static_cast<double*>(array)[i] = v;
   } else {
     static_cast<float*>(array)[i] = static_cast<float>(v);
+  }
+}
+
+// Calls entry(row, col, value) for each stored entry of A, CSR or COO.
+template <class Entry>
+void ForEachEntry(cusparseConstSpMatDescr_t a, const Entry& entry) {
+  const int64_t base = a->base == CUSPARSE_INDEX_BASE_ONE ? 1 : 0;
+  if (a->coo) {
+    for (int64_t k = 0; k < a->nnz; ++k)
+      entry(IndexAt(a->row_offsets, a->row_type, k) - base, IndexAt(a->col_ind, a->col_type, k) - base,
+            ValueAt(a->values, a->value_type, k));
+    return;
+  }
+  for (int64_t r = 0; r < a->rows; ++r) {
+    const int64_t begin = IndexAt(a->row_offsets, a->row_type, r) - base;
+    const int64_t end = IndexAt(a->row_offsets, a->row_type, r + 1) - base;
+    for (int64_t k = begin; k < end; ++k)
+      entry(r, IndexAt(a->col_ind, a->col_type, k) - base, ValueAt(a->values, a->value_type, k));
   }
 }
 
@@ -286,21 +307,14 @@ FAKE_EXPORT cusparseStatus_t cusparseSpMV(cusparseHandle_t h, cusparseOperation_
   const double al = ValueAt(alpha, compute, 0), be = ValueAt(beta, compute, 0);
   auto* acc = static_cast<double*>(buffer);
   for (int64_t i = 0; i < y->size; ++i) acc[i] = 0;
-  const int64_t base = a->base == CUSPARSE_INDEX_BASE_ONE ? 1 : 0;
   const bool t = op != CUSPARSE_OPERATION_NON_TRANSPOSE;
-  for (int64_t r = 0; r < a->rows; ++r) {
-    const int64_t begin = IndexAt(a->row_offsets, a->row_type, r) - base;
-    const int64_t end = IndexAt(a->row_offsets, a->row_type, r + 1) - base;
-    for (int64_t k = begin; k < end; ++k) {
-      const int64_t col = IndexAt(a->col_ind, a->col_type, k) - base;
-      const double v = ValueAt(a->values, a->value_type, k);
-      if (t) {
-        acc[col] += v * ValueAt(x->values, x->value_type, r);
-      } else {
-        acc[r] += v * ValueAt(x->values, x->value_type, col);
-      }
+  ForEachEntry(a, [&](int64_t r, int64_t col, double v) {
+    if (t) {
+      acc[col] += v * ValueAt(x->values, x->value_type, r);
+    } else {
+      acc[r] += v * ValueAt(x->values, x->value_type, col);
     }
-  }
+  });
   for (int64_t i = 0; i < y->size; ++i) {
     // beta == 0: y is not read (it may hold anything, NaN included), as cuSPARSE.
     const double old = be == 0 ? 0 : ValueAt(y->values, y->value_type, i);
@@ -355,20 +369,13 @@ FAKE_EXPORT cusparseStatus_t cusparseSpMM(cusparseHandle_t h, cusparseOperation_
   const double al = ValueAt(alpha, compute, 0), be = ValueAt(beta, compute, 0);
   auto* acc = static_cast<double*>(buffer);  // acc[i + j * c->rows]
   for (int64_t i = 0; i < c->rows * c->cols; ++i) acc[i] = 0;
-  const int64_t base = a->base == CUSPARSE_INDEX_BASE_ONE ? 1 : 0;
   const bool ta = op_a != CUSPARSE_OPERATION_NON_TRANSPOSE, tb = op_b != CUSPARSE_OPERATION_NON_TRANSPOSE;
   // op(B)'s element (k, j).
   auto b_at = [&](int64_t k, int64_t j) { return ValueAt(b->values, b->value_type, tb ? b->At(j, k) : b->At(k, j)); };
-  for (int64_t r = 0; r < a->rows; ++r) {
-    const int64_t begin = IndexAt(a->row_offsets, a->row_type, r) - base;
-    const int64_t end = IndexAt(a->row_offsets, a->row_type, r + 1) - base;
-    for (int64_t e = begin; e < end; ++e) {
-      const int64_t col = IndexAt(a->col_ind, a->col_type, e) - base;
-      const double v = ValueAt(a->values, a->value_type, e);
-      const int64_t i = ta ? col : r, k = ta ? r : col;  // A(r, col) is op(A)(i, k)
-      for (int64_t j = 0; j < c->cols; ++j) acc[i + j * c->rows] += v * b_at(k, j);
-    }
-  }
+  ForEachEntry(a, [&](int64_t r, int64_t col, double v) {
+    const int64_t i = ta ? col : r, k = ta ? r : col;  // A(r, col) is op(A)(i, k)
+    for (int64_t j = 0; j < c->cols; ++j) acc[i + j * c->rows] += v * b_at(k, j);
+  });
   for (int64_t j = 0; j < c->cols; ++j) {
     for (int64_t i = 0; i < c->rows; ++i) {
       const double old = be == 0 ? 0 : ValueAt(c->values, c->value_type, c->At(i, j));
@@ -415,16 +422,11 @@ FAKE_EXPORT cusparseStatus_t cusparseSparseToDense(cusparseHandle_t h, cusparseC
   for (int64_t j = 0; j < b->cols; ++j)
     for (int64_t i = 0; i < b->rows; ++i) Store(b->values, b->value_type, b->At(i, j), 0.0);
   auto* entries = static_cast<int64_t*>(buffer);
-  const int64_t base = a->base == CUSPARSE_INDEX_BASE_ONE ? 1 : 0;
-  for (int64_t r = 0; r < a->rows; ++r) {
-    const int64_t begin = IndexAt(a->row_offsets, a->row_type, r) - base;
-    const int64_t end = IndexAt(a->row_offsets, a->row_type, r + 1) - base;
-    entries[r] = end - begin;
-    for (int64_t k = begin; k < end; ++k) {
-      const int64_t col = IndexAt(a->col_ind, a->col_type, k) - base;
-      Store(b->values, b->value_type, b->At(r, col), ValueAt(a->values, a->value_type, k));
-    }
-  }
+  for (int64_t r = 0; r < a->rows; ++r) entries[r] = 0;
+  ForEachEntry(a, [&](int64_t r, int64_t col, double v) {
+    ++entries[r];
+    Store(b->values, b->value_type, b->At(r, col), v);
+  });
   return CUSPARSE_STATUS_SUCCESS;
 }
 
@@ -466,6 +468,10 @@ cusparseStatus_t CheckSpSV(cusparseHandle_t h, cusparseOperation_t op, const voi
   cusparseStatus_t s = CheckSpMV(h, op, alpha, a, x, &kZero, y, compute);
   if (s != CUSPARSE_STATUS_SUCCESS) return s;
   if (spsv == nullptr || a->rows != a->cols) return CUSPARSE_STATUS_INVALID_VALUE;
+  if (a->coo) {
+    kDouble.Log("SpSV of a COO matrix: not modelled by this double");
+    return CUSPARSE_STATUS_NOT_SUPPORTED;
+  }
   return op == CUSPARSE_OPERATION_CONJUGATE_TRANSPOSE ? CUSPARSE_STATUS_NOT_SUPPORTED : CUSPARSE_STATUS_SUCCESS;
 }
 
@@ -541,4 +547,41 @@ FAKE_EXPORT cusparseStatus_t cusparseSpSV_solve(cusparseHandle_t h, cusparseOper
   }
   for (int64_t i = 0; i < n; ++i) Store(y->values, y->value_type, i, out[i]);
   return CUSPARSE_STATUS_SUCCESS;
+}
+
+// ---- COO matrices ----------------------------------------------------------------
+
+namespace {
+
+cusparseStatus_t CreateCoo(cusparseSpMatDescr_t* d, int64_t rows, int64_t cols, int64_t nnz, const void* row_ind,
+                           const void* col_ind, const void* values, cusparseIndexType_t index_type,
+                           cusparseIndexBase_t base, cudaDataType value_type) {
+  if (d == nullptr || rows < 0 || cols < 0 || nnz < 0 || !KnownIndex(index_type) || !KnownValue(value_type) ||
+      (base != CUSPARSE_INDEX_BASE_ZERO && base != CUSPARSE_INDEX_BASE_ONE) ||
+      (nnz > 0 && (row_ind == nullptr || col_ind == nullptr || values == nullptr))) {
+    return CUSPARSE_STATUS_INVALID_VALUE;
+  }
+  *d = new cusparseSpMatDescr{rows, cols, nnz, const_cast<void*>(row_ind), const_cast<void*>(col_ind),
+                              const_cast<void*>(values), index_type, index_type, base, value_type,
+                              CUSPARSE_FILL_MODE_LOWER, CUSPARSE_DIAG_TYPE_NON_UNIT, /*coo=*/true};
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+}  // namespace
+
+FAKE_EXPORT cusparseStatus_t cusparseCreateCoo(cusparseSpMatDescr_t* d, int64_t rows, int64_t cols, int64_t nnz,
+                                               void* row_ind, void* col_ind, void* values,
+                                               cusparseIndexType_t index_type, cusparseIndexBase_t base,
+                                               cudaDataType value_type) {
+  return CreateCoo(d, rows, cols, nnz, row_ind, col_ind, values, index_type, base, value_type);
+}
+
+FAKE_EXPORT cusparseStatus_t cusparseCreateConstCoo(cusparseConstSpMatDescr_t* d, int64_t rows, int64_t cols,
+                                                    int64_t nnz, const void* row_ind, const void* col_ind,
+                                                    const void* values, cusparseIndexType_t index_type,
+                                                    cusparseIndexBase_t base, cudaDataType value_type) {
+  cusparseSpMatDescr_t made = nullptr;
+  cusparseStatus_t s = CreateCoo(&made, rows, cols, nnz, row_ind, col_ind, values, index_type, base, value_type);
+  if (s == CUSPARSE_STATUS_SUCCESS) *d = made;
+  return s;
 }
