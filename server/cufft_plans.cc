@@ -153,9 +153,12 @@ int RecordPlan(LibraryCallContext& c, int64_t plan, int rank, int64_t nx, int64_
   return RecordShape(c, plan, shape);
 }
 
-int RecordPlanMany(LibraryCallContext& c, int64_t plan, int64_t rank, const int* n, const int* inembed,
-                   int64_t istride, int64_t idist, const int* onembed, int64_t ostride, int64_t odist, int64_t type,
-                   int64_t batch) {
+namespace {
+
+// PlanMany and PlanMany64 alike: the arrays are ints or long longs.
+template <class Int>
+int RecordMany(LibraryCallContext& c, int64_t plan, int64_t rank, const Int* n, const Int* inembed, int64_t istride,
+               int64_t idist, const Int* onembed, int64_t ostride, int64_t odist, int64_t type, int64_t batch) {
   if (rank < 1 || rank > 3 || n == nullptr) {
     ForgetPlan(c, plan);
     return c.invalid_value();
@@ -173,13 +176,36 @@ int RecordPlanMany(LibraryCallContext& c, int64_t plan, int64_t rank, const int*
   return RecordShape(c, plan, shape);
 }
 
+}  // namespace
+
+int RecordPlanMany(LibraryCallContext& c, int64_t plan, int64_t rank, const int* n, const int* inembed,
+                   int64_t istride, int64_t idist, const int* onembed, int64_t ostride, int64_t odist, int64_t type,
+                   int64_t batch) {
+  return RecordMany(c, plan, rank, n, inembed, istride, idist, onembed, ostride, odist, type, batch);
+}
+
+int RecordPlanMany64(LibraryCallContext& c, int64_t plan, int64_t rank, const long long* n, const long long* inembed,
+                     int64_t istride, int64_t idist, const long long* onembed, int64_t ostride, int64_t odist,
+                     int64_t type, int64_t batch) {
+  return RecordMany(c, plan, rank, n, inembed, istride, idist, onembed, ostride, odist, type, batch);
+}
+
 int CheckManyShape(LibraryCallContext& c, int64_t rank, const int* n) {
+  return rank >= 1 && rank <= 3 && n != nullptr ? 0 : c.invalid_value();
+}
+
+int CheckManyShape64(LibraryCallContext& c, int64_t rank, const long long* n) {
   return rank >= 1 && rank <= 3 && n != nullptr ? 0 : c.invalid_value();
 }
 
 int ReplanMany(LibraryCallContext& c, int64_t plan, int64_t rank, const int* n) {
   ForgetPlan(c, plan);
   return CheckManyShape(c, rank, n);
+}
+
+int ReplanMany64(LibraryCallContext& c, int64_t plan, int64_t rank, const long long* n) {
+  ForgetPlan(c, plan);
+  return CheckManyShape64(c, rank, n);
 }
 
 int ForgetPlan(LibraryCallContext& c, int64_t plan) {

@@ -78,10 +78,16 @@ int RecordPlan(LibraryCallContext& c, int64_t plan, int rank, int64_t nx, int64_
 int RecordPlanMany(LibraryCallContext& c, int64_t plan, int64_t rank, const int* n, const int* inembed,
                    int64_t istride, int64_t idist, const int* onembed, int64_t ostride, int64_t odist, int64_t type,
                    int64_t batch);
+// The same for MakePlanMany64 (arrays of long longs).
+int RecordPlanMany64(LibraryCallContext& c, int64_t plan, int64_t rank, const long long* n, const long long* inembed,
+                     int64_t istride, int64_t idist, const long long* onembed, int64_t ostride, int64_t odist,
+                     int64_t type, int64_t batch);
 // Before PlanMany: a rank of 1 to 3 and its dimensions (cuFFT reads n).
 int CheckManyShape(LibraryCallContext& c, int64_t rank, const int* n);
+int CheckManyShape64(LibraryCallContext& c, int64_t rank, const long long* n);
 // Before MakePlanMany: ForgetPlan, then CheckManyShape.
 int ReplanMany(LibraryCallContext& c, int64_t plan, int64_t rank, const int* n);
+int ReplanMany64(LibraryCallContext& c, int64_t plan, int64_t rank, const long long* n);
 // Before a MakePlan re-plans the handle (whatever the call does, the old
 // shape no longer holds) and after Destroy.
 int ForgetPlan(LibraryCallContext& c, int64_t plan);

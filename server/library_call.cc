@@ -181,6 +181,25 @@ bool LibraryCallContext::Ints(__int128 count, int** p) {
   return true;
 }
 
+bool LibraryCallContext::Int64s(__int128 count, long long** p) {
+  int64_t present = 0;
+  if (!Value(&present) || (present != 0 && present != 1)) return false;
+  if (present == 0) {
+    *p = nullptr;
+    return true;
+  }
+  if (count < 0 || count > kMaxInts) return false;
+  int64_arrays_.push_back(std::make_unique<std::vector<long long>>(static_cast<size_t>(count) + 1, 0));
+  std::vector<long long>& values = *int64_arrays_.back();
+  for (size_t i = 0; i < static_cast<size_t>(count); ++i) {
+    int64_t v = 0;
+    if (!Value(&v)) return false;
+    values[i] = v;
+  }
+  *p = values.data();
+  return true;
+}
+
 bool LibraryCallContext::DataType(int64_t* v) { return Int32(v) && CudaDataTypeBytes(*v) != 0; }
 
 bool LibraryCallContext::TypedScalar(int64_t handle, int64_t type, const void** p) {

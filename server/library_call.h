@@ -157,6 +157,8 @@ class LibraryCallContext {
   // A host array of `count` ints (at most kMaxInts, client/libs/library_call.h's
   // cap too), or null: *p is the call's copy, valid until the call ends.
   bool Ints(__int128 count, int** p);
+  // The same of long longs (cuFFT's 64-bit plan arrays), same cap.
+  bool Int64s(__int128 count, long long** p);
   static constexpr int64_t kMaxInts = 16;
   // A result: the reply's (host mode) or a device pointer (device mode).
   bool Result(int64_t handle, size_t size, void** p);
@@ -205,7 +207,7 @@ class LibraryCallContext {
   std::span<const uint8_t> bytes_;
   size_t next_value_ = 0, next_byte_ = 0;
   // Host-mode results the library writes during the call (16 bytes each,
-  // the largest scalar a description has is 8).
+  // the largest scalar a description has: cuDoubleComplex).
   std::vector<std::unique_ptr<std::array<uint8_t, 16>>> results_;
   std::vector<size_t> result_sizes_;
   // Host-mode scalars copied out of the payload: a scalar's bytes sit at any
@@ -213,6 +215,7 @@ class LibraryCallContext {
   std::vector<std::unique_ptr<std::array<uint64_t, 2>>> scalars_;
   // Host int arrays copied out of the values (Ints).
   std::vector<std::unique_ptr<std::vector<int>>> int_arrays_;
+  std::vector<std::unique_ptr<std::vector<long long>>> int64_arrays_;
   std::vector<int64_t> out_values_;
   std::vector<uint8_t> out_bytes_;
 };

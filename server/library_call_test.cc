@@ -61,6 +61,30 @@ TEST_CASE("library calls: host int arrays", "[server_library_call]") {
   CHECK_FALSE(f.Call({1}).Ints(static_cast<__int128>(1) << 70, &p));  // a hostile count expression
 }
 
+TEST_CASE("library calls: host long long arrays", "[server_library_call]") {
+  Fixture f;
+  long long* p = reinterpret_cast<long long*>(1);
+  {
+    auto c = f.Call({0});  // null
+    REQUIRE(c.Int64s(2, &p));
+    CHECK(p == nullptr);
+    CHECK(c.Finished());
+  }
+  {
+    auto c = f.Call({1, int64_t{1} << 40, -7});  // values beyond an int are theirs to hold
+    REQUIRE(c.Int64s(2, &p));
+    REQUIRE(p != nullptr);
+    CHECK(p[0] == (1ll << 40));
+    CHECK(p[1] == -7);
+    CHECK(c.Finished());
+  }
+  CHECK_FALSE(f.Call({1, 4}).Int64s(2, &p));                            // too few values
+  CHECK_FALSE(f.Call({3, 4, 5}).Int64s(2, &p));                         // neither null nor present
+  CHECK_FALSE(f.Call({1}).Int64s(-1, &p));                              // a negative count
+  CHECK_FALSE(f.Call(std::vector<int64_t>(18, 1)).Int64s(17, &p));      // over the cap
+  CHECK_FALSE(f.Call({1}).Int64s(static_cast<__int128>(1) << 70, &p));  // a hostile count expression
+}
+
 TEST_CASE("library calls: element types", "[server_library_call]") {
   Fixture f;
   int64_t v = 0;

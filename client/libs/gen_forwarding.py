@@ -57,6 +57,8 @@ int64 vector; bytes: LibraryCall.bytes):
                            an expression of other arguments; the worker
                            passes its copy (or null), and hooks get an int*;
                            also for a void * the function reads as ints
+  i64s[COUNT]              the same of long longs (cuFFT's 64-bit plans)
+  i64.out                  nothing; the reply's next value (a long long)
   dptrs[COUNT][SIZE]       value: the device pointer of an array of COUNT
                            device pointers, each to SIZE bytes (the batched
                            GEMMs' Aarray); the worker reads the array back
@@ -89,11 +91,12 @@ import re
 
 SCALAR_BYTES = {"f16": 2, "f32": 4, "f64": 8, "c32": 8, "c64": 16,  # c: cuComplex, cuDoubleComplex
                 "i32": 4}  # i32: results only (cublasIsamax)
-OUT_VALUE_KINDS = ("handle.new", "stream.out", "i32.out", "enum.out", "u64.out")
+OUT_VALUE_KINDS = ("handle.new", "stream.out", "i32.out", "enum.out", "u64.out", "i64.out")
 CLASSED = re.compile(r"^(handle|handle\.new|handle\.del)\((\w+)\)$")
 TYPED_SCALAR = re.compile(r"^scalar\.typed\((\w+)\)$")
 COMPUTE_SCALAR = re.compile(r"^scalar\.compute\((\w+),(\w+)\)$")
 INT_ARRAY = re.compile(r"^i32s\[(.+)\]$")
+INT64_ARRAY = re.compile(r"^i64s\[(.+)\]$")
 POINTER_ARRAY = re.compile(r"^dptrs\[([^\]]+)\]\[(.+)\]$")
 # The kinds whose values a SIZE or COUNT expression may name.
 SIZE_KINDS = ("i8", "i32", "i64", "u32", "u64", "enum", "pointer_mode", "dtype")
@@ -102,7 +105,8 @@ SIZE_KINDS = ("i8", "i32", "i64", "u32", "u64", "enum", "pointer_mode", "dtype")
 def travels_last(kind):
     """Scalars whose size depends on other arguments: the worker must have
     decoded those first."""
-    return bool(TYPED_SCALAR.match(kind) or COMPUTE_SCALAR.match(kind) or INT_ARRAY.match(kind))
+    return bool(TYPED_SCALAR.match(kind) or COMPUTE_SCALAR.match(kind) or INT_ARRAY.match(kind) or
+                INT64_ARRAY.match(kind))
 
 
 def base_kind(kind):
@@ -136,10 +140,11 @@ def wire_order(args):
 
 def forwardable(kind):
     return (kind in ("handle", "handle.new", "handle.del", "stream", "stream.out", "i8", "i32", "i64", "u32", "u64",
-                     "f32", "f64", "enum", "pointer_mode", "i32.out", "enum.out", "u64.out", "dptr.hook", "dtype")
+                     "f32", "f64", "enum", "pointer_mode", "i32.out", "enum.out", "u64.out", "i64.out", "dptr.hook",
+                     "dtype")
             or re.match(r"^(scalar\.(f16|f32|f64|c32|c64)|result\.(f16|f32|f64|c32|c64|i32))$", kind) or re.match(r"^dptr\??\[.+\]$", kind)
             or CLASSED.match(kind) or TYPED_SCALAR.match(kind) or COMPUTE_SCALAR.match(kind)
-            or POINTER_ARRAY.match(kind) or INT_ARRAY.match(kind))
+            or POINTER_ARRAY.match(kind) or INT_ARRAY.match(kind) or INT64_ARRAY.match(kind))
 
 
 def check_forwardable(library, forwards, fail):
@@ -247,6 +252,8 @@ def client_thunk(library, function_id, name, args, prototype):
             lines.append(f"  call.Value(static_cast<int64_t>({arg}));")
         elif INT_ARRAY.match(kind):
             lines.append(f"  call.Ints(static_cast<const int*>({arg}), static_cast<int64_t>({INT_ARRAY.match(kind).group(1)}));")
+        elif INT64_ARRAY.match(kind):
+            lines.append(f"  call.Int64s({arg}, static_cast<int64_t>({INT64_ARRAY.match(kind).group(1)}));")
         elif kind == "f32":
             lines.append(f"  call.ValueF32({arg});")
         elif kind == "f64":
@@ -254,7 +261,7 @@ def client_thunk(library, function_id, name, args, prototype):
         elif kind == "pointer_mode":
             lines.append(f"  call.Value(static_cast<int64_t>({arg}));")
             after.append(f"  call.RecordPointerMode({handle}, static_cast<int64_t>({arg}));")
-        elif kind in ("i32.out", "enum.out", "u64.out"):
+        elif kind in ("i32.out", "enum.out", "u64.out", "i64.out"):
             lines.append(f"  call.NeedOut({arg});")
             after.append(f"  *{arg} = static_cast<std::remove_pointer_t<decltype({arg})>>(call.TakeValue());")
         elif kind.startswith("scalar."):
@@ -318,6 +325,8 @@ def c_type(kind, library):
         return "size_t*"
     if INT_ARRAY.match(kind):
         return "int*"
+    if INT64_ARRAY.match(kind) or kind == "i64.out":
+        return "long long*"
     if kind in C_TYPE:
         return C_TYPE[kind]
     if kind.startswith("scalar."):
@@ -363,6 +372,11 @@ def worker_function(library, name, args, classes):
             count = size_expression(INT_ARRAY.match(kind).group(1), [a for a, k in args if k in SIZE_KINDS])
             lines.append(f"  int* {arg} = nullptr;")
             lines.append(f"  if (!ctx.Ints({count}, &{arg})) {refuse}")
+            call_args[arg] = arg
+        elif INT64_ARRAY.match(kind):
+            count = size_expression(INT64_ARRAY.match(kind).group(1), [a for a, k in args if k in SIZE_KINDS])
+            lines.append(f"  long long* {arg} = nullptr;")
+            lines.append(f"  if (!ctx.Int64s({count}, &{arg})) {refuse}")
             call_args[arg] = arg
         elif kind in ("handle", "handle.del") and int_handles(library):
             lines.append(f"  int64_t {arg} = 0;")
@@ -427,6 +441,10 @@ def worker_function(library, name, args, classes):
             lines.append(f"  int {arg} = 0;")
             call_args[arg] = f"&{arg}"
             after.append(f"  ctx.OutValue({arg});")
+        elif kind == "i64.out":
+            lines.append(f"  long long {arg} = 0;")
+            call_args[arg] = f"&{arg}"
+            after.append(f"  ctx.OutValue(static_cast<int64_t>({arg}));")
         elif kind == "u64.out":
             lines.append(f"  size_t {arg} = 0;")
             call_args[arg] = f"&{arg}"

@@ -58,7 +58,7 @@ except ImportError:
 ARG_KINDS = re.compile(
     r"^(handle(\.new|\.del)?(\(\w+\))?|stream(\.out)?|i8|i32(\.out)?|i64|u32|u64(\.out)?|f32|f64|enum(\.out)?|pointer_mode|"
     r"scalar\.(f16|f32|f64|c32|c64)|scalar\.typed\(\w+\)|scalar\.compute\(\w+,\w+\)|result\.(f16|f32|f64|c32|c64|i32)|dptr\??\[.+\]|"
-    r"dptrs\[[^\]]+\]\[.+\]|dptr\.hook|dtype|i32s\[.+\])$")
+    r"dptrs\[[^\]]+\]\[.+\]|dptr\.hook|dtype|i32s\[.+\]|i64s\[.+\]|i64\.out)$")
 # A forward line's optional worker hooks, after its arguments:
 #   check=HOOK(ARG,...)  called after decoding, before any range check and
 #                        the call: a nonzero status refuses the call
@@ -238,7 +238,8 @@ def read_prototypes(include_dir, headers, wanted):
 # The by-value kinds whose C type decides how the worker passes them (a
 # float travels in a floating-point register, an int in an integer one):
 # the prototype's type must be one of these.
-BY_VALUE_TYPES = {"i8": ("signed char", "char"), "u32": ("unsigned int",), "u64": ("unsigned long long", "size_t"), "f32": ("float",),
+BY_VALUE_TYPES = {"i8": ("signed char", "char"), "i64.out": ("long long *",), "u32": ("unsigned int",),
+                  "u64": ("unsigned long long", "size_t"), "f32": ("float",),
                   "f64": ("double",), "u64.out": ("unsigned long long *", "size_t *"),
                   "dtype": ("cudaDataType", "cudaDataType_t")}
 FLOAT_KINDS = {"float": "f32", "double": "f64"}
@@ -264,6 +265,8 @@ def check_description(library, forwards, prototypes, exports):
                      f"the prototype's type is {ptype}")
             # void *: an untyped host value the function reads as ints
             # (cusparseSpMatSetAttribute's enum; its check= hook checks the size).
+            if kind.startswith("i64s[") and ptype not in ("long long *", "const long long *"):
+                fail(f"{name}: {arg}: the kind {kind} is for long long *, the prototype's type is {ptype}")
             if kind.startswith("i32s[") and ptype not in ("int *", "const int *", "void *", "const void *"):
                 fail(f"{name}: {arg}: the kind {kind} is for int * (or void *), the prototype's type is {ptype}")
             if ptype in FLOAT_KINDS and kind != FLOAT_KINDS[ptype]:

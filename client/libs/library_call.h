@@ -50,6 +50,16 @@ class LibraryCall {
     Value(1);
     for (int64_t i = 0; i < count; ++i) Value(p[i]);
   }
+  // The same of long longs (cuFFT's 64-bit plan arrays).
+  void Int64s(const long long* p, int64_t count) {
+    if (p == nullptr) return Value(0);
+    if (count < 0 || count > kMaxInts) {
+      refused_ = true;
+      return;
+    }
+    Value(1);
+    for (int64_t i = 0; i < count; ++i) Value(p[i]);
+  }
   static constexpr int64_t kMaxInts = 16;
   void Stream(const void* stream);
   // An out pointer the library fills: null is refused.

@@ -8,7 +8,9 @@
 //   3D Z2Z forward, 3D D2Z and Z2D
 //   a plan made in two steps (cufftCreate, cufftMakePlan1d with its work
 //   size, cufftGetSize, cufftSetAutoAllocation(0), cufftSetWorkArea) in place
-//   cufftPlanMany and cufftMakePlanMany: basic and advanced layouts (strides,
+//   cufftPlanMany, cufftMakePlanMany and cufftMakePlanMany64 (with
+//   GetSizeMany64 and a plan property set, read and reset): basic and
+//   advanced layouts (strides,
 //   distances, padded embeds)
 // Tolerance: the largest error over an output, relative to the largest
 // magnitude of its reference, at most 1e-5 (single) or 1e-12 (double): a
@@ -323,6 +325,26 @@ void ManyPlans(rtest::Rng& rng, cudaStream_t stream, void* in, void* out, rtest:
     std::vector<double> y = FromDevice<double>(out, 96, stream);
     ExpectClose("MakePlanMany 2D Z2Z padded", ToComplex(y), HostDft(dense, {4, 6}, 2, -1), 1e-12);
     sum.AddVector(y);
+    CUFFT_CHECK(cufftDestroy(plan));
+
+    // The same plan with 64-bit arrays (MakePlanMany64), its work size asked
+    // again (GetSizeMany64), and a plan property set, read and reset.
+    long long n64[2] = {4, 6}, inembed64[2] = {4, 8}, onembed64[2] = {4, 6};
+    size_t work64 = 0, size64 = 0;
+    CUFFT_CHECK(cufftCreate(&plan));
+    CUFFT_CHECK(cufftSetPlanPropertyInt64(plan, NVFFT_PLAN_PROPERTY_INT64_PATIENT_JIT, 1));
+    long long patient = -1;
+    CUFFT_CHECK(cufftGetPlanPropertyInt64(plan, NVFFT_PLAN_PROPERTY_INT64_PATIENT_JIT, &patient));
+    CHECKF(patient == 1, "cufftGetPlanPropertyInt64(PATIENT_JIT) after setting 1: %lld", patient);
+    CUFFT_CHECK(cufftResetPlanProperty(plan, NVFFT_PLAN_PROPERTY_INT64_PATIENT_JIT));
+    CUFFT_CHECK(cufftMakePlanMany64(plan, 2, n64, inembed64, 1, 32, onembed64, 1, 24, CUFFT_Z2Z, 2, &work64));
+    CUFFT_CHECK(cufftGetSizeMany64(plan, 2, n64, inembed64, 1, 32, onembed64, 1, 24, CUFFT_Z2Z, 2, &size64));
+    CHECKF(size64 == work64, "cufftGetSizeMany64 %zu, cufftMakePlanMany64 said %zu", size64, work64);
+    CUFFT_CHECK(cufftSetStream(plan, stream));
+    CUFFT_CHECK(cufftExecZ2Z(plan, static_cast<cufftDoubleComplex*>(in), static_cast<cufftDoubleComplex*>(out),
+                             CUFFT_FORWARD));
+    y = FromDevice<double>(out, 96, stream);
+    ExpectClose("MakePlanMany64 2D Z2Z padded", ToComplex(y), HostDft(dense, {4, 6}, 2, -1), 1e-12);
     CUFFT_CHECK(cufftDestroy(plan));
   }
 }

@@ -46,6 +46,7 @@ struct Plan {
   } in, out;
   bool auto_allocation = true;
   cudaStream_t stream = nullptr;
+  std::map<int, long long> properties;  // cufftSetPlanPropertyInt64's
 };
 
 const rcuda::fake_libs::FakeLibrary kDouble(
@@ -436,4 +437,95 @@ FAKE_EXPORT cufftResult cufftGetSizeMany(cufftHandle plan, int rank, int* n, int
                                          cufftType type, int batch, size_t* work_size) {
   if (rank < 1 || rank > 3 || n == nullptr) return CUFFT_INVALID_VALUE;
   return SizeOfPlan(plan, rank, n[0], Dim(rank, n, 1), Dim(rank, n, 2), type, batch, work_size);
+}
+
+// ---- The 64-bit many plans and the plan properties ------------------------------
+
+namespace {
+
+// Long long arguments this double's int layout can hold (its sizes are
+// small: a limit of the double, not of cuFFT).
+bool Narrow(long long v, int* out) {
+  if (v < INT32_MIN || v > INT32_MAX) return false;
+  *out = static_cast<int>(v);
+  return true;
+}
+
+struct Many64 {
+  int rank = 0, n[3] = {1, 1, 1}, inembed[3] = {1, 1, 1}, onembed[3] = {1, 1, 1};
+  int istride = 1, idist = 0, ostride = 1, odist = 0, batch = 1;
+  bool advanced = false;
+  ManyLayout Layout() const {
+    return advanced ? ManyLayout{inembed, istride, idist, onembed, ostride, odist} : ManyLayout{};
+  }
+};
+
+cufftResult ReadMany64(int rank, const long long* n, const long long* inembed, long long istride, long long idist,
+                       const long long* onembed, long long ostride, long long odist, long long batch, Many64* m) {
+  if (rank < 1 || rank > 3 || n == nullptr) return CUFFT_INVALID_VALUE;
+  m->rank = rank;
+  m->advanced = inembed != nullptr && onembed != nullptr;
+  for (int d = 0; d < rank; ++d) {
+    if (!Narrow(n[d], &m->n[d])) return CUFFT_INVALID_SIZE;
+    if (m->advanced && (!Narrow(inembed[d], &m->inembed[d]) || !Narrow(onembed[d], &m->onembed[d])))
+      return CUFFT_INVALID_SIZE;
+  }
+  if (!Narrow(istride, &m->istride) || !Narrow(idist, &m->idist) || !Narrow(ostride, &m->ostride) ||
+      !Narrow(odist, &m->odist) || !Narrow(batch, &m->batch))
+    return CUFFT_INVALID_SIZE;
+  return CUFFT_SUCCESS;
+}
+
+bool KnownProperty(cufftProperty property) {
+  return property == NVFFT_PLAN_PROPERTY_INT64_PATIENT_JIT || property == NVFFT_PLAN_PROPERTY_INT64_MAX_NUM_HOST_THREADS;
+}
+
+}  // namespace
+
+FAKE_EXPORT cufftResult cufftMakePlanMany64(cufftHandle plan, int rank, long long* n, long long* inembed,
+                                            long long istride, long long idist, long long* onembed,
+                                            long long ostride, long long odist, cufftType type, long long batch,
+                                            size_t* work_size) {
+  Many64 m;
+  cufftResult r = ReadMany64(rank, n, inembed, istride, idist, onembed, ostride, odist, batch, &m);
+  if (r != CUFFT_SUCCESS) return r;
+  return ExistingPlan(plan, rank, m.n[0], m.n[1], m.n[2], type, m.batch, work_size, m.Layout());
+}
+
+FAKE_EXPORT cufftResult cufftGetSizeMany64(cufftHandle plan, int rank, long long* n, long long*, long long,
+                                           long long, long long*, long long, long long, cufftType type,
+                                           long long batch, size_t* work_size) {
+  Many64 m;
+  cufftResult r = ReadMany64(rank, n, nullptr, 1, 0, nullptr, 1, 0, batch, &m);
+  if (r != CUFFT_SUCCESS) return r;
+  return SizeOfPlan(plan, rank, m.n[0], m.n[1], m.n[2], type, m.batch, work_size);
+}
+
+FAKE_EXPORT cufftResult cufftSetPlanPropertyInt64(cufftHandle plan, cufftProperty property, const long long value) {
+  std::lock_guard lock(mu);
+  Plan* p = Find(plan);
+  if (p == nullptr) return CUFFT_INVALID_PLAN;
+  if (!KnownProperty(property) || value < 0) return CUFFT_INVALID_VALUE;
+  p->properties[property] = value;
+  return CUFFT_SUCCESS;
+}
+
+// An unset property reads as 0 (this double's default).
+FAKE_EXPORT cufftResult cufftGetPlanPropertyInt64(cufftHandle plan, cufftProperty property, long long* value) {
+  std::lock_guard lock(mu);
+  Plan* p = Find(plan);
+  if (p == nullptr) return CUFFT_INVALID_PLAN;
+  if (!KnownProperty(property) || value == nullptr) return CUFFT_INVALID_VALUE;
+  auto it = p->properties.find(property);
+  *value = it == p->properties.end() ? 0 : it->second;
+  return CUFFT_SUCCESS;
+}
+
+FAKE_EXPORT cufftResult cufftResetPlanProperty(cufftHandle plan, cufftProperty property) {
+  std::lock_guard lock(mu);
+  Plan* p = Find(plan);
+  if (p == nullptr) return CUFFT_INVALID_PLAN;
+  if (!KnownProperty(property)) return CUFFT_INVALID_VALUE;
+  p->properties.erase(property);
+  return CUFFT_SUCCESS;
 }
