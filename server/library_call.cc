@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 
 #include <spdlog/spdlog.h>
 
@@ -161,7 +162,8 @@ bool LibraryCallContext::Scalar(int64_t handle, size_t size, const void** p) {
   return true;
 }
 
-bool LibraryCallContext::Ints(__int128 count, int** p) {
+template <class Int>
+bool LibraryCallContext::IntArray(__int128 count, std::vector<std::unique_ptr<std::vector<Int>>>* arrays, Int** p) {
   int64_t present = 0;
   if (!Value(&present) || (present != 0 && present != 1)) return false;
   if (present == 0) {
@@ -170,35 +172,20 @@ bool LibraryCallContext::Ints(__int128 count, int** p) {
   }
   if (count < 0 || count > kMaxInts) return false;
   // One element at least, so that an empty array is not a null pointer.
-  int_arrays_.push_back(std::make_unique<std::vector<int>>(static_cast<size_t>(count) + 1, 0));
-  std::vector<int>& ints = *int_arrays_.back();
+  arrays->push_back(std::make_unique<std::vector<Int>>(static_cast<size_t>(count) + 1, 0));
+  std::vector<Int>& values = *arrays->back();
   for (size_t i = 0; i < static_cast<size_t>(count); ++i) {
     int64_t v = 0;
-    if (!Int32(&v)) return false;
-    ints[i] = static_cast<int>(v);
-  }
-  *p = ints.data();
-  return true;
-}
-
-bool LibraryCallContext::Int64s(__int128 count, long long** p) {
-  int64_t present = 0;
-  if (!Value(&present) || (present != 0 && present != 1)) return false;
-  if (present == 0) {
-    *p = nullptr;
-    return true;
-  }
-  if (count < 0 || count > kMaxInts) return false;
-  int64_arrays_.push_back(std::make_unique<std::vector<long long>>(static_cast<size_t>(count) + 1, 0));
-  std::vector<long long>& values = *int64_arrays_.back();
-  for (size_t i = 0; i < static_cast<size_t>(count); ++i) {
-    int64_t v = 0;
-    if (!Value(&v)) return false;
-    values[i] = v;
+    if (!(std::is_same_v<Int, int> ? Int32(&v) : Value(&v))) return false;
+    values[i] = static_cast<Int>(v);
   }
   *p = values.data();
   return true;
 }
+
+bool LibraryCallContext::Ints(__int128 count, int** p) { return IntArray(count, &int_arrays_, p); }
+
+bool LibraryCallContext::Int64s(__int128 count, long long** p) { return IntArray(count, &int64_arrays_, p); }
 
 bool LibraryCallContext::DataType(int64_t* v) { return Int32(v) && CudaDataTypeBytes(*v) != 0; }
 

@@ -216,6 +216,9 @@ class LibraryCallContext {
   // Host int arrays copied out of the values (Ints).
   std::vector<std::unique_ptr<std::vector<int>>> int_arrays_;
   std::vector<std::unique_ptr<std::vector<long long>>> int64_arrays_;
+  // Ints and Int64s: a presence value, then `count` values into a new array.
+  template <class Int>
+  bool IntArray(__int128 count, std::vector<std::unique_ptr<std::vector<Int>>>* arrays, Int** p);
   std::vector<int64_t> out_values_;
   std::vector<uint8_t> out_bytes_;
 };

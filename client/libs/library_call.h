@@ -41,26 +41,11 @@ class LibraryCall {
   void Pointer(const void* device) { Handle(device); }
   // A host array of `count` ints, or null: a presence value, then the ints.
   // More than kMaxInts (server/library_call.h's cap) is refused here.
-  void Ints(const int* p, int64_t count) {
-    if (p == nullptr) return Value(0);
-    if (count < 0 || count > kMaxInts) {
-      refused_ = true;
-      return;
-    }
-    Value(1);
-    for (int64_t i = 0; i < count; ++i) Value(p[i]);
-  }
+  void Ints(const int* p, int64_t count) { IntArray(p, count); }
   // The same of long longs (cuFFT's 64-bit plan arrays).
-  void Int64s(const long long* p, int64_t count) {
-    if (p == nullptr) return Value(0);
-    if (count < 0 || count > kMaxInts) {
-      refused_ = true;
-      return;
-    }
-    Value(1);
-    for (int64_t i = 0; i < count; ++i) Value(p[i]);
-  }
+  void Int64s(const long long* p, int64_t count) { IntArray(p, count); }
   static constexpr int64_t kMaxInts = 16;
+
   void Stream(const void* stream);
   // An out pointer the library fills: null is refused.
   void NeedOut(const void* out) {
@@ -81,6 +66,17 @@ class LibraryCall {
   void ForgetHandle(const void* handle);
 
  private:
+  template <class Int>
+  void IntArray(const Int* p, int64_t count) {
+    if (p == nullptr) return Value(0);
+    if (count < 0 || count > kMaxInts) {
+      refused_ = true;
+      return;
+    }
+    Value(1);
+    for (int64_t i = 0; i < count; ++i) Value(p[i]);
+  }
+
   const uint32_t library_, function_;
   const char* const name_;
   const int invalid_value_, lost_;
