@@ -22,9 +22,9 @@ uint64_t ArrayBytes(__int128 n, __int128 bytes) {
   return total <= 0 ? 0 : static_cast<uint64_t>(total);
 }
 
-// A sparse matrix the products take: CSR or COO.
+// A sparse matrix the products take: CSR, COO or CSC.
 bool Sparse(const Descriptor* d) {
-  return d != nullptr && (d->kind == Descriptor::kCsr || d->kind == Descriptor::kCoo);
+  return d != nullptr && (d->kind == Descriptor::kCsr || d->kind == Descriptor::kCoo || d->kind == Descriptor::kCsc);
 }
 
 }  // namespace
@@ -161,6 +161,22 @@ int RecordCoo(LibraryCallContext& c, int64_t id, int64_t rows, int64_t cols, int
   d.value_type = static_cast<int>(value_type);
   d.arrays = {{static_cast<uint64_t>(row_ind), ArrayBytes(nnz, IndexBytes(index_type))},
               {static_cast<uint64_t>(col_ind), ArrayBytes(nnz, IndexBytes(index_type))},
+              {static_cast<uint64_t>(values), ArrayBytes(nnz, ValueBytes(value_type))}};
+  c.state().Extension<DescriptorTable>().Record(id, std::move(d));
+  return 0;
+}
+
+int RecordCsc(LibraryCallContext& c, int64_t id, int64_t rows, int64_t cols, int64_t nnz, int64_t col_offsets,
+              int64_t row_ind, int64_t values, int64_t col_offsets_type, int64_t row_ind_type, int64_t value_type) {
+  Descriptor d;
+  d.kind = Descriptor::kCsc;
+  d.rows = rows;
+  d.cols = cols;
+  d.nnz = nnz;
+  d.value_type = static_cast<int>(value_type);
+  const __int128 offsets = static_cast<__int128>(cols) + 1;
+  d.arrays = {{static_cast<uint64_t>(col_offsets), ArrayBytes(offsets, IndexBytes(col_offsets_type))},
+              {static_cast<uint64_t>(row_ind), ArrayBytes(nnz, IndexBytes(row_ind_type))},
               {static_cast<uint64_t>(values), ArrayBytes(nnz, ValueBytes(value_type))}};
   c.state().Extension<DescriptorTable>().Record(id, std::move(d));
   return 0;

@@ -46,8 +46,8 @@ __int128 DnMatElements(__int128 rows, __int128 cols, __int128 ld, __int128 order
 struct Descriptor {
   // kSpSV: an SpSV descriptor, whose one array is the buffer its analysis
   // was given (the solve works in it).
-  enum Kind { kCsr, kCoo, kDnVec, kDnMat, kSpSV } kind = kCsr;
-  int64_t rows = 0, cols = 0, nnz = 0;  // kCsr, kCoo, kDnMat (rows, cols)
+  enum Kind { kCsr, kCoo, kCsc, kDnVec, kDnMat, kSpSV } kind = kCsr;
+  int64_t rows = 0, cols = 0, nnz = 0;  // kCsr, kCoo, kCsc, kDnMat (rows, cols)
   int64_t size = 0;                     // kDnVec
   int value_type = 0;
   // The device arrays it captured: (pointer, bytes).
@@ -61,7 +61,7 @@ class DescriptorTable {
   void Forget(int64_t id) { descriptors_.erase(id); }
   const Descriptor* Find(int64_t id) const;
 
-  // A product op(A) x -> y may run: A a recorded sparse (CSR or COO) matrix, x and y
+  // A product op(A) x -> y may run: A a recorded sparse (CSR, COO or CSC) matrix, x and y
   // recorded vectors of the sizes op(A) needs (op: 0 non-transpose, 1
   // transpose, 2 conjugate transpose), every array of the three still in
   // `memory`, or, with `memory` null, without looking at the memory.
@@ -97,6 +97,9 @@ int RecordCsr(LibraryCallContext& c, int64_t id, int64_t rows, int64_t cols, int
 // After cusparseCreate[Const]Coo: row and column indices nnz each.
 int RecordCoo(LibraryCallContext& c, int64_t id, int64_t rows, int64_t cols, int64_t nnz, int64_t row_ind,
               int64_t col_ind, int64_t values, int64_t index_type, int64_t value_type);
+// After cusparseCreate[Const]Csc: column offsets cols+1, row indices nnz.
+int RecordCsc(LibraryCallContext& c, int64_t id, int64_t rows, int64_t cols, int64_t nnz, int64_t col_offsets,
+              int64_t row_ind, int64_t values, int64_t col_offsets_type, int64_t row_ind_type, int64_t value_type);
 int CheckDnVec(LibraryCallContext& c, int64_t size, int64_t value_type);
 int RecordDnVec(LibraryCallContext& c, int64_t id, int64_t size, int64_t values, int64_t value_type);
 int CheckDnMat(LibraryCallContext& c, int64_t rows, int64_t cols, int64_t ld, int64_t value_type, int64_t order);

@@ -14,7 +14,7 @@
 // (SparseToDense_bufferSize, SparseToDense) into column- and row-major
 // matrices whose padding must stay untouched; A stored as COO
 // (cusparseCreateCoo, CreateConstCoo: 32- and 64-bit indices, zero- and
-// one-based) for SpMV and SparseToDense;
+// one-based) and as CSC (cusparseCreateCsc) for SpMV and SparseToDense;
 // each result checked element by element against a host reference in double
 // precision (|error| <= tolerance * (|alpha| sum |a x| + |beta y|)). The
 // products of A go in the checksum, so native and remote runs on one GPU
@@ -194,20 +194,68 @@ void SpMV(cusparseHandle_t h, cudaStream_t stream, const Csr& a, rtest::Rng& rng
 // conversion must leave alone; every element checked against A.
 std::vector<int64_t> RowIndices(const Csr& a);
 
+// A in compressed sparse columns: column offsets, row indices, values.
+struct Csc {
+  std::vector<int64_t> offsets, rows;
+  std::vector<double> values;
+};
+
+Csc ToCsc(const Csr& a) {
+  Csc c;
+  c.offsets.assign(kCols + 1, 0);
+  for (int64_t col : a.columns) ++c.offsets[col + 1];
+  for (int64_t j = 0; j < kCols; ++j) c.offsets[j + 1] += c.offsets[j];
+  c.rows.resize(a.columns.size());
+  c.values.resize(a.columns.size());
+  std::vector<int64_t> next(c.offsets.begin(), c.offsets.end() - 1);
+  for (int64_t r = 0; r < kRows; ++r)
+    for (int64_t k = a.offsets[r]; k < a.offsets[r + 1]; ++k) {
+      const int64_t at = next[a.columns[k]]++;
+      c.rows[at] = r;
+      c.values[at] = a.values[k];
+    }
+  return c;
+}
+
+enum class Format { kCsr, kCoo, kCsc };
+
+// A's descriptor in `format` (32-bit zero-based indices), its arrays in `arrays`.
 template <class T>
-void ToDense(cusparseHandle_t h, cudaStream_t stream, const Csr& a, bool coo, rtest::Checksum& sum) {
+cusparseSpMatDescr_t Describe(const Csr& a, Format format, std::vector<void*>* arrays) {
+  const int64_t nnz = int64_t(a.columns.size());
   const cudaDataType type = Precision<T>::kType;
-  int* d_offsets = ToDevice(Cast<int>(coo ? RowIndices(a) : a.offsets));
-  int* d_columns = ToDevice(Cast<int>(a.columns));
-  T* d_values = ToDevice(Cast<T>(a.values));
   cusparseSpMatDescr_t mat = nullptr;
-  if (coo) {
-    CUSPARSE_CHECK(cusparseCreateCoo(&mat, kRows, kCols, int64_t(a.columns.size()), d_offsets, d_columns, d_values,
+  if (format == Format::kCsc) {
+    const Csc c = ToCsc(a);
+    int* offsets = ToDevice(Cast<int>(c.offsets));
+    int* rows = ToDevice(Cast<int>(c.rows));
+    T* values = ToDevice(Cast<T>(c.values));
+    *arrays = {offsets, rows, values};
+    CUSPARSE_CHECK(cusparseCreateCsc(&mat, kRows, kCols, nnz, offsets, rows, values, CUSPARSE_INDEX_32I,
                                      CUSPARSE_INDEX_32I, CUSPARSE_INDEX_BASE_ZERO, type));
-  } else {
-    CUSPARSE_CHECK(cusparseCreateCsr(&mat, kRows, kCols, int64_t(a.columns.size()), d_offsets, d_columns, d_values,
-                                     CUSPARSE_INDEX_32I, CUSPARSE_INDEX_32I, CUSPARSE_INDEX_BASE_ZERO, type));
+    return mat;
   }
+  int* first = ToDevice(Cast<int>(format == Format::kCoo ? RowIndices(a) : a.offsets));
+  int* columns = ToDevice(Cast<int>(a.columns));
+  T* values = ToDevice(Cast<T>(a.values));
+  *arrays = {first, columns, values};
+  if (format == Format::kCoo) {
+    CUSPARSE_CHECK(cusparseCreateCoo(&mat, kRows, kCols, nnz, first, columns, values, CUSPARSE_INDEX_32I,
+                                     CUSPARSE_INDEX_BASE_ZERO, type));
+  } else {
+    CUSPARSE_CHECK(cusparseCreateCsr(&mat, kRows, kCols, nnz, first, columns, values, CUSPARSE_INDEX_32I,
+                                     CUSPARSE_INDEX_32I, CUSPARSE_INDEX_BASE_ZERO, type));
+  }
+  return mat;
+}
+
+const char* Name(Format f) { return f == Format::kCsr ? "CSR" : f == Format::kCoo ? "COO" : "CSC"; }
+
+template <class T>
+void ToDense(cusparseHandle_t h, cudaStream_t stream, const Csr& a, Format format, rtest::Checksum& sum) {
+  const cudaDataType type = Precision<T>::kType;
+  std::vector<void*> arrays;
+  cusparseSpMatDescr_t mat = Describe<T>(a, format, &arrays);
   std::vector<double> dense(kRows * kCols, 0.0);  // row-major reference
   for (int64_t r = 0; r < kRows; ++r)
     for (int64_t k = a.offsets[r]; k < a.offsets[r + 1]; ++k) dense[r * kCols + a.columns[k]] = a.values[k];
@@ -230,7 +278,7 @@ void ToDense(cusparseHandle_t h, cudaStream_t stream, const Csr& a, bool coo, rt
         const bool inside = col ? e < kRows : e < kCols;
         const double want = inside ? double(static_cast<T>(dense[r * kCols + c])) : double(marker);
         CHECKF(double(got[line * ld + e]) == want, "SparseToDense (%s, %s, %s-major): (%lld, %lld) is %g, expected %g",
-               coo ? "COO" : "CSR", Precision<T>::kName, col ? "column" : "row", static_cast<long long>(r),
+               Name(format), Precision<T>::kName, col ? "column" : "row", static_cast<long long>(r),
                static_cast<long long>(c),
                double(got[line * ld + e]), want);
       }
@@ -240,8 +288,25 @@ void ToDense(cusparseHandle_t h, cudaStream_t stream, const Csr& a, bool coo, rt
     CUDA_CHECK(cudaFree(d_b));
   }
   CUSPARSE_CHECK(cusparseDestroySpMat(mat));
-  for (void* p : {static_cast<void*>(d_offsets), static_cast<void*>(d_columns), static_cast<void*>(d_values)})
-    CUDA_CHECK(cudaFree(p));
+  for (void* p : arrays) CUDA_CHECK(cudaFree(p));
+}
+
+// A x and A^T x with A stored as CSC.
+template <class T>
+void SpMVCsc(cusparseHandle_t h, cudaStream_t stream, const Csr& a, rtest::Rng& rng, rtest::Checksum& sum) {
+  std::vector<void*> arrays;
+  cusparseSpMatDescr_t mat = Describe<T>(a, Format::kCsc, &arrays);
+  Multiply<T>(h, stream, mat, a, CUSPARSE_OPERATION_NON_TRANSPOSE, false, false, rng, sum, "A x, CSC");
+  Multiply<T>(h, stream, mat, a, CUSPARSE_OPERATION_TRANSPOSE, false, false, rng, sum, "A^T x, CSC");
+  CUSPARSE_CHECK(cusparseDestroySpMat(mat));
+  // The const descriptor over the same arrays.
+  cusparseConstSpMatDescr_t const_mat = nullptr;
+  CUSPARSE_CHECK(cusparseCreateConstCsc(&const_mat, kRows, kCols, int64_t(a.columns.size()), arrays[0], arrays[1],
+                                        arrays[2], CUSPARSE_INDEX_32I, CUSPARSE_INDEX_32I, CUSPARSE_INDEX_BASE_ZERO,
+                                        Precision<T>::kType));
+  Multiply<T>(h, stream, const_mat, a, CUSPARSE_OPERATION_NON_TRANSPOSE, false, true, rng, sum, "A x, const CSC");
+  CUSPARSE_CHECK(cusparseDestroySpMat(const_mat));
+  for (void* p : arrays) CUDA_CHECK(cudaFree(p));
 }
 
 // C = alpha op(A) B + beta C with column-major B (k x 3, ld k + 2) and C
@@ -541,11 +606,13 @@ int main(int argc, char** argv) {
     SpMM<double>(h, stream, a, op, rng, sum);
   }
 
-  ToDense<float>(h, stream, a, /*coo=*/false, sum);
-  ToDense<double>(h, stream, a, /*coo=*/false, sum);
+  ToDense<float>(h, stream, a, Format::kCsr, sum);
+  ToDense<double>(h, stream, a, Format::kCsr, sum);
   SpMVCoo<double>(h, stream, a, rng, sum);
   SpMVCoo<float>(h, stream, a, rng, sum);
-  ToDense<double>(h, stream, a, /*coo=*/true, sum);
+  ToDense<double>(h, stream, a, Format::kCoo, sum);
+  SpMVCsc<double>(h, stream, a, rng, sum);
+  ToDense<float>(h, stream, a, Format::kCsc, sum);
 
   if (session_checks) SessionChecks(h, stream);
 

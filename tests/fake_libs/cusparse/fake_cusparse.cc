@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 #include "tests/fake_libs/fake_library.h"
 
@@ -27,7 +28,8 @@ struct cusparseContext {
 struct cusparseSpMatDescr {
   int64_t rows = 0, cols = 0, nnz = 0;
   // CSR: row_offsets rows + 1; COO (`coo`): row_offsets holds the nnz row
-  // indices.
+  // indices; CSC (`csc`): row_offsets holds the cols + 1 column offsets and
+  // col_ind the row indices.
   void *row_offsets = nullptr, *col_ind = nullptr, *values = nullptr;
   cusparseIndexType_t row_type = CUSPARSE_INDEX_32I, col_type = CUSPARSE_INDEX_32I;
   cusparseIndexBase_t base = CUSPARSE_INDEX_BASE_ZERO;
@@ -35,7 +37,7 @@ struct cusparseSpMatDescr {
   // SpSV's attributes (cusparseSpMatSetAttribute).
   cusparseFillMode_t fill = CUSPARSE_FILL_MODE_LOWER;
   cusparseDiagType_t diag = CUSPARSE_DIAG_TYPE_NON_UNIT;
-  bool coo = false;
+  bool coo = false, csc = false;
 };
 struct cusparseSpSVDescr {
   void* buffer = nullptr;  // the analysis's, where the solve works
@@ -88,10 +90,19 @@ void Store(void* array, cudaDataType type, int64_t i, double v) {
   }
 }
 
-// Calls entry(row, col, value) for each stored entry of A, CSR or COO.
+// Calls entry(row, col, value) for each stored entry of A, CSR, COO or CSC.
 template <class Entry>
 void ForEachEntry(cusparseConstSpMatDescr_t a, const Entry& entry) {
   const int64_t base = a->base == CUSPARSE_INDEX_BASE_ONE ? 1 : 0;
+  if (a->csc) {
+    for (int64_t c = 0; c < a->cols; ++c) {
+      const int64_t begin = IndexAt(a->row_offsets, a->row_type, c) - base;
+      const int64_t end = IndexAt(a->row_offsets, a->row_type, c + 1) - base;
+      for (int64_t k = begin; k < end; ++k)
+        entry(IndexAt(a->col_ind, a->col_type, k) - base, c, ValueAt(a->values, a->value_type, k));
+    }
+    return;
+  }
   if (a->coo) {
     for (int64_t k = 0; k < a->nnz; ++k)
       entry(IndexAt(a->row_offsets, a->row_type, k) - base, IndexAt(a->col_ind, a->col_type, k) - base,
@@ -468,8 +479,8 @@ cusparseStatus_t CheckSpSV(cusparseHandle_t h, cusparseOperation_t op, const voi
   cusparseStatus_t s = CheckSpMV(h, op, alpha, a, x, &kZero, y, compute);
   if (s != CUSPARSE_STATUS_SUCCESS) return s;
   if (spsv == nullptr || a->rows != a->cols) return CUSPARSE_STATUS_INVALID_VALUE;
-  if (a->coo) {
-    kDouble.Log("SpSV of a COO matrix: not modelled by this double");
+  if (a->coo || a->csc) {
+    kDouble.Log("SpSV of a COO or CSC matrix: not modelled by this double");
     return CUSPARSE_STATUS_NOT_SUPPORTED;
   }
   return op == CUSPARSE_OPERATION_CONJUGATE_TRANSPOSE ? CUSPARSE_STATUS_NOT_SUPPORTED : CUSPARSE_STATUS_SUCCESS;
@@ -582,6 +593,34 @@ FAKE_EXPORT cusparseStatus_t cusparseCreateConstCoo(cusparseConstSpMatDescr_t* d
                                                     cusparseIndexBase_t base, cudaDataType value_type) {
   cusparseSpMatDescr_t made = nullptr;
   cusparseStatus_t s = CreateCoo(&made, rows, cols, nnz, row_ind, col_ind, values, index_type, base, value_type);
+  if (s == CUSPARSE_STATUS_SUCCESS) *d = made;
+  return s;
+}
+
+// ---- CSC matrices ----------------------------------------------------------------
+
+FAKE_EXPORT cusparseStatus_t cusparseCreateCsc(cusparseSpMatDescr_t* d, int64_t rows, int64_t cols, int64_t nnz,
+                                               void* col_offsets, void* row_ind, void* values,
+                                               cusparseIndexType_t col_type, cusparseIndexType_t row_type,
+                                               cusparseIndexBase_t base, cudaDataType value_type) {
+  // A CSC matrix is the CSR matrix of its transpose: made as one, then marked.
+  cusparseStatus_t s = CreateCsr(d, cols, rows, nnz, col_offsets, row_ind, values, col_type, row_type, base, value_type);
+  if (s == CUSPARSE_STATUS_SUCCESS) {
+    std::swap((*d)->rows, (*d)->cols);
+    (*d)->csc = true;
+  }
+  return s;
+}
+
+FAKE_EXPORT cusparseStatus_t cusparseCreateConstCsc(cusparseConstSpMatDescr_t* d, int64_t rows, int64_t cols,
+                                                    int64_t nnz, const void* col_offsets, const void* row_ind,
+                                                    const void* values, cusparseIndexType_t col_type,
+                                                    cusparseIndexType_t row_type, cusparseIndexBase_t base,
+                                                    cudaDataType value_type) {
+  cusparseSpMatDescr_t made = nullptr;
+  cusparseStatus_t s = cusparseCreateCsc(&made, rows, cols, nnz, const_cast<void*>(col_offsets),
+                                         const_cast<void*>(row_ind), const_cast<void*>(values), col_type, row_type,
+                                         base, value_type);
   if (s == CUSPARSE_STATUS_SUCCESS) *d = made;
   return s;
 }
