@@ -59,7 +59,8 @@ struct cusparseDnMatDescr {
 namespace {
 
 const rcuda::fake_libs::FakeLibrary kDouble(
-    "libcusparse.so.12", "host CSR SpMV, SpMM, SpSV and SparseToDense (float, double; 32- and 64-bit indices)"
+    "libcusparse.so.12", "host SpMV, SpMM, SparseToDense (CSR, COO, CSC) and SpSV (CSR);"
+                       " float, double; 32- and 64-bit indices"
                        " on the fake driver's host memory, not a GPU and not NVIDIA's cuSPARSE");
 
 cusparseStatus_t WaitForStream(cusparseHandle_t h) {
