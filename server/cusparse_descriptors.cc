@@ -135,51 +135,46 @@ int CheckCsr(LibraryCallContext& c, int64_t rows, int64_t cols, int64_t nnz, int
   return ok ? 0 : c.invalid_value();
 }
 
-int RecordCsr(LibraryCallContext& c, int64_t id, int64_t rows, int64_t cols, int64_t nnz, int64_t row_offsets,
-              int64_t col_ind, int64_t values, int64_t row_offsets_type, int64_t col_ind_type, int64_t value_type) {
+namespace {
+
+// A sparse matrix's record: its shape and its three arrays, the first of
+// `first_count` indices of `first_type`, the second of nnz indices of
+// `second_type`, the values nnz of `value_type` (CSR: row offsets, column
+// indices; COO: row and column indices; CSC: column offsets, row indices).
+int RecordSparse(LibraryCallContext& c, Descriptor::Kind kind, int64_t id, int64_t rows, int64_t cols, int64_t nnz,
+                 int64_t first, __int128 first_count, int64_t first_type, int64_t second, int64_t second_type,
+                 int64_t values, int64_t value_type) {
   Descriptor d;
-  d.kind = Descriptor::kCsr;
+  d.kind = kind;
   d.rows = rows;
   d.cols = cols;
   d.nnz = nnz;
   d.value_type = static_cast<int>(value_type);
-  const __int128 offsets = static_cast<__int128>(rows) + 1;
-  d.arrays = {{static_cast<uint64_t>(row_offsets), ArrayBytes(offsets, IndexBytes(row_offsets_type))},
-              {static_cast<uint64_t>(col_ind), ArrayBytes(nnz, IndexBytes(col_ind_type))},
+  d.arrays = {{static_cast<uint64_t>(first), ArrayBytes(first_count, IndexBytes(first_type))},
+              {static_cast<uint64_t>(second), ArrayBytes(nnz, IndexBytes(second_type))},
               {static_cast<uint64_t>(values), ArrayBytes(nnz, ValueBytes(value_type))}};
   c.state().Extension<DescriptorTable>().Record(id, std::move(d));
   return 0;
+}
+
+}  // namespace
+
+int RecordCsr(LibraryCallContext& c, int64_t id, int64_t rows, int64_t cols, int64_t nnz, int64_t row_offsets,
+              int64_t col_ind, int64_t values, int64_t row_offsets_type, int64_t col_ind_type, int64_t value_type) {
+  return RecordSparse(c, Descriptor::kCsr, id, rows, cols, nnz, row_offsets, static_cast<__int128>(rows) + 1,
+                      row_offsets_type, col_ind, col_ind_type, values, value_type);
 }
 
 int RecordCoo(LibraryCallContext& c, int64_t id, int64_t rows, int64_t cols, int64_t nnz, int64_t row_ind,
               int64_t col_ind, int64_t values, int64_t index_type, int64_t value_type) {
-  Descriptor d;
-  d.kind = Descriptor::kCoo;
-  d.rows = rows;
-  d.cols = cols;
-  d.nnz = nnz;
-  d.value_type = static_cast<int>(value_type);
-  d.arrays = {{static_cast<uint64_t>(row_ind), ArrayBytes(nnz, IndexBytes(index_type))},
-              {static_cast<uint64_t>(col_ind), ArrayBytes(nnz, IndexBytes(index_type))},
-              {static_cast<uint64_t>(values), ArrayBytes(nnz, ValueBytes(value_type))}};
-  c.state().Extension<DescriptorTable>().Record(id, std::move(d));
-  return 0;
+  return RecordSparse(c, Descriptor::kCoo, id, rows, cols, nnz, row_ind, nnz, index_type, col_ind, index_type, values,
+                      value_type);
 }
 
 int RecordCsc(LibraryCallContext& c, int64_t id, int64_t rows, int64_t cols, int64_t nnz, int64_t col_offsets,
               int64_t row_ind, int64_t values, int64_t col_offsets_type, int64_t row_ind_type, int64_t value_type) {
-  Descriptor d;
-  d.kind = Descriptor::kCsc;
-  d.rows = rows;
-  d.cols = cols;
-  d.nnz = nnz;
-  d.value_type = static_cast<int>(value_type);
-  const __int128 offsets = static_cast<__int128>(cols) + 1;
-  d.arrays = {{static_cast<uint64_t>(col_offsets), ArrayBytes(offsets, IndexBytes(col_offsets_type))},
-              {static_cast<uint64_t>(row_ind), ArrayBytes(nnz, IndexBytes(row_ind_type))},
-              {static_cast<uint64_t>(values), ArrayBytes(nnz, ValueBytes(value_type))}};
-  c.state().Extension<DescriptorTable>().Record(id, std::move(d));
-  return 0;
+  return RecordSparse(c, Descriptor::kCsc, id, rows, cols, nnz, col_offsets, static_cast<__int128>(cols) + 1,
+                      col_offsets_type, row_ind, row_ind_type, values, value_type);
 }
 
 int CheckDnVec(LibraryCallContext& c, int64_t size, int64_t value_type) {
