@@ -58,7 +58,9 @@ Status DiscardBulk(Connection& connection, uint64_t bytes);
 // malformed. A message whose request type names a table it does not carry
 // (and a reply whose body type names a missing body) is malformed too: for
 // a message this returns, request_as_X() is non-null when request_type() is
-// X, so a handler chosen by the type always has its table.
+// X, so a handler chosen by the type always has its table. Every vector of
+// 8-byte elements is aligned for them too, and `bytes` must start 8-byte
+// aligned (a std::vector's data does).
 const wire::Message* VerifiedMessage(std::span<const uint8_t> bytes);
 const wire::Reply* VerifiedReply(std::span<const uint8_t> bytes);
 

@@ -352,6 +352,93 @@ TEST_CASE("a request type without its table is not a message", "[frame]") {
   CHECK(VerifiedMessage(MemAllocMessage(1, 8)) != nullptr);
 }
 
+// Moves the vector that starts at `vector` (an offset into `bytes`) 4 bytes
+// on, by rewriting the table field that points at it: the vector's length is
+// then the low word of its first element, and its elements start 4 bytes
+// past an 8-byte boundary. (The field is the nearest 4-aligned word below
+// the vector whose offset plus its value is the vector's start: the builder
+// writes a table after, so below, the vectors it points at.)
+void ShiftVector(std::vector<uint8_t>& bytes, size_t vector) {
+  for (size_t at = vector - 4; at < vector; at -= 4) {
+    uint32_t offset;
+    std::memcpy(&offset, bytes.data() + at, 4);
+    if (at + offset != vector) continue;
+    offset += 4;
+    std::memcpy(bytes.data() + at, &offset, 4);
+    return;
+  }
+  FAIL("no field points at the vector");
+}
+
+bool FlatbuffersVerifies(const std::vector<uint8_t>& bytes, bool message) {
+  flatbuffers::Verifier verifier(bytes.data(), bytes.size());
+  return message ? verifier.VerifyBuffer<wire::Message>(nullptr) : verifier.VerifyBuffer<wire::Reply>(nullptr);
+}
+
+TEST_CASE("a vector of 8-byte values off its alignment is not a message", "[frame][hostile]") {
+  // Flatbuffers' verifier checks the alignment of a vector's length word
+  // only; reading int64 elements 4 bytes off their alignment is undefined
+  // behaviour (a fuzzer found such a reply). The first element's low word
+  // (1) becomes the moved vector's length.
+  const std::vector<int64_t> values{1, 7};
+  SECTION("LibraryCallReply.values") {
+    flatbuffers::FlatBufferBuilder b;
+    auto body = wire::CreateLibraryCallReply(b, 0, b.CreateVector(values));
+    b.Finish(wire::CreateReply(b, 1, 0, 0, 0, 0, wire::ReplyBody::LibraryCallReply, body.Union()));
+    auto bytes = Finished(b);
+    const wire::Reply* reply = VerifiedReply(bytes);
+    REQUIRE(reply);
+    REQUIRE(reply->body_as_LibraryCallReply()->values()->size() == 2);
+    ShiftVector(bytes, reinterpret_cast<const uint8_t*>(reply->body_as_LibraryCallReply()->values()) - bytes.data());
+    CHECK(FlatbuffersVerifies(bytes, false));
+    CHECK(VerifiedReply(bytes) == nullptr);
+  }
+  SECTION("CallReply.values") {
+    flatbuffers::FlatBufferBuilder b;
+    auto body = wire::CreateCallReply(b, b.CreateVector(values));
+    b.Finish(wire::CreateReply(b, 1, 0, 0, 0, 0, wire::ReplyBody::CallReply, body.Union()));
+    auto bytes = Finished(b);
+    const wire::Reply* reply = VerifiedReply(bytes);
+    REQUIRE(reply);
+    ShiftVector(bytes, reinterpret_cast<const uint8_t*>(reply->body_as_CallReply()->values()) - bytes.data());
+    CHECK(FlatbuffersVerifies(bytes, false));
+    CHECK(VerifiedReply(bytes) == nullptr);
+  }
+  SECTION("LibraryCall.values") {
+    flatbuffers::FlatBufferBuilder b;
+    auto body = wire::CreateLibraryCall(b, 1, 2, b.CreateVector(values));
+    b.Finish(wire::CreateMessage(b, 1, wire::Request::LibraryCall, body.Union()));
+    auto bytes = Finished(b);
+    const wire::Message* message = VerifiedMessage(bytes);
+    REQUIRE(message);
+    ShiftVector(bytes, reinterpret_cast<const uint8_t*>(message->request_as_LibraryCall()->values()) - bytes.data());
+    CHECK(FlatbuffersVerifies(bytes, true));
+    CHECK(VerifiedMessage(bytes) == nullptr);
+  }
+  SECTION("Call.args") {
+    flatbuffers::FlatBufferBuilder b;
+    auto body = wire::CreateCall(b, 1, b.CreateVector(values));
+    b.Finish(wire::CreateMessage(b, 1, wire::Request::Call, body.Union()));
+    auto bytes = Finished(b);
+    const wire::Message* message = VerifiedMessage(bytes);
+    REQUIRE(message);
+    ShiftVector(bytes, reinterpret_cast<const uint8_t*>(message->request_as_Call()->args()) - bytes.data());
+    CHECK(FlatbuffersVerifies(bytes, true));
+    CHECK(VerifiedMessage(bytes) == nullptr);
+  }
+}
+
+TEST_CASE("a buffer that does not start 8-byte aligned is not verified", "[frame]") {
+  // The verifier checks alignment relative to the buffer's start.
+  auto good = MemAllocMessage(1, 8);
+  std::vector<uint64_t> storage(good.size() / 8 + 2);
+  auto* shifted = reinterpret_cast<uint8_t*>(storage.data()) + 4;
+  std::memcpy(shifted, good.data(), good.size());
+  CHECK(VerifiedMessage(good) != nullptr);
+  CHECK(VerifiedMessage(std::span<const uint8_t>(shifted, good.size())) == nullptr);
+  CHECK(VerifiedReply(std::span<const uint8_t>(shifted, good.size())) == nullptr);
+}
+
 TEST_CASE("frames over the TCP transport", "[frame][tcp]") {
   std::unique_ptr<Listener> listener;
   REQUIRE(TcpListen("127.0.0.1", 0, &listener).ok());
