@@ -1,8 +1,6 @@
 // CUDA arrays, texture and surface objects (docs/design.md, "Arrays and
 // textures"). An array lives on the worker; the program's cudaArray_t is the
-// address of the client's record of it (its session, the worker's handle, its
-// shape), found in a table before it is used, so that a made-up or freed
-// handle is an error, never a dereference. Texture and surface objects are
+// address of the client's record of it (client/array_records.h). Texture and surface objects are
 // the worker driver's own values (kernels take them by value); the client
 // keeps their descriptors for the cudaGet*ObjectResourceDesc calls.
 #include <cuda.h>
@@ -15,6 +13,7 @@
 #include <vector>
 
 #include "client/api_common.h"
+#include "client/array_records.h"
 #include "client/objects.h"
 #include "protocol/array_format.h"
 
@@ -22,72 +21,7 @@ using namespace rcuda::client;
 
 namespace {
 
-struct ArrayRecord {
-  Session* session = nullptr;
-  uint64_t remote = 0;
-  cudaChannelFormatDesc desc{};
-  cudaExtent extent{};  // as the program gave it (0 height or depth: fewer dimensions)
-  unsigned flags = 0;
-  uint64_t row_bytes = 0;
-  uint64_t rows = 1;    // per layer
-  uint64_t layers = 1;  // the depth, or the layers of a layered array
-};
-
-struct ObjectRecord {
-  Session* session = nullptr;
-  cudaResourceDesc resource{};
-  cudaTextureDesc texture{};
-};
-
-struct Tables {
-  std::mutex mu;
-  std::map<const void*, std::unique_ptr<ArrayRecord>> arrays;  // by cudaArray_t
-  std::map<uint64_t, ObjectRecord> textures, surfaces;
-};
-
-Tables& T() {
-  static Tables* tables = new Tables;  // never destroyed: exports may run during exit
-  return *tables;
-}
-
-// A copy of the record behind `array`, or false for one this process does
-// not hold.
-bool FindArray(const void* array, ArrayRecord* out) {
-  std::lock_guard lock(T().mu);
-  auto it = T().arrays.find(array);
-  if (it == T().arrays.end()) return false;
-  *out = *it->second;
-  return true;
-}
-
-// The driver's element format of a channel descriptor: equal channels of 8,
-// 16 or 32 bits (16-bit floats: half), 1, 2 or 4 of them.
-bool FormatOf(const cudaChannelFormatDesc& d, int64_t* format, int64_t* channels) {
-  const int bits[4] = {d.x, d.y, d.z, d.w};
-  int n = 0;
-  while (n < 4 && bits[n] != 0) ++n;
-  for (int i = n; i < 4; ++i)
-    if (bits[i] != 0) return false;
-  if (n == 0 || n == 3) return false;
-  for (int i = 1; i < n; ++i)
-    if (bits[i] != bits[0]) return false;
-  const int b = bits[0];
-  switch (d.f) {
-    case cudaChannelFormatKindUnsigned:
-      *format = b == 8 ? CU_AD_FORMAT_UNSIGNED_INT8 : b == 16 ? CU_AD_FORMAT_UNSIGNED_INT16 : b == 32 ? CU_AD_FORMAT_UNSIGNED_INT32 : 0;
-      break;
-    case cudaChannelFormatKindSigned:
-      *format = b == 8 ? CU_AD_FORMAT_SIGNED_INT8 : b == 16 ? CU_AD_FORMAT_SIGNED_INT16 : b == 32 ? CU_AD_FORMAT_SIGNED_INT32 : 0;
-      break;
-    case cudaChannelFormatKindFloat:
-      *format = b == 16 ? CU_AD_FORMAT_HALF : b == 32 ? CU_AD_FORMAT_FLOAT : 0;
-      break;
-    default:
-      return false;
-  }
-  *channels = n;
-  return *format != 0;
-}
+ArrayTables& T() { return Arrays(); }
 
 cudaError_t MallocArray(cudaArray_t* array, const cudaChannelFormatDesc* desc, cudaExtent extent, unsigned flags) {
   if (!array || !desc) return Fail(cudaErrorInvalidValue);
@@ -278,13 +212,6 @@ cudaError_t ArrayToArray(const void* dst, const void* src, const ArrayBox& to, c
   return Return(st.ok() ? freed : st);
 }
 
-uint64_t FloatBits(float a, float b) {
-  uint32_t lo, hi;
-  std::memcpy(&lo, &a, 4);
-  std::memcpy(&hi, &b, 4);
-  return uint64_t(lo) | (uint64_t(hi) << 32);
-}
-
 }  // namespace
 
 cudaError_t exports::cudaMemcpy2DToArray(cudaArray_t dst, size_t w_offset, size_t h_offset, const void* src,
@@ -411,6 +338,8 @@ RCUDA_EXPORT cudaError_t cudaFreeArray(cudaArray_t array) {
     std::lock_guard lock(T().mu);
     auto it = T().arrays.find(array);
     if (it == T().arrays.end()) return Fail(cudaErrorInvalidResourceHandle);
+    // A level of a mipmapped array goes with it (cudaFreeMipmappedArray).
+    if (it->second->mipmap) return Fail(cudaErrorInvalidValue);
     record = std::move(it->second);
     T().arrays.erase(it);
   }
@@ -439,11 +368,10 @@ RCUDA_EXPORT cudaError_t cudaCreateTextureObject(cudaTextureObject_t* object, co
                                                  const cudaTextureDesc* texture, const cudaResourceViewDesc* view) {
   if (!object || !resource || !texture) return Fail(cudaErrorInvalidValue);
   const cudaTextureDesc& t = *texture;
-  // What rcuda does not carry: views, mipmaps, sRGB, seamless cube maps.
-  if (view || t.sRGB || t.seamlessCubemap || t.mipmapFilterMode != cudaFilterModePoint || t.mipmapLevelBias != 0 ||
-      t.minMipmapLevelClamp != 0 || t.maxMipmapLevelClamp != 0 || resource->resType == cudaResourceTypeMipmappedArray) {
-    return Fail(cudaErrorNotSupported);
-  }
+  // What rcuda does not carry: views, sRGB, seamless cube maps. (The mipmap
+  // fields of a texture on anything but a mipmapped array sample nothing.)
+  if (view || t.sRGB || t.seamlessCubemap) return Fail(cudaErrorNotSupported);
+  if (resource->resType == cudaResourceTypeMipmappedArray) return CreateMipmapTexture(object, *resource, t);
   int64_t res_type = 0, format = 0, channels = 0, device = 0, width = 0, height = 0, pitch = 0;
   uint64_t array = 0;
   Session* session = nullptr;
@@ -474,16 +402,11 @@ RCUDA_EXPORT cudaError_t cudaCreateTextureObject(cudaTextureObject_t* object, co
     default:
       return Fail(cudaErrorInvalidValue);
   }
-  const int64_t address = int64_t(t.addressMode[0]) | int64_t(t.addressMode[1]) << 8 | int64_t(t.addressMode[2]) << 16;
-  int64_t flags = 0;
-  if (t.readMode == cudaReadModeElementType) flags |= CU_TRSF_READ_AS_INTEGER;
-  if (t.normalizedCoords) flags |= CU_TRSF_NORMALIZED_COORDINATES;
-  if (t.disableTrilinearOptimization) flags |= CU_TRSF_DISABLE_TRILINEAR_OPTIMIZATION;
+  const TextureSampling sampling = SamplingOf(t);
   uint64_t value = 0;
-  rcuda::Status s = session->TexObjectCreate(
-      res_type, array, device, format, channels, width, height, pitch, address, t.filterMode, flags,
-      static_cast<int64_t>(FloatBits(t.borderColor[0], t.borderColor[1])),
-      static_cast<int64_t>(FloatBits(t.borderColor[2], t.borderColor[3])), &value);
+  rcuda::Status s = session->TexObjectCreate(res_type, array, device, format, channels, width, height, pitch,
+                                             sampling.address, t.filterMode, sampling.flags, sampling.border_rg,
+                                             sampling.border_ba, &value);
   if (!s.ok()) return Return(s);
   std::lock_guard lock(T().mu);
   T().textures[value] = ObjectRecord{session, *resource, *texture};
@@ -510,7 +433,7 @@ RCUDA_EXPORT cudaError_t cudaCreateSurfaceObject(cudaSurfaceObject_t* object, co
 namespace {
 
 // Takes an object out of `objects` and destroys it on its session.
-cudaError_t DestroyObject(std::map<uint64_t, ObjectRecord> Tables::*objects, uint64_t value, bool texture) {
+cudaError_t DestroyObject(std::map<uint64_t, ObjectRecord> ArrayTables::*objects, uint64_t value, bool texture) {
   Session* session = nullptr;
   {
     std::lock_guard lock(T().mu);
@@ -524,7 +447,7 @@ cudaError_t DestroyObject(std::map<uint64_t, ObjectRecord> Tables::*objects, uin
 }
 
 // A copy of an object's record, or false.
-bool FindObject(std::map<uint64_t, ObjectRecord> Tables::*objects, uint64_t value, ObjectRecord* out) {
+bool FindObject(std::map<uint64_t, ObjectRecord> ArrayTables::*objects, uint64_t value, ObjectRecord* out) {
   std::lock_guard lock(T().mu);
   auto& table = T().*objects;
   auto it = table.find(value);
@@ -539,31 +462,31 @@ extern "C" {
 
 RCUDA_EXPORT cudaError_t cudaDestroyTextureObject(cudaTextureObject_t object) {
   if (object == 0) return cudaSuccess;
-  return DestroyObject(&Tables::textures, object, true);
+  return DestroyObject(&ArrayTables::textures, object, true);
 }
 
 RCUDA_EXPORT cudaError_t cudaDestroySurfaceObject(cudaSurfaceObject_t object) {
   if (object == 0) return cudaSuccess;
-  return DestroyObject(&Tables::surfaces, object, false);
+  return DestroyObject(&ArrayTables::surfaces, object, false);
 }
 
 RCUDA_EXPORT cudaError_t cudaGetTextureObjectResourceDesc(cudaResourceDesc* desc, cudaTextureObject_t object) {
   ObjectRecord o;
-  if (!desc || !FindObject(&Tables::textures, object, &o)) return Fail(cudaErrorInvalidValue);
+  if (!desc || !FindObject(&ArrayTables::textures, object, &o)) return Fail(cudaErrorInvalidValue);
   *desc = o.resource;
   return cudaSuccess;
 }
 
 RCUDA_EXPORT cudaError_t cudaGetTextureObjectTextureDesc(cudaTextureDesc* desc, cudaTextureObject_t object) {
   ObjectRecord o;
-  if (!desc || !FindObject(&Tables::textures, object, &o)) return Fail(cudaErrorInvalidValue);
+  if (!desc || !FindObject(&ArrayTables::textures, object, &o)) return Fail(cudaErrorInvalidValue);
   *desc = o.texture;
   return cudaSuccess;
 }
 
 RCUDA_EXPORT cudaError_t cudaGetSurfaceObjectResourceDesc(cudaResourceDesc* desc, cudaSurfaceObject_t object) {
   ObjectRecord o;
-  if (!desc || !FindObject(&Tables::surfaces, object, &o)) return Fail(cudaErrorInvalidValue);
+  if (!desc || !FindObject(&ArrayTables::surfaces, object, &o)) return Fail(cudaErrorInvalidValue);
   *desc = o.resource;
   return cudaSuccess;
 }

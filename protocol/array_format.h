@@ -46,4 +46,51 @@ inline bool ArrayBytes(int64_t width, int64_t height, int64_t depth, int64_t for
   return true;
 }
 
+// CUDA_ARRAY3D_LAYERED (cuda.h), for the sides that do not include it.
+constexpr int64_t kArrayLayeredFlag = 0x01;
+
+// Mipmapped arrays: at most this many levels (a 2^31-wide level 0 has 32).
+constexpr int64_t kMipmapMaxLevels = 32;
+
+// The extent of level `level` of a mipmapped array whose level 0 is width x
+// height x depth: each dimension it has halves, down to 1; 0 (an absent
+// dimension) stays 0, and so do the layers of a layered array (`layered`).
+inline void MipmapLevelExtent(int64_t level, bool layered, int64_t* width, int64_t* height, int64_t* depth) {
+  auto halve = [level](int64_t* d) {
+    if (*d > 0) *d = (*d >> level) > 0 ? (*d >> level) : 1;
+  };
+  halve(width);
+  halve(height);
+  if (!layered) halve(depth);
+}
+
+// The levels a mipmapped array has when `requested` are asked for: as the
+// driver does, clamped to [1, 1 + floor(log2(largest dimension))] (the
+// layers of a layered array are not a dimension); 0 for an impossible shape.
+inline int64_t MipmapLevelCount(int64_t width, int64_t height, int64_t depth, bool layered, int64_t requested) {
+  int64_t largest = width;
+  if (height > largest) largest = height;
+  if (!layered && depth > largest) largest = depth;
+  if (width < 1 || height < 0 || depth < 0) return 0;
+  int64_t most = 1;
+  while (most < kMipmapMaxLevels && (largest >> most) > 0) ++most;
+  return requested < 1 ? 1 : requested > most ? most : requested;
+}
+
+// Bytes of the `levels` levels of a mipmapped array (a count
+// MipmapLevelCount gave), or false for an unknown element or an overflow.
+inline bool MipmapBytes(int64_t width, int64_t height, int64_t depth, int64_t format, int64_t channels, bool layered,
+                        int64_t levels, uint64_t* bytes) {
+  if (levels < 1 || levels > kMipmapMaxLevels) return false;
+  uint64_t total = 0;
+  for (int64_t l = 0; l < levels; ++l) {
+    int64_t w = width, h = height, d = depth;
+    MipmapLevelExtent(l, layered, &w, &h, &d);
+    uint64_t b = 0;
+    if (!ArrayBytes(w, h, d, format, channels, &b) || __builtin_add_overflow(total, b, &total)) return false;
+  }
+  *bytes = total;
+  return true;
+}
+
 }  // namespace rcuda

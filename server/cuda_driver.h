@@ -121,7 +121,10 @@ namespace rcuda {
   X(cuTexObjectCreate, 5000)            \
   X(cuTexObjectDestroy, 5000)           \
   X(cuSurfObjectCreate, 5000)           \
-  X(cuSurfObjectDestroy, 5000)
+  X(cuSurfObjectDestroy, 5000)          \
+  X(cuMipmappedArrayCreate, 5000)       \
+  X(cuMipmappedArrayGetLevel, 5000)     \
+  X(cuMipmappedArrayDestroy, 5000)
 
 struct CudaDriver {
 #define RCUDA_DRIVER_MEMBER(name, version) PFN_##name##_v##version name = nullptr;

@@ -254,6 +254,11 @@ class CudaExecutor final : public Executor {
   Status PoolOf(int64_t handle, CUmemoryPool* pool) REQUIRES(session_thread_);
   Status ArrayCall(CallOp op, const CallArgs& arg, std::vector<int64_t>* values) REQUIRES(session_thread_);
   Status TextureCall(CallOp op, const CallArgs& arg, std::vector<int64_t>* values) REQUIRES(session_thread_);
+  Status MipmapCall(CallOp op, const CallArgs& arg, std::vector<int64_t>* values) REQUIRES(session_thread_);
+  // The texture object TexObjectCreate or TexObjectCreateMipmapped describes.
+  Status CreateTexture(const CUDA_RESOURCE_DESC& resource, CUDA_TEXTURE_DESC* texture, int64_t address,
+                       int64_t filter, int64_t flags, int64_t border_rg, int64_t border_ba,
+                       std::vector<int64_t>* values) REQUIRES(session_thread_);
 
   // A CUDA array of the session: its shape, for checking copies.
   struct ArrayEntry {
@@ -261,6 +266,15 @@ class CudaExecutor final : public Executor {
     uint64_t row_bytes = 0;  // width x element bytes
     uint64_t height = 1;
     uint64_t depth = 1;
+    uint64_t mipmap = 0;  // a level of this mipmapped array: freed with it, never alone
+  };
+  // A mipmapped array of the session: its levels' shapes, and the level
+  // handles the session has been given (arrays_ entries it owns).
+  struct MipmapEntry {
+    CUmipmappedArray mipmap = nullptr;
+    int64_t width = 0, height = 0, depth = 0, format = 0, channels = 0, levels = 0;
+    bool layered = false;
+    std::set<uint64_t> level_handles;
   };
   // The entry behind an array handle; the one of a copy's rectangle, whose
   // rows count across the layers (row y of layer z is row z * height + y),
@@ -299,6 +313,7 @@ class CudaExecutor final : public Executor {
   // Arrays by handle (the CUarray's value); the texture and surface objects
   // the session made (their values are the driver's: kernels take them).
   std::unordered_map<uint64_t, ArrayEntry> arrays_ GUARDED_BY(session_thread_);
+  std::unordered_map<uint64_t, MipmapEntry> mipmaps_ GUARDED_BY(session_thread_);  // by the CUmipmappedArray's value
   std::set<uint64_t> textures_ GUARDED_BY(session_thread_);
   std::set<uint64_t> surfaces_ GUARDED_BY(session_thread_);
   // Events the program created with CU_EVENT_BLOCKING_SYNC: waited on as they are.

@@ -55,6 +55,7 @@ Status CudaExecutor::ArrayCall(CallOp op, const CallArgs& arg, std::vector<int64
   if (op == CallOp::kArrayDestroy) {
     const ArrayEntry* a = nullptr;
     RCUDA_RETURN_IF_ERROR(ArrayOf(static_cast<uint64_t>(arg(0)), &a));
+    if (a->mipmap != 0) return Invalid("a level of a mipmapped array is freed with its mipmapped array");
     RCUDA_RETURN_IF_ERROR(Check(drv_.cuArrayDestroy(a->array), "cuArrayDestroy"));
     arrays_.erase(static_cast<uint64_t>(arg(0)));
     return Status::Ok();
@@ -141,26 +142,31 @@ Status CudaExecutor::TextureCall(CallOp op, const CallArgs& arg, std::vector<int
     return Invalid("texture resource type " + std::to_string(res_type));
   }
   CUDA_TEXTURE_DESC t{};
-  const int64_t address = arg(8), filter = arg(9), flags = arg(10);
+  return CreateTexture(r, &t, arg(8), arg(9), arg(10), arg(11), arg(12), values);
+}
+
+Status CudaExecutor::CreateTexture(const CUDA_RESOURCE_DESC& resource, CUDA_TEXTURE_DESC* t, int64_t address,
+                                   int64_t filter, int64_t flags, int64_t border_rg, int64_t border_ba,
+                                   std::vector<int64_t>* values) {
   for (int i = 0; i < 3; ++i) {
     int64_t mode = (address >> (8 * i)) & 0xff;
     if (mode > CU_TR_ADDRESS_MODE_BORDER) return Invalid("texture address mode " + std::to_string(mode));
-    t.addressMode[i] = static_cast<CUaddress_mode>(mode);
+    t->addressMode[i] = static_cast<CUaddress_mode>(mode);
   }
   if ((address >> 24) != 0) return Invalid("texture address modes " + std::to_string(address));
   if (filter != CU_TR_FILTER_MODE_POINT && filter != CU_TR_FILTER_MODE_LINEAR) {
     return Invalid("texture filter mode " + std::to_string(filter));
   }
-  t.filterMode = static_cast<CUfilter_mode>(filter);
+  t->filterMode = static_cast<CUfilter_mode>(filter);
   if ((flags & ~int64_t{kTextureFlags}) != 0) return Invalid("texture flags " + std::to_string(flags));
-  t.flags = static_cast<unsigned>(flags);
-  const uint64_t rg = static_cast<uint64_t>(arg(11)), ba = static_cast<uint64_t>(arg(12));
-  t.borderColor[0] = FloatOf(static_cast<uint32_t>(rg));
-  t.borderColor[1] = FloatOf(static_cast<uint32_t>(rg >> 32));
-  t.borderColor[2] = FloatOf(static_cast<uint32_t>(ba));
-  t.borderColor[3] = FloatOf(static_cast<uint32_t>(ba >> 32));
+  t->flags = static_cast<unsigned>(flags);
+  const uint64_t rg = static_cast<uint64_t>(border_rg), ba = static_cast<uint64_t>(border_ba);
+  t->borderColor[0] = FloatOf(static_cast<uint32_t>(rg));
+  t->borderColor[1] = FloatOf(static_cast<uint32_t>(rg >> 32));
+  t->borderColor[2] = FloatOf(static_cast<uint32_t>(ba));
+  t->borderColor[3] = FloatOf(static_cast<uint32_t>(ba >> 32));
   CUtexObject texture = 0;
-  RCUDA_RETURN_IF_ERROR(Check(drv_.cuTexObjectCreate(&texture, &r, &t, nullptr), "cuTexObjectCreate"));
+  RCUDA_RETURN_IF_ERROR(Check(drv_.cuTexObjectCreate(&texture, &resource, t, nullptr), "cuTexObjectCreate"));
   textures_.insert(texture);
   values->push_back(static_cast<int64_t>(texture));
   return Status::Ok();

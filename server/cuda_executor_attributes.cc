@@ -43,6 +43,11 @@ Status CudaExecutor::Call(uint32_t op, std::span<const int64_t> args, std::vecto
     case CallOp::kSurfObjectCreate:
     case CallOp::kSurfObjectDestroy:
       return TextureCall(call, arg, values);
+    case CallOp::kMipmappedArrayCreate:
+    case CallOp::kMipmappedArrayGetLevel:
+    case CallOp::kMipmappedArrayDestroy:
+    case CallOp::kTexObjectCreateMipmapped:
+      return MipmapCall(call, arg, values);
     // Host segments are the session worker's (its hooks call the executor's
     // registered-memory methods); they never come here.
     case CallOp::kHostSegmentMap:

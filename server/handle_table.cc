@@ -13,6 +13,7 @@ const char* HandleKindName(HandleKind kind) {
     case HandleKind::kArray: return "CUDA array";
     case HandleKind::kTexture: return "texture object";
     case HandleKind::kSurface: return "surface object";
+    case HandleKind::kMipmap: return "mipmapped CUDA array";
   }
   return "handle";
 }

@@ -1,5 +1,5 @@
 // HandleTable: the streams, events, functions, executable graphs, memory
-// pools, CUDA arrays, texture and surface objects and math library handles (server/library_call.h) a session may name. The executor hands out handles; the session
+// pools, CUDA arrays and mipmapped arrays, texture and surface objects and math library handles (server/library_call.h) a session may name. The executor hands out handles; the session
 // worker records each as the operation that made it returns it, and checks
 // every handle argument against its table before the executor sees it (the
 // dispatcher does, from the operations' descriptions: protocol/rpc/), so
@@ -19,7 +19,8 @@
 
 namespace rcuda {
 
-enum class HandleKind : uint8_t { kStream, kEvent, kFunction, kGraphExec, kPool, kLibrary, kArray, kTexture, kSurface };
+enum class HandleKind : uint8_t { kStream, kEvent, kFunction, kGraphExec, kPool, kLibrary, kArray, kTexture, kSurface,
+                                  kMipmap };
 
 const char* HandleKindName(HandleKind kind);
 

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -243,6 +244,8 @@ class SessionWorker {
   std::map<uint64_t, std::pair<int64_t, uint64_t>> pool_allocations_;  // ptr -> pool, bytes
   uint64_t pool_charge_ = 0;
   std::map<uint64_t, uint64_t> array_bytes_;  // CUDA arrays: handle -> bytes charged
+  std::map<uint64_t, uint64_t> mipmap_bytes_;  // mipmapped arrays: handle -> bytes charged
+  std::map<uint64_t, std::set<uint64_t>> mipmap_levels_;  // mipmapped array -> its level arrays given out
   std::map<int64_t, uint64_t> limit_charges_;  // by cudaLimit
   uint64_t resident_threads_ = 1;  // SMs * threads per SM: a stack size's multiplier
   uint32_t arch_ = 0;              // the GPU's, e.g. 90: which module image it loads

@@ -33,6 +33,7 @@ HANDLES = {
     "array": "kArray",
     "texture": "kTexture",
     "surface": "kSurface",
+    "mipmap": "kMipmap",
 }
 MODES = ("async", "sync", "hand", "wait")
 WAIT_TARGETS = ("device", "stream", "event")

@@ -36,6 +36,16 @@ CUresult ResolveResource(const CUDA_RESOURCE_DESC& r, SampledObject* o) {
       o->channels = a->channels;
       return CUDA_SUCCESS;
     }
+    case CU_RESOURCE_TYPE_MIPMAPPED_ARRAY: {
+      auto it = D().mipmaps.find(r.res.mipmap.hMipmappedArray);
+      if (it == D().mipmaps.end()) return CUDA_ERROR_INVALID_HANDLE;
+      CUDA_RESOURCE_DESC level0{};
+      level0.resType = CU_RESOURCE_TYPE_ARRAY;
+      level0.res.array.hArray = it->second->levels.at(0);
+      CUresult e = ResolveResource(level0, o);
+      o->mipmap = it->second.get();
+      return e;
+    }
     case CU_RESOURCE_TYPE_LINEAR:
     case CU_RESOURCE_TYPE_PITCH2D: {
       const bool linear = r.resType == CU_RESOURCE_TYPE_LINEAR;
@@ -108,6 +118,7 @@ CUresult cuArrayDestroy(CUarray handle) {
   if (r != CUDA_SUCCESS) return r;
   auto it = D().arrays.find(handle);
   if (it == D().arrays.end()) return CUDA_ERROR_INVALID_HANDLE;
+  if (it->second->mipmap) return CUDA_ERROR_INVALID_VALUE;  // a level goes with its mipmapped array
   const uint64_t base = it->second->base;
   D().arrays.erase(it);
   for (auto* objects : {&D().textures, &D().surfaces})
@@ -140,6 +151,11 @@ CUresult cuTexObjectCreate(CUtexObject* object, const CUDA_RESOURCE_DESC* resour
   }
   o.filter = texture->filterMode;
   o.flags = texture->flags;
+  if (texture->mipmapFilterMode > CU_TR_FILTER_MODE_LINEAR) return CUDA_ERROR_INVALID_VALUE;
+  o.mipmap_filter = texture->mipmapFilterMode;
+  o.level_bias = texture->mipmapLevelBias;
+  o.min_level_clamp = texture->minMipmapLevelClamp;
+  o.max_level_clamp = texture->maxMipmapLevelClamp;
   std::memcpy(o.border, texture->borderColor, sizeof o.border);
   const uint64_t id = D().next_object++;
   D().textures[id] = o;
@@ -173,20 +189,20 @@ CUresult cuSurfObjectDestroy(CUsurfObject object) {
   return D().surfaces.erase(object) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
 }
 
-// For launch.cc: the object a host kernel names, while its memory lives.
-int SampledObjectOf(uint64_t id, int surface, rcuda_test_sampled_object* out) {
-  std::lock_guard lock(D().mu);
-  const auto& objects = surface ? D().surfaces : D().textures;
-  auto it = objects.find(id);
-  if (it == objects.end()) return CUDA_ERROR_INVALID_HANDLE;
-  const SampledObject& o = it->second;
-  const uint64_t extent = (o.height - 1) * o.pitch + o.width * o.element_bytes;
-  if (o.base == 0 || !D().device_memory.Contains(o.base, extent)) return CUDA_ERROR_ILLEGAL_ADDRESS;
+namespace {
+
+// What a host kernel sees of `o` sampling `array` (its level 0, or another
+// level of its mipmapped array). Lock held.
+int Sampled(const SampledObject& o, const Array* level, rcuda_test_sampled_object* out) {
+  uint64_t base = o.base, width = o.width, height = o.height, pitch = o.pitch;
+  if (level) base = level->base, width = level->width, height = level->height, pitch = level->pitch();
+  const uint64_t extent = (height - 1) * pitch + width * o.element_bytes;
+  if (base == 0 || !D().device_memory.Contains(base, extent)) return CUDA_ERROR_ILLEGAL_ADDRESS;
   *out = rcuda_test_sampled_object{};
-  out->base = reinterpret_cast<uint8_t*>(o.base);
-  out->width = o.width;
-  out->height = o.height;
-  out->pitch = o.pitch;
+  out->base = reinterpret_cast<uint8_t*>(base);
+  out->width = width;
+  out->height = height;
+  out->pitch = pitch;
   out->element_bytes = o.element_bytes;
   out->format = static_cast<uint32_t>(o.format);
   out->channels = o.channels;
@@ -194,7 +210,35 @@ int SampledObjectOf(uint64_t id, int surface, rcuda_test_sampled_object* out) {
   out->filter = static_cast<uint32_t>(o.filter);
   out->flags = o.flags;
   std::memcpy(out->border, o.border, sizeof out->border);
+  out->levels = o.mipmap ? static_cast<uint32_t>(o.mipmap->levels.size()) : 1;
+  out->mipmap_filter = static_cast<uint32_t>(o.mipmap_filter);
+  out->level_bias = o.level_bias;
+  out->min_level_clamp = o.min_level_clamp;
+  out->max_level_clamp = o.max_level_clamp;
   return 0;
+}
+
+}  // namespace
+
+// For launch.cc: the object a host kernel names, while its memory lives.
+int SampledObjectOf(uint64_t id, int surface, rcuda_test_sampled_object* out) {
+  std::lock_guard lock(D().mu);
+  const auto& objects = surface ? D().surfaces : D().textures;
+  auto it = objects.find(id);
+  if (it == objects.end()) return CUDA_ERROR_INVALID_HANDLE;
+  return Sampled(it->second, nullptr, out);
+}
+
+int SampledLevelOf(uint64_t id, uint32_t level, rcuda_test_sampled_object* out) {
+  std::lock_guard lock(D().mu);
+  auto it = D().textures.find(id);
+  if (it == D().textures.end()) return CUDA_ERROR_INVALID_HANDLE;
+  const SampledObject& o = it->second;
+  if (!o.mipmap) return level == 0 ? Sampled(o, nullptr, out) : 1;
+  if (level >= o.mipmap->levels.size()) return 1;
+  const Array* a = o.array ? LiveArray(o.mipmap->levels[level]) : nullptr;
+  if (!a) return CUDA_ERROR_ILLEGAL_ADDRESS;
+  return Sampled(o, a, out);
 }
 
 }  // namespace fake

@@ -83,11 +83,21 @@ struct Array {
   CUarray_format format{};
   unsigned channels = 0;
   unsigned flags = 0;
+  const void* mipmap = nullptr;  // a level of this CUmipmappedArray: freed with it only
   uint64_t pitch() const { return width * element_bytes; }
+};
+
+// A mipmapped array: its levels, each an Array of `arrays` (level l of
+// extent max(1, extent >> l); protocol/array_format.h).
+struct MipmappedArray {
+  std::vector<CUarray> levels;
 };
 
 // A texture or surface object: its resource and how it is sampled.
 struct SampledObject {
+  const MipmappedArray* mipmap = nullptr;  // a mipmapped array resource: `array` is its level 0
+  CUfilter_mode mipmap_filter{};
+  float level_bias = 0, min_level_clamp = 0, max_level_clamp = 0;
   const Array* array = nullptr;  // an array resource; else linear memory:
   uint64_t base = 0, width = 0, height = 1, pitch = 0;
   uint32_t element_bytes = 0;
@@ -110,6 +120,7 @@ struct Driver {
   MemoryMap device_memory;  // cuMemAlloc(Pitch), pool allocations, module variables
   MemoryMap pinned_memory;  // cuMemHostAlloc, cuMemHostRegister
   std::unordered_map<const void*, std::unique_ptr<Array>> arrays;  // by CUarray
+  std::unordered_map<const void*, std::unique_ptr<MipmappedArray>> mipmaps;  // by CUmipmappedArray
   std::unordered_map<uint64_t, SampledObject> textures, surfaces;  // by CUtexObject, CUsurfObject
   uint64_t next_object = 1;
 };

@@ -59,6 +59,12 @@ struct rcuda_test_sampled_object {
   uint32_t filter;          // CUfilter_mode
   uint32_t flags;           // CU_TRSF_*
   float border[4];
+  // A mipmapped array's texture: its levels (1 for any other resource; the
+  // fields above describe level 0), its mipmap filter (CUfilter_mode), the
+  // level bias and clamps. sampled_level gives each level.
+  uint32_t levels;
+  uint32_t mipmap_filter;
+  float level_bias, min_level_clamp, max_level_clamp;
 };
 
 struct rcuda_test_launch {
@@ -95,6 +101,9 @@ struct rcuda_test_launch {
   // (400 for an object the fake never made, 700 once its memory is gone).
   // Use rcuda::testk::Texture and Surface below.
   int (*sampled_object)(uint64_t object, int surface, rcuda_test_sampled_object* out);
+  // Level `level` of a texture object's mipmapped array, as sampled_object
+  // gives level 0 (the same errors; 1 for a level it does not have).
+  int (*sampled_level)(uint64_t object, uint32_t level, rcuda_test_sampled_object* out);
 };
 
 // Returns 0 on success, otherwise a cudaError_t value (700 for an illegal
@@ -186,10 +195,29 @@ struct KernelFault : std::runtime_error {
 // mirror, border); T is the element type (cudaReadModeElementType).
 class Texture {
  public:
-  Texture(const rcuda_test_launch* launch, uint64_t object) {
+  Texture(const rcuda_test_launch* launch, uint64_t object) : launch_(launch), object_(object) {
     int e = launch->sampled_object ? launch->sampled_object(object, 0, &o_) : 801;
     if (e != 0) throw KernelFault(e);
     if (o_.filter != 0) throw KernelFault(801);  // linear filtering is not modeled
+  }
+
+  // tex2DLod<T>(object, x, y, level) of a mipmapped array's texture with
+  // point mipmap filtering: the level is level + bias, clamped to the
+  // texture's clamps (a zeroed descriptor's keep level 0, as on a GPU) and
+  // to the levels there are, rounded to the nearest.
+  template <class T>
+  T FetchLod2D(float x, float y, float level) const {
+    if (o_.mipmap_filter != 0) throw KernelFault(801);  // linear mipmap filtering is not modeled
+    float lod = level + o_.level_bias;
+    lod = lod < o_.min_level_clamp ? o_.min_level_clamp : lod > o_.max_level_clamp ? o_.max_level_clamp : lod;
+    const float top = float(o_.levels - 1);
+    lod = lod < 0 ? 0 : lod > top ? top : lod;
+    const uint32_t l = static_cast<uint32_t>(__builtin_floor(lod + 0.5f));
+    if (l == 0) return Fetch2D<T>(x, y);
+    Texture level_texture(*this);
+    int e = launch_->sampled_level ? launch_->sampled_level(object_, l, &level_texture.o_) : 801;
+    if (e != 0) throw KernelFault(e);
+    return level_texture.Fetch2D<T>(x, y);
   }
 
   template <class T>
@@ -242,6 +270,8 @@ class Texture {
     std::memcpy(value, bytes, sizeof(T));
   }
 
+  const rcuda_test_launch* launch_;
+  uint64_t object_;
   rcuda_test_sampled_object o_{};
 };
 

@@ -170,6 +170,7 @@ CUresult RunKernel(const KernelLaunch& l) {
   launch.device_printf = &DevicePrintf;
   launch.printf_ctx = l.context;
   launch.sampled_object = &SampledObjectOf;
+  launch.sampled_level = &SampledLevelOf;
   int result = k.host(&launch);
   if (result != 0) Log("host kernel %s returned %d", k.name.c_str(), result);
   return static_cast<CUresult>(result);

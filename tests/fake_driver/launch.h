@@ -55,5 +55,8 @@ int ClusterSizeLimit(const Kernel& kernel);
 // The texture (surface 0) or surface object a host kernel names, while its
 // memory lives: 0, or a cudaError_t (api_array.cc). Takes the lock.
 int SampledObjectOf(uint64_t object, int surface, rcuda_test_sampled_object* out);
+// Level `level` of a texture object's mipmapped array (level 0 of any
+// other texture): 0, a cudaError_t, or 1 for a level it does not have.
+int SampledLevelOf(uint64_t object, uint32_t level, rcuda_test_sampled_object* out);
 
 }  // namespace fake

@@ -116,4 +116,65 @@ TEST_CASE("made-up array and object handles and copies beyond an array are refus
   }
 }
 
+TEST_CASE("mipmapped arrays: made-up handles, levels beyond the last and freeing a level alone are refused",
+          "[hostile_arrays]") {
+  for (const char* backend : kBackends) {
+    INFO("backend " << backend);
+    TestServer::Options options;
+    options.backend = backend;
+    TestServer server(options);
+    INFO("server log:\n" << server.Log());
+    REQUIRE(server.started());
+    RawClient c;
+    RequireOpen(c, server, Via::kTcp);
+
+    // Impossible sizes, unknown flags.
+    CHECK(CallError(c, server, CallOp::kMipmappedArrayCreate, {1ll << 40, 1ll << 40, 0, kFloat, 4, 0, 3}) ==
+          kInvalidValue);
+    CHECK(CallError(c, server, CallOp::kMipmappedArrayCreate, {0, 8, 0, kFloat, 1, 0, 3}) == kInvalidValue);
+    CHECK(CallError(c, server, CallOp::kMipmappedArrayCreate, {16, 8, 0, kFloat, 1, 0x4000, 3}) == kInvalidValue);
+
+    // 16 x 8 floats; 40 levels asked for, 5 made (16, 8, 4, 2, 1 wide).
+    int64_t mipmap = 0, level1 = 0, level4 = 0, array = 0;
+    REQUIRE(CallError(c, server, CallOp::kMipmappedArrayCreate, {16, 8, 0, kFloat, 1, 0, 40}, &mipmap) == 0);
+    REQUIRE(CallError(c, server, CallOp::kArrayCreate, {16, 8, 0, kFloat, 1, 0}, &array) == 0);
+    CHECK(CallError(c, server, CallOp::kMipmappedArrayGetLevel, {mipmap, 5}) == kInvalidValue);
+    CHECK(CallError(c, server, CallOp::kMipmappedArrayGetLevel, {mipmap, -1}) == kInvalidValue);
+    CHECK(CallError(c, server, CallOp::kMipmappedArrayGetLevel, {mipmap + 8, 0}) == kInvalidHandle);  // made up
+    CHECK(CallError(c, server, CallOp::kMipmappedArrayGetLevel, {array, 0}) == kInvalidHandle);       // an array
+    REQUIRE(CallError(c, server, CallOp::kMipmappedArrayGetLevel, {mipmap, 1}, &level1) == 0);
+    REQUIRE(CallError(c, server, CallOp::kMipmappedArrayGetLevel, {mipmap, 4}, &level4) == 0);
+    const uint64_t l1 = static_cast<uint64_t>(level1);
+    // Level 1 is 8 x 4 floats: rows of 32 bytes.
+    CHECK(CopyFromHost(c, server, l1, 0, 32, 4) == 0);
+    CHECK(CopyFromHost(c, server, l1, 4, 32, 1) == kInvalidValue);  // 4 bytes beyond the row
+    CHECK(CopyToHost(c, server, l1, 1, 32, 4) == kInvalidValue);     // one row beyond
+    CHECK(CopyToHost(c, server, static_cast<uint64_t>(level4), 0, 4, 1) == 0);
+    // A level is freed with its mipmapped array only; an array is not one.
+    CHECK(CallError(c, server, CallOp::kArrayDestroy, {level1}) == kInvalidValue);
+    CHECK(CallError(c, server, CallOp::kMipmappedArrayDestroy, {array}) == kInvalidHandle);
+
+    // Textures: a made-up mipmapped array, an unknown mipmap filter or
+    // anisotropy; then one that works.
+    auto texture_args = [&](int64_t on, int64_t mipmap_filter, int64_t anisotropy) {
+      return std::vector<int64_t>{on, 0x010101, 0, 3, 0, 0, mipmap_filter, 0, 0, anisotropy};
+    };
+    CHECK(CallError(c, server, CallOp::kTexObjectCreateMipmapped, texture_args(mipmap + 8, 0, 0)) == kInvalidHandle);
+    CHECK(CallError(c, server, CallOp::kTexObjectCreateMipmapped, texture_args(array, 0, 0)) == kInvalidHandle);
+    CHECK(CallError(c, server, CallOp::kTexObjectCreateMipmapped, texture_args(mipmap, 7, 0)) == kInvalidValue);
+    CHECK(CallError(c, server, CallOp::kTexObjectCreateMipmapped, texture_args(mipmap, 0, 99)) == kInvalidValue);
+    int64_t texture = 0;
+    CHECK(CallError(c, server, CallOp::kTexObjectCreateMipmapped, texture_args(mipmap, 0, 0), &texture) == 0);
+    CHECK(CallError(c, server, CallOp::kTexObjectDestroy, {texture}) == 0);
+
+    // Destroyed: its levels are gone with it.
+    CHECK(CallError(c, server, CallOp::kMipmappedArrayDestroy, {mipmap}) == 0);
+    CHECK(CopyToHost(c, server, l1, 0, 4, 1) == kInvalidHandle);
+    CHECK(CallError(c, server, CallOp::kMipmappedArrayGetLevel, {mipmap, 0}) == kInvalidHandle);
+    CHECK(CallError(c, server, CallOp::kMipmappedArrayDestroy, {mipmap}) == kInvalidHandle);  // twice
+    CHECK(CallError(c, server, CallOp::kArrayDestroy, {array}) == 0);
+    RequireSessionWorks(c, server);
+  }
+}
+
 }  // namespace rcuda::itest

@@ -113,6 +113,33 @@ TEST_CASE("a lease's grant holds across its sessions and for everything that tak
       CHECK(AllocatePitch(pitched, server, 1000, 100) == 0);
     }
 
+    // CUDA arrays and mipmapped arrays are charged by their size (a
+    // mipmapped array: the sum of its levels), and given back when freed.
+    {
+      RawClient arrays;
+      RequireOpen(arrays, server, Via::kTcp, leases.Fields("lease-arrays", grant));
+      auto create = [&](CallOp op, std::vector<int64_t> args, int64_t* handle) {
+        const wire::Reply* r = RequireGenericCall(arrays, server, Op(op), std::move(args));
+        if (r->error() == 0) {
+          REQUIRE(r->body_as_CallReply());
+          REQUIRE(r->body_as_CallReply()->values()->size() == 1);
+          *handle = r->body_as_CallReply()->values()->Get(0);
+        }
+        return r->error();
+      };
+      constexpr int64_t kFloat = 0x20;
+      int64_t array = 0, mipmap = 0;
+      // 4096 x 4097 floats: just over the grant.
+      CHECK(create(CallOp::kArrayCreate, {4096, 4097, 0, kFloat, 1, 0}, &array) == kMemoryAllocation);
+      // 2048 x 2048 floats in 12 levels: 16 MiB at level 0, 21.3 MiB in all;
+      // then 4096 x 2800 floats (43.75 MiB) would fit beside level 0 alone.
+      CHECK(create(CallOp::kMipmappedArrayCreate, {2048, 2048, 0, kFloat, 1, 0, 12}, &mipmap) == 0);
+      CHECK(create(CallOp::kArrayCreate, {4096, 2800, 0, kFloat, 1, 0}, &array) == kMemoryAllocation);
+      CHECK(RequireGenericCall(arrays, server, Op(CallOp::kMipmappedArrayDestroy), {mipmap})->error() == 0);
+      CHECK(create(CallOp::kArrayCreate, {4096, 2800, 0, kFloat, 1, 0}, &array) == 0);
+      CHECK(RequireGenericCall(arrays, server, Op(CallOp::kArrayDestroy), {array})->error() == 0);
+    }
+
     // Device limits that reserve memory: the malloc heap, the stack of
     // every thread the GPU holds (4 SMs of 2048 threads on both test GPUs).
     auto set_limit = [&](int64_t limit, int64_t value) {
