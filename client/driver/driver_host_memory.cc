@@ -17,8 +17,8 @@ namespace {
 void* Ptr(CUdeviceptr p) { return reinterpret_cast<void*>(static_cast<uintptr_t>(p)); }
 cudaStream_t Stream(CUstream s) { return reinterpret_cast<cudaStream_t>(s); }
 
-// One side of a CUDA_MEMCPY2D: its first byte, and whether it is host
-// memory. Arrays are not forwarded (no CUDA arrays yet).
+// One side of a CUDA_MEMCPY2D that is not an array: its first byte, and
+// whether it is host memory.
 CUresult Side(CUmemorytype type, const void* host, CUdeviceptr device, size_t x, size_t y, size_t pitch,
               const char** base, bool* on_host) {
   const char* p;
@@ -26,7 +26,6 @@ CUresult Side(CUmemorytype type, const void* host, CUdeviceptr device, size_t x,
     case CU_MEMORYTYPE_HOST: p = static_cast<const char*>(host); *on_host = true; break;
     case CU_MEMORYTYPE_DEVICE: p = static_cast<const char*>(Ptr(device)); *on_host = false; break;
     case CU_MEMORYTYPE_UNIFIED: p = static_cast<const char*>(Ptr(device)); *on_host = false; break;
-    case CU_MEMORYTYPE_ARRAY: return static_cast<CUresult>(Unsupported("cuMemcpy2D (CUDA arrays)"));
     default: return CUDA_ERROR_INVALID_VALUE;
   }
   size_t offset;
@@ -39,6 +38,9 @@ CUresult Side(CUmemorytype type, const void* host, CUdeviceptr device, size_t x,
 
 CUresult Memcpy2D(const CUDA_MEMCPY2D* c, cudaStream_t stream, bool async) {
   if (!c) return CUDA_ERROR_INVALID_VALUE;
+  if (c->srcMemoryType == CU_MEMORYTYPE_ARRAY || c->dstMemoryType == CU_MEMORYTYPE_ARRAY) {
+    return Memcpy2DWithArrays(*c, stream, async);
+  }
   const char *src = nullptr, *dst = nullptr;
   bool src_host = false, dst_host = false;
   if (CUresult r = Side(c->srcMemoryType, c->srcHost, c->srcDevice, c->srcXInBytes, c->srcY, c->srcPitch, &src,

@@ -30,6 +30,10 @@ enum class ContextResource { kDeviceMemory, kHostMemory, kModule, kStream, kEven
 void Remember(ContextResource kind, const void* handle);
 void Forget(ContextResource kind, const void* handle);
 
+// cuMemcpy2D (and its forms) with a CUDA array on either side or both
+// (driver_arrays.cc).
+CUresult Memcpy2DWithArrays(const CUDA_MEMCPY2D& copy, cudaStream_t stream, bool async);
+
 }  // namespace rcuda::client::driver
 
 #define RCUDA_DRIVER_REQUIRE_INIT()                                     \

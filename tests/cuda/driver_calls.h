@@ -13,3 +13,7 @@
 // `module` holds driver_kernels.cu's drvVecAdd; `image` is a fatbinary of
 // the same, loaded again in a created context.
 void DriverCalls(CUmodule module, const std::string& image, rtest::Rng& rng, rtest::Checksum& sum);
+
+// CUDA arrays, texture and surface objects and mipmapped arrays through the
+// driver API (driver_arrays.cu).
+void DriverArrays(rtest::Rng& rng, rtest::Checksum& sum);

@@ -13,7 +13,8 @@
 //     memory and from files (cuModuleLoad), and images that are neither;
 //   - the calls of driver_calls.h (contexts, streams, host and pitched memory,
 //     2D and unified copies, function settings, a cooperative launch, a
-//     created context and what its destruction releases).
+//     created context and what its destruction releases; CUDA arrays,
+//     texture, surface and mipmapped arrays).
 #include <cuda.h>
 
 #include <fstream>
@@ -231,6 +232,7 @@ int main() {
   MixedApis(rng, sum);
   BareImages(rng, sum);
   DriverCalls(cubin_module, cubin_fatbin, rng, sum);
+  DriverArrays(rng, sum);
   CU_CHECK(cuModuleUnload(ptx_module));
   CU_CHECK(cuModuleUnload(cubin_module));
   CHECKF(cuModuleGetFunction(&add, cubin_module, "drvVecAdd") != CUDA_SUCCESS, "an unloaded module still answers");
