@@ -3,7 +3,8 @@
 // cudaArray_t, a CUmipmappedArray its cudaMipmappedArray_t, and texture and
 // surface objects are the runtime's (the worker driver's values). The
 // descriptors are translated field by field; what the runtime side refuses
-// (resource views, formats rcuda does not carry) is refused here too.
+// (resource views, formats rcuda does not carry) is refused here too. The
+// copies are driver_array_copies.cc's.
 #include <cuda.h>
 #include <cuda_runtime_api.h>
 
@@ -171,48 +172,6 @@ CUresult Create3D(CUarray* array, const CUDA_ARRAY3D_DESCRIPTOR& d) {
 
 }  // namespace
 
-namespace rcuda::client::driver {
-
-CUresult Memcpy2DWithArrays(const CUDA_MEMCPY2D& c, cudaStream_t stream, bool async) {
-  const bool from_array = c.srcMemoryType == CU_MEMORYTYPE_ARRAY, to_array = c.dstMemoryType == CU_MEMORYTYPE_ARRAY;
-  auto memory = [](CUmemorytype type, const void* host, CUdeviceptr device, size_t x, size_t y, size_t pitch,
-                   const char** out) {
-    const char* p = type == CU_MEMORYTYPE_HOST ? static_cast<const char*>(host)
-                                               : reinterpret_cast<const char*>(static_cast<uintptr_t>(device));
-    size_t offset;
-    if (__builtin_mul_overflow(y, pitch, &offset) || __builtin_add_overflow(offset, x, &offset)) return false;
-    *out = p + offset;
-    return true;
-  };
-  // The runtime tells host from device memory (cudaMemcpyDefault).
-  const char* side = nullptr;
-  if (from_array && to_array) {
-    return FromRuntime(cudaMemcpy2DArrayToArray(Array(c.dstArray), c.dstXInBytes, c.dstY, Array(c.srcArray),
-                                                c.srcXInBytes, c.srcY, c.WidthInBytes, c.Height,
-                                                cudaMemcpyDeviceToDevice));
-  }
-  if (to_array) {
-    if (!memory(c.srcMemoryType, c.srcHost, c.srcDevice, c.srcXInBytes, c.srcY, c.srcPitch, &side)) {
-      return CUDA_ERROR_INVALID_VALUE;
-    }
-    const size_t pitch = c.Height <= 1 && c.srcPitch == 0 ? c.WidthInBytes : c.srcPitch;
-    return FromRuntime(async ? cudaMemcpy2DToArrayAsync(Array(c.dstArray), c.dstXInBytes, c.dstY, side, pitch,
-                                                        c.WidthInBytes, c.Height, cudaMemcpyDefault, stream)
-                             : cudaMemcpy2DToArray(Array(c.dstArray), c.dstXInBytes, c.dstY, side, pitch,
-                                                   c.WidthInBytes, c.Height, cudaMemcpyDefault));
-  }
-  if (!memory(c.dstMemoryType, c.dstHost, c.dstDevice, c.dstXInBytes, c.dstY, c.dstPitch, &side)) {
-    return CUDA_ERROR_INVALID_VALUE;
-  }
-  const size_t pitch = c.Height <= 1 && c.dstPitch == 0 ? c.WidthInBytes : c.dstPitch;
-  void* dst = const_cast<char*>(side);
-  return FromRuntime(async ? cudaMemcpy2DFromArrayAsync(dst, pitch, Array(c.srcArray), c.srcXInBytes, c.srcY,
-                                                        c.WidthInBytes, c.Height, cudaMemcpyDefault, stream)
-                           : cudaMemcpy2DFromArray(dst, pitch, Array(c.srcArray), c.srcXInBytes, c.srcY,
-                                                   c.WidthInBytes, c.Height, cudaMemcpyDefault));
-}
-
-}  // namespace rcuda::client::driver
 
 extern "C" {
 

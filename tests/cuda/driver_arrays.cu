@@ -3,7 +3,9 @@
 // copies host -> array -> device -> array -> host (cuMemcpy2D with an array
 // on either side, and array to array), a layered array's descriptor, a
 // texture and a surface object with the texture's resource read back, and a
-// mipmapped array's levels (cuMipmappedArrayGetLevel) with a copy into one.
+// mipmapped array's levels (cuMipmappedArrayGetLevel) with a copy into one;
+// cuMemcpy3D between a 3-D array, host and device memory (a box at an
+// offset among them), and the 1-D copies of a 1-D array.
 #include <cuda.h>
 
 #include <vector>
@@ -18,6 +20,80 @@ CUDA_MEMCPY2D Copy2D(size_t width_bytes, size_t height) {
   c.WidthInBytes = width_bytes;
   c.Height = height;
   return c;
+}
+
+// A 3-D array of 6 x 5 x 4 ints: host (rows padded to 8 ints, slices to 6
+// rows) -> array; a 2 x 2 x 2 box of another host buffer into the array at
+// (2, 1, 1); array -> device -> host.
+void Arrays3D(rtest::Rng& rng, rtest::Checksum& sum) {
+  constexpr int X = 6, Y = 5, Z = 4, XP = 8, YP = 6;
+  CUDA_ARRAY3D_DESCRIPTOR d{};
+  d.Width = X, d.Height = Y, d.Depth = Z, d.Format = CU_AD_FORMAT_SIGNED_INT32, d.NumChannels = 1;
+  CUarray a;
+  CU_CHECK(cuArray3DCreate(&a, &d));
+  std::vector<int> host(XP * YP * Z), box(2 * 2 * 2), back(X * Y * Z);
+  rng.FillInts(host, -1000000, 1000000);
+  rng.FillInts(box, -1000000, 1000000);
+  CUDA_MEMCPY3D c{};
+  c.srcMemoryType = CU_MEMORYTYPE_HOST, c.srcHost = host.data(), c.srcPitch = XP * 4, c.srcHeight = YP;
+  c.dstMemoryType = CU_MEMORYTYPE_ARRAY, c.dstArray = a;
+  c.WidthInBytes = X * 4, c.Height = Y, c.Depth = Z;
+  CU_CHECK(cuMemcpy3D(&c));
+  c = CUDA_MEMCPY3D{};
+  c.srcMemoryType = CU_MEMORYTYPE_HOST, c.srcHost = box.data(), c.srcPitch = 2 * 4, c.srcHeight = 2;
+  c.dstMemoryType = CU_MEMORYTYPE_ARRAY, c.dstArray = a, c.dstXInBytes = 2 * 4, c.dstY = 1, c.dstZ = 1;
+  c.WidthInBytes = 2 * 4, c.Height = 2, c.Depth = 2;
+  CU_CHECK(cuMemcpy3DAsync(&c, nullptr));
+  CUdeviceptr dev;
+  CU_CHECK(cuMemAlloc(&dev, X * Y * Z * 4));
+  c = CUDA_MEMCPY3D{};
+  c.srcMemoryType = CU_MEMORYTYPE_ARRAY, c.srcArray = a;
+  c.dstMemoryType = CU_MEMORYTYPE_DEVICE, c.dstDevice = dev, c.dstPitch = X * 4, c.dstHeight = Y;
+  c.WidthInBytes = X * 4, c.Height = Y, c.Depth = Z;
+  CU_CHECK(cuMemcpy3D(&c));
+  CU_CHECK(cuMemcpyDtoH(back.data(), dev, back.size() * 4));
+  for (int z = 0; z < Z; ++z)
+    for (int y = 0; y < Y; ++y)
+      for (int x = 0; x < X; ++x) {
+        const bool in_box = x >= 2 && x < 4 && y >= 1 && y < 3 && z >= 1 && z < 3;
+        const int want = in_box ? box[((z - 1) * 2 + (y - 1)) * 2 + (x - 2)] : host[(z * YP + y) * XP + x];
+        CHECKF(back[(z * Y + y) * X + x] == want, "3-D array element (%d, %d, %d)", x, y, z);
+      }
+  sum.AddVector(back);
+  CU_CHECK(cuMemFree(dev));
+  CU_CHECK(cuArrayDestroy(a));
+}
+
+// Two 1-D arrays of 32 floats: HtoA at an offset, DtoA, AtoA, AtoD, AtoH.
+void Arrays1D(rtest::Rng& rng, rtest::Checksum& sum) {
+  constexpr int N = 32;
+  CUDA_ARRAY_DESCRIPTOR d{};
+  d.Width = N, d.Height = 0, d.Format = CU_AD_FORMAT_FLOAT, d.NumChannels = 1;
+  CUarray a, b;
+  CU_CHECK(cuArrayCreate(&a, &d));
+  CU_CHECK(cuArrayCreate(&b, &d));
+  std::vector<float> whole(N), part(4), back(N);
+  for (auto& v : whole) v = rng.Float(-10.f, 10.f);
+  for (auto& v : part) v = rng.Float(-10.f, 10.f);
+  CUdeviceptr dev;
+  CU_CHECK(cuMemAlloc(&dev, N * 4));
+  CU_CHECK(cuMemcpyHtoD(dev, whole.data(), N * 4));
+  CU_CHECK(cuMemcpyDtoA(a, 0, dev, N * 4));
+  CU_CHECK(cuMemcpyHtoA(a, 8 * 4, part.data(), 4 * 4));
+  CU_CHECK(cuMemcpyAtoA(b, 0, a, 0, N * 4));
+  CU_CHECK(cuMemsetD8(dev, 0, N * 4));
+  CU_CHECK(cuMemcpyAtoD(dev, b, 0, N * 4));
+  CU_CHECK(cuMemcpyDtoH(back.data(), dev, N * 4));
+  std::vector<float> want = whole;
+  for (int i = 0; i < 4; ++i) want[8 + i] = part[i];
+  CHECKF(back == want, "1-D arrays through DtoA, HtoA, AtoA, AtoD");
+  std::vector<float> tail(6);
+  CU_CHECK(cuMemcpyAtoH(tail.data(), b, 6 * 4, 6 * 4));
+  for (int i = 0; i < 6; ++i) CHECKF(tail[i] == want[6 + i], "cuMemcpyAtoH at an offset, element %d", i);
+  sum.AddVector(back);
+  CU_CHECK(cuMemFree(dev));
+  CU_CHECK(cuArrayDestroy(a));
+  CU_CHECK(cuArrayDestroy(b));
 }
 
 }  // namespace
@@ -137,4 +213,6 @@ void DriverArrays(rtest::Rng& rng, rtest::Checksum& sum) {
   CU_CHECK(cuMemFree(dev));
   CU_CHECK(cuArrayDestroy(a));
   CU_CHECK(cuArrayDestroy(b));
+  Arrays3D(rng, sum);
+  Arrays1D(rng, sum);
 }
