@@ -4,6 +4,7 @@
 // on either side, and array to array), a layered array's descriptor, a
 // texture and a surface object with the texture's resource read back, and a
 // mipmapped array's levels (cuMipmappedArrayGetLevel) with a copy into one;
+// a kernel of the module sampling a texture made by cuTexObjectCreate;
 // cuMemcpy3D between a 3-D array, host and device memory (a box at an
 // offset among them), and the 1-D copies of a 1-D array.
 #include <cuda.h>
@@ -98,7 +99,57 @@ void Arrays1D(rtest::Rng& rng, rtest::Checksum& sum) {
 
 }  // namespace
 
-void DriverArrays(rtest::Rng& rng, rtest::Checksum& sum) {
+namespace {
+
+// drvTexShift samples a float texture made by cuTexObjectCreate: element
+// (x - 1, y), column -1 clamped (CU_TR_ADDRESS_MODE_CLAMP) or the border's
+// zero (CU_TR_ADDRESS_MODE_BORDER).
+void TextureShift(CUmodule module, rtest::Rng& rng, rtest::Checksum& sum) {
+  constexpr int W = 21, H = 9;
+  CUfunction shift;
+  CU_CHECK(cuModuleGetFunction(&shift, module, "drvTexShift"));
+  CUDA_ARRAY_DESCRIPTOR d{};
+  d.Width = W, d.Height = H, d.Format = CU_AD_FORMAT_FLOAT, d.NumChannels = 1;
+  CUarray a;
+  CU_CHECK(cuArrayCreate(&a, &d));
+  std::vector<float> image(W * H), got(W * H);
+  for (auto& v : image) v = rng.Float(-10.f, 10.f);
+  CUDA_MEMCPY2D c = Copy2D(W * 4, H);
+  c.srcMemoryType = CU_MEMORYTYPE_HOST, c.srcHost = image.data(), c.srcPitch = W * 4;
+  c.dstMemoryType = CU_MEMORYTYPE_ARRAY, c.dstArray = a;
+  CU_CHECK(cuMemcpy2D(&c));
+  CUdeviceptr out;
+  CU_CHECK(cuMemAlloc(&out, W * H * 4));
+  for (CUaddress_mode mode : {CU_TR_ADDRESS_MODE_CLAMP, CU_TR_ADDRESS_MODE_BORDER}) {
+    CUDA_RESOURCE_DESC res{};
+    res.resType = CU_RESOURCE_TYPE_ARRAY;
+    res.res.array.hArray = a;
+    CUDA_TEXTURE_DESC td{};
+    td.addressMode[0] = td.addressMode[1] = mode;
+    td.filterMode = CU_TR_FILTER_MODE_POINT;
+    td.flags = CU_TRSF_READ_AS_INTEGER;
+    CUtexObject tex = 0;
+    CU_CHECK(cuTexObjectCreate(&tex, &res, &td, nullptr));
+    int w = W, h = H;
+    void* params[] = {&tex, &out, &w, &h};
+    CU_CHECK(cuLaunchKernel(shift, rtest::BlocksFor(W, 8), rtest::BlocksFor(H, 8), 1, 8, 8, 1, 0, nullptr, params,
+                            nullptr));
+    CU_CHECK(cuMemcpyDtoH(got.data(), out, got.size() * 4));
+    for (int y = 0; y < H; ++y)
+      for (int x = 0; x < W; ++x) {
+        const float want = x > 0 ? image[y * W + x - 1] : mode == CU_TR_ADDRESS_MODE_CLAMP ? image[y * W] : 0.0f;
+        CHECKF(got[y * W + x] == want, "drvTexShift (address mode %d) at (%d, %d)", int(mode), x, y);
+      }
+    sum.AddVector(got);
+    CU_CHECK(cuTexObjectDestroy(tex));
+  }
+  CU_CHECK(cuMemFree(out));
+  CU_CHECK(cuArrayDestroy(a));
+}
+
+}  // namespace
+
+void DriverArrays(CUmodule module, rtest::Rng& rng, rtest::Checksum& sum) {
   constexpr int W = 19, H = 7;
   CUDA_ARRAY_DESCRIPTOR d2{};
   d2.Width = W, d2.Height = H, d2.Format = CU_AD_FORMAT_SIGNED_INT32, d2.NumChannels = 1;
@@ -215,4 +266,5 @@ void DriverArrays(rtest::Rng& rng, rtest::Checksum& sum) {
   CU_CHECK(cuArrayDestroy(b));
   Arrays3D(rng, sum);
   Arrays1D(rng, sum);
+  TextureShift(module, rng, sum);
 }

@@ -15,5 +15,6 @@
 void DriverCalls(CUmodule module, const std::string& image, rtest::Rng& rng, rtest::Checksum& sum);
 
 // CUDA arrays, texture and surface objects and mipmapped arrays through the
-// driver API (driver_arrays.cu).
-void DriverArrays(rtest::Rng& rng, rtest::Checksum& sum);
+// driver API (driver_arrays.cu); `module` holds driver_kernels.cu's
+// drvTexShift.
+void DriverArrays(CUmodule module, rtest::Rng& rng, rtest::Checksum& sum);

@@ -16,3 +16,10 @@ extern "C" __global__ void drvScaleOffset(const float* a, float* c, float scale,
 
 // A module variable for cuModuleGetGlobal.
 __device__ int drvTable[64];
+
+// out[y][x] = the texture's element (x - 1, y), point-sampled with
+// unnormalized coordinates (column -1 is what the address mode makes it).
+extern "C" __global__ void drvTexShift(unsigned long long tex, float* out, int w, int h) {
+  int x = blockIdx.x * blockDim.x + threadIdx.x, y = blockIdx.y * blockDim.y + threadIdx.y;
+  if (x < w && y < h) out[y * w + x] = tex2D<float>(tex, x - 1 + 0.5f, y + 0.5f);
+}

@@ -232,7 +232,7 @@ int main() {
   MixedApis(rng, sum);
   BareImages(rng, sum);
   DriverCalls(cubin_module, cubin_fatbin, rng, sum);
-  DriverArrays(rng, sum);
+  DriverArrays(cubin_module, rng, sum);
   CU_CHECK(cuModuleUnload(ptx_module));
   CU_CHECK(cuModuleUnload(cubin_module));
   CHECKF(cuModuleGetFunction(&add, cubin_module, "drvVecAdd") != CUDA_SUCCESS, "an unloaded module still answers");
