@@ -37,8 +37,8 @@ cudaError_t CreateMipmapTexture(cudaTextureObject_t* object, const cudaResourceD
   uint64_t value = 0;
   rcuda::Status s = m.session->TexObjectCreateMipmapped(
       m.remote, sampling.address, t.filterMode, sampling.flags, sampling.border_rg, sampling.border_ba,
-      t.mipmapFilterMode, static_cast<int64_t>(FloatBits(t.mipmapLevelBias, 0)),
-      static_cast<int64_t>(FloatBits(t.minMipmapLevelClamp, t.maxMipmapLevelClamp)), t.maxAnisotropy, &value);
+      t.mipmapFilterMode, static_cast<int64_t>(rcuda::FloatPairBits(t.mipmapLevelBias, 0)),
+      static_cast<int64_t>(rcuda::FloatPairBits(t.minMipmapLevelClamp, t.maxMipmapLevelClamp)), t.maxAnisotropy, &value);
   if (!s.ok()) return Return(s);
   std::lock_guard lock(Arrays().mu);
   Arrays().textures[value] = ObjectRecord{m.session, resource, t};

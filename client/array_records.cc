@@ -2,7 +2,7 @@
 
 #include <cuda.h>
 
-#include <cstring>
+#include "protocol/array_format.h"
 
 namespace rcuda::client {
 
@@ -46,21 +46,14 @@ bool FormatOf(const cudaChannelFormatDesc& d, int64_t* format, int64_t* channels
   return *format != 0;
 }
 
-uint64_t FloatBits(float low, float high) {
-  uint32_t lo, hi;
-  std::memcpy(&lo, &low, 4);
-  std::memcpy(&hi, &high, 4);
-  return uint64_t(lo) | (uint64_t(hi) << 32);
-}
-
 TextureSampling SamplingOf(const cudaTextureDesc& t) {
   TextureSampling s;
   s.address = int64_t(t.addressMode[0]) | int64_t(t.addressMode[1]) << 8 | int64_t(t.addressMode[2]) << 16;
   if (t.readMode == cudaReadModeElementType) s.flags |= CU_TRSF_READ_AS_INTEGER;
   if (t.normalizedCoords) s.flags |= CU_TRSF_NORMALIZED_COORDINATES;
   if (t.disableTrilinearOptimization) s.flags |= CU_TRSF_DISABLE_TRILINEAR_OPTIMIZATION;
-  s.border_rg = static_cast<int64_t>(FloatBits(t.borderColor[0], t.borderColor[1]));
-  s.border_ba = static_cast<int64_t>(FloatBits(t.borderColor[2], t.borderColor[3]));
+  s.border_rg = static_cast<int64_t>(rcuda::FloatPairBits(t.borderColor[0], t.borderColor[1]));
+  s.border_ba = static_cast<int64_t>(rcuda::FloatPairBits(t.borderColor[2], t.borderColor[3]));
   return s;
 }
 

@@ -66,12 +66,11 @@ bool FormatOf(const cudaChannelFormatDesc& d, int64_t* format, int64_t* channels
 
 // How a texture samples, as TexObjectCreate carries it: the address modes
 // (a byte each), the CU_TRSF_* flags, the border colour (float bits, two
-// per value).
+// per value: FloatPairBits).
 struct TextureSampling {
   int64_t address = 0, flags = 0, border_rg = 0, border_ba = 0;
 };
 TextureSampling SamplingOf(const cudaTextureDesc& t);
-uint64_t FloatBits(float low, float high);
 
 // cudaCreateTextureObject of a mipmapped array resource (api_mipmaps.cc).
 cudaError_t CreateMipmapTexture(cudaTextureObject_t* object, const cudaResourceDesc& resource,

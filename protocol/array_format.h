@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 
 namespace rcuda {
@@ -44,6 +45,20 @@ inline bool ArrayBytes(int64_t width, int64_t height, int64_t depth, int64_t for
     if (__builtin_mul_overflow(b, static_cast<uint64_t>(d == 0 ? 1 : d), &b)) return false;
   *bytes = b;
   return true;
+}
+
+// Texture parameters (border colours, the mipmap level bias and clamps)
+// travel as the bits of two floats in one 64-bit value, `low` in its low half.
+inline uint64_t FloatPairBits(float low, float high) {
+  uint32_t lo, hi;
+  std::memcpy(&lo, &low, 4);
+  std::memcpy(&hi, &high, 4);
+  return uint64_t{lo} | (uint64_t{hi} << 32);
+}
+inline float FloatOfBits(uint32_t bits) {
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
 }
 
 // CUDA_ARRAY3D_LAYERED (cuda.h), for the sides that do not include it.

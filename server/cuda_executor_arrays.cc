@@ -20,12 +20,6 @@ constexpr unsigned kTextureFlags = CU_TRSF_READ_AS_INTEGER | CU_TRSF_NORMALIZED_
 
 Status Invalid(const std::string& why) { return Status::InvalidValue(why); }
 
-float FloatOf(uint32_t bits) {
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
-
 }  // namespace
 
 Status CudaExecutor::ArrayOf(uint64_t handle, const ArrayEntry** entry) {
@@ -161,10 +155,10 @@ Status CudaExecutor::CreateTexture(const CUDA_RESOURCE_DESC& resource, CUDA_TEXT
   if ((flags & ~int64_t{kTextureFlags}) != 0) return Invalid("texture flags " + std::to_string(flags));
   t->flags = static_cast<unsigned>(flags);
   const uint64_t rg = static_cast<uint64_t>(border_rg), ba = static_cast<uint64_t>(border_ba);
-  t->borderColor[0] = FloatOf(static_cast<uint32_t>(rg));
-  t->borderColor[1] = FloatOf(static_cast<uint32_t>(rg >> 32));
-  t->borderColor[2] = FloatOf(static_cast<uint32_t>(ba));
-  t->borderColor[3] = FloatOf(static_cast<uint32_t>(ba >> 32));
+  t->borderColor[0] = FloatOfBits(static_cast<uint32_t>(rg));
+  t->borderColor[1] = FloatOfBits(static_cast<uint32_t>(rg >> 32));
+  t->borderColor[2] = FloatOfBits(static_cast<uint32_t>(ba));
+  t->borderColor[3] = FloatOfBits(static_cast<uint32_t>(ba >> 32));
   CUtexObject texture = 0;
   RCUDA_RETURN_IF_ERROR(Check(drv_.cuTexObjectCreate(&texture, &resource, t, nullptr), "cuTexObjectCreate"));
   textures_.insert(texture);

@@ -3,7 +3,6 @@
 // an entry of arrays_ that names its mipmapped array: copies and surfaces
 // take it as any array, ArrayDestroy refuses it, and destroying the
 // mipmapped array forgets it.
-#include <cstring>
 #include <string>
 
 #include "protocol/array_format.h"
@@ -15,12 +14,6 @@ namespace {
 constexpr unsigned kMipmapFlags = CUDA_ARRAY3D_LAYERED | CUDA_ARRAY3D_SURFACE_LDST;
 
 Status Invalid(const std::string& why) { return Status::InvalidValue(why); }
-
-float FloatOf(uint32_t bits) {
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
 
 }  // namespace
 
@@ -90,9 +83,9 @@ Status CudaExecutor::MipmapCall(CallOp op, const CallArgs& arg, std::vector<int6
       }
       if (anisotropy < 0 || anisotropy > 16) return Invalid("texture anisotropy " + std::to_string(anisotropy));
       t.mipmapFilterMode = static_cast<CUfilter_mode>(mipmap_filter);
-      t.mipmapLevelBias = FloatOf(static_cast<uint32_t>(arg(7)));
-      t.minMipmapLevelClamp = FloatOf(static_cast<uint32_t>(arg(8)));
-      t.maxMipmapLevelClamp = FloatOf(static_cast<uint32_t>(static_cast<uint64_t>(arg(8)) >> 32));
+      t.mipmapLevelBias = FloatOfBits(static_cast<uint32_t>(arg(7)));
+      t.minMipmapLevelClamp = FloatOfBits(static_cast<uint32_t>(arg(8)));
+      t.maxMipmapLevelClamp = FloatOfBits(static_cast<uint32_t>(static_cast<uint64_t>(arg(8)) >> 32));
       t.maxAnisotropy = static_cast<unsigned>(anisotropy);
       return CreateTexture(r, &t, arg(1), arg(2), arg(3), arg(4), arg(5), values);
     }
