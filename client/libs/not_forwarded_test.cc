@@ -36,10 +36,10 @@ int main() {
   check.Expect(cublasStbmv_v2(handle, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N, CUBLAS_DIAG_UNIT, 1, 0, &x, 1, &x, 1) ==
                    CUBLAS_STATUS_NOT_SUPPORTED,
                "cublasStbmv_v2 -> NOT_SUPPORTED");
-  check.Expect(cublasSspr_v2(handle, CUBLAS_FILL_MODE_LOWER, 1, &x, &x, 1, &x) == CUBLAS_STATUS_NOT_SUPPORTED,
-               "cublasSspr_v2 -> NOT_SUPPORTED");
-  check.Expect(cublasSspr_v2(handle, CUBLAS_FILL_MODE_LOWER, 1, &x, &x, 1, &x) == CUBLAS_STATUS_NOT_SUPPORTED,
-               "cublasSspr_v2 again -> NOT_SUPPORTED");
+  check.Expect(cublasSspr2_v2(handle, CUBLAS_FILL_MODE_LOWER, 1, &x, &x, 1, &x, 1, &x) == CUBLAS_STATUS_NOT_SUPPORTED,
+               "cublasSspr2_v2 -> NOT_SUPPORTED");
+  check.Expect(cublasSspr2_v2(handle, CUBLAS_FILL_MODE_LOWER, 1, &x, &x, 1, &x, 1, &x) == CUBLAS_STATUS_NOT_SUPPORTED,
+               "cublasSspr2_v2 again -> NOT_SUPPORTED");
   check.Expect(cublasSdot(1, &x, 1, &x, 1) == 0.0f, "legacy cublasSdot -> 0");  // legacy API: float result
   // Answered on the client (cublas_local.cc): no session needed for the
   // texts; the helpers' copies find no device and fail as copies.
@@ -51,7 +51,7 @@ int main() {
                "cublasSetVector with a zero element size -> INVALID_VALUE");
 
   check.StopCapture();
-  check.Expect(check.Logged("cublasSspr_v2 is not forwarded by rcuda") == 1, "cublasSspr_v2 logged exactly once");
+  check.Expect(check.Logged("cublasSspr2_v2 is not forwarded by rcuda") == 1, "cublasSspr2_v2 logged exactly once");
   check.Expect(check.Logged("cublasCreate_v2 is not forwarded by rcuda") == 0,
                "cublasCreate_v2 not logged as unsupported");
   check.Expect(check.Logged("cublasSgemm_v2 is not forwarded by rcuda") == 0,
