@@ -26,13 +26,15 @@ int main() {
   EXPECT(cuInit(1) == CUDA_ERROR_INVALID_VALUE);
 
   // A generated stub, called twice (logged once).
-  CUarray array;
-  CUDA_ARRAY_DESCRIPTOR desc = {};
-  EXPECT(cuArrayCreate(&array, &desc) == CUDA_ERROR_NOT_SUPPORTED);
-  EXPECT(cuArrayCreate(&array, &desc) == CUDA_ERROR_NOT_SUPPORTED);
+  CUarray plane;
+  EXPECT(cuArrayGetPlane(&plane, nullptr, 0) == CUDA_ERROR_NOT_SUPPORTED);
+  EXPECT(cuArrayGetPlane(&plane, nullptr, 0) == CUDA_ERROR_NOT_SUPPORTED);
   CUlinkState link;
   EXPECT(cuLinkCreate(0, nullptr, nullptr, &link) == CUDA_ERROR_NOT_SUPPORTED);
-  // A forwarded call refuses before cuInit.
+  // Forwarded calls refuse before cuInit.
+  CUarray array;
+  CUDA_ARRAY_DESCRIPTOR desc = {};
+  EXPECT(cuArrayCreate(&array, &desc) == CUDA_ERROR_NOT_INITIALIZED);
   CUcontext context;
   EXPECT(cuCtxCreate(&context, nullptr, 0, 0) == CUDA_ERROR_NOT_INITIALIZED);
 
@@ -46,7 +48,7 @@ int main() {
   EXPECT(fn == dlsym(self, "cuMemAlloc_v2"));
   EXPECT(cuGetProcAddress("cuLaunchKernel", &fn, 13000, 0, &status) == CUDA_SUCCESS);
   EXPECT(fn == dlsym(self, "cuLaunchKernel"));
-  EXPECT(cuGetProcAddress("cuArrayCreate", &fn, 13000, 0, &status) == CUDA_ERROR_NOT_FOUND);
+  EXPECT(cuGetProcAddress("cuArrayGetPlane", &fn, 13000, 0, &status) == CUDA_ERROR_NOT_FOUND);
   EXPECT(fn == nullptr && status == CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND);
   // An older ABI (cuMemAlloc before 3.2 took 32-bit sizes) or the
   // per-thread-default-stream variant would be other functions.
