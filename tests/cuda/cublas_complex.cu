@@ -13,14 +13,14 @@
 #include <complex>
 #include <vector>
 
-#include "library_session.h"
-#include "test_util.h"
-
-#define CUBLAS_CHECK(call) RTEST_LIBRARY_CHECK("cuBLAS", call)
+#include "cublas_test.h"
+#include "device_vectors.h"
 
 namespace {
 
-using Wide = std::complex<double>;
+using rtest::Cu;
+using rtest::Wide;
+using rtest::Widen;
 
 // The precision's types and functions: Cu is the cuBLAS type, C the
 // std::complex it is laid out as, R its real part.
@@ -41,7 +41,6 @@ struct Blas<std::complex<float>> {
   template <class... A> static cublasStatus_t Dotu(A... a) { return cublasCdotu(a...); }
   template <class... A> static cublasStatus_t Nrm2(A... a) { return cublasScnrm2(a...); }
   template <class... A> static cublasStatus_t Copy(A... a) { return cublasCcopy(a...); }
-  static constexpr double kTolerance = 2e-4;
 };
 template <>
 struct Blas<std::complex<double>> {
@@ -58,55 +57,16 @@ struct Blas<std::complex<double>> {
   template <class... A> static cublasStatus_t Dotu(A... a) { return cublasZdotu(a...); }
   template <class... A> static cublasStatus_t Nrm2(A... a) { return cublasDznrm2(a...); }
   template <class... A> static cublasStatus_t Copy(A... a) { return cublasZcopy(a...); }
-  static constexpr double kTolerance = 1e-10;
 };
 
+// Device copies typed as cuBLAS's complex, and reads of them back.
 template <class C>
-std::vector<C> Random(rtest::Rng& rng, size_t n) {
-  std::vector<C> v(n);
-  for (C& x : v) x = C(rng.Double(-1.0, 1.0), rng.Double(-1.0, 1.0));
-  return v;
+typename rtest::CuComplexOf<C>::type* ToDevice(const std::vector<C>& host) {
+  return rtest::Cu(rtest::ToDevice(host));
 }
-
-template <class C>
-typename Blas<C>::Cu* ToDevice(const std::vector<C>& host) {
-  typename Blas<C>::Cu* d = nullptr;
-  CUDA_CHECK(cudaMalloc(&d, host.size() * sizeof(C)));
-  CUDA_CHECK(cudaMemcpy(d, host.data(), host.size() * sizeof(C), cudaMemcpyHostToDevice));
-  return d;
-}
-
 template <class C>
 std::vector<C> FromDevice(cudaStream_t stream, const void* d, size_t n) {
-  CUDA_CHECK(cudaStreamSynchronize(stream));
-  std::vector<C> host(n);
-  CUDA_CHECK(cudaMemcpy(host.data(), d, n * sizeof(C), cudaMemcpyDeviceToHost));
-  return host;
-}
-
-template <class C>
-const typename Blas<C>::Cu* Cu(const C* p) {
-  return reinterpret_cast<const typename Blas<C>::Cu*>(p);
-}
-template <class C>
-typename Blas<C>::Cu* Cu(C* p) {
-  return reinterpret_cast<typename Blas<C>::Cu*>(p);
-}
-
-template <class C>
-void ExpectClose(const std::vector<C>& got, const std::vector<Wide>& want, const char* what) {
-  CHECKF(got.size() == want.size(), "%s: sizes", what);
-  for (size_t i = 0; i < got.size(); ++i) {
-    const Wide g(got[i].real(), got[i].imag());
-    CHECKF(std::abs(g - want[i]) <= Blas<C>::kTolerance * (1 + std::abs(want[i])),
-           "%s (%zu-byte): element %zu is (%.9g, %.9g), expected (%.9g, %.9g)", what, sizeof(C), i, g.real(),
-           g.imag(), want[i].real(), want[i].imag());
-  }
-}
-
-template <class C>
-std::vector<Wide> Widen(const std::vector<C>& v) {
-  return std::vector<Wide>(v.begin(), v.end());
+  return rtest::FromDevice(static_cast<const C*>(d), n, stream);
 }
 
 template <class C>
@@ -122,7 +82,7 @@ void Gemms(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checks
   // C = alpha A^H B^T + beta C; A k x m (lda 6), B n x k (ldb 5), C m x n.
   const int m = 4, n = 5, k = 3, lda = 6, ldb = 5, ldc = 4, batch = 3;
   const long long sa = lda * m + 2, sb = ldb * k + 1, sc = ldc * n + 3;
-  std::vector<C> a = Random<C>(rng, sa * batch), b = Random<C>(rng, sb * batch), c = Random<C>(rng, sc * batch);
+  std::vector<C> a = rtest::RandomComplex<C>(rng, sa * batch), b = rtest::RandomComplex<C>(rng, sb * batch), c = rtest::RandomComplex<C>(rng, sc * batch);
   const C alpha(0.5, -1.25), beta(-0.75, 0.25);
   auto *da = ToDevice(a), *db = ToDevice(b), *dc = ToDevice(c);
   CUBLAS_CHECK(B::Gemm(h, CUBLAS_OP_C, CUBLAS_OP_T, m, n, k, Cu(&alpha), da, lda, db, ldb, Cu(&beta), dc, ldc));
@@ -138,13 +98,13 @@ void Gemms(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checks
       }
   };
   gemm(0);
-  ExpectClose(FromDevice<C>(stream, dc, c.size()), want, "?gemm");
+  rtest::ExpectCloseComplex(FromDevice<C>(stream, dc, c.size()), want, "?gemm");
   // The same on every batch, strided (the first batch a second time).
   CUBLAS_CHECK(B::GemmStrided(h, CUBLAS_OP_C, CUBLAS_OP_T, m, n, k, Cu(&alpha), da, lda, sa, db, ldb, sb, Cu(&beta),
                               dc, ldc, sc, batch));
   for (int q = 0; q < batch; ++q) gemm(q);
   std::vector<C> got = FromDevice<C>(stream, dc, c.size());
-  ExpectClose(got, want, "?gemmStridedBatched");
+  rtest::ExpectCloseComplex(got, want, "?gemmStridedBatched");
   sum.AddVector(got);
   CUDA_CHECK(cudaFree(da));
   CUDA_CHECK(cudaFree(db));
@@ -156,10 +116,10 @@ void Level2(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Check
   using B = Blas<C>;
   const int m = 7, n = 5, lda = 9;
   const C alpha(1.5, 0.5), beta(0.25, -1.0);
-  std::vector<C> a = Random<C>(rng, size_t(lda) * n), b = Random<C>(rng, size_t(lda) * n);
+  std::vector<C> a = rtest::RandomComplex<C>(rng, size_t(lda) * n), b = rtest::RandomComplex<C>(rng, size_t(lda) * n);
   for (cublasOperation_t op : {CUBLAS_OP_N, CUBLAS_OP_C}) {
     const int rows = op == CUBLAS_OP_N ? m : n, cols = op == CUBLAS_OP_N ? n : m;
-    std::vector<C> x = Random<C>(rng, 2 * cols), y = Random<C>(rng, rows);
+    std::vector<C> x = rtest::RandomComplex<C>(rng, 2 * cols), y = rtest::RandomComplex<C>(rng, rows);
     auto *da = ToDevice(a), *dx = ToDevice(x), *dy = ToDevice(y);
     CUBLAS_CHECK(B::Gemv(h, op, m, n, Cu(&alpha), da, lda, dx, -2, Cu(&beta), dy, 1));
     std::vector<Wide> want = Widen(y);
@@ -168,13 +128,13 @@ void Level2(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Check
       for (int j = 0; j < cols; ++j) acc += Op(op, a, lda, i, j) * Wide(x[2 * (cols - 1 - j)]);
       want[i] = Wide(alpha) * acc + Wide(beta) * want[i];
     }
-    ExpectClose(FromDevice<C>(stream, dy, y.size()), want, "?gemv");
+    rtest::ExpectCloseComplex(FromDevice<C>(stream, dy, y.size()), want, "?gemv");
     CUDA_CHECK(cudaFree(da));
     CUDA_CHECK(cudaFree(dx));
     CUDA_CHECK(cudaFree(dy));
   }
   // GEAM: C = alpha A + beta B^H, A m x n, B n x m.
-  std::vector<C> bt = Random<C>(rng, size_t(lda) * m);
+  std::vector<C> bt = rtest::RandomComplex<C>(rng, size_t(lda) * m);
   auto *da = ToDevice(a), *db = ToDevice(bt);
   typename B::Cu* dc = nullptr;
   CUDA_CHECK(cudaMalloc(&dc, size_t(lda) * n * sizeof(C)));
@@ -185,7 +145,7 @@ void Level2(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Check
     for (int i = 0; i < m; ++i)
       want[i + 1ll * j * lda] = Wide(alpha) * Op(CUBLAS_OP_N, a, lda, i, j) + Wide(beta) * Op(CUBLAS_OP_C, bt, lda, i, j);
   std::vector<C> got = FromDevice<C>(stream, dc, want.size());
-  ExpectClose(got, want, "?geam");
+  rtest::ExpectCloseComplex(got, want, "?geam");
   sum.AddVector(got);
   CUDA_CHECK(cudaFree(da));
   CUDA_CHECK(cudaFree(db));
@@ -196,14 +156,14 @@ template <class C>
 void Level1(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checksum& sum) {
   using B = Blas<C>;
   const int n = 23;
-  std::vector<C> x = Random<C>(rng, 3 * n), y = Random<C>(rng, n);
+  std::vector<C> x = rtest::RandomComplex<C>(rng, 3 * n), y = rtest::RandomComplex<C>(rng, n);
   auto *dx = ToDevice(x), *dy = ToDevice(y);
   const C alpha(-0.5, 2.0);
   // y += alpha x (x every 3rd).
   CUBLAS_CHECK(B::Axpy(h, n, Cu(&alpha), dx, 3, dy, 1));
   std::vector<Wide> wy = Widen(y);
   for (int i = 0; i < n; ++i) wy[i] += Wide(alpha) * Wide(x[3 * i]);
-  ExpectClose(FromDevice<C>(stream, dy, y.size()), wy, "?axpy");
+  rtest::ExpectCloseComplex(FromDevice<C>(stream, dy, y.size()), wy, "?axpy");
   // Dot products, host results, then device results.
   Wide dotc = 0, dotu = 0;
   for (int i = 0; i < n; ++i) {
@@ -213,33 +173,33 @@ void Level1(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Check
   C rc, ru;
   CUBLAS_CHECK(B::Dotc(h, n, dx, 3, dy, 1, Cu(&rc)));
   CUBLAS_CHECK(B::Dotu(h, n, dx, 3, dy, 1, Cu(&ru)));
-  ExpectClose(std::vector<C>{rc, ru}, {dotc, dotu}, "?dotc/?dotu (host results)");
+  rtest::ExpectCloseComplex(std::vector<C>{rc, ru}, {dotc, dotu}, "?dotc/?dotu (host results)");
   typename B::Cu* dr = nullptr;
   CUDA_CHECK(cudaMalloc(&dr, 2 * sizeof(C)));
   CUBLAS_CHECK(cublasSetPointerMode(h, CUBLAS_POINTER_MODE_DEVICE));
   CUBLAS_CHECK(B::Dotc(h, n, dx, 3, dy, 1, dr));
   CUBLAS_CHECK(B::Dotu(h, n, dx, 3, dy, 1, dr + 1));
   CUBLAS_CHECK(cublasSetPointerMode(h, CUBLAS_POINTER_MODE_HOST));
-  ExpectClose(FromDevice<C>(stream, dr, 2), {dotc, dotu}, "?dotc/?dotu (device results)");
+  rtest::ExpectCloseComplex(FromDevice<C>(stream, dr, 2), {dotc, dotu}, "?dotc/?dotu (device results)");
   // nrm2 of y.
   typename B::R norm = 0;
   CUBLAS_CHECK(B::Nrm2(h, n, dy, 1, &norm));
   double want_norm = 0;
   for (const Wide& v : wy) want_norm += std::norm(v);
-  ExpectClose(std::vector<C>{C(norm, 0)}, {Wide(std::sqrt(want_norm), 0)}, "?nrm2");
+  rtest::ExpectCloseComplex(std::vector<C>{C(norm, 0)}, {Wide(std::sqrt(want_norm), 0)}, "?nrm2");
   // scal by a complex, then by a real scalar.
   const C s(0.5, 0.5);
   const typename B::R r = 3;
   CUBLAS_CHECK(B::Scal(h, n, Cu(&s), dy, 1));
   CUBLAS_CHECK(B::RealScal(h, n, &r, dy, 1));
   for (Wide& v : wy) v *= Wide(s) * double(r);
-  ExpectClose(FromDevice<C>(stream, dy, y.size()), wy, "?scal, ?{s,d}scal");
+  rtest::ExpectCloseComplex(FromDevice<C>(stream, dy, y.size()), wy, "?scal, ?{s,d}scal");
   // copy y into every 3rd element of x.
   CUBLAS_CHECK(B::Copy(h, n, dy, 1, dx, 3));
   std::vector<Wide> wx = Widen(x);
   for (int i = 0; i < n; ++i) wx[3 * i] = wy[i];
   std::vector<C> got = FromDevice<C>(stream, dx, x.size());
-  ExpectClose(got, wx, "?copy");
+  rtest::ExpectCloseComplex(got, wx, "?copy");
   sum.AddVector(got);
   CUDA_CHECK(cudaFree(dx));
   CUDA_CHECK(cudaFree(dy));
@@ -251,20 +211,16 @@ void Level1(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Check
 int main() {
   rtest::Rng rng = rtest::Init("cublas_complex");
   rtest::Checksum sum;
-  cublasHandle_t h = nullptr;
-  CUBLAS_CHECK(cublasCreate(&h));
-  cudaStream_t stream = nullptr;
-  // A blocking stream: the uploads (cudaMemcpy on the legacy stream) are
-  // ordered before its work.
-  CUDA_CHECK(cudaStreamCreate(&stream));
-  CUBLAS_CHECK(cublasSetStream(h, stream));
-  Gemms<std::complex<float>>(h, stream, rng, sum);
-  Gemms<std::complex<double>>(h, stream, rng, sum);
-  Level2<std::complex<float>>(h, stream, rng, sum);
-  Level2<std::complex<double>>(h, stream, rng, sum);
-  Level1<std::complex<float>>(h, stream, rng, sum);
-  Level1<std::complex<double>>(h, stream, rng, sum);
-  CUBLAS_CHECK(cublasDestroy(h));
-  CUDA_CHECK(cudaStreamDestroy(stream));
+  {
+    rtest::CublasOnStream blas;
+    cublasHandle_t h = blas.handle();
+    cudaStream_t stream = blas.stream();
+    Gemms<std::complex<float>>(h, stream, rng, sum);
+    Gemms<std::complex<double>>(h, stream, rng, sum);
+    Level2<std::complex<float>>(h, stream, rng, sum);
+    Level2<std::complex<double>>(h, stream, rng, sum);
+    Level1<std::complex<float>>(h, stream, rng, sum);
+    Level1<std::complex<double>>(h, stream, rng, sum);
+  }
   return rtest::Pass(sum);
 }

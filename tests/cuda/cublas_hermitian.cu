@@ -13,15 +13,14 @@
 #include <complex>
 #include <vector>
 
+#include "cublas_test.h"
 #include "device_vectors.h"
-#include "library_session.h"
-#include "test_util.h"
-
-#define CUBLAS_CHECK(call) RTEST_LIBRARY_CHECK("cuBLAS", call)
 
 namespace {
 
-using Wide = std::complex<double>;
+using rtest::Cu;
+using rtest::Wide;
+using rtest::Widen;
 
 template <class C>
 struct Blas;
@@ -34,7 +33,6 @@ struct Blas<std::complex<float>> {
   template <class... A> static cublasStatus_t Herk(A... a) { return cublasCherk(a...); }
   template <class... A> static cublasStatus_t Her2k(A... a) { return cublasCher2k(a...); }
   template <class... A> static cublasStatus_t Her(A... a) { return cublasCher(a...); }
-  static constexpr double kTolerance = 2e-4;
 };
 template <>
 struct Blas<std::complex<double>> {
@@ -45,24 +43,7 @@ struct Blas<std::complex<double>> {
   template <class... A> static cublasStatus_t Herk(A... a) { return cublasZherk(a...); }
   template <class... A> static cublasStatus_t Her2k(A... a) { return cublasZher2k(a...); }
   template <class... A> static cublasStatus_t Her(A... a) { return cublasZher(a...); }
-  static constexpr double kTolerance = 1e-10;
 };
-
-template <class C>
-std::vector<C> Random(rtest::Rng& rng, size_t n) {
-  std::vector<C> v(n);
-  for (C& x : v) x = C(rng.Double(-1.0, 1.0), rng.Double(-1.0, 1.0));
-  return v;
-}
-
-template <class C>
-typename Blas<C>::Cu* Cu(C* p) {
-  return reinterpret_cast<typename Blas<C>::Cu*>(p);
-}
-template <class C>
-const typename Blas<C>::Cu* Cu(const C* p) {
-  return reinterpret_cast<const typename Blas<C>::Cu*>(p);
-}
 
 // Element (i, j) of the Hermitian matrix whose `uplo` triangle m holds.
 template <class C>
@@ -75,26 +56,10 @@ Wide Herm(const std::vector<C>& m, int ld, cublasFillMode_t uplo, int i, int j) 
 bool InTriangle(cublasFillMode_t uplo, int i, int j) { return uplo == CUBLAS_FILL_MODE_LOWER ? i >= j : i <= j; }
 
 template <class C>
-void ExpectClose(const std::vector<C>& got, const std::vector<Wide>& want, const char* what) {
-  CHECKF(got.size() == want.size(), "%s: sizes", what);
-  for (size_t i = 0; i < got.size(); ++i) {
-    const Wide g(got[i].real(), got[i].imag());
-    CHECKF(std::abs(g - want[i]) <= Blas<C>::kTolerance * (1 + std::abs(want[i])),
-           "%s (%zu-byte): element %zu is (%.9g, %.9g), expected (%.9g, %.9g)", what, sizeof(C), i, g.real(),
-           g.imag(), want[i].real(), want[i].imag());
-  }
-}
-
-template <class C>
-std::vector<Wide> Widen(const std::vector<C>& v) {
-  return std::vector<Wide>(v.begin(), v.end());
-}
-
-template <class C>
 void Hemv(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checksum& sum) {
   using B = Blas<C>;
   const int n = 7, lda = 9, incx = 2, incy = -1;
-  std::vector<C> a = Random<C>(rng, lda * n), x = Random<C>(rng, 1 + (n - 1) * incx), y = Random<C>(rng, n);
+  std::vector<C> a = rtest::RandomComplex<C>(rng, lda * n), x = rtest::RandomComplex<C>(rng, 1 + (n - 1) * incx), y = rtest::RandomComplex<C>(rng, n);
   const C alpha(0.75, -0.5), beta(-1.25, 0.5);
   auto *da = rtest::ToDevice(a), *dx = rtest::ToDevice(x), *dy = rtest::ToDevice(y);
   CUBLAS_CHECK(B::Hemv(h, CUBLAS_FILL_MODE_LOWER, n, Cu(&alpha), Cu(da), lda, Cu(dx), incx, Cu(&beta), Cu(dy), incy));
@@ -106,7 +71,7 @@ void Hemv(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checksu
     out = Wide(alpha) * acc + Wide(beta) * out;
   }
   auto got = rtest::FromDevice(dy, n, stream);
-  ExpectClose(got, want, "HEMV");
+  rtest::ExpectCloseComplex(got, want, "HEMV");
   sum.AddVector(got);
   CUDA_CHECK(cudaFree(da));
   CUDA_CHECK(cudaFree(dx));
@@ -122,7 +87,7 @@ void Hemm(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checksu
     const bool left = side == CUBLAS_SIDE_LEFT;
     const cublasFillMode_t uplo = left ? CUBLAS_FILL_MODE_UPPER : CUBLAS_FILL_MODE_LOWER;
     const int ka = left ? m : n, lda = ka + 1;
-    std::vector<C> a = Random<C>(rng, lda * ka), b = Random<C>(rng, ldb * n), c = Random<C>(rng, ldc * n);
+    std::vector<C> a = rtest::RandomComplex<C>(rng, lda * ka), b = rtest::RandomComplex<C>(rng, ldb * n), c = rtest::RandomComplex<C>(rng, ldc * n);
     auto *da = rtest::ToDevice(a), *db = rtest::ToDevice(b), *dc = rtest::ToDevice(c);
     CUBLAS_CHECK(B::Hemm(h, side, uplo, m, n, Cu(&alpha), Cu(da), lda, Cu(db), ldb, Cu(&beta), Cu(dc), ldc));
     std::vector<Wide> want = Widen(c);
@@ -137,7 +102,7 @@ void Hemm(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checksu
         out = Wide(alpha) * acc + Wide(beta) * out;
       }
     auto got = rtest::FromDevice(dc, c.size(), stream);
-    ExpectClose(got, want, left ? "HEMM (left, upper)" : "HEMM (right, lower)");
+    rtest::ExpectCloseComplex(got, want, left ? "HEMM (left, upper)" : "HEMM (right, lower)");
     sum.AddVector(got);
     CUDA_CHECK(cudaFree(da));
     CUDA_CHECK(cudaFree(db));
@@ -163,8 +128,8 @@ void RankUpdates(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::
     const cublasFillMode_t uplo = kind == 0 ? CUBLAS_FILL_MODE_LOWER : CUBLAS_FILL_MODE_UPPER;
     const cublasOperation_t trans = t ? CUBLAS_OP_C : CUBLAS_OP_N;
     const int lda = (t ? k : n) + 2;
-    std::vector<C> a = Random<C>(rng, lda * (t ? n : k)), b = Random<C>(rng, lda * (t ? n : k)),
-                   c = Random<C>(rng, ldc * n);
+    std::vector<C> a = rtest::RandomComplex<C>(rng, lda * (t ? n : k)), b = rtest::RandomComplex<C>(rng, lda * (t ? n : k)),
+                   c = rtest::RandomComplex<C>(rng, ldc * n);
     auto *da = rtest::ToDevice(a), *db = rtest::ToDevice(b), *dc = rtest::ToDevice(c);
     if (kind < 2) {
       CUBLAS_CHECK(B::Herk(h, uplo, trans, n, k, &ralpha, Cu(da), lda, &rbeta, Cu(dc), ldc));
@@ -187,7 +152,7 @@ void RankUpdates(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::
         if (i == j) out = Wide(out.real(), 0);
       }
     auto got = rtest::FromDevice(dc, c.size(), stream);
-    ExpectClose(got, want, kind == 0 ? "HERK (lower, N)" : kind == 1 ? "HERK (upper, C)" : "HER2K (upper, C)");
+    rtest::ExpectCloseComplex(got, want, kind == 0 ? "HERK (lower, N)" : kind == 1 ? "HERK (upper, C)" : "HER2K (upper, C)");
     sum.AddVector(got);
     CUDA_CHECK(cudaFree(da));
     CUDA_CHECK(cudaFree(db));
@@ -195,7 +160,7 @@ void RankUpdates(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::
   }
   // HER: A = alpha x x^H + A, lower.
   const int lda = n + 1, incx = 3;
-  std::vector<C> a = Random<C>(rng, lda * n), x = Random<C>(rng, 1 + (n - 1) * incx);
+  std::vector<C> a = rtest::RandomComplex<C>(rng, lda * n), x = rtest::RandomComplex<C>(rng, 1 + (n - 1) * incx);
   auto *da = rtest::ToDevice(a), *dx = rtest::ToDevice(x);
   CUBLAS_CHECK(B::Her(h, CUBLAS_FILL_MODE_LOWER, n, &ralpha, Cu(dx), incx, Cu(da), lda));
   std::vector<Wide> want = Widen(a);
@@ -206,7 +171,7 @@ void RankUpdates(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::
       if (i == j) out = Wide(out.real(), 0);
     }
   auto got = rtest::FromDevice(da, a.size(), stream);
-  ExpectClose(got, want, "HER (lower)");
+  rtest::ExpectCloseComplex(got, want, "HER (lower)");
   sum.AddVector(got);
   CUDA_CHECK(cudaFree(da));
   CUDA_CHECK(cudaFree(dx));
@@ -224,16 +189,12 @@ void All(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checksum
 int main() {
   rtest::Rng rng = rtest::Init("cublas_hermitian");
   rtest::Checksum sum;
-  cublasHandle_t h = nullptr;
-  CUBLAS_CHECK(cublasCreate(&h));
-  cudaStream_t stream = nullptr;
-  // A blocking stream: the uploads (cudaMemcpy on the legacy stream) are
-  // ordered before its work.
-  CUDA_CHECK(cudaStreamCreate(&stream));
-  CUBLAS_CHECK(cublasSetStream(h, stream));
-  All<std::complex<float>>(h, stream, rng, sum);
-  All<std::complex<double>>(h, stream, rng, sum);
-  CUBLAS_CHECK(cublasDestroy(h));
-  CUDA_CHECK(cudaStreamDestroy(stream));
+  {
+    rtest::CublasOnStream blas;
+    cublasHandle_t h = blas.handle();
+    cudaStream_t stream = blas.stream();
+    All<std::complex<float>>(h, stream, rng, sum);
+    All<std::complex<double>>(h, stream, rng, sum);
+  }
   return rtest::Pass(sum);
 }

@@ -15,11 +15,8 @@
 #include <cmath>
 #include <vector>
 
-#include "library_session.h"
+#include "cublas_test.h"
 #include "device_vectors.h"
-#include "test_util.h"
-
-#define CUBLAS_CHECK(call) RTEST_LIBRARY_CHECK("cuBLAS", call)
 
 namespace {
 
@@ -469,23 +466,19 @@ void Level3(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Check
 int main() {
   rtest::Rng rng = rtest::Init("cublas_level23");
   rtest::Checksum sum;
-  cublasHandle_t h = nullptr;
-  CUBLAS_CHECK(cublasCreate(&h));
-  cudaStream_t stream = nullptr;
-  // A blocking stream: the uploads (cudaMemcpy on the legacy stream) are
-  // ordered before its work.
-  CUDA_CHECK(cudaStreamCreate(&stream));
-  CUBLAS_CHECK(cublasSetStream(h, stream));
-  Level1<float>(h, stream, rng, sum);
-  Level1<double>(h, stream, rng, sum);
-  Level2<float>(h, stream, rng, sum);
-  Level2<double>(h, stream, rng, sum);
-  Level3<float>(h, stream, rng, sum);
-  Level3<double>(h, stream, rng, sum);
-  Batched<float>(h, stream, rng, sum);
-  Batched<double>(h, stream, rng, sum);
-  Extras(h, stream, rng, sum);
-  CUBLAS_CHECK(cublasDestroy(h));
-  CUDA_CHECK(cudaStreamDestroy(stream));
+  {
+    rtest::CublasOnStream blas;
+    cublasHandle_t h = blas.handle();
+    cudaStream_t stream = blas.stream();
+    Level1<float>(h, stream, rng, sum);
+    Level1<double>(h, stream, rng, sum);
+    Level2<float>(h, stream, rng, sum);
+    Level2<double>(h, stream, rng, sum);
+    Level3<float>(h, stream, rng, sum);
+    Level3<double>(h, stream, rng, sum);
+    Batched<float>(h, stream, rng, sum);
+    Batched<double>(h, stream, rng, sum);
+    Extras(h, stream, rng, sum);
+  }
   return rtest::Pass(sum);
 }

@@ -11,15 +11,13 @@
 #include <complex>
 #include <vector>
 
+#include "cublas_test.h"
 #include "device_vectors.h"
-#include "library_session.h"
-#include "test_util.h"
-
-#define CUBLAS_CHECK(call) RTEST_LIBRARY_CHECK("cuBLAS", call)
 
 namespace {
 
-using Wide = std::complex<double>;
+using rtest::Cu;
+using rtest::Wide;
 
 template <class T>
 struct Real;
@@ -43,17 +41,13 @@ template <class C>
 struct Complex;
 template <>
 struct Complex<std::complex<float>> {
-  using Cu = cuComplex;
   template <class... A> static cublasStatus_t Hpmv(A... a) { return cublasChpmv(a...); }
   template <class... A> static cublasStatus_t Her2(A... a) { return cublasCher2(a...); }
-  static constexpr double kTolerance = 2e-4;
 };
 template <>
 struct Complex<std::complex<double>> {
-  using Cu = cuDoubleComplex;
   template <class... A> static cublasStatus_t Hpmv(A... a) { return cublasZhpmv(a...); }
   template <class... A> static cublasStatus_t Her2(A... a) { return cublasZher2(a...); }
-  static constexpr double kTolerance = 1e-10;
 };
 
 // The index of element (i, j) of a packed n x n triangle.
@@ -143,33 +137,17 @@ void Reals(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checks
 }
 
 template <class C>
-void ExpectCloseComplex(const std::vector<C>& got, const std::vector<Wide>& want, const char* what) {
-  for (size_t i = 0; i < got.size(); ++i) {
-    const Wide g(got[i].real(), got[i].imag());
-    CHECKF(std::abs(g - want[i]) <= Complex<C>::kTolerance * (1 + std::abs(want[i])),
-           "%s (%zu-byte): element %zu is (%.9g, %.9g), expected (%.9g, %.9g)", what, sizeof(C), i, g.real(),
-           g.imag(), want[i].real(), want[i].imag());
-  }
-}
-
-template <class C>
 void Complexes(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checksum& sum) {
   using B = Complex<C>;
-  using Cu = typename B::Cu;
   const int n = 6, incx = 1, incy = 2, lda = 8, packed = n * (n + 1) / 2;
-  auto random = [&](size_t count) {
-    std::vector<C> v(count);
-    for (C& e : v) e = C(rng.Double(-1, 1), rng.Double(-1, 1));
-    return v;
-  };
+  auto random = [&](size_t count) { return rtest::RandomComplex<C>(rng, count); };
   std::vector<C> ap = random(packed), x = random(n), y = random(1 + (n - 1) * incy), a = random(lda * n);
   const C alpha(0.5, -1.25), beta(-0.75, 0.5);
-  auto cu = [](const C* p) { return reinterpret_cast<const Cu*>(p); };
   // HPMV, lower: y = alpha A x + beta y (A's diagonal read real).
   {
     auto *dap = rtest::ToDevice(ap), *dx = rtest::ToDevice(x), *dy = rtest::ToDevice(y);
-    CUBLAS_CHECK(B::Hpmv(h, CUBLAS_FILL_MODE_LOWER, n, cu(&alpha), reinterpret_cast<Cu*>(dap),
-                         reinterpret_cast<Cu*>(dx), incx, cu(&beta), reinterpret_cast<Cu*>(dy), incy));
+    CUBLAS_CHECK(B::Hpmv(h, CUBLAS_FILL_MODE_LOWER, n, Cu(&alpha), Cu(dap),
+                         Cu(dx), incx, Cu(&beta), Cu(dy), incy));
     std::vector<Wide> want(y.begin(), y.end());
     for (int i = 0; i < n; ++i) {
       Wide acc = 0;
@@ -182,7 +160,7 @@ void Complexes(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Ch
       want[i * incy] = Wide(alpha) * acc + Wide(beta) * Wide(y[i * incy]);
     }
     auto got = rtest::FromDevice(dy, y.size(), stream);
-    ExpectCloseComplex(got, want, "HPMV (lower)");
+    rtest::ExpectCloseComplex(got, want, "HPMV (lower)");
     sum.AddVector(got);
     CUDA_CHECK(cudaFree(dap));
     CUDA_CHECK(cudaFree(dx));
@@ -191,8 +169,8 @@ void Complexes(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Ch
   // HER2, upper: A = alpha x y^H + conj(alpha) y x^H + A, the lower part kept.
   {
     auto *da = rtest::ToDevice(a), *dx = rtest::ToDevice(x), *dy = rtest::ToDevice(y);
-    CUBLAS_CHECK(B::Her2(h, CUBLAS_FILL_MODE_UPPER, n, cu(&alpha), reinterpret_cast<Cu*>(dx), incx,
-                         reinterpret_cast<Cu*>(dy), incy, reinterpret_cast<Cu*>(da), lda));
+    CUBLAS_CHECK(B::Her2(h, CUBLAS_FILL_MODE_UPPER, n, Cu(&alpha), Cu(dx), incx,
+                         Cu(dy), incy, Cu(da), lda));
     std::vector<Wide> want(a.begin(), a.end());
     for (int j = 0; j < n; ++j)
       for (int i = 0; i <= j; ++i) {
@@ -203,7 +181,7 @@ void Complexes(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Ch
         if (i == j) out = Wide(out.real(), 0);
       }
     auto got = rtest::FromDevice(da, a.size(), stream);
-    ExpectCloseComplex(got, want, "HER2 (upper)");
+    rtest::ExpectCloseComplex(got, want, "HER2 (upper)");
     sum.AddVector(got);
     CUDA_CHECK(cudaFree(da));
     CUDA_CHECK(cudaFree(dx));
@@ -216,18 +194,14 @@ void Complexes(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Ch
 int main() {
   rtest::Rng rng = rtest::Init("cublas_packed");
   rtest::Checksum sum;
-  cublasHandle_t h = nullptr;
-  CUBLAS_CHECK(cublasCreate(&h));
-  cudaStream_t stream = nullptr;
-  // A blocking stream: the uploads (cudaMemcpy on the legacy stream) are
-  // ordered before its work.
-  CUDA_CHECK(cudaStreamCreate(&stream));
-  CUBLAS_CHECK(cublasSetStream(h, stream));
-  Reals<float>(h, stream, rng, sum);
-  Reals<double>(h, stream, rng, sum);
-  Complexes<std::complex<float>>(h, stream, rng, sum);
-  Complexes<std::complex<double>>(h, stream, rng, sum);
-  CUBLAS_CHECK(cublasDestroy(h));
-  CUDA_CHECK(cudaStreamDestroy(stream));
+  {
+    rtest::CublasOnStream blas;
+    cublasHandle_t h = blas.handle();
+    cudaStream_t stream = blas.stream();
+    Reals<float>(h, stream, rng, sum);
+    Reals<double>(h, stream, rng, sum);
+    Complexes<std::complex<float>>(h, stream, rng, sum);
+    Complexes<std::complex<double>>(h, stream, rng, sum);
+  }
   return rtest::Pass(sum);
 }
