@@ -98,13 +98,13 @@ void Gemms(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checks
       }
   };
   gemm(0);
-  rtest::ExpectCloseComplex(FromDevice<C>(stream, dc, c.size()), want, "?gemm");
+  rtest::ExpectNear(FromDevice<C>(stream, dc, c.size()), want, "?gemm");
   // The same on every batch, strided (the first batch a second time).
   CUBLAS_CHECK(B::GemmStrided(h, CUBLAS_OP_C, CUBLAS_OP_T, m, n, k, Cu(&alpha), da, lda, sa, db, ldb, sb, Cu(&beta),
                               dc, ldc, sc, batch));
   for (int q = 0; q < batch; ++q) gemm(q);
   std::vector<C> got = FromDevice<C>(stream, dc, c.size());
-  rtest::ExpectCloseComplex(got, want, "?gemmStridedBatched");
+  rtest::ExpectNear(got, want, "?gemmStridedBatched");
   sum.AddVector(got);
   CUDA_CHECK(cudaFree(da));
   CUDA_CHECK(cudaFree(db));
@@ -128,7 +128,7 @@ void Level2(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Check
       for (int j = 0; j < cols; ++j) acc += Op(op, a, lda, i, j) * Wide(x[2 * (cols - 1 - j)]);
       want[i] = Wide(alpha) * acc + Wide(beta) * want[i];
     }
-    rtest::ExpectCloseComplex(FromDevice<C>(stream, dy, y.size()), want, "?gemv");
+    rtest::ExpectNear(FromDevice<C>(stream, dy, y.size()), want, "?gemv");
     CUDA_CHECK(cudaFree(da));
     CUDA_CHECK(cudaFree(dx));
     CUDA_CHECK(cudaFree(dy));
@@ -145,7 +145,7 @@ void Level2(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Check
     for (int i = 0; i < m; ++i)
       want[i + 1ll * j * lda] = Wide(alpha) * Op(CUBLAS_OP_N, a, lda, i, j) + Wide(beta) * Op(CUBLAS_OP_C, bt, lda, i, j);
   std::vector<C> got = FromDevice<C>(stream, dc, want.size());
-  rtest::ExpectCloseComplex(got, want, "?geam");
+  rtest::ExpectNear(got, want, "?geam");
   sum.AddVector(got);
   CUDA_CHECK(cudaFree(da));
   CUDA_CHECK(cudaFree(db));
@@ -163,7 +163,7 @@ void Level1(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Check
   CUBLAS_CHECK(B::Axpy(h, n, Cu(&alpha), dx, 3, dy, 1));
   std::vector<Wide> wy = Widen(y);
   for (int i = 0; i < n; ++i) wy[i] += Wide(alpha) * Wide(x[3 * i]);
-  rtest::ExpectCloseComplex(FromDevice<C>(stream, dy, y.size()), wy, "?axpy");
+  rtest::ExpectNear(FromDevice<C>(stream, dy, y.size()), wy, "?axpy");
   // Dot products, host results, then device results.
   Wide dotc = 0, dotu = 0;
   for (int i = 0; i < n; ++i) {
@@ -173,33 +173,33 @@ void Level1(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Check
   C rc, ru;
   CUBLAS_CHECK(B::Dotc(h, n, dx, 3, dy, 1, Cu(&rc)));
   CUBLAS_CHECK(B::Dotu(h, n, dx, 3, dy, 1, Cu(&ru)));
-  rtest::ExpectCloseComplex(std::vector<C>{rc, ru}, {dotc, dotu}, "?dotc/?dotu (host results)");
+  rtest::ExpectNear(std::vector<C>{rc, ru}, {dotc, dotu}, "?dotc/?dotu (host results)");
   typename B::Cu* dr = nullptr;
   CUDA_CHECK(cudaMalloc(&dr, 2 * sizeof(C)));
   CUBLAS_CHECK(cublasSetPointerMode(h, CUBLAS_POINTER_MODE_DEVICE));
   CUBLAS_CHECK(B::Dotc(h, n, dx, 3, dy, 1, dr));
   CUBLAS_CHECK(B::Dotu(h, n, dx, 3, dy, 1, dr + 1));
   CUBLAS_CHECK(cublasSetPointerMode(h, CUBLAS_POINTER_MODE_HOST));
-  rtest::ExpectCloseComplex(FromDevice<C>(stream, dr, 2), {dotc, dotu}, "?dotc/?dotu (device results)");
+  rtest::ExpectNear(FromDevice<C>(stream, dr, 2), {dotc, dotu}, "?dotc/?dotu (device results)");
   // nrm2 of y.
   typename B::R norm = 0;
   CUBLAS_CHECK(B::Nrm2(h, n, dy, 1, &norm));
   double want_norm = 0;
   for (const Wide& v : wy) want_norm += std::norm(v);
-  rtest::ExpectCloseComplex(std::vector<C>{C(norm, 0)}, {Wide(std::sqrt(want_norm), 0)}, "?nrm2");
+  rtest::ExpectNear(std::vector<C>{C(norm, 0)}, {Wide(std::sqrt(want_norm), 0)}, "?nrm2");
   // scal by a complex, then by a real scalar.
   const C s(0.5, 0.5);
   const typename B::R r = 3;
   CUBLAS_CHECK(B::Scal(h, n, Cu(&s), dy, 1));
   CUBLAS_CHECK(B::RealScal(h, n, &r, dy, 1));
   for (Wide& v : wy) v *= Wide(s) * double(r);
-  rtest::ExpectCloseComplex(FromDevice<C>(stream, dy, y.size()), wy, "?scal, ?{s,d}scal");
+  rtest::ExpectNear(FromDevice<C>(stream, dy, y.size()), wy, "?scal, ?{s,d}scal");
   // copy y into every 3rd element of x.
   CUBLAS_CHECK(B::Copy(h, n, dy, 1, dx, 3));
   std::vector<Wide> wx = Widen(x);
   for (int i = 0; i < n; ++i) wx[3 * i] = wy[i];
   std::vector<C> got = FromDevice<C>(stream, dx, x.size());
-  rtest::ExpectCloseComplex(got, wx, "?copy");
+  rtest::ExpectNear(got, wx, "?copy");
   sum.AddVector(got);
   CUDA_CHECK(cudaFree(dx));
   CUDA_CHECK(cudaFree(dy));

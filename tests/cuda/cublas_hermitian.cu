@@ -71,7 +71,7 @@ void Hemv(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checksu
     out = Wide(alpha) * acc + Wide(beta) * out;
   }
   auto got = rtest::FromDevice(dy, n, stream);
-  rtest::ExpectCloseComplex(got, want, "HEMV");
+  rtest::ExpectNear(got, want, "HEMV");
   sum.AddVector(got);
   CUDA_CHECK(cudaFree(da));
   CUDA_CHECK(cudaFree(dx));
@@ -102,7 +102,7 @@ void Hemm(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checksu
         out = Wide(alpha) * acc + Wide(beta) * out;
       }
     auto got = rtest::FromDevice(dc, c.size(), stream);
-    rtest::ExpectCloseComplex(got, want, left ? "HEMM (left, upper)" : "HEMM (right, lower)");
+    rtest::ExpectNear(got, want, left ? "HEMM (left, upper)" : "HEMM (right, lower)");
     sum.AddVector(got);
     CUDA_CHECK(cudaFree(da));
     CUDA_CHECK(cudaFree(db));
@@ -152,7 +152,7 @@ void RankUpdates(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::
         if (i == j) out = Wide(out.real(), 0);
       }
     auto got = rtest::FromDevice(dc, c.size(), stream);
-    rtest::ExpectCloseComplex(got, want, kind == 0 ? "HERK (lower, N)" : kind == 1 ? "HERK (upper, C)" : "HER2K (upper, C)");
+    rtest::ExpectNear(got, want, kind == 0 ? "HERK (lower, N)" : kind == 1 ? "HERK (upper, C)" : "HER2K (upper, C)");
     sum.AddVector(got);
     CUDA_CHECK(cudaFree(da));
     CUDA_CHECK(cudaFree(db));
@@ -171,7 +171,7 @@ void RankUpdates(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::
       if (i == j) out = Wide(out.real(), 0);
     }
   auto got = rtest::FromDevice(da, a.size(), stream);
-  rtest::ExpectCloseComplex(got, want, "HER (lower)");
+  rtest::ExpectNear(got, want, "HER (lower)");
   sum.AddVector(got);
   CUDA_CHECK(cudaFree(da));
   CUDA_CHECK(cudaFree(dx));

@@ -27,7 +27,6 @@ struct Real<float> {
   template <class... A> static cublasStatus_t Spr(A... a) { return cublasSspr(a...); }
   template <class... A> static cublasStatus_t Tpmv(A... a) { return cublasStpmv(a...); }
   template <class... A> static cublasStatus_t Tpsv(A... a) { return cublasStpsv(a...); }
-  static constexpr double kTolerance = 2e-4;
 };
 template <>
 struct Real<double> {
@@ -35,7 +34,6 @@ struct Real<double> {
   template <class... A> static cublasStatus_t Spr(A... a) { return cublasDspr(a...); }
   template <class... A> static cublasStatus_t Tpmv(A... a) { return cublasDtpmv(a...); }
   template <class... A> static cublasStatus_t Tpsv(A... a) { return cublasDtpsv(a...); }
-  static constexpr double kTolerance = 1e-10;
 };
 template <class C>
 struct Complex;
@@ -53,14 +51,6 @@ struct Complex<std::complex<double>> {
 // The index of element (i, j) of a packed n x n triangle.
 long long Packed(bool lower, int n, int i, int j) {
   return lower ? i + (2ll * n - j - 1) * j / 2 : i + 1ll * j * (j + 1) / 2;
-}
-
-template <class T>
-void ExpectClose(const std::vector<T>& got, const std::vector<double>& want, double tolerance, const char* what) {
-  for (size_t i = 0; i < got.size(); ++i) {
-    CHECKF(std::abs(got[i] - want[i]) <= tolerance * (1 + std::abs(want[i])), "%s (%zu-byte): element %zu is %.9g, expected %.9g",
-           what, sizeof(T), i, double(got[i]), want[i]);
-  }
 }
 
 template <class T>
@@ -83,7 +73,7 @@ void Reals(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checks
       want[i] = alpha * acc + beta * double(y[i]);
     }
     auto got = rtest::FromDevice(dy, n, stream);
-    ExpectClose(got, want, B::kTolerance, "SPMV (upper)");
+    rtest::ExpectNear(got, rtest::Widen(want), "SPMV (upper)");
     sum.AddVector(got);
     CUDA_CHECK(cudaFree(dap));
     CUDA_CHECK(cudaFree(dx));
@@ -97,7 +87,7 @@ void Reals(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checks
     for (int j = 0; j < n; ++j)
       for (int i = j; i < n; ++i) want[Packed(true, n, i, j)] += double(alpha) * x[i * incx] * x[j * incx];
     auto got = rtest::FromDevice(dap, packed, stream);
-    ExpectClose(got, want, B::kTolerance, "SPR (lower)");
+    rtest::ExpectNear(got, rtest::Widen(want), "SPR (lower)");
     sum.AddVector(got);
     CUDA_CHECK(cudaFree(dap));
     CUDA_CHECK(cudaFree(dx));
@@ -129,7 +119,7 @@ void Reals(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checks
     auto got = rtest::FromDevice(dx, x.size(), stream);
     std::vector<double> want(x.begin(), x.end());
     for (int i = 0; i < n; ++i) want[i * incx] = out[i];
-    ExpectClose(got, want, B::kTolerance, solve ? "TPSV (upper, unit)" : "TPMV (lower, transposed)");
+    rtest::ExpectNear(got, rtest::Widen(want), solve ? "TPSV (upper, unit)" : "TPMV (lower, transposed)");
     sum.AddVector(got);
     CUDA_CHECK(cudaFree(dap));
     CUDA_CHECK(cudaFree(dx));
@@ -160,7 +150,7 @@ void Complexes(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Ch
       want[i * incy] = Wide(alpha) * acc + Wide(beta) * Wide(y[i * incy]);
     }
     auto got = rtest::FromDevice(dy, y.size(), stream);
-    rtest::ExpectCloseComplex(got, want, "HPMV (lower)");
+    rtest::ExpectNear(got, want, "HPMV (lower)");
     sum.AddVector(got);
     CUDA_CHECK(cudaFree(dap));
     CUDA_CHECK(cudaFree(dx));
@@ -181,7 +171,7 @@ void Complexes(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Ch
         if (i == j) out = Wide(out.real(), 0);
       }
     auto got = rtest::FromDevice(da, a.size(), stream);
-    rtest::ExpectCloseComplex(got, want, "HER2 (upper)");
+    rtest::ExpectNear(got, want, "HER2 (upper)");
     sum.AddVector(got);
     CUDA_CHECK(cudaFree(da));
     CUDA_CHECK(cudaFree(dx));

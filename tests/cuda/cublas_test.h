@@ -7,6 +7,7 @@
 #include <cublas_v2.h>
 
 #include <complex>
+#include <type_traits>
 #include <vector>
 
 #include "library_session.h"
@@ -18,20 +19,33 @@ namespace rtest {
 
 using Wide = std::complex<double>;
 
-// cuBLAS's type for the std::complex<float or double> it is laid out as,
-// and the relative tolerance of that precision against a double reference.
+// cuBLAS's type for the std::complex<float or double> it is laid out as.
 template <class C>
 struct CuComplexOf;
 template <>
 struct CuComplexOf<std::complex<float>> {
   using type = cuComplex;
-  static constexpr double kTolerance = 2e-4;
 };
 template <>
 struct CuComplexOf<std::complex<double>> {
   using type = cuDoubleComplex;
-  static constexpr double kTolerance = 1e-10;
 };
+
+// The relative tolerance of T's precision (real or complex) against a
+// reference computed in double.
+template <class T>
+constexpr double Tolerance() {
+  return std::is_same_v<decltype(std::real(T{})), float> ? 2e-4 : 1e-10;
+}
+
+template <class T>
+Wide ToWide(const T& v) {
+  if constexpr (std::is_arithmetic_v<T>) {
+    return Wide(v, 0);
+  } else {
+    return Wide(v.real(), v.imag());
+  }
+}
 
 template <class C>
 typename CuComplexOf<C>::type* Cu(C* p) {
@@ -55,14 +69,15 @@ std::vector<Wide> Widen(const std::vector<C>& v) {
   return std::vector<Wide>(v.begin(), v.end());
 }
 
-// Every element of `got` within the precision's tolerance of `want`.
-template <class C>
-void ExpectCloseComplex(const std::vector<C>& got, const std::vector<Wide>& want, const char* what) {
+// Every element of `got` (real or complex) within its precision's tolerance
+// of `want`.
+template <class T>
+void ExpectNear(const std::vector<T>& got, const std::vector<Wide>& want, const char* what) {
   CHECKF(got.size() == want.size(), "%s: %zu elements, expected %zu", what, got.size(), want.size());
   for (size_t i = 0; i < got.size(); ++i) {
-    const Wide g(got[i].real(), got[i].imag());
-    CHECKF(std::abs(g - want[i]) <= CuComplexOf<C>::kTolerance * (1 + std::abs(want[i])),
-           "%s (%zu-byte): element %zu is (%.9g, %.9g), expected (%.9g, %.9g)", what, sizeof(C), i, g.real(),
+    const Wide g = ToWide(got[i]);
+    CHECKF(std::abs(g - want[i]) <= Tolerance<T>() * (1 + std::abs(want[i])),
+           "%s (%zu-byte): element %zu is (%.9g, %.9g), expected (%.9g, %.9g)", what, sizeof(T), i, g.real(),
            g.imag(), want[i].real(), want[i].imag());
   }
 }
