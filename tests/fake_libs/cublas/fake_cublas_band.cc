@@ -11,41 +11,14 @@
 
 #include <complex>
 #include <functional>
-#include <type_traits>
 #include <vector>
 
-#include "tests/fake_libs/cublas/fake_cublas.h"
+#include "tests/fake_libs/cublas/fake_cublas_wide.h"
 
 namespace {
 
-using Wide = std::complex<double>;
 // An element (r, c) of a matrix the routine reads, zero outside what it stores.
 using Element = std::function<Wide(int, int)>;
-
-bool ValidFill(cublasFillMode_t uplo) { return uplo == CUBLAS_FILL_MODE_LOWER || uplo == CUBLAS_FILL_MODE_UPPER; }
-bool ValidDiag(cublasDiagType_t diag) { return diag == CUBLAS_DIAG_UNIT || diag == CUBLAS_DIAG_NON_UNIT; }
-
-template <class E>
-Wide W(const E& v) {
-  if constexpr (std::is_arithmetic_v<E>) {
-    return Wide(v, 0);
-  } else {
-    return Wide(v.real(), v.imag());
-  }
-}
-template <class E>
-E Narrow(const Wide& v) {
-  if constexpr (std::is_arithmetic_v<E>) {
-    return static_cast<E>(v.real());
-  } else {
-    using R = typename E::value_type;
-    return E(static_cast<R>(v.real()), static_cast<R>(v.imag()));
-  }
-}
-
-long long Packed(bool lower, int n, int i, int j) {
-  return lower ? i + (2ll * n - j - 1) * j / 2 : i + static_cast<long long>(j) * (j + 1) / 2;
-}
 
 // Element (r, c) of the symmetric (or, `hermitian`, Hermitian) matrix whose
 // `uplo` triangle `stored(r, c)` gives (called with r, c in that triangle).
@@ -154,7 +127,7 @@ cublasStatus_t BandTriangular(cublasHandle_t h, cublasFillMode_t uplo, cublasOpe
 
 template <class E>
 Element PackedElements(const E* ap, bool lower, int n) {
-  return [=](int r, int c) { return W(ap[Packed(lower, n, r, c)]); };
+  return [=](int r, int c) { return W(ap[PackedIndex(lower, n, r, c)]); };
 }
 template <class E>
 Element FullElements(const E* a, int lda) {
@@ -174,7 +147,7 @@ cublasStatus_t PackedRank2(cublasHandle_t h, cublasFillMode_t uplo, int n, Wide 
   return OnStream(h, [&] {
     for (int j = 0; j < n; ++j)
       for (int i = lower ? j : 0; i < (lower ? n : j + 1); ++i) {
-        E& out = ap[Packed(lower, n, i, j)];
+        E& out = ap[PackedIndex(lower, n, i, j)];
         const Wide xi = W(x[At(i, n, incx)]), xj = W(x[At(j, n, incx)]), yi = W(y[At(i, n, incy)]),
                    yj = W(y[At(j, n, incy)]);
         Wide v = (hermitian && i == j) ? Wide(W(out).real(), 0) : W(out);

@@ -9,20 +9,9 @@
 #include <complex>
 #include <vector>
 
-#include "tests/fake_libs/cublas/fake_cublas.h"
+#include "tests/fake_libs/cublas/fake_cublas_wide.h"
 
 namespace {
-
-using Wide = std::complex<double>;
-
-template <class C>
-Wide W(const C& v) {
-  return Wide(v.real(), v.imag());
-}
-template <class C>
-C Narrow(const Wide& v) {
-  return C(static_cast<typename C::value_type>(v.real()), static_cast<typename C::value_type>(v.imag()));
-}
 
 // op(M)[r][c]: M itself, its transpose, or its conjugate transpose.
 template <class C>

@@ -11,20 +11,9 @@
 #include <complex>
 #include <vector>
 
-#include "tests/fake_libs/cublas/fake_cublas.h"
+#include "tests/fake_libs/cublas/fake_cublas_wide.h"
 
 namespace {
-
-using Wide = std::complex<double>;
-
-template <class C>
-Wide W(const C& v) {
-  return Wide(v.real(), v.imag());
-}
-template <class C>
-C Narrow(const Wide& v) {
-  return C(static_cast<typename C::value_type>(v.real()), static_cast<typename C::value_type>(v.imag()));
-}
 
 // Element (i, j) of the Hermitian matrix whose `uplo` triangle A holds.
 template <class C>
@@ -32,16 +21,6 @@ Wide Herm(const C* A, int lda, cublasFillMode_t uplo, int i, int j) {
   if (i == j) return Wide(A[i + static_cast<long long>(i) * lda].real(), 0);
   const bool stored = uplo == CUBLAS_FILL_MODE_LOWER ? i > j : i < j;
   return stored ? W(A[i + static_cast<long long>(j) * lda]) : std::conj(W(A[j + static_cast<long long>(i) * lda]));
-}
-
-bool ValidFill(cublasFillMode_t uplo) { return uplo == CUBLAS_FILL_MODE_LOWER || uplo == CUBLAS_FILL_MODE_UPPER; }
-
-// Calls fn(i, j) for each element of the n x n `uplo` triangle.
-template <class Fn>
-void ForTriangle(cublasFillMode_t uplo, int n, const Fn& fn) {
-  const bool lower = uplo == CUBLAS_FILL_MODE_LOWER;
-  for (int j = 0; j < n; ++j)
-    for (int i = lower ? j : 0; i < (lower ? n : j + 1); ++i) fn(i, j);
 }
 
 // c = value, with the diagonal's imaginary part zero.

@@ -10,33 +10,23 @@
 #include <complex>
 #include <vector>
 
-#include "tests/fake_libs/cublas/fake_cublas.h"
+#include "tests/fake_libs/cublas/fake_cublas_wide.h"
 
 namespace {
-
-using Wide = std::complex<double>;
-
-bool ValidFill(cublasFillMode_t uplo) { return uplo == CUBLAS_FILL_MODE_LOWER || uplo == CUBLAS_FILL_MODE_UPPER; }
-
-// The index of element (i, j) of a packed n x n triangle (i >= j lower,
-// i <= j upper).
-long long Packed(bool lower, int n, int i, int j) {
-  return lower ? i + (2ll * n - j - 1) * j / 2 : i + static_cast<long long>(j) * (j + 1) / 2;
-}
 
 // Element (r, c) of a packed symmetric (or, for complex, Hermitian) matrix.
 template <class T>
 double SymmetricAt(const T* ap, cublasFillMode_t uplo, int n, int r, int c) {
   const bool lower = uplo == CUBLAS_FILL_MODE_LOWER;
   if (lower ? r < c : r > c) std::swap(r, c);
-  return ap[Packed(lower, n, r, c)];
+  return ap[PackedIndex(lower, n, r, c)];
 }
 template <class C>
 Wide HermitianAt(const C* ap, cublasFillMode_t uplo, int n, int r, int c) {
   const bool lower = uplo == CUBLAS_FILL_MODE_LOWER;
-  if (r == c) return Wide(ap[Packed(lower, n, r, r)].real(), 0);
+  if (r == c) return Wide(ap[PackedIndex(lower, n, r, r)].real(), 0);
   const bool stored = lower ? r > c : r < c;
-  const C v = stored ? ap[Packed(lower, n, r, c)] : ap[Packed(lower, n, c, r)];
+  const C v = stored ? ap[PackedIndex(lower, n, r, c)] : ap[PackedIndex(lower, n, c, r)];
   const Wide w(v.real(), v.imag());
   return stored ? w : std::conj(w);
 }
@@ -67,7 +57,7 @@ cublasStatus_t Spr(cublasHandle_t h, cublasFillMode_t uplo, int n, const T* alph
   return OnStream(h, [&] {
     for (int j = 0; j < n; ++j)
       for (int i = lower ? j : 0; i < (lower ? n : j + 1); ++i) {
-        T& a = ap[Packed(lower, n, i, j)];
+        T& a = ap[PackedIndex(lower, n, i, j)];
         a = static_cast<T>(a + double(*alpha) * double(x[At(i, n, incx)]) * double(x[At(j, n, incx)]));
       }
   });
@@ -84,7 +74,7 @@ cublasStatus_t PackedTriangular(cublasHandle_t h, cublasFillMode_t uplo, cublasO
     const int rr = transposed ? c : r, cc = transposed ? r : c;
     if (rr == cc && diag == CUBLAS_DIAG_UNIT) return 1.0;
     if (lower ? rr < cc : rr > cc) return 0.0;
-    return ap[Packed(lower, n, rr, cc)];
+    return ap[PackedIndex(lower, n, rr, cc)];
   };
   return OnStream(h, [&] {
     std::vector<double> v(n), out(n);
