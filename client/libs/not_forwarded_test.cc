@@ -33,13 +33,13 @@ int main() {
                    CUBLAS_STATUS_EXECUTION_FAILED,
                "cublasSgemmBatched -> EXECUTION_FAILED (no session)");
   // Described in no forward line: unsupported.
-  check.Expect(cublasSsyr_v2(handle, CUBLAS_FILL_MODE_LOWER, 1, &x, &x, 1, &x, 1) ==
+  check.Expect(cublasSrotg_v2(handle, &x, &x, &x, &x) ==
                    CUBLAS_STATUS_NOT_SUPPORTED,
-               "cublasSsyr_v2 -> NOT_SUPPORTED");
-  check.Expect(cublasSsyr2_v2(handle, CUBLAS_FILL_MODE_LOWER, 1, &x, &x, 1, &x, 1, &x, 1) == CUBLAS_STATUS_NOT_SUPPORTED,
-               "cublasSsyr2_v2 -> NOT_SUPPORTED");
-  check.Expect(cublasSsyr2_v2(handle, CUBLAS_FILL_MODE_LOWER, 1, &x, &x, 1, &x, 1, &x, 1) == CUBLAS_STATUS_NOT_SUPPORTED,
-               "cublasSsyr2_v2 again -> NOT_SUPPORTED");
+               "cublasSrotg_v2 -> NOT_SUPPORTED");
+  check.Expect(cublasSrotm_v2(handle, 1, &x, 1, &x, 1, &x) == CUBLAS_STATUS_NOT_SUPPORTED,
+               "cublasSrotm_v2 -> NOT_SUPPORTED");
+  check.Expect(cublasSrotm_v2(handle, 1, &x, 1, &x, 1, &x) == CUBLAS_STATUS_NOT_SUPPORTED,
+               "cublasSrotm_v2 again -> NOT_SUPPORTED");
   check.Expect(cublasSdot(1, &x, 1, &x, 1) == 0.0f, "legacy cublasSdot -> 0");  // legacy API: float result
   // Answered on the client (cublas_local.cc): no session needed for the
   // texts; the helpers' copies find no device and fail as copies.
@@ -51,14 +51,14 @@ int main() {
                "cublasSetVector with a zero element size -> INVALID_VALUE");
 
   check.StopCapture();
-  check.Expect(check.Logged("cublasSsyr2_v2 is not forwarded by rcuda") == 1, "cublasSsyr2_v2 logged exactly once");
+  check.Expect(check.Logged("cublasSrotm_v2 is not forwarded by rcuda") == 1, "cublasSrotm_v2 logged exactly once");
   check.Expect(check.Logged("cublasCreate_v2 is not forwarded by rcuda") == 0,
                "cublasCreate_v2 not logged as unsupported");
   check.Expect(check.Logged("cublasSgemm_v2 is not forwarded by rcuda") == 0,
                "cublasSgemm_v2 not logged as unsupported");
   check.Expect(check.Logged("cublasSgemm_v2: the session could not carry the call") == 1,
                "cublasSgemm_v2's lost call logged");
-  check.Expect(check.Logged("cublasSsyr_v2 is not forwarded by rcuda") == 1, "cublasSsyr_v2 logged once");
+  check.Expect(check.Logged("cublasSrotg_v2 is not forwarded by rcuda") == 1, "cublasSrotg_v2 logged once");
   check.Expect(check.Logged("cublasSgemmBatched is not forwarded by rcuda") == 0,
                "cublasSgemmBatched not logged as unsupported");
   check.Expect(check.Logged("cublasSdot is not forwarded by rcuda") == 1, "cublasSdot logged once");

@@ -23,34 +23,14 @@ using rtest::Wide;
 
 constexpr double kGarbage = 1e6;
 
+using rtest::Apply;
+using rtest::Arg;
+using rtest::Dense;
+using rtest::FromWide;
+using rtest::PackedStorage;
+using rtest::Random;
 template <class T>
-constexpr bool kComplex = !std::is_arithmetic_v<T>;
-
-template <class T>
-T FromWide(const Wide& v) {
-  if constexpr (kComplex<T>) {
-    return T(v.real(), v.imag());
-  } else {
-    return static_cast<T>(v.real());
-  }
-}
-
-template <class T>
-std::vector<T> Random(rtest::Rng& rng, size_t n) {
-  std::vector<T> v(n);
-  for (T& x : v) x = FromWide<T>(Wide(rng.Double(-1, 1), kComplex<T> ? rng.Double(-1, 1) : 0));
-  return v;
-}
-
-// What cuBLAS takes for T: T itself when real, cuComplex or cuDoubleComplex.
-template <class T>
-auto Arg(T* p) {
-  if constexpr (kComplex<T>) {
-    return rtest::Cu(p);
-  } else {
-    return p;
-  }
-}
+constexpr bool kComplex = rtest::kIsComplex<T>;
 
 // The precision's functions.
 template <class T>
@@ -98,22 +78,7 @@ struct Blas<std::complex<double>> {
   template <class... A> static cublasStatus_t Tpsv(A... a) { return cublasZtpsv(a...); }
 };
 
-// A dense matrix in double precision, row r, column c.
-struct Dense {
-  int rows, cols;
-  std::vector<Wide> v;
-  Dense(int r, int c) : rows(r), cols(c), v(size_t(r) * c, 0) {}
-  Wide& operator()(int r, int c) { return v[r + size_t(c) * rows]; }
-  Wide operator()(int r, int c) const { return v[r + size_t(c) * rows]; }
-};
-
-Wide Apply(cublasOperation_t op, const Dense& a, int r, int c) {
-  if (op == CUBLAS_OP_N) return a(r, c);
-  return op == CUBLAS_OP_C ? std::conj(a(c, r)) : a(c, r);
-}
-
-// Element i of a strided vector of n (a negative increment walks from the end).
-size_t At(int i, int n, int inc) { return inc > 0 ? size_t(i) * inc : size_t(n - 1 - i) * -inc; }
+using rtest::StridedIndex;
 
 // The band of `a` (`lower` subdiagonals, `upper` superdiagonals) in cuBLAS's
 // band storage of leading dimension ld, garbage elsewhere.
@@ -123,15 +88,6 @@ std::vector<T> BandStorage(const Dense& a, int lower, int upper, int ld) {
   for (int j = 0; j < a.cols; ++j)
     for (int i = std::max(0, j - upper); i <= std::min(a.rows - 1, j + lower); ++i)
       s[upper + i - j + size_t(j) * ld] = FromWide<T>(a(i, j));
-  return s;
-}
-
-// The `lower` or upper triangle of square `a`, packed column by column.
-template <class T>
-std::vector<T> PackedStorage(const Dense& a, bool lower) {
-  std::vector<T> s;
-  for (int j = 0; j < a.cols; ++j)
-    for (int i = lower ? j : 0; i < (lower ? a.rows : j + 1); ++i) s.push_back(FromWide<T>(a(i, j)));
   return s;
 }
 
@@ -157,8 +113,8 @@ std::vector<Wide> MatVec(cublasOperation_t op, const Dense& a, Wide alpha, const
   std::vector<Wide> want = rtest::Widen(y);
   for (int i = 0; i < rows; ++i) {
     Wide acc = 0;
-    for (int j = 0; j < cols; ++j) acc += Apply(op, a, i, j) * rtest::ToWide(x[At(j, cols, incx)]);
-    want[At(i, rows, incy)] = alpha * acc + beta * rtest::ToWide(y[At(i, rows, incy)]);
+    for (int j = 0; j < cols; ++j) acc += Apply(op, a, i, j) * rtest::ToWide(x[StridedIndex(j, cols, incx)]);
+    want[StridedIndex(i, rows, incy)] = alpha * acc + beta * rtest::ToWide(y[StridedIndex(i, rows, incy)]);
   }
   return want;
 }
@@ -212,7 +168,7 @@ std::vector<Wide> TriangularReference(cublasOperation_t op, const Dense& a, cons
                                       bool solve) {
   const int n = a.rows;
   std::vector<Wide> v(n), out(n);
-  for (int i = 0; i < n; ++i) v[i] = rtest::ToWide(x[At(i, n, incx)]);
+  for (int i = 0; i < n; ++i) v[i] = rtest::ToWide(x[StridedIndex(i, n, incx)]);
   if (!solve) {
     for (int i = 0; i < n; ++i)
       for (int j = 0; j < n; ++j) out[i] += Apply(op, a, i, j) * v[j];
@@ -233,7 +189,7 @@ std::vector<Wide> TriangularReference(cublasOperation_t op, const Dense& a, cons
     for (int i = 0; i < n; ++i) out[i] /= m(i, i);
   }
   std::vector<Wide> want = rtest::Widen(x);
-  for (int i = 0; i < n; ++i) want[At(i, n, incx)] = out[i];
+  for (int i = 0; i < n; ++i) want[StridedIndex(i, n, incx)] = out[i];
   return want;
 }
 
@@ -273,8 +229,8 @@ void PackedUpdates(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest
   const int n = 6, incx = 2, incy = -1;
   const T alpha = FromWide<T>(Wide(0.5, -1.25));
   const std::vector<T> x = Random<T>(rng, size_t(1 + (n - 1) * incx)), y = Random<T>(rng, n);
-  auto xi = [&](int i) { return rtest::ToWide(x[At(i, n, incx)]); };
-  auto yi = [&](int i) { return rtest::ToWide(y[At(i, n, incy)]); };
+  auto xi = [&](int i) { return rtest::ToWide(x[StridedIndex(i, n, incx)]); };
+  auto yi = [&](int i) { return rtest::ToWide(y[StridedIndex(i, n, incy)]); };
   for (bool rank1 : {false, true}) {
     if (rank1 && !kComplex<T>) continue;
     const bool lower = rank1;

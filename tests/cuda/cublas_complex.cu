@@ -41,6 +41,12 @@ struct Blas<std::complex<float>> {
   template <class... A> static cublasStatus_t Dotu(A... a) { return cublasCdotu(a...); }
   template <class... A> static cublasStatus_t Nrm2(A... a) { return cublasScnrm2(a...); }
   template <class... A> static cublasStatus_t Copy(A... a) { return cublasCcopy(a...); }
+  template <class... A> static cublasStatus_t Swap(A... a) { return cublasCswap(a...); }
+  template <class... A> static cublasStatus_t Asum(A... a) { return cublasScasum(a...); }
+  template <class... A> static cublasStatus_t Iamax(A... a) { return cublasIcamax(a...); }
+  template <class... A> static cublasStatus_t Iamin(A... a) { return cublasIcamin(a...); }
+  template <class... A> static cublasStatus_t RealRot(A... a) { return cublasCsrot(a...); }
+  template <class... A> static cublasStatus_t Rot(A... a) { return cublasCrot(a...); }
 };
 template <>
 struct Blas<std::complex<double>> {
@@ -57,6 +63,12 @@ struct Blas<std::complex<double>> {
   template <class... A> static cublasStatus_t Dotu(A... a) { return cublasZdotu(a...); }
   template <class... A> static cublasStatus_t Nrm2(A... a) { return cublasDznrm2(a...); }
   template <class... A> static cublasStatus_t Copy(A... a) { return cublasZcopy(a...); }
+  template <class... A> static cublasStatus_t Swap(A... a) { return cublasZswap(a...); }
+  template <class... A> static cublasStatus_t Asum(A... a) { return cublasDzasum(a...); }
+  template <class... A> static cublasStatus_t Iamax(A... a) { return cublasIzamax(a...); }
+  template <class... A> static cublasStatus_t Iamin(A... a) { return cublasIzamin(a...); }
+  template <class... A> static cublasStatus_t RealRot(A... a) { return cublasZdrot(a...); }
+  template <class... A> static cublasStatus_t Rot(A... a) { return cublasZrot(a...); }
 };
 
 // Device copies typed as cuBLAS's complex, and reads of them back.
@@ -82,7 +94,7 @@ void Gemms(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checks
   // C = alpha A^H B^T + beta C; A k x m (lda 6), B n x k (ldb 5), C m x n.
   const int m = 4, n = 5, k = 3, lda = 6, ldb = 5, ldc = 4, batch = 3;
   const long long sa = lda * m + 2, sb = ldb * k + 1, sc = ldc * n + 3;
-  std::vector<C> a = rtest::RandomComplex<C>(rng, sa * batch), b = rtest::RandomComplex<C>(rng, sb * batch), c = rtest::RandomComplex<C>(rng, sc * batch);
+  std::vector<C> a = rtest::Random<C>(rng, sa * batch), b = rtest::Random<C>(rng, sb * batch), c = rtest::Random<C>(rng, sc * batch);
   const C alpha(0.5, -1.25), beta(-0.75, 0.25);
   auto *da = ToDevice(a), *db = ToDevice(b), *dc = ToDevice(c);
   CUBLAS_CHECK(B::Gemm(h, CUBLAS_OP_C, CUBLAS_OP_T, m, n, k, Cu(&alpha), da, lda, db, ldb, Cu(&beta), dc, ldc));
@@ -116,10 +128,10 @@ void Level2(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Check
   using B = Blas<C>;
   const int m = 7, n = 5, lda = 9;
   const C alpha(1.5, 0.5), beta(0.25, -1.0);
-  std::vector<C> a = rtest::RandomComplex<C>(rng, size_t(lda) * n), b = rtest::RandomComplex<C>(rng, size_t(lda) * n);
+  std::vector<C> a = rtest::Random<C>(rng, size_t(lda) * n), b = rtest::Random<C>(rng, size_t(lda) * n);
   for (cublasOperation_t op : {CUBLAS_OP_N, CUBLAS_OP_C}) {
     const int rows = op == CUBLAS_OP_N ? m : n, cols = op == CUBLAS_OP_N ? n : m;
-    std::vector<C> x = rtest::RandomComplex<C>(rng, 2 * cols), y = rtest::RandomComplex<C>(rng, rows);
+    std::vector<C> x = rtest::Random<C>(rng, 2 * cols), y = rtest::Random<C>(rng, rows);
     auto *da = ToDevice(a), *dx = ToDevice(x), *dy = ToDevice(y);
     CUBLAS_CHECK(B::Gemv(h, op, m, n, Cu(&alpha), da, lda, dx, -2, Cu(&beta), dy, 1));
     std::vector<Wide> want = Widen(y);
@@ -134,7 +146,7 @@ void Level2(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Check
     CUDA_CHECK(cudaFree(dy));
   }
   // GEAM: C = alpha A + beta B^H, A m x n, B n x m.
-  std::vector<C> bt = rtest::RandomComplex<C>(rng, size_t(lda) * m);
+  std::vector<C> bt = rtest::Random<C>(rng, size_t(lda) * m);
   auto *da = ToDevice(a), *db = ToDevice(bt);
   typename B::Cu* dc = nullptr;
   CUDA_CHECK(cudaMalloc(&dc, size_t(lda) * n * sizeof(C)));
@@ -156,7 +168,7 @@ template <class C>
 void Level1(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checksum& sum) {
   using B = Blas<C>;
   const int n = 23;
-  std::vector<C> x = rtest::RandomComplex<C>(rng, 3 * n), y = rtest::RandomComplex<C>(rng, n);
+  std::vector<C> x = rtest::Random<C>(rng, 3 * n), y = rtest::Random<C>(rng, n);
   auto *dx = ToDevice(x), *dy = ToDevice(y);
   const C alpha(-0.5, 2.0);
   // y += alpha x (x every 3rd).
@@ -206,6 +218,66 @@ void Level1(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Check
   CUDA_CHECK(cudaFree(dr));
 }
 
+// |re| + |im|, what cuBLAS's complex ASUM, I?AMAX and I?AMIN measure.
+double Magnitude(const Wide& v) { return std::fabs(v.real()) + std::fabs(v.imag()); }
+
+// SWAP, ASUM, I?AMAX and I?AMIN (host results), ROT with a real sine
+// (CSROT, ZDROT) and a complex one.
+template <class C>
+void MoreLevel1(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checksum& sum) {
+  using B = Blas<C>;
+  const int n = 17, incx = 2, incy = -1;
+  std::vector<C> x = rtest::Random<C>(rng, 1 + (n - 1) * incx), y = rtest::Random<C>(rng, n);
+  auto *dx = ToDevice(x), *dy = ToDevice(y);
+  auto xi = [&](const std::vector<Wide>& v, int i) -> Wide { return v[rtest::StridedIndex(i, n, incx)]; };
+  auto yi = [&](const std::vector<Wide>& v, int i) -> Wide { return v[rtest::StridedIndex(i, n, incy)]; };
+  std::vector<Wide> wx = Widen(x), wy = Widen(y);
+  // SWAP: x (every 2nd) <-> y (backwards).
+  CUBLAS_CHECK(B::Swap(h, n, dx, incx, dy, incy));
+  for (int i = 0; i < n; ++i) std::swap(wx[rtest::StridedIndex(i, n, incx)], wy[rtest::StridedIndex(i, n, incy)]);
+  rtest::ExpectNear(FromDevice<C>(stream, dx, x.size()), wx, "?swap (x)");
+  rtest::ExpectNear(FromDevice<C>(stream, dy, y.size()), wy, "?swap (y)");
+  // ASUM, I?AMAX, I?AMIN of x (positive increment: cuBLAS answers 0 otherwise).
+  typename B::R asum = 0;
+  int imax = -1, imin = -1;
+  CUBLAS_CHECK(B::Asum(h, n, dx, incx, &asum));
+  CUBLAS_CHECK(B::Iamax(h, n, dx, incx, &imax));
+  CUBLAS_CHECK(B::Iamin(h, n, dx, incx, &imin));
+  double want_asum = 0;
+  int want_max = 1, want_min = 1;
+  for (int i = 0; i < n; ++i) {
+    const double v = Magnitude(xi(wx, i));
+    want_asum += v;
+    if (v > Magnitude(xi(wx, want_max - 1))) want_max = i + 1;
+    if (v < Magnitude(xi(wx, want_min - 1))) want_min = i + 1;
+  }
+  rtest::ExpectNear(std::vector<C>{C(asum, 0)}, {Wide(want_asum, 0)}, "?asum");
+  CHECKF(imax == want_max && imin == want_min, "I?amax %d (expected %d), I?amin %d (expected %d)", imax, want_max,
+         imin, want_min);
+  sum.AddValue(imax * 100 + imin);
+  // ROT: x = c x + s y, y = -conj(s) x + c y; real s, then complex s.
+  const typename B::R c = 0.6, real_s = 0.8;
+  const C s(0.48, -0.64);
+  for (bool complex_sine : {false, true}) {
+    if (complex_sine) CUBLAS_CHECK(B::Rot(h, n, dx, incx, dy, incy, &c, Cu(&s)));
+    else CUBLAS_CHECK(B::RealRot(h, n, dx, incx, dy, incy, &c, &real_s));
+    const Wide ws = complex_sine ? Wide(s) : Wide(real_s, 0);
+    for (int i = 0; i < n; ++i) {
+      const Wide a = xi(wx, i), b = yi(wy, i);
+      wx[rtest::StridedIndex(i, n, incx)] = double(c) * a + ws * b;
+      wy[rtest::StridedIndex(i, n, incy)] = -std::conj(ws) * a + double(c) * b;
+    }
+    const char* what = complex_sine ? "?rot (complex sine)" : "?{cs,zd}rot (real sine)";
+    std::vector<C> gx = FromDevice<C>(stream, dx, x.size()), gy = FromDevice<C>(stream, dy, y.size());
+    rtest::ExpectNear(gx, wx, what);
+    rtest::ExpectNear(gy, wy, what);
+    sum.AddVector(gx);
+    sum.AddVector(gy);
+  }
+  CUDA_CHECK(cudaFree(dx));
+  CUDA_CHECK(cudaFree(dy));
+}
+
 }  // namespace
 
 int main() {
@@ -221,6 +293,8 @@ int main() {
     Level2<std::complex<double>>(h, stream, rng, sum);
     Level1<std::complex<float>>(h, stream, rng, sum);
     Level1<std::complex<double>>(h, stream, rng, sum);
+    MoreLevel1<std::complex<float>>(h, stream, rng, sum);
+    MoreLevel1<std::complex<double>>(h, stream, rng, sum);
   }
   return rtest::Pass(sum);
 }

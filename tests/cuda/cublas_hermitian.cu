@@ -59,7 +59,7 @@ template <class C>
 void Hemv(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checksum& sum) {
   using B = Blas<C>;
   const int n = 7, lda = 9, incx = 2, incy = -1;
-  std::vector<C> a = rtest::RandomComplex<C>(rng, lda * n), x = rtest::RandomComplex<C>(rng, 1 + (n - 1) * incx), y = rtest::RandomComplex<C>(rng, n);
+  std::vector<C> a = rtest::Random<C>(rng, lda * n), x = rtest::Random<C>(rng, 1 + (n - 1) * incx), y = rtest::Random<C>(rng, n);
   const C alpha(0.75, -0.5), beta(-1.25, 0.5);
   auto *da = rtest::ToDevice(a), *dx = rtest::ToDevice(x), *dy = rtest::ToDevice(y);
   CUBLAS_CHECK(B::Hemv(h, CUBLAS_FILL_MODE_LOWER, n, Cu(&alpha), Cu(da), lda, Cu(dx), incx, Cu(&beta), Cu(dy), incy));
@@ -87,7 +87,7 @@ void Hemm(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checksu
     const bool left = side == CUBLAS_SIDE_LEFT;
     const cublasFillMode_t uplo = left ? CUBLAS_FILL_MODE_UPPER : CUBLAS_FILL_MODE_LOWER;
     const int ka = left ? m : n, lda = ka + 1;
-    std::vector<C> a = rtest::RandomComplex<C>(rng, lda * ka), b = rtest::RandomComplex<C>(rng, ldb * n), c = rtest::RandomComplex<C>(rng, ldc * n);
+    std::vector<C> a = rtest::Random<C>(rng, lda * ka), b = rtest::Random<C>(rng, ldb * n), c = rtest::Random<C>(rng, ldc * n);
     auto *da = rtest::ToDevice(a), *db = rtest::ToDevice(b), *dc = rtest::ToDevice(c);
     CUBLAS_CHECK(B::Hemm(h, side, uplo, m, n, Cu(&alpha), Cu(da), lda, Cu(db), ldb, Cu(&beta), Cu(dc), ldc));
     std::vector<Wide> want = Widen(c);
@@ -128,8 +128,8 @@ void RankUpdates(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::
     const cublasFillMode_t uplo = kind == 0 ? CUBLAS_FILL_MODE_LOWER : CUBLAS_FILL_MODE_UPPER;
     const cublasOperation_t trans = t ? CUBLAS_OP_C : CUBLAS_OP_N;
     const int lda = (t ? k : n) + 2;
-    std::vector<C> a = rtest::RandomComplex<C>(rng, lda * (t ? n : k)), b = rtest::RandomComplex<C>(rng, lda * (t ? n : k)),
-                   c = rtest::RandomComplex<C>(rng, ldc * n);
+    std::vector<C> a = rtest::Random<C>(rng, lda * (t ? n : k)), b = rtest::Random<C>(rng, lda * (t ? n : k)),
+                   c = rtest::Random<C>(rng, ldc * n);
     auto *da = rtest::ToDevice(a), *db = rtest::ToDevice(b), *dc = rtest::ToDevice(c);
     if (kind < 2) {
       CUBLAS_CHECK(B::Herk(h, uplo, trans, n, k, &ralpha, Cu(da), lda, &rbeta, Cu(dc), ldc));
@@ -160,7 +160,7 @@ void RankUpdates(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::
   }
   // HER: A = alpha x x^H + A, lower.
   const int lda = n + 1, incx = 3;
-  std::vector<C> a = rtest::RandomComplex<C>(rng, lda * n), x = rtest::RandomComplex<C>(rng, 1 + (n - 1) * incx);
+  std::vector<C> a = rtest::Random<C>(rng, lda * n), x = rtest::Random<C>(rng, 1 + (n - 1) * incx);
   auto *da = rtest::ToDevice(a), *dx = rtest::ToDevice(x);
   CUBLAS_CHECK(B::Her(h, CUBLAS_FILL_MODE_LOWER, n, &ralpha, Cu(dx), incx, Cu(da), lda));
   std::vector<Wide> want = Widen(a);

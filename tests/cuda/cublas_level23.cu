@@ -21,7 +21,9 @@
 namespace {
 
 using rtest::FromDevice;
+using rtest::Random;
 using rtest::ToDevice;
+using rtest::Tolerance;
 
 // The precision's functions, by overload.
 cublasStatus_t Swap(cublasHandle_t h, int n, float* x, int ix, float* y, int iy) { return cublasSswap(h, n, x, ix, y, iy); }
@@ -97,17 +99,6 @@ cublasStatus_t GemvStridedBatched(cublasHandle_t h, A... a) {
   else return cublasDgemvStridedBatched(h, a...);
 }
 
-template <class T>
-std::vector<T> Random(rtest::Rng& rng, size_t n) {
-  std::vector<T> v(n);
-  for (T& x : v) x = static_cast<T>(rng.Double(-1.0, 1.0));
-  return v;
-}
-
-template <class T>
-double Tolerance() {
-  return sizeof(T) == 4 ? 2e-4 : 1e-10;
-}
 
 template <class T>
 void ExpectClose(const std::vector<T>& got, const std::vector<double>& want, const char* what) {

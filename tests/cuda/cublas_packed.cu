@@ -130,7 +130,7 @@ template <class C>
 void Complexes(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checksum& sum) {
   using B = Complex<C>;
   const int n = 6, incx = 1, incy = 2, lda = 8, packed = n * (n + 1) / 2;
-  auto random = [&](size_t count) { return rtest::RandomComplex<C>(rng, count); };
+  auto random = [&](size_t count) { return rtest::Random<C>(rng, count); };
   std::vector<C> ap = random(packed), x = random(n), y = random(1 + (n - 1) * incy), a = random(lda * n);
   const C alpha(0.5, -1.25), beta(-0.75, 0.5);
   // HPMV, lower: y = alpha A x + beta y (A's diagonal read real).

@@ -56,12 +56,86 @@ const typename CuComplexOf<C>::type* Cu(const C* p) {
   return reinterpret_cast<const typename CuComplexOf<C>::type*>(p);
 }
 
-// `n` complex values with both parts uniform in [-1, 1).
-template <class C>
-std::vector<C> RandomComplex(Rng& rng, size_t n) {
-  std::vector<C> v(n);
-  for (C& x : v) x = C(rng.Double(-1.0, 1.0), rng.Double(-1.0, 1.0));
+template <class T>
+constexpr bool kIsComplex = !std::is_arithmetic_v<T>;
+
+template <class T>
+T FromWide(const Wide& v) {
+  if constexpr (kIsComplex<T>) {
+    return T(v.real(), v.imag());
+  } else {
+    return static_cast<T>(v.real());
+  }
+}
+
+// `n` values, real or complex, each part uniform in [-1, 1).
+template <class T>
+std::vector<T> Random(Rng& rng, size_t n) {
+  std::vector<T> v(n);
+  for (T& x : v) {
+    const double re = rng.Double(-1.0, 1.0);
+    x = FromWide<T>(Wide(re, kIsComplex<T> ? rng.Double(-1.0, 1.0) : 0.0));
+  }
   return v;
+}
+
+// What cuBLAS takes for a T*: T* itself when real, cuComplex* or
+// cuDoubleComplex* when complex.
+template <class T>
+auto Arg(T* p) {
+  if constexpr (kIsComplex<T>) {
+    return Cu(p);
+  } else {
+    return p;
+  }
+}
+
+// Element i of a strided vector of n, BLAS style (a negative increment
+// walks it from the end).
+inline size_t StridedIndex(int i, int n, int inc) { return inc > 0 ? size_t(i) * inc : size_t(n - 1 - i) * -inc; }
+
+// A dense column-major matrix in double precision, the host references'
+// form: band and packed storage are built from it.
+struct Dense {
+  int rows, cols;
+  std::vector<Wide> v;
+  Dense(int r, int c) : rows(r), cols(c), v(size_t(r) * c, 0) {}
+  Wide& operator()(int r, int c) { return v[r + size_t(c) * rows]; }
+  Wide operator()(int r, int c) const { return v[r + size_t(c) * rows]; }
+};
+
+// op(a)(r, c) for op N, T or C.
+inline Wide Apply(cublasOperation_t op, const Dense& a, int r, int c) {
+  if (op == CUBLAS_OP_N) return a(r, c);
+  return op == CUBLAS_OP_C ? std::conj(a(c, r)) : a(c, r);
+}
+
+// The `lower` or upper triangle of square `a`, packed column by column.
+template <class T>
+std::vector<T> PackedStorage(const Dense& a, bool lower) {
+  std::vector<T> s;
+  for (int j = 0; j < a.cols; ++j)
+    for (int i = lower ? j : 0; i < (lower ? a.rows : j + 1); ++i) s.push_back(FromWide<T>(a(i, j)));
+  return s;
+}
+
+// `a` in full column-major storage of leading dimension ld >= rows, the
+// rows below a.rows holding `fill`.
+template <class T>
+std::vector<T> FullStorage(const Dense& a, int ld, Wide fill = 0) {
+  std::vector<T> s(size_t(ld) * a.cols, FromWide<T>(fill));
+  for (int j = 0; j < a.cols; ++j)
+    for (int i = 0; i < a.rows; ++i) s[i + size_t(j) * ld] = FromWide<T>(a(i, j));
+  return s;
+}
+
+// `s`, full column-major storage of leading dimension ld, as a Dense rows x cols.
+template <class T>
+Dense FromStorage(const std::vector<T>& s, int rows, int cols, int ld) {
+  Dense a(rows, cols);
+  for (int j = 0; j < cols; ++j)
+    for (int i = 0; i < rows; ++i) a(i, j) = ToWide(s[i + size_t(j) * ld]);
+  return a;
 }
 
 template <class C>
