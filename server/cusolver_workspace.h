@@ -4,9 +4,13 @@
 // worker asks the real library that question before it checks the range
 // [Workspace, Workspace + that many elements) against the session's memory.
 // Included by server/library_registry.cc ahead of the generated table,
-// whose size expressions call it.
+// whose size expressions call it, and the description's hooks header: the
+// 64-bit API's check= hooks (XpotrfWorkspace, XgetrfWorkspace) ask the real
+// *_bufferSize for the call's shape and refuse workspaces smaller than it
+// answers, device or host.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "server/library_call.h"
@@ -33,6 +37,53 @@ inline __int128 BufferSizeOf(LibraryCallContext& c, const char* query, void* han
     return kNoSuchWorkspace;
   }
   return lwork;
+}
+
+// The handle class of cusolverDnParams_t: the description's first (and
+// only) handle.new(CLASS), so class 1.
+inline constexpr int kParamsClass = 1;
+
+// 0 when the workspaces the call passes hold what `query` answers for its
+// shape; the library's invalid-value status otherwise (also when it cannot
+// answer). `ask` calls the query with the real handles and the two size_t*.
+template <class Ask>
+int CoversXWorkspace(LibraryCallContext& c, const char* name, int64_t handle, int64_t params, uint64_t device_bytes,
+                     uint64_t host_bytes, const Ask& ask) {
+  void* h = nullptr;
+  void* p = nullptr;
+  void* query = c.Resolve(name);
+  if (query == nullptr || !c.RealHandle(handle, 0, &h) || !c.RealHandle(params, kParamsClass, &p))
+    return c.invalid_value();
+  size_t need_device = 0, need_host = 0;
+  if (ask(query, h, p, &need_device, &need_host) != 0) return c.invalid_value();
+  return device_bytes >= need_device && host_bytes >= need_host ? 0 : c.invalid_value();
+}
+
+inline int XpotrfWorkspace(LibraryCallContext& c, int64_t handle, int64_t params, int64_t uplo, int64_t n,
+                           int64_t type_a, int64_t a, int64_t lda, int64_t compute, uint64_t device_bytes,
+                           uint64_t host_bytes) {
+  return CoversXWorkspace(c, "cusolverDnXpotrf_bufferSize", handle, params, device_bytes, host_bytes,
+                          [&](void* query, void* h, void* p, size_t* device, size_t* host) {
+                            using Query = int (*)(void*, void*, int, int64_t, int, const void*, int64_t, int, size_t*,
+                                                  size_t*);
+                            return reinterpret_cast<Query>(query)(h, p, static_cast<int>(uplo), n,
+                                                                  static_cast<int>(type_a),
+                                                                  reinterpret_cast<const void*>(a), lda,
+                                                                  static_cast<int>(compute), device, host);
+                          });
+}
+
+inline int XgetrfWorkspace(LibraryCallContext& c, int64_t handle, int64_t params, int64_t m, int64_t n,
+                           int64_t type_a, int64_t a, int64_t lda, int64_t compute, uint64_t device_bytes,
+                           uint64_t host_bytes) {
+  return CoversXWorkspace(c, "cusolverDnXgetrf_bufferSize", handle, params, device_bytes, host_bytes,
+                          [&](void* query, void* h, void* p, size_t* device, size_t* host) {
+                            using Query = int (*)(void*, void*, int64_t, int64_t, int, const void*, int64_t, int,
+                                                  size_t*, size_t*);
+                            return reinterpret_cast<Query>(query)(h, p, m, n, static_cast<int>(type_a),
+                                                                  reinterpret_cast<const void*>(a), lda,
+                                                                  static_cast<int>(compute), device, host);
+                          });
 }
 
 }  // namespace rcuda::library

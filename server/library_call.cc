@@ -2,6 +2,8 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <type_traits>
@@ -186,6 +188,27 @@ bool LibraryCallContext::IntArray(__int128 count, std::vector<std::unique_ptr<st
 bool LibraryCallContext::Ints(__int128 count, int** p) { return IntArray(count, &int_arrays_, p); }
 
 bool LibraryCallContext::Int64s(__int128 count, long long** p) { return IntArray(count, &int64_arrays_, p); }
+
+bool LibraryCallContext::HostScratch(__int128 bytes, void** p) {
+  int64_t present = 0;
+  if (!Value(&present) || (present != 0 && present != 1)) return false;
+  *p = nullptr;
+  if (present == 0) return true;
+  if (bytes < 0 || bytes > kMaxHostScratch) {
+    spdlog::warn("library forwarding: a host workspace of {} bytes refused (at most {})", static_cast<int64_t>(
+                     std::clamp<__int128>(bytes, INT64_MIN, INT64_MAX)), kMaxHostScratch);
+    return false;
+  }
+  host_scratch_.push_back(std::make_unique<std::vector<uint8_t>>(std::max<size_t>(1, static_cast<size_t>(bytes))));
+  *p = host_scratch_.back()->data();
+  return true;
+}
+
+void LibraryCallContext::SettleHostScratch() {
+  if (host_scratch_.empty() || session_.executor == nullptr) return;
+  if (Status s = session_.executor->Synchronize(); !s.ok())
+    spdlog::warn("library forwarding: waiting for the work that used a host workspace: {}", s.ToString());
+}
 
 bool LibraryCallContext::DataType(int64_t* v) { return Int32(v) && CudaDataTypeBytes(*v) != 0; }
 

@@ -160,6 +160,17 @@ class LibraryCallContext {
   // The same of long longs (cuFFT's 64-bit plan arrays), same cap.
   bool Int64s(__int128 count, long long** p);
   static constexpr int64_t kMaxInts = 16;
+  // A host workspace the library uses during the call (cuSOLVER's 64-bit
+  // API's bufferOnHost): a presence value, then the worker's own zeroed
+  // buffer of `bytes` (at least one, so that present stays non-null), or
+  // null. The client's buffer never travels: it is scratch. At most
+  // kMaxHostScratch bytes; the buffer lives until the call's end, after
+  // SettleHostScratch.
+  bool HostScratch(__int128 bytes, void** p);
+  static constexpr int64_t kMaxHostScratch = int64_t{256} << 20;
+  // After the call: when it was given host scratch, waits until the device
+  // is idle, since the library's queued work may still read or write it.
+  void SettleHostScratch();
   // A result: the reply's (host mode) or a device pointer (device mode).
   bool Result(int64_t handle, size_t size, void** p);
   // Every value and byte was read.
@@ -216,6 +227,7 @@ class LibraryCallContext {
   // Host int arrays copied out of the values (Ints).
   std::vector<std::unique_ptr<std::vector<int>>> int_arrays_;
   std::vector<std::unique_ptr<std::vector<long long>>> int64_arrays_;
+  std::vector<std::unique_ptr<std::vector<uint8_t>>> host_scratch_;
   // Ints and Int64s: a presence value, then `count` values into a new array.
   template <class Int>
   bool IntArray(__int128 count, std::vector<std::unique_ptr<std::vector<Int>>>* arrays, Int** p);

@@ -85,6 +85,38 @@ TEST_CASE("library calls: host long long arrays", "[server_library_call]") {
   CHECK_FALSE(f.Call({1}).Int64s(static_cast<__int128>(1) << 70, &p));  // a hostile count expression
 }
 
+TEST_CASE("library calls: host workspaces", "[server_library_call]") {
+  Fixture f;
+  void* p = reinterpret_cast<void*>(1);
+  {
+    auto c = f.Call({0});  // null: the library gets null
+    REQUIRE(c.HostScratch(64, &p));
+    CHECK(p == nullptr);
+    CHECK(c.Finished());
+    c.SettleHostScratch();  // nothing to wait for (and no executor here)
+  }
+  {
+    auto c = f.Call({1});  // the worker's own buffer, zeroed, writable whole
+    REQUIRE(c.HostScratch(4096, &p));
+    REQUIRE(p != nullptr);
+    auto* bytes = static_cast<unsigned char*>(p);
+    CHECK(bytes[0] == 0);
+    CHECK(bytes[4095] == 0);
+    bytes[4095] = 1;
+    CHECK(c.Finished());
+  }
+  {
+    auto c = f.Call({1});  // present with no size: still a pointer
+    REQUIRE(c.HostScratch(0, &p));
+    CHECK(p != nullptr);
+  }
+  CHECK_FALSE(f.Call({2}).HostScratch(8, &p));                                   // neither null nor present
+  CHECK_FALSE(f.Call({}).HostScratch(8, &p));                                    // no value at all
+  CHECK_FALSE(f.Call({1}).HostScratch(-1, &p));                                  // a negative size
+  CHECK_FALSE(f.Call({1}).HostScratch(LibraryCallContext::kMaxHostScratch + 1, &p));  // over the cap
+  CHECK_FALSE(f.Call({1}).HostScratch(static_cast<__int128>(1) << 70, &p));     // a hostile size expression
+}
+
 TEST_CASE("library calls: element types", "[server_library_call]") {
   Fixture f;
   int64_t v = 0;

@@ -59,6 +59,15 @@ int64 vector; bytes: LibraryCall.bytes):
                            also for a void * the function reads as ints
   i64s[COUNT]              the same of long longs (cuFFT's 64-bit plans)
   i64.out                  nothing; the reply's next value (a long long)
+  hscratch[SIZE]           value: 0 for a null pointer, else 1; the
+                           client's buffer does not travel: the worker passes
+                           a zeroed buffer of its own of SIZE bytes (at least
+                           one; at most LibraryCallContext::kMaxHostScratch),
+                           and waits for the device to be idle after the call
+                           before freeing it (cuSOLVER's 64-bit API's
+                           bufferOnHost, scratch the library may use from
+                           queued work); travels last, as scalar.typed, SIZE
+                           being an expression of other arguments
   dptrs[COUNT][SIZE]       value: the device pointer of an array of COUNT
                            device pointers, each to SIZE bytes (the batched
                            GEMMs' Aarray); the worker reads the array back
@@ -98,6 +107,7 @@ COMPUTE_SCALAR = re.compile(r"^scalar\.compute\((\w+),(\w+)\)$")
 INT_ARRAY = re.compile(r"^i32s\[(.+)\]$")
 INT64_ARRAY = re.compile(r"^i64s\[(.+)\]$")
 POINTER_ARRAY = re.compile(r"^dptrs\[([^\]]+)\]\[(.+)\]$")
+HOST_SCRATCH = re.compile(r"^hscratch\[(.+)\]$")
 # The kinds whose values a SIZE or COUNT expression may name.
 SIZE_KINDS = ("i8", "i32", "i64", "u32", "u64", "enum", "pointer_mode", "dtype")
 
@@ -106,7 +116,7 @@ def travels_last(kind):
     """Scalars whose size depends on other arguments: the worker must have
     decoded those first."""
     return bool(TYPED_SCALAR.match(kind) or COMPUTE_SCALAR.match(kind) or INT_ARRAY.match(kind) or
-                INT64_ARRAY.match(kind))
+                INT64_ARRAY.match(kind) or HOST_SCRATCH.match(kind))
 
 
 def base_kind(kind):
@@ -144,7 +154,8 @@ def forwardable(kind):
                      "dtype")
             or re.match(r"^(scalar\.(f16|f32|f64|c32|c64)|result\.(f16|f32|f64|c32|c64|i32))$", kind) or re.match(r"^dptr\??\[.+\]$", kind)
             or CLASSED.match(kind) or TYPED_SCALAR.match(kind) or COMPUTE_SCALAR.match(kind)
-            or POINTER_ARRAY.match(kind) or INT_ARRAY.match(kind) or INT64_ARRAY.match(kind))
+            or POINTER_ARRAY.match(kind) or INT_ARRAY.match(kind) or INT64_ARRAY.match(kind)
+            or HOST_SCRATCH.match(kind))
 
 
 def check_forwardable(library, forwards, fail):
@@ -254,6 +265,8 @@ def client_thunk(library, function_id, name, args, prototype):
             lines.append(f"  call.Ints(static_cast<const int*>({arg}), static_cast<int64_t>({INT_ARRAY.match(kind).group(1)}));")
         elif INT64_ARRAY.match(kind):
             lines.append(f"  call.Int64s({arg}, static_cast<int64_t>({INT64_ARRAY.match(kind).group(1)}));")
+        elif HOST_SCRATCH.match(kind):
+            lines.append(f"  call.Value({arg} != nullptr ? 1 : 0);")
         elif kind == "f32":
             lines.append(f"  call.ValueF32({arg});")
         elif kind == "f64":
@@ -340,6 +353,7 @@ def worker_function(library, name, args, classes):
     hooks = library.get("hooks", {}).get(name, {})
     lines = [f"int Forward_{name}(LibraryCallContext& ctx) {{"]
     call_args, after, ranges, arrays = {}, [], [], []
+    scratch = False
     for arg, kind in wire_order(args):
         typed = TYPED_SCALAR.match(kind)
         klass = handle_class(kind)
@@ -378,6 +392,12 @@ def worker_function(library, name, args, classes):
             lines.append(f"  long long* {arg} = nullptr;")
             lines.append(f"  if (!ctx.Int64s({count}, &{arg})) {refuse}")
             call_args[arg] = arg
+        elif HOST_SCRATCH.match(kind):
+            size = size_expression(HOST_SCRATCH.match(kind).group(1), [a for a, k in args if k in SIZE_KINDS])
+            lines.append(f"  void* {arg} = nullptr;")
+            lines.append(f"  if (!ctx.HostScratch({size}, &{arg})) {refuse}")
+            call_args[arg] = arg
+            scratch = True
         elif kind in ("handle", "handle.del") and int_handles(library):
             lines.append(f"  int64_t {arg} = 0;")
             lines.append(f"  int {arg}_real = 0;")
@@ -486,6 +506,8 @@ def worker_function(library, name, args, classes):
     lines.append(f'  auto fn = reinterpret_cast<Fn>(ctx.Resolve("{name}"));')
     lines.append("  if (fn == nullptr) return ctx.not_supported();")
     lines.append(f"  int status = fn({', '.join(call_args[a] for a, _ in args)});")
+    if scratch:
+        lines.append("  ctx.SettleHostScratch();")
     lines.append("  if (status != 0) return status;")
     lines += after
     if "then" in hooks:

@@ -58,7 +58,7 @@ except ImportError:
 ARG_KINDS = re.compile(
     r"^(handle(\.new|\.del)?(\(\w+\))?|stream(\.out)?|i8|i32(\.out)?|i64|u32|u64(\.out)?|f32|f64|enum(\.out)?|pointer_mode|"
     r"scalar\.(f16|f32|f64|c32|c64)|scalar\.typed\(\w+\)|scalar\.compute\(\w+,\w+\)|result\.(f16|f32|f64|c32|c64|i32)|dptr\??\[.+\]|"
-    r"dptrs\[[^\]]+\]\[.+\]|dptr\.hook|dtype|i32s\[.+\]|i64s\[.+\]|i64\.out)$")
+    r"dptrs\[[^\]]+\]\[.+\]|dptr\.hook|dtype|i32s\[.+\]|i64s\[.+\]|i64\.out|hscratch\[.+\])$")
 # A forward line's optional worker hooks, after its arguments:
 #   check=HOOK(ARG,...)  called after decoding, before any range check and
 #                        the call: a nonzero status refuses the call

@@ -13,7 +13,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <utility>
 
 #include "tests/fake_libs/cusolver/fake_cusolver.h"
@@ -83,8 +85,8 @@ cusolverStatus_t Potrs(cusolverDnHandle_t h, cublasFillMode_t uplo, int n, int n
 
 // P A = L U with partial pivoting, in place (LAPACK's getrf): ipiv[i] is the
 // 1-based row swapped with row i; info = the first zero pivot, 0 if none.
-template <class T>
-cusolverStatus_t Getrf(cusolverDnHandle_t h, int m, int n, T* A, int lda, T* work, int* ipiv, int* info) {
+template <class T, class Pivot>
+cusolverStatus_t Getrf(cusolverDnHandle_t h, int m, int n, T* A, int lda, T* work, Pivot* ipiv, int* info) {
   if (h == nullptr) return CUSOLVER_STATUS_NOT_INITIALIZED;
   if (m < 0 || n < 0 || lda < std::max(1, m) || info == nullptr) return CUSOLVER_STATUS_INVALID_VALUE;
   if (m > 0 && n > 0 && work == nullptr) return CUSOLVER_STATUS_INVALID_VALUE;
@@ -96,7 +98,7 @@ cusolverStatus_t Getrf(cusolverDnHandle_t h, int m, int n, T* A, int lda, T* wor
     for (int i = j + 1; i < m; ++i) {
       if (std::fabs(At(A, lda, i, j)) > std::fabs(At(A, lda, p, j))) p = i;
     }
-    if (ipiv != nullptr) ipiv[j] = p + 1;
+    if (ipiv != nullptr) ipiv[j] = static_cast<Pivot>(p + 1);
     if (At(A, lda, p, j) == T(0)) {
       if (*info == 0) *info = j + 1;
       continue;
@@ -113,9 +115,9 @@ cusolverStatus_t Getrf(cusolverDnHandle_t h, int m, int n, T* A, int lda, T* wor
 }
 
 // Solves op(A) X = B with A's LU factors and pivots from Getrf.
-template <class T>
+template <class T, class Pivot>
 cusolverStatus_t Getrs(cusolverDnHandle_t h, cublasOperation_t trans, int n, int nrhs, const T* A, int lda,
-                       const int* ipiv, T* B, int ldb, int* info) {
+                       const Pivot* ipiv, T* B, int ldb, int* info) {
   if (h == nullptr) return CUSOLVER_STATUS_NOT_INITIALIZED;
   if (info == nullptr || ipiv == nullptr) return CUSOLVER_STATUS_INVALID_VALUE;
   const bool valid_op = trans == CUBLAS_OP_N || trans == CUBLAS_OP_T || trans == CUBLAS_OP_C;
@@ -247,4 +249,134 @@ FAKE_EXPORT cusolverStatus_t cusolverDnDgetrs(cusolverDnHandle_t h, cublasOperat
                                               const double* A, int lda, const int* ipiv, double* B, int ldb,
                                               int* info) {
   return Getrs(h, trans, n, nrhs, A, lda, ipiv, B, ldb, info);
+}
+
+// ---- The 64-bit generic API (cusolverDnX*): R_32F and R_64F ------------------
+
+struct cusolverDnParams {
+  int algo = 0;  // SetAdvOptions' algorithm, recorded and otherwise unused
+};
+
+namespace {
+
+// The host workspace this double asks for, in bytes: nonzero, so that the
+// forwarding of bufferOnHost is exercised.
+size_t HostWorkspaceBytes(int64_t n) { return 64 + 16 * static_cast<size_t>(std::max<int64_t>(n, 0)); }
+
+bool FitsInt(int64_t v) { return v >= 0 && v <= INT32_MAX; }
+
+// The element type of a call whose data and compute types agree: 4 (float)
+// or 8 (double) bytes, 0 for anything else.
+size_t RealBytes(cudaDataType data, cudaDataType compute) {
+  if (data != compute) return 0;
+  return data == CUDA_R_32F ? 4 : data == CUDA_R_64F ? 8 : 0;
+}
+
+cusolverStatus_t XQuery(cusolverDnHandle_t h, cusolverDnParams_t params, int64_t rows, int64_t cols, int64_t lda,
+                        cudaDataType data, cudaDataType compute, size_t* device, size_t* host) {
+  if (h == nullptr) return CUSOLVER_STATUS_NOT_INITIALIZED;
+  if (params == nullptr || !FitsInt(rows) || !FitsInt(cols) || lda < std::max<int64_t>(1, rows) ||
+      RealBytes(data, compute) == 0 || device == nullptr || host == nullptr)
+    return CUSOLVER_STATUS_INVALID_VALUE;
+  *device = RealBytes(data, compute) * static_cast<size_t>(WorkElements(static_cast<int>(rows)));
+  *host = HostWorkspaceBytes(cols);
+  return CUSOLVER_STATUS_SUCCESS;
+}
+
+// A factorization's workspaces, trusted as NVIDIA's library trusts them:
+// the sizes passed are not checked against what XQuery asks (rcuda's worker
+// must check them), and the double writes all of the host workspace it
+// asks for, as a library that uses it would (an undersized buffer is a
+// heap overflow, which the sanitizer runs report).
+bool UseWorkspaces(int64_t cols, const void* device, void* host) {
+  if (device == nullptr || host == nullptr) return false;
+  std::memset(host, 0xA5, HostWorkspaceBytes(cols));
+  return true;
+}
+
+}  // namespace
+
+FAKE_EXPORT cusolverStatus_t cusolverDnCreateParams(cusolverDnParams_t* params) {
+  if (params == nullptr) return CUSOLVER_STATUS_INVALID_VALUE;
+  *params = new cusolverDnParams;
+  return CUSOLVER_STATUS_SUCCESS;
+}
+FAKE_EXPORT cusolverStatus_t cusolverDnDestroyParams(cusolverDnParams_t params) {
+  if (params == nullptr) return CUSOLVER_STATUS_INVALID_VALUE;
+  delete params;
+  return CUSOLVER_STATUS_SUCCESS;
+}
+FAKE_EXPORT cusolverStatus_t cusolverDnSetAdvOptions(cusolverDnParams_t params, cusolverDnFunction_t function,
+                                                     cusolverAlgMode_t algo) {
+  if (params == nullptr || function != CUSOLVERDN_GETRF || (algo != CUSOLVER_ALG_0 && algo != CUSOLVER_ALG_1))
+    return CUSOLVER_STATUS_INVALID_VALUE;
+  params->algo = algo;
+  return CUSOLVER_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cusolverStatus_t cusolverDnXpotrf_bufferSize(cusolverDnHandle_t h, cusolverDnParams_t params,
+                                                         cublasFillMode_t uplo, int64_t n, cudaDataType type_a,
+                                                         const void*, int64_t lda, cudaDataType compute,
+                                                         size_t* device, size_t* host) {
+  if (!ValidFill(uplo)) return CUSOLVER_STATUS_INVALID_VALUE;
+  return XQuery(h, params, n, n, lda, type_a, compute, device, host);
+}
+FAKE_EXPORT cusolverStatus_t cusolverDnXpotrf(cusolverDnHandle_t h, cusolverDnParams_t params, cublasFillMode_t uplo,
+                                              int64_t n, cudaDataType type_a, void* A, int64_t lda,
+                                              cudaDataType compute, void* device, size_t device_bytes, void* host,
+                                              size_t /*host_bytes*/, int* info) {
+  if (h == nullptr) return CUSOLVER_STATUS_NOT_INITIALIZED;
+  const size_t bytes = RealBytes(type_a, compute);
+  if (params == nullptr || !FitsInt(n) || !FitsInt(lda) || bytes == 0 ||
+      !UseWorkspaces(n, device, host))
+    return CUSOLVER_STATUS_INVALID_VALUE;
+  const int lwork = static_cast<int>(device_bytes / bytes);
+  if (bytes == 4)
+    return Potrf(h, uplo, int(n), static_cast<float*>(A), int(lda), static_cast<float*>(device), lwork, info);
+  return Potrf(h, uplo, int(n), static_cast<double*>(A), int(lda), static_cast<double*>(device), lwork, info);
+}
+FAKE_EXPORT cusolverStatus_t cusolverDnXpotrs(cusolverDnHandle_t h, cusolverDnParams_t params, cublasFillMode_t uplo,
+                                              int64_t n, int64_t nrhs, cudaDataType type_a, const void* A,
+                                              int64_t lda, cudaDataType type_b, void* B, int64_t ldb, int* info) {
+  if (h == nullptr) return CUSOLVER_STATUS_NOT_INITIALIZED;
+  const size_t bytes = RealBytes(type_a, type_b);
+  if (params == nullptr || !FitsInt(n) || !FitsInt(nrhs) || !FitsInt(lda) || !FitsInt(ldb) || bytes == 0)
+    return CUSOLVER_STATUS_INVALID_VALUE;
+  if (bytes == 4)
+    return Potrs(h, uplo, int(n), int(nrhs), static_cast<const float*>(A), int(lda), static_cast<float*>(B), int(ldb),
+                 info);
+  return Potrs(h, uplo, int(n), int(nrhs), static_cast<const double*>(A), int(lda), static_cast<double*>(B), int(ldb),
+               info);
+}
+FAKE_EXPORT cusolverStatus_t cusolverDnXgetrf_bufferSize(cusolverDnHandle_t h, cusolverDnParams_t params, int64_t m,
+                                                         int64_t n, cudaDataType type_a, const void*, int64_t lda,
+                                                         cudaDataType compute, size_t* device, size_t* host) {
+  return XQuery(h, params, m, n, lda, type_a, compute, device, host);
+}
+FAKE_EXPORT cusolverStatus_t cusolverDnXgetrf(cusolverDnHandle_t h, cusolverDnParams_t params, int64_t m, int64_t n,
+                                              cudaDataType type_a, void* A, int64_t lda, int64_t* ipiv,
+                                              cudaDataType compute, void* device, size_t /*device_bytes*/, void* host,
+                                              size_t /*host_bytes*/, int* info) {
+  if (h == nullptr) return CUSOLVER_STATUS_NOT_INITIALIZED;
+  const size_t bytes = RealBytes(type_a, compute);
+  if (params == nullptr || !FitsInt(m) || !FitsInt(n) || !FitsInt(lda) || bytes == 0 ||
+      !UseWorkspaces(n, device, host))
+    return CUSOLVER_STATUS_INVALID_VALUE;
+  if (bytes == 4)
+    return Getrf(h, int(m), int(n), static_cast<float*>(A), int(lda), static_cast<float*>(device), ipiv, info);
+  return Getrf(h, int(m), int(n), static_cast<double*>(A), int(lda), static_cast<double*>(device), ipiv, info);
+}
+FAKE_EXPORT cusolverStatus_t cusolverDnXgetrs(cusolverDnHandle_t h, cusolverDnParams_t params, cublasOperation_t trans,
+                                              int64_t n, int64_t nrhs, cudaDataType type_a, const void* A,
+                                              int64_t lda, const int64_t* ipiv, cudaDataType type_b, void* B,
+                                              int64_t ldb, int* info) {
+  if (h == nullptr) return CUSOLVER_STATUS_NOT_INITIALIZED;
+  const size_t bytes = RealBytes(type_a, type_b);
+  if (params == nullptr || !FitsInt(n) || !FitsInt(nrhs) || !FitsInt(lda) || !FitsInt(ldb) || bytes == 0)
+    return CUSOLVER_STATUS_INVALID_VALUE;
+  if (bytes == 4)
+    return Getrs(h, trans, int(n), int(nrhs), static_cast<const float*>(A), int(lda), ipiv, static_cast<float*>(B),
+                 int(ldb), info);
+  return Getrs(h, trans, int(n), int(nrhs), static_cast<const double*>(A), int(lda), ipiv, static_cast<double*>(B),
+               int(ldb), info);
 }
