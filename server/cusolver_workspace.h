@@ -5,7 +5,8 @@
 // [Workspace, Workspace + that many elements) against the session's memory.
 // Included by server/library_registry.cc ahead of the generated table,
 // whose size expressions call it, and the description's hooks header: the
-// 64-bit API's check= hooks (XpotrfWorkspace, XgetrfWorkspace) ask the real
+// 64-bit API's check= hooks (XpotrfWorkspace, XgetrfWorkspace,
+// XgeqrfWorkspace, XsyevdWorkspace) ask the real
 // *_bufferSize for the call's shape and refuse workspaces smaller than it
 // answers, device or host.
 #pragma once
@@ -83,6 +84,34 @@ inline int XgetrfWorkspace(LibraryCallContext& c, int64_t handle, int64_t params
                             return reinterpret_cast<Query>(query)(h, p, m, n, static_cast<int>(type_a),
                                                                   reinterpret_cast<const void*>(a), lda,
                                                                   static_cast<int>(compute), device, host);
+                          });
+}
+
+inline int XgeqrfWorkspace(LibraryCallContext& c, int64_t handle, int64_t params, int64_t m, int64_t n,
+                           int64_t type_a, int64_t a, int64_t lda, int64_t type_tau, int64_t tau, int64_t compute,
+                           uint64_t device_bytes, uint64_t host_bytes) {
+  return CoversXWorkspace(c, "cusolverDnXgeqrf_bufferSize", handle, params, device_bytes, host_bytes,
+                          [&](void* query, void* h, void* p, size_t* device, size_t* host) {
+                            using Query = int (*)(void*, void*, int64_t, int64_t, int, const void*, int64_t, int,
+                                                  const void*, int, size_t*, size_t*);
+                            return reinterpret_cast<Query>(query)(
+                                h, p, m, n, static_cast<int>(type_a), reinterpret_cast<const void*>(a), lda,
+                                static_cast<int>(type_tau), reinterpret_cast<const void*>(tau),
+                                static_cast<int>(compute), device, host);
+                          });
+}
+
+inline int XsyevdWorkspace(LibraryCallContext& c, int64_t handle, int64_t params, int64_t jobz, int64_t uplo,
+                           int64_t n, int64_t type_a, int64_t a, int64_t lda, int64_t type_w, int64_t w,
+                           int64_t compute, uint64_t device_bytes, uint64_t host_bytes) {
+  return CoversXWorkspace(c, "cusolverDnXsyevd_bufferSize", handle, params, device_bytes, host_bytes,
+                          [&](void* query, void* h, void* p, size_t* device, size_t* host) {
+                            using Query = int (*)(void*, void*, int, int, int64_t, int, const void*, int64_t, int,
+                                                  const void*, int, size_t*, size_t*);
+                            return reinterpret_cast<Query>(query)(
+                                h, p, static_cast<int>(jobz), static_cast<int>(uplo), n, static_cast<int>(type_a),
+                                reinterpret_cast<const void*>(a), lda, static_cast<int>(type_w),
+                                reinterpret_cast<const void*>(w), static_cast<int>(compute), device, host);
                           });
 }
 

@@ -5,14 +5,16 @@
 // cudaDataType: LU (Xgetrf_bufferSize, Xgetrf with 64-bit pivots, Xgetrs,
 // plain and transposed) of a diagonally dominant matrix, and Cholesky
 // (Xpotrf_bufferSize, Xpotrf, Xpotrs) of a symmetric positive definite one,
-// each with its device and host workspaces in bytes, checked by the
-// relative residual ||op(A) x - b|| / (||A|| ||x||). With --session-checks
+// checked by the relative residual ||op(A) x - b|| / (||A|| ||x||); QR
+// (Xgeqrf: R^T R = A^T A) and the symmetric eigensolver (Xsyevd: A v =
+// lambda v, ascending); each with its device and host workspaces in bytes. With --session-checks
 // (the remote runs: rcuda's worker checks what the native library does
 // not): a device or host workspace smaller than the query answered, a
 // made-up parameters object and a matrix beyond its allocation are refused
 // with CUSOLVER_STATUS_INVALID_VALUE, and the session still serves.
 #include <cusolverDn.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -147,6 +149,85 @@ void Cholesky(cusolverDnHandle_t h, cusolverDnParams_t params, cudaStream_t stre
   CUDA_CHECK(cudaFree(info));
 }
 
+// QR (Xgeqrf) of a kN x kN/2 matrix: R, the upper triangle of the result,
+// satisfies R^T R = A^T A (Q orthogonal), whatever the reflectors' signs.
+template <class T>
+void Qr(cusolverDnHandle_t h, cusolverDnParams_t params, cudaStream_t stream, rtest::Rng& rng, rtest::Checksum& sum) {
+  constexpr int64_t m = kN, n = kN / 2;
+  std::vector<T> a(size_t(kLda) * n, T(0));
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t i = 0; i < m; ++i) a[i + j * kLda] = T(rng.Double(-1.0, 1.0));
+  T *da = rtest::ToDevice(a), *tau = nullptr;
+  CUDA_CHECK(cudaMalloc(&tau, sizeof(T) * n));
+  size_t device_bytes = 0, host_bytes = 0;
+  CUSOLVER_CHECK(cusolverDnXgeqrf_bufferSize(h, params, m, n, kType<T>, da, kLda, kType<T>, tau, kType<T>,
+                                             &device_bytes, &host_bytes));
+  Workspaces work(device_bytes, host_bytes);
+  int* info = nullptr;
+  CUDA_CHECK(cudaMalloc(&info, sizeof(int)));
+  CUSOLVER_CHECK(cusolverDnXgeqrf(h, params, m, n, kType<T>, da, kLda, kType<T>, tau, kType<T>, work.device,
+                                  device_bytes, work.host_pointer(), host_bytes, info));
+  CHECKF(DeviceInfo(info, stream) == 0, "Xgeqrf (%zu-byte): info %d", sizeof(T), DeviceInfo(info, stream));
+  const std::vector<T> qr = rtest::FromDevice(da, a.size(), stream);
+  double worst = 0, scale = 0;
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t k = 0; k < n; ++k) {
+      double ata = 0, rtr = 0;
+      for (int64_t i = 0; i < m; ++i) ata += double(a[i + j * kLda]) * double(a[i + k * kLda]);
+      for (int64_t i = 0; i <= std::min(j, k); ++i) rtr += double(qr[i + j * kLda]) * double(qr[i + k * kLda]);
+      worst = std::max(worst, std::fabs(ata - rtr));
+      scale = std::max(scale, std::fabs(ata));
+    }
+  CHECKF(worst <= 100 * kTolerance<T> * scale, "Xgeqrf (%zu-byte): |A^T A - R^T R| %g (scale %g)", sizeof(T), worst,
+         scale);
+  std::vector<T> r;
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t i = 0; i <= j; ++i) r.push_back(T(std::fabs(double(qr[i + j * kLda]))));  // signs may differ
+  sum.AddVector(r);
+  CUDA_CHECK(cudaFree(da));
+  CUDA_CHECK(cudaFree(tau));
+  CUDA_CHECK(cudaFree(info));
+}
+
+// The symmetric eigensolver (Xsyevd, vectors, lower): A v = lambda v for
+// every pair, the eigenvalues ascending.
+template <class T>
+void Eigen(cusolverDnHandle_t h, cusolverDnParams_t params, cudaStream_t stream, rtest::Rng& rng,
+           rtest::Checksum& sum) {
+  constexpr int64_t n = 12;
+  std::vector<T> a(size_t(kLda) * n, T(0));
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t i = j; i < n; ++i) a[i + j * kLda] = a[j + i * kLda] = T(rng.Double(-1.0, 1.0));
+  T *da = rtest::ToDevice(a), *w = nullptr;
+  CUDA_CHECK(cudaMalloc(&w, sizeof(T) * n));
+  size_t device_bytes = 0, host_bytes = 0;
+  CUSOLVER_CHECK(cusolverDnXsyevd_bufferSize(h, params, CUSOLVER_EIG_MODE_VECTOR, CUBLAS_FILL_MODE_LOWER, n, kType<T>,
+                                             da, kLda, kType<T>, w, kType<T>, &device_bytes, &host_bytes));
+  Workspaces work(device_bytes, host_bytes);
+  int* info = nullptr;
+  CUDA_CHECK(cudaMalloc(&info, sizeof(int)));
+  CUSOLVER_CHECK(cusolverDnXsyevd(h, params, CUSOLVER_EIG_MODE_VECTOR, CUBLAS_FILL_MODE_LOWER, n, kType<T>, da, kLda,
+                                  kType<T>, w, kType<T>, work.device, device_bytes, work.host_pointer(), host_bytes,
+                                  info));
+  CHECKF(DeviceInfo(info, stream) == 0, "Xsyevd (%zu-byte): info %d", sizeof(T), DeviceInfo(info, stream));
+  const std::vector<T> vectors = rtest::FromDevice(da, a.size(), stream), values = rtest::FromDevice(w, n, stream);
+  for (int64_t e = 0; e < n; ++e) {
+    if (e > 0) CHECKF(values[e - 1] <= values[e], "Xsyevd: eigenvalues not ascending at %lld", (long long)e);
+    double residual = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      double av = 0;
+      for (int64_t k = 0; k < n; ++k) av += double(a[i + k * kLda]) * double(vectors[k + e * kLda]);
+      residual = std::max(residual, std::fabs(av - double(values[e]) * double(vectors[i + e * kLda])));
+    }
+    CHECKF(residual <= 100 * kTolerance<T> * n, "Xsyevd (%zu-byte): pair %lld's residual %g", sizeof(T),
+           (long long)e, residual);
+  }
+  sum.AddVector(values);
+  CUDA_CHECK(cudaFree(da));
+  CUDA_CHECK(cudaFree(w));
+  CUDA_CHECK(cudaFree(info));
+}
+
 void SessionChecks(cusolverDnHandle_t h, cusolverDnParams_t params, cudaStream_t stream) {
   constexpr int64_t n = 8;
   const auto kInvalid = CUSOLVER_STATUS_INVALID_VALUE;
@@ -211,6 +292,10 @@ int main(int argc, char** argv) {
   Lu<double>(h, params, stream, rng, sum);
   Cholesky<float>(h, params, stream, rng, sum);
   Cholesky<double>(h, params, stream, rng, sum);
+  Qr<float>(h, params, stream, rng, sum);
+  Qr<double>(h, params, stream, rng, sum);
+  Eigen<float>(h, params, stream, rng, sum);
+  Eigen<double>(h, params, stream, rng, sum);
   if (session_checks) SessionChecks(h, params, stream);
   CUSOLVER_CHECK(cusolverDnDestroyParams(params));
   CUSOLVER_CHECK(cusolverDnDestroy(h));

@@ -270,3 +270,54 @@ cusolverStatus_t Gesvd(cusolverDnHandle_t h, signed char jobu, signed char jobvt
 
 FAKE_GESVD(float, S)
 FAKE_GESVD(double, D)
+
+// ---- The 64-bit API's QR and symmetric eigensolver (R_32F, R_64F) ----------
+
+FAKE_EXPORT cusolverStatus_t cusolverDnXgeqrf_bufferSize(cusolverDnHandle_t h, cusolverDnParams_t params, int64_t m,
+                                                         int64_t n, cudaDataType type_a, const void*, int64_t lda,
+                                                         cudaDataType type_tau, const void*, cudaDataType compute,
+                                                         size_t* device, size_t* host) {
+  if (type_tau != type_a) return CUSOLVER_STATUS_INVALID_VALUE;
+  return XQuery(h, params, m, n, lda, type_a, compute, device, host);
+}
+FAKE_EXPORT cusolverStatus_t cusolverDnXgeqrf(cusolverDnHandle_t h, cusolverDnParams_t params, int64_t m, int64_t n,
+                                              cudaDataType type_a, void* A, int64_t lda, cudaDataType type_tau,
+                                              void* tau, cudaDataType compute, void* device, size_t device_bytes,
+                                              void* host, size_t /*host_bytes*/, int* info) {
+  if (h == nullptr) return CUSOLVER_STATUS_NOT_INITIALIZED;
+  const size_t bytes = RealBytes(type_a, compute);
+  if (params == nullptr || type_tau != type_a || !FitsInt(m) || !FitsInt(n) || !FitsInt(lda) || bytes == 0 ||
+      !UseWorkspaces(n, device, host))
+    return CUSOLVER_STATUS_INVALID_VALUE;
+  const int lwork = static_cast<int>(std::min<size_t>(device_bytes / bytes, INT32_MAX));
+  if (bytes == 4)
+    return Geqrf(h, int(m), int(n), static_cast<float*>(A), int(lda), static_cast<float*>(tau),
+                 static_cast<float*>(device), lwork, info);
+  return Geqrf(h, int(m), int(n), static_cast<double*>(A), int(lda), static_cast<double*>(tau),
+               static_cast<double*>(device), lwork, info);
+}
+FAKE_EXPORT cusolverStatus_t cusolverDnXsyevd_bufferSize(cusolverDnHandle_t h, cusolverDnParams_t params,
+                                                         cusolverEigMode_t, cublasFillMode_t uplo, int64_t n,
+                                                         cudaDataType type_a, const void*, int64_t lda,
+                                                         cudaDataType type_w, const void*, cudaDataType compute,
+                                                         size_t* device, size_t* host) {
+  if (type_w != type_a || !ValidFill(uplo)) return CUSOLVER_STATUS_INVALID_VALUE;
+  return XQuery(h, params, n, n, lda, type_a, compute, device, host);
+}
+FAKE_EXPORT cusolverStatus_t cusolverDnXsyevd(cusolverDnHandle_t h, cusolverDnParams_t params, cusolverEigMode_t jobz,
+                                              cublasFillMode_t uplo, int64_t n, cudaDataType type_a, void* A,
+                                              int64_t lda, cudaDataType type_w, void* W, cudaDataType compute,
+                                              void* device, size_t device_bytes, void* host, size_t /*host_bytes*/,
+                                              int* info) {
+  if (h == nullptr) return CUSOLVER_STATUS_NOT_INITIALIZED;
+  const size_t bytes = RealBytes(type_a, compute);
+  if (params == nullptr || type_w != type_a || !FitsInt(n) || !FitsInt(lda) || bytes == 0 ||
+      !UseWorkspaces(n, device, host))
+    return CUSOLVER_STATUS_INVALID_VALUE;
+  const int lwork = static_cast<int>(std::min<size_t>(device_bytes / bytes, INT32_MAX));
+  if (bytes == 4)
+    return Syevd(h, jobz, uplo, int(n), static_cast<float*>(A), int(lda), static_cast<float*>(W),
+                 static_cast<float*>(device), lwork, info);
+  return Syevd(h, jobz, uplo, int(n), static_cast<double*>(A), int(lda), static_cast<double*>(W),
+               static_cast<double*>(device), lwork, info);
+}
