@@ -10,7 +10,7 @@ namespace {
 
 // The library handle class 0; the description's classes in order of first
 // appearance: spmat 1, dnvec 2 (gen_forwarding.py's handle_classes).
-constexpr int kSpMatClass = 1, kDnVecClass = 2, kDnMatClass = 3, kSpSVClass = 4;
+constexpr int kSpMatClass = 1, kDnVecClass = 2, kDnMatClass = 3, kSpSVClass = 4, kSpSMClass = 5;
 
 bool KnownIndexType(int64_t type) { return IndexBytes(type) != kUnknownTypeBytes; }
 bool KnownValueType(int64_t type) { return ValueBytes(type) != kUnknownTypeBytes; }
@@ -111,6 +111,12 @@ bool DescriptorTable::SpMMAllowed(const AllocationTable* memory, int64_t op_a, i
 bool DescriptorTable::SpSVAllowed(const AllocationTable* memory, int64_t op, int64_t a, int64_t x, int64_t y) const {
   const Descriptor* m = Find(a);
   return Sparse(m) && m->rows == m->cols && SpMVAllowed(memory, op, a, x, y);
+}
+
+bool DescriptorTable::SpSMAllowed(const AllocationTable* memory, int64_t op_a, int64_t op_b, int64_t a, int64_t b,
+                                  int64_t c) const {
+  const Descriptor* m = Find(a);
+  return Sparse(m) && m->rows == m->cols && SpMMAllowed(memory, op_a, op_b, a, b, c);
 }
 
 bool DescriptorTable::SpSVAnalysed(const AllocationTable& memory, int64_t spsv) const {
@@ -327,6 +333,46 @@ int CheckSpSVAnalysis(LibraryCallContext& c, int64_t handle, int64_t op, const v
 int CheckSpSVSolve(LibraryCallContext& c, int64_t op, int64_t a, int64_t x, int64_t y, int64_t spsv) {
   const DescriptorTable& table = c.state().Extension<DescriptorTable>();
   const bool ok = table.SpSVAllowed(&c.memory(), op, a, x, y) && table.SpSVAnalysed(c.memory(), spsv);
+  return ok ? 0 : c.invalid_value();
+}
+
+int CheckSpSMShape(LibraryCallContext& c, int64_t op_a, int64_t op_b, int64_t a, int64_t b, int64_t mat_c) {
+  return c.state().Extension<DescriptorTable>().SpSMAllowed(nullptr, op_a, op_b, a, b, mat_c) ? 0 : c.invalid_value();
+}
+
+int CheckSpSMAnalysis(LibraryCallContext& c, int64_t handle, int64_t op_a, int64_t op_b, const void* alpha, int64_t a,
+                      int64_t b, int64_t mat_c, int64_t compute_type, int64_t alg, int64_t spsm,
+                      int64_t external_buffer) {
+  DescriptorTable& table = c.state().Extension<DescriptorTable>();
+  if (!table.SpSMAllowed(&c.memory(), op_a, op_b, a, b, mat_c)) return c.invalid_value();
+  void *h = nullptr, *ra = nullptr, *rb = nullptr, *rc = nullptr, *rs = nullptr;
+  if (!c.RealHandle(handle, 0, &h) || !c.RealHandle(a, kSpMatClass, &ra) || !c.RealHandle(b, kDnMatClass, &rb) ||
+      !c.RealHandle(mat_c, kDnMatClass, &rc) || !c.RealHandle(spsm, kSpSMClass, &rs)) {
+    return c.invalid_value();
+  }
+  using Query = int (*)(void*, int, int, const void*, void*, void*, void*, int, int, void*, size_t*);
+  size_t need = 0;
+  auto ask = [&](void* fn, size_t* bytes) {
+    const int status = reinterpret_cast<Query>(fn)(h, static_cast<int>(op_a), static_cast<int>(op_b), alpha, ra, rb,
+                                                   rc, static_cast<int>(compute_type), static_cast<int>(alg), rs,
+                                                   bytes);
+    need = *bytes;
+    return status;
+  };
+  const int refused = CheckBuffer(c, "cusparseSpSM_bufferSize", ask, external_buffer);
+  if (refused != 0) return refused;
+  // The solve works in this buffer: it must still be there then.
+  Descriptor d;
+  d.kind = Descriptor::kSpSV;
+  d.arrays = {{static_cast<uint64_t>(external_buffer), need}};
+  table.Record(spsm, std::move(d));
+  return 0;
+}
+
+int CheckSpSMSolve(LibraryCallContext& c, int64_t op_a, int64_t op_b, int64_t a, int64_t b, int64_t mat_c,
+                   int64_t spsm) {
+  const DescriptorTable& table = c.state().Extension<DescriptorTable>();
+  const bool ok = table.SpSMAllowed(&c.memory(), op_a, op_b, a, b, mat_c) && table.SpSVAnalysed(c.memory(), spsm);
   return ok ? 0 : c.invalid_value();
 }
 

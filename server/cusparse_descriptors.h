@@ -44,8 +44,9 @@ __int128 ValueBytes(__int128 type);
 __int128 DnMatElements(__int128 rows, __int128 cols, __int128 ld, __int128 order);
 
 struct Descriptor {
-  // kSpSV: an SpSV descriptor, whose one array is the buffer its analysis
-  // was given (the solve works in it).
+  // kSpSV: an SpSV or SpSM descriptor (their handle classes keep them
+  // apart), whose one array is the buffer its analysis was given (the solve
+  // works in it).
   enum Kind { kCsr, kCoo, kCsc, kDnVec, kDnMat, kSpSV } kind = kCsr;
   int64_t rows = 0, cols = 0, nnz = 0;  // kCsr, kCoo, kCsc, kDnMat (rows, cols)
   int64_t size = 0;                     // kDnVec
@@ -72,9 +73,11 @@ class DescriptorTable {
   // A triangular solve op(A) y = alpha x may be analysed: as SpMV, and A
   // square.
   bool SpSVAllowed(const AllocationTable* memory, int64_t op, int64_t a, int64_t x, int64_t y) const;
-  // The SpSV descriptor `spsv` was analysed with `bytes` of buffer at
-  // `buffer`, and that buffer is still in `memory`.
-  bool SpSVAnalysed(const AllocationTable& memory, int64_t spsv) const;
+  // The same for op(A) C = alpha op(B) (SpSM): as SpMM, and A square.
+  bool SpSMAllowed(const AllocationTable* memory, int64_t op_a, int64_t op_b, int64_t a, int64_t b, int64_t c) const;
+  // The SpSV or SpSM descriptor `solve` was analysed with `bytes` of buffer
+  // at `buffer`, and that buffer is still in `memory`.
+  bool SpSVAnalysed(const AllocationTable& memory, int64_t solve) const;
 
   // A (a CSR matrix) may be written out dense into B: B a dense matrix of
   // A's shape, the arrays of both still in `memory` (unless it is null).
@@ -134,5 +137,12 @@ int CheckSpSVAnalysis(LibraryCallContext& c, int64_t handle, int64_t op, const v
 // Before SpSV_solve: the shapes, the arrays still allocated, and the
 // descriptor analysed with a buffer still allocated.
 int CheckSpSVSolve(LibraryCallContext& c, int64_t op, int64_t a, int64_t x, int64_t y, int64_t spsv);
+// SpSM's three, as SpSV's with dense matrices B and C (SpMM's shapes).
+int CheckSpSMShape(LibraryCallContext& c, int64_t op_a, int64_t op_b, int64_t a, int64_t b, int64_t mat_c);
+int CheckSpSMAnalysis(LibraryCallContext& c, int64_t handle, int64_t op_a, int64_t op_b, const void* alpha, int64_t a,
+                      int64_t b, int64_t mat_c, int64_t compute_type, int64_t alg, int64_t spsm,
+                      int64_t external_buffer);
+int CheckSpSMSolve(LibraryCallContext& c, int64_t op_a, int64_t op_b, int64_t a, int64_t b, int64_t mat_c,
+                   int64_t spsm);
 
 }  // namespace rcuda::library::cusparse

@@ -1,7 +1,7 @@
 // The cuSPARSE counterpart of not_forwarded_test.cc. Linked with NVIDIA's
 // libcusparse.so.12 and run with rcuda's first on the library path (as
 // rcuda-run runs a program), it checks that exports not in
-// client/libs/cusparse.def (SpSM, the legacy matrix descriptors) answer
+// client/libs/cusparse.def (SpGEMM, the legacy matrix descriptors) answer
 // CUSPARSE_STATUS_NOT_SUPPORTED (an enum getter its zero) and log their name
 // once, and that the forwarded ones do not. No device is configured
 // (RCUDA_DEVICE_COUNT=0): a forwarded call finds no session and answers the
@@ -37,11 +37,12 @@ int main() {
   // Not forwarded: refused, never a silent success.
   for (int i = 0; i < 2; ++i) {
     size_t bytes = 7;
-    check.Expect(cusparseSpSM_bufferSize(h, CUSPARSE_OPERATION_NON_TRANSPOSE, CUSPARSE_OPERATION_NON_TRANSPOSE, nullptr,
-                                         nullptr, nullptr, nullptr, CUDA_R_32F, CUSPARSE_SPSM_ALG_DEFAULT, nullptr,
-                                         &bytes) == CUSPARSE_STATUS_NOT_SUPPORTED,
-                 "cusparseSpSM_bufferSize -> NOT_SUPPORTED");
-    check.Expect(bytes == 7, "cusparseSpSM_bufferSize left bufferSize alone");
+    check.Expect(cusparseSpGEMM_workEstimation(h, CUSPARSE_OPERATION_NON_TRANSPOSE, CUSPARSE_OPERATION_NON_TRANSPOSE,
+                                               nullptr, nullptr, nullptr, nullptr, nullptr, CUDA_R_32F,
+                                               CUSPARSE_SPGEMM_DEFAULT, nullptr, &bytes,
+                                               nullptr) == CUSPARSE_STATUS_NOT_SUPPORTED,
+                 "cusparseSpGEMM_workEstimation -> NOT_SUPPORTED");
+    check.Expect(bytes == 7, "cusparseSpGEMM_workEstimation left bufferSize1 alone");
   }
   cusparseMatDescr_t legacy = nullptr;
   check.Expect(cusparseCreateMatDescr(&legacy) == CUSPARSE_STATUS_NOT_SUPPORTED,
@@ -49,8 +50,8 @@ int main() {
   check.Expect(cusparseGetMatIndexBase(legacy) == CUSPARSE_INDEX_BASE_ZERO, "cusparseGetMatIndexBase -> its zero");
 
   check.StopCapture();
-  check.Expect(check.Logged("cusparseSpSM_bufferSize is not forwarded by rcuda") == 1,
-               "cusparseSpSM_bufferSize logged once");
+  check.Expect(check.Logged("cusparseSpGEMM_workEstimation is not forwarded by rcuda") == 1,
+               "cusparseSpGEMM_workEstimation logged once");
   check.Expect(check.Logged("cusparseCreateMatDescr is not forwarded by rcuda") == 1,
                "cusparseCreateMatDescr logged once");
   check.Expect(check.Logged("cusparseGetMatIndexBase is not forwarded by rcuda") == 1,

@@ -11,14 +11,19 @@
 //   * strictly lower entries only with a unit diagonal (none stored);
 //   * a second right-hand side solved with the same analysis;
 // each solution checked by its residual ||op(A) y - alpha x|| against a host
-// product. The solutions go in the checksum.
+// product; and SpSM (SpSM_createDescr, bufferSize, analysis, solve) of
+// op(A) C = alpha op(B) for three right-hand sides at once, op(A) and op(B)
+// plain or transposed, each column checked the same way. The solutions go
+// in the checksum.
 // With --session-checks (the remote runs: rcuda's worker checks what the
 // native library does not): a solve before any analysis, a solve after the
 // analysis's buffer was freed, a matrix that is not square, an attribute of
 // the wrong size and a buffer short of the query's answer are refused with
-// CUSPARSE_STATUS_INVALID_VALUE, and the session still serves.
+// CUSPARSE_STATUS_INVALID_VALUE (SpSM's too: a solve before its analysis, C
+// of the wrong shape, a short buffer), and the session still serves.
 #include <cusparse.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -155,6 +160,94 @@ void Solve(cusparseHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Chec
   for (void* p : {static_cast<void*>(dx), static_cast<void*>(dy), buffer}) CUDA_CHECK(cudaFree(p));
 }
 
+// SpSM: op(A) C = alpha op(B) for kRhs right-hand sides at once (B kN x
+// kRhs, or kRhs x kN when op(B) transposes it; leading dimensions with a
+// row of padding), each column checked by its residual.
+constexpr int kRhs = 3;
+
+template <class T>
+void SolveMany(cusparseHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Checksum& sum, bool lower,
+               cusparseOperation_t op_a, cusparseOperation_t op_b, const char* what) {
+  const Csr a = Triangular(rng, lower, true);
+  Matrix m = Upload<T>(a, lower ? CUSPARSE_FILL_MODE_LOWER : CUSPARSE_FILL_MODE_UPPER, CUSPARSE_DIAG_TYPE_NON_UNIT);
+  const bool tb = op_b != CUSPARSE_OPERATION_NON_TRANSPOSE, ta = op_a != CUSPARSE_OPERATION_NON_TRANSPOSE;
+  const int b_rows = tb ? kRhs : kN, b_cols = tb ? kN : kRhs, ldb = b_rows + 1, ldc = kN + 1;
+  std::vector<T> b(size_t(ldb) * b_cols);
+  for (T& v : b) v = static_cast<T>(rng.Double(-1, 1));
+  T* db = ToDevice(b);
+  T* dc = ToDevice(std::vector<T>(size_t(ldc) * kRhs, T(0)));
+  cusparseDnMatDescr_t mb = nullptr, mc = nullptr;
+  CUSPARSE_CHECK(cusparseCreateDnMat(&mb, b_rows, b_cols, ldb, db, kType<T>, CUSPARSE_ORDER_COL));
+  CUSPARSE_CHECK(cusparseCreateDnMat(&mc, kN, kRhs, ldc, dc, kType<T>, CUSPARSE_ORDER_COL));
+  cusparseSpSMDescr_t spsm = nullptr;
+  CUSPARSE_CHECK(cusparseSpSM_createDescr(&spsm));
+  const T alpha = static_cast<T>(-0.75);
+  const auto alg = CUSPARSE_SPSM_ALG_DEFAULT;
+  size_t bytes = 0;
+  CUSPARSE_CHECK(cusparseSpSM_bufferSize(h, op_a, op_b, &alpha, m.descr, mb, mc, kType<T>, alg, spsm, &bytes));
+  void* buffer = nullptr;
+  CUDA_CHECK(cudaMalloc(&buffer, bytes ? bytes : 1));
+  CUSPARSE_CHECK(cusparseSpSM_analysis(h, op_a, op_b, &alpha, m.descr, mb, mc, kType<T>, alg, spsm, buffer));
+  CUSPARSE_CHECK(cusparseSpSM_solve(h, op_a, op_b, &alpha, m.descr, mb, mc, kType<T>, alg, spsm));
+  const std::vector<T> c = FromDevice(dc, size_t(ldc) * kRhs, stream);
+  for (int col = 0; col < kRhs; ++col) {
+    double worst = 0, scale = 0;
+    for (int i = 0; i < kN; ++i) {
+      double acc = 0;
+      for (int j = 0; j < kN; ++j) {
+        const int row = ta ? j : i, column = ta ? i : j;
+        const bool inside = row == column || (lower ? column < row : column > row);
+        acc += (inside ? a.At(row, column) : 0.0) * double(c[j + size_t(col) * ldc]);
+      }
+      const double rhs = double(alpha) * double(tb ? b[col + size_t(i) * ldb] : b[i + size_t(col) * ldb]);
+      worst = std::max(worst, std::fabs(acc - rhs));
+      scale = std::max(scale, std::fabs(rhs));
+    }
+    CHECKF(worst <= kTolerance<T> * (1 + scale), "SpSM %s (%zu-byte), column %d: residual %g", what, sizeof(T), col,
+           worst);
+  }
+  sum.AddVector(c);
+  CUSPARSE_CHECK(cusparseSpSM_destroyDescr(spsm));
+  CUSPARSE_CHECK(cusparseDestroyDnMat(mb));
+  CUSPARSE_CHECK(cusparseDestroyDnMat(mc));
+  Free(m);
+  for (void* p : {static_cast<void*>(db), static_cast<void*>(dc), buffer}) CUDA_CHECK(cudaFree(p));
+}
+
+// SpSM's refusals: a solve before any analysis, C of the wrong shape, a
+// buffer short of the query's answer.
+void SpSMSessionChecks(cusparseHandle_t h, rtest::Rng& rng) {
+  const auto kInvalid = CUSPARSE_STATUS_INVALID_VALUE;
+  const auto n = CUSPARSE_OPERATION_NON_TRANSPOSE;
+  const auto alg = CUSPARSE_SPSM_ALG_DEFAULT;
+  Matrix m = Upload<double>(Triangular(rng, true, true), CUSPARSE_FILL_MODE_LOWER, CUSPARSE_DIAG_TYPE_NON_UNIT);
+  double* db = ToDevice(std::vector<double>(size_t(kN) * kRhs, 1.0));
+  double* dc = ToDevice(std::vector<double>(size_t(kN) * kRhs, 0.0));
+  cusparseDnMatDescr_t mb = nullptr, mc = nullptr, short_c = nullptr;
+  CUSPARSE_CHECK(cusparseCreateDnMat(&mb, kN, kRhs, kN, db, CUDA_R_64F, CUSPARSE_ORDER_COL));
+  CUSPARSE_CHECK(cusparseCreateDnMat(&mc, kN, kRhs, kN, dc, CUDA_R_64F, CUSPARSE_ORDER_COL));
+  CUSPARSE_CHECK(cusparseCreateDnMat(&short_c, kN - 1, kRhs, kN, dc, CUDA_R_64F, CUSPARSE_ORDER_COL));
+  cusparseSpSMDescr_t spsm = nullptr;
+  CUSPARSE_CHECK(cusparseSpSM_createDescr(&spsm));
+  const double alpha = 1.0;
+  CUSPARSE_EXPECT(cusparseSpSM_solve(h, n, n, &alpha, m.descr, mb, mc, CUDA_R_64F, alg, spsm), kInvalid);
+  size_t bytes = 0;
+  CUSPARSE_EXPECT(cusparseSpSM_bufferSize(h, n, n, &alpha, m.descr, mb, short_c, CUDA_R_64F, alg, spsm, &bytes),
+                  kInvalid);
+  CUSPARSE_CHECK(cusparseSpSM_bufferSize(h, n, n, &alpha, m.descr, mb, mc, CUDA_R_64F, alg, spsm, &bytes));
+  char* buffer = nullptr;
+  CUDA_CHECK(cudaMalloc(&buffer, bytes ? bytes : 1));
+  if (bytes > 0)
+    CUSPARSE_EXPECT(cusparseSpSM_analysis(h, n, n, &alpha, m.descr, mb, mc, CUDA_R_64F, alg, spsm, buffer + 1),
+                    kInvalid);
+  CUSPARSE_CHECK(cusparseSpSM_analysis(h, n, n, &alpha, m.descr, mb, mc, CUDA_R_64F, alg, spsm, buffer));
+  CUSPARSE_CHECK(cusparseSpSM_solve(h, n, n, &alpha, m.descr, mb, mc, CUDA_R_64F, alg, spsm));
+  CUSPARSE_CHECK(cusparseSpSM_destroyDescr(spsm));
+  for (cusparseDnMatDescr_t d : {mb, mc, short_c}) CUSPARSE_CHECK(cusparseDestroyDnMat(d));
+  Free(m);
+  for (void* p : {static_cast<void*>(db), static_cast<void*>(dc), static_cast<void*>(buffer)}) CUDA_CHECK(cudaFree(p));
+}
+
 // The worker's refusals, and the session still serving after them.
 void SessionChecks(cusparseHandle_t h, cudaStream_t stream, rtest::Rng& rng) {
   CHECKF(rtest::PrivateLibraryCall() != nullptr, "rcudaPrivateLibraryCall is not exported: not running through rcuda?");
@@ -208,6 +301,7 @@ void SessionChecks(cusparseHandle_t h, cudaStream_t stream, rtest::Rng& rng) {
   Free(m);
   for (void* p : {static_cast<void*>(dx), static_cast<void*>(dy), static_cast<void*>(buffer)})
     if (p) CUDA_CHECK(cudaFree(p));
+  SpSMSessionChecks(h, rng);
   // Still serving.
   rtest::Checksum ignored;
   Solve<double>(h, stream, rng, ignored, true, op, false, 1, "after the refusals");
@@ -231,6 +325,9 @@ int main(int argc, char** argv) {
   Solve<double>(h, stream, rng, sum, /*lower=*/true, n, /*unit=*/true, 1, "unit lower");
   Solve<float>(h, stream, rng, sum, /*lower=*/true, n, /*unit=*/false, 1, "lower");
   Solve<float>(h, stream, rng, sum, /*lower=*/false, t, /*unit=*/false, 1, "upper, transposed");
+  SolveMany<double>(h, stream, rng, sum, /*lower=*/true, n, n, "lower");
+  SolveMany<double>(h, stream, rng, sum, /*lower=*/false, t, t, "upper, op(A) and op(B) transposed");
+  SolveMany<float>(h, stream, rng, sum, /*lower=*/true, t, n, "lower, op(A) transposed");
   if (session_checks) SessionChecks(h, stream, rng);
   CUSPARSE_CHECK(cusparseDestroy(h));
   CUDA_CHECK(cudaStreamDestroy(stream));

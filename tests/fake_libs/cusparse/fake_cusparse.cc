@@ -59,7 +59,7 @@ struct cusparseDnMatDescr {
 namespace {
 
 const rcuda::fake_libs::FakeLibrary kDouble(
-    "libcusparse.so.12", "host SpMV, SpMM, SparseToDense (CSR, COO, CSC) and SpSV (CSR);"
+    "libcusparse.so.12", "host SpMV, SpMM, SparseToDense (CSR, COO, CSC), SpSV and SpSM (CSR);"
                        " float, double; 32- and 64-bit indices"
                        " on the fake driver's host memory, not a GPU and not NVIDIA's cuSPARSE");
 
@@ -514,25 +514,15 @@ FAKE_EXPORT cusparseStatus_t cusparseSpSV_analysis(cusparseHandle_t h, cusparseO
   return CUSPARSE_STATUS_SUCCESS;
 }
 
-// op(A) y = alpha x by substitution over A's rows, the `fill` triangle only
+namespace {
+
+// op(A) out = rhs by substitution over A's rows, the `fill` triangle only
 // (the other one's entries ignored), its diagonal taken as ones when `diag`
-// is unit; with op = transpose, A's rows are op(A)'s columns.
-FAKE_EXPORT cusparseStatus_t cusparseSpSV_solve(cusparseHandle_t h, cusparseOperation_t op, const void* alpha,
-                                                cusparseConstSpMatDescr_t a, cusparseConstDnVecDescr_t x,
-                                                cusparseDnVecDescr_t y, cudaDataType compute, cusparseSpSVAlg_t,
-                                                cusparseSpSVDescr_t spsv) {
-  cusparseStatus_t s = CheckSpSV(h, op, alpha, a, x, y, compute, spsv);
-  if (s != CUSPARSE_STATUS_SUCCESS) return s;
-  if (spsv->buffer == nullptr) return CUSPARSE_STATUS_INVALID_VALUE;  // not analysed
-  s = WaitForStream(h);
-  if (s != CUSPARSE_STATUS_SUCCESS) return s;
+// is unit; with op = transpose, A's rows are op(A)'s columns. rhs is
+// consumed (the transposed solve pushes known values into it).
+void SolveTriangular(cusparseConstSpMatDescr_t a, bool transposed, double* rhs, double* out) {
   const int64_t n = a->rows, base = a->base == CUSPARSE_INDEX_BASE_ONE ? 1 : 0;
-  double* rhs = static_cast<double*>(spsv->buffer);
-  double* out = rhs + n;
-  const double al = ValueAt(alpha, compute, 0);
-  for (int64_t i = 0; i < n; ++i) rhs[i] = al * ValueAt(x->values, x->value_type, i);
   const bool lower = a->fill == CUSPARSE_FILL_MODE_LOWER, unit = a->diag == CUSPARSE_DIAG_TYPE_UNIT;
-  const bool transposed = op != CUSPARSE_OPERATION_NON_TRANSPOSE;
   // Rows in the order the solution's elements become known.
   const bool ascending = lower != transposed;
   for (int64_t step = 0; step < n; ++step) {
@@ -557,7 +547,115 @@ FAKE_EXPORT cusparseStatus_t cusparseSpSV_solve(cusparseHandle_t h, cusparseOper
       }
     }
   }
+}
+
+}  // namespace
+
+// op(A) y = alpha x (SolveTriangular), in the analysis's buffer.
+FAKE_EXPORT cusparseStatus_t cusparseSpSV_solve(cusparseHandle_t h, cusparseOperation_t op, const void* alpha,
+                                                cusparseConstSpMatDescr_t a, cusparseConstDnVecDescr_t x,
+                                                cusparseDnVecDescr_t y, cudaDataType compute, cusparseSpSVAlg_t,
+                                                cusparseSpSVDescr_t spsv) {
+  cusparseStatus_t s = CheckSpSV(h, op, alpha, a, x, y, compute, spsv);
+  if (s != CUSPARSE_STATUS_SUCCESS) return s;
+  if (spsv->buffer == nullptr) return CUSPARSE_STATUS_INVALID_VALUE;  // not analysed
+  s = WaitForStream(h);
+  if (s != CUSPARSE_STATUS_SUCCESS) return s;
+  const int64_t n = a->rows;
+  double* rhs = static_cast<double*>(spsv->buffer);
+  double* out = rhs + n;
+  const double al = ValueAt(alpha, compute, 0);
+  for (int64_t i = 0; i < n; ++i) rhs[i] = al * ValueAt(x->values, x->value_type, i);
+  SolveTriangular(a, op != CUSPARSE_OPERATION_NON_TRANSPOSE, rhs, out);
   for (int64_t i = 0; i < n; ++i) Store(y->values, y->value_type, i, out[i]);
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+// ---- Triangular solves with several right-hand sides (SpSM) -------------------
+
+struct cusparseSpSMDescr {
+  void* buffer = nullptr;  // the analysis's, where the solve works
+};
+
+FAKE_EXPORT cusparseStatus_t cusparseSpSM_createDescr(cusparseSpSMDescr_t* d) {
+  if (d == nullptr) return CUSPARSE_STATUS_INVALID_VALUE;
+  *d = new cusparseSpSMDescr;
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cusparseStatus_t cusparseSpSM_destroyDescr(cusparseSpSMDescr_t d) {
+  delete d;
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+namespace {
+
+// What op(A) C = alpha op(B) needs: SpMM's checks, A square and CSR, op(A)
+// not conjugate.
+cusparseStatus_t CheckSpSM(cusparseHandle_t h, cusparseOperation_t op_a, cusparseOperation_t op_b,
+                           const void* alpha, cusparseConstSpMatDescr_t a, cusparseConstDnMatDescr_t b,
+                           cusparseDnMatDescr_t c, cudaDataType compute, cusparseSpSMDescr_t spsm) {
+  static const double kZero = 0;
+  cusparseStatus_t s = CheckSpMM(h, op_a, op_b, alpha, a, b, &kZero, c, compute);
+  if (s != CUSPARSE_STATUS_SUCCESS) return s;
+  if (spsm == nullptr || a->rows != a->cols) return CUSPARSE_STATUS_INVALID_VALUE;
+  if (a->coo || a->csc) {
+    kDouble.Log("SpSM of a COO or CSC matrix: not modelled by this double");
+    return CUSPARSE_STATUS_NOT_SUPPORTED;
+  }
+  return op_a == CUSPARSE_OPERATION_CONJUGATE_TRANSPOSE ? CUSPARSE_STATUS_NOT_SUPPORTED : CUSPARSE_STATUS_SUCCESS;
+}
+
+}  // namespace
+
+// Two doubles per row, as SpSV: one column's right-hand side and solution.
+FAKE_EXPORT cusparseStatus_t cusparseSpSM_bufferSize(cusparseHandle_t h, cusparseOperation_t op_a,
+                                                     cusparseOperation_t op_b, const void* alpha,
+                                                     cusparseConstSpMatDescr_t a, cusparseConstDnMatDescr_t b,
+                                                     cusparseDnMatDescr_t c, cudaDataType compute, cusparseSpSMAlg_t,
+                                                     cusparseSpSMDescr_t spsm, size_t* bytes) {
+  cusparseStatus_t s = CheckSpSM(h, op_a, op_b, alpha, a, b, c, compute, spsm);
+  if (s != CUSPARSE_STATUS_SUCCESS) return s;
+  if (bytes == nullptr) return CUSPARSE_STATUS_INVALID_VALUE;
+  *bytes = 2 * sizeof(double) * static_cast<size_t>(a->rows > 0 ? a->rows : 1);
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+FAKE_EXPORT cusparseStatus_t cusparseSpSM_analysis(cusparseHandle_t h, cusparseOperation_t op_a,
+                                                   cusparseOperation_t op_b, const void* alpha,
+                                                   cusparseConstSpMatDescr_t a, cusparseConstDnMatDescr_t b,
+                                                   cusparseDnMatDescr_t c, cudaDataType compute, cusparseSpSMAlg_t,
+                                                   cusparseSpSMDescr_t spsm, void* buffer) {
+  cusparseStatus_t s = CheckSpSM(h, op_a, op_b, alpha, a, b, c, compute, spsm);
+  if (s != CUSPARSE_STATUS_SUCCESS) return s;
+  if (buffer == nullptr) return CUSPARSE_STATUS_INVALID_VALUE;
+  s = WaitForStream(h);
+  if (s != CUSPARSE_STATUS_SUCCESS) return s;
+  spsm->buffer = buffer;
+  return CUSPARSE_STATUS_SUCCESS;
+}
+
+// op(A) C = alpha op(B), column by column of C.
+FAKE_EXPORT cusparseStatus_t cusparseSpSM_solve(cusparseHandle_t h, cusparseOperation_t op_a,
+                                                cusparseOperation_t op_b, const void* alpha,
+                                                cusparseConstSpMatDescr_t a, cusparseConstDnMatDescr_t b,
+                                                cusparseDnMatDescr_t c, cudaDataType compute, cusparseSpSMAlg_t,
+                                                cusparseSpSMDescr_t spsm) {
+  cusparseStatus_t s = CheckSpSM(h, op_a, op_b, alpha, a, b, c, compute, spsm);
+  if (s != CUSPARSE_STATUS_SUCCESS) return s;
+  if (spsm->buffer == nullptr) return CUSPARSE_STATUS_INVALID_VALUE;  // not analysed
+  s = WaitForStream(h);
+  if (s != CUSPARSE_STATUS_SUCCESS) return s;
+  const int64_t n = a->rows;
+  double* rhs = static_cast<double*>(spsm->buffer);
+  double* out = rhs + n;
+  const double al = ValueAt(alpha, compute, 0);
+  const bool tb = op_b != CUSPARSE_OPERATION_NON_TRANSPOSE;
+  for (int64_t col = 0; col < c->cols; ++col) {
+    for (int64_t i = 0; i < n; ++i) rhs[i] = al * ValueAt(b->values, b->value_type, tb ? b->At(col, i) : b->At(i, col));
+    SolveTriangular(a, op_a != CUSPARSE_OPERATION_NON_TRANSPOSE, rhs, out);
+    for (int64_t i = 0; i < n; ++i) Store(c->values, c->value_type, c->At(i, col), out[i]);
+  }
   return CUSPARSE_STATUS_SUCCESS;
 }
 
