@@ -22,6 +22,7 @@ namespace {
 
 using rtest::Apply;
 using rtest::Arg;
+using rtest::Product;
 using rtest::Dense;
 using rtest::FromStorage;
 using rtest::FromWide;
@@ -248,20 +249,6 @@ Dense Triangular(const Dense& stored, bool lower, bool unit) {
     for (int i = 0; i < t.rows; ++i)
       if (InTriangle(lower, i, j)) t(i, j) = unit && i == j ? Wide(1) : stored(i, j);
   return t;
-}
-
-// C = alpha op(L) R: op from `op` on L, R as it is.
-Dense Product(Wide alpha, cublasOperation_t op_l, const Dense& l, cublasOperation_t op_r, const Dense& r) {
-  const int m = op_l == CUBLAS_OP_N ? l.rows : l.cols, k = op_l == CUBLAS_OP_N ? l.cols : l.rows,
-            n = op_r == CUBLAS_OP_N ? r.cols : r.rows;
-  Dense c(m, n);
-  for (int j = 0; j < n; ++j)
-    for (int i = 0; i < m; ++i) {
-      Wide acc = 0;
-      for (int p = 0; p < k; ++p) acc += Apply(op_l, l, i, p) * Apply(op_r, r, p, j);
-      c(i, j) = alpha * acc;
-    }
-  return c;
 }
 
 // C and Z: SYMV, GERU, GERC, SYMM, SYRK, HERKX.

@@ -1,5 +1,5 @@
 // What the cuBLAS test programs share (one copy for cublas_complex,
-// cublas_hermitian, cublas_packed, cublas_level23, cublas_band): a handle
+// cublas_hermitian, cublas_packed, cublas_level23, cublas_band, cublas_symmetric, cublas_batched): a handle
 // bound to a blocking stream, and the helpers of complex precision, whose
 // host reference is std::complex<double>.
 #pragma once
@@ -108,6 +108,20 @@ struct Dense {
 inline Wide Apply(cublasOperation_t op, const Dense& a, int r, int c) {
   if (op == CUBLAS_OP_N) return a(r, c);
   return op == CUBLAS_OP_C ? std::conj(a(c, r)) : a(c, r);
+}
+
+// alpha op_l(L) op_r(R).
+inline Dense Product(Wide alpha, cublasOperation_t op_l, const Dense& l, cublasOperation_t op_r, const Dense& r) {
+  const int m = op_l == CUBLAS_OP_N ? l.rows : l.cols, k = op_l == CUBLAS_OP_N ? l.cols : l.rows,
+            n = op_r == CUBLAS_OP_N ? r.cols : r.rows;
+  Dense c(m, n);
+  for (int j = 0; j < n; ++j)
+    for (int i = 0; i < m; ++i) {
+      Wide acc = 0;
+      for (int p = 0; p < k; ++p) acc += Apply(op_l, l, i, p) * Apply(op_r, r, p, j);
+      c(i, j) = alpha * acc;
+    }
+  return c;
 }
 
 // The `lower` or upper triangle of square `a`, packed column by column.
