@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 #include <complex>
+#include <type_traits>
 #include <vector>
 
 #include "cublas_test.h"
@@ -251,6 +252,26 @@ void Products(cublasHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Che
     rtest::ExpectNear(got, want, "?gemvStridedBatched");
     sum.AddVector(got);
     for (T* p : {da, dx, dy}) CUDA_CHECK(cudaFree(p));
+  }
+  if constexpr (std::is_same_v<T, std::complex<float>>) {  // Cgemm3mStridedBatched, ops N and C.
+    const int lda = m + 1, ldb = n, ldc = m, sa = lda * k + 2, sb = ldb * k, sc = ldc * n + 1;
+    const std::vector<T> a = rtest::Random<T>(rng, size_t(sa) * kBatch), b = rtest::Random<T>(rng, size_t(sb) * kBatch),
+                         c = rtest::Random<T>(rng, size_t(sc) * kBatch);
+    T *da = rtest::ToDevice(a), *db = rtest::ToDevice(b), *dc = rtest::ToDevice(c);
+    CUBLAS_CHECK(cublasCgemm3mStridedBatched(h, CUBLAS_OP_N, CUBLAS_OP_C, m, n, k, Arg(&alpha), Arg(da), lda, sa,
+                                             Arg(db), ldb, sb, Arg(&beta), Arg(dc), ldc, sc, kBatch));
+    std::vector<Wide> want = rtest::Widen(c);
+    for (int q = 0; q < kBatch; ++q)
+      for (int j = 0; j < n; ++j)
+        for (int i = 0; i < m; ++i) {
+          Wide acc = 0;  // B is n x k: op(B) = B^H
+          for (int p = 0; p < k; ++p) acc += ToWide(a[q * sa + i + p * lda]) * std::conj(ToWide(b[q * sb + j + p * ldb]));
+          want[q * sc + i + j * ldc] = wa * acc + wb * ToWide(c[q * sc + i + j * ldc]);
+        }
+    const std::vector<T> got = rtest::FromDevice(dc, c.size(), stream);
+    rtest::ExpectNear(got, want, "Cgemm3mStridedBatched");
+    sum.AddVector(got);
+    for (T* ptr : {da, db, dc}) CUDA_CHECK(cudaFree(ptr));
   }
   {  // TRSM, pointer arrays: left, lower, N, non-unit; X drawn first, B = A X / alpha.
     std::vector<Dense> a, x, b;
