@@ -27,9 +27,11 @@ namespace {
 using rtest::Apply;
 using rtest::Arg;
 using rtest::Dense;
+using rtest::ExpectMatrix;
 using rtest::FromStorage;
 using rtest::FromWide;
 using rtest::FullStorage;
+using rtest::RandomDense;
 using rtest::StridedIndex;
 using rtest::ToWide;
 using rtest::Wide;
@@ -101,20 +103,6 @@ struct Batch {
     return FromStorage(got, rows, cols, ld);
   }
 };
-
-template <class T>
-Dense RandomDense(rtest::Rng& rng, int rows, int cols, double diagonal = 0) {
-  Dense d = FromStorage(rtest::Random<T>(rng, size_t(rows) * cols), rows, cols, rows);
-  for (int i = 0; i < std::min(rows, cols); ++i) d(i, i) += diagonal;
-  return d;
-}
-
-template <class T>
-void ExpectMatrix(const Dense& got, const Dense& want, const char* what) {
-  std::vector<T> narrow;
-  for (const Wide& v : got.v) narrow.push_back(FromWide<T>(v));
-  rtest::ExpectNear(narrow, want.v, what);
-}
 
 // getrfBatched with pivots, then getriBatched: A A^-1 = I for each.
 template <class T>

@@ -24,10 +24,12 @@ using rtest::Apply;
 using rtest::Arg;
 using rtest::Product;
 using rtest::Dense;
+using rtest::ExpectMatrix;
 using rtest::FromStorage;
 using rtest::FromWide;
 using rtest::FullStorage;
 using rtest::Random;
+using rtest::RandomDense;
 using rtest::StridedIndex;
 using rtest::ToWide;
 using rtest::Wide;
@@ -95,12 +97,6 @@ struct Blas<std::complex<double>> {
 
 bool InTriangle(bool lower, int i, int j) { return lower ? i >= j : i <= j; }
 
-// A random rows x cols matrix.
-template <class T>
-Dense RandomDense(rtest::Rng& rng, int rows, int cols) {
-  return FromStorage(Random<T>(rng, size_t(rows) * cols), rows, cols, rows);
-}
-
 // The matrix `uplo` names of symmetric storage `stored`: its triangle mirrored.
 Dense Symmetrized(const Dense& stored, bool lower) {
   Dense s(stored.rows, stored.cols);
@@ -120,14 +116,6 @@ Dense RunOn(const Dense& a, int ld, cudaStream_t stream, rtest::Checksum& sum, c
   sum.AddVector(got);
   CUDA_CHECK(cudaFree(d));
   return FromStorage(got, a.rows, a.cols, ld);
-}
-
-// `got` (read back as T) within T's tolerance of `want`, element by element.
-template <class T>
-void ExpectMatrix(const Dense& got, const Dense& want, const char* what) {
-  std::vector<T> narrow;
-  for (const Wide& v : got.v) narrow.push_back(FromWide<T>(v));
-  rtest::ExpectNear(narrow, want.v, what);
 }
 
 // SYR (lower), SYR2 (upper): the other triangle, garbage, left as it was.

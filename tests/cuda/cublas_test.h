@@ -170,6 +170,23 @@ void ExpectNear(const std::vector<T>& got, const std::vector<Wide>& want, const 
   }
 }
 
+// A random rows x cols matrix of T's values (each part in [-1, 1)), with
+// `diagonal` added to its diagonal.
+template <class T>
+Dense RandomDense(Rng& rng, int rows, int cols, double diagonal = 0) {
+  Dense d = FromStorage(Random<T>(rng, size_t(rows) * cols), rows, cols, rows);
+  for (int i = 0; i < rows && i < cols; ++i) d(i, i) += diagonal;
+  return d;
+}
+
+// `got` (read back as T) within T's tolerance of `want`, element by element.
+template <class T>
+void ExpectMatrix(const Dense& got, const Dense& want, const char* what) {
+  std::vector<T> narrow;
+  for (const Wide& v : got.v) narrow.push_back(FromWide<T>(v));
+  ExpectNear(narrow, want.v, what);
+}
+
 // A cuBLAS handle whose work runs on a blocking stream of its own, so that
 // the uploads (cudaMemcpy on the legacy stream) are ordered before it.
 class CublasOnStream {

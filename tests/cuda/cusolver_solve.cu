@@ -25,6 +25,7 @@
 
 #include "library_session.h"
 #include "device_vectors.h"
+#include "solve_residual.h"
 #include "test_util.h"
 
 #define CUSOLVER_CHECK(call) RTEST_LIBRARY_CHECK("cuSOLVER", call)
@@ -62,27 +63,6 @@ struct Dense<double> {
   static constexpr double kTolerance = 1e-13;  // relative residual, double (eps 2.2e-16, n = 48)
   static constexpr const char* kName = "double";
 };
-
-// ||op(A) x - b|| / (||A|| ||x||), Frobenius norms, column by column of x
-// and b (leading dimension kLdb), A n x n with leading dimension kLda.
-template <class T>
-double Residual(const std::vector<T>& a, bool transposed, const std::vector<T>& x, const std::vector<T>& b) {
-  double r = 0, na = 0, nx = 0;
-  for (int j = 0; j < kN; ++j) {
-    for (int i = 0; i < kN; ++i) na += double(a[i + j * kLda]) * double(a[i + j * kLda]);
-  }
-  for (int c = 0; c < kRhs; ++c) {
-    for (int i = 0; i < kN; ++i) {
-      double s = 0;
-      for (int k = 0; k < kN; ++k) {
-        s += double(transposed ? a[k + i * kLda] : a[i + k * kLda]) * double(x[k + c * kLdb]);
-      }
-      r += (s - double(b[i + c * kLdb])) * (s - double(b[i + c * kLdb]));
-      nx += double(x[i + c * kLdb]) * double(x[i + c * kLdb]);
-    }
-  }
-  return std::sqrt(r) / (std::sqrt(na) * std::sqrt(nx));
-}
 
 template <class T>
 std::vector<T> RandomRhs(rtest::Rng& rng) {
@@ -126,7 +106,7 @@ void Lu(cusolverDnHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest::Check
     CUSOLVER_CHECK(D::getrs(h, op, kN, kRhs, d_a, kLda, d_ipiv, d_b, kLdb, d_info));
     std::vector<T> x = FromDevice(d_b, b.size(), stream);
     CHECKF(FromDevice(d_info, 1, stream)[0] == 0, "%s getrs: devInfo", D::kName);
-    double r = Residual(a, op == CUBLAS_OP_T, x, b);
+    double r = rtest::SolveResidual(kN, kRhs, a, kLda, op == CUBLAS_OP_T, x, b, kLdb);
     std::printf("LU %-6s op %d: relative residual %.3g (tolerance %.0g)\n", D::kName, int(op), r, D::kTolerance);
     CHECKF(r <= D::kTolerance, "%s getrs op %d: relative residual %g", D::kName, int(op), r);
     sum.AddVector(x);
@@ -177,7 +157,7 @@ void Cholesky(cusolverDnHandle_t h, cudaStream_t stream, rtest::Rng& rng, rtest:
     CUSOLVER_CHECK(D::potrs(h, uplo, kN, kRhs, d_a, kLda, d_b, kLdb, d_info));
     std::vector<T> x = FromDevice(d_b, b.size(), stream);
     CHECKF(FromDevice(d_info, 1, stream)[0] == 0, "%s potrs: devInfo", D::kName);
-    double r = Residual(spd, false, x, b);
+    double r = rtest::SolveResidual(kN, kRhs, spd, kLda, false, x, b, kLdb);
     std::printf("Cholesky %-6s %s: relative residual %.3g (tolerance %.0g)\n", D::kName,
                 uplo == CUBLAS_FILL_MODE_LOWER ? "lower" : "upper", r, D::kTolerance);
     CHECKF(r <= D::kTolerance, "%s potrs: relative residual %g", D::kName, r);

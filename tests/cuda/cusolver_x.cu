@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "device_vectors.h"
+#include "solve_residual.h"
 #include "library_session.h"
 #include "test_util.h"
 
@@ -48,21 +49,6 @@ struct Workspaces {
   ~Workspaces() { CUDA_CHECK(cudaFree(device)); }
   void* host_pointer() { return host_bytes > 0 ? host.data() : nullptr; }
 };
-
-template <class T>
-double Residual(const std::vector<T>& a, bool transposed, const std::vector<T>& x, const std::vector<T>& b) {
-  double r = 0, na = 0, nx = 0;
-  for (int64_t j = 0; j < kN; ++j)
-    for (int64_t i = 0; i < kN; ++i) na += double(a[i + j * kLda]) * double(a[i + j * kLda]);
-  for (int64_t c = 0; c < kRhs; ++c)
-    for (int64_t i = 0; i < kN; ++i) {
-      double s = 0;
-      for (int64_t k = 0; k < kN; ++k) s += double(transposed ? a[k + i * kLda] : a[i + k * kLda]) * double(x[k + c * kLdb]);
-      r += (s - double(b[i + c * kLdb])) * (s - double(b[i + c * kLdb]));
-      nx += double(x[i + c * kLdb]) * double(x[i + c * kLdb]);
-    }
-  return std::sqrt(r) / (std::sqrt(na) * std::sqrt(nx));
-}
 
 template <class T>
 std::vector<T> RandomRhs(rtest::Rng& rng) {
@@ -101,7 +87,7 @@ void Lu(cusolverDnHandle_t h, cusolverDnParams_t params, cudaStream_t stream, rt
     CUSOLVER_CHECK(cusolverDnXgetrs(h, params, op, kN, kRhs, kType<T>, da, kLda, ipiv, kType<T>, db, kLdb, info));
     CHECKF(DeviceInfo(info, stream) == 0, "Xgetrs: info %d", DeviceInfo(info, stream));
     const std::vector<T> x = rtest::FromDevice(db, b.size(), stream);
-    const double residual = Residual(a, op == CUBLAS_OP_T, x, b);
+    const double residual = rtest::SolveResidual(kN, kRhs, a, kLda, op == CUBLAS_OP_T, x, b, kLdb);
     CHECKF(residual < kTolerance<T>, "Xgetrf/Xgetrs (%zu-byte, op %d): relative residual %g", sizeof(T), int(op),
            residual);
     sum.AddVector(x);
@@ -141,7 +127,7 @@ void Cholesky(cusolverDnHandle_t h, cusolverDnParams_t params, cudaStream_t stre
                                   info));
   CHECKF(DeviceInfo(info, stream) == 0, "Xpotrs: info %d", DeviceInfo(info, stream));
   const std::vector<T> x = rtest::FromDevice(db, b.size(), stream);
-  const double residual = Residual(a, false, x, b);
+  const double residual = rtest::SolveResidual(kN, kRhs, a, kLda, false, x, b, kLdb);
   CHECKF(residual < kTolerance<T>, "Xpotrf/Xpotrs (%zu-byte): relative residual %g", sizeof(T), residual);
   sum.AddVector(x);
   CUDA_CHECK(cudaFree(da));

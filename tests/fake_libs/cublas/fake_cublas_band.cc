@@ -41,27 +41,6 @@ Element Band(const E* a, int lda, int top, int lower, int upper) {
   };
 }
 
-// y = alpha op(A) x + beta y, A rows x cols; op from `trans`.
-template <class E>
-cublasStatus_t Mv(cublasHandle_t h, cublasOperation_t trans, int rows, int cols, const E* alpha, const Element& at,
-                  const E* x, int incx, const E* beta, E* y, int incy) {
-  return OnStream(h, [&] {
-    const bool t = Transposed(trans), conj = trans == CUBLAS_OP_C;
-    const int out_n = t ? cols : rows, in_n = t ? rows : cols;
-    std::vector<Wide> out(out_n);
-    for (int i = 0; i < out_n; ++i) {
-      Wide sum = 0;
-      for (int j = 0; j < in_n; ++j) {
-        const Wide e = t ? at(j, i) : at(i, j);
-        sum += (conj ? std::conj(e) : e) * W(x[At(j, in_n, incx)]);
-      }
-      const Wide b = W(*beta);
-      out[i] = b == Wide(0) ? W(*alpha) * sum : W(*alpha) * sum + b * W(y[At(i, out_n, incy)]);
-    }
-    for (int i = 0; i < out_n; ++i) y[At(i, out_n, incy)] = Narrow<E>(out[i]);
-  });
-}
-
 // x = op(A) x, or x = op(A)^-1 x when `solve`; A triangular n x n, its
 // `uplo` triangle from `stored`.
 template <class E>
@@ -102,7 +81,7 @@ cublasStatus_t Gbmv(cublasHandle_t h, cublasOperation_t trans, int m, int n, int
   if (!ValidOp(trans) || m < 0 || n < 0 || kl < 0 || ku < 0 || lda < kl + ku + 1 || incx == 0 || incy == 0 ||
       !alpha || !beta)
     return CUBLAS_STATUS_INVALID_VALUE;
-  return Mv(h, trans, m, n, alpha, Band(a, lda, ku, kl, ku), x, incx, beta, y, incy);
+  return MatVec(h, trans, m, n, alpha, Band(a, lda, ku, kl, ku), x, incx, beta, y, incy);
 }
 
 // SBMV and HBMV: the `uplo` half of a symmetric or Hermitian band of k.
@@ -114,7 +93,7 @@ cublasStatus_t SymmetricBandMv(cublasHandle_t h, cublasFillMode_t uplo, int n, i
     return CUBLAS_STATUS_INVALID_VALUE;
   const bool lower = uplo == CUBLAS_FILL_MODE_LOWER;
   const Element half = lower ? Band(a, lda, 0, k, 0) : Band(a, lda, k, 0, k);
-  return Mv(h, CUBLAS_OP_N, n, n, alpha, Symmetric(lower, hermitian, half), x, incx, beta, y, incy);
+  return MatVec(h, CUBLAS_OP_N, n, n, alpha, Symmetric(lower, hermitian, half), x, incx, beta, y, incy);
 }
 
 template <class E>

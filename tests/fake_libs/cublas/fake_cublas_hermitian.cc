@@ -35,15 +35,8 @@ cublasStatus_t Hemv(cublasHandle_t h, cublasFillMode_t uplo, int n, const C* alp
   if (h == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
   if (!ValidFill(uplo) || n < 0 || lda < std::max(1, n) || incx == 0 || incy == 0 || !alpha || !beta)
     return CUBLAS_STATUS_INVALID_VALUE;
-  return OnStream(h, [&] {
-    std::vector<Wide> out(n);
-    for (int i = 0; i < n; ++i) {
-      Wide sum = 0;
-      for (int j = 0; j < n; ++j) sum += Herm(A, lda, uplo, i, j) * W(x[At(j, n, incx)]);
-      out[i] = W(*beta) == Wide(0) ? W(*alpha) * sum : W(*alpha) * sum + W(*beta) * W(y[At(i, n, incy)]);
-    }
-    for (int i = 0; i < n; ++i) y[At(i, n, incy)] = Narrow<C>(out[i]);
-  });
+  return MatVec(h, CUBLAS_OP_N, n, n, alpha, [&](int i, int j) { return Herm(A, lda, uplo, i, j); }, x, incx, beta,
+                y, incy);
 }
 
 // C = alpha A B + beta C (left) or alpha B A + beta C (right); A Hermitian.

@@ -32,21 +32,12 @@ Wide HermitianAt(const C* ap, cublasFillMode_t uplo, int n, int r, int c) {
 }
 
 // y = alpha A x + beta y, A from `at` (SPMV and HPMV).
-template <class E, class W, class Element>
+template <class E, class Element>
 cublasStatus_t PackedMv(cublasHandle_t h, cublasFillMode_t uplo, int n, const E* alpha, const E* x, int incx,
                         const E* beta, E* y, int incy, const Element& at) {
   if (h == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
   if (!ValidFill(uplo) || n < 0 || incx == 0 || incy == 0 || !alpha || !beta) return CUBLAS_STATUS_INVALID_VALUE;
-  return OnStream(h, [&] {
-    std::vector<W> out(n);
-    const W a(*alpha), b(*beta);
-    for (int i = 0; i < n; ++i) {
-      W sum = 0;
-      for (int j = 0; j < n; ++j) sum += at(i, j) * W(x[At(j, n, incx)]);
-      out[i] = b == W(0) ? a * sum : a * sum + b * W(y[At(i, n, incy)]);
-    }
-    for (int i = 0; i < n; ++i) y[At(i, n, incy)] = static_cast<E>(out[i]);
-  });
+  return MatVec(h, CUBLAS_OP_N, n, n, alpha, [&](int r, int c) { return Wide(at(r, c)); }, x, incx, beta, y, incy);
 }
 
 template <class T>
@@ -121,7 +112,7 @@ cublasStatus_t Her2(cublasHandle_t h, cublasFillMode_t uplo, int n, const C* alp
 #define FAKE_PACKED_REAL(T, S)                                                                                   \
   FAKE_EXPORT cublasStatus_t cublas##S##spmv_v2(cublasHandle_t h, cublasFillMode_t uplo, int n, const T* a,      \
                                                const T* ap, const T* x, int incx, const T* b, T* y, int incy) {  \
-    return PackedMv<T, double>(h, uplo, n, a, x, incx, b, y, incy,                                               \
+    return PackedMv(h, uplo, n, a, x, incx, b, y, incy,                                               \
                                [&](int r, int c) { return SymmetricAt(ap, uplo, n, r, c); });                    \
   }                                                                                                              \
   FAKE_EXPORT cublasStatus_t cublas##S##spr_v2(cublasHandle_t h, cublasFillMode_t uplo, int n, const T* a,       \
@@ -142,7 +133,7 @@ cublasStatus_t Her2(cublasHandle_t h, cublasFillMode_t uplo, int n, const C* alp
                                                const CU* ap, const CU* x, int incx, const CU* b, CU* y,          \
                                                int incy) {                                                       \
     const C* p = reinterpret_cast<const C*>(ap);                                                                 \
-    return PackedMv<C, Wide>(h, uplo, n, reinterpret_cast<const C*>(a), reinterpret_cast<const C*>(x), incx,     \
+    return PackedMv(h, uplo, n, reinterpret_cast<const C*>(a), reinterpret_cast<const C*>(x), incx,     \
                              reinterpret_cast<const C*>(b), reinterpret_cast<C*>(y), incy,                       \
                              [&](int r, int c) { return HermitianAt(p, uplo, n, r, c); });                       \
   }                                                                                                              \

@@ -55,15 +55,8 @@ cublasStatus_t Symv(cublasHandle_t h, cublasFillMode_t uplo, int n, const E* alp
   if (h == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
   if (!ValidFill(uplo) || n < 0 || lda < std::max(1, n) || incx == 0 || incy == 0 || !alpha || !beta)
     return CUBLAS_STATUS_INVALID_VALUE;
-  return OnStream(h, [&] {
-    std::vector<Wide> out(n);
-    for (int i = 0; i < n; ++i) {
-      Wide sum = 0;
-      for (int j = 0; j < n; ++j) sum += SymmetricAt(A, lda, uplo, i, j) * W(x[At(j, n, incx)]);
-      out[i] = W(*beta) == Wide(0) ? W(*alpha) * sum : W(*alpha) * sum + W(*beta) * W(y[At(i, n, incy)]);
-    }
-    for (int i = 0; i < n; ++i) y[At(i, n, incy)] = Narrow<E>(out[i]);
-  });
+  return MatVec(h, CUBLAS_OP_N, n, n, alpha, [&](int i, int j) { return SymmetricAt(A, lda, uplo, i, j); }, x, incx,
+                beta, y, incy);
 }
 
 // A = alpha x y^T + A (GERU) or alpha x y^H + A (GERC), A m x n.

@@ -7,6 +7,7 @@
 
 #include <complex>
 #include <type_traits>
+#include <vector>
 
 #include "tests/fake_libs/cublas/fake_cublas.h"
 
@@ -53,6 +54,28 @@ void ForTriangle(cublasFillMode_t uplo, int n, const Fn& fn) {
   const bool lower = uplo == CUBLAS_FILL_MODE_LOWER;
   for (int j = 0; j < n; ++j)
     for (int i = lower ? j : 0; i < (lower ? n : j + 1); ++i) fn(i, j);
+}
+
+// y = alpha op(A) x + beta y, once the handle's stream reached the call: A
+// rows x cols, its element (r, c) at(r, c) (a Wide); op from `trans`.
+template <class E, class Element>
+cublasStatus_t MatVec(cublasHandle_t h, cublasOperation_t trans, int rows, int cols, const E* alpha,
+                      const Element& at, const E* x, int incx, const E* beta, E* y, int incy) {
+  return OnStream(h, [&] {
+    const bool t = Transposed(trans), conj = trans == CUBLAS_OP_C;
+    const int out_n = t ? cols : rows, in_n = t ? rows : cols;
+    std::vector<Wide> out(out_n);
+    for (int i = 0; i < out_n; ++i) {
+      Wide sum = 0;
+      for (int j = 0; j < in_n; ++j) {
+        const Wide e = t ? at(j, i) : at(i, j);
+        sum += (conj ? std::conj(e) : e) * W(x[At(j, in_n, incx)]);
+      }
+      const Wide b = W(*beta);
+      out[i] = b == Wide(0) ? W(*alpha) * sum : W(*alpha) * sum + b * W(y[At(i, out_n, incy)]);
+    }
+    for (int i = 0; i < out_n; ++i) y[At(i, out_n, incy)] = Narrow<E>(out[i]);
+  });
 }
 
 }  // namespace rcuda::fake_cublas
