@@ -247,7 +247,11 @@ bool LibraryCallContext::DevicePointerArray(int64_t ptr, __int128 count, __int12
   uint8_t* into = reinterpret_cast<uint8_t*>(pointers.data());
   const size_t bytes = pointers.size() * sizeof(uint64_t);
   size_t filled = 0;
-  Status read = session_.executor->Synchronize();
+  // One synchronization a call: no device work is queued between the
+  // arrays of one call (the session's thread decodes it), so the arrays a
+  // batched call names (up to three) are read after the first one's.
+  Status read = device_idle_ ? Status::Ok() : session_.executor->Synchronize();
+  device_idle_ = read.ok();
   if (read.ok()) {
     read = session_.executor->CopyFromDevice(static_cast<uint64_t>(ptr), bytes, /*stream=*/0,
                                              [&](const void* src, size_t n) {

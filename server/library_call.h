@@ -181,7 +181,7 @@ class LibraryCallContext {
   // An array of `count` device pointers at `ptr` in the session's memory,
   // each to `size` bytes of the session's memory. The worker reads the array
   // back after synchronizing the device (the program may have written it on
-  // any stream). It checks what the program asked, for a clear error; it is
+  // any stream; once a call, however many arrays it names). It checks what the program asked, for a clear error; it is
   // no isolation, which the session's own worker process gives: a kernel of
   // the program could rewrite the array between this check and the library.
   // At most kMaxPointerArray pointers; count <= 0 names none.
@@ -228,6 +228,8 @@ class LibraryCallContext {
   std::vector<std::unique_ptr<std::vector<int>>> int_arrays_;
   std::vector<std::unique_ptr<std::vector<long long>>> int64_arrays_;
   std::vector<std::unique_ptr<std::vector<uint8_t>>> host_scratch_;
+  // DevicePointerArray synchronized the device during this call.
+  mutable bool device_idle_ = false;
   // Ints and Int64s: a presence value, then `count` values into a new array.
   template <class Int>
   bool IntArray(__int128 count, std::vector<std::unique_ptr<std::vector<Int>>>* arrays, Int** p);
